@@ -1,0 +1,247 @@
+"""Streaming X12 tokenizer: bytes in, one segment at a time out.
+
+Delimiters come from each ISA header at its fixed offsets (element separator at
+offset 3, repetition separator ISA11 at offset 82, component separator ISA16 at
+offset 104, segment terminator at offset 105), so every interchange of a file may
+use its own. Line breaks (CR, LF) between segments and a UTF-8 byte-order mark at
+the start of the file are tolerated. Bytes are decoded as Latin-1, which maps every
+byte to one character: no input can make the tokenizer raise a decoding error, and
+characters outside the X12 character set are left for the validators to report.
+
+Memory stays flat: the stream is read in chunks and only the unread tail of the
+current chunk is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
+
+from edi.errors import X12SyntaxError
+
+ISA_LENGTH = 106
+UTF8_BOM = b"\xef\xbb\xbf"
+_CHUNK = 1 << 20
+_BETWEEN_SEGMENTS = "\r\n"
+_ISA_ELEMENT_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+
+
+class Delimiters(NamedTuple):
+    """The four X12 separators of one interchange."""
+
+    element: str = "*"
+    component: str = ":"
+    repetition: str = "^"
+    segment: str = "~"
+
+    def all(self) -> frozenset[str]:
+        """The separator characters in force (no repetition separator is ``""``)."""
+        return frozenset(c for c in self if c)
+
+
+DEFAULT_DELIMITERS = Delimiters()
+
+
+@dataclass(slots=True)
+class Segment:
+    """One X12 segment: ``elements[0]`` is the segment ID, ``elements[n]`` is element n."""
+
+    elements: list[str]
+    delimiters: Delimiters
+    index: int
+    """1-based ordinal of the segment in the file."""
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def get(self, position: int) -> str:
+        """Element at ``position`` (1-based), or ``""`` when absent."""
+        elements = self.elements
+        return elements[position] if position < len(elements) else ""
+
+    def components(self, position: int) -> list[str]:
+        """The components of a composite element (a simple element gives one)."""
+        return self.get(position).split(self.delimiters.component)
+
+    def component(self, position: int, sub: int) -> str:
+        """Component ``sub`` (1-based) of element ``position``, or ``""``."""
+        parts = self.components(position)
+        return parts[sub - 1] if sub - 1 < len(parts) else ""
+
+    def repeats(self, position: int) -> list[str]:
+        """The repetitions of a repeating element."""
+        separator = self.delimiters.repetition
+        value = self.get(position)
+        return value.split(separator) if separator else [value]
+
+    def __len__(self) -> int:
+        return len(self.elements) - 1
+
+
+def delimiters_from_isa(isa: str) -> Delimiters:
+    """Read the separators from a complete 106-character ISA segment.
+
+    Raises `X12SyntaxError` naming the first ISA element whose width is wrong, so the
+    envelope check can answer with the matching TA1 note code.
+    """
+    if not isa.startswith("ISA") or len(isa) < 4:
+        raise X12SyntaxError("the interchange does not start with an ISA segment", code="022")
+    element = isa[3]
+    if element.isalnum() or element.isspace():
+        raise X12SyntaxError("the ISA element separator is not a delimiter", code="026")
+    parts = isa.split(element)
+    if len(parts) < 17:
+        raise X12SyntaxError("the ISA segment has fewer than 16 elements", code="022")
+    for position, width in enumerate(_ISA_ELEMENT_WIDTHS, start=1):
+        value = parts[position] if position < 16 else parts[16][:1]
+        if len(value) != width:
+            raise X12SyntaxError(
+                f"ISA{position:02d} is {len(value)} characters long, the standard fixes {width}",
+                code=isa_element_note_code(position),
+                element=position,
+            )
+    if len(isa) < ISA_LENGTH:
+        raise X12SyntaxError("the ISA segment is cut short", code="023")
+    # ISA11 was the standards identifier ("U") before 5010; senders still put it there.
+    # An alphanumeric ISA11 means the interchange has no repetition separator.
+    repetition = "" if isa[82].isalnum() else isa[82]
+    delimiters = Delimiters(element, isa[104], repetition, isa[105])
+    chosen = delimiters.all()
+    if len(chosen) != (4 if repetition else 3) or any(c.isalnum() for c in chosen):
+        raise X12SyntaxError(
+            "the ISA delimiters are not four distinct non-alphanumeric characters", code="026"
+        )
+    return delimiters
+
+
+def isa_element_note_code(position: int) -> str:
+    """TA105 note code (X12 element I18) for a bad ISA element at ``position``."""
+    return {
+        1: "010", 2: "011", 3: "012", 4: "013", 5: "005", 6: "006", 7: "007", 8: "008",
+        9: "014", 10: "015", 11: "026", 12: "017", 13: "018", 14: "019", 15: "020", 16: "027",
+    }[position]
+
+
+class RawSegment(NamedTuple):
+    """A segment's text without its terminator, and the delimiters in force for it."""
+
+    text: str
+    delimiters: Delimiters
+
+
+class _Buffer:
+    """A decoded chunked view of a binary stream, with a read position."""
+
+    def __init__(self, stream: BinaryIO, chunk_size: int) -> None:
+        self._stream = stream
+        self._chunk_size = chunk_size
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        first = stream.read(chunk_size)
+        if first.startswith(UTF8_BOM):
+            first = first[len(UTF8_BOM):]
+        self._extend(first)
+
+    def _extend(self, data: bytes) -> None:
+        if not data:
+            self.eof = True
+            return
+        self.text = self.text[self.pos:] + data.decode("latin-1")
+        self.pos = 0
+
+    def fill(self) -> bool:
+        """Read one more chunk; False at end of stream."""
+        if self.eof:
+            return False
+        self._extend(self._stream.read(self._chunk_size))
+        return not self.eof
+
+    def ensure(self, count: int) -> bool:
+        """Make at least ``count`` unread characters available if the stream has them."""
+        while len(self.text) - self.pos < count:
+            if not self.fill():
+                return False
+        return True
+
+    def skip_whitespace(self) -> None:
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(text) or not self.fill():
+                return
+
+    def find(self, char: str) -> int:
+        """Index of the next ``char`` at or after pos, reading more as needed; -1 at EOF."""
+        searched = self.pos
+        while True:
+            index = self.text.find(char, searched)
+            if index >= 0:
+                return index
+            already = len(self.text) - self.pos  # unread characters already searched
+            if not self.fill():
+                return -1
+            searched = self.pos + already
+
+
+def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[RawSegment]:
+    """Yield each segment's raw text, interchange after interchange.
+
+    Line breaks before a segment are dropped; other leading blanks are kept so the
+    implementation-guide check can report them. Raises `X12SyntaxError` when the data
+    is not an interchange, or ends inside one; every segment before that point has
+    been yielded.
+    """
+    buf = _Buffer(stream, chunk_size)
+    buf.skip_whitespace()
+    if buf.pos >= len(buf.text):
+        raise X12SyntaxError("the file is empty", code="023")
+    while True:
+        buf.ensure(ISA_LENGTH)
+        if not buf.text.startswith("ISA", buf.pos):
+            raise X12SyntaxError("the data does not start with an ISA segment", code="022")
+        isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
+        delimiters = delimiters_from_isa(isa)
+        terminator = delimiters.segment
+        strip = _BETWEEN_SEGMENTS if terminator not in _BETWEEN_SEGMENTS else ""
+        yield RawSegment(isa[:-1], delimiters)
+        buf.pos += ISA_LENGTH
+        while True:
+            end = buf.find(terminator)
+            if end < 0:
+                rest = buf.text[buf.pos:].strip()
+                buf.pos = len(buf.text)
+                if rest:
+                    raise X12SyntaxError("the file ends inside a segment", code="023")
+                raise X12SyntaxError("the file ends before the IEA trailer", code="023")
+            text = buf.text[buf.pos:end]
+            buf.pos = end + 1
+            if strip:
+                text = text.lstrip(strip)
+            elif terminator == "\n":
+                text = text.rstrip("\r")
+            yield RawSegment(text, delimiters)
+            if text.lstrip().startswith("IEA"):
+                break
+        buf.skip_whitespace()
+        if buf.pos >= len(buf.text):
+            return
+
+
+def iter_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Segment]:
+    """Yield parsed segments (leading blanks removed) from a binary stream."""
+    index = 0
+    for text, delimiters in iter_raw_segments(stream, chunk_size):
+        index += 1
+        yield Segment(text.lstrip().split(delimiters.element), delimiters, index)
+
+
+def segments_from_bytes(data: bytes) -> list[Segment]:
+    """Tokenize an in-memory interchange (convenience for tests and small files)."""
+    import io
+
+    return list(iter_segments(io.BytesIO(data)))
