@@ -1,0 +1,191 @@
+"""Render TA1 and 999 (005010X231A1) acknowledgments from a `FileCheck`.
+
+One response interchange answers each received interchange. A rejected envelope
+gets ISA/TA1/IEA only; otherwise the response carries a TA1 (when ISA14 asked for
+one) and one functional group per received group with one 999 in it: AK1, then per
+transaction set AK2, IK3 (+ CTX naming the claim), IK4, IK5, then AK9.
+
+Pure: the clock and control numbers are passed in.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from edi.findings import FileCheck, GroupResult, InterchangeResult, TransactionSetResult
+from edi.tokenizer import DEFAULT_DELIMITERS
+from edi.writer import X12Writer, isa_elements
+
+ACK_999_VERSION = "005010X231A1"
+_UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,./;?=%@\[\]_{}\\|<>#$-]")
+
+
+class ControlNumbers(Protocol):
+    """Allocates outbound interchange and group control numbers."""
+
+    def next_interchange(self) -> int: ...
+
+    def next_group(self) -> int: ...
+
+
+class CountingControlNumbers:
+    """In-memory control numbers (the store keeps them across runs later)."""
+
+    def __init__(self, interchange: int = 1, group: int = 1) -> None:
+        self._interchange = interchange
+        self._group = group
+
+    def next_interchange(self) -> int:
+        value = self._interchange
+        self._interchange += 1
+        return value
+
+    def next_group(self) -> int:
+        value = self._group
+        self._group += 1
+        return value
+
+
+@dataclass(frozen=True)
+class Responder:
+    """Who answers, when, and with which control numbers."""
+
+    when: datetime
+    control: ControlNumbers
+    our_qualifier: str = "ZZ"
+    our_id: str = "87726"
+
+
+AckKind = Literal["999", "TA1"]
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    kind: AckKind
+    text: str
+    code: str
+    """Summary code: A, E, P or R (the TA104 or the combined AK901 values)."""
+
+
+def clean(value: str, max_len: int = 99) -> str:
+    """A received value made safe to echo with our delimiters (never empty)."""
+    return _UNSAFE.sub("", value).strip()[:max_len]
+
+
+def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
+    """The whole response to one received file, in one response interchange.
+
+    It is addressed to the sender of the first interchange; TA1 segments (one per
+    received interchange that was rejected or asked for one) come first, then a
+    functional group with a 999 for every group of every accepted interchange.
+    """
+    interchanges = list(check.interchanges)
+    if check.unreadable is not None:
+        interchanges.append(check.unreadable)
+    if not interchanges:  # pragma: no cover - the check always yields one or the other
+        raise ValueError("nothing to acknowledge")
+    out = io.StringIO()
+    writer = X12Writer(out)
+    first = interchanges[0]
+    control = responder.control.next_interchange()
+    writer.write("ISA", *isa_elements(
+        sender_qualifier=responder.our_qualifier, sender_id=responder.our_id,
+        receiver_qualifier=clean(first.sender_qualifier, 2) or "ZZ",
+        receiver_id=clean(first.sender_id, 15) or "UNKNOWN",
+        control_number=control, when=responder.when,
+        usage=first.usage if first.usage in ("P", "T") else "P",
+    ))
+    for ic in interchanges:
+        # An interchange with no group to answer still gets a word back: its TA1.
+        if ic.rejected or ic.ack_requested == "1" or not ic.groups:
+            writer.write("TA1", *ta1_elements(ic, responder.when))
+    group_codes: list[str] = []
+    for ic in interchanges:
+        if ic.rejected:
+            continue
+        for group in ic.groups:
+            _group(writer, group, ic, responder)
+            group_codes.append(group.ack_code)
+    writer.write("IEA", str(len(group_codes)), f"{control:09d}")
+    if not group_codes:
+        return Acknowledgment("TA1", out.getvalue(), "R" if any(
+            ic.rejected for ic in interchanges) else "A")
+    return Acknowledgment("999", out.getvalue(), _combined(group_codes, interchanges))
+
+
+def _combined(codes: list[str], interchanges: list[InterchangeResult]) -> str:
+    if any(ic.rejected for ic in interchanges):
+        codes = [*codes, "R"]
+    if all(c == "A" for c in codes):
+        return "A"
+    if all(c in ("A", "E") for c in codes):
+        return "E"
+    if all(c == "R" for c in codes):
+        return "R"
+    return "P"
+
+
+def ta1_elements(ic: InterchangeResult, when: datetime) -> list[str]:
+    number = ic.control_number if re.fullmatch(r"\d{9}", ic.control_number) else "000000000"
+    date = ic.date if re.fullmatch(r"\d{6}", ic.date) else when.strftime("%y%m%d")
+    time = ic.time if re.fullmatch(r"\d{4}", ic.time) else when.strftime("%H%M")
+    return [number, date, time, "R" if ic.rejected else "A", ic.note_code]
+
+
+def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
+           responder: Responder) -> None:
+    control = responder.control.next_group()
+    when = responder.when
+    writer.write("GS", "FA", clean(group.application_receiver, 15) or responder.our_id,
+                 clean(group.application_sender, 15) or clean(ic.sender_id, 15) or "UNKNOWN",
+                 when.strftime("%Y%m%d"), when.strftime("%H%M"), str(control), "X",
+                 ACK_999_VERSION)
+    start = writer.segment_count
+    writer.write("ST", "999", "0001", ACK_999_VERSION)
+    writer.write("AK1", clean(group.functional_id, 2) or "HC",
+                 clean(group.control_number, 9) or "0", clean(group.version, 12))
+    for ts in group.transaction_sets:
+        for segment in _transaction_set(ts):
+            writer.write(segment[0], *segment[1:])
+    included = group.included if group.included > 0 else group.received
+    writer.write("AK9", group.ack_code, str(included), str(group.received),
+                 str(group.accepted_count), *group.syntax_codes[:5])
+    writer.write("SE", str(writer.segment_count - start + 1), "0001")
+    writer.write("GE", "1", str(control))
+
+
+Seg = list[str | list[str]]
+
+
+def _transaction_set(ts: TransactionSetResult) -> Iterator[Seg]:
+    yield ["AK2", clean(ts.set_id, 3) or "837", clean(ts.control_number, 9) or "0",
+           clean(ts.implementation_reference, 35)]
+    for finding in ts.segments:
+        for index, code in enumerate(finding.codes or ("8",)):
+            # IK303 names an LS/LE-bounded loop, which the 837P does not use.
+            yield ["IK3", clean(finding.segment_id, 3) or "ZZZ", str(finding.position), "", code]
+            if index == 0 and finding.claim_id and clean(finding.claim_id, 35):
+                yield ["CTX", ["CLM01", clean(finding.claim_id, 35)]]
+            if index == 0:
+                for element in finding.elements:
+                    place = [str(element.position), str(element.component or ""),
+                             str(element.repeat or "")]
+                    bad = clean(element.bad_value) if element.bad_value else ""
+                    yield ["IK4", place, element.element_ref or "", element.code, bad]
+    codes = ts.syntax_codes or (["5"] if not ts.accepted else [])
+    yield ["IK5", ts.ack_code, *codes[:5]]
+
+
+__all__ = [
+    "DEFAULT_DELIMITERS",
+    "Acknowledgment",
+    "ControlNumbers",
+    "CountingControlNumbers",
+    "Responder",
+    "acknowledge",
+]

@@ -1,0 +1,151 @@
+"""Findings are data: where, what code, and a sentence a person can act on.
+
+The implementation-guide check (SNIP 1-2) returns its findings as a tree that
+mirrors the 999: interchange -> functional group -> transaction set -> segment ->
+element. Renderers (`edi.acks`) turn the tree into TA1 and 999 segments; nothing
+here knows about X12 output. Sentences never quote element values (they may be
+PHI); a bad value travels only in ``bad_value``, which the 999 echoes back to its
+sender in IK404 and nothing logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ElementFinding:
+    """An IK4: an element of a segment is in error."""
+
+    position: int
+    component: int | None
+    repeat: int | None
+    element_ref: str | None
+    code: str
+    sentence: str
+    bad_value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFinding:
+    """An IK3: a segment in error, with its element findings."""
+
+    segment_id: str
+    position: int
+    """Position of the segment in the transaction set, ST = 1."""
+    loop_id: str | None
+    codes: tuple[str, ...]
+    sentences: tuple[str, ...]
+    elements: tuple[ElementFinding, ...] = ()
+    claim_id: str | None = None
+    """CLM01 of the claim the segment belongs to, for the 999 CTX business unit."""
+
+
+@dataclass(slots=True)
+class TransactionSetResult:
+    """The verdict on one ST/SE: AK2 + IK3/IK4 + IK5."""
+
+    ordinal: int
+    """1-based position of this ST among all transaction sets of the file."""
+    set_id: str
+    control_number: str
+    implementation_reference: str
+    ack_code: str = "A"
+    syntax_codes: list[str] = field(default_factory=list)
+    segments: list[SegmentFinding] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.ack_code in ("A", "E")
+
+
+@dataclass(slots=True)
+class GroupResult:
+    """The verdict on one GS/GE: AK1 ... AK9."""
+
+    functional_id: str
+    control_number: str
+    version: str
+    application_sender: str
+    application_receiver: str
+    transaction_sets: list[TransactionSetResult] = field(default_factory=list)
+    included: int = 0
+    syntax_codes: list[str] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def received(self) -> int:
+        return len(self.transaction_sets)
+
+    @property
+    def accepted_count(self) -> int:
+        return sum(1 for ts in self.transaction_sets if ts.accepted)
+
+    @property
+    def ack_code(self) -> str:
+        """AK901: A all accepted, P some, R none (or the group itself is in error)."""
+        if self.syntax_codes or not self.transaction_sets:
+            return "R"
+        accepted = self.accepted_count
+        if accepted == self.received:
+            if any(ts.ack_code == "E" for ts in self.transaction_sets):
+                return "E"
+            return "A"
+        return "P" if accepted else "R"
+
+
+@dataclass(slots=True)
+class InterchangeResult:
+    """The verdict on one ISA/IEA, and the identity its acknowledgments echo."""
+
+    control_number: str
+    date: str
+    time: str
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    usage: str
+    ack_requested: str
+    note_code: str = "000"
+    """TA105: ``000`` when the envelope is usable."""
+    sentences: list[str] = field(default_factory=list)
+    groups: list[GroupResult] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return self.note_code != "000"
+
+
+@dataclass(slots=True)
+class FileCheck:
+    """Everything the implementation-guide check found in one file."""
+
+    interchanges: list[InterchangeResult] = field(default_factory=list)
+    unreadable: InterchangeResult | None = None
+    """Set when bytes could not be read as an interchange at all (before any ISA)."""
+
+    def transaction_sets(self) -> list[TransactionSetResult]:
+        return [
+            ts
+            for ic in self.interchanges
+            for group in ic.groups
+            for ts in group.transaction_sets
+        ]
+
+    def accepted_ordinals(self) -> frozenset[int]:
+        """Ordinals of the transaction sets whose claims go on to the front-end edits.
+
+        A set is accepted when its own IK5 accepts it, its group carries no group-level
+        error, and its interchange was not rejected by a TA1.
+        """
+        return frozenset(
+            ts.ordinal
+            for ic in self.interchanges
+            if not ic.rejected
+            for group in ic.groups
+            if not group.syntax_codes
+            for ts in group.transaction_sets
+            if ts.accepted
+        )

@@ -1,0 +1,160 @@
+"""Turn pyx12's error tree into `edi.findings` results, and check ISA values.
+
+pyx12 records codes and messages that quote bad values; only the codes, positions
+and element names are carried over into sentences, the value goes to ``bad_value``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from edi.codes import (
+    ELEMENT_SYNTAX,
+    INTERCHANGE_NOTE,
+    SEGMENT_SYNTAX,
+    VALID_IK304,
+    VALID_IK403,
+    VALID_IK502,
+)
+from edi.findings import (
+    ElementFinding,
+    GroupResult,
+    InterchangeResult,
+    SegmentFinding,
+    TransactionSetResult,
+)
+from edi.tokenizer import isa_element_note_code
+
+_COUNTER_ELEMENT = {
+    # pyx12 codes for counting errors -> (element position, element reference, name)
+    "HL1": (1, "628", "Hierarchical ID Number"),
+    "HL2": (2, "734", "Hierarchical Parent ID Number"),
+    "LX": (1, "554", "Assigned Number"),
+}
+_DATE = re.compile(r"^\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_TIME = re.compile(r"^([01]\d|2[0-3])[0-5]\d$")
+
+
+def interchange_from_isa(
+    elements: list[str], receiver_ids: frozenset[str] | None
+) -> InterchangeResult:
+    """The identity of an interchange and the first envelope fault we find in its ISA."""
+    e = elements + [""] * (17 - len(elements))
+    result = InterchangeResult(
+        control_number=e[13], date=e[9], time=e[10],
+        sender_qualifier=e[5], sender_id=e[6].rstrip(),
+        receiver_qualifier=e[7], receiver_id=e[8].rstrip(),
+        usage=e[15], ack_requested=e[14],
+    )
+    checks = (
+        (e[12] == "00501", 12, "the interchange version (ISA12) must be 00501"),
+        (e[13].isdigit(), 13, "the interchange control number (ISA13) must be nine digits"),
+        (bool(_DATE.match(e[9])), 9, "the interchange date (ISA09) is not a valid YYMMDD date"),
+        (bool(_TIME.match(e[10])), 10, "the interchange time (ISA10) is not a valid HHMM time"),
+        (e[14] in ("0", "1"), 14, "the acknowledgment requested flag (ISA14) must be 0 or 1"),
+        (e[15] in ("P", "T", "I"), 15, "the usage indicator (ISA15) must be P, T or I"),
+    )
+    for ok, position, sentence in checks:
+        if not ok:
+            return _reject(result, isa_element_note_code(position), sentence)
+    if receiver_ids is not None and e[8].strip() not in receiver_ids:
+        return _reject(result, "008",
+                       "the interchange is addressed to another receiver (ISA08), not payer 87726")
+    return result
+
+
+def _reject(result: InterchangeResult, code: str, sentence: str) -> InterchangeResult:
+    result.note_code = code
+    result.sentences.append(sentence[0].upper() + sentence[1:] + ".")
+    return result
+
+
+def fill_results(links: list[tuple[Any, Any]]) -> None:
+    """Copy pyx12's verdicts onto our result objects, node by node."""
+    for result, node in links:
+        if isinstance(result, InterchangeResult):
+            _fill_interchange(result, node)
+        elif isinstance(result, GroupResult):
+            _fill_group(result, node)
+        elif isinstance(result, TransactionSetResult):
+            _fill_transaction_set(result, node)
+
+
+def _fill_interchange(result: InterchangeResult, node: Any) -> None:
+    if result.rejected:
+        return
+    codes = [code for code, _text in node.errors]
+    for element in node.elements:
+        if element.errors:
+            codes.append(isa_element_note_code(element.ele_pos) if element.ele_pos <= 16 else "022")
+    codes = [c for c in codes if c in INTERCHANGE_NOTE and c != "000"]
+    if codes:
+        result.note_code = sorted(codes)[0]
+        result.sentences.append(INTERCHANGE_NOTE[result.note_code].capitalize() + ".")
+
+
+def _fill_group(result: GroupResult, node: Any) -> None:
+    codes = ["19" if code == "6" else code for code, _text in node.errors]
+    for element in node.elements:
+        if element.errors:
+            codes.append({6: "6", 8: "2"}.get(element.ele_pos, "1"))
+    for code in codes:
+        if code not in result.syntax_codes:
+            result.syntax_codes.append(code)
+
+
+def _fill_transaction_set(result: TransactionSetResult, node: Any) -> None:
+    codes = list(result.syntax_codes)
+    codes += [code for code, _text in node.errors]
+    for element in node.elements:
+        if element.errors:
+            codes.append({1: "6", 2: "7"}.get(element.ele_pos, "I6"))
+    segments = [_segment_finding(child) for child in node.children]
+    if segments:
+        codes.append("5")
+    result.segments = [*result.segments, *segments]
+    result.syntax_codes = sorted({c for c in codes if c in VALID_IK502})
+    if result.syntax_codes or result.segments:
+        result.ack_code = "R"
+
+
+def _segment_finding(node: Any) -> SegmentFinding:
+    seg_id = node.seg_id or ""
+    codes: list[str] = []
+    elements = [_element_finding(seg_id, ele, err) for ele in node.elements for err in ele.errors]
+    for code, _text, _value in node.errors:
+        if code in _COUNTER_ELEMENT:
+            position, ref, name = _COUNTER_ELEMENT[code]
+            elements.append(ElementFinding(
+                position=position, component=None, repeat=None, element_ref=ref, code="I12",
+                sentence=f"{seg_id}{position:02d} ({name}) is out of sequence",
+            ))
+            code = "8"
+        elif code not in VALID_IK304:
+            code = "8"
+        if code not in codes:
+            codes.append(code)
+    elements = [e for e in elements if e.code in VALID_IK403]
+    if elements and "8" not in codes:
+        codes.append("8")
+    where = f" in loop {node.loop_id}" if getattr(node, "loop_id", None) else ""
+    sentences = tuple(
+        f"{seg_id} segment at position {node.seg_count}{where}: {SEGMENT_SYNTAX[c]}" for c in codes
+    ) + tuple(e.sentence for e in elements)
+    return SegmentFinding(
+        segment_id=seg_id, position=node.seg_count, loop_id=getattr(node, "loop_id", None),
+        codes=tuple(codes), sentences=sentences, elements=tuple(elements),
+        claim_id=getattr(node, "claim_id", None),
+    )
+
+
+def _element_finding(seg_id: str, ele: Any, err: tuple[str, str, str | None]) -> ElementFinding:
+    code, _text, bad_value = err
+    ref = f"{seg_id}{ele.ele_pos:02d}" + (f"-{ele.subele_pos:02d}" if ele.subele_pos else "")
+    reason = ELEMENT_SYNTAX.get(code, "is in error")
+    return ElementFinding(
+        position=ele.ele_pos, component=ele.subele_pos, repeat=ele.repeat_pos,
+        element_ref=ele.ele_ref_num, code=code,
+        sentence=f"{ref} ({ele.name}) {reason}", bad_value=bad_value or None,
+    )

@@ -1,0 +1,407 @@
+"""SNIP 1-2: the 837P implementation guide checked by pyx12's maps.
+
+pyx12 is the authority on the guide, but its own entry point (`x12n_document`)
+reloads every map per call (~200 ms), reads the delimiters of the first ISA only,
+decodes as ASCII (a byte-order mark or any non-ASCII byte raises), stops silently at
+an empty segment, and stops the whole file at the first group it has no map for.
+This module drives pyx12's map walker and error handler itself:
+
+- segments come from `edi.tokenizer` (each interchange's own delimiters, BOM and
+  line breaks tolerated, Latin-1 so no byte raises);
+- the control and 837 maps are loaded once per process;
+- 005010X222A2 is validated with the A1 map (pyx12 has no A2 map; A2 only corrected
+  errata of A1 that do not change the segments this map checks);
+- a functional group we do not take (not HC/837P 5010) is rejected in the 999 and
+  the rest of the file is still checked;
+- if pyx12 raises on a segment, that transaction set is rejected with an IK3 at the
+  segment and checking resumes at the next one.
+
+The result is a `FileCheck` tree (`edi.findings`); `edi.acks` renders it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.map_if
+import pyx12.params
+import pyx12.segment
+import pyx12.x12file
+from pyx12.map_if._segment import apply_segment_errors
+from pyx12.map_walker import apply_walk_errors, walk_tree
+
+from edi.errors import X12SyntaxError
+from edi.findings import (
+    FileCheck,
+    SegmentFinding,
+    GroupResult,
+    InterchangeResult,
+    TransactionSetResult,
+)
+from edi.tokenizer import RawSegment, iter_raw_segments
+from edi.validators._pyx12_results import fill_results, interchange_from_isa
+
+CONTROL_MAP = "x12.control.00501.xml"
+PAYER_ID = "87726"
+#: (GS01, GS08) -> the pyx12 map that checks it, and the version pyx12 must see.
+CLAIM_GROUPS: dict[tuple[str, str], tuple[str, str]] = {
+    ("HC", "005010X222A1"): ("837.5010.X222.A1.xml", "005010X222A1"),
+    ("HC", "005010X222A2"): ("837.5010.X222.A1.xml", "005010X222A1"),
+}
+#: The groups the engine itself writes, for checking its own output.
+OUTBOUND_GROUPS: dict[tuple[str, str], tuple[str, str]] = {
+    ("FA", "005010X231A1"): ("999.5010X231.A1.xml", "005010X231A1"),
+    ("HN", "005010X214"): ("277.5010.X214.xml", "005010X214"),
+    ("HP", "005010X221A1"): ("835.5010.X221.A1.xml", "005010X221A1"),
+}
+_ST_PATH = "/ISA_LOOP/GS_LOOP/ST_LOOP/SE"
+
+
+def silence_pyx12() -> None:
+    """pyx12 logs every error with the bad value (PHI): route none of it anywhere."""
+    for name in ("pyx12", "pyx12.error_999", "pyx12.error_997"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+
+
+@functools.cache
+def _params() -> Any:
+    return pyx12.params.params()
+
+
+@functools.cache
+def load_map(name: str) -> Any:
+    """A pyx12 map, loaded once per process (walk state lives in the walker, not the map)."""
+    silence_pyx12()
+    return pyx12.map_if.load_map_file(name, _params())
+
+
+@dataclass(frozen=True)
+class EnvelopePolicy:
+    """What this gateway accepts at the envelope level."""
+
+    receiver_ids: frozenset[str] | None = frozenset({PAYER_ID})
+    """ISA08 values addressed to us; None accepts any (conformance runs)."""
+    groups: Mapping[tuple[str, str], tuple[str, str]] = field(
+        default_factory=lambda: dict(CLAIM_GROUPS)
+    )
+    """The functional groups taken, and the pyx12 map each is checked with."""
+
+
+class _Recorder(pyx12.error_handler.err_handler):  # type: ignore[misc]
+    """pyx12's error tree, plus the loop and claim of each segment in error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_claim: str | None = None
+
+    def add_seg(self, map_node: Any, seg_data: Any, seg_count: int, cur_line: int,
+                ls_id: str | None) -> None:
+        super().add_seg(map_node, seg_data, seg_count, cur_line, ls_id)
+        parent = map_node.get_parent() if map_node is not None else None
+        loop_id = getattr(parent, "id", None)
+        self.cur_seg_node.loop_id = loop_id if loop_id and loop_id[0].isdigit() else None
+        self.cur_seg_node.claim_id = self.current_claim
+
+
+class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
+    """pyx12's reader bookkeeping (counts, trailers) over our tokenizer's segments."""
+
+    def __init__(self, raw: Iterator[RawSegment], first: RawSegment) -> None:
+        pyx12.x12file.X12Base.__init__(self)
+        self._raw = raw
+        self._first = first
+        self.icvn = first.text[84:89]
+        self._use(first)
+        self.failure: X12SyntaxError | None = None
+        self.raw_elements: list[str] = []
+
+    def _use(self, raw: RawSegment) -> None:
+        d = raw.delimiters
+        self.seg_term, self.ele_term, self.subele_term = d.segment, d.element, d.component
+        self.repetition_term = d.repetition or None
+
+    def _segments(self) -> Iterator[RawSegment]:
+        yield self._first
+        try:
+            yield from self._raw
+        except X12SyntaxError as exc:
+            self.failure = exc
+
+    def __iter__(self) -> Iterator[pyx12.segment.Segment]:
+        self.err_list = []
+        for raw in self._segments():
+            line = raw.text
+            if line.startswith("ISA"):
+                self._use(raw)
+            if line.startswith(" "):
+                self._seg_error("1", "Segment contains a leading space", None, self.cur_line + 1)
+                line = line.lstrip()
+            if line and line[-1] == self.ele_term:
+                self._seg_error("SEG1", "Segment contains trailing element terminators", None,
+                                self.cur_line + 1)
+            self.raw_elements = line.split(self.ele_term)
+            seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
+            self._parse_segment(seg)
+            yield seg
+
+
+@dataclass
+class _Walk:
+    """The state of one pass over a file."""
+
+    policy: EnvelopePolicy
+    errh: _Recorder = field(default_factory=_Recorder)
+    walker: Any = field(default_factory=walk_tree)
+    node: Any = None
+    cur_map: Any = None
+    skip_group: bool = False
+    skip_set: bool = False
+    st_ordinal: int = 0
+    check: FileCheck = field(default_factory=FileCheck)
+    links: list[tuple[Any, Any]] = field(default_factory=list)
+
+    @property
+    def interchange(self) -> InterchangeResult:
+        return self.check.interchanges[-1]
+
+    @property
+    def group(self) -> GroupResult:
+        return self.interchange.groups[-1]
+
+    @property
+    def transaction_set(self) -> TransactionSetResult:
+        return self.group.transaction_sets[-1]
+
+
+def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> FileCheck:
+    """Check every interchange of a binary stream against the implementation guide."""
+    silence_pyx12()
+    walk = _Walk(policy or EnvelopePolicy())
+    raw = iter_raw_segments(stream)
+    try:
+        first = next(raw)
+    except X12SyntaxError as exc:
+        walk.check.unreadable = _unreadable(exc)
+        return walk.check
+    except StopIteration:  # pragma: no cover - the tokenizer raises on empty input
+        walk.check.unreadable = _unreadable(X12SyntaxError("the file is empty", code="023"))
+        return walk.check
+    src = _Source(raw, first)
+    walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/ISA")
+    for seg in src:
+        _step(walk, src, seg)
+    if src.failure is not None and walk.check.interchanges:
+        ic = walk.interchange
+        if not ic.rejected:
+            ic.note_code = src.failure.code
+            ic.sentences.append(f"The interchange is incomplete: {src.failure}.")
+    else:
+        src.cleanup()
+        walk.errh.handle_errors(src.pop_errors())
+    fill_results(walk.links)
+    return walk.check
+
+
+def _unreadable(exc: X12SyntaxError) -> InterchangeResult:
+    result = InterchangeResult(
+        control_number="000000000", date="", time="", sender_qualifier="", sender_id="",
+        receiver_qualifier="", receiver_id="", usage="P", ack_requested="0",
+    )
+    result.note_code = exc.code
+    result.sentences.append(f"The file cannot be read as an X12 interchange: {exc}.")
+    return result
+
+
+def _step(walk: _Walk, src: _Source, seg: Any) -> None:
+    seg_id = seg.get_seg_id()
+    errh = walk.errh
+    if seg_id == "ISA":
+        _open_interchange(walk, src, seg)
+    elif seg_id == "GS":
+        _open_group(walk, src, seg)
+    elif walk.skip_group:
+        _step_unsupported(walk, src, seg_id)
+    elif seg_id == "IEA":
+        walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/IEA")
+        errh.handle_errors(src.pop_errors())
+        errh.close_isa_loop(walk.node, seg, src)
+    elif walk.skip_set:
+        src.pop_errors()
+        if seg_id == "SE":
+            walk.skip_set = False
+            errh.close_st_loop(walk.node, seg, src)
+    else:
+        try:
+            _walk_segment(walk, src, seg, seg_id)
+        except Exception:  # noqa: BLE001 - pyx12 raises many types on malformed input
+            _engine_fault(walk, src, seg_id)
+
+
+def _open_interchange(walk: _Walk, src: _Source, seg: Any) -> None:
+    control = load_map(CONTROL_MAP)
+    walk.node = control.getnodebypath("/ISA_LOOP/ISA")
+    walk.walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
+    walk.skip_group = False
+    result = interchange_from_isa(src.raw_elements, walk.policy.receiver_ids)
+    walk.check.interchanges.append(result)
+    walk.errh.add_isa_loop(seg, src)
+    walk.errh.handle_errors(src.pop_errors())
+    apply_segment_errors(walk.node, seg, walk.errh)
+    walk.links.append((result, walk.errh.cur_isa_node))
+
+
+def _open_group(walk: _Walk, src: _Source, seg: Any) -> None:
+    elements = src.raw_elements + [""] * 9
+    fic, version = elements[1], elements[8]
+    result = GroupResult(
+        functional_id=fic, control_number=elements[6], version=version,
+        application_sender=elements[2], application_receiver=elements[3],
+    )
+    if not walk.check.interchanges:
+        return
+    walk.interchange.groups.append(result)
+    supported = walk.policy.groups.get((fic, version))
+    walk.walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
+    if supported is None:
+        walk.skip_group = True
+        result.syntax_codes.append("1" if fic != "HC" else "2")
+        result.sentences.append(
+            "The functional group declares a kind (GS01) or version (GS08) this "
+            "gateway does not take; it takes 005010X222A1 professional claims (837P)."
+        )
+        src.pop_errors()
+        return
+    walk.skip_group = False
+    map_name, pyx12_version = supported
+    walk.cur_map = load_map(map_name)
+    seg.set("GS08", pyx12_version)
+    walk.node = walk.cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+    src.check_837_lx = True
+    walk.errh.add_gs_loop(seg, src)
+    walk.errh.handle_errors(src.pop_errors())
+    apply_segment_errors(walk.node, seg, walk.errh)
+    walk.links.append((result, walk.errh.cur_gs_node))
+
+
+def _step_unsupported(walk: _Walk, src: _Source, seg_id: str) -> None:
+    """Inside a group we do not take: record its transaction sets as not supported."""
+    elements = src.raw_elements + ["", "", "", ""]
+    src.pop_errors()
+    if seg_id == "ST":
+        walk.st_ordinal += 1
+        walk.group.transaction_sets.append(TransactionSetResult(
+            ordinal=walk.st_ordinal, set_id=elements[1], control_number=elements[2],
+            implementation_reference=elements[3], ack_code="R", syntax_codes=["1"],
+        ))
+    elif seg_id == "GE":
+        walk.group.included = _int(elements[1])
+        walk.skip_group = False
+    elif seg_id == "IEA":
+        walk.skip_group = False
+        walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/IEA")
+
+
+def _walk_segment(walk: _Walk, src: _Source, seg: Any, seg_id: str) -> None:
+    errh = walk.errh
+    if seg_id == "ST":
+        walk.st_ordinal += 1
+        walk.skip_set = False
+        elements = src.raw_elements + ["", "", "", ""]
+        walk.group.transaction_sets.append(TransactionSetResult(
+            ordinal=walk.st_ordinal, set_id=elements[1], control_number=elements[2],
+            implementation_reference=elements[3],
+        ))
+        pyx12_version = walk.policy.groups.get((walk.group.functional_id, elements[3]))
+        if pyx12_version is not None and pyx12_version[1] != elements[3]:
+            seg.set("ST03", pyx12_version[1])
+        errh.current_claim = None
+    elif seg_id == "CLM":
+        errh.current_claim = src.raw_elements[1] if len(src.raw_elements) > 1 else None
+    elif seg_id == "HL":
+        errh.current_claim = None
+    node, _pop, _push, walk_errors = walk.walker.walk_errors(
+        walk.node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id()
+    )
+    apply_walk_errors(errh, walk_errors)
+    if node is None:
+        return
+    walk.node = node
+    if seg_id == "GE":
+        errh.handle_errors(src.pop_errors())
+        errh.close_gs_loop(node, seg, src)
+        walk.group.included = _int(src.raw_elements[1] if len(src.raw_elements) > 1 else "")
+    elif seg_id == "ST":
+        errh.add_st_loop(seg, src)
+        errh.handle_errors(src.pop_errors())
+        walk.links.append((walk.transaction_set, errh.cur_st_node))
+    elif seg_id == "SE":
+        errh.handle_errors(src.pop_errors())
+        errh.close_st_loop(node, seg, src)
+    else:
+        errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+        errh.handle_errors(src.pop_errors())
+    apply_segment_errors(node, seg, errh)
+
+
+def _engine_fault(walk: _Walk, src: _Source, seg_id: str) -> None:
+    """pyx12 raised: reject the current transaction set at this segment and move on."""
+    src.pop_errors()
+    if not walk.check.interchanges or not walk.interchange.groups:
+        return
+    group = walk.group
+    if not group.transaction_sets:
+        group.syntax_codes.append("1")
+        walk.skip_group = True
+        return
+    ts = walk.transaction_set
+    ts.ack_code = "R"
+    ts.sentences.append(
+        f"The {seg_id or 'empty'} segment at position {src.get_seg_count()} could not be "
+        "checked against the implementation guide; the transaction set is rejected."
+    )
+    ts.syntax_codes.append("5")
+    ts.segments.append(SegmentFinding(
+        segment_id=seg_id or "", position=src.get_seg_count(), loop_id=None,
+        codes=("1" if not seg_id.isalnum() else "8",),
+        sentences=("the segment could not be read",),
+    ))
+    walk.skip_set = True
+    if walk.cur_map is not None:
+        walk.node = walk.cur_map.getnodebypath(_ST_PATH)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
+
+
+def outbound_problems(text: str) -> list[str]:
+    """pyx12's objections to a 999, 277CA or 835 the engine wrote (empty when valid)."""
+    import io
+
+    policy = EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
+    check = check_stream(io.BytesIO(text.encode("latin-1")), policy)
+    problems: list[str] = []
+    if check.unreadable is not None:
+        problems += check.unreadable.sentences
+    for ic in check.interchanges:
+        problems += ic.sentences
+        for group in ic.groups:
+            problems += group.sentences + [f"AK905 {code}" for code in group.syntax_codes]
+            for ts in group.transaction_sets:
+                problems += ts.sentences + [f"IK502 {code}" for code in ts.syntax_codes]
+                for seg in ts.segments:
+                    problems += list(seg.sentences)
+    return problems
