@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from edi.findings import FileCheck, GroupResult, InterchangeResult, TransactionSetResult
 from edi.tokenizer import DEFAULT_DELIMITERS
-from edi.writer import X12Writer, isa_elements
+from edi.writer import Element, X12Writer, isa_elements
 
 ACK_999_VERSION = "005010X231A1"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,./;?=%@\[\]_{}\\|<>#$-]")
@@ -150,8 +150,8 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("AK1", clean(group.functional_id, 2) or "HC",
                  clean(group.control_number, 9) or "0", clean(group.version, 12))
     for ts in group.transaction_sets:
-        for segment in _transaction_set(ts):
-            writer.write(segment[0], *segment[1:])
+        for seg_id, elements in _transaction_set(ts):
+            writer.write(seg_id, *elements)
     included = group.included if group.included > 0 else group.received
     writer.write("AK9", group.ack_code, str(included), str(group.received),
                  str(group.accepted_count), *group.syntax_codes[:5])
@@ -159,26 +159,24 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("GE", "1", str(control))
 
 
-Seg = list[str | list[str]]
-
-
-def _transaction_set(ts: TransactionSetResult) -> Iterator[Seg]:
-    yield ["AK2", clean(ts.set_id, 3) or "837", clean(ts.control_number, 9) or "0",
-           clean(ts.implementation_reference, 35)]
+def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Element]]]:
+    yield "AK2", [clean(ts.set_id, 3) or "837", clean(ts.control_number, 9) or "0",
+                  clean(ts.implementation_reference, 35)]
     for finding in ts.segments:
         for index, code in enumerate(finding.codes or ("8",)):
             # IK303 names an LS/LE-bounded loop, which the 837P does not use.
-            yield ["IK3", clean(finding.segment_id, 3) or "ZZZ", str(finding.position), "", code]
-            if index == 0 and finding.claim_id and clean(finding.claim_id, 35):
-                yield ["CTX", ["CLM01", clean(finding.claim_id, 35)]]
+            yield "IK3", [clean(finding.segment_id, 3) or "ZZZ", str(finding.position), "", code]
+            claim = clean(finding.claim_id or "", 35)
+            if index == 0 and claim and (finding.loop_id or "")[:2] in ("23", "24"):
+                yield "CTX", [["CLM01", claim]]
             if index == 0:
                 for element in finding.elements:
                     place = [str(element.position), str(element.component or ""),
                              str(element.repeat or "")]
                     bad = clean(element.bad_value) if element.bad_value else ""
-                    yield ["IK4", place, element.element_ref or "", element.code, bad]
+                    yield "IK4", [place, element.element_ref or "", element.code, bad]
     codes = ts.syntax_codes or (["5"] if not ts.accepted else [])
-    yield ["IK5", ts.ack_code, *codes[:5]]
+    yield "IK5", [ts.ack_code, *codes[:5]]
 
 
 __all__ = [

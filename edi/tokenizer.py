@@ -234,9 +234,7 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
 
 def iter_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Segment]:
     """Yield parsed segments (leading blanks removed) from a binary stream."""
-    index = 0
-    for text, delimiters in iter_raw_segments(stream, chunk_size):
-        index += 1
+    for index, (text, delimiters) in enumerate(iter_raw_segments(stream, chunk_size), start=1):
         yield Segment(text.lstrip().split(delimiters.element), delimiters, index)
 
 

@@ -39,9 +39,9 @@ from pyx12.map_walker import apply_walk_errors, walk_tree
 from edi.errors import X12SyntaxError
 from edi.findings import (
     FileCheck,
-    SegmentFinding,
     GroupResult,
     InterchangeResult,
+    SegmentFinding,
     TransactionSetResult,
 )
 from edi.tokenizer import RawSegment, iter_raw_segments
@@ -138,7 +138,7 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
             self.failure = exc
 
     def __iter__(self) -> Iterator[pyx12.segment.Segment]:
-        self.err_list = []
+        self.err_list: list[Any] = []
         for raw in self._segments():
             line = raw.text
             if line.startswith("ISA"):
@@ -243,7 +243,7 @@ def _step(walk: _Walk, src: _Source, seg: Any) -> None:
     else:
         try:
             _walk_segment(walk, src, seg, seg_id)
-        except Exception:  # noqa: BLE001 - pyx12 raises many types on malformed input
+        except Exception:
             _engine_fault(walk, src, seg_id)
 
 
@@ -295,7 +295,7 @@ def _open_group(walk: _Walk, src: _Source, seg: Any) -> None:
 
 def _step_unsupported(walk: _Walk, src: _Source, seg_id: str) -> None:
     """Inside a group we do not take: record its transaction sets as not supported."""
-    elements = src.raw_elements + ["", "", "", ""]
+    elements = [*src.raw_elements, "", "", "", ""]
     src.pop_errors()
     if seg_id == "ST":
         walk.st_ordinal += 1
@@ -316,7 +316,7 @@ def _walk_segment(walk: _Walk, src: _Source, seg: Any, seg_id: str) -> None:
     if seg_id == "ST":
         walk.st_ordinal += 1
         walk.skip_set = False
-        elements = src.raw_elements + ["", "", "", ""]
+        elements = [*src.raw_elements, "", "", "", ""]
         walk.group.transaction_sets.append(TransactionSetResult(
             ordinal=walk.st_ordinal, set_id=elements[1], control_number=elements[2],
             implementation_reference=elements[3],

@@ -1,0 +1,109 @@
+"""The ``claims`` command line: process files, generate fixtures, run the demo."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from edi.validators.implementation_guide import EnvelopePolicy
+from workers import logs
+from workers.pipeline import RunOptions, process_files
+from workers.report import print_run
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Payer 87726 claims engine: 837P in, TA1/999 out.")
+console = Console()
+_LARGE = 1 << 20
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return datetime.now(tz=UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--as-of") from None
+
+
+@app.command()
+def process(
+    files: Annotated[list[Path], typer.Argument(help="837P files to process, in order")],
+    out: Annotated[Path, typer.Option("--out", help="directory for acknowledgments")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="decision date YYYY-MM-DD")] = None,
+    any_receiver: Annotated[bool, typer.Option(
+        "--any-receiver", help="accept interchanges addressed to any ISA08 (conformance runs)"
+    )] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="print no table")] = False,
+    log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
+) -> None:
+    """Answer each file with a TA1 or 999 in OUT and write OUT/summary.json."""
+    logs.configure(log_level)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
+    options = RunOptions(
+        out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
+        policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
+    )
+    if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
+        with _progress() as bar:
+            summary = process_files(files, options, _tracker(bar))
+    else:
+        summary = process_files(files, options)
+    if not quiet:
+        print_run(console, summary)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+def _tracker(bar: Progress) -> Callable[[Path], Callable[[int], None]]:
+    def for_file(path: Path) -> Callable[[int], None]:
+        task = bar.add_task(path.name, total=path.stat().st_size)
+        return lambda n: bar.advance(task, n)
+
+    return for_file
+
+
+@app.command()
+def generate(
+    out_file: Annotated[Path, typer.Argument(help="where to write the 837P")],
+    claims: Annotated[int, typer.Option("--claims", min=1)] = 100,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    per_transaction: Annotated[int, typer.Option("--per-transaction", min=1)] = 5000,
+) -> None:
+    """Write a deterministic synthetic 837P file for payer 87726."""
+    from fixtures.generator import write_837
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with out_file.open("w", newline="") as out:
+        write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction)
+    console.print(f"wrote {claims} claims to {out_file}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out")] = Path("out/demo"),
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """Run the pipeline on the shipped fixtures through a local mailbox and print it."""
+    from workers.demo import run_demo
+
+    logs.configure("WARNING")
+    run_demo(console, out, _as_of(as_of))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,41 @@
+"""`make demo`: the shipped fixtures through a local mailbox, end to end, printed.
+
+Embedded defaults only: files on disk, no external service. A trading partner's
+mailbox is a directory with ``inbound/`` (what the clearinghouse dropped) and
+``outbound/`` (what we answer); the SFTP intake later serves the same layout.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from workers.pipeline import RunOptions, process_files
+from workers.report import print_run
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PARTNER = "demo-clearinghouse"
+
+
+def demo_files() -> list[Path]:
+    """The shipped sample files: generated claims first, then the broken ones."""
+    return sorted((FIXTURES / "837p").glob("*.837")) + sorted((FIXTURES / "ack").glob("*.837"))
+
+
+def run_demo(console: Console, out: Path, as_of: date) -> None:
+    mailbox = out / "mailboxes" / PARTNER
+    if out.exists():
+        shutil.rmtree(out)
+    inbound, outbound = mailbox / "inbound", mailbox / "outbound"
+    inbound.mkdir(parents=True)
+    for source in demo_files():
+        shutil.copy2(source, inbound / source.name)
+    received = sorted(inbound.iterdir())
+    console.print(f"[bold]{len(received)} files dropped by {PARTNER}[/] into {inbound}")
+    summary = process_files(received, RunOptions(out_dir=outbound, as_of=as_of,
+                                                  now=datetime.now(tz=UTC)))
+    print_run(console, summary)
+    console.print(f"Acknowledgments and summary.json are in {outbound}")

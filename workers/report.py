@@ -1,0 +1,36 @@
+"""Readable tables of a run for people at a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from workers.summary import RunSummary
+
+
+def print_run(console: Console, summary: RunSummary) -> None:
+    table = Table(title=f"Files processed (as of {summary.as_of})", show_lines=False)
+    for column in ("file", "status", "ack", "code", "claims", "accepted", "rejected",
+                   "not reached", "charges accepted"):
+        table.add_column(column, justify="right" if column not in ("file", "status") else "left")
+    for f in summary.files:
+        counts = Counter(c.front_end for c in f.claims)
+        accepted = sum((Decimal(c.charge) for c in f.claims if c.front_end == "accepted"),
+                       Decimal(0))
+        table.add_row(
+            f.path.rsplit("/", 1)[-1], f.status, f.ack, f.ack_code, str(len(f.claims)),
+            str(counts["accepted"]), str(counts["rejected"]), str(counts["not_reached"]),
+            f"{accepted:,.2f}",
+        )
+    console.print(table)
+    problems = [(f.path.rsplit("/", 1)[-1], p) for f in summary.files for p in f.problems[:3]]
+    if problems:
+        detail = Table(title="Why files or transaction sets were rejected (first lines)")
+        detail.add_column("file")
+        detail.add_column("problem")
+        for name, problem in problems:
+            detail.add_row(name, problem)
+        console.print(detail)

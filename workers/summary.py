@@ -1,0 +1,48 @@
+"""The run summary (`summary.json`): a contract other tools read.
+
+Later work adds fields; existing names never change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FileStatus = Literal["processed", "duplicate", "rejected"]
+FrontEnd = Literal["accepted", "rejected", "not_reached"]
+AckCode = Literal["A", "E", "P", "R"]
+
+
+class ClaimSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_control_number: str
+    front_end: FrontEnd
+    front_end_codes: list[str] = Field(default_factory=list)
+    charge: str
+    transaction_set: str = Field(description="ST02 of the claim's transaction set")
+
+
+class FileSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    sha256: str
+    status: FileStatus
+    ack: Literal["999", "TA1"]
+    ack_code: AckCode
+    ack_path: str
+    received_at: str
+    interchanges: list[str] = Field(default_factory=list, description="ISA13 values")
+    problems: list[str] = Field(
+        default_factory=list, description="envelope and implementation-guide sentences"
+    )
+    claims: list[ClaimSummary] = Field(default_factory=list)
+
+
+class RunSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: str
+    files: list[FileSummary] = Field(default_factory=list)
