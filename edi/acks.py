@@ -130,6 +130,13 @@ def _combined(codes: list[str], interchanges: list[InterchangeResult]) -> str:
     return "P"
 
 
+def _exact_copy(value: str | None) -> str:
+    """IK404 is a copy of the bad value: send it only if it can travel unaltered."""
+    if not value or len(value) > 99 or clean(value) != value:
+        return ""
+    return value
+
+
 def ta1_elements(ic: InterchangeResult, when: datetime) -> list[str]:
     number = ic.control_number if re.fullmatch(r"\d{9}", ic.control_number) else "000000000"
     date = ic.date if re.fullmatch(r"\d{6}", ic.date) else when.strftime("%y%m%d")
@@ -173,7 +180,7 @@ def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Eleme
                 for element in finding.elements:
                     place = [str(element.position), str(element.component or ""),
                              str(element.repeat or "")]
-                    bad = clean(element.bad_value) if element.bad_value else ""
+                    bad = _exact_copy(element.bad_value)
                     yield "IK4", [place, element.element_ref or "", element.code, bad]
     codes = ts.syntax_codes or (["5"] if not ts.accepted else [])
     yield "IK5", [ts.ack_code, *codes[:5]]

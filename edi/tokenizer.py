@@ -89,7 +89,7 @@ def delimiters_from_isa(isa: str) -> Delimiters:
     if not isa.startswith("ISA") or len(isa) < 4:
         raise X12SyntaxError("the interchange does not start with an ISA segment", code="022")
     element = isa[3]
-    if element.isalnum() or element.isspace():
+    if element.isalnum() or element == " ":
         raise X12SyntaxError("the ISA element separator is not a delimiter", code="026")
     parts = isa.split(element)
     if len(parts) < 17:

@@ -61,6 +61,7 @@ OUTBOUND_GROUPS: dict[tuple[str, str], tuple[str, str]] = {
     ("HP", "005010X221A1"): ("835.5010.X221.A1.xml", "005010X221A1"),
 }
 _ST_PATH = "/ISA_LOOP/GS_LOOP/ST_LOOP/SE"
+_HEAD = 4096
 
 
 def silence_pyx12() -> None:
@@ -187,14 +188,15 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     """Check every interchange of a binary stream against the implementation guide."""
     silence_pyx12()
     walk = _Walk(policy or EnvelopePolicy())
-    raw = iter_raw_segments(stream)
+    head = stream.read(_HEAD)
+    raw = iter_raw_segments(_Prefixed(head, stream))  # type: ignore[arg-type]
     try:
         first = next(raw)
     except X12SyntaxError as exc:
-        walk.check.unreadable = _unreadable(exc)
+        walk.check.unreadable = _unreadable(exc, head)
         return walk.check
     except StopIteration:  # pragma: no cover - the tokenizer raises on empty input
-        walk.check.unreadable = _unreadable(X12SyntaxError("the file is empty", code="023"))
+        walk.check.unreadable = _unreadable(X12SyntaxError("the file is empty", code="023"), head)
         return walk.check
     src = _Source(raw, first)
     walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/ISA")
@@ -212,10 +214,30 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     return walk.check
 
 
-def _unreadable(exc: X12SyntaxError) -> InterchangeResult:
+class _Prefixed:
+    """A binary stream whose first bytes were already read into ``head``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            data, self._head = self._head, b""
+            return data
+        return self._rest.read(size)
+
+
+def _unreadable(exc: X12SyntaxError, head: bytes) -> InterchangeResult:
+    """A TA1 subject for data with no usable ISA, echoing what can be salvaged of one."""
+    text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1").lstrip()
+    parts = text[:200].split(text[3]) if text.startswith("ISA") and len(text) > 3 else []
+    parts += [""] * (17 - len(parts))
     result = InterchangeResult(
-        control_number="000000000", date="", time="", sender_qualifier="", sender_id="",
-        receiver_qualifier="", receiver_id="", usage="P", ack_requested="0",
+        control_number=parts[13], date=parts[9], time=parts[10],
+        sender_qualifier=parts[5].strip()[:2], sender_id=parts[6].strip()[:15],
+        receiver_qualifier=parts[7].strip()[:2], receiver_id=parts[8].strip()[:15],
+        usage=parts[15][:1] or "P", ack_requested="0",
     )
     result.note_code = exc.code
     result.sentences.append(f"The file cannot be read as an X12 interchange: {exc}.")

@@ -1,0 +1,107 @@
+"""TA1 and 999: what the engine answers, checked against pyx12 and golden files."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from pathlib import Path
+
+import pytest
+import pyx12.params
+import pyx12.x12n_document
+
+from edi.validators.implementation_guide import outbound_problems
+from tests.ackhelp import ack_for, check_file, without_envelope_noise
+from tests.paths import ACK_FIXTURES, FIXTURES, corpus_837p
+from tests.pyx12_oracle import pyx12_verdicts
+
+ACK_INPUTS = sorted(ACK_FIXTURES.glob("*.837"))
+GENERATED = sorted((FIXTURES / "837p").glob("*.837"))
+
+
+def _golden_path(source: Path, kind: str) -> Path:
+    return source.with_suffix(f".{kind.lower()}")
+
+
+@pytest.mark.parametrize("source", ACK_INPUTS, ids=lambda p: p.name)
+def test_each_hand_written_fixture_gets_its_golden_acknowledgment(source: Path) -> None:
+    # Given a small 837P with one known problem (or none)
+    # When the engine acknowledges it
+    ack = ack_for(source)
+    golden = _golden_path(source, ack.kind)
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(ack.text)
+    # Then the acknowledgment body equals the reviewed golden file, envelope numbers aside
+    assert golden.exists(), f"{golden.name} missing: the ack kind changed or is new"
+    assert without_envelope_noise(ack.text) == without_envelope_noise(golden.read_text())
+
+
+@pytest.mark.parametrize("source", corpus_837p(), ids=lambda p: p.name)
+def test_every_public_837p_gets_the_same_verdict_per_transaction_set_as_pyx12(
+    source: Path, tmp_path: Path
+) -> None:
+    # Given a public 837P and pyx12's own verdict on it (BOM removed, A2 read as A1)
+    expected = pyx12_verdicts(source, tmp_path)
+    # When the engine checks it (receiver not enforced: these files were not sent to us)
+    check = check_file(source, any_receiver=True)
+    ours = [(ts.control_number, ts.accepted) for ts in check.transaction_sets()
+            if not any(ic.rejected for ic in check.interchanges)]
+    # Then every transaction set pyx12 accepts we accept, and every one it rejects we reject
+    if expected is None or not expected:
+        assert not check.accepted_ordinals(), "pyx12 could not accept this file"
+    else:
+        assert ours == [(st02, code in ("A", "E")) for st02, code in expected]
+
+
+def _all_inputs() -> list[Path]:
+    return [*ACK_INPUTS, *GENERATED, *corpus_837p()]
+
+
+@pytest.mark.parametrize("source", _all_inputs(), ids=lambda p: p.name)
+def test_every_999_the_engine_writes_is_valid_for_pyx12(source: Path) -> None:
+    # Given any input file, good or broken
+    ack = ack_for(source, any_receiver=True)
+    # Then the 999 it gets passes pyx12's 999 map (a TA1-only answer has no group to check)
+    if ack.kind == "999":
+        assert outbound_problems(ack.text) == []
+
+
+def test_pyx12s_own_entry_point_also_accepts_our_999s() -> None:
+    # Given 999s for a clean file, a partly rejected file and a rejected one
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+    for name in ("valid-two-claims.837", "two-sets-one-bad.837", "missing-billing-name.837"):
+        text = ack_for(ACK_FIXTURES / name).text
+        # When pyx12's x12n_document validates them, loading its maps afresh
+        valid = pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text),
+                                                  None, None)
+        # Then it finds nothing wrong
+        assert valid, name
+
+
+def test_the_cached_maps_give_the_same_findings_in_any_order() -> None:
+    # Given the same broken files checked twice, in opposite orders
+    files = [p for p in corpus_837p() if p.stat().st_size < 50_000]
+    first = {p.name: _fingerprint(p) for p in files}
+    second = {p.name: _fingerprint(p) for p in reversed(files)}
+    # Then the map state never leaks from one file into the next
+    assert first == second
+
+
+def _fingerprint(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    check = check_file(path, any_receiver=True)
+    return [(ts.control_number, ts.ack_code, tuple(s for f in ts.segments for s in f.sentences))
+            for ts in check.transaction_sets()]
+
+
+def test_a_claim_in_error_is_named_in_the_999_by_its_patient_control_number() -> None:
+    ack = ack_for(ACK_FIXTURES / "two-sets-one-bad.837")
+    assert "CTX*CLM01:PCN-0004~" in ack.text
+    assert "AK9*P*2*2*1~" in ack.text
+
+
+def test_a_file_that_asks_for_a_ta1_gets_one_before_its_999() -> None:
+    text = ack_for(ACK_FIXTURES / "valid-two-claims.837").text
+    segments = [s.split("*")[0] for s in text.split("~\n") if s]
+    assert segments[:3] == ["ISA", "TA1", "GS"]
+    assert "TA1*000000101*261120*0930*A*000" in text

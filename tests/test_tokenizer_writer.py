@@ -1,0 +1,153 @@
+"""The tokenizer reads what the writer writes, for any legal delimiters and content."""
+
+from __future__ import annotations
+
+import io
+import string
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edi.errors import WriterError, X12SyntaxError
+from edi.tokenizer import Delimiters, iter_segments, segments_from_bytes
+from edi.writer import X12Writer, format_segment, isa_elements
+
+# Delimiters are printable, non-alphanumeric, and not a space.
+_DELIMITER_CHARS = [c for c in string.punctuation] + ["\x1c", "\x1d", "\x1e", "\x1f", "\n"]
+
+
+@st.composite
+def delimiters(draw: st.DrawFn) -> Delimiters:
+    chosen = draw(st.lists(st.sampled_from(_DELIMITER_CHARS), min_size=4, max_size=4,
+                           unique=True))
+    return Delimiters(element=chosen[0], component=chosen[1], repetition=chosen[2],
+                      segment=chosen[3])
+
+
+def _content(forbidden: set[str]) -> st.SearchStrategy[str]:
+    alphabet = [c for c in string.ascii_letters + string.digits + string.punctuation + " "
+                if c not in forbidden]
+    return st.text(alphabet=alphabet, min_size=1, max_size=12).map(str.strip).filter(bool)
+
+
+@st.composite
+def interchange(draw: st.DrawFn) -> tuple[Delimiters, list[list[str]], str]:
+    d = draw(delimiters())
+    forbidden = set(d)
+    value = _content(forbidden)
+    segments: list[list[str]] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        seg_id = draw(st.sampled_from(["NM1", "CLM", "SV1", "REF", "HI", "DTP", "N3"]))
+        elements = draw(st.lists(st.one_of(value, st.just("")), min_size=0, max_size=8))
+        while elements and elements[-1] == "":
+            elements.pop()
+        segments.append([seg_id, *elements])
+    line_break = draw(st.sampled_from(["", "\n", "\r\n"])) if d.segment != "\n" else ""
+    return d, segments, line_break
+
+
+def _write(d: Delimiters, segments: list[list[str]], line_break: str) -> bytes:
+    out = io.StringIO()
+    writer = X12Writer(out, delimiters=d, line_break=line_break)
+    writer.write("ISA", *isa_elements(
+        sender_qualifier="ZZ", sender_id="SENDER", receiver_qualifier="ZZ", receiver_id="87726",
+        control_number=1, when=datetime(2026, 11, 23, 8, 30), delimiters=d,
+    ))
+    for seg in segments:
+        writer.write(seg[0], *seg[1:])
+    writer.write("IEA", "0", "000000001")
+    return out.getvalue().encode("latin-1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(interchange())
+def test_write_then_read_is_the_identity_for_any_legal_delimiters(
+    case: tuple[Delimiters, list[list[str]], str],
+) -> None:
+    # Given random legal delimiters and element content, written by the writer
+    d, segments, line_break = case
+    data = _write(d, segments, line_break)
+    # When the tokenizer reads it back, in small chunks to cross chunk boundaries
+    read = list(iter_segments(io.BytesIO(data), chunk_size=7))
+    # Then the delimiters and every segment between ISA and IEA come back unchanged
+    assert read[0].delimiters == d
+    assert [s.elements for s in read[1:-1]] == segments
+    assert read[-1].id == "IEA"
+
+
+def test_each_interchange_of_a_file_uses_its_own_delimiters() -> None:
+    # Given two interchanges written with different delimiters, one after the other
+    first = _write(Delimiters("*", ":", "^", "~"), [["REF", "EI", "1"]], "\n")
+    second = _write(Delimiters("|", ">", "!", "\n"), [["REF", "EI", "2"]], "")
+    # When both are read as one file
+    read = segments_from_bytes(first + second)
+    # Then each segment is split with its own interchange's separators
+    refs = [s for s in read if s.id == "REF"]
+    assert [r.elements for r in refs] == [["REF", "EI", "1"], ["REF", "EI", "2"]]
+    assert refs[1].delimiters.element == "|"
+
+
+def test_a_byte_order_mark_and_crlf_line_breaks_are_tolerated() -> None:
+    # Given a file that starts with a UTF-8 BOM and breaks lines with CRLF
+    data = b"\xef\xbb\xbf" + _write(Delimiters(), [["N3", "1 MAIN ST"]], "\r\n")
+    # When it is read
+    read = segments_from_bytes(data)
+    # Then the BOM and line breaks are not part of any segment
+    assert [s.id for s in read] == ["ISA", "N3", "IEA"]
+
+
+def test_components_and_repetitions_are_split_on_request() -> None:
+    out = io.StringIO()
+    X12Writer(out).write("SV1", ["HC", "90837", "HO"], "150")
+    read = segments_from_bytes(_write(Delimiters(), [], "").replace(b"IEA", out.getvalue().encode() + b"IEA"))
+    assert read[1].components(1) == ["HC", "90837", "HO"]
+    assert read[1].component(1, 3) == "HO"
+    assert read[1].component(1, 4) == ""
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "023"),
+        (b"   \r\n", "023"),
+        (b"%PDF-1.4 not an interchange", "022"),
+        (b"GS*HC*A*B*20260101*1200*1*X*005010X222A1~", "022"),
+        (b"ISA*00*          *00*   ", "022"),
+    ],
+)
+def test_data_that_is_not_an_interchange_raises_a_syntax_error_with_a_ta1_code(
+    data: bytes, code: str
+) -> None:
+    with pytest.raises(X12SyntaxError) as raised:
+        segments_from_bytes(data)
+    assert raised.value.code == code
+
+
+def test_an_isa_with_a_wrong_width_names_the_element() -> None:
+    # Given an ISA whose sender ID (ISA06) is one character short
+    good = _write(Delimiters(), [], "")
+    bad = good.replace(b"SENDER         ", b"SENDER        ", 1)
+    # When it is read
+    with pytest.raises(X12SyntaxError) as raised:
+        segments_from_bytes(bad)
+    # Then the TA1 note code is the one for an invalid sender ID
+    assert raised.value.code == "006"
+    assert raised.value.element == 6
+
+
+def test_a_file_cut_short_inside_the_interchange_is_a_premature_end() -> None:
+    data = _write(Delimiters(), [["N3", "1 MAIN ST"]], "\n")
+    with pytest.raises(X12SyntaxError) as raised:
+        segments_from_bytes(data[:-25])
+    assert raised.value.code == "023"
+
+
+def test_the_writer_refuses_a_value_containing_a_delimiter() -> None:
+    with pytest.raises(WriterError):
+        format_segment("NM1", ["A*B"])
+
+
+def test_the_writer_drops_trailing_empty_elements_and_components() -> None:
+    assert format_segment("SV1", [["HC", "90837", ""], "150", "", ""]) == "SV1*HC:90837*150"
