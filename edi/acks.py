@@ -130,6 +130,31 @@ def _combined(codes: list[str], interchanges: list[InterchangeResult]) -> str:
     return "P"
 
 
+def _application(value: str, fallback: str) -> str:
+    """GS02/GS03 are 2-15 characters: echo the received code when it fits, else fall back."""
+    cleaned = clean(value, 15)
+    return cleaned if len(cleaned) >= 2 else fallback
+
+
+def _segment_id(value: str) -> str:
+    """IK301 is 2-3 letters or digits; a segment ID that is not one is named ZZZ.
+
+    IK302 still gives the exact position of the segment in the transaction set.
+    """
+    return value if re.fullmatch(r"[A-Z0-9]{2,3}", value) else "ZZZ"
+
+
+def _control(value: str, min_len: int, max_len: int, numeric: bool = False) -> str:
+    """A received control number echoed within the 999's bounds (left zero-filled).
+
+    A numeric one (GS06 in AK102) that is not a number is echoed as 0.
+    """
+    cleaned = clean(value, max_len)
+    if numeric and not cleaned.isdigit():
+        cleaned = "0"
+    return (cleaned or "0").rjust(min_len, "0")
+
+
 def _exact_copy(value: str | None) -> str:
     """IK404 is a copy of the bad value: send it only if it can travel unaltered."""
     if not value or len(value) > 99 or clean(value) != value:
@@ -148,14 +173,14 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
            responder: Responder) -> None:
     control = responder.control.next_group()
     when = responder.when
-    writer.write("GS", "FA", clean(group.application_receiver, 15) or responder.our_id,
-                 clean(group.application_sender, 15) or clean(ic.sender_id, 15) or "UNKNOWN",
+    writer.write("GS", "FA", _application(group.application_receiver, responder.our_id),
+                 _application(group.application_sender, _application(ic.sender_id, "UNKNOWN")),
                  when.strftime("%Y%m%d"), when.strftime("%H%M"), str(control), "X",
                  ACK_999_VERSION)
     start = writer.segment_count
     writer.write("ST", "999", "0001", ACK_999_VERSION)
     writer.write("AK1", clean(group.functional_id, 2) or "HC",
-                 clean(group.control_number, 9) or "0", clean(group.version, 12))
+                 _control(group.control_number, 1, 9, numeric=True), clean(group.version, 12) or "0")
     for ts in group.transaction_sets:
         for seg_id, elements in _transaction_set(ts):
             writer.write(seg_id, *elements)
@@ -166,13 +191,20 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("GE", "1", str(control))
 
 
+#: ST01 values a 999 can name in AK201 (code list of the X231A1 map).
+ACKNOWLEDGEABLE_SETS = frozenset({"270", "271", "276", "277", "278", "820", "834", "835", "837"})
+
+
 def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Element]]]:
-    yield "AK2", [clean(ts.set_id, 3) or "837", clean(ts.control_number, 9) or "0",
+    """AK2 .. IK5 for one set; a set whose ST01 a 999 cannot name gets none (AK9 counts it)."""
+    if ts.set_id not in ACKNOWLEDGEABLE_SETS:
+        return
+    yield "AK2", [ts.set_id, _control(ts.control_number, 4, 9),
                   clean(ts.implementation_reference, 35)]
     for finding in ts.segments:
         for index, code in enumerate(finding.codes or ("8",)):
             # IK303 names an LS/LE-bounded loop, which the 837P does not use.
-            yield "IK3", [clean(finding.segment_id, 3) or "ZZZ", str(finding.position), "", code]
+            yield "IK3", [_segment_id(finding.segment_id), str(finding.position), "", code]
             claim = clean(finding.claim_id or "", 35)
             if index == 0 and claim and (finding.loop_id or "")[:2] in ("23", "24"):
                 yield "CTX", [["CLM01", claim]]

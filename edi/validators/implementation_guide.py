@@ -61,6 +61,8 @@ OUTBOUND_GROUPS: dict[tuple[str, str], tuple[str, str]] = {
     ("HP", "005010X221A1"): ("835.5010.X221.A1.xml", "005010X221A1"),
 }
 _ST_PATH = "/ISA_LOOP/GS_LOOP/ST_LOOP/SE"
+#: GS01 values a 999 can acknowledge (AK101 code list of the X231A1 map).
+ACKNOWLEDGEABLE_GROUPS = frozenset({"BE", "FA", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"})
 _HEAD = 4096
 
 
@@ -125,6 +127,7 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
         self._use(first)
         self.failure: X12SyntaxError | None = None
         self.raw_elements: list[str] = []
+        self.structure_faults: list[tuple[int, str]] = []
 
     def _use(self, raw: RawSegment) -> None:
         d = raw.delimiters
@@ -140,10 +143,17 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
 
     def __iter__(self) -> Iterator[pyx12.segment.Segment]:
         self.err_list: list[Any] = []
+        structure = _Structure()
         for raw in self._segments():
             line = raw.text
             if line.startswith("ISA"):
                 self._use(raw)
+                self.loops = []
+            fault = structure.fault(line.lstrip().split(self.ele_term, 1)[0])
+            if fault is not None:
+                self.structure_faults.append((structure.interchanges, fault))
+            if structure.broken:
+                continue
             if line.startswith(" "):
                 self._seg_error("1", "Segment contains a leading space", None, self.cur_line + 1)
                 line = line.lstrip()
@@ -152,8 +162,40 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
                                 self.cur_line + 1)
             self.raw_elements = line.split(self.ele_term)
             seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
-            self._parse_segment(seg)
+            try:
+                self._parse_segment(seg)
+            except (IndexError, ValueError, TypeError, pyx12.errors.X12Error):
+                self.structure_faults.append((structure.interchanges, "the envelope is malformed"))
+                structure.broken = True
+                continue
             yield seg
+
+
+class _Structure:
+    """The ISA > GS > ST nesting; a violation makes the interchange unusable (TA1 022)."""
+
+    def __init__(self) -> None:
+        self.level = 0  # 0 outside, 1 in ISA, 2 in GS, 3 in ST
+        self.interchanges = 0
+        self.broken = False
+
+    def fault(self, seg_id: str) -> str | None:
+        if seg_id == "ISA":
+            self.interchanges += 1
+            self.level, self.broken = 1, False
+            return None
+        if self.broken:
+            return None
+        expected = {"GS": (1,), "TA1": (1,), "ST": (2,), "SE": (3,), "GE": (2, 3),
+                    "IEA": (1, 2, 3)}
+        allowed = expected.get(seg_id, (3,))
+        if self.level not in allowed:
+            self.broken = True
+            where = ("outside a transaction set" if allowed == (3,)
+                     else "where the envelope does not allow it")
+            return f"a {seg_id or 'blank'} segment stands {where}"
+        self.level = {"GS": 2, "ST": 3, "SE": 2, "GE": 1, "IEA": 0}.get(seg_id, self.level)
+        return None
 
 
 @dataclass
@@ -201,17 +243,36 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     src = _Source(raw, first)
     walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/ISA")
     for seg in src:
-        _step(walk, src, seg)
+        try:
+            _step(walk, src, seg)
+        except Exception:  # noqa: BLE001 - pyx12's bookkeeping raises on broken envelopes
+            _envelope_fault(walk, "the envelope segments could not be followed")
+    for ordinal, fault in src.structure_faults:
+        if ordinal <= len(walk.check.interchanges):
+            ic = walk.check.interchanges[ordinal - 1]
+            if not ic.rejected:
+                ic.note_code = "022"
+                ic.sentences.append(f"The control structure is invalid: {fault}.")
     if src.failure is not None and walk.check.interchanges:
         ic = walk.interchange
         if not ic.rejected:
             ic.note_code = src.failure.code
             ic.sentences.append(f"The interchange is incomplete: {src.failure}.")
     else:
-        src.cleanup()
-        walk.errh.handle_errors(src.pop_errors())
+        try:
+            src.cleanup()
+            walk.errh.handle_errors(src.pop_errors())
+        except Exception:  # noqa: BLE001 - pyx12 raises when trailers close nothing
+            _envelope_fault(walk, "trailer segments are missing")
     fill_results(walk.links)
     return walk.check
+
+
+def _envelope_fault(walk: _Walk, what: str) -> None:
+    """pyx12 could not follow the envelope: reject the current interchange (TA1 022)."""
+    if walk.check.interchanges and not walk.interchange.rejected:
+        walk.interchange.note_code = "022"
+        walk.interchange.sentences.append(f"The control structure is invalid: {what}.")
 
 
 class _Prefixed:
@@ -292,6 +353,12 @@ def _open_group(walk: _Walk, src: _Source, seg: Any) -> None:
     if not walk.check.interchanges:
         return
     walk.interchange.groups.append(result)
+    if fic not in ACKNOWLEDGEABLE_GROUPS and not walk.interchange.rejected:
+        # A 999 can only name a group by a known functional identifier (AK101).
+        walk.interchange.note_code = "024"
+        walk.interchange.sentences.append(
+            "A functional group header (GS01) names no known kind of transaction, "
+            "so the interchange content is invalid.")
     supported = walk.policy.groups.get((fic, version))
     walk.walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
     if supported is None:

@@ -1,0 +1,84 @@
+"""Bad input never crashes the engine: it always answers with a TA1 or a valid 999."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edi.acks import CountingControlNumbers, Responder, acknowledge
+from edi.validators.implementation_guide import EnvelopePolicy, check_stream, outbound_problems
+from tests.paths import ACK_FIXTURES
+
+BASE = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+BASE_SEGMENTS = [s for s in BASE.split(b"~\n") if s]
+WHEN = datetime(2026, 11, 23, 12, 0)
+
+
+def _answer(data: bytes) -> tuple[str, str]:
+    check = check_stream(io.BytesIO(data), EnvelopePolicy())
+    ack = acknowledge(check, Responder(when=WHEN, control=CountingControlNumbers()))
+    return ack.kind, ack.text
+
+
+def _assert_answered(data: bytes) -> None:
+    kind, text = _answer(data)
+    assert kind in ("999", "TA1")
+    assert text.startswith("ISA*") and text.rstrip().endswith("~")
+    if kind == "999":
+        assert outbound_problems(text) == []
+        # every transaction set of an accepted interchange is answered with an AK2
+        received = data.count(b"\nST*") + data.startswith(b"ST*")
+        assert text.count("AK2*") <= received
+    else:
+        assert "TA1*" in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2048))
+def test_random_bytes_always_get_an_acknowledgment(data: bytes) -> None:
+    _assert_answered(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=512))
+def test_random_bytes_after_a_valid_isa_always_get_an_acknowledgment(tail: bytes) -> None:
+    _assert_answered(BASE[:107] + tail)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    segments = list(BASE_SEGMENTS)
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        op = draw(st.sampled_from(["drop", "duplicate", "swap", "change", "truncate", "bytes"]))
+        i = draw(st.integers(min_value=1, max_value=len(segments) - 1))
+        if op == "drop":
+            del segments[i]
+        elif op == "duplicate":
+            segments.insert(i, segments[i])
+        elif op == "swap":
+            j = draw(st.integers(min_value=1, max_value=len(segments) - 1))
+            segments[i], segments[j] = segments[j], segments[i]
+        elif op == "change":
+            elements = segments[i].split(b"*")
+            k = draw(st.integers(min_value=0, max_value=len(elements) - 1))
+            elements[k] = draw(st.binary(max_size=12)).replace(b"~", b"")
+            segments[i] = b"*".join(elements)
+        elif op == "truncate":
+            segments = segments[:i]
+        else:
+            segments.insert(i, draw(st.binary(min_size=1, max_size=20)).replace(b"~", b""))
+        if len(segments) < 2:
+            break
+    return b"~\n".join(segments) + b"~\n"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_valid_files_always_get_a_valid_acknowledgment(data: bytes) -> None:
+    # Given a valid 837P with segments dropped, duplicated, swapped, changed or cut off
+    # When the engine checks and acknowledges it
+    # Then it answers, and any 999 it writes is valid for pyx12
+    _assert_answered(data)
