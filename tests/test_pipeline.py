@@ -1,0 +1,123 @@
+"""`claims process`: every file answered, every claim listed, nothing processed twice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.paths import ACK_FIXTURES
+from workers.cli import app
+from workers.summary import RunSummary
+
+runner = CliRunner()
+
+
+def _run(tmp_path: Path, names: list[str], out: str = "out", *extra: str) -> RunSummary:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir(exist_ok=True)
+    files = []
+    for name in names:
+        target = inbound / name
+        if not target.exists():
+            shutil.copy(ACK_FIXTURES / name, target)
+        files.append(str(target))
+    result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / out), "--quiet",
+                                 "--as-of", "2026-11-23", *extra])
+    assert result.exit_code == 0, result.output
+    return RunSummary.model_validate_json((tmp_path / out / "summary.json").read_text())
+
+
+def test_a_clean_file_is_processed_with_a_999_and_every_claim_accepted(tmp_path: Path) -> None:
+    summary = _run(tmp_path, ["valid-two-claims.837"])
+    (entry,) = summary.files
+    assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "A")
+    assert Path(entry.ack_path).name == "valid-two-claims.999"
+    assert Path(entry.ack_path).read_text().startswith("ISA*")
+    assert [(c.patient_control_number, c.front_end, c.charge) for c in entry.claims] == [
+        ("PCN-0001", "accepted", "300.00"), ("PCN-0002", "accepted", "150.00")]
+    assert summary.as_of == "2026-11-23"
+
+
+def test_claims_of_a_rejected_transaction_set_are_not_reached_and_the_rest_go_on(
+    tmp_path: Path,
+) -> None:
+    (entry,) = _run(tmp_path, ["two-sets-one-bad.837"]).files
+    assert (entry.status, entry.ack_code) == ("processed", "P")
+    assert {c.patient_control_number: c.front_end for c in entry.claims} == {
+        "PCN-0001": "accepted", "PCN-0002": "accepted",
+        "PCN-0003": "not_reached", "PCN-0004": "not_reached"}
+
+
+def test_broken_files_are_rejected_with_a_ta1_or_999_and_never_crash(tmp_path: Path) -> None:
+    names = ["ta1-garbage.837", "ta1-empty.837", "ta1-pdf.837", "ta1-truncated.837",
+             "ta1-isa-wrong-length.837", "ta1-wrong-receiver.837", "non-ascii-name.837",
+             "missing-billing-name.837"]
+    summary = _run(tmp_path, names)
+    by_name = {Path(f.path).name: f for f in summary.files}
+    for name in names:
+        entry = by_name[name]
+        assert entry.status == "rejected", name
+        assert entry.ack_code == "R", name
+        assert entry.problems, f"{name} carries no sentence saying what is wrong"
+        assert Path(entry.ack_path).exists()
+    assert by_name["ta1-empty.837"].ack == "TA1"
+    assert by_name["non-ascii-name.837"].ack == "999"
+
+
+def test_the_same_file_received_twice_is_a_duplicate_and_its_claims_are_not_processed_again(
+    tmp_path: Path,
+) -> None:
+    first = _run(tmp_path, ["valid-two-claims.837"])
+    second = _run(tmp_path, ["valid-two-claims.837"])
+    assert first.files[0].status == "processed"
+    (again,) = second.files
+    assert (again.status, again.ack, again.claims) == ("duplicate", "TA1", [])
+    assert "*R*025~" in Path(again.ack_path).read_text()
+
+
+def test_an_interchange_control_number_reused_by_the_same_sender_is_rejected(
+    tmp_path: Path,
+) -> None:
+    _run(tmp_path, ["valid-two-claims.837"])
+    inbound = tmp_path / "inbound"
+    changed = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(b"PCN-0001", b"PCN-0009")
+    (inbound / "resent.837").write_bytes(changed)
+    (entry,) = _run(tmp_path, ["resent.837"]).files
+    assert (entry.status, entry.ack, entry.ack_code) == ("rejected", "TA1", "R")
+    assert all(c.front_end == "not_reached" for c in entry.claims)
+
+
+def test_logs_carry_control_numbers_and_hashes_but_no_names_or_member_ids(
+    tmp_path: Path, capsys: object
+) -> None:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound)
+    result = runner.invoke(app, ["process", str(inbound / "valid-two-claims.837"), "--out",
+                                 str(tmp_path / "out"), "--quiet", "--log-level", "INFO"])
+    assert result.exit_code == 0
+    logged = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "file.processed" in logged and "000000101" in logged
+    for phi in ("SAMPLE", "ALEX", "OBH000001", "F321", "19850412"):
+        assert phi not in logged
+
+
+def test_a_usage_error_exits_non_zero(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["process", str(tmp_path / "nope.837"), "--out", str(tmp_path)])
+    assert missing.exit_code == 2
+    bad_date = runner.invoke(app, ["process", str(ACK_FIXTURES / "valid-two-claims.837"),
+                                   "--out", str(tmp_path), "--as-of", "23/11/2026"])
+    assert bad_date.exit_code == 2
+
+
+def test_summary_json_keeps_the_documented_field_names(tmp_path: Path) -> None:
+    _run(tmp_path, ["valid-two-claims.837"])
+    raw = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(raw) >= {"as_of", "files"}
+    assert set(raw["files"][0]) >= {"path", "sha256", "status", "ack", "ack_code", "ack_path",
+                                     "claims"}
+    assert set(raw["files"][0]["claims"][0]) >= {"patient_control_number", "front_end",
+                                                  "front_end_codes", "charge"}
