@@ -66,8 +66,8 @@ def test_a_valid_check_digit_does_not_rescue_a_first_digit_other_than_1_or_2(bas
 
 @pytest.mark.parametrize(
     "value",
-    ["", "123456789", "12345678930", "123456789O", "12345 7893", "１２３４５６７８９３", "-234567893",
-     "1234567893\n"],
+    ["", "123456789", "12345678930", "123456789O", "12345 7893", "１２３４５６７８９３",
+     "-234567893", "1234567893\n"],
 )
 def test_non_digits_and_wrong_lengths_fail(value: str) -> None:
     # Given a value that is not ten ASCII digits
