@@ -180,7 +180,8 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     start = writer.segment_count
     writer.write("ST", "999", "0001", ACK_999_VERSION)
     writer.write("AK1", clean(group.functional_id, 2) or "HC",
-                 _control(group.control_number, 1, 9, numeric=True), clean(group.version, 12) or "0")
+                 _control(group.control_number, 1, 9, numeric=True),
+                 clean(group.version, 12) or "0")
     for ts in group.transaction_sets:
         for seg_id, elements in _transaction_set(ts):
             writer.write(seg_id, *elements)

@@ -2,8 +2,8 @@
 
 Runs `x12n_document` on a temporary copy edited the way SOURCES.md describes: the
 UTF-8 byte-order mark removed (pyx12 decodes ASCII) and 005010X222A2 declared as A1
-(pyx12 has no A2 map). Returns [(ST02, IK501), ...] in file order, read from the 999 pyx12 writes; when
-pyx12 raises (no map for the group, undecodable bytes) every set is rejected.
+(pyx12 has no A2 map). Returns [(ST02, IK501), ...] in file order, read from the
+999 pyx12 writes; None when pyx12 raises (no map for the group, undecodable bytes).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def pyx12_verdicts(path: Path, tmp_dir: Path) -> list[tuple[str, str]] | None:
     out = io.StringIO()
     try:
         pyx12.x12n_document.x12n_document(pyx12.params.params(), str(copy), out, None)
-    except Exception:  # noqa: BLE001 - pyx12 raises several types; all mean "not accepted"
+    except Exception:
         return None
     verdicts: list[tuple[str, str]] = []
     current = None

@@ -101,7 +101,8 @@ def test_a_byte_order_mark_and_crlf_line_breaks_are_tolerated() -> None:
 def test_components_and_repetitions_are_split_on_request() -> None:
     out = io.StringIO()
     X12Writer(out).write("SV1", ["HC", "90837", "HO"], "150")
-    read = segments_from_bytes(_write(Delimiters(), [], "").replace(b"IEA", out.getvalue().encode() + b"IEA"))
+    sv1 = out.getvalue().encode()
+    read = segments_from_bytes(_write(Delimiters(), [], "").replace(b"IEA", sv1 + b"IEA"))
     assert read[1].components(1) == ["HC", "90837", "HO"]
     assert read[1].component(1, 3) == "HO"
     assert read[1].component(1, 4) == ""

@@ -148,7 +148,7 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
             line = raw.text
             if line.startswith("ISA"):
                 self._use(raw)
-                self.loops = []
+                self.loops: list[Any] = []
             fault = structure.fault(line.lstrip().split(self.ele_term, 1)[0])
             if fault is not None:
                 self.structure_faults.append((structure.interchanges, fault))
@@ -245,7 +245,7 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     for seg in src:
         try:
             _step(walk, src, seg)
-        except Exception:  # noqa: BLE001 - pyx12's bookkeeping raises on broken envelopes
+        except Exception:
             _envelope_fault(walk, "the envelope segments could not be followed")
     for ordinal, fault in src.structure_faults:
         if ordinal <= len(walk.check.interchanges):
@@ -262,7 +262,7 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
         try:
             src.cleanup()
             walk.errh.handle_errors(src.pop_errors())
-        except Exception:  # noqa: BLE001 - pyx12 raises when trailers close nothing
+        except Exception:
             _envelope_fault(walk, "trailer segments are missing")
     fill_results(walk.links)
     return walk.check

@@ -1,0 +1,126 @@
+"""`make bench`: the engine against pyx12 on the same files, in one run.
+
+Generates 1,000- and 20,000-claim 837P files (deterministic seeds), then measures,
+each in a fresh subprocess so peak memory is its own:
+
+- tokenize + parse: `iter_segments` -> `iter_claims` (typed claims), claims/s;
+- validate + 999: the engine's implementation-guide check and 999, claims/s;
+- pyx12: `x12n_document` with its 999 writer on the same file, claims/s;
+
+and prints the ratio engine / pyx12 and each step's peak RSS. Absolute times on a
+shared 2-core machine are noise; the ratio measured side by side is the figure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+DATA = Path("bench-data")
+SIZES = (1_000, 20_000)
+STEPS = ("parse", "engine", "pyx12")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _parse(path: Path) -> int:
+    from edi.parsers.claim837 import iter_claims
+    from edi.tokenizer import iter_segments
+
+    with path.open("rb") as stream:
+        return sum(1 for _ in iter_claims(iter_segments(stream)))
+
+
+def _engine(path: Path) -> int:
+    from edi.acks import CountingControlNumbers, Responder, acknowledge
+    from edi.validators.implementation_guide import check_stream
+
+    with path.open("rb") as stream:
+        check = check_stream(stream)
+    ack = acknowledge(check, Responder(when=datetime.now(tz=UTC),
+                                       control=CountingControlNumbers()))
+    if ack.kind != "999" or ack.code != "A":
+        raise SystemExit(f"engine did not accept the generated file: {ack.code}")
+    return _count_claims(path)
+
+
+def _pyx12(path: Path) -> int:
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+    out = io.StringIO()
+    valid = pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), out, None)
+    if not valid:
+        raise SystemExit("pyx12 did not accept the generated file")
+    return _count_claims(path)
+
+
+def _count_claims(path: Path) -> int:
+    with path.open("rb") as stream:
+        return sum(chunk.count(b"~CLM*") + chunk.count(b"\nCLM*")
+                   for chunk in iter(lambda: stream.read(1 << 20), b""))
+
+
+def run_one(step: str, path: Path) -> dict[str, float]:
+    """One measurement in this process (called in a subprocess by `main`)."""
+    steps: dict[str, Callable[[Path], int]] = {
+        "parse": _parse, "engine": _engine, "pyx12": _pyx12}
+    start = time.perf_counter()
+    claims = steps[step](path)
+    seconds = time.perf_counter() - start
+    return {"claims": claims, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _measure(step: str, path: Path) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, "-m", "workers.bench", "--one", step, str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def _ensure_file(claims: int) -> Path:
+    from fixtures.generator import write_837
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"bench-{claims}.837"
+    if not path.exists():
+        with path.open("w", newline="") as out:
+            write_837(out, claims=claims, seed=claims)
+    return path
+
+
+def main() -> None:
+    print(f"benchmark {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]}")
+    header = f"{'claims':>7} {'step':<22} {'claims/s':>10} {'seconds':>8} {'peak RSS MB':>12}"
+    print(header)
+    for size in SIZES:
+        path = _ensure_file(size)
+        results = {step: _measure(step, path) for step in STEPS}
+        for step, label in (("parse", "tokenize + parse"), ("engine", "engine validate + 999"),
+                            ("pyx12", "pyx12 validate + 999")):
+            r = results[step]
+            print(f"{size:>7} {label:<22} {r['claims'] / r['seconds']:>10.0f} "
+                  f"{r['seconds']:>8.2f} {r['peak_rss_mb']:>12.1f}")
+        ratio = results["pyx12"]["seconds"] / results["engine"]["seconds"]
+        print(f"{size:>7} engine is {ratio:.2f}x pyx12's speed on the same file "
+              f"(validation + 999)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(json.dumps(run_one(sys.argv[2], Path(sys.argv[3]))))
+    else:
+        main()
