@@ -19,7 +19,8 @@ from workers.report import print_run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Payer 87726 claims engine: 837P in, TA1/999 out.")
-console = Console()
+# Piped output (make demo, CI logs) gets a wide table rather than rich's 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=150)
 _LARGE = 1 << 20
 
 

@@ -15,7 +15,8 @@ def print_run(console: Console, summary: RunSummary) -> None:
     table = Table(title=f"Files processed (as of {summary.as_of})", show_lines=False)
     for column in ("file", "status", "ack", "code", "claims", "accepted", "rejected",
                    "not reached", "charges accepted"):
-        table.add_column(column, justify="right" if column not in ("file", "status") else "left")
+        table.add_column(column, justify="right" if column not in ("file", "status") else "left",
+                         no_wrap=column == "file")
     for f in summary.files:
         counts = Counter(c.front_end for c in f.claims)
         accepted = sum((Decimal(c.charge) for c in f.claims if c.front_end == "accepted"),
