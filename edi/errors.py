@@ -2,7 +2,8 @@
 
     EdiError
      ├── X12SyntaxError      the bytes are not a well-formed interchange (answered with a TA1)
-     └── WriterError         a caller asked the writer for something X12 cannot carry
+     ├── WriterError         a caller asked the writer for something X12 cannot carry
+     └── ParseError          a transaction set cannot be read into the typed 837P models
 
 Exceptions never carry element values from a claim (no PHI): only positions,
 segment IDs, control numbers and codes.
@@ -30,3 +31,30 @@ class X12SyntaxError(EdiError):
 
 class WriterError(EdiError):
     """A value cannot be written with the chosen delimiters."""
+
+
+class ParseError(EdiError):
+    """A transaction set cannot be read into the typed 837P claim models.
+
+    ``position`` is the 1-based ordinal of the offending segment within its transaction
+    set (ST = 1), or within the file for a segment outside any transaction set
+    (``in_transaction_set`` tells which); ``file_position`` is always the file ordinal.
+    The message names the position, the segment ID and a fixed reason, never a value.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        position: int,
+        segment_id: str,
+        file_position: int,
+        in_transaction_set: bool = True,
+    ) -> None:
+        where = "transaction set" if in_transaction_set else "file"
+        super().__init__(f"segment {position} ({segment_id}) of the {where}: {reason}")
+        self.reason = reason
+        self.position = position
+        self.segment_id = segment_id
+        self.file_position = file_position
+        self.in_transaction_set = in_transaction_set
