@@ -121,3 +121,19 @@ def test_summary_json_keeps_the_documented_field_names(tmp_path: Path) -> None:
                                      "claims"}
     assert set(raw["files"][0]["claims"][0]) >= {"patient_control_number", "front_end",
                                                   "front_end_codes", "charge"}
+
+
+def test_a_set_the_reader_cannot_follow_returns_all_its_claims_as_unprocessable() -> None:
+    # Given a transaction set treated as accepted whose service date the reader rejects
+    from workers.pipeline import _set_claims
+    from workers.transaction_sets import read_sets
+
+    parsed: list[object] = []
+    with (ACK_FIXTURES / "invalid-service-date.837").open("rb") as stream:
+        (reading,) = read_sets(stream, frozenset({1}), lambda _r, c: parsed.append(c))
+    # When its claims are summarised
+    claims = list(_set_claims(reading, []))
+    # Then the reader's error is kept and every claim of the set is listed as returned
+    assert reading.parse_error is not None
+    assert [(c.patient_control_number, c.front_end, c.front_end_codes) for c in claims] == [
+        ("PCN-0001", "rejected", ["A3:21"]), ("PCN-0002", "rejected", ["A3:21"])]

@@ -21,11 +21,18 @@ from typing import BinaryIO
 import structlog
 
 from edi.acks import Acknowledgment, ControlNumbers, CountingControlNumbers, Responder, acknowledge
-from edi.errors import X12SyntaxError
+from edi.claims import ParsedClaim
 from edi.findings import FileCheck
-from edi.tokenizer import iter_segments
 from edi.validators.implementation_guide import EnvelopePolicy, check_stream
-from workers.summary import AckCode, ClaimSummary, FileStatus, FileSummary, RunSummary
+from workers.summary import (
+    AckCode,
+    ClaimSummary,
+    FileStatus,
+    FileSummary,
+    FrontEnd,
+    RunSummary,
+)
+from workers.transaction_sets import SetReading, read_sets
 
 log = structlog.get_logger("claims.pipeline")
 Progress = Callable[[int], None]
@@ -175,25 +182,32 @@ def _problems(check: FileCheck) -> list[str]:
 
 
 def _claims(path: Path, check: FileCheck) -> Iterator[ClaimSummary]:
-    """Every CLM of the file, with its front-end outcome (this stage: the 999's)."""
-    accepted = check.accepted_ordinals()
-    ordinal = 0
-    control_number = ""
+    """Every CLM of the file, with its front-end outcome."""
+    parsed: list[ParsedClaim] = []
     with path.open("rb") as stream:
-        try:
-            for seg in iter_segments(stream):
-                if seg.id == "ST":
-                    ordinal += 1
-                    control_number = seg.get(2)
-                elif seg.id == "CLM":
-                    reached = ordinal in accepted
-                    yield ClaimSummary(
-                        patient_control_number=seg.get(1),
-                        front_end="accepted" if reached else "not_reached",
-                        charge=_money(seg.get(2)), transaction_set=control_number,
-                    )
-        except X12SyntaxError:
-            return
+        for reading in read_sets(stream, check.accepted_ordinals(),
+                                 lambda _r, claim: parsed.append(claim)):
+            yield from _set_claims(reading, parsed)
+            parsed.clear()
+
+
+def _set_claims(reading: SetReading, parsed: list[ParsedClaim]) -> Iterator[ClaimSummary]:
+    if reading.parse_error is not None:
+        log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
+                    position=reading.parse_error.position)
+    for pcn, charge in reading.clm_segments:
+        if not reading.accepted:
+            front_end: FrontEnd = "not_reached"
+            codes: list[str] = []
+        elif reading.parse_error is not None:
+            # The 999 passed the set but the reader could not follow it: every claim
+            # of the set is returned as unprocessable (277CA A3, status 21).
+            front_end, codes = "rejected", ["A3:21"]
+        else:
+            front_end, codes = "accepted", []
+        yield ClaimSummary(patient_control_number=pcn, front_end=front_end,
+                           front_end_codes=codes, charge=_money(charge),
+                           transaction_set=reading.control_number)
 
 
 def _money(value: str) -> str:

@@ -1,0 +1,101 @@
+"""Walk a file's transaction sets once, parsing the ones the 999 accepted.
+
+Each accepted ST is parsed on its own (its ISA and GS in front of it), so a
+`ParseError` in one set never loses the claims of the others. Every CLM segment a
+set passes through is recorded lightly (CLM01, CLM02), so the claims of a set that
+was rejected, or that the reader could not finish, are still listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import BinaryIO
+
+from edi.claims import ParsedClaim
+from edi.errors import ParseError, X12SyntaxError
+from edi.parsers.claim837 import iter_claims
+from edi.tokenizer import Segment, iter_segments
+
+
+@dataclass
+class SetReading:
+    """What one pass over a transaction set found."""
+
+    ordinal: int
+    control_number: str
+    accepted: bool
+    clm_segments: list[tuple[str, str]] = field(default_factory=list)
+    """(CLM01, CLM02) of every claim in the set, in order."""
+    parse_error: ParseError | None = None
+
+
+class _SetSegments:
+    """The segments of one ST, from the shared stream, recording its claims."""
+
+    def __init__(self, first: Segment, rest: Iterator[Segment], reading: SetReading) -> None:
+        self._first = first
+        self._rest = rest
+        self._reading = reading
+        self._started = False
+        self._finished = False
+
+    def __iter__(self) -> Iterator[Segment]:
+        if not self._started:
+            self._started = True
+            yield self._first
+        if self._finished:
+            return
+        for seg in self._rest:
+            if seg.id == "CLM":
+                self._reading.clm_segments.append((seg.get(1), seg.get(2)))
+            yield seg
+            if seg.id == "SE":
+                self._finished = True
+                return
+        self._finished = True
+
+    def drain(self) -> None:
+        for _ in self:
+            pass
+
+
+def read_sets(
+    stream: BinaryIO,
+    accepted: frozenset[int],
+    on_claim: Callable[[SetReading, ParsedClaim], None],
+) -> Iterator[SetReading]:
+    """Yield a `SetReading` per ST after calling ``on_claim`` for each parsed claim."""
+    segments = iter_segments(stream)
+    isa: Segment | None = None
+    gs: Segment | None = None
+    ordinal = 0
+    try:
+        for seg in segments:
+            if seg.id == "ISA":
+                isa, gs = seg, None
+            elif seg.id == "GS":
+                gs = seg
+            elif seg.id == "ST":
+                ordinal += 1
+                reading = SetReading(ordinal, seg.get(2), ordinal in accepted)
+                body = _SetSegments(seg, segments, reading)
+                if reading.accepted and isa is not None and gs is not None:
+                    _parse(chain((isa, gs), body), reading, on_claim)
+                body.drain()
+                yield reading
+    except X12SyntaxError:
+        return
+
+
+def _parse(
+    segments: Iterator[Segment] | chain[Segment],
+    reading: SetReading,
+    on_claim: Callable[[SetReading, ParsedClaim], None],
+) -> None:
+    try:
+        for claim in iter_claims(segments):
+            on_claim(reading, claim)
+    except ParseError as exc:
+        reading.parse_error = exc
