@@ -161,3 +161,5 @@ class TransactionStatus:
     """BHT03 of the 837."""
     received: date
     claims: list[ClaimStatus] = field(default_factory=list)
+    usage_indicator: str = "P"
+    """ISA15 of the 837 (``P`` or ``T``): a test file is answered with a test 277CA."""

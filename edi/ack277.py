@@ -1,0 +1,344 @@
+"""Render the 277CA claim acknowledgment (005010X214) for accepted 837P transaction sets.
+
+One interchange, one HN functional group, and one 277 per `TransactionStatus` (one
+per 837 transaction set the 999 accepted). The hierarchy follows pyx12's
+``277.5010.X214.xml`` map:
+
+    2000A HL*20 payer (NM1*PR), 2200A TRN*1 + DTP*050 received + DTP*009 processed
+      2000B HL*21 submitter (NM1*41), 2200B TRN*2 BHT03 + STC + QTY/AMT totals
+        2000C HL*19 billing provider (NM1*85), 2200C TRN*1 + STC + REF*TJ + QTY/AMT
+          2000D HL*PT patient (NM1*QC), 2200D TRN*2 CLM01 + STC + REF + DTP*472
+            2220D SVC per service line that carries a finding + STC + REF*FJ + DTP*472
+
+Status (STC) written, every combination valid for the map:
+
+- 2200B and 2200C (STC required there): ``A1:19:PR`` (receipt acknowledged by the
+  payer) with WQ when any claim of the level was accepted, U when none was; STC04
+  the level's total charge; no STC02 at 2200C (not used there in X214).
+- accepted claim: ``A1:19:PR`` dated the receipt, then ``A2:20`` dated the
+  processing, both WQ with the claim charge; REF*1K the payer claim control number.
+- rejected claim: one STC per finding, ``category:status[:entity]``, U, the claim
+  charge, further status codes of the finding in STC10/STC11, its sentence in STC12;
+  a service line named by a finding is echoed in 2220D with one STC (U) for the line.
+
+Counts and amounts are reported only when not zero (a missing QTY/AMT means none),
+so accepted + rejected always equals the claims and charges of the level; amounts
+have two decimals.
+
+Pure: the clock and the control numbers come from the `Responder`; every value taken
+from the 837 is cleaned of our delimiters before it is echoed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from edi.acks import Responder, clean
+from edi.claim_status import (
+    ClaimFinding,
+    ClaimStatus,
+    LineStatus,
+    Provider277,
+    StatusCategory,
+    TransactionStatus,
+)
+from edi.writer import Element, X12Writer, isa_elements
+
+ACK_277CA_VERSION = "005010X214"
+PAYER_NAME = "OPTUM BEHAVIORAL HEALTH"
+CENTS = Decimal("0.01")
+ZERO = Decimal("0.00")
+#: STC composites per STC segment: STC01, STC10 and STC11.
+MAX_STATUS_CODES = 3
+#: Entities STC01-03 may name but STC10-03/STC11-03 may not: the X214 map takes those
+#: from pyx12's external ``entity_id`` list, which lacks the payer and the submitter.
+FIRST_COMPOSITE_ONLY = frozenset({"PR", "41"})
+
+Segment = tuple[str, list[Element]]
+
+
+def render_277ca(statuses: Sequence[TransactionStatus], responder: Responder) -> str:
+    """The 277CA interchange answering the accepted transaction sets of one 837 file.
+
+    It is addressed to the sender (ISA05/ISA06) of the first transaction set. Raises
+    `ValueError` when there is nothing to acknowledge: no transaction set, or one with
+    no claims (the guide requires at least one billing provider and patient level).
+    """
+    if not statuses:
+        raise ValueError("a 277CA answers at least one transaction set")
+    if any(not status.claims for status in statuses):
+        raise ValueError("a 277CA transaction set acknowledges at least one claim")
+    first, when = statuses[0], responder.when
+    out = io.StringIO()
+    writer = X12Writer(out)
+    interchange = responder.control.next_interchange()
+    group = responder.control.next_group()
+    writer.write("ISA", *isa_elements(
+        sender_qualifier=responder.our_qualifier, sender_id=responder.our_id,
+        receiver_qualifier=clean(first.receiver_sender_qualifier, 2) or "ZZ",
+        receiver_id=clean(first.receiver_sender_id, 15) or "UNKNOWN",
+        control_number=interchange, when=when,
+        usage=first.usage_indicator if first.usage_indicator in ("P", "T") else "P",
+    ))
+    writer.write("GS", "HN", responder.our_id, _application(first.application_sender),
+                 when.strftime("%Y%m%d"), when.strftime("%H%M"), str(group), "X",
+                 ACK_277CA_VERSION)
+    for ordinal, status in enumerate(statuses, start=1):
+        st02 = f"{ordinal:04d}"
+        start = writer.segment_count
+        writer.write("ST", "277", st02, ACK_277CA_VERSION)
+        reference = f"{interchange:09d}{ordinal:04d}"
+        for seg_id, elements in _transaction_set(status, reference, responder):
+            writer.write(seg_id, *elements)
+        writer.write("SE", str(writer.segment_count - start + 1), st02)
+    writer.write("GE", str(len(statuses)), str(group))
+    writer.write("IEA", "1", f"{interchange:09d}")
+    return out.getvalue()
+
+
+def _application(value: str) -> str:
+    """GS03 is 2-15 characters: the 837's GS02 when it fits, else a placeholder."""
+    cleaned = clean(value, 15)
+    return cleaned if len(cleaned) >= 2 else "UNKNOWN"
+
+
+def _text(value: str | None, max_len: int, fallback: str = "UNKNOWN", min_len: int = 1) -> str:
+    """A received value cleaned for echoing; the fallback when too little is left."""
+    cleaned = clean(value or "", max_len)
+    return cleaned if len(cleaned) >= min_len else fallback
+
+
+def money(amount: Decimal) -> str:
+    """An X12 R amount with two decimals (``150.00``), as every total is written."""
+    return str(amount.quantize(CENTS))
+
+
+def _quantity(value: Decimal) -> str:
+    """An X12 R quantity without needless zeros (``1``, ``1.5``)."""
+    text = format(value.normalize(), "f")
+    return text if text not in ("-0", "") else "0"
+
+
+def _d8(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Accepted and rejected claims and charges of one level (2000B or 2000C)."""
+
+    accepted: int = 0
+    rejected: int = 0
+    accepted_amount: Decimal = ZERO
+    rejected_amount: Decimal = ZERO
+
+    @classmethod
+    def of(cls, claims: Sequence[ClaimStatus]) -> Tally:
+        accepted = [c for c in claims if is_accepted(c)]
+        rejected = [c for c in claims if not is_accepted(c)]
+        return cls(len(accepted), len(rejected),
+                   sum((c.total_charge.quantize(CENTS) for c in accepted), ZERO),
+                   sum((c.total_charge.quantize(CENTS) for c in rejected), ZERO))
+
+    @property
+    def total(self) -> Decimal:
+        return self.accepted_amount + self.rejected_amount
+
+    @property
+    def action(self) -> str:
+        """STC03: WQ (accept) when any claim of the level was accepted, else U (reject)."""
+        return "WQ" if self.accepted else "U"
+
+    def segments(self, accepted_qualifier: str, rejected_qualifier: str) -> Iterator[Segment]:
+        """QTY and AMT for the non-zero sides (the guide sends them only when there are any)."""
+        if self.accepted:
+            yield "QTY", [accepted_qualifier, str(self.accepted)]
+        if self.rejected:
+            yield "QTY", [rejected_qualifier, str(self.rejected)]
+        if self.accepted:
+            yield "AMT", ["YU", money(self.accepted_amount)]
+        if self.rejected:
+            yield "AMT", ["YY", money(self.rejected_amount)]
+
+
+@dataclass(frozen=True)
+class _Dates:
+    """STC02 dates: receipt for A1:19 (acknowledged receipt), processing for the rest."""
+
+    received: date
+    processed: date
+
+
+def findings_of(claim: ClaimStatus) -> tuple[ClaimFinding, ...]:
+    """The claim's findings, then those of its lines that the claim does not list already."""
+    found = list(claim.findings)
+    for line in claim.lines:
+        found += [f for f in line.findings if f not in found]
+    return tuple(found)
+
+
+def is_accepted(claim: ClaimStatus) -> bool:
+    """Accepted: no finding on the claim or any of its lines, and a payer claim number."""
+    return claim.accepted and not findings_of(claim)
+
+
+def _transaction_set(status: TransactionStatus, reference: str,
+                     responder: Responder) -> Iterator[Segment]:
+    """BHT through the last 2000D of one 277CA (ST and SE are written by the caller)."""
+    when = responder.when
+    processed = when.date()
+    yield "BHT", ["0085", "08", reference, _d8(processed), when.strftime("%H%M"), "TH"]
+    yield "HL", ["1", "", "20", "1"]
+    yield "NM1", ["PR", "2", PAYER_NAME, "", "", "", "", "PI", responder.our_id]
+    yield "TRN", ["1", reference]
+    yield "DTP", ["050", "D8", _d8(status.received)]
+    yield "DTP", ["009", "D8", _d8(processed)]
+    yield "HL", ["2", "1", "21", "1"]
+    yield "NM1", ["41", "2", _text(status.submitter_name, 60), "", "", "", "", "46",
+                  _text(status.submitter_id, 80, min_len=2)]
+    batch = status.batch_reference or status.transaction_set_control_number
+    yield "TRN", ["2", _text(batch, 50, fallback="0")]
+    tally = Tally.of(status.claims)
+    yield "STC", [["A1", "19", "PR"], _d8(status.received), tally.action, money(tally.total)]
+    yield from tally.segments("90", "AA")
+    dates = _Dates(received=status.received, processed=processed)
+    next_id = 3
+    for ordinal, (provider, claims) in enumerate(_by_provider(status.claims), start=1):
+        provider_id = next_id
+        yield from _provider(provider, claims, provider_id, f"{reference}-{ordinal}")
+        for offset, claim in enumerate(claims, start=1):
+            yield "HL", [str(provider_id + offset), str(provider_id), "PT"]
+            yield from _claim(claim, dates)
+        next_id = provider_id + len(claims) + 1
+
+
+def _by_provider(claims: Sequence[ClaimStatus]) -> list[tuple[Provider277, list[ClaimStatus]]]:
+    """Claims grouped by billing provider, providers and claims in order of first appearance."""
+    groups: dict[Provider277, list[ClaimStatus]] = {}
+    for claim in claims:
+        groups.setdefault(claim.billing_provider, []).append(claim)
+    return list(groups.items())
+
+
+def _provider(provider: Provider277, claims: Sequence[ClaimStatus], hl_id: int,
+              trace: str) -> Iterator[Segment]:
+    """2000C-2200C: the billing provider, its receipt status and its totals."""
+    yield "HL", [str(hl_id), "2", "19", "1"]
+    person = provider.entity_type == "1"
+    if provider.npi and clean(provider.npi, 80):
+        qualifier, identifier = "XX", _text(provider.npi, 80, min_len=2)
+    elif provider.tax_id and clean(provider.tax_id, 80):
+        qualifier, identifier = "FI", _text(provider.tax_id, 80, min_len=2)
+    else:
+        qualifier, identifier = "SV", "UNKNOWN"
+    first = _text(provider.first_name, 35, fallback="") if person else ""
+    yield "NM1", ["85", "1" if person else "2",
+                  _text(provider.last_or_organization_name, 60), first, "", "", "",
+                  qualifier, identifier]
+    yield "TRN", ["1", trace]
+    tally = Tally.of(claims)
+    # 2200C STC02 is not used in X214: the composite, action and charge only.
+    yield "STC", [["A1", "19", "PR"], "", tally.action, money(tally.total)]
+    tax_id = clean(provider.tax_id or "", 50)
+    if tax_id:
+        yield "REF", ["TJ", tax_id]
+    yield from tally.segments("QA", "QC")
+
+
+def _claim(claim: ClaimStatus, dates: _Dates) -> Iterator[Segment]:
+    """2100D-2220D of one claim (its HL is written by the caller)."""
+    yield "NM1", ["QC", "1", _text(claim.patient_last_name, 60),
+                  _text(claim.patient_first_name, 35, fallback=""), "", "", "", "MI",
+                  _text(claim.patient_member_id, 80, min_len=2)]
+    yield "TRN", ["2", _text(claim.patient_control_number, 50, fallback="0")]
+    charge = money(claim.total_charge)
+    findings = findings_of(claim)
+    if is_accepted(claim):
+        yield "STC", [["A1", "19", "PR"], _d8(dates.received), "WQ", charge]
+        yield "STC", [["A2", "20"], _d8(dates.processed), "WQ", charge]
+        yield "REF", ["1K", _text(claim.payer_claim_control_number, 50, fallback="0")]
+    elif not findings:
+        # Not accepted yet nothing found: say only that it cannot be processed.
+        yield "STC", [[StatusCategory.UNPROCESSABLE.value, "0"], _d8(dates.processed), "U",
+                      charge]
+    for finding in findings:
+        codes = _composites([finding])
+        yield "STC", [codes[0], _d8(dates.processed), "U", charge, "", "", "", "", "",
+                      *codes[1:], *([""] * (3 - len(codes))), _message(finding)]
+    trace = clean(claim.clearinghouse_trace or "", 50)
+    if trace:
+        yield "REF", ["D9", trace]
+    yield "DTP", ["472", *_service_dates(claim.service_from, claim.service_to, claim.lines,
+                                         dates.received)]
+    for line in claim.lines:
+        line_findings = _line_findings(line, findings)
+        if line_findings:
+            yield from _service_line(line, line_findings, dates.processed)
+
+
+def _composites(findings: Sequence[ClaimFinding]) -> list[list[str]]:
+    """STC01/STC10/STC11 composites for the status codes of the findings (at most 3).
+
+    Each composite repeats its finding's entity, except in STC10-03/STC11-03 for an
+    entity the guide's code list there does not have (`FIRST_COMPOSITE_ONLY`).
+    """
+    composites: list[list[str]] = []
+    for finding in findings:
+        entity = finding.entity.value if finding.entity is not None else ""
+        for code in finding.status_codes:
+            composite = [finding.category.value, _text(code, 30, fallback="0"), entity]
+            if composites and entity in FIRST_COMPOSITE_ONLY:
+                composite[2] = ""
+            if composite not in composites:
+                composites.append(composite)
+    return composites[:MAX_STATUS_CODES] or [[StatusCategory.UNPROCESSABLE.value, "0"]]
+
+
+def _message(finding: ClaimFinding) -> str:
+    """STC12: the finding's sentence and where in the 837P to look (never member data)."""
+    return clean(f"{finding.sentence} ({finding.location})", 264)
+
+
+def _service_dates(start: date | None, end: date | None, lines: Sequence[LineStatus],
+                   fallback: date) -> list[str]:
+    """DTP*472 format and period: the claim's dates, else its lines', else the receipt date."""
+    days = [d for d in (start, end) if d is not None]
+    if not days:
+        days = [d for line in lines for d in (line.service_from, line.service_to) if d]
+    low, high = (min(days), max(days)) if days else (fallback, fallback)
+    if low == high:
+        return ["D8", _d8(low)]
+    return ["RD8", f"{_d8(low)}-{_d8(high)}"]
+
+
+def _line_findings(line: LineStatus, claim_findings: Sequence[ClaimFinding]
+                   ) -> list[ClaimFinding]:
+    """The line's own findings and the claim's findings located on this line."""
+    found = list(line.findings)
+    found += [f for f in claim_findings
+              if f.location.line == line.line_number and f not in found]
+    return found
+
+
+def _service_line(line: LineStatus, findings: Sequence[ClaimFinding],
+                  processed: date) -> Iterator[Segment]:
+    """2220D: the service line echoed with its rejection (one STC, STC03 U only)."""
+    modifiers = [m for m in (clean(m, 2) for m in line.modifiers) if len(m) == 2][:4]
+    units = _quantity(line.units) if line.units is not None else ""
+    yield "SVC", [["HC", _text(line.procedure_code, 48), *modifiers], money(line.charge),
+                  "", "", "", "", units]
+    codes = _composites(findings)
+    yield "STC", [codes[0], _d8(processed), "U", "", "", "", "", "", "", *codes[1:]]
+    control = clean(line.line_item_control_number or "", 50)
+    if control:
+        yield "REF", ["FJ", control]
+    if line.service_from is not None:
+        yield "DTP", ["472", *_service_dates(line.service_from, line.service_to, (),
+                                             line.service_from)]
+
+
+__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "money", "render_277ca"]
