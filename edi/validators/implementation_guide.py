@@ -45,6 +45,7 @@ from edi.findings import (
     TransactionSetResult,
 )
 from edi.tokenizer import RawSegment, iter_raw_segments
+from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import fill_results, interchange_from_isa
 
 CONTROL_MAP = "x12.control.00501.xml"
@@ -127,6 +128,7 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
         self._use(first)
         self.failure: X12SyntaxError | None = None
         self.raw_elements: list[str] = []
+        self.raw_line = ""
         self.structure_faults: list[tuple[int, str]] = []
 
     def _use(self, raw: RawSegment) -> None:
@@ -160,6 +162,7 @@ class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
             if line and line[-1] == self.ele_term:
                 self._seg_error("SEG1", "Segment contains trailing element terminators", None,
                                 self.cur_line + 1)
+            self.raw_line = line
             self.raw_elements = line.split(self.ele_term)
             seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
             try:
@@ -198,13 +201,25 @@ class _Structure:
         return None
 
 
+#: The faster counter and the element-check memo; tests switch both off to compare
+#: the findings with pyx12's own code paths.
+FAST_PATHS = True
+
+
+def new_walker() -> Any:
+    walker = walk_tree()
+    if FAST_PATHS:
+        walker.counter = FastNodeCounter()
+    return walker
+
+
 @dataclass
 class _Walk:
     """The state of one pass over a file."""
 
     policy: EnvelopePolicy
     errh: _Recorder = field(default_factory=_Recorder)
-    walker: Any = field(default_factory=walk_tree)
+    walker: Any = field(default_factory=lambda: new_walker())
     node: Any = None
     cur_map: Any = None
     skip_group: bool = False
@@ -439,7 +454,40 @@ def _walk_segment(walk: _Walk, src: _Source, seg: Any, seg_id: str) -> None:
     else:
         errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
         errh.handle_errors(src.pop_errors())
-    apply_segment_errors(node, seg, errh)
+    _apply_element_checks(node, seg, errh, src)
+
+
+_ELEMENT_CHECKS: dict[tuple[int, str, str, str | None, str], tuple[Any, ...]] = {}
+_ELEMENT_CHECKS_MAX = 50_000
+
+
+def _apply_element_checks(node: Any, seg: Any, errh: Any, src: _Source) -> None:
+    """pyx12's element checks of one segment, remembered for identical segments.
+
+    `segment_if.is_valid_errors` is pure (pyx12 documents it so): the same map node
+    and the same segment text always give the same errors. About half the segments
+    of a claim file repeat verbatim (payer, receiver, provider addresses, REFs), so
+    the result is kept in a bounded memo. The errors are replayed onto the error
+    handler exactly as `pyx12.map_if._segment.apply_segment_errors` does.
+    """
+    key = (id(node), src.ele_term or "", src.subele_term or "", src.repetition_term,
+           src.raw_line)
+    errors = _ELEMENT_CHECKS.get(key) if FAST_PATHS else None
+    if errors is None:
+        _ok, found = node.is_valid_errors(seg)
+        errors = tuple(found)
+        if len(_ELEMENT_CHECKS) >= _ELEMENT_CHECKS_MAX:
+            _ELEMENT_CHECKS.clear()
+        _ELEMENT_CHECKS[key] = errors
+    cursor = None
+    for error in errors:
+        if error.map_node is None:
+            errh.seg_error("8", error.err_str, error.err_val)
+            continue
+        if error.map_node is not cursor:
+            errh.add_ele(error.map_node)
+            cursor = error.map_node
+        errh.ele_error(error.err_cde, error.err_str, error.err_val, error.refdes)
 
 
 def _engine_fault(walk: _Walk, src: _Source, seg_id: str) -> None:
