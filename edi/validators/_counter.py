@@ -28,7 +28,7 @@ class FastNodeCounter:
         cached = self._formatted.get(id(xpath))
         if cached is not None and cached[0] is xpath:
             return cached[1]
-        text = xpath.format()
+        text: str = xpath.format()
         # keep the object alive so its id cannot be reused for another path
         self._formatted[id(xpath)] = (xpath, text)
         return text
