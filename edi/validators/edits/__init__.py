@@ -1,0 +1,28 @@
+"""The front-end edits (SNIP 3-7 and payer 87726 rules), in the order they run.
+
+    run_edits(claim, context) -> tuple[ClaimFinding, ...]   every finding of every edit
+    EDITS                                                   the registered edits, as data
+
+`docs/edits.md` is generated from `EDITS` (see `edi.validators.edits.catalog`).
+"""
+
+from __future__ import annotations
+
+from edi.claim_status import ClaimFinding
+from edi.claims import ParsedClaim
+from edi.validators.edits import balancing, code_sets, payer, situational
+from edi.validators.edits.base import REGISTRY, Edit, EditContext
+
+EDITS: tuple[Edit, ...] = tuple(REGISTRY)
+_MODULES = (balancing, situational, code_sets, payer)
+
+
+def run_edits(claim: ParsedClaim, context: EditContext) -> tuple[ClaimFinding, ...]:
+    """All findings for one claim; an empty tuple means the front end accepts it."""
+    findings: list[ClaimFinding] = []
+    for one in EDITS:
+        findings += one.run(claim, context)
+    return tuple(findings)
+
+
+__all__ = ["EDITS", "Edit", "EditContext", "run_edits"]

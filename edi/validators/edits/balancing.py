@@ -1,0 +1,58 @@
+"""SNIP 3: the claim's money balances and its quantities make sense."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from edi.claim_status import ClaimFinding, Location, StatusCategory
+from edi.claims import ParsedClaim
+from edi.validators.edits.base import Edit, EditContext, edit
+
+A7 = StatusCategory.INVALID
+
+
+@edit("SNIP3-CHARGE-BALANCE", version=1, snip=3, title="CLM02 equals the sum of SV102",
+      emits=("A7:400",))
+def charge_balances(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    total = claim.claim.total_claim_charge_amount
+    lines = sum((line.line_item_charge_amount for line in claim.claim.lines), Decimal(0))
+    if claim.claim.lines and total != lines:
+        yield e.finding(
+            A7, ("400", "178"), None, Location("2300", "CLM", "CLM02"),
+            f"The total claim charge ({total}) does not equal the sum of the service line "
+            f"charges ({lines}).")
+
+
+def _cents(amount: Decimal) -> bool:
+    exponent = amount.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -2
+
+
+@edit("SNIP3-AMOUNT-FORMAT", version=1, snip=3,
+      title="Charges have at most two decimals and are not negative",
+      emits=("A7:178", "A7:583"))
+def amounts_in_cents(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    total = claim.claim.total_claim_charge_amount
+    if not _cents(total) or total < 0:
+        yield e.finding(A7, ("178",), None, Location("2300", "CLM", "CLM02"),
+                        "The total claim charge must be a non-negative amount with at most "
+                        "two decimal places.")
+    for line in claim.claim.lines:
+        charge = line.line_item_charge_amount
+        if not _cents(charge) or charge < 0:
+            yield e.finding(A7, ("583",), None,
+                            Location("2400", "SV1", "SV102", line.assigned_number),
+                            "The line charge must be a non-negative amount with at most two "
+                            "decimal places.")
+
+
+@edit("SNIP3-UNITS", version=1, snip=3, title="Every line bills a positive number of units",
+      emits=("A7:476",))
+def positive_units(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    for line in claim.claim.lines:
+        units = line.service_unit_count
+        if units is None or units <= 0:
+            yield e.finding(A7, ("476",), None,
+                            Location("2400", "SV1", "SV104", line.assigned_number),
+                            "The service unit count must be greater than zero.")

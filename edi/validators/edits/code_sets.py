@@ -1,0 +1,98 @@
+"""SNIP 5: external code sets (ICD-10-CM by date of service, POS, CPT/HCPCS shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from edi.claim_status import ClaimFinding, Location, StatusCategory
+from edi.claims import ParsedClaim
+from edi.validators.codesets import (
+    is_valid_place_of_service,
+    is_well_formed_modifier,
+    is_well_formed_procedure,
+)
+from edi.validators.edits.base import Edit, EditContext, claim_service_range, edit, service_dates
+
+A7 = StatusCategory.INVALID
+ICD10_QUALIFIERS = {"ABK": "principal", "ABF": "other"}
+
+
+def _diagnosis_dates(claim: ParsedClaim) -> list[date]:
+    """Every distinct first date of service on the claim (code sets change on 1 October)."""
+    dates = {start for line in claim.claim.lines
+             if (start := service_dates(line, claim)[0]) is not None}
+    if not dates:
+        start, _end = claim_service_range(claim)
+        dates = {start} if start is not None else set()
+    return sorted(dates)
+
+
+@edit("SNIP5-ICD10CM", version=1, snip=5,
+      title="Every diagnosis is a billable ICD-10-CM code in the release in force on the "
+            "date of service", emits=("A7:254", "A7:255"))
+def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
+    dates = _diagnosis_dates(claim)
+    for position, diagnosis in enumerate(claim.claim.diagnoses, start=1):
+        principal = position == 1
+        status = "254" if principal else "255"
+        where = Location("2300", "HI", f"HI{position:02d}-2")
+        kind = "principal diagnosis" if principal else f"diagnosis {position}"
+        if diagnosis.qualifier not in ICD10_QUALIFIERS:
+            yield e.finding(A7, (status,), None, where,
+                            f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
+                            "other code lists are not accepted.")
+            continue
+        for day in dates:
+            billable, release = ctx.code_sets.is_billable(diagnosis.code, day)
+            if not billable:
+                yield e.finding(A7, (status,), None, where,
+                                f"The {kind} is not a valid billable ICD-10-CM code for the "
+                                f"date of service {day:%Y-%m-%d} ({release}).", code_set=release)
+                break
+
+
+@edit("SNIP5-PLACE-OF-SERVICE", version=1, snip=5,
+      title="Places of service (CLM05-1, SV105) are CMS place-of-service codes",
+      emits=("A7:249",))
+def place_of_service(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    code = claim.claim.place_of_service_code
+    if not code or not is_valid_place_of_service(code):
+        yield e.finding(A7, ("249",), None, Location("2300", "CLM", "CLM05-1"),
+                        "The place of service is not a CMS place-of-service code.")
+    for line in claim.claim.lines:
+        if line.place_of_service_code and not is_valid_place_of_service(
+                line.place_of_service_code):
+            yield e.finding(A7, ("249",), None,
+                            Location("2400", "SV1", "SV105", line.assigned_number),
+                            "The line's place of service is not a CMS place-of-service code.")
+
+
+@edit("SNIP5-PROCEDURE", version=1, snip=5,
+      title="Procedure codes have a CPT or HCPCS shape and modifiers are well formed",
+      emits=("A7:454", "A7:453"))
+def procedures(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    for line in claim.claim.lines:
+        if line.product_or_service_id_qualifier != "HC" or not is_well_formed_procedure(
+                line.procedure_code):
+            yield e.finding(A7, ("454",), None,
+                            Location("2400", "SV1", "SV101-2", line.assigned_number),
+                            "The procedure code is not a well-formed CPT or HCPCS code (HC).")
+        for index, modifier in enumerate(line.procedure_modifiers, start=3):
+            if modifier and not is_well_formed_modifier(modifier):
+                yield e.finding(A7, ("453",), None,
+                                Location("2400", "SV1", f"SV101-{index}", line.assigned_number),
+                                "A procedure modifier is not two letters or digits.")
+
+
+@edit("SNIP5-DIAGNOSIS-POINTER", version=1, snip=5,
+      title="Diagnosis pointers (SV107) point at diagnoses present in HI", emits=("A7:477",))
+def diagnosis_pointers(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    count = len(claim.claim.diagnoses)
+    for line in claim.claim.lines:
+        pointers = line.diagnosis_code_pointers
+        if not pointers or any(p < 1 or p > count for p in pointers):
+            yield e.finding(A7, ("477",), None,
+                            Location("2400", "SV1", "SV107", line.assigned_number),
+                            f"Each diagnosis pointer must name one of the claim's {count} "
+                            "diagnoses (1 to 12).")
