@@ -125,15 +125,23 @@ def test_summary_json_keeps_the_documented_field_names(tmp_path: Path) -> None:
 
 def test_a_set_the_reader_cannot_follow_returns_all_its_claims_as_unprocessable() -> None:
     # Given a transaction set treated as accepted whose service date the reader rejects
-    from workers.pipeline import _set_claims
-    from workers.transaction_sets import read_sets
+    from datetime import date
 
-    parsed: list[object] = []
-    with (ACK_FIXTURES / "invalid-service-date.837").open("rb") as stream:
-        (reading,) = read_sets(stream, frozenset({1}), lambda _r, c: parsed.append(c))
-    # When its claims are summarised
-    claims = list(_set_claims(reading, []))
-    # Then the reader's error is kept and every claim of the set is listed as returned
-    assert reading.parse_error is not None
-    assert [(c.patient_control_number, c.front_end, c.front_end_codes) for c in claims] == [
-        ("PCN-0001", "rejected", ["A3:21"]), ("PCN-0002", "rejected", ["A3:21"])]
+    from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.edits import EditContext
+    from workers.front_end import run_front_end
+
+    class AcceptEverything:
+        def accepted_ordinals(self) -> frozenset[int]:
+            return frozenset({1})
+
+    # When the front end runs over it
+    result = run_front_end(ACK_FIXTURES / "invalid-service-date.837",
+                           AcceptEverything(),  # type: ignore[arg-type]
+                           EditContext(received=date(2026, 11, 23)), InMemoryClaimNumbers())
+    # Then every claim of the set is returned as unprocessable, with no claim number
+    assert [(c.patient_control_number, c.front_end, c.front_end_codes,
+             c.payer_claim_control_number) for c in result.claims] == [
+        ("PCN-0001", "rejected", ["A3:21"], None), ("PCN-0002", "rejected", ["A3:21"], None)]
+    # And the set is still answered on the 277CA
+    assert [len(ts.claims) for ts in result.answered] == [2]

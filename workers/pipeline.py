@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
 import structlog
 
+from edi.ack277 import render_277ca
 from edi.acks import Acknowledgment, ControlNumbers, CountingControlNumbers, Responder, acknowledge
-from edi.claims import ParsedClaim
 from edi.findings import FileCheck
+from edi.front_end import ClaimNumbers, InMemoryClaimNumbers
+from edi.validators.codesets import CodeSetRegistry, default_registry
+from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy, check_stream
-from workers.summary import (
-    AckCode,
-    ClaimSummary,
-    FileStatus,
-    FileSummary,
-    FrontEnd,
-    RunSummary,
-)
-from workers.transaction_sets import SetReading, read_sets
+from workers.front_end import FrontEndResult, run_front_end
+from workers.summary import AckCode, FileStatus, FileSummary, RunSummary
 
 log = structlog.get_logger("claims.pipeline")
 Progress = Callable[[int], None]
@@ -44,6 +39,9 @@ class RunOptions:
     as_of: date
     now: datetime
     policy: EnvelopePolicy = field(default_factory=EnvelopePolicy)
+    received: date | None = None
+    """The receipt date of every file (replays); None takes each file's drop time."""
+    code_sets: CodeSetRegistry = field(default_factory=default_registry)
 
 
 class Ledger:
@@ -57,17 +55,34 @@ class Ledger:
         self._path = path
         self.files: set[str] = set()
         self.interchanges: set[str] = set()
+        self.numbered = 0
         if path.exists():
             for line in path.read_text().splitlines():
                 entry = json.loads(line)
                 self.files.add(entry["sha256"])
                 self.interchanges.update(entry.get("interchanges", []))
+                self.numbered += entry.get("numbered", 0)
 
-    def record(self, sha256: str, interchanges: list[str]) -> None:
+    def record(self, sha256: str, interchanges: list[str], numbered: int) -> None:
         self.files.add(sha256)
         self.interchanges.update(interchanges)
+        self.numbered += numbered
+        entry = {"sha256": sha256, "interchanges": interchanges, "numbered": numbered}
         with self._path.open("a") as out:
-            out.write(json.dumps({"sha256": sha256, "interchanges": interchanges}) + "\n")
+            out.write(json.dumps(entry) + "\n")
+
+
+class StoredControlNumbers(CountingControlNumbers):
+    """Outbound ISA13/GS06 numbers that keep counting across runs in one output directory."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        super().__init__(saved.get("interchange", 1), saved.get("group", 1))
+
+    def save(self) -> None:
+        state = {"interchange": self.next_interchange(), "group": self.next_group()}
+        self._path.write_text(json.dumps(state) + "\n")
 
 
 class _CountingReader:
@@ -100,11 +115,13 @@ def process_files(
     """Process files in order and write ``summary.json``; returns the summary."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(options.out_dir / "ledger.jsonl")
-    control = CountingControlNumbers(interchange=len(ledger.files) + 1)
+    control = StoredControlNumbers(options.out_dir / "control-numbers.json")
+    numbers = InMemoryClaimNumbers(start=ledger.numbered + 1)
     summary = RunSummary(as_of=options.as_of.isoformat())
     for path in paths:
         progress = progress_for(path) if progress_for else None
-        summary.files.append(process_file(path, options, ledger, control, progress))
+        summary.files.append(process_file(path, options, ledger, control, numbers, progress))
+    control.save()
     (options.out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")
     return summary
 
@@ -114,10 +131,12 @@ def process_file(
     options: RunOptions,
     ledger: Ledger,
     control: ControlNumbers,
+    numbers: ClaimNumbers,
     progress: Progress | None = None,
 ) -> FileSummary:
     sha = sha256_of(path)
     received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    received = options.received or received_at.date()
     with path.open("rb") as raw:
         check = check_stream(_CountingReader(raw, progress), options.policy)  # type: ignore[arg-type]
     keys = [_interchange_key(ic.sender_qualifier, ic.sender_id, ic.control_number)
@@ -131,13 +150,21 @@ def process_file(
                 ic.note_code = "025"
                 ic.sentences.append("This interchange control number was already received "
                                     "from this sender.")
-    ack = acknowledge(check, Responder(when=options.now, control=control))
+    responder = Responder(when=options.now, control=control)
+    ack = acknowledge(check, responder)
     ack_path = options.out_dir / f"{path.stem}.{ack.kind.lower()}"
     ack_path.write_text(ack.text)
-    claims = [] if duplicate else list(_claims(path, check))
+    front = FrontEndResult() if duplicate else run_front_end(
+        path, check, EditContext(received=received, code_sets=options.code_sets), numbers)
+    claims = front.claims
+    claim_ack_path = None
+    if front.answered:
+        claim_ack_path = options.out_dir / f"{path.stem}.277ca"
+        claim_ack_path.write_text(render_277ca(front.answered, responder))
     if not duplicate:
+        numbered = sum(1 for c in claims if c.payer_claim_control_number)
         ledger.record(sha, [k for k, ic in zip(keys, check.interchanges, strict=True)
-                            if not ic.rejected])
+                            if not ic.rejected], numbered)
     status: FileStatus = "duplicate" if duplicate else (
         "processed" if check.accepted_ordinals() else "rejected")
     log.info("file.processed", sha256=sha, status=status, ack=ack.kind, ack_code=ack.code,
@@ -145,6 +172,7 @@ def process_file(
     return FileSummary(
         path=str(path), sha256=sha, status=status, ack=ack.kind, ack_code=_ack_code(ack),
         ack_path=str(ack_path), received_at=received_at.isoformat(),
+        claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
         interchanges=[ic.control_number for ic in check.interchanges],
         problems=_problems(check), claims=claims,
     )
@@ -179,40 +207,3 @@ def _problems(check: FileCheck) -> list[str]:
                 for seg in ts.segments[:20]:
                     problems += list(seg.sentences)
     return problems[:200]
-
-
-def _claims(path: Path, check: FileCheck) -> Iterator[ClaimSummary]:
-    """Every CLM of the file, with its front-end outcome."""
-    parsed: list[ParsedClaim] = []
-    with path.open("rb") as stream:
-        for reading in read_sets(stream, check.accepted_ordinals(),
-                                 lambda _r, claim: parsed.append(claim)):
-            yield from _set_claims(reading, parsed)
-            parsed.clear()
-
-
-def _set_claims(reading: SetReading, parsed: list[ParsedClaim]) -> Iterator[ClaimSummary]:
-    if reading.parse_error is not None:
-        log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
-                    position=reading.parse_error.position)
-    for pcn, charge in reading.clm_segments:
-        if not reading.accepted:
-            front_end: FrontEnd = "not_reached"
-            codes: list[str] = []
-        elif reading.parse_error is not None:
-            # The 999 passed the set but the reader could not follow it: every claim
-            # of the set is returned as unprocessable (277CA A3, status 21).
-            front_end, codes = "rejected", ["A3:21"]
-        else:
-            front_end, codes = "accepted", []
-        yield ClaimSummary(patient_control_number=pcn, front_end=front_end,
-                           front_end_codes=codes, charge=_money(charge),
-                           transaction_set=reading.control_number)
-
-
-def _money(value: str) -> str:
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, ValueError):
-        return "0.00"
-    return f"{amount:.2f}" if amount.is_finite() else "0.00"

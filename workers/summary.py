@@ -22,6 +22,10 @@ class ClaimSummary(BaseModel):
     front_end_codes: list[str] = Field(default_factory=list)
     charge: str
     transaction_set: str = Field(description="ST02 of the claim's transaction set")
+    payer_claim_control_number: str | None = Field(
+        default=None, description="the ICN, when the front end accepted the claim")
+    reasons: list[str] = Field(
+        default_factory=list, description="where and why the front end rejected it (no PHI)")
 
 
 class FileSummary(BaseModel):
@@ -33,6 +37,7 @@ class FileSummary(BaseModel):
     ack: Literal["999", "TA1"]
     ack_code: AckCode
     ack_path: str
+    claim_ack_path: str | None = Field(default=None, description="the 277CA, when any")
     received_at: str
     interchanges: list[str] = Field(default_factory=list, description="ISA13 values")
     problems: list[str] = Field(

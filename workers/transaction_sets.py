@@ -29,6 +29,13 @@ class SetReading:
     clm_segments: list[tuple[str, str]] = field(default_factory=list)
     """(CLM01, CLM02) of every claim in the set, in order."""
     parse_error: ParseError | None = None
+    sender_qualifier: str = ""
+    """ISA05, ISA06, GS02, BHT03 and the submitter (1000A): what a 277CA answers to."""
+    sender_id: str = ""
+    application_sender: str = ""
+    batch_reference: str | None = None
+    submitter_name: str = ""
+    submitter_id: str = ""
 
 
 class _SetSegments:
@@ -47,9 +54,14 @@ class _SetSegments:
             yield self._first
         if self._finished:
             return
+        reading = self._reading
         for seg in self._rest:
             if seg.id == "CLM":
-                self._reading.clm_segments.append((seg.get(1), seg.get(2)))
+                reading.clm_segments.append((seg.get(1), seg.get(2)))
+            elif seg.id == "BHT":
+                reading.batch_reference = seg.get(3) or None
+            elif seg.id == "NM1" and seg.get(1) == "41" and not reading.submitter_name:
+                reading.submitter_name, reading.submitter_id = seg.get(3), seg.get(9)
             yield seg
             if seg.id == "SE":
                 self._finished = True
@@ -80,6 +92,9 @@ def read_sets(
             elif seg.id == "ST":
                 ordinal += 1
                 reading = SetReading(ordinal, seg.get(2), ordinal in accepted)
+                if isa is not None and gs is not None:
+                    reading.sender_qualifier, reading.sender_id = isa.get(5), isa.get(6).strip()
+                    reading.application_sender = gs.get(2)
                 body = _SetSegments(seg, segments, reading)
                 if reading.accepted and isa is not None and gs is not None:
                     _parse(chain((isa, gs), body), reading, on_claim)
