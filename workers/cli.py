@@ -103,6 +103,17 @@ def demo(
     run_demo(console, out, _as_of(as_of))
 
 
+@app.command()
+def docs(
+    edits: Annotated[Path, typer.Option("--edits")] = Path("docs/edits.md"),
+) -> None:
+    """Regenerate docs/edits.md from the registered front-end edits."""
+    from edi.validators.edits.catalog import render_markdown
+
+    edits.write_text(render_markdown())
+    console.print(f"wrote {edits}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     try:
         app()

@@ -13,7 +13,8 @@ from edi.claims import ParsedClaim
 from edi.validators.edits import balancing, code_sets, payer, situational
 from edi.validators.edits.base import REGISTRY, Edit, EditContext
 
-EDITS: tuple[Edit, ...] = tuple(REGISTRY)
+#: In SNIP order (3, 4, 5, 7), and within a level in declaration order.
+EDITS: tuple[Edit, ...] = tuple(sorted(REGISTRY, key=lambda e: e.snip_level))
 _MODULES = (balancing, situational, code_sets, payer)
 
 
