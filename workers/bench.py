@@ -5,6 +5,7 @@ each in a fresh subprocess so peak memory is its own:
 
 - tokenize + parse: `iter_segments` -> `iter_claims` (typed claims), claims/s;
 - validate + 999: the engine's implementation-guide check and 999, claims/s;
+- front end: validate + 999, then parse, the front-end edits and the 277CA, claims/s;
 - pyx12: `x12n_document` with its 999 writer on the same file, claims/s;
 
 and prints the ratio engine / pyx12 and each step's peak RSS. Absolute times on a
@@ -26,7 +27,7 @@ from pathlib import Path
 
 DATA = Path("bench-data")
 SIZES = (1_000, 20_000)
-STEPS = ("parse", "engine", "pyx12")
+STEPS = ("parse", "engine", "front_end", "pyx12")
 
 
 def _peak_rss_mb() -> float:
@@ -54,6 +55,24 @@ def _engine(path: Path) -> int:
     return _count_claims(path)
 
 
+def _front_end(path: Path) -> int:
+    from edi.ack277 import render_277ca
+    from edi.acks import CountingControlNumbers, Responder, acknowledge
+    from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.edits import EditContext
+    from edi.validators.implementation_guide import check_stream
+    from workers.front_end import run_front_end
+
+    now = datetime.now(tz=UTC)
+    responder = Responder(when=now, control=CountingControlNumbers())
+    with path.open("rb") as stream:
+        check = check_stream(stream)
+    acknowledge(check, responder)
+    result = run_front_end(path, check, EditContext(received=now.date()), InMemoryClaimNumbers())
+    render_277ca(result.answered, responder)
+    return len(result.claims)
+
+
 def _pyx12(path: Path) -> int:
     import pyx12.params
     import pyx12.x12n_document
@@ -75,7 +94,7 @@ def _count_claims(path: Path) -> int:
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (called in a subprocess by `main`)."""
     steps: dict[str, Callable[[Path], int]] = {
-        "parse": _parse, "engine": _engine, "pyx12": _pyx12}
+        "parse": _parse, "engine": _engine, "front_end": _front_end, "pyx12": _pyx12}
     start = time.perf_counter()
     claims = steps[step](path)
     seconds = time.perf_counter() - start
@@ -105,11 +124,13 @@ def _ensure_file(claims: int) -> Path:
 def main() -> None:
     print(f"benchmark {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]}")
     header = f"{'claims':>7} {'step':<22} {'claims/s':>10} {'seconds':>8} {'peak RSS MB':>12}"
+    print("each step in its own process; RSS is that process's peak")
     print(header)
     for size in SIZES:
         path = _ensure_file(size)
         results = {step: _measure(step, path) for step in STEPS}
         for step, label in (("parse", "tokenize + parse"), ("engine", "engine validate + 999"),
+                            ("front_end", "+ edits + 277CA"),
                             ("pyx12", "pyx12 validate + 999")):
             r = results[step]
             print(f"{size:>7} {label:<22} {r['claims'] / r['seconds']:>10.0f} "
@@ -117,6 +138,9 @@ def main() -> None:
         ratio = results["pyx12"]["seconds"] / results["engine"]["seconds"]
         print(f"{size:>7} engine is {ratio:.2f}x pyx12's speed on the same file "
               f"(validation + 999)")
+        ratio = results["pyx12"]["seconds"] / results["front_end"]["seconds"]
+        print(f"{size:>7} engine with the front end (999 + edits + 277CA) is {ratio:.2f}x "
+              f"pyx12's validation + 999")
 
 
 if __name__ == "__main__":
