@@ -27,10 +27,14 @@ _LARGE = 1 << 20
 def _as_of(value: str | None) -> date:
     if value is None:
         return datetime.now(tz=UTC).date()
+    return _date(value, "--as-of")
+
+
+def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--as-of") from None
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint=option) from None
 
 
 @app.command()
@@ -41,6 +45,9 @@ def process(
     any_receiver: Annotated[bool, typer.Option(
         "--any-receiver", help="accept interchanges addressed to any ISA08 (conformance runs)"
     )] = False,
+    received: Annotated[str | None, typer.Option(
+        "--received", help="receipt date YYYY-MM-DD for replays (default: file drop time)"
+    )] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="print no table")] = False,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
 ) -> None:
@@ -52,6 +59,7 @@ def process(
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
+        received=_date(received, "--received") if received else None,
     )
     if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
         with _progress() as bar:

@@ -21,8 +21,10 @@ PARTNER = "demo-clearinghouse"
 
 
 def demo_files() -> list[Path]:
-    """The shipped sample files: generated claims first, then the broken ones."""
-    return sorted((FIXTURES / "837p").glob("*.837")) + sorted((FIXTURES / "ack").glob("*.837"))
+    """The shipped sample files: generated claims, broken envelopes, one per front-end edit."""
+    return [*sorted((FIXTURES / "837p").glob("*.837")),
+            *sorted((FIXTURES / "ack").glob("*.837")),
+            *sorted((FIXTURES / "edits").glob("*.837"))]
 
 
 def run_demo(console: Console, out: Path, as_of: date) -> None:

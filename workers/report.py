@@ -27,6 +27,7 @@ def print_run(console: Console, summary: RunSummary) -> None:
             f"{accepted:,.2f}",
         )
     console.print(table)
+    _print_rejected_claims(console, summary)
     problems = [(f.path.rsplit("/", 1)[-1], p) for f in summary.files for p in f.problems[:3]]
     if problems:
         detail = Table(title="Why files or transaction sets were rejected (first lines)")
@@ -35,3 +36,17 @@ def print_run(console: Console, summary: RunSummary) -> None:
         for name, problem in problems:
             detail.add_row(name, problem)
         console.print(detail)
+
+
+def _print_rejected_claims(console: Console, summary: RunSummary, limit: int = 60) -> None:
+    rows = [(f.path.rsplit("/", 1)[-1], c) for f in summary.files for c in f.claims
+            if c.front_end == "rejected"]
+    if not rows:
+        return
+    table = Table(title=f"Claims rejected by the front-end edits (277CA), {len(rows)} in all")
+    for column in ("file", "claim", "277CA codes", "where and why"):
+        table.add_column(column, no_wrap=column != "where and why")
+    for name, claim in rows[:limit]:
+        table.add_row(name, claim.patient_control_number, " ".join(claim.front_end_codes),
+                      "\n".join(claim.reasons))
+    console.print(table)
