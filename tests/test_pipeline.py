@@ -145,3 +145,9 @@ def test_a_set_the_reader_cannot_follow_returns_all_its_claims_as_unprocessable(
         ("PCN-0001", "rejected", ["A3:21"], None), ("PCN-0002", "rejected", ["A3:21"], None)]
     # And the set is still answered on the 277CA
     assert [len(ts.claims) for ts in result.answered] == [2]
+
+
+def test_the_claims_of_a_file_cut_short_are_still_listed(tmp_path: Path) -> None:
+    (entry,) = _run(tmp_path, ["ta1-truncated.837"]).files
+    assert [(c.patient_control_number, c.front_end) for c in entry.claims] == [
+        ("PCN-0001", "not_reached")]

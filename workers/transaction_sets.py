@@ -96,9 +96,14 @@ def read_sets(
                     reading.sender_qualifier, reading.sender_id = isa.get(5), isa.get(6).strip()
                     reading.application_sender = gs.get(2)
                 body = _SetSegments(seg, segments, reading)
-                if reading.accepted and isa is not None and gs is not None:
-                    _parse(chain((isa, gs), body), reading, on_claim)
-                body.drain()
+                try:
+                    if reading.accepted and isa is not None and gs is not None:
+                        _parse(chain((isa, gs), body), reading, on_claim)
+                    body.drain()
+                except X12SyntaxError:
+                    # the file ends inside this set: report what it held, then stop
+                    yield reading
+                    return
                 yield reading
     except X12SyntaxError:
         return

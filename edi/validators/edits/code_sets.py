@@ -37,7 +37,7 @@ def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Cl
         principal = position == 1
         status = "254" if principal else "255"
         where = Location("2300", "HI", f"HI{position:02d}-2")
-        kind = "principal diagnosis" if principal else f"diagnosis {position}"
+        kind = "principal diagnosis" if principal else f"diagnosis in position {position}"
         if diagnosis.qualifier not in ICD10_QUALIFIERS:
             yield e.finding(A7, (status,), None, where,
                             f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
