@@ -1,0 +1,374 @@
+"""Reference data the adjudication engine decides from, effective-dated, as typed rows.
+
+Every row carries ``effective`` and ``termination`` (inclusive; None = open ended), so
+a decision can be replayed as of any date: `ReferenceData` answers each question "as
+of" a date and ignores rows not in force on it. The rows arrive from a CSV directory
+(`adjudication.reference_csv`, documented in docs/reference-data.md) or, later, from
+the store; the engine only sees this module's types.
+
+Money is `Decimal`, percentages are `Decimal` fractions of 100 (``20`` = 20 %).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class LineOfBusiness(StrEnum):
+    COMMERCIAL = "commercial"
+    MEDICAID = "medicaid"
+    MEDICARE_ADVANTAGE = "medicare_advantage"
+
+
+class LicenseLevel(StrEnum):
+    """License tiers that price and supervision rules distinguish (DOMAIN.md 8.7)."""
+
+    MD = "MD"  # MD/DO psychiatrist
+    NP = "NP"  # psychiatric nurse practitioner / CNS
+    PHD = "PhD"  # PhD/PsyD psychologist
+    LICSW = "LICSW"
+    LCSW = "LCSW"
+    LMHC = "LMHC"
+    LMFT = "LMFT"
+    LPC = "LPC"
+    BCBA = "BCBA"
+    ASSOCIATE = "associate"  # pre-licensed, works under supervision
+
+
+INDEPENDENT_LICENSES = frozenset(set(LicenseLevel) - {LicenseLevel.ASSOCIATE})
+
+
+class Row(BaseModel):
+    """An effective-dated reference row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effective: date
+    termination: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        return self.effective <= day and (self.termination is None or day <= self.termination)
+
+
+class Member(Row):
+    """A person the payer covers; dependents share their subscriber's ``subscriber_id``."""
+
+    member_id: str
+    subscriber_id: str
+    """The ID on the card, sent in 837P 2010BA NM109."""
+    relationship: str
+    """``self``, ``spouse``, ``child`` or ``other``."""
+    last_name: str
+    first_name: str
+    birth_date: date
+    gender: str
+
+
+class Coverage(Row):
+    """A span of coverage: which plan, line of business and state a member has."""
+
+    member_id: str
+    plan_id: str
+    line_of_business: LineOfBusiness
+    state: str
+    """Plan situs / member state: decides state rules (filing windows, supervision)."""
+
+
+class Plan(Row):
+    """One plan's benefits for one benefit year (calendar year)."""
+
+    plan_id: str
+    benefit_year: int
+    line_of_business: LineOfBusiness
+    name: str
+    deductible: Decimal
+    coinsurance_percent: Decimal
+    out_of_pocket_max: Decimal
+    out_of_network_covered: bool
+
+
+class Copay(Row):
+    plan_id: str
+    benefit_year: int
+    service_category: str
+    copay: Decimal
+
+
+class ServiceCategory(Row):
+    """Which service category a procedure code belongs to (copays, prior auth)."""
+
+    procedure_code: str
+    service_category: str
+    """e.g. ``evaluation``, ``psychotherapy``, ``family_therapy``, ``group_therapy``,
+    ``testing``, ``aba``, ``iop``, ``php``, ``residential_sud``, ``medication_management``,
+    ``crisis``, ``preventive``."""
+
+
+class PriorAuthRequirement(Row):
+    """A service category that needs prior authorization under a plan (``*`` = all plans)."""
+
+    plan_id: str
+    service_category: str
+
+
+class Provider(Row):
+    npi: str
+    tin: str | None
+    name: str
+    entity_type: str
+    """``1`` person, ``2`` organisation."""
+    license_level: LicenseLevel | None
+    """None for organisations."""
+    state: str
+    network_status: str
+    """``in`` or ``out``."""
+    medicaid_enrolled: bool
+    supervisor_npi: str | None = None
+
+
+class Fee(Row):
+    """Allowed amount per unit for a procedure, by line of business.
+
+    ``modifier`` and ``license_level`` empty mean any; the most specific row wins.
+    """
+
+    line_of_business: LineOfBusiness
+    procedure_code: str
+    modifier: str = ""
+    license_level: str = ""
+    allowed_per_unit: Decimal
+
+
+class LicenseFactor(Row):
+    """Percent of the fee schedule paid for a license tier (``supervised`` for U5 lines)."""
+
+    line_of_business: LineOfBusiness
+    license_level: str
+    percent: Decimal
+
+
+class Authorization(Row):
+    auth_number: str
+    member_id: str
+    provider_npi: str
+    procedure_codes: tuple[str, ...]
+    start: date
+    end: date
+    units: Decimal
+
+
+class FilingLimit(Row):
+    """How many days a claim or a correction may take to arrive.
+
+    ``kind`` ``initial``: from the date of service; ``correction``: from the original's
+    remittance date. ``state`` ``*`` applies to every state without a row of its own.
+    """
+
+    line_of_business: LineOfBusiness
+    state: str
+    kind: str
+    days: int
+
+
+class SupervisionPolicy(Row):
+    """How a line of business and state treats services billed under supervision."""
+
+    line_of_business: LineOfBusiness
+    state: str
+    """``*`` for every state without a row of its own."""
+    allowed: bool
+    requires_supervisor: bool
+    """The supervising provider must be named (2310D or 2420D)."""
+    requires_modifier: str
+    """A modifier each supervised line must carry (``U5``), or empty."""
+    requires_medicaid_enrollment: bool
+
+
+class PastClaim(Row):
+    """A claim line already decided (history for duplicates and corrections)."""
+
+    icn: str
+    patient_control_number: str
+    member_id: str
+    billing_npi: str
+    rendering_npi: str
+    line_number: int
+    service_date: date
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    units: Decimal
+    status: str
+    """``paid``, ``denied``, ``reversed`` (replaced) or ``voided``."""
+    paid: Decimal
+    patient_responsibility: Decimal
+    remittance_date: date | None
+    line_of_business: LineOfBusiness
+
+
+class Accumulator(Row):
+    """A member's deductible and out-of-pocket met so far in a benefit year."""
+
+    member_id: str
+    plan_id: str
+    benefit_year: int
+    deductible_met: Decimal
+    out_of_pocket_met: Decimal
+
+
+class ClaimHistory(Protocol):
+    """Past claims, for duplicates and corrections (CSV now; the store later)."""
+
+    def by_icn(self, icn: str) -> Sequence[PastClaim]: ...
+
+    def same_service(self, member_id: str, service_date: date,
+                     procedure_code: str) -> Sequence[PastClaim]: ...
+
+
+R = TypeVar("R", bound=Row)
+
+
+def _in_force(rows: Iterable[R], day: date) -> list[R]:
+    return [row for row in rows if row.in_force(day)]
+
+
+class ReferenceData:
+    """All reference rows, answering questions as of a date. Pure and immutable."""
+
+    def __init__(
+        self, *, members: Sequence[Member] = (), coverage: Sequence[Coverage] = (),
+        plans: Sequence[Plan] = (), copays: Sequence[Copay] = (),
+        service_categories: Sequence[ServiceCategory] = (),
+        prior_auth: Sequence[PriorAuthRequirement] = (), providers: Sequence[Provider] = (),
+        fees: Sequence[Fee] = (), license_factors: Sequence[LicenseFactor] = (),
+        authorizations: Sequence[Authorization] = (), filing_limits: Sequence[FilingLimit] = (),
+        supervision: Sequence[SupervisionPolicy] = (), past_claims: Sequence[PastClaim] = (),
+        accumulators: Sequence[Accumulator] = (),
+    ) -> None:
+        self.members = tuple(members)
+        self.coverage = tuple(coverage)
+        self.plans = tuple(plans)
+        self.copays = tuple(copays)
+        self.service_categories = tuple(service_categories)
+        self.prior_auth = tuple(prior_auth)
+        self.providers = tuple(providers)
+        self.fees = tuple(fees)
+        self.license_factors = tuple(license_factors)
+        self.authorizations = tuple(authorizations)
+        self.filing_limits = tuple(filing_limits)
+        self.supervision = tuple(supervision)
+        self.past_claims = tuple(past_claims)
+        self.accumulators = tuple(accumulators)
+        self._members_by_subscriber: dict[str, list[Member]] = defaultdict(list)
+        for m in self.members:
+            self._members_by_subscriber[m.subscriber_id].append(m)
+        self._providers: dict[str, list[Provider]] = defaultdict(list)
+        for p in self.providers:
+            self._providers[p.npi].append(p)
+        self._fees: dict[tuple[LineOfBusiness, str], list[Fee]] = defaultdict(list)
+        for f in self.fees:
+            self._fees[(f.line_of_business, f.procedure_code)].append(f)
+        self._past_by_icn: dict[str, list[PastClaim]] = defaultdict(list)
+        self._past_by_service: dict[tuple[str, date, str], list[PastClaim]] = defaultdict(list)
+        for c in self.past_claims:
+            self._past_by_icn[c.icn].append(c)
+            self._past_by_service[(c.member_id, c.service_date, c.procedure_code)].append(c)
+
+    # members and coverage -------------------------------------------------------------
+    def members_for(self, subscriber_id: str, day: date) -> list[Member]:
+        return _in_force(self._members_by_subscriber.get(subscriber_id, ()), day)
+
+    def coverage_for(self, member_id: str, day: date) -> Coverage | None:
+        spans = [c for c in self.coverage if c.member_id == member_id and c.in_force(day)]
+        return spans[0] if spans else None
+
+    def coverage_spans(self, member_id: str) -> list[Coverage]:
+        return sorted((c for c in self.coverage if c.member_id == member_id),
+                      key=lambda c: c.effective)
+
+    # plans ------------------------------------------------------------------------------
+    def plan(self, plan_id: str, benefit_year: int, day: date) -> Plan | None:
+        rows = [p for p in self.plans if p.plan_id == plan_id and p.benefit_year == benefit_year
+                and p.in_force(day)]
+        return rows[0] if rows else None
+
+    def copay(self, plan_id: str, benefit_year: int, category: str, day: date) -> Decimal:
+        rows = [c for c in self.copays if c.plan_id == plan_id and c.benefit_year == benefit_year
+                and c.service_category == category and c.in_force(day)]
+        return rows[0].copay if rows else Decimal(0)
+
+    def service_category(self, procedure_code: str, day: date) -> str | None:
+        rows = [s for s in self.service_categories
+                if s.procedure_code == procedure_code and s.in_force(day)]
+        return rows[0].service_category if rows else None
+
+    def needs_prior_auth(self, plan_id: str, category: str | None, day: date) -> bool:
+        return category is not None and any(
+            r.service_category == category and r.plan_id in (plan_id, "*") and r.in_force(day)
+            for r in self.prior_auth)
+
+    # providers and prices -----------------------------------------------------------------
+    def provider(self, npi: str, day: date) -> Provider | None:
+        rows = _in_force(self._providers.get(npi, ()), day)
+        return rows[0] if rows else None
+
+    def fee(self, lob: LineOfBusiness, procedure_code: str, modifiers: Sequence[str],
+            license_level: str, day: date) -> Fee | None:
+        """The most specific fee row in force: modifier and license match beat 'any'."""
+        best: tuple[int, Fee] | None = None
+        for f in self._fees.get((lob, procedure_code), ()):
+            if not f.in_force(day):
+                continue
+            if f.modifier and f.modifier not in modifiers:
+                continue
+            if f.license_level and f.license_level != license_level:
+                continue
+            score = (2 if f.modifier else 0) + (1 if f.license_level else 0)
+            if best is None or score > best[0]:
+                best = (score, f)
+        return best[1] if best else None
+
+    def license_factor(self, lob: LineOfBusiness, license_level: str, day: date) -> Decimal:
+        rows = [f for f in self.license_factors if f.line_of_business == lob
+                and f.license_level == license_level and f.in_force(day)]
+        return rows[0].percent if rows else Decimal(100)
+
+    def authorizations_for(self, member_id: str, day: date) -> list[Authorization]:
+        return [a for a in self.authorizations if a.member_id == member_id
+                and a.start <= day <= a.end and a.in_force(day)]
+
+    # policies -------------------------------------------------------------------------------
+    def filing_limit(self, lob: LineOfBusiness, state: str, kind: str, day: date) -> int | None:
+        rows = [f for f in self.filing_limits if f.line_of_business == lob and f.kind == kind
+                and f.in_force(day)]
+        specific = [f for f in rows if f.state == state]
+        chosen = specific or [f for f in rows if f.state == "*"]
+        return chosen[0].days if chosen else None
+
+    def supervision_policy(self, lob: LineOfBusiness, state: str,
+                           day: date) -> SupervisionPolicy | None:
+        rows = [s for s in self.supervision if s.line_of_business == lob and s.in_force(day)]
+        specific = [s for s in rows if s.state == state]
+        chosen = specific or [s for s in rows if s.state == "*"]
+        return chosen[0] if chosen else None
+
+    def accumulator(self, member_id: str, plan_id: str, benefit_year: int,
+                    day: date) -> Accumulator | None:
+        rows = [a for a in self.accumulators if a.member_id == member_id
+                and a.plan_id == plan_id and a.benefit_year == benefit_year and a.in_force(day)]
+        return rows[0] if rows else None
+
+    # history (the ClaimHistory port, answered from the CSV rows) ------------------------
+    def by_icn(self, icn: str) -> Sequence[PastClaim]:
+        return tuple(self._past_by_icn.get(icn, ()))
+
+    def same_service(self, member_id: str, service_date: date,
+                     procedure_code: str) -> Sequence[PastClaim]:
+        return tuple(self._past_by_service.get((member_id, service_date, procedure_code), ()))
