@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from edi.findings import FileCheck, GroupResult, InterchangeResult, TransactionSetResult
-from edi.tokenizer import DEFAULT_DELIMITERS
 from edi.writer import Element, X12Writer, isa_elements
 
 ACK_999_VERSION = "005010X231A1"
@@ -220,10 +219,11 @@ def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Eleme
 
 
 __all__ = [
-    "DEFAULT_DELIMITERS",
     "Acknowledgment",
     "ControlNumbers",
     "CountingControlNumbers",
     "Responder",
     "acknowledge",
+    "clean",
+    "ta1_elements",
 ]

@@ -17,7 +17,8 @@ from edi.acks import CountingControlNumbers, Responder
 from edi.front_end import InMemoryClaimNumbers
 from edi.tokenizer import segments_from_bytes
 from edi.validators.edits import EditContext
-from edi.validators.implementation_guide import EnvelopePolicy, check_stream, outbound_problems
+from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from edi.validators.outbound import outbound_problems
 from fixtures.generator import generate_837_text
 from tests.paths import FIXTURES, corpus_837p
 from workers.front_end import FrontEndResult, run_front_end

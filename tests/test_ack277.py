@@ -29,7 +29,7 @@ from edi.claim_status import (
     TransactionStatus,
 )
 from edi.tokenizer import Segment, segments_from_bytes
-from edi.validators.implementation_guide import outbound_problems
+from edi.validators.outbound import outbound_problems
 from tests.ackhelp import WHEN, without_envelope_noise
 from tests.paths import FIXTURES
 

@@ -11,7 +11,7 @@ import pytest
 import pyx12.params
 import pyx12.x12n_document
 
-from edi.validators.implementation_guide import outbound_problems
+from edi.validators.outbound import outbound_problems
 from tests.ackhelp import ack_for, check_file, without_envelope_noise
 from tests.paths import ACK_FIXTURES, FIXTURES, corpus_837p
 from tests.pyx12_oracle import pyx12_verdicts

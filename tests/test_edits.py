@@ -15,7 +15,8 @@ from edi.claim_status import StatusCategory
 from edi.front_end import InMemoryClaimNumbers
 from edi.validators.edits import EDITS, EditContext
 from edi.validators.edits.catalog import render_markdown
-from edi.validators.implementation_guide import check_stream, load_map, outbound_problems
+from edi.validators.implementation_guide import check_stream, load_map
+from edi.validators.outbound import outbound_problems
 from tests.ackhelp import without_envelope_noise
 from tests.paths import FIXTURES, ROOT
 from workers.front_end import FrontEndResult, run_front_end

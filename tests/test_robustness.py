@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi.acks import CountingControlNumbers, Responder, acknowledge
-from edi.validators.implementation_guide import EnvelopePolicy, check_stream, outbound_problems
+from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from edi.validators.outbound import outbound_problems
 from tests.paths import ACK_FIXTURES
 
 BASE = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -44,9 +44,10 @@ from edi.findings import (
     SegmentFinding,
     TransactionSetResult,
 )
-from edi.tokenizer import RawSegment, iter_raw_segments
+from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import fill_results, interchange_from_isa
+from edi.validators._pyx12_source import Pyx12Source
 
 CONTROL_MAP = "x12.control.00501.xml"
 PAYER_ID = "87726"
@@ -117,90 +118,6 @@ class _Recorder(pyx12.error_handler.err_handler):  # type: ignore[misc]
         self.cur_seg_node.claim_id = self.current_claim
 
 
-class _Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
-    """pyx12's reader bookkeeping (counts, trailers) over our tokenizer's segments."""
-
-    def __init__(self, raw: Iterator[RawSegment], first: RawSegment) -> None:
-        pyx12.x12file.X12Base.__init__(self)
-        self._raw = raw
-        self._first = first
-        self.icvn = first.text[84:89]
-        self._use(first)
-        self.failure: X12SyntaxError | None = None
-        self.raw_elements: list[str] = []
-        self.raw_line = ""
-        self.structure_faults: list[tuple[int, str]] = []
-
-    def _use(self, raw: RawSegment) -> None:
-        d = raw.delimiters
-        self.seg_term, self.ele_term, self.subele_term = d.segment, d.element, d.component
-        self.repetition_term = d.repetition or None
-
-    def _segments(self) -> Iterator[RawSegment]:
-        yield self._first
-        try:
-            yield from self._raw
-        except X12SyntaxError as exc:
-            self.failure = exc
-
-    def __iter__(self) -> Iterator[pyx12.segment.Segment]:
-        self.err_list: list[Any] = []
-        structure = _Structure()
-        for raw in self._segments():
-            line = raw.text
-            if line.startswith("ISA"):
-                self._use(raw)
-                self.loops: list[Any] = []
-            fault = structure.fault(line.lstrip().split(self.ele_term, 1)[0])
-            if fault is not None:
-                self.structure_faults.append((structure.interchanges, fault))
-            if structure.broken:
-                continue
-            if line.startswith(" "):
-                self._seg_error("1", "Segment contains a leading space", None, self.cur_line + 1)
-                line = line.lstrip()
-            if line and line[-1] == self.ele_term:
-                self._seg_error("SEG1", "Segment contains trailing element terminators", None,
-                                self.cur_line + 1)
-            self.raw_line = line
-            self.raw_elements = line.split(self.ele_term)
-            seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
-            try:
-                self._parse_segment(seg)
-            except (IndexError, ValueError, TypeError, pyx12.errors.X12Error):
-                self.structure_faults.append((structure.interchanges, "the envelope is malformed"))
-                structure.broken = True
-                continue
-            yield seg
-
-
-class _Structure:
-    """The ISA > GS > ST nesting; a violation makes the interchange unusable (TA1 022)."""
-
-    def __init__(self) -> None:
-        self.level = 0  # 0 outside, 1 in ISA, 2 in GS, 3 in ST
-        self.interchanges = 0
-        self.broken = False
-
-    def fault(self, seg_id: str) -> str | None:
-        if seg_id == "ISA":
-            self.interchanges += 1
-            self.level, self.broken = 1, False
-            return None
-        if self.broken:
-            return None
-        expected = {"GS": (1,), "TA1": (1,), "ST": (2,), "SE": (3,), "GE": (2, 3),
-                    "IEA": (1, 2, 3)}
-        allowed = expected.get(seg_id, (3,))
-        if self.level not in allowed:
-            self.broken = True
-            where = ("outside a transaction set" if allowed == (3,)
-                     else "where the envelope does not allow it")
-            return f"a {seg_id or 'blank'} segment stands {where}"
-        self.level = {"GS": 2, "ST": 3, "SE": 2, "GE": 1, "IEA": 0}.get(seg_id, self.level)
-        return None
-
-
 #: The faster counter and the element-check memo; tests switch both off to compare
 #: the findings with pyx12's own code paths.
 FAST_PATHS = True
@@ -255,7 +172,7 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     except StopIteration:  # pragma: no cover - the tokenizer raises on empty input
         walk.check.unreadable = _unreadable(X12SyntaxError("the file is empty", code="023"), head)
         return walk.check
-    src = _Source(raw, first)
+    src = Pyx12Source(raw, first)
     walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/ISA")
     for seg in src:
         try:
@@ -320,7 +237,7 @@ def _unreadable(exc: X12SyntaxError, head: bytes) -> InterchangeResult:
     return result
 
 
-def _step(walk: _Walk, src: _Source, seg: Any) -> None:
+def _step(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     seg_id = seg.get_seg_id()
     errh = walk.errh
     if seg_id == "ISA":
@@ -345,7 +262,7 @@ def _step(walk: _Walk, src: _Source, seg: Any) -> None:
             _engine_fault(walk, src, seg_id)
 
 
-def _open_interchange(walk: _Walk, src: _Source, seg: Any) -> None:
+def _open_interchange(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     control = load_map(CONTROL_MAP)
     walk.node = control.getnodebypath("/ISA_LOOP/ISA")
     walk.walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
@@ -358,7 +275,7 @@ def _open_interchange(walk: _Walk, src: _Source, seg: Any) -> None:
     walk.links.append((result, walk.errh.cur_isa_node))
 
 
-def _open_group(walk: _Walk, src: _Source, seg: Any) -> None:
+def _open_group(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     elements = src.raw_elements + [""] * 9
     fic, version = elements[1], elements[8]
     result = GroupResult(
@@ -397,7 +314,7 @@ def _open_group(walk: _Walk, src: _Source, seg: Any) -> None:
     walk.links.append((result, walk.errh.cur_gs_node))
 
 
-def _step_unsupported(walk: _Walk, src: _Source, seg_id: str) -> None:
+def _step_unsupported(walk: _Walk, src: Pyx12Source, seg_id: str) -> None:
     """Inside a group we do not take: record its transaction sets as not supported."""
     elements = [*src.raw_elements, "", "", "", ""]
     src.pop_errors()
@@ -415,7 +332,7 @@ def _step_unsupported(walk: _Walk, src: _Source, seg_id: str) -> None:
         walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/IEA")
 
 
-def _walk_segment(walk: _Walk, src: _Source, seg: Any, seg_id: str) -> None:
+def _walk_segment(walk: _Walk, src: Pyx12Source, seg: Any, seg_id: str) -> None:
     errh = walk.errh
     if seg_id == "ST":
         walk.st_ordinal += 1
@@ -461,7 +378,7 @@ _ELEMENT_CHECKS: dict[tuple[int, str, str, str | None, str], tuple[Any, ...]] = 
 _ELEMENT_CHECKS_MAX = 50_000
 
 
-def _apply_element_checks(node: Any, seg: Any, errh: Any, src: _Source) -> None:
+def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> None:
     """pyx12's element checks of one segment, remembered for identical segments.
 
     `segment_if.is_valid_errors` is pure (pyx12 documents it so): the same map node
@@ -490,7 +407,7 @@ def _apply_element_checks(node: Any, seg: Any, errh: Any, src: _Source) -> None:
         errh.ele_error(error.err_cde, error.err_str, error.err_val, error.refdes)
 
 
-def _engine_fault(walk: _Walk, src: _Source, seg_id: str) -> None:
+def _engine_fault(walk: _Walk, src: Pyx12Source, seg_id: str) -> None:
     """pyx12 raised: reject the current transaction set at this segment and move on."""
     src.pop_errors()
     if not walk.check.interchanges or not walk.interchange.groups:
@@ -522,23 +439,3 @@ def _int(value: str) -> int:
         return int(value)
     except ValueError:
         return 0
-
-
-def outbound_problems(text: str) -> list[str]:
-    """pyx12's objections to a 999, 277CA or 835 the engine wrote (empty when valid)."""
-    import io
-
-    policy = EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
-    check = check_stream(io.BytesIO(text.encode("latin-1")), policy)
-    problems: list[str] = []
-    if check.unreadable is not None:
-        problems += check.unreadable.sentences
-    for ic in check.interchanges:
-        problems += ic.sentences
-        for group in ic.groups:
-            problems += group.sentences + [f"AK905 {code}" for code in group.syntax_codes]
-            for ts in group.transaction_sets:
-                problems += ts.sentences + [f"IK502 {code}" for code in ts.syntax_codes]
-                for seg in ts.segments:
-                    problems += list(seg.sentences)
-    return problems

@@ -1,0 +1,104 @@
+"""pyx12's reader bookkeeping over the engine's tokenizer, and the envelope nesting guard.
+
+`Pyx12Source` feeds pyx12's map walker with segments from `edi.tokenizer` (so every
+interchange uses its own delimiters, a BOM or line breaks do no harm and no byte can
+raise) while keeping pyx12's own counts and trailer checks (`X12Reader._parse_segment`).
+`Structure` tracks the ISA > GS > ST nesting; a violation makes the interchange
+unusable (TA1 022) instead of letting pyx12's bookkeeping raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyx12.errors
+import pyx12.segment
+import pyx12.x12file
+
+from edi.errors import X12SyntaxError
+from edi.tokenizer import RawSegment
+
+
+class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
+    """pyx12's reader bookkeeping (counts, trailers) over our tokenizer's segments."""
+
+    def __init__(self, raw: Iterator[RawSegment], first: RawSegment) -> None:
+        pyx12.x12file.X12Base.__init__(self)
+        self._raw = raw
+        self._first = first
+        self.icvn = first.text[84:89]
+        self._use(first)
+        self.failure: X12SyntaxError | None = None
+        self.raw_elements: list[str] = []
+        self.raw_line = ""
+        self.structure_faults: list[tuple[int, str]] = []
+
+    def _use(self, raw: RawSegment) -> None:
+        d = raw.delimiters
+        self.seg_term, self.ele_term, self.subele_term = d.segment, d.element, d.component
+        self.repetition_term = d.repetition or None
+
+    def _segments(self) -> Iterator[RawSegment]:
+        yield self._first
+        try:
+            yield from self._raw
+        except X12SyntaxError as exc:
+            self.failure = exc
+
+    def __iter__(self) -> Iterator[pyx12.segment.Segment]:
+        self.err_list: list[Any] = []
+        structure = Structure()
+        for raw in self._segments():
+            line = raw.text
+            if line.startswith("ISA"):
+                self._use(raw)
+                self.loops: list[Any] = []
+            fault = structure.fault(line.lstrip().split(self.ele_term, 1)[0])
+            if fault is not None:
+                self.structure_faults.append((structure.interchanges, fault))
+            if structure.broken:
+                continue
+            if line.startswith(" "):
+                self._seg_error("1", "Segment contains a leading space", None, self.cur_line + 1)
+                line = line.lstrip()
+            if line and line[-1] == self.ele_term:
+                self._seg_error("SEG1", "Segment contains trailing element terminators", None,
+                                self.cur_line + 1)
+            self.raw_line = line
+            self.raw_elements = line.split(self.ele_term)
+            seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
+            try:
+                self._parse_segment(seg)
+            except (IndexError, ValueError, TypeError, pyx12.errors.X12Error):
+                self.structure_faults.append((structure.interchanges, "the envelope is malformed"))
+                structure.broken = True
+                continue
+            yield seg
+
+
+class Structure:
+    """The ISA > GS > ST nesting; a violation makes the interchange unusable (TA1 022)."""
+
+    def __init__(self) -> None:
+        self.level = 0  # 0 outside, 1 in ISA, 2 in GS, 3 in ST
+        self.interchanges = 0
+        self.broken = False
+
+    def fault(self, seg_id: str) -> str | None:
+        if seg_id == "ISA":
+            self.interchanges += 1
+            self.level, self.broken = 1, False
+            return None
+        if self.broken:
+            return None
+        expected = {"GS": (1,), "TA1": (1,), "ST": (2,), "SE": (3,), "GE": (2, 3),
+                    "IEA": (1, 2, 3)}
+        allowed = expected.get(seg_id, (3,))
+        if self.level not in allowed:
+            self.broken = True
+            where = ("outside a transaction set" if allowed == (3,)
+                     else "where the envelope does not allow it")
+            return f"a {seg_id or 'blank'} segment stands {where}"
+        self.level = {"GS": 2, "ST": 3, "SE": 2, "GE": 1, "IEA": 0}.get(seg_id, self.level)
+        return None
