@@ -211,6 +211,19 @@ class PastClaim(Row):
     patient_responsibility: Decimal
     remittance_date: date | None
     line_of_business: LineOfBusiness
+    adjustments: str = ""
+    """Optional: the line's CAS as decided, ``GROUP-CARC:amount`` separated by spaces
+    (``CO-45:20.00 PR-1:30.00``). Lets a reversal repeat the original's adjustments and
+    give back exactly the deductible it met; empty when unknown."""
+
+    def cas(self) -> tuple[tuple[str, str, Decimal], ...]:
+        """``adjustments`` parsed as (group, CARC, amount) triplets."""
+        out = []
+        for item in self.adjustments.split():
+            code, _, amount = item.partition(":")
+            group, _, carc = code.partition("-")
+            out.append((group, carc, Decimal(amount)))
+        return tuple(out)
 
 
 class Accumulator(Row):
@@ -277,8 +290,10 @@ class ReferenceData:
             self._fees[(f.line_of_business, f.procedure_code)].append(f)
         self._past_by_icn: dict[str, list[PastClaim]] = defaultdict(list)
         self._past_by_service: dict[tuple[str, date, str], list[PastClaim]] = defaultdict(list)
+        self._past_by_member: dict[str, list[PastClaim]] = defaultdict(list)
         for c in self.past_claims:
             self._past_by_icn[c.icn].append(c)
+            self._past_by_member[c.member_id].append(c)
             self._past_by_service[(c.member_id, c.service_date, c.procedure_code)].append(c)
 
     # members and coverage -------------------------------------------------------------
@@ -372,3 +387,7 @@ class ReferenceData:
     def same_service(self, member_id: str, service_date: date,
                      procedure_code: str) -> Sequence[PastClaim]:
         return tuple(self._past_by_service.get((member_id, service_date, procedure_code), ()))
+
+    def past_claims_for(self, member_id: str) -> Sequence[PastClaim]:
+        """Every past claim line of one member (for authorization units already used)."""
+        return tuple(self._past_by_member.get(member_id, ()))

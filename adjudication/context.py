@@ -1,0 +1,256 @@
+"""The rule machinery: what a rule sees, what it may conclude, and how it leaves a trace.
+
+A `LineRule` is a small named check with an id and a version. It reads a `LineWork`
+(the line's facts, the claim's context, and what earlier rules found), may write
+what it found back (the coverage, the price, ...) and returns ``None`` to let the
+next rule look, or an `Outcome`: `Deny` (a CAS group and CARC, with RARCs) or `Pend`
+(a reason for a person). Every rule that looks writes one `TraceStep`.
+
+A `Ledger` carries what changes from one line to the next within a claim: the
+accumulators met so far and the authorization units this claim has used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from adjudication.decision import ZERO, AccumulatorChange, Group, LineDecision, TraceStep
+from adjudication.policy import EnginePolicy, default_supervision
+from adjudication.reference import (
+    Coverage,
+    LineOfBusiness,
+    Member,
+    Plan,
+    Provider,
+    ReferenceData,
+    SupervisionPolicy,
+)
+from adjudication.state import AdjudicationState
+from edi.claims import ParsedClaim, ServiceLine
+
+
+def text(value: object) -> str:
+    """A trace input as text: dates ISO, booleans yes/no, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | frozenset):
+        return " ".join(text(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """One 2400 service line as the rules need it, with the claim-level fall-backs."""
+
+    number: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    units: Decimal
+    start: date | None
+    through: date | None
+    billing_npi: str
+    rendering_npi: str
+    """2420A, else 2310B, else the billing provider (2010AA)."""
+    supervising_npi: str | None
+    supervisor_named: bool
+    """A 2420D or 2310D loop is present (with or without an NPI)."""
+    authorization_numbers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, claim: ParsedClaim, line: ServiceLine) -> LineFacts:
+        c = claim.claim
+        dates = line.service_date or c.date("472")
+        billing = claim.billing_provider.npi or ""
+        rendering = line.rendering or c.rendering
+        supervising = line.supervising or c.supervising
+        cited = line.prior_authorization_numbers + (
+            (c.prior_authorization_number,) if c.prior_authorization_number else ())
+        return cls(
+            number=line.assigned_number, procedure_code=line.procedure_code,
+            modifiers=line.procedure_modifiers, charge=line.line_item_charge_amount,
+            units=line.service_unit_count if line.service_unit_count is not None else Decimal(1),
+            start=dates.start if dates else None, through=dates.through if dates else None,
+            billing_npi=billing,
+            rendering_npi=(rendering.name.npi if rendering else None) or billing,
+            supervising_npi=supervising.name.npi if supervising else None,
+            supervisor_named=supervising is not None, authorization_numbers=cited,
+        )
+
+    @property
+    def duplicate_key(self) -> tuple[object, ...]:
+        return (self.rendering_npi, self.start, self.procedure_code,
+                tuple(sorted(self.modifiers)), self.charge)
+
+
+@dataclass(frozen=True)
+class Original:
+    """The claim a replacement or void points at (REF*F8), from history or this run."""
+
+    icn: str
+    member_id: str
+    billing_npi: str
+    line_of_business: LineOfBusiness | None
+    status: str
+    """``paid`` / ``denied`` / ``pended``, or ``reversed`` / ``voided`` when closed."""
+    remittance_date: date | None
+    first_service_date: date
+    lines: tuple[LineDecision, ...]
+    give_back: tuple[AccumulatorChange, ...]
+    """What the original added to accumulators, negated."""
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    """Everything about the claim every line rule may read."""
+
+    claim: ParsedClaim
+    icn: str
+    member: Member
+    reference: ReferenceData
+    state: AdjudicationState
+    policy: EnginePolicy
+    as_of: date
+    received: date
+    overrides: Mapping[int, Decimal]
+    original: Original | None = None
+    """Set for a replacement whose original stands: its lines are reversed."""
+
+    @property
+    def not_history(self) -> frozenset[str]:
+        """ICNs never counted as earlier services: this claim and the one it replaces."""
+        return frozenset({self.icn} | ({self.original.icn} if self.original else set()))
+
+
+@dataclass(frozen=True)
+class Deny:
+    group: Group
+    carc: str
+    rarcs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pend:
+    reason: str
+
+
+Outcome = Deny | Pend
+
+
+@dataclass
+class LineWork:
+    """One line being decided: its facts and what the rules found so far (mutable)."""
+
+    ctx: ClaimContext
+    facts: LineFacts
+    earlier: tuple[LineFacts, ...]
+    """The lines of this claim before this one (for duplicates within the claim)."""
+    trace: list[TraceStep] = field(default_factory=list)
+    coverage: Coverage | None = None
+    plan: Plan | None = None
+    provider: Provider | None = None
+    license_key: str = ""
+    authorization: str | None = None
+    allowed: Decimal | None = None
+    patient_share: tuple[tuple[str, Decimal], ...] = ()
+    """(CARC, amount) for PR-1 deductible, PR-3 copay, PR-2 coinsurance."""
+
+    @property
+    def day(self) -> date:
+        """The date of service that decides eligibility, benefits, fees and licensing."""
+        assert self.facts.start is not None
+        return self.facts.start
+
+    @property
+    def lob(self) -> LineOfBusiness:
+        assert self.coverage is not None
+        return self.coverage.line_of_business
+
+    def supervision(self) -> SupervisionPolicy:
+        """The supervision policy for the line's coverage (LOB and state) on the DOS."""
+        assert self.coverage is not None
+        state = self.coverage.state
+        return (self.ctx.reference.supervision_policy(self.lob, state, self.day)
+                or default_supervision(self.lob, state))
+
+    @property
+    def supervised(self) -> bool:
+        """2310D/2420D present, modifier U5, or an associate-level rendering clinician."""
+        return (self.facts.supervisor_named
+                or self.ctx.policy.supervision_modifier in self.facts.modifiers
+                or (self.provider is not None and self.provider.license_level is not None
+                    and self.provider.license_level == self.ctx.policy.associate_license_key))
+
+    def note(self, rule: LineRule, conclusion: str, **inputs: object) -> None:
+        self.trace.append(TraceStep(
+            rule_id=rule.id, version=rule.version, line_number=self.facts.number,
+            inputs=tuple((name, text(value)) for name, value in inputs.items()),
+            conclusion=conclusion))
+
+
+class Ledger:
+    """Accumulators and authorization units as they move line by line within a claim."""
+
+    def __init__(self, ctx: ClaimContext) -> None:
+        self._ctx = ctx
+        self._given_back: dict[tuple[str, str, int], tuple[Decimal, Decimal]] = {}
+        self._changes: dict[tuple[str, str, int], tuple[Decimal, Decimal]] = {}
+        self._units: dict[str, Decimal] = {}
+
+    def give_back(self, changes: tuple[AccumulatorChange, ...]) -> None:
+        """Take a reversed original's amounts off before this claim's lines are priced."""
+        for change in changes:
+            ded, oop = self._given_back.get(change.key, (ZERO, ZERO))
+            self._given_back[change.key] = (ded + change.deductible, oop + change.out_of_pocket)
+
+    def met(self, plan_id: str, benefit_year: int) -> tuple[Decimal, Decimal]:
+        """(deductible, out-of-pocket) met: reference row as of ``as_of``, run, claim."""
+        ctx = self._ctx
+        member_id = ctx.member.member_id
+        row = ctx.reference.accumulator(member_id, plan_id, benefit_year, ctx.as_of)
+        ded, oop = (row.deductible_met, row.out_of_pocket_met) if row else (ZERO, ZERO)
+        run_ded, run_oop = ctx.state.accumulator_delta(member_id, plan_id, benefit_year)
+        key = (member_id, plan_id, benefit_year)
+        back_ded, back_oop = self._given_back.get(key, (ZERO, ZERO))
+        claim_ded, claim_oop = self._changes.get(key, (ZERO, ZERO))
+        return (ded + run_ded + back_ded + claim_ded, oop + run_oop + back_oop + claim_oop)
+
+    def add(self, change: AccumulatorChange) -> None:
+        ded, oop = self._changes.get(change.key, (ZERO, ZERO))
+        self._changes[change.key] = (ded + change.deductible, oop + change.out_of_pocket)
+
+    def changes(self) -> tuple[AccumulatorChange, ...]:
+        """This claim's own accumulator changes, in the order the keys were first met."""
+        return tuple(AccumulatorChange(m, p, y, ded, oop)
+                     for (m, p, y), (ded, oop) in self._changes.items() if ded or oop)
+
+    def units_used(self, auth_number: str) -> Decimal:
+        return self._units.get(auth_number, ZERO)
+
+    def use_units(self, auth_number: str, units: Decimal) -> None:
+        self._units[auth_number] = self.units_used(auth_number) + units
+
+
+LineCheck = Callable[["LineRule", LineWork, Ledger], Outcome | None]
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """One named line rule and the codes it may answer with."""
+
+    id: str
+    version: int
+    title: str
+    answers: tuple[str, ...]
+    """Group-CARC (+RARC) values or ``pend`` this rule can conclude with (for docs)."""
+    check: LineCheck
+
+    def run(self, work: LineWork, ledger: Ledger) -> Outcome | None:
+        return self.check(self, work, ledger)

@@ -1,0 +1,233 @@
+"""What adjudication decided about one claim: immutable values the 835 is written from.
+
+    Decision                 one claim: status, CLP02, totals, lines, trace, accumulators
+     ├── LineDecision        one service line: paid / denied / pended, CAS adjustments, RARCs
+     │    └── Adjustment     one CAS triplet: group (CO, PR, OA, PI), CARC, amount
+     ├── TraceStep           one rule that looked at the claim or a line, and what it concluded
+     ├── AccumulatorChange   a signed change to a member's deductible / out-of-pocket met
+     └── Reversal            an earlier claim this one reverses (replacement or void)
+
+Every amount is a `Decimal`; `to_dict()` gives a stable, JSON-friendly dict with money
+as ``"123.45"`` strings, so the same decision always serialises to the same bytes.
+
+The one error, `InvalidOverride`, is a caller's mistake; claims are decided, never raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from adjudication.reference import LineOfBusiness
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+LineStatus = Literal["paid", "denied", "pended"]
+ClaimStatus = Literal["paid", "partially_paid", "denied", "pended", "voided"]
+
+
+class InvalidOverride(ValueError):
+    """A reviewer's allowed amount is negative or names a line the claim does not have.
+
+    A caller's mistake, never a claim problem (claims are decided, not raised)."""
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Round half-up to cents (the one rounding rule of the engine)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money(amount: Decimal) -> str:
+    """A money amount as the 835 writes it: two decimals."""
+    return str(cents(amount))
+
+
+class Group(StrEnum):
+    """CAS01 claim adjustment group code (5010 allows only these four)."""
+
+    CO = "CO"  # contractual obligation: the provider writes it off
+    PR = "PR"  # patient responsibility
+    OA = "OA"  # other adjustment
+    PI = "PI"  # payer-initiated reduction
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One CAS triplet: group, claim adjustment reason code (CARC) and amount."""
+
+    group: Group
+    carc: str
+    amount: Decimal
+
+    @property
+    def code(self) -> str:
+        """``CO-45`` style: group and CARC."""
+        return f"{self.group}-{self.carc}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": str(self.group), "carc": self.carc, "amount": money(self.amount)}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule's look at the claim (``line_number`` None) or a line, with its inputs."""
+
+    rule_id: str
+    version: int
+    line_number: int | None
+    inputs: tuple[tuple[str, str], ...]
+    conclusion: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "version": self.version,
+                "line_number": self.line_number,
+                "inputs": [[name, value] for name, value in self.inputs],
+                "conclusion": self.conclusion}
+
+
+@dataclass(frozen=True, slots=True)
+class LineDecision:
+    """One service line as decided. ``charge - sum(adjustments) == paid`` unless pended."""
+
+    line_number: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    service_date: date
+    """The line's first date of service (DTP*472, else the claim's)."""
+    charge: Decimal
+    units: Decimal
+    status: LineStatus
+    allowed: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...] = ()
+    rarcs: tuple[str, ...] = ()
+    pend_reason: str | None = None
+    rendering_npi: str | None = None
+    """The clinician who rendered the line (2420A, else 2310B, else the billing NPI)."""
+    authorization: str | None = None
+    """The prior authorization whose units this line used (paid lines only)."""
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments if a.group is Group.PR), ZERO)
+
+    def amount(self, group: Group, carc: str) -> Decimal:
+        """The total adjusted under one group and CARC (``PR``, ``1``: deductible)."""
+        return sum((a.amount for a in self.adjustments
+                    if a.group is group and a.carc == carc), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line_number": self.line_number, "procedure_code": self.procedure_code,
+                "modifiers": list(self.modifiers),
+                "service_date": self.service_date.isoformat(), "charge": money(self.charge),
+                "units": str(self.units), "status": self.status, "allowed": money(self.allowed),
+                "paid": money(self.paid),
+                "adjustments": [a.to_dict() for a in self.adjustments],
+                "rarcs": list(self.rarcs), "pend_reason": self.pend_reason,
+                "rendering_npi": self.rendering_npi, "authorization": self.authorization}
+
+
+@dataclass(frozen=True, slots=True)
+class AccumulatorChange:
+    """A signed change to what a member has met in one plan's benefit year."""
+
+    member_id: str
+    plan_id: str
+    benefit_year: int
+    deductible: Decimal
+    out_of_pocket: Decimal
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.member_id, self.plan_id, self.benefit_year)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "plan_id": self.plan_id,
+                "benefit_year": self.benefit_year, "deductible": money(self.deductible),
+                "out_of_pocket": money(self.out_of_pocket)}
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """An earlier claim whose payment this decision takes back (CLP02 22 on the 835).
+
+    ``lines`` are the original's lines with their amounts as originally decided
+    (positive); the 835 negates them. ``accumulator_changes`` give back what the
+    original added to the member's deductible and out-of-pocket (negative deltas);
+    they are also the first entries of the decision's own ``accumulator_changes``.
+    """
+
+    original_icn: str
+    lines: tuple[LineDecision, ...]
+    accumulator_changes: tuple[AccumulatorChange, ...] = ()
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((line.paid for line in self.lines), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"original_icn": self.original_icn,
+                "lines": [line.to_dict() for line in self.lines],
+                "accumulator_changes": [c.to_dict() for c in self.accumulator_changes]}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One claim as adjudicated: what the 835 says about it, and why."""
+
+    icn: str
+    patient_control_number: str
+    billing_npi: str | None
+    member_id: str | None
+    line_of_business: LineOfBusiness | None
+    plan_id: str | None
+    state: str | None
+    status: ClaimStatus
+    claim_status_code: str
+    """CLP02: ``1`` processed as primary; ``4`` denied, the member is not recognised.
+    ``22`` (reversal) is written by the 835 for the ``reversal``, never here."""
+    frequency_code: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    lines: tuple[LineDecision, ...]
+    claim_adjustments: tuple[Adjustment, ...]
+    rarcs: tuple[str, ...]
+    trace: tuple[TraceStep, ...]
+    accumulator_changes: tuple[AccumulatorChange, ...]
+    reversal: Reversal | None
+    received: date
+    as_of: date
+
+    @property
+    def pend_reasons(self) -> tuple[str, ...]:
+        return tuple(f"line {line.line_number}: {line.pend_reason}" for line in self.lines
+                     if line.pend_reason is not None)
+
+    @property
+    def own_accumulator_changes(self) -> tuple[AccumulatorChange, ...]:
+        """What this claim's own lines added (the changes after the reversal's give-back)."""
+        given_back = len(self.reversal.accumulator_changes) if self.reversal else 0
+        return self.accumulator_changes[given_back:]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "icn": self.icn, "patient_control_number": self.patient_control_number,
+            "billing_npi": self.billing_npi,
+            "member_id": self.member_id,
+            "line_of_business": str(self.line_of_business) if self.line_of_business else None,
+            "plan_id": self.plan_id, "state": self.state, "status": self.status,
+            "claim_status_code": self.claim_status_code, "frequency_code": self.frequency_code,
+            "charge": money(self.charge), "paid": money(self.paid),
+            "patient_responsibility": money(self.patient_responsibility),
+            "lines": [line.to_dict() for line in self.lines],
+            "claim_adjustments": [a.to_dict() for a in self.claim_adjustments],
+            "rarcs": list(self.rarcs), "trace": [step.to_dict() for step in self.trace],
+            "accumulator_changes": [c.to_dict() for c in self.accumulator_changes],
+            "reversal": self.reversal.to_dict() if self.reversal else None,
+            "received": self.received.isoformat(), "as_of": self.as_of.isoformat(),
+        }

@@ -1,0 +1,88 @@
+"""Which rules decide a line, per line of business: one rule pack each.
+
+Every line first passes the gate (eligibility, then the plan's benefits): the
+coverage it finds names the line of business, and that line of business's pack
+decides the rest, in order; the first rule that denies or pends ends the line.
+
+    Medicare Advantage   supervisory billing is never permitted (CO-185)
+    Commercial           supervisor named (CO-16 N297) and U5 (CO-4) where the state's
+                         policy asks (CA, CO, IA, MA); priced by license level, U5 at the
+                         supervised level
+    Medicaid             supervisor named (MassHealth) and Medicaid enrolment of the
+                         rendering and supervising NPIs (CO-185)
+
+Claim-level rules run before any line: member identification (CO-31, CLP02 4) and,
+for replacements and voids, the original (CO-16 M47) and its window (CO-29).
+`describe()` prints the packs for a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adjudication.context import LineRule
+from adjudication.reference import LineOfBusiness
+from adjudication.rules.authorization import PRIOR_AUTHORIZATION
+from adjudication.rules.corrections import ORIGINAL_RULE, WINDOW_RULE
+from adjudication.rules.cost_share import COST_SHARE
+from adjudication.rules.duplicates import DUPLICATE
+from adjudication.rules.filing import TIMELY_FILING
+from adjudication.rules.member import BENEFIT_PLAN, ELIGIBILITY, MEMBER_RULE_ID
+from adjudication.rules.pricing import PRICING
+from adjudication.rules.providers import MEDICAID_ENROLLMENT, OUT_OF_NETWORK, PROVIDER_ON_FILE
+from adjudication.rules.supervision import (
+    LICENSE_LEVEL,
+    SUPERVISION_MODIFIER,
+    SUPERVISION_NOT_PERMITTED,
+    SUPERVISOR_NAMED,
+)
+
+CLAIM_RULES: tuple[tuple[str, str], ...] = (
+    (MEMBER_RULE_ID, "The patient is identified as our member (else every line CO-31, "
+                     "CLP02 4)"),
+    (ORIGINAL_RULE[0], "A replacement or void names an original that stands (else CO-16 M47)"),
+    (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else CO-29)"),
+)
+"""Claim-level rules, common to every line of business, in the order they run."""
+
+GATE: tuple[LineRule, ...] = (ELIGIBILITY, BENEFIT_PLAN)
+"""Line rules run before the pack is known: they find the line's coverage and plan."""
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """The line rules of one line of business, in the order they run after the gate."""
+
+    line_of_business: LineOfBusiness
+    rules: tuple[LineRule, ...]
+
+    def describe(self) -> str:
+        lines = [f"{self.line_of_business}:"]
+        for rule in (*GATE, *self.rules):
+            codes = ", ".join(rule.answers)
+            lines.append(f"  {rule.id} v{rule.version}: {rule.title}"
+                         + (f" [{codes}]" if codes else ""))
+        return "\n".join(lines)
+
+
+_BEFORE = (TIMELY_FILING, DUPLICATE, PROVIDER_ON_FILE, OUT_OF_NETWORK)
+_AFTER = (LICENSE_LEVEL, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
+
+PACKS: dict[LineOfBusiness, RulePack] = {
+    LineOfBusiness.MEDICARE_ADVANTAGE: RulePack(
+        LineOfBusiness.MEDICARE_ADVANTAGE, (*_BEFORE, SUPERVISION_NOT_PERMITTED, *_AFTER)),
+    LineOfBusiness.COMMERCIAL: RulePack(
+        LineOfBusiness.COMMERCIAL,
+        (*_BEFORE, SUPERVISION_NOT_PERMITTED, SUPERVISOR_NAMED, SUPERVISION_MODIFIER, *_AFTER)),
+    LineOfBusiness.MEDICAID: RulePack(
+        LineOfBusiness.MEDICAID,
+        (*_BEFORE, SUPERVISION_NOT_PERMITTED, SUPERVISOR_NAMED, SUPERVISION_MODIFIER,
+         MEDICAID_ENROLLMENT, *_AFTER)),
+}
+
+
+def describe() -> str:
+    """Every pack with its rules and the codes they answer with."""
+    claim = "\n".join(f"  {rule_id}: {title}" for rule_id, title in CLAIM_RULES)
+    packs = "\n".join(PACKS[lob].describe() for lob in LineOfBusiness)
+    return f"claim:\n{claim}\n{packs}"

@@ -1,0 +1,81 @@
+"""Prior authorization: plans that require it for a service category need one on file.
+
+Whether a line needs one: the service category of its procedure and the plan's
+PriorAuthRequirement rows, on the date of service. An authorization fits when it is
+the member's, names the rendering or the billing NPI, lists the procedure code, and
+its span holds the line's dates. Authorizations the claim cites (REF*G1) are tried
+first, then by start date and number. Units used so far: paid history lines that
+fit the authorization (not reversed, voided or replayed in this run), the run's
+paid lines under it (`AdjudicationState`), and this claim's earlier lines.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
+from adjudication.decision import ZERO, Group
+from adjudication.reference import Authorization
+
+
+def _history_units(work: LineWork, auth: Authorization) -> Decimal:
+    ctx = work.ctx
+    skip = ctx.not_history
+    total = ZERO
+    for row in ctx.reference.past_claims_for(ctx.member.member_id):
+        if (row.status == "paid" and row.icn not in skip and ctx.state.closed(row.icn) is None
+                and ctx.state.claim(row.icn) is None
+                and row.procedure_code in auth.procedure_codes
+                and auth.start <= row.service_date <= auth.end
+                and auth.provider_npi in (row.rendering_npi, row.billing_npi)):
+            total += row.units
+    return total
+
+
+def _units_left(work: LineWork, ledger: Ledger, auth: Authorization) -> Decimal:
+    used = (_history_units(work, auth) + work.ctx.state.authorization_units_used(
+        auth.auth_number) + ledger.units_used(auth.auth_number))
+    return auth.units - used
+
+
+def _fitting(work: LineWork) -> list[Authorization]:
+    facts = work.facts
+    assert facts.start is not None and facts.through is not None
+    npis = (facts.rendering_npi, facts.billing_npi)
+    fits = [a for a in work.ctx.reference.authorizations_for(work.ctx.member.member_id, work.day)
+            if a.provider_npi in npis and facts.procedure_code in a.procedure_codes
+            and a.start <= facts.start and facts.through <= a.end]
+    cited = facts.authorization_numbers
+    return sorted(fits, key=lambda a: (a.auth_number not in cited, a.start, a.auth_number))
+
+
+def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | None:
+    assert work.plan is not None
+    reference = work.ctx.reference
+    category = reference.service_category(work.facts.procedure_code, work.day)
+    inputs: dict[str, object] = {"plan_id": work.plan.plan_id, "service_category": category,
+                                 "units": work.facts.units}
+    if not reference.needs_prior_auth(work.plan.plan_id, category, work.day):
+        work.note(rule, "no authorization required", **inputs)
+        return None
+    fits = _fitting(work)
+    if not fits:
+        work.note(rule, "denied: no authorization on file for this member, provider, "
+                        "procedure and dates", **inputs)
+        return Deny(Group.CO, "197")
+    left = {a.auth_number: _units_left(work, ledger, a) for a in fits}
+    inputs["units_left"] = " ".join(f"{number}={units}" for number, units in left.items())
+    chosen = next((a for a in fits if work.facts.units <= left[a.auth_number]), None)
+    if chosen is None:
+        work.note(rule, "denied: the line's units exceed what the authorization has left",
+                  **inputs)
+        return Deny(Group.CO, "198")
+    work.authorization = chosen.auth_number
+    ledger.use_units(chosen.auth_number, work.facts.units)
+    work.note(rule, f"authorized by {chosen.auth_number}", **inputs)
+    return None
+
+
+PRIOR_AUTHORIZATION = LineRule(
+    "PRIOR-AUTHORIZATION", 1, "Services the plan requires authorization for have one with "
+    "units left", ("CO-197", "CO-198"), _prior_authorization)

@@ -1,0 +1,183 @@
+"""Replacements and voids (CLM05-3 = 7 / 8): the original they name, and its window.
+
+The original is looked up by REF*F8 among the claims decided earlier in this run
+(`AdjudicationState`), then in history (`ReferenceData.by_icn`). It must exist, be
+the same member's, come from the same billing provider, and still stand (not
+already reversed or voided, not still pended); otherwise the claim is denied CO-16
+with RARC M47 (the original claim number is missing or invalid).
+
+The window runs from the original's remittance date to ``received`` (the receipt
+date): the FilingLimit ``correction`` row for the original's line of business and
+the member's state, in force on the receipt date, else 180 days (commercial, MA) /
+365 (Medicaid). Day 180 is in time, day 181 is late: CO-29. An original not remitted
+yet (decided earlier in this run) is in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from adjudication.context import Deny, Original, text
+from adjudication.decision import (
+    ZERO,
+    AccumulatorChange,
+    Adjustment,
+    Group,
+    LineDecision,
+    TraceStep,
+)
+from adjudication.policy import EnginePolicy
+from adjudication.reference import Member, PastClaim, ReferenceData
+from adjudication.state import AdjudicationState, DecidedClaim
+from edi.claims import ParsedClaim
+
+ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 1)
+WINDOW_RULE = ("CORRECTION-WINDOW", 1)
+CLOSED = ("reversed", "voided")
+
+
+@dataclass(frozen=True)
+class CorrectionCheck:
+    """The original a replacement or void stands on, or why it is denied."""
+
+    original: Original | None
+    denial: Deny | None
+    trace: tuple[TraceStep, ...]
+
+
+def find_original(icn: str, reference: ReferenceData,
+                  state: AdjudicationState) -> Original | None:
+    """The claim decided under ``icn``: this run's decision first, else history."""
+    record = state.claim(icn)
+    if record is not None:
+        return _from_run(record, state.closed(icn))
+    rows = sorted(reference.by_icn(icn), key=lambda r: r.line_number)
+    if not rows:
+        return None
+    closed = state.closed(icn) or next((r.status for r in rows if r.status in CLOSED), None)
+    remitted = [r.remittance_date for r in rows if r.remittance_date is not None]
+    return Original(
+        icn=icn, member_id=rows[0].member_id, billing_npi=rows[0].billing_npi,
+        line_of_business=rows[0].line_of_business,
+        status=closed or ("paid" if any(r.status == "paid" for r in rows) else "denied"),
+        remittance_date=max(remitted) if remitted else None,
+        first_service_date=min(r.service_date for r in rows),
+        lines=tuple(_line_from_history(r) for r in rows),
+        give_back=_history_give_back(rows, reference),
+    )
+
+
+def _from_run(record: DecidedClaim, closed: str | None) -> Original:
+    return Original(
+        icn=record.icn, member_id=record.member_id, billing_npi=record.billing_npi or "",
+        line_of_business=record.line_of_business, status=closed or record.status,
+        remittance_date=None,
+        first_service_date=min((line.service_date for line in record.lines),
+                               default=record.received),
+        lines=record.lines,
+        give_back=tuple(AccumulatorChange(c.member_id, c.plan_id, c.benefit_year,
+                                          -c.deductible, -c.out_of_pocket)
+                        for c in record.own_accumulator_changes),
+    )
+
+
+def _line_from_history(row: PastClaim) -> LineDecision:
+    """A history line as a decision; without recorded CAS, the write-off shows as CO-45
+    and the patient's share as PR-2 (the split was not recorded)."""
+    cas = row.cas()
+    if cas:
+        adjustments = tuple(Adjustment(Group(g), carc, amount) for g, carc, amount in cas)
+    else:
+        write_off = row.charge - row.paid - row.patient_responsibility
+        adjustments = tuple(a for a in (Adjustment(Group.CO, "45", write_off),
+                                        Adjustment(Group.PR, "2", row.patient_responsibility))
+                            if a.amount)
+    paid = row.status == "paid"
+    return LineDecision(
+        line_number=row.line_number, procedure_code=row.procedure_code,
+        modifiers=row.modifiers, service_date=row.service_date, charge=row.charge,
+        units=row.units, status="paid" if paid else "denied",
+        allowed=row.paid + row.patient_responsibility if paid else ZERO, paid=row.paid,
+        adjustments=adjustments, rendering_npi=row.rendering_npi,
+    )
+
+
+def _history_give_back(rows: Sequence[PastClaim],
+                       reference: ReferenceData) -> tuple[AccumulatorChange, ...]:
+    """What history lines added to the member's accumulators, negated, per plan year."""
+    totals: dict[tuple[str, str, int], tuple[Decimal, Decimal]] = {}
+    for row in rows:
+        if row.status != "paid" or not row.patient_responsibility:
+            continue
+        coverage = reference.coverage_for(row.member_id, row.service_date)
+        if coverage is None:
+            continue
+        deductible = sum((a for g, carc, a in row.cas() if g == "PR" and carc == "1"), ZERO)
+        key = (row.member_id, coverage.plan_id, row.service_date.year)
+        ded, oop = totals.get(key, (ZERO, ZERO))
+        totals[key] = (ded - deductible, oop - row.patient_responsibility)
+    return tuple(AccumulatorChange(m, p, y, ded, oop) for (m, p, y), (ded, oop) in totals.items())
+
+
+def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceData,
+                     state: AdjudicationState, policy: EnginePolicy,
+                     received: date) -> CorrectionCheck:
+    """Find and vet the original of a replacement or void, then its correction window."""
+    icn = claim.claim.payer_claim_control_number
+    original = find_original(icn, reference, state) if icn else None
+    problem = _original_problem(icn, original, member, claim.billing_provider.npi)
+    step = TraceStep(*ORIGINAL_RULE, None, (
+        ("frequency_code", claim.claim.claim_frequency_type_code or ""),
+        ("original_icn", icn or ""), ("found", text(original is not None)),
+        ("original_status", original.status if original else "")),
+        f"denied: {problem}" if problem else f"replaces or voids {icn}")
+    if problem or original is None:
+        return CorrectionCheck(None, Deny(Group.CO, "16", ("M47",)), (step,))
+    window = _window(original, member, reference, policy, received)
+    if window is None:
+        return CorrectionCheck(original, None, (step,))
+    late, window_step = window
+    return CorrectionCheck(None if late else original,
+                           Deny(Group.CO, "29") if late else None, (step, window_step))
+
+
+def _original_problem(icn: str | None, original: Original | None, member: Member,
+                      billing_npi: str | None) -> str | None:
+    if not icn:
+        return "no original claim number (REF*F8)"
+    if original is None:
+        return f"original claim {icn} is not on file"
+    if original.member_id != member.member_id:
+        return f"original claim {icn} is another member's"
+    if original.billing_npi and billing_npi != original.billing_npi:
+        return f"original claim {icn} was billed by another provider"
+    if original.status in CLOSED:
+        return f"original claim {icn} was already {original.status}"
+    if original.status == "pended":
+        return f"original claim {icn} is still pended"
+    return None
+
+
+def _window(original: Original, member: Member, reference: ReferenceData,
+            policy: EnginePolicy, received: date) -> tuple[bool, TraceStep] | None:
+    coverage = reference.coverage_for(member.member_id, original.first_service_date)
+    lob = original.line_of_business or (coverage.line_of_business if coverage else None)
+    if lob is None:
+        return None
+    state = coverage.state if coverage else "*"
+    limit = reference.filing_limit(lob, state, "correction", received)
+    days_allowed = limit if limit is not None else policy.correction_filing_days[lob]
+    remitted = original.remittance_date
+    days = (received - remitted).days if remitted is not None else 0
+    late = days > days_allowed
+    conclusion = (f"late: {days} days after the original's remittance, limit {days_allowed}"
+                  if late else "in time" if remitted
+                  else "in time: the original is not remitted yet")
+    return late, TraceStep(*WINDOW_RULE, None, (
+        ("line_of_business", str(lob)), ("state", state),
+        ("remittance_date", text(remitted)), ("received", text(received)),
+        ("days", str(days)), ("limit_days", str(days_allowed)),
+        ("limit_from", "reference" if limit is not None else "engine default")), conclusion)

@@ -1,0 +1,57 @@
+"""Patient responsibility (DOMAIN.md 8.7): deductible, copay, coinsurance, out-of-pocket cap.
+
+In order: what is left of the deductible (PR-1), the plan's copay for the service
+category (PR-3), coinsurance on the rest (PR-2, rounded half-up to cents). The
+total is capped at what is left of the out-of-pocket maximum, taken in the same
+order; the excess is the payer's. Accumulators are per member, plan and benefit
+year (the calendar year of the date of service), starting from the reference row in
+force on ``as_of`` plus the run's changes, moving line by line. Medicaid plans carry
+zero cost share in their data; nothing here knows about lines of business.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from adjudication.context import Ledger, LineRule, LineWork, Outcome
+from adjudication.decision import ZERO, AccumulatorChange, cents
+
+
+def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | None:
+    assert work.plan is not None and work.allowed is not None
+    plan = work.plan
+    allowed = work.allowed
+    year = work.day.year
+    category = work.ctx.reference.service_category(work.facts.procedure_code, work.day)
+    ded_met, oop_met = ledger.met(plan.plan_id, year)
+    deductible_left = max(ZERO, plan.deductible - ded_met)
+    oop_left = max(ZERO, plan.out_of_pocket_max - oop_met)
+    deductible = min(allowed, deductible_left)
+    copay = min(allowed - deductible,
+                work.ctx.reference.copay(plan.plan_id, year, category or "", work.day))
+    rest = allowed - deductible - copay
+    coinsurance = min(rest, cents(rest * plan.coinsurance_percent / 100))
+    deductible = min(deductible, oop_left)
+    copay = min(copay, oop_left - deductible)
+    coinsurance = min(coinsurance, oop_left - deductible - copay)
+    share = deductible + copay + coinsurance
+    work.patient_share = tuple((carc, amount) for carc, amount in
+                               (("1", deductible), ("3", copay), ("2", coinsurance)) if amount)
+    ledger.add(AccumulatorChange(work.ctx.member.member_id, plan.plan_id, year, deductible,
+                                 share))
+    work.note(rule, _conclusion(share, allowed, deductible, copay, coinsurance),
+              benefit_year=year, deductible_met=ded_met, out_of_pocket_met=oop_met,
+              deductible_left=deductible_left, out_of_pocket_left=oop_left,
+              service_category=category, allowed=allowed)
+    return None
+
+
+def _conclusion(share: Decimal, allowed: Decimal, deductible: Decimal, copay: Decimal,
+                coinsurance: Decimal) -> str:
+    return (f"patient pays {share} (deductible {deductible}, copay {copay}, coinsurance "
+            f"{coinsurance}); plan pays {allowed - share}")
+
+
+COST_SHARE = LineRule(
+    "COST-SHARE", 1, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum",
+    ("PR-1", "PR-3", "PR-2"), _cost_share)

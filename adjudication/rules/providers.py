@@ -1,0 +1,74 @@
+"""The rendering clinician: on the provider file, in network, Medicaid-enrolled.
+
+Provider rows are read on the line's first date of service (licensing, network
+status and enrolment as they stood when the service was given).
+"""
+
+from __future__ import annotations
+
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
+from adjudication.decision import Group
+
+
+def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    npi = work.facts.rendering_npi
+    provider = work.ctx.reference.provider(npi, work.day)
+    if provider is None:
+        work.note(rule, "pended: the rendering provider is not on the provider file",
+                  rendering_npi=npi, date_of_service=work.day)
+        return Pend(f"rendering provider {npi} is not on the provider file on {work.day}")
+    work.provider = provider
+    work.note(rule, f"rendering provider on file ({provider.license_level or 'organisation'}, "
+                    f"{provider.network_status} network)",
+              rendering_npi=npi, date_of_service=work.day)
+    return None
+
+
+PROVIDER_ON_FILE = LineRule(
+    "PROVIDER-ON-FILE", 1, "The rendering provider is on the provider file on the date of "
+    "service", ("pend",), _provider_on_file)
+
+
+def _out_of_network(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    assert work.provider is not None and work.plan is not None
+    inputs = {"network_status": work.provider.network_status,
+              "out_of_network_covered": work.plan.out_of_network_covered}
+    if work.provider.network_status == "out" and not work.plan.out_of_network_covered:
+        work.note(rule, "denied: out of network and the plan has no out-of-network benefit",
+                  **inputs)
+        return Deny(Group.CO, "242")
+    work.note(rule, "network benefit applies", **inputs)
+    return None
+
+
+OUT_OF_NETWORK = LineRule(
+    "OUT-OF-NETWORK", 1, "An out-of-network clinician is paid only when the plan has an "
+    "out-of-network benefit", ("CO-242",), _out_of_network)
+
+
+def _medicaid_enrollment(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    policy = work.supervision()
+    if not policy.requires_medicaid_enrollment:
+        work.note(rule, "enrolment not required", state=policy.state)
+        return None
+    assert work.provider is not None
+    reference = work.ctx.reference
+    supervisor_npi = work.facts.supervising_npi
+    supervisor = reference.provider(supervisor_npi, work.day) if supervisor_npi else None
+    inputs = {"rendering_npi": work.provider.npi,
+              "rendering_enrolled": work.provider.medicaid_enrolled,
+              "supervising_npi": supervisor_npi,
+              "supervising_enrolled": supervisor.medicaid_enrolled if supervisor else None}
+    if not work.provider.medicaid_enrolled:
+        work.note(rule, "denied: the rendering provider is not Medicaid-enrolled", **inputs)
+        return Deny(Group.CO, "185")
+    if supervisor_npi and (supervisor is None or not supervisor.medicaid_enrolled):
+        work.note(rule, "denied: the supervising provider is not Medicaid-enrolled", **inputs)
+        return Deny(Group.CO, "185")
+    work.note(rule, "enrolled", **inputs)
+    return None
+
+
+MEDICAID_ENROLLMENT = LineRule(
+    "MEDICAID-ENROLLMENT", 1, "Rendering and supervising NPIs are Medicaid-enrolled where the "
+    "state requires it (MassHealth, 130 CMR 450.231)", ("CO-185",), _medicaid_enrollment)
