@@ -1,0 +1,199 @@
+"""Replacements (CLM05-3 = 7) and voids (8): the original, its window, its reversal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from adjudication.decision import AccumulatorChange, Group
+from adjudication.reference import LineOfBusiness
+from adjudication.state import AdjudicationState
+from tests.adjudication_builders import (
+    COMMERCIAL,
+    DOS,
+    MEDICAID,
+    MEDICARE_ADVANTAGE,
+    MEMBER_ID,
+    PLAN_ID,
+    World,
+    accumulator,
+    build_claim,
+    codes,
+    coverage,
+    days_after,
+    decide,
+    fee,
+    filing_limit,
+    money,
+    past_claim,
+    plan,
+)
+
+REMITTED = date(2026, 3, 20)
+ORIGINAL = "OBH-ORIG"
+
+
+def _history(lob: LineOfBusiness = COMMERCIAL, status: str = "paid") -> World:
+    """A member whose claim OBH-ORIG (200.00 charged, 100.00 to the deductible, 50.00 paid)
+    was remitted on 2026-03-20."""
+    original = past_claim(ORIGINAL, charge="200.00", paid="50.00", pr="100.00", status=status,
+                          remitted=REMITTED, lob=lob, adjustments="CO-45:50.00 PR-1:100.00")
+    return World(coverage=(coverage(lob=lob),), plans=(plan(lob=lob, deductible="500"),),
+                 fees=(fee(lob=lob, amount="150.00"),),
+                 extra={"past_claims": (original,), "accumulators": (accumulator("100", "100"),)})
+
+
+def _replacement(frequency: str = "7", original: str | None = ORIGINAL):
+    return build_claim(frequency=frequency, original_icn=original, pcn="PCN-2")
+
+
+@pytest.mark.parametrize(("lob", "limit"), [(COMMERCIAL, 180), (MEDICARE_ADVANTAGE, 180),
+                                            (MEDICAID, 365)], ids=str)
+def test_a_replacement_on_the_last_day_of_its_window_is_accepted(lob: LineOfBusiness,
+                                                                 limit: int) -> None:
+    # Given an original remitted on 2026-03-20
+    # When its replacement arrives on the last day of the LOB's correction window
+    decision = decide(_replacement(), _history(lob).reference(),
+                      received=days_after(REMITTED, limit))
+    # Then the original is reversed and the replacement decided on its own merits
+    assert decision.reversal is not None and decision.reversal.original_icn == ORIGINAL
+    assert decision.status == "paid"
+
+
+@pytest.mark.parametrize(("lob", "limit"), [(COMMERCIAL, 180), (MEDICARE_ADVANTAGE, 180),
+                                            (MEDICAID, 365)], ids=str)
+def test_a_replacement_one_day_past_its_window_is_denied_co29(lob: LineOfBusiness,
+                                                              limit: int) -> None:
+    decision = decide(_replacement(), _history(lob).reference(),
+                      received=days_after(REMITTED, limit + 1))
+    assert codes(decision) == ["CO-29"]
+    assert decision.status == "denied"
+    assert decision.reversal is None and decision.accumulator_changes == ()
+
+
+def test_the_window_comes_from_a_correction_filing_limit_row_when_there_is_one() -> None:
+    reference = _history().reference(filing_limits=(filing_limit(COMMERCIAL, "correction", 30),))
+    assert codes(decide(_replacement(), reference,
+                        received=days_after(REMITTED, 31))) == ["CO-29"]
+    assert decide(_replacement(), reference,
+                  received=days_after(REMITTED, 30)).reversal is not None
+
+
+def test_a_replacement_is_not_held_to_the_initial_filing_limit() -> None:
+    # Given a replacement 150 days after the service (inside 180 days from remittance)
+    decision = decide(_replacement(), _history().reference(), received=days_after(DOS, 150))
+    # Then it is not late: the correction window governs
+    assert decision.status == "paid"
+
+
+def test_a_replacement_for_an_unknown_original_is_denied_co16_m47() -> None:
+    decision = decide(_replacement(original="OBH-NOPE"), _history().reference())
+    assert codes(decision) == ["CO-16"]
+    assert decision.lines[0].rarcs == ("M47",)
+    assert decision.reversal is None
+
+
+def test_a_replacement_without_ref_f8_is_denied_co16_m47() -> None:
+    decision = decide(_replacement(original=None), _history().reference())
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("M47",)
+
+
+def test_a_replacement_reverses_its_original_and_gives_its_deductible_back_first() -> None:
+    # Given the original met 100.00 of a 500.00 deductible
+    # When its replacement (allowed 150.00) is adjudicated
+    decision = decide(_replacement(), _history().reference())
+    # Then the original's line is reversed as originally decided
+    assert decision.reversal is not None
+    reversed_line = decision.reversal.lines[0]
+    assert (reversed_line.paid, reversed_line.patient_responsibility) == (50, 100)
+    assert [a.code for a in reversed_line.adjustments] == ["CO-45", "PR-1"]
+    # And the deductible it met is given back before the new line is priced:
+    # the new 150.00 all goes to the deductible (0 met after the give-back)
+    assert codes(decision) == ["CO-45", "PR-1"]
+    assert decision.lines[0].amount(Group.PR, "1") == 150
+    assert decision.accumulator_changes == (
+        AccumulatorChange(MEMBER_ID, PLAN_ID, 2026, money("-100.00"), money("-100.00")),
+        AccumulatorChange(MEMBER_ID, PLAN_ID, 2026, money("150.00"), money("150.00")),
+    )
+    assert decision.reversal.accumulator_changes == decision.accumulator_changes[:1]
+
+
+def test_a_replacement_is_not_a_duplicate_of_its_own_original() -> None:
+    # The replacement bills the very service of the original (same date, code, charge)
+    decision = decide(_replacement(), _history().reference())
+    assert "OA-18" not in codes(decision)
+
+
+def test_a_replacement_within_the_run_reverses_the_runs_original_and_closes_it() -> None:
+    # Given a claim paid earlier in this run
+    reference = World(plans=(plan(deductible="50"),)).reference()
+    first = decide(build_claim(), reference, icn="OBH-A")
+    state = AdjudicationState().apply(first)
+    # When its replacement arrives in the same run
+    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state)
+    # Then the original's lines (as decided in the run) are reversed
+    assert second.reversal is not None and second.reversal.lines == first.lines
+    # And its deductible is given back first, so the replacement meets it again
+    assert second.accumulator_changes[0].deductible == -50
+    assert second.lines[0].amount(Group.PR, "1") == 50
+    # And after the replacement the original is closed and the deductible counted once
+    after = state.apply(second)
+    assert after.closed("OBH-A") == "reversed"
+    assert after.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (50, 50)
+
+
+def test_a_void_reverses_the_original_pays_nothing_and_gives_accumulators_back() -> None:
+    # When the provider voids OBH-ORIG
+    decision = decide(_replacement(frequency="8"), _history().reference())
+    # Then the claim is voided: nothing paid, the original reversed, accumulators given back
+    assert decision.status == "voided"
+    assert decision.paid == 0 and decision.lines == ()
+    assert decision.reversal is not None and decision.reversal.paid == 50
+    assert decision.accumulator_changes == (
+        AccumulatorChange(MEMBER_ID, PLAN_ID, 2026, money("-100.00"), money("-100.00")),)
+    assert AdjudicationState().apply(decision).closed(ORIGINAL) == "voided"
+
+
+def test_a_correction_after_a_void_in_the_same_run_is_denied_co16_m47() -> None:
+    # Given OBH-ORIG voided earlier in this run
+    reference = _history().reference()
+    void = decide(_replacement(frequency="8"), reference, icn="OBH-V")
+    state = AdjudicationState().apply(void)
+    # When a replacement for OBH-ORIG arrives
+    decision = decide(_replacement(), reference, icn="OBH-R", state=state)
+    # Then it is denied: its original no longer stands
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("M47",)
+    assert decision.reversal is None
+    assert "already voided" in next(s.conclusion for s in decision.trace
+                                    if s.rule_id == "CORRECTION-ORIGINAL")
+
+
+@pytest.mark.parametrize("status", ["voided", "reversed"])
+def test_a_correction_of_an_original_closed_in_history_is_denied(status: str) -> None:
+    decision = decide(_replacement(), _history(status=status).reference())
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("M47",)
+
+
+def test_a_void_from_another_billing_provider_is_denied() -> None:
+    claim = build_claim(frequency="8", original_icn=ORIGINAL, billing_npi="1999999999")
+    decision = decide(claim, _history().reference())
+    assert decision.status == "denied" and codes(decision) == ["CO-16"]
+
+
+def test_a_void_of_a_claim_still_pended_in_the_run_is_denied() -> None:
+    reference = World(fees=()).reference()
+    pended = decide(build_claim(), reference, icn="OBH-P")
+    assert pended.status == "pended"
+    state = AdjudicationState().apply(pended)
+    decision = decide(_replacement(frequency="8", original="OBH-P"), reference, state=state)
+    assert decision.status == "denied"
+
+
+def test_a_pended_replacement_reverses_nothing_yet() -> None:
+    # Given a replacement whose line has no fee on file
+    decision = decide(_replacement(), _history().reference(fees=()))
+    # Then it pends and the original keeps standing until it is released
+    assert decision.status == "pended"
+    assert decision.reversal is None and decision.accumulator_changes == ()
+    assert AdjudicationState().apply(decision).closed(ORIGINAL) is None
