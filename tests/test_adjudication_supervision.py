@@ -1,0 +1,187 @@
+"""Supervision by line of business, license-level pricing, network and Medicaid enrolment."""
+
+from __future__ import annotations
+
+from adjudication.packs import PACKS, describe
+from adjudication.reference import LicenseLevel, LineOfBusiness
+from tests.adjudication_builders import (
+    BILLING_NPI,
+    CLINICIAN_NPI,
+    COMMERCIAL,
+    MEDICAID,
+    MEDICARE_ADVANTAGE,
+    SUPERVISOR_NPI,
+    World,
+    build_claim,
+    codes,
+    coverage,
+    decide,
+    fee,
+    license_factor,
+    line,
+    plan,
+    provider,
+    supervision,
+)
+
+ASSOCIATE_NPI = "1000000004"
+
+
+def _world(lob: LineOfBusiness, state: str, *policies: object, rendering_enrolled: bool = True,
+           supervisor_enrolled: bool = True) -> World:
+    """A member in ``state`` under ``lob``; an associate and a PhD supervisor; fee 100.00;
+    associate level paid at 70 %, supervised (U5) lines at 85 %."""
+    return World(
+        coverage=(coverage(plan_id="P", lob=lob, state=state),), plans=(plan("P", lob=lob),),
+        providers=(provider(CLINICIAN_NPI),
+                   provider(ASSOCIATE_NPI, license=LicenseLevel.ASSOCIATE,
+                            medicaid_enrolled=rendering_enrolled),
+                   provider(SUPERVISOR_NPI, license=LicenseLevel.PHD,
+                            medicaid_enrolled=supervisor_enrolled),
+                   provider(BILLING_NPI, license=None, entity_type="2")),
+        fees=(fee(lob=lob),),
+        license_factors=(license_factor("associate", "70", lob=lob),
+                         license_factor("supervised", "85", lob=lob)),
+        supervision=tuple(policies),  # type: ignore[arg-type]
+    )
+
+
+def _claim(*, modifiers: tuple[str, ...] = (), supervisor: bool = False,
+           rendering: str = ASSOCIATE_NPI):
+    return build_claim([line(modifiers=modifiers)], rendering_npi=rendering,
+                       supervising_npi=SUPERVISOR_NPI if supervisor else None)
+
+
+# -- Medicare Advantage: supervisory billing is not permitted -------------------------------
+MA_POLICY = supervision(MEDICARE_ADVANTAGE, allowed=False)
+
+
+def test_medicare_advantage_denies_a_u5_line_co185() -> None:
+    world = _world(MEDICARE_ADVANTAGE, "MA", MA_POLICY)
+    decision = decide(_claim(modifiers=("U5",), supervisor=True,
+                             rendering=CLINICIAN_NPI), world.reference())
+    assert codes(decision) == ["CO-185"]
+    assert decision.claim_status_code == "1"
+
+
+def test_medicare_advantage_denies_an_associate_without_markers_co185() -> None:
+    world = _world(MEDICARE_ADVANTAGE, "TX", MA_POLICY)
+    assert codes(decide(_claim(), world.reference())) == ["CO-185"]
+
+
+def test_medicare_advantage_denies_supervision_even_without_a_policy_row() -> None:
+    world = _world(MEDICARE_ADVANTAGE, "TX")
+    assert codes(decide(_claim(supervisor=True), world.reference())) == ["CO-185"]
+
+
+def test_medicare_advantage_pays_an_independent_clinician() -> None:
+    world = _world(MEDICARE_ADVANTAGE, "MA", MA_POLICY)
+    assert decide(_claim(rendering=CLINICIAN_NPI), world.reference()).status == "paid"
+
+
+# -- Commercial in CA, CO, IA, MA: supervisor named and U5 -----------------------------------
+MA_COMMERCIAL = supervision(COMMERCIAL, "MA", supervisor=True, modifier="U5")
+
+
+def test_commercial_massachusetts_supervised_line_without_u5_is_denied_co4() -> None:
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    decision = decide(_claim(supervisor=True), world.reference())
+    assert codes(decision) == ["CO-4"]
+
+
+def test_commercial_massachusetts_u5_line_without_supervisor_is_denied_co16_n297() -> None:
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    decision = decide(_claim(modifiers=("U5",)), world.reference())
+    assert codes(decision) == ["CO-16"]
+    assert decision.lines[0].rarcs == ("N297",)
+
+
+def test_commercial_massachusetts_compliant_line_is_paid_at_the_supervised_rate() -> None:
+    # Given an associate's line with U5 and a supervising provider
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    decision = decide(_claim(modifiers=("U5",), supervisor=True), world.reference())
+    # Then it is paid at the supervised level: 85 % of 100.00
+    assert decision.status == "paid"
+    assert decision.lines[0].allowed == 85
+    step = next(s for s in decision.trace if s.rule_id == "PRICING")
+    assert ("license_key", "supervised") in step.inputs
+
+
+def test_commercial_massachusetts_licensed_clinician_alone_is_not_supervised() -> None:
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL)
+    decision = decide(_claim(rendering=CLINICIAN_NPI), world.reference())
+    assert decision.status == "paid" and decision.lines[0].allowed == 100
+
+
+def test_commercial_texas_associate_is_priced_at_the_associate_level() -> None:
+    # Given Texas has no supervision requirements (the every-state row)
+    world = _world(COMMERCIAL, "TX", MA_COMMERCIAL, supervision(COMMERCIAL))
+    # When an associate bills with U5 and no supervisor
+    decision = decide(_claim(modifiers=("U5",)), world.reference())
+    # Then the line is paid at the associate's own level: 70 % of 100.00
+    assert decision.status == "paid"
+    assert decision.lines[0].allowed == 70
+
+
+# -- MassHealth: supervisor named, Medicaid-enrolled NPIs ------------------------------------
+MASSHEALTH = supervision(MEDICAID, "MA", supervisor=True, medicaid=True)
+
+
+def test_masshealth_supervised_line_without_supervisor_is_denied_co16_n297() -> None:
+    world = _world(MEDICAID, "MA", MASSHEALTH)
+    decision = decide(_claim(), world.reference())
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("N297",)
+
+
+def test_masshealth_rendering_clinician_not_enrolled_is_denied_co185() -> None:
+    world = _world(MEDICAID, "MA", MASSHEALTH, rendering_enrolled=False)
+    assert codes(decide(_claim(supervisor=True), world.reference())) == ["CO-185"]
+
+
+def test_masshealth_supervisor_not_enrolled_is_denied_co185() -> None:
+    world = _world(MEDICAID, "MA", MASSHEALTH, supervisor_enrolled=False)
+    decision = decide(_claim(supervisor=True), world.reference())
+    assert codes(decision) == ["CO-185"]
+    assert "supervising" in next(s.conclusion for s in decision.trace
+                                 if s.rule_id == "MEDICAID-ENROLLMENT")
+
+
+def test_masshealth_enrolled_supervised_line_is_paid_at_the_clinicians_level() -> None:
+    world = _world(MEDICAID, "MA", MASSHEALTH)
+    decision = decide(_claim(supervisor=True), world.reference())
+    assert decision.status == "paid" and decision.lines[0].allowed == 70
+
+
+def test_medicaid_outside_massachusetts_has_no_enrolment_rule_by_default() -> None:
+    world = _world(MEDICAID, "TX", MASSHEALTH, rendering_enrolled=False)
+    assert decide(_claim(), world.reference()).status == "paid"
+
+
+# -- network and the provider file ----------------------------------------------------------
+def test_an_out_of_network_clinician_without_an_oon_benefit_is_denied_co242() -> None:
+    world = World(providers=(provider(network="out"),))
+    assert codes(decide(build_claim(), world.reference())) == ["CO-242"]
+
+
+def test_an_out_of_network_clinician_is_paid_when_the_plan_covers_oon() -> None:
+    world = World(providers=(provider(network="out"),), plans=(plan(oon=True),))
+    assert decide(build_claim(), world.reference()).status == "paid"
+
+
+def test_a_rendering_provider_not_on_file_pends_the_claim() -> None:
+    decision = decide(build_claim(rendering_npi="1888888888"), World().reference())
+    assert decision.status == "pended"
+    assert "not on the provider file" in (decision.lines[0].pend_reason or "")
+
+
+# -- the packs ------------------------------------------------------------------------------
+def test_each_line_of_business_has_a_pack_naming_its_supervision_rules() -> None:
+    ids = {lob: [rule.id for rule in pack.rules] for lob, pack in PACKS.items()}
+    assert set(ids) == set(LineOfBusiness)
+    assert "SUPERVISION-NOT-PERMITTED" in ids[MEDICARE_ADVANTAGE]
+    assert "SUPERVISOR-NAMED" not in ids[MEDICARE_ADVANTAGE]
+    assert "SUPERVISION-MODIFIER" in ids[COMMERCIAL]
+    assert "MEDICAID-ENROLLMENT" in ids[MEDICAID]
+    assert "MEDICAID-ENROLLMENT" not in ids[COMMERCIAL]
+    text = describe()
+    assert "medicare_advantage:" in text and "CO-185" in text and "MEMBER-IDENTIFICATION" in text
