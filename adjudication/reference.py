@@ -12,7 +12,7 @@ Money is `Decimal`, percentages are `Decimal` fractions of 100 (``20`` = 20 %).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -246,10 +246,19 @@ class ClaimHistory(Protocol):
 
 
 R = TypeVar("R", bound=Row)
+K = TypeVar("K")
 
 
 def _in_force(rows: Iterable[R], day: date) -> list[R]:
     return [row for row in rows if row.in_force(day)]
+
+
+def _group(rows: Iterable[R], key: Callable[[R], K]) -> dict[K, list[R]]:
+    """Rows by key, each list in the rows' own order (so lookups answer as a scan would)."""
+    groups: dict[K, list[R]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return groups
 
 
 class ReferenceData:
@@ -295,33 +304,39 @@ class ReferenceData:
             self._past_by_icn[c.icn].append(c)
             self._past_by_member[c.member_id].append(c)
             self._past_by_service[(c.member_id, c.service_date, c.procedure_code)].append(c)
+        # indexes that keep each lookup from scanning every row (same answers, same order)
+        self._coverage_by_member = _group(self.coverage, lambda c: c.member_id)
+        self._plans_by_id = _group(self.plans, lambda p: p.plan_id)
+        self._copays_by_plan = _group(self.copays, lambda c: c.plan_id)
+        self._categories_by_code = _group(self.service_categories, lambda s: s.procedure_code)
+        self._auths_by_member = _group(self.authorizations, lambda a: a.member_id)
+        self._accumulators_by_member = _group(self.accumulators, lambda a: a.member_id)
 
     # members and coverage -------------------------------------------------------------
     def members_for(self, subscriber_id: str, day: date) -> list[Member]:
         return _in_force(self._members_by_subscriber.get(subscriber_id, ()), day)
 
     def coverage_for(self, member_id: str, day: date) -> Coverage | None:
-        spans = [c for c in self.coverage if c.member_id == member_id and c.in_force(day)]
+        spans = [c for c in self._coverage_by_member.get(member_id, ()) if c.in_force(day)]
         return spans[0] if spans else None
 
     def coverage_spans(self, member_id: str) -> list[Coverage]:
-        return sorted((c for c in self.coverage if c.member_id == member_id),
-                      key=lambda c: c.effective)
+        return sorted(self._coverage_by_member.get(member_id, ()), key=lambda c: c.effective)
 
     # plans ------------------------------------------------------------------------------
     def plan(self, plan_id: str, benefit_year: int, day: date) -> Plan | None:
-        rows = [p for p in self.plans if p.plan_id == plan_id and p.benefit_year == benefit_year
-                and p.in_force(day)]
+        rows = [p for p in self._plans_by_id.get(plan_id, ())
+                if p.benefit_year == benefit_year and p.in_force(day)]
         return rows[0] if rows else None
 
     def copay(self, plan_id: str, benefit_year: int, category: str, day: date) -> Decimal:
-        rows = [c for c in self.copays if c.plan_id == plan_id and c.benefit_year == benefit_year
-                and c.service_category == category and c.in_force(day)]
+        rows = [c for c in self._copays_by_plan.get(plan_id, ())
+                if c.benefit_year == benefit_year and c.service_category == category
+                and c.in_force(day)]
         return rows[0].copay if rows else Decimal(0)
 
     def service_category(self, procedure_code: str, day: date) -> str | None:
-        rows = [s for s in self.service_categories
-                if s.procedure_code == procedure_code and s.in_force(day)]
+        rows = _in_force(self._categories_by_code.get(procedure_code, ()), day)
         return rows[0].service_category if rows else None
 
     def needs_prior_auth(self, plan_id: str, category: str | None, day: date) -> bool:
@@ -356,8 +371,8 @@ class ReferenceData:
         return rows[0].percent if rows else Decimal(100)
 
     def authorizations_for(self, member_id: str, day: date) -> list[Authorization]:
-        return [a for a in self.authorizations if a.member_id == member_id
-                and a.start <= day <= a.end and a.in_force(day)]
+        return [a for a in self._auths_by_member.get(member_id, ())
+                if a.start <= day <= a.end and a.in_force(day)]
 
     # policies -------------------------------------------------------------------------------
     def filing_limit(self, lob: LineOfBusiness, state: str, kind: str, day: date) -> int | None:
@@ -376,8 +391,8 @@ class ReferenceData:
 
     def accumulator(self, member_id: str, plan_id: str, benefit_year: int,
                     day: date) -> Accumulator | None:
-        rows = [a for a in self.accumulators if a.member_id == member_id
-                and a.plan_id == plan_id and a.benefit_year == benefit_year and a.in_force(day)]
+        rows = [a for a in self._accumulators_by_member.get(member_id, ())
+                if a.plan_id == plan_id and a.benefit_year == benefit_year and a.in_force(day)]
         return rows[0] if rows else None
 
     # history (the ClaimHistory port, answered from the CSV rows) ------------------------
