@@ -1,0 +1,41 @@
+"""The reference-data directory on disk: read its CSV files into `ReferenceData`.
+
+    load_reference_dir(Path("fixtures/reference"))   -> ReferenceData
+
+The I/O edge of `adjudication.reference_csv.parse_reference`: every ``*.csv`` file
+of the directory is read as UTF-8 (a byte-order mark is allowed) and handed over by
+name; other files (a README, say) are ignored. Problems come back as one
+`ReferenceDataError` naming file, line and column (docs/reference-data.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fixtures
+from adjudication.errors import ReferenceDataError, ReferenceProblem
+from adjudication.reference import ReferenceData
+from adjudication.reference_csv import parse_reference
+
+SHIPPED_REFERENCE_DIRECTORY = Path(fixtures.__file__).resolve().parent / "reference"
+"""The synthetic reference data shipped with the fixtures (`fixtures.reference_data`)."""
+
+
+def load_reference_dir(path: Path) -> ReferenceData:
+    """Every CSV file of ``path`` parsed and checked together; nothing half-loaded."""
+    if not path.is_dir():
+        raise ReferenceDataError([ReferenceProblem(str(path), None, None,
+                                                   "is not a directory")])
+    files: dict[str, str] = {}
+    problems: list[ReferenceProblem] = []
+    for file in sorted(path.glob("*.csv")):
+        try:
+            files[file.name] = file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            problems.append(ReferenceProblem(file.name, None, None, "is not UTF-8 text"))
+        except OSError as error:
+            problems.append(ReferenceProblem(file.name, None, None,
+                                             f"cannot be read ({error.strerror})"))
+    if problems:
+        raise ReferenceDataError(problems)
+    return parse_reference(files)
