@@ -6,6 +6,8 @@ each in a fresh subprocess so peak memory is its own:
 - tokenize + parse: `iter_segments` -> `iter_claims` (typed claims), claims/s;
 - validate + 999: the engine's implementation-guide check and 999, claims/s;
 - front end: validate + 999, then parse, the front-end edits and the 277CA, claims/s;
+- adjudication: the front end plus adjudication against the shipped reference data
+  (receipt date: the one the generator wrote the file for), claims/s;
 - pyx12: `x12n_document` with its 999 writer on the same file, claims/s;
 
 and prints the ratio engine / pyx12 and each step's peak RSS. Absolute times on a
@@ -30,7 +32,7 @@ SIZES = (1_000, 20_000)
 #: Best of N runs per step, the steps interleaved: one run of 20,000 claims through
 #: pyx12 takes over a minute, so the large file is measured once.
 REPEATS = {1_000: 3, 20_000: 1}
-STEPS = ("parse", "engine", "front_end", "pyx12")
+STEPS = ("parse", "engine", "front_end", "adjudicate", "pyx12")
 
 
 def _peak_rss_mb() -> float:
@@ -76,6 +78,28 @@ def _front_end(path: Path) -> int:
     return len(result.claims)
 
 
+def _adjudicate(path: Path) -> int:
+    """The front end plus adjudication against the shipped reference data."""
+    from edi.acks import CountingControlNumbers, Responder, acknowledge
+    from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.edits import EditContext
+    from edi.validators.implementation_guide import check_stream
+    from fixtures.generator import default_receipt_date
+    from workers.adjudicate import Adjudicator
+    from workers.front_end import run_front_end
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+
+    seed = int(path.stem.rsplit("-", 1)[-1])
+    received = default_receipt_date(seed)
+    reference = load_reference_dir(SHIPPED_REFERENCE_DIRECTORY)
+    with path.open("rb") as stream:
+        check = check_stream(stream)
+    acknowledge(check, Responder(when=datetime.now(tz=UTC), control=CountingControlNumbers()))
+    result = run_front_end(path, check, EditContext(received=received), InMemoryClaimNumbers(),
+                           Adjudicator(reference, received))
+    return len(result.decisions)
+
+
 def _pyx12(path: Path) -> int:
     import pyx12.params
     import pyx12.x12n_document
@@ -97,7 +121,8 @@ def _count_claims(path: Path) -> int:
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (called in a subprocess by `main`)."""
     steps: dict[str, Callable[[Path], int]] = {
-        "parse": _parse, "engine": _engine, "front_end": _front_end, "pyx12": _pyx12}
+        "parse": _parse, "engine": _engine, "front_end": _front_end,
+        "adjudicate": _adjudicate, "pyx12": _pyx12}
     start = time.perf_counter()
     claims = steps[step](path)
     seconds = time.perf_counter() - start
@@ -138,6 +163,7 @@ def main() -> None:
         results = {step: min(r, key=lambda m: m["seconds"]) for step, r in runs.items()}
         for step, label in (("parse", "tokenize + parse"), ("engine", "engine validate + 999"),
                             ("front_end", "+ edits + 277CA"),
+                            ("adjudicate", "+ adjudication"),
                             ("pyx12", "pyx12 validate + 999")):
             r = results[step]
             print(f"{size:>7} {label:<22} {r['claims'] / r['seconds']:>10.0f} "

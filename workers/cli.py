@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from adjudication.reference import ReferenceData
 from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
@@ -48,6 +49,11 @@ def process(
     received: Annotated[str | None, typer.Option(
         "--received", help="receipt date YYYY-MM-DD for replays (default: file drop time)"
     )] = None,
+    reference: Annotated[Path | None, typer.Option(
+        "--reference", help="reference-data directory (default: the shipped fixtures)"
+    )] = None,
+    front_end_only: Annotated[bool, typer.Option(
+        "--front-end-only", help="stop after the 999 and 277CA: do not adjudicate")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="print no table")] = False,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
 ) -> None:
@@ -60,6 +66,7 @@ def process(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
         received=_date(received, "--received") if received else None,
+        reference=None if front_end_only else _reference(reference),
     )
     if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
         with _progress() as bar:
@@ -68,6 +75,16 @@ def process(
         summary = process_files(files, options)
     if not quiet:
         print_run(console, summary)
+
+
+def _reference(directory: Path | None) -> ReferenceData:
+    from adjudication.errors import ReferenceDataError
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+
+    try:
+        return load_reference_dir(directory or SHIPPED_REFERENCE_DIRECTORY)
+    except ReferenceDataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--reference") from None
 
 
 def _progress() -> Progress:
@@ -120,6 +137,53 @@ def docs(
 
     edits.write_text(render_markdown())
     console.print(f"wrote {edits}")
+
+
+@app.command("explain")
+def explain_command(
+    icn: Annotated[str, typer.Argument(help="the payer claim control number")],
+    out: Annotated[Path, typer.Option("--out", help="the run's output directory")],
+) -> None:
+    """Print the trace of a claim's decision: every rule, its inputs, its conclusion."""
+    from workers.review_cli import ReviewError, explain
+
+    try:
+        explain(console, out, icn)
+    except ReviewError as exc:
+        raise typer.BadParameter(str(exc), param_hint="ICN") from None
+
+
+pends_app = typer.Typer(help="List and release pended claims.", no_args_is_help=True)
+app.add_typer(pends_app, name="pends")
+
+
+@pends_app.command("list")
+def pends_list(out: Annotated[Path, typer.Option("--out")]) -> None:
+    """The claims waiting for a person, with the reasons."""
+    from workers.review_cli import list_pends
+
+    list_pends(console, out)
+
+
+@pends_app.command("release")
+def pends_release(
+    icn: Annotated[str, typer.Argument()],
+    out: Annotated[Path, typer.Option("--out")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="who releases it (audited)")],
+    allowed: Annotated[list[str] | None, typer.Option(
+        "--allowed", help="LINE=AMOUNT: the allowed amount a person sets for a line")] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+    reference: Annotated[Path | None, typer.Option("--reference")] = None,
+) -> None:
+    """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
+    from workers.review_cli import ReviewError, parse_overrides, release
+
+    try:
+        decision = release(out, icn, parse_overrides(allowed or []), reviewer, note,
+                           _reference(reference))
+    except ReviewError as exc:
+        raise typer.BadParameter(str(exc), param_hint="ICN") from None
+    console.print(f"{icn}: {decision.status}, paid {decision.paid:.2f}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,6 +7,7 @@ mailbox is a directory with ``inbound/`` (what the clearinghouse dropped) and
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +15,20 @@ from pathlib import Path
 from rich.console import Console
 
 from workers.pipeline import RunOptions, process_files
+from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
 from workers.report import print_run
+
+
+def interchange_time(path: Path) -> datetime | None:
+    """ISA09/ISA10 of a file's first interchange (when the sender built it), if readable."""
+    head = path.read_bytes()[:110].removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+    if not head.startswith("ISA") or len(head) < 106:
+        return None
+    parts = head.split(head[3])
+    try:
+        return datetime.strptime(parts[9] + parts[10], "%y%m%d%H%M").replace(tzinfo=UTC)
+    except (ValueError, IndexError):
+        return None
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PARTNER = "demo-clearinghouse"
@@ -24,7 +38,8 @@ def demo_files() -> list[Path]:
     """The shipped sample files: generated claims, broken envelopes, one per front-end edit."""
     return [*sorted((FIXTURES / "837p").glob("*.837")),
             *sorted((FIXTURES / "ack").glob("*.837")),
-            *sorted((FIXTURES / "edits").glob("*.837"))]
+            *sorted((FIXTURES / "edits").glob("*.837")),
+            *sorted((FIXTURES / "adjudication").glob("*.837"))]
 
 
 def run_demo(console: Console, out: Path, as_of: date) -> None:
@@ -34,10 +49,17 @@ def run_demo(console: Console, out: Path, as_of: date) -> None:
     inbound, outbound = mailbox / "inbound", mailbox / "outbound"
     inbound.mkdir(parents=True)
     for source in demo_files():
-        shutil.copy2(source, inbound / source.name)
+        target = inbound / source.name
+        shutil.copy2(source, target)
+        sent = interchange_time(target)
+        if sent is not None:
+            # dropped when it was sent: the receipt date is the file's drop time
+            os.utime(target, (sent.timestamp(), sent.timestamp()))
     received = sorted(inbound.iterdir())
     console.print(f"[bold]{len(received)} files dropped by {PARTNER}[/] into {inbound}")
     summary = process_files(received, RunOptions(out_dir=outbound, as_of=as_of,
-                                                  now=datetime.now(tz=UTC)))
+                                                  now=datetime.now(tz=UTC),
+                                                  reference=load_reference_dir(
+                                                      SHIPPED_REFERENCE_DIRECTORY)))
     print_run(console, summary)
     console.print(f"Acknowledgments and summary.json are in {outbound}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import structlog
 
+from adjudication.decision import Decision
 from edi.claim_status import ClaimStatus, Provider277, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.findings import FileCheck
@@ -28,6 +29,7 @@ from edi.front_end import (
     unprocessable,
 )
 from edi.validators.edits import EditContext
+from workers.adjudicate import Adjudicator, Source, summary_fields
 from workers.summary import ClaimSummary
 from workers.transaction_sets import SetReading, read_sets
 
@@ -39,28 +41,39 @@ UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
 class FrontEndResult:
     claims: list[ClaimSummary] = field(default_factory=list)
     answered: list[TransactionStatus] = field(default_factory=list)
+    decisions: list[tuple[Decision, Source]] = field(default_factory=list)
 
 
 @dataclass
 class _SetWork:
     statuses: list[ClaimStatus] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    adjudicator: Adjudicator | None = None
 
 
 def run_front_end(path: Path, check: FileCheck, context: EditContext,
-                  numbers: ClaimNumbers) -> FrontEndResult:
+                  numbers: ClaimNumbers, adjudicator: Adjudicator | None = None) -> FrontEndResult:
+    """Edit, number and (when an adjudicator is given) adjudicate every accepted claim."""
     result = FrontEndResult()
-    work = _SetWork()
+    work = _SetWork(adjudicator=adjudicator)
 
-    def on_claim(_reading: SetReading, claim: ParsedClaim) -> None:
-        work.statuses.append(examine(claim, context))
+    def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
+        status = examine(claim, context)
+        work.statuses.append(status)
         work.keys.append(fingerprint(claim))
+        if adjudicator is not None and not rejects(status):
+            adjudicator.decide(claim, context.received,
+                               Source(str(path), reading.ordinal, claim.position))
 
+    if adjudicator is not None:
+        adjudicator.begin_set()
     with path.open("rb") as stream:
         for reading in read_sets(stream, check.accepted_ordinals(), on_claim):
             _finish_set(reading, work, context.received, numbers, result)
             work.statuses.clear()
             work.keys.clear()
+            if adjudicator is not None:
+                adjudicator.begin_set()
     return result
 
 
@@ -78,6 +91,8 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
         provider = work.statuses[0].billing_provider if work.statuses else UNKNOWN_PROVIDER
         statuses = [unprocessable(pcn, _amount(charge), provider)
                     for pcn, charge in reading.clm_segments]
+        if work.adjudicator is not None:
+            work.adjudicator.abandon_set()
     else:
         statuses = number_accepted(work.statuses, work.keys, numbers, received)
     if statuses:
@@ -87,7 +102,14 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
             application_sender=reading.application_sender,
             control_number=reading.control_number, batch_reference=reading.batch_reference,
             received=received, claims=statuses))
+    decided: dict[str, Decision] = {}
+    if work.adjudicator is not None and reading.parse_error is None:
+        icns = [s.payer_claim_control_number for s in statuses if not rejects(s)]
+        final = work.adjudicator.finish_set([icn for icn in icns if icn is not None])
+        result.decisions += final
+        decided = {decision.icn: decision for decision, _source in final}
     for status in statuses:
+        decision = decided.get(status.payer_claim_control_number or "")
         result.claims.append(ClaimSummary(
             patient_control_number=status.patient_control_number,
             front_end="rejected" if rejects(status) else "accepted",
@@ -95,6 +117,7 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
             charge=_money(str(status.total_charge)), transaction_set=reading.control_number,
             payer_claim_control_number=status.payer_claim_control_number,
             reasons=[f"{f.location}: {f.sentence}" for f in all_findings(status)],
+            **(summary_fields(decision) if decision is not None else {}),
         ))
 
 

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import structlog
 
+from adjudication.reference import ReferenceData
 from edi.ack277 import render_277ca
 from edi.acks import Acknowledgment, ControlNumbers, CountingControlNumbers, Responder, acknowledge
 from edi.findings import FileCheck
@@ -26,6 +27,7 @@ from edi.front_end import ClaimNumbers, InMemoryClaimNumbers
 from edi.validators.codesets import CodeSetRegistry, default_registry
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from workers.adjudicate import Adjudicator, replayed_state, write_decisions
 from workers.front_end import FrontEndResult, run_front_end
 from workers.summary import AckCode, FileStatus, FileSummary, RunSummary
 
@@ -42,6 +44,8 @@ class RunOptions:
     received: date | None = None
     """The receipt date of every file (replays); None takes each file's drop time."""
     code_sets: CodeSetRegistry = field(default_factory=default_registry)
+    reference: ReferenceData | None = None
+    """Reference data to adjudicate with; None stops after the front end."""
 
 
 class Ledger:
@@ -117,10 +121,15 @@ def process_files(
     ledger = Ledger(options.out_dir / "ledger.jsonl")
     control = StoredControlNumbers(options.out_dir / "control-numbers.json")
     numbers = InMemoryClaimNumbers(start=ledger.numbered + 1)
+    adjudicator = (Adjudicator(options.reference, options.as_of,
+                               state=replayed_state(options.out_dir))
+                   if options.reference is not None else None)
     summary = RunSummary(as_of=options.as_of.isoformat())
-    for path in paths:
+    # receipt order: accumulators and duplicates follow the order files arrived in
+    for path in sorted(paths, key=lambda p: p.stat().st_mtime):
         progress = progress_for(path) if progress_for else None
-        summary.files.append(process_file(path, options, ledger, control, numbers, progress))
+        summary.files.append(process_file(path, options, ledger, control, numbers, progress,
+                                          adjudicator))
     control.save()
     (options.out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")
     return summary
@@ -133,6 +142,7 @@ def process_file(
     control: ControlNumbers,
     numbers: ClaimNumbers,
     progress: Progress | None = None,
+    adjudicator: Adjudicator | None = None,
 ) -> FileSummary:
     sha = sha256_of(path)
     received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -155,7 +165,10 @@ def process_file(
     ack_path = options.out_dir / f"{path.stem}.{ack.kind.lower()}"
     ack_path.write_text(ack.text)
     front = FrontEndResult() if duplicate else run_front_end(
-        path, check, EditContext(received=received, code_sets=options.code_sets), numbers)
+        path, check, EditContext(received=received, code_sets=options.code_sets), numbers,
+        adjudicator)
+    if front.decisions:
+        write_decisions(options.out_dir, front.decisions)
     claims = front.claims
     claim_ack_path = None
     if front.answered:

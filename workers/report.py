@@ -8,7 +8,7 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from workers.summary import RunSummary
+from workers.summary import ClaimSummary, RunSummary
 
 
 def print_run(console: Console, summary: RunSummary) -> None:
@@ -28,6 +28,7 @@ def print_run(console: Console, summary: RunSummary) -> None:
         )
     console.print(table)
     _print_rejected_claims(console, summary)
+    _print_decisions(console, summary)
     problems = [(f.path.rsplit("/", 1)[-1], p) for f in summary.files for p in f.problems[:3]]
     if problems:
         detail = Table(title="Why files or transaction sets were rejected (first lines)")
@@ -49,4 +50,39 @@ def _print_rejected_claims(console: Console, summary: RunSummary, limit: int = 6
     for name, claim in rows[:limit]:
         table.add_row(name, claim.patient_control_number, " ".join(claim.front_end_codes),
                       "\n".join(claim.reasons))
+    console.print(table)
+
+
+def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> None:
+    decided = [(f.path.rsplit("/", 1)[-1], c) for f in summary.files for c in f.claims
+               if c.status is not None]
+    if not decided:
+        return
+    by_lob = Table(title="Adjudication by line of business")
+    for column in ("line of business", "claims", "paid", "partially paid", "denied", "pended",
+                   "voided", "paid amount", "patient responsibility"):
+        by_lob.add_column(column, justify="left" if column == "line of business" else "right")
+    groups: dict[str, list[ClaimSummary]] = {}
+    for _name, claim in decided:
+        groups.setdefault(claim.line_of_business or "member not found", []).append(claim)
+    for lob, claims in sorted(groups.items()):
+        counts: Counter[str] = Counter(c.status or "" for c in claims)
+        by_lob.add_row(lob, str(len(claims)), *(str(counts[s]) for s in (
+            "paid", "partially_paid", "denied", "pended", "voided")),
+            f"{sum((Decimal(c.paid or 0) for c in claims), Decimal(0)):,.2f}",
+            f"{sum((Decimal(c.patient_responsibility or 0) for c in claims), Decimal(0)):,.2f}")
+    console.print(by_lob)
+    notable = [(n, c) for n, c in decided if c.status in ("denied", "pended", "partially_paid",
+                                                          "voided")]
+    if not notable:
+        return
+    table = Table(title=f"Denied, pended, partly paid and voided claims ({len(notable)}; "
+                        "explain any with `claims explain ICN --out DIR`)")
+    for column in ("file", "claim number", "status", "adjustments", "RARC", "decided by"):
+        table.add_column(column)
+    for name, claim in notable[:limit]:
+        table.add_row(name, claim.payer_claim_control_number or "", claim.status or "",
+                      " ".join(f"{a['group']}-{a['carc']} {a['amount']}"
+                               for a in claim.adjustments),
+                      " ".join(claim.rarc), " ".join(claim.rules))
     console.print(table)

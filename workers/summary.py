@@ -26,6 +26,15 @@ class ClaimSummary(BaseModel):
         default=None, description="the ICN, when the front end accepted the claim")
     reasons: list[str] = Field(
         default_factory=list, description="where and why the front end rejected it (no PHI)")
+    status: Literal["paid", "partially_paid", "denied", "pended", "voided"] | None = Field(
+        default=None, description="the adjudication outcome, for claims the front end accepted")
+    paid: str | None = None
+    patient_responsibility: str | None = None
+    adjustments: list[dict[str, str]] = Field(
+        default_factory=list, description='[{"group": "CO", "carc": "29", "amount": "180.00"}]')
+    rarc: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list, description="the rule ids that decided it")
+    line_of_business: str | None = None
 
 
 class FileSummary(BaseModel):

@@ -1,0 +1,115 @@
+"""Adjudication in the pipeline: decisions in summary.json, explained, pends released."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.paths import ACK_FIXTURES, FIXTURES
+from workers.adjudicate import decision_from_dict, read_decisions
+from workers.cli import app
+from workers.summary import RunSummary
+
+runner = CliRunner()
+PEND = FIXTURES / "adjudication" / "pend-no-fee.837"
+
+
+def _process(tmp_path: Path, *sources: Path, out: str = "out") -> RunSummary:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir(exist_ok=True)
+    files = []
+    for source in sources:
+        target = inbound / source.name
+        shutil.copy(source, target)
+        files.append(str(target))
+    result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / out), "--quiet",
+                                 "--as-of", "2026-11-23", "--received", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    return RunSummary.model_validate_json((tmp_path / out / "summary.json").read_text())
+
+
+def test_accepted_claims_are_adjudicated_with_money_codes_and_deciding_rules(
+    tmp_path: Path,
+) -> None:
+    # Given the two-claim sample (a commercial and a MassHealth member)
+    (entry,) = _process(tmp_path, ACK_FIXTURES / "valid-two-claims.837").files
+    # Then each accepted claim carries its decision in summary.json
+    commercial, medicaid = entry.claims
+    assert (commercial.status, commercial.line_of_business) == ("paid", "commercial")
+    assert (medicaid.status, medicaid.line_of_business) == ("paid", "medicaid")
+    assert medicaid.patient_responsibility == "0.00"
+    for claim in (commercial, medicaid):
+        assert claim.paid is not None and claim.rules
+        adjusted = sum(float(a["amount"]) for a in claim.adjustments)
+        assert round(float(claim.charge) - adjusted, 2) == float(claim.paid)
+    assert {a["group"] for a in commercial.adjustments} >= {"CO", "PR"}
+
+
+def test_a_claim_with_no_fee_on_file_pends_and_a_reviewer_releases_it(tmp_path: Path) -> None:
+    # Given a claim whose first line has no fee on file
+    (entry,) = _process(tmp_path, PEND).files
+    pended = next(c for c in entry.claims if c.patient_control_number == "PCN-0501")
+    assert (pended.status, pended.paid) == ("pended", "0.00")
+    out = tmp_path / "out"
+    listing = runner.invoke(app, ["pends", "list", "--out", str(out)])
+    assert pended.payer_claim_control_number in listing.output
+    assert "no fee on file" in listing.output
+    # When a reviewer releases it with an allowed amount for that line
+    icn = pended.payer_claim_control_number or ""
+    released = runner.invoke(app, ["pends", "release", icn, "--out", str(out), "--reviewer",
+                                   "analyst.one", "--allowed", "1=150.00",
+                                   "--note", "per contract"])
+    assert released.exit_code == 0, released.output
+    # Then the claim is decided again, paid, the reviewer's amount is in the trace,
+    # and the release is an audited event
+    decision = decision_from_dict(read_decisions(out)[icn]["decision"])
+    assert decision.status in ("paid", "partially_paid")
+    assert decision.lines[0].allowed == 150
+    assert any("review" in step.conclusion.lower() or "override" in step.conclusion.lower()
+               or any("override" in name or "review" in name for name, _ in step.inputs)
+               for step in decision.trace)
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert audit[-1]["event"] == "pend.released" and audit[-1]["reviewer"] == "analyst.one"
+    assert not runner.invoke(app, ["pends", "list", "--out", str(out)]).output.count(icn)
+
+
+def test_releasing_a_claim_that_is_not_pended_is_refused(tmp_path: Path) -> None:
+    (entry,) = _process(tmp_path, ACK_FIXTURES / "valid-two-claims.837").files
+    icn = entry.claims[0].payer_claim_control_number or ""
+    refused = runner.invoke(app, ["pends", "release", icn, "--out", str(tmp_path / "out"),
+                                  "--reviewer", "analyst.one", "--allowed", "1=1.00"])
+    assert refused.exit_code == 2
+
+
+def test_explain_prints_every_rule_of_a_decision(tmp_path: Path) -> None:
+    (entry,) = _process(tmp_path, ACK_FIXTURES / "valid-two-claims.837").files
+    icn = entry.claims[0].payer_claim_control_number or ""
+    shown = runner.invoke(app, ["explain", icn, "--out", str(tmp_path / "out")])
+    assert shown.exit_code == 0, shown.output
+    for rule in ("MEMBER-IDENTIFICATION", "ELIGIBILITY", "TIMELY-FILING", "PRICING",
+                 "COST-SHARE"):
+        assert rule in shown.output
+    unknown = runner.invoke(app, ["explain", "OBH000", "--out", str(tmp_path / "out")])
+    assert unknown.exit_code == 2
+
+
+def test_decisions_kept_on_disk_read_back_exactly(tmp_path: Path) -> None:
+    _process(tmp_path, *sorted((FIXTURES / "837p").glob("*.837")))
+    records = read_decisions(tmp_path / "out")
+    assert len(records) > 50
+    for record in records.values():
+        assert decision_from_dict(record["decision"]).to_dict() == record["decision"]
+
+
+def test_the_same_services_sent_again_in_a_later_run_are_duplicates(tmp_path: Path) -> None:
+    # Given a run that paid the two sample claims
+    _process(tmp_path, ACK_FIXTURES / "valid-two-claims.837")
+    # When the same services arrive again in a new interchange in a later run
+    (again,) = _process(tmp_path, ACK_FIXTURES / "accepted-x222a2.837").files
+    # Then they are denied as duplicates (OA-18), never paid twice
+    assert [c.status for c in again.claims] == ["denied", "denied"]
+    assert all(a["group"] == "OA" and a["carc"] == "18" for c in again.claims
+               for a in c.adjustments)
