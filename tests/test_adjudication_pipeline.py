@@ -113,3 +113,21 @@ def test_the_same_services_sent_again_in_a_later_run_are_duplicates(tmp_path: Pa
     assert [c.status for c in again.claims] == ["denied", "denied"]
     assert all(a["group"] == "OA" and a["carc"] == "18" for c in again.claims
                for a in c.adjustments)
+
+
+def test_a_reference_directory_with_a_bad_row_is_a_usage_error_naming_where(
+    tmp_path: Path,
+) -> None:
+    reference = tmp_path / "reference"
+    shutil.copytree(FIXTURES / "reference", reference)
+    lines = (reference / "plans.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("deductible")] = "lots"
+    lines[2] = ",".join(row)
+    (reference / "plans.csv").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["process", str(ACK_FIXTURES / "valid-two-claims.837"),
+                                 "--out", str(tmp_path / "out"), "--reference", str(reference)])
+    assert result.exit_code == 2
+    assert "plans.csv line 3, column deductible" in " ".join(result.output.split())
+    assert not (tmp_path / "out" / "summary.json").exists()
