@@ -25,7 +25,7 @@ def _run(tmp_path: Path, names: list[str], out: str = "out", *extra: str) -> Run
             shutil.copy(ACK_FIXTURES / name, target)
         files.append(str(target))
     result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / out), "--quiet",
-                                 "--as-of", "2026-11-23", *extra])
+                                 "--as-of", "2026-11-23", "--received", "2026-11-23", *extra])
     assert result.exit_code == 0, result.output
     return RunSummary.model_validate_json((tmp_path / out / "summary.json").read_text())
 
