@@ -159,7 +159,7 @@ def unprocessable(pcn: str, charge: Decimal, provider: Provider277) -> ClaimStat
 def transaction_status(
     *, submitter_name: str, submitter_id: str, sender_qualifier: str, sender_id: str,
     application_sender: str, control_number: str, batch_reference: str | None,
-    received: date, claims: list[ClaimStatus],
+    received: date, claims: list[ClaimStatus], usage_indicator: str = "P",
 ) -> TransactionStatus:
     """The 277CA header of one 837 transaction set."""
     return TransactionStatus(
@@ -167,4 +167,5 @@ def transaction_status(
         receiver_sender_qualifier=sender_qualifier, receiver_sender_id=sender_id,
         application_sender=application_sender, transaction_set_control_number=control_number,
         batch_reference=batch_reference, received=received, claims=claims,
+        usage_indicator=usage_indicator,
     )

@@ -151,3 +151,17 @@ def test_the_claims_of_a_file_cut_short_are_still_listed(tmp_path: Path) -> None
     (entry,) = _run(tmp_path, ["ta1-truncated.837"]).files
     assert [(c.patient_control_number, c.front_end) for c in entry.claims] == [
         ("PCN-0001", "not_reached")]
+
+
+def test_a_test_interchange_gets_test_acknowledgments(tmp_path: Path) -> None:
+    # Given the sample claims sent as a test interchange (ISA15 = T)
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_text()
+    (inbound / "test.837").write_text(data.replace("*000000101*1*P*", "*000000777*1*T*")
+                                      .replace("IEA*1*000000101~", "IEA*1*000000777~"))
+    (entry,) = _run(tmp_path, ["test.837"]).files
+    # Then the 999 and the 277CA are test interchanges too
+    for path in (entry.ack_path, entry.claim_ack_path or ""):
+        isa = Path(path).read_text().split("~", 1)[0].split("*")
+        assert isa[15] == "T", path

@@ -101,7 +101,7 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
             sender_qualifier=reading.sender_qualifier, sender_id=reading.sender_id,
             application_sender=reading.application_sender,
             control_number=reading.control_number, batch_reference=reading.batch_reference,
-            received=received, claims=statuses))
+            received=received, claims=statuses, usage_indicator=reading.usage_indicator))
     decided: dict[str, Decision] = {}
     if work.adjudicator is not None and reading.parse_error is None:
         icns = [s.payer_claim_control_number for s in statuses if not rejects(s)]

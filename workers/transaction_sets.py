@@ -36,6 +36,8 @@ class SetReading:
     batch_reference: str | None = None
     submitter_name: str = ""
     submitter_id: str = ""
+    usage_indicator: str = "P"
+    """ISA15: a test (T) interchange is answered with a test 277CA."""
 
 
 class _SetSegments:
@@ -95,6 +97,7 @@ def read_sets(
                 if isa is not None and gs is not None:
                     reading.sender_qualifier, reading.sender_id = isa.get(5), isa.get(6).strip()
                     reading.application_sender = gs.get(2)
+                    reading.usage_indicator = "T" if isa.get(15) == "T" else "P"
                 body = _SetSegments(seg, segments, reading)
                 try:
                     if reading.accepted and isa is not None and gs is not None:
