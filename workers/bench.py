@@ -97,7 +97,7 @@ def _adjudicate(path: Path) -> int:
     acknowledge(check, Responder(when=datetime.now(tz=UTC), control=CountingControlNumbers()))
     result = run_front_end(path, check, EditContext(received=received), InMemoryClaimNumbers(),
                            Adjudicator(reference, received))
-    return len(result.decisions)
+    return result.decided
 
 
 def _pyx12(path: Path) -> int:

@@ -7,6 +7,7 @@ when the set is complete, and collects the 277CA records and the summary lines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ from workers.summary import ClaimSummary
 from workers.transaction_sets import SetReading, read_sets
 
 log = structlog.get_logger("claims.front_end")
+DecisionSink = Callable[[list[tuple[Decision, Source]]], None]
 UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
 
 
@@ -41,7 +43,8 @@ UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
 class FrontEndResult:
     claims: list[ClaimSummary] = field(default_factory=list)
     answered: list[TransactionStatus] = field(default_factory=list)
-    decisions: list[tuple[Decision, Source]] = field(default_factory=list)
+    decided: int = 0
+    """How many claims were adjudicated (their decisions went to the sink)."""
 
 
 @dataclass
@@ -49,13 +52,19 @@ class _SetWork:
     statuses: list[ClaimStatus] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     adjudicator: Adjudicator | None = None
+    sink: DecisionSink | None = None
 
 
 def run_front_end(path: Path, check: FileCheck, context: EditContext,
-                  numbers: ClaimNumbers, adjudicator: Adjudicator | None = None) -> FrontEndResult:
-    """Edit, number and (when an adjudicator is given) adjudicate every accepted claim."""
+                  numbers: ClaimNumbers, adjudicator: Adjudicator | None = None,
+                  sink: DecisionSink | None = None) -> FrontEndResult:
+    """Edit, number and (when an adjudicator is given) adjudicate every accepted claim.
+
+    Each transaction set's decisions go to ``sink`` as soon as the set is complete, so
+    a large file's decisions are never all held at once.
+    """
     result = FrontEndResult()
-    work = _SetWork(adjudicator=adjudicator)
+    work = _SetWork(adjudicator=adjudicator, sink=sink)
 
     def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
         status = examine(claim, context)
@@ -106,7 +115,9 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
     if work.adjudicator is not None and reading.parse_error is None:
         icns = [s.payer_claim_control_number for s in statuses if not rejects(s)]
         final = work.adjudicator.finish_set([icn for icn in icns if icn is not None])
-        result.decisions += final
+        result.decided += len(final)
+        if work.sink is not None:
+            work.sink(final)
         decided = {decision.icn: decision for decision, _source in final}
     for status in statuses:
         decision = decided.get(status.payer_claim_control_number or "")

@@ -166,9 +166,7 @@ def process_file(
     ack_path.write_text(ack.text)
     front = FrontEndResult() if duplicate else run_front_end(
         path, check, EditContext(received=received, code_sets=options.code_sets), numbers,
-        adjudicator)
-    if front.decisions:
-        write_decisions(options.out_dir, front.decisions)
+        adjudicator, sink=lambda decided: write_decisions(options.out_dir, decided))
     claims = front.claims
     claim_ack_path = None
     if front.answered:
