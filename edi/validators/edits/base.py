@@ -20,6 +20,7 @@ from edi.validators.codesets import (
     PreventivePediatricPolicy,
     default_registry,
 )
+from edi.validators.npi import is_valid_npi
 
 PAYER_ID = "87726"
 
@@ -129,6 +130,18 @@ def patient_entity(claim: ParsedClaim) -> tuple[Entity, str]:
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def npi_finding(e: Edit, npi: str | None, entity: Entity, where: Location,
+                who: str) -> ClaimFinding | None:
+    """A provider's NPI missing (A6:562) or failing the check digit (A7:562), else None."""
+    if not npi:
+        return e.finding(StatusCategory.MISSING, ("562",), entity, where,
+                         f"The {who} must be identified by an NPI (NM108 = XX).")
+    if not is_valid_npi(npi):
+        return e.finding(StatusCategory.INVALID, ("562",), entity, where,
+                         f"The {who}'s NPI fails the NPI check digit.")
+    return None
 
 
 def each(findings: Iterable[ClaimFinding | None]) -> Iterator[ClaimFinding]:

@@ -13,10 +13,10 @@ from edi.validators.edits.base import (
     EditContext,
     age_on,
     edit,
+    npi_finding,
     patient_birth_date,
     service_dates,
 )
-from edi.validators.npi import is_valid_npi
 
 A6, A7, A8 = StatusCategory.MISSING, StatusCategory.INVALID, StatusCategory.RELATIONAL
 _NINE_DIGITS = re.compile(r"^\d{9}$")
@@ -75,13 +75,9 @@ def _npi_findings(e: Edit, party: Party | None, entity: Entity, loop: str,
                   line: int | None, who: str) -> Iterator[ClaimFinding]:
     if party is None:
         return
-    where = Location(loop, "NM1", "NM109", line)
-    npi = party.name.npi
-    if not npi:
-        yield e.finding(A6, ("562",), entity, where, f"The {who} must be identified by an NPI.")
-    elif not is_valid_npi(npi):
-        yield e.finding(A7, ("562",), entity, where,
-                        f"The {who}'s NPI fails the NPI check digit.")
+    finding = npi_finding(e, party.name.npi, entity, Location(loop, "NM1", "NM109", line), who)
+    if finding is not None:
+        yield finding
     if party.name.entity_type_qualifier != "1":
         yield e.finding(A7, ("562", "21"), entity, Location(loop, "NM1", "NM102", line),
                         f"The {who} must be a person (NM102 = 1) with an individual NPI.")
@@ -93,13 +89,10 @@ def _npi_findings(e: Edit, party: Party | None, entity: Entity, loop: str,
       emits=("A6:562:85", "A7:562:85", "A6:562:82", "A7:562:82"))
 def provider_npis(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
     billing = claim.billing_provider
-    where = Location("2010AA", "NM1", "NM109")
-    if not billing.npi:
-        yield e.finding(A6, ("562",), Entity.BILLING, where,
-                        "The billing provider must be identified by an NPI.")
-    elif not is_valid_npi(billing.npi):
-        yield e.finding(A7, ("562",), Entity.BILLING, where,
-                        "The billing provider's NPI fails the NPI check digit.")
+    finding = npi_finding(e, billing.npi, Entity.BILLING, Location("2010AA", "NM1", "NM109"),
+                          "billing provider")
+    if finding is not None:
+        yield finding
     c = claim.claim
     yield from _npi_findings(e, c.rendering, Entity.RENDERING, "2310B", None,
                              "rendering provider")

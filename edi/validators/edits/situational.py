@@ -9,12 +9,13 @@ from edi.claims import ParsedClaim, Party
 from edi.validators.edits.base import (
     Edit,
     EditContext,
+    each,
     edit,
+    npi_finding,
     patient_birth_date,
     patient_entity,
     service_dates,
 )
-from edi.validators.npi import is_valid_npi
 
 A6, A7, A8 = StatusCategory.MISSING, StatusCategory.INVALID, StatusCategory.RELATIONAL
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
@@ -53,18 +54,10 @@ def original_reference(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterat
 def supervising_npi(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
     parties: list[tuple[str, int | None, Party | None]] = [("2310D", None, claim.claim.supervising)]
     parties += [("2420D", line.assigned_number, line.supervising) for line in claim.claim.lines]
-    for loop, line_number, party in parties:
-        if party is None:
-            continue
-        npi = party.name.npi
-        where = Location(loop, "NM1", "NM109", line_number)
-        if not npi:
-            yield e.finding(A6, ("562",), Entity.SUPERVISING, where,
-                            "The supervising provider must be identified by an NPI "
-                            "(NM108 = XX).")
-        elif not is_valid_npi(npi):
-            yield e.finding(A7, ("562",), Entity.SUPERVISING, where,
-                            "The supervising provider's NPI fails the NPI check digit.")
+    yield from each(
+        npi_finding(e, party.name.npi, Entity.SUPERVISING,
+                    Location(loop, "NM1", "NM109", line_number), "supervising provider")
+        for loop, line_number, party in parties if party is not None)
 
 
 @edit("SNIP4-SERVICE-DATE", version=1, snip=4,
