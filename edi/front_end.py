@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from edi.ack277 import findings_of
 from edi.claim_status import (
     ClaimFinding,
     ClaimStatus,
@@ -118,11 +119,8 @@ def _status(claim: ParsedClaim, findings: tuple[ClaimFinding, ...]) -> ClaimStat
 
 
 def rejects(status: ClaimStatus) -> bool:
-    return bool(status.findings) or any(line.findings for line in status.lines)
-
-
-def all_findings(status: ClaimStatus) -> tuple[ClaimFinding, ...]:
-    return status.findings + tuple(f for line in status.lines for f in line.findings)
+    """A finding on the claim or any line rejects it (the 277CA reads them the same way)."""
+    return bool(findings_of(status))
 
 
 def number_accepted(

@@ -16,12 +16,12 @@ from pathlib import Path
 import structlog
 
 from adjudication.decision import Decision
+from edi.ack277 import findings_of
 from edi.claim_status import ClaimStatus, Provider277, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.findings import FileCheck
 from edi.front_end import (
     ClaimNumbers,
-    all_findings,
     examine,
     fingerprint,
     number_accepted,
@@ -124,10 +124,10 @@ def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: Cl
         result.claims.append(ClaimSummary(
             patient_control_number=status.patient_control_number,
             front_end="rejected" if rejects(status) else "accepted",
-            front_end_codes=[f.codes for f in all_findings(status)],
+            front_end_codes=[f.codes for f in findings_of(status)],
             charge=_money(str(status.total_charge)), transaction_set=reading.control_number,
             payer_claim_control_number=status.payer_claim_control_number,
-            reasons=[f"{f.location}: {f.sentence}" for f in all_findings(status)],
+            reasons=[f"{f.location}: {f.sentence}" for f in findings_of(status)],
             **(summary_fields(decision) if decision is not None else {}),
         ))
 
