@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,6 @@ from adjudication.decision import Decision
 from adjudication.engine import adjudicate
 from adjudication.reference import ReferenceData
 from edi.claims import ParsedClaim
-from edi.parsers.claim837 import iter_claims
-from edi.tokenizer import Segment, iter_segments
 from workers.adjudicate import (
     Source,
     decision_from_dict,
@@ -26,6 +23,7 @@ from workers.adjudicate import (
     summary_fields,
     write_decisions,
 )
+from workers.transaction_sets import SetReading, read_sets
 
 AUDIT = "audit.jsonl"
 
@@ -118,33 +116,14 @@ def release(out_dir: Path, icn: str, overrides: dict[int, Decimal], reviewer: st
 
 def read_claim(source: Source) -> ParsedClaim:
     """The claim at ``source`` (file, transaction set ordinal, CLM position), read again."""
-    isa: Segment | None = None
-    gs: Segment | None = None
-    ordinal = 0
+    found: list[ParsedClaim] = []
+
+    def keep(_reading: SetReading, claim: ParsedClaim) -> None:
+        if claim.position == source.position:
+            found.append(claim)
+
     with Path(source.file).open("rb") as stream:
-        segments = iter_segments(stream)
-        for seg in segments:
-            if seg.id == "ISA":
-                isa = seg
-            elif seg.id == "GS":
-                gs = seg
-            elif seg.id == "ST":
-                ordinal += 1
-                if ordinal == source.transaction_set and isa is not None and gs is not None:
-                    body = _until_se(seg, segments)
-                    for claim in iter_claims(chain((isa, gs), body)):
-                        if claim.position == source.position:
-                            return claim
+        for _reading in read_sets(stream, frozenset({source.transaction_set}), keep):
+            if found:
+                return found[0]
     raise ReviewError(f"the claim is no longer in {source.file}")
-
-
-def _until_se(first: Segment, rest: Any) -> Any:
-    yield first
-    for seg in rest:
-        yield seg
-        if seg.id == "SE":
-            return
-
-
-def today() -> date:
-    return datetime.now(tz=UTC).date()
