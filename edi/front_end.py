@@ -93,12 +93,12 @@ def _status(claim: ParsedClaim, findings: tuple[ClaimFinding, ...]) -> ClaimStat
         LineStatus(
             line_number=line.assigned_number, procedure_code=line.procedure_code,
             modifiers=line.procedure_modifiers, charge=line.line_item_charge_amount,
-            units=line.service_unit_count, service_from=service_dates(line, claim)[0],
-            service_to=service_dates(line, claim)[1],
+            units=line.service_unit_count, service_from=start_end[0], service_to=start_end[1],
             line_item_control_number=line.line_item_control_number,
             findings=tuple(by_line[line.assigned_number]),
         )
         for line in c.lines if line.assigned_number in by_line
+        for start_end in (service_dates(line, claim),)
     )
     claim_level = tuple(f for f in findings if f.location.line is None)
     return ClaimStatus(
