@@ -11,6 +11,8 @@ segment IDs, control numbers and codes.
 
 from __future__ import annotations
 
+from edi.segment_ids import safe_segment_id
+
 
 class EdiError(Exception):
     """Base class of the engine's X12 errors."""
@@ -52,7 +54,9 @@ class ParseError(EdiError):
         in_transaction_set: bool = True,
     ) -> None:
         where = "transaction set" if in_transaction_set else "file"
-        super().__init__(f"segment {position} ({segment_id}) of the {where}: {reason}")
+        # the ID may be whatever the reader took for one: name it only if X12 defines it
+        super().__init__(
+            f"segment {position} ({safe_segment_id(segment_id)}) of the {where}: {reason}")
         self.reason = reason
         self.position = position
         self.segment_id = segment_id

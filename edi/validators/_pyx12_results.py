@@ -24,6 +24,7 @@ from edi.findings import (
     SegmentFinding,
     TransactionSetResult,
 )
+from edi.segment_ids import element_name, segment_name
 from edi.tokenizer import isa_element_note_code
 
 _COUNTER_ELEMENT = {
@@ -128,7 +129,7 @@ def _segment_finding(node: Any) -> SegmentFinding:
             position, ref, name = _COUNTER_ELEMENT[code]
             elements.append(ElementFinding(
                 position=position, component=None, repeat=None, element_ref=ref, code="I12",
-                sentence=f"{seg_id}{position:02d} ({name}) is out of sequence",
+                sentence=f"{element_name(seg_id, position)} ({name}) is out of sequence",
             ))
             code = "8"
         elif code not in VALID_IK304:
@@ -140,7 +141,8 @@ def _segment_finding(node: Any) -> SegmentFinding:
         codes.append("8")
     where = f" in loop {node.loop_id}" if getattr(node, "loop_id", None) else ""
     sentences = tuple(
-        f"{seg_id} segment at position {node.seg_count}{where}: {SEGMENT_SYNTAX[c]}" for c in codes
+        f"{_capital(segment_name(seg_id))} at position {node.seg_count}{where}: "
+        f"{SEGMENT_SYNTAX[c]}" for c in codes
     ) + tuple(e.sentence for e in elements)
     return SegmentFinding(
         segment_id=seg_id, position=node.seg_count, loop_id=getattr(node, "loop_id", None),
@@ -151,10 +153,14 @@ def _segment_finding(node: Any) -> SegmentFinding:
 
 def _element_finding(seg_id: str, ele: Any, err: tuple[str, str, str | None]) -> ElementFinding:
     code, _text, bad_value = err
-    ref = f"{seg_id}{ele.ele_pos:02d}" + (f"-{ele.subele_pos:02d}" if ele.subele_pos else "")
+    ref = element_name(seg_id, ele.ele_pos, ele.subele_pos)
     reason = ELEMENT_SYNTAX.get(code, "is in error")
     return ElementFinding(
         position=ele.ele_pos, component=ele.subele_pos, repeat=ele.repeat_pos,
         element_ref=ele.ele_ref_num, code=code,
         sentence=f"{ref} ({ele.name}) {reason}", bad_value=bad_value or None,
     )
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]

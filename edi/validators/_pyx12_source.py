@@ -17,6 +17,7 @@ import pyx12.segment
 import pyx12.x12file
 
 from edi.errors import X12SyntaxError
+from edi.segment_ids import segment_name
 from edi.tokenizer import RawSegment
 
 
@@ -99,6 +100,6 @@ class Structure:
             self.broken = True
             where = ("outside a transaction set" if allowed == (3,)
                      else "where the envelope does not allow it")
-            return f"a {seg_id or 'blank'} segment stands {where}"
+            return f"a {segment_name(seg_id)} stands {where}"
         self.level = {"GS": 2, "ST": 3, "SE": 2, "GE": 1, "IEA": 0}.get(seg_id, self.level)
         return None

@@ -44,6 +44,7 @@ from edi.findings import (
     SegmentFinding,
     TransactionSetResult,
 )
+from edi.segment_ids import segment_name
 from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import fill_results, interchange_from_isa
@@ -420,7 +421,7 @@ def _engine_fault(walk: _Walk, src: Pyx12Source, seg_id: str) -> None:
     ts = walk.transaction_set
     ts.ack_code = "R"
     ts.sentences.append(
-        f"The {seg_id or 'empty'} segment at position {src.get_seg_count()} could not be "
+        f"The {segment_name(seg_id)} at position {src.get_seg_count()} could not be "
         "checked against the implementation guide; the transaction set is rejected."
     )
     ts.syntax_codes.append("5")
