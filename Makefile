@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := edi adjudication remittance workers fixtures
+PACKAGES := edi adjudication remittance store workers fixtures
 
 .PHONY: demo test lint typecheck unit bench clean
 

@@ -316,6 +316,10 @@ class ReferenceData:
     def members_for(self, subscriber_id: str, day: date) -> list[Member]:
         return _in_force(self._members_by_subscriber.get(subscriber_id, ()), day)
 
+    def members_with_subscriber(self, subscriber_id: str) -> list[Member]:
+        """Every member ever known under a subscriber ID (any date)."""
+        return list(self._members_by_subscriber.get(subscriber_id, ()))
+
     def coverage_for(self, member_id: str, day: date) -> Coverage | None:
         spans = [c for c in self._coverage_by_member.get(member_id, ()) if c.in_force(day)]
         return spans[0] if spans else None

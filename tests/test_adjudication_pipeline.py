@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from adjudication.decision import Decision
+from store.engine import Store, sqlite_url
+from store.models import DecisionRecord, Event, PendRelease
 from tests.paths import ACK_FIXTURES, FIXTURES
-from workers.adjudicate import decision_from_dict, read_decisions
 from workers.cli import app
+from workers.decisions import decision_from_dict, decision_from_record
 from workers.summary import RunSummary
 
 runner = CliRunner()
@@ -29,6 +33,24 @@ def _process(tmp_path: Path, *sources: Path, out: str = "out") -> RunSummary:
                                  "--as-of", "2026-11-23", "--received", "2026-11-23"])
     assert result.exit_code == 0, result.output
     return RunSummary.model_validate_json((tmp_path / out / "summary.json").read_text())
+
+
+def _current(out: Path) -> dict[str, tuple[dict[str, Any], bytes]]:
+    """Each claim number's current decision in the run's SQLite store."""
+    store = Store(sqlite_url(out))
+    try:
+        with store.transaction() as s:
+            rows = s.execute(select(DecisionRecord.icn, DecisionRecord.data,
+                                    DecisionRecord.trace)
+                             .where(DecisionRecord.current.is_(True)))
+            return {icn: (data, trace) for icn, data, trace in rows}
+    finally:
+        store.dispose()
+
+
+def _decision(out: Path, icn: str) -> Decision:
+    data, trace = _current(out)[icn]
+    return decision_from_record(data, trace)
 
 
 def test_accepted_claims_are_adjudicated_with_money_codes_and_deciding_rules(
@@ -65,15 +87,24 @@ def test_a_claim_with_no_fee_on_file_pends_and_a_reviewer_releases_it(tmp_path: 
     assert released.exit_code == 0, released.output
     # Then the claim is decided again, paid, the reviewer's amount is in the trace,
     # and the release is an audited event
-    decision = decision_from_dict(read_decisions(out)[icn]["decision"])
+    decision = _decision(out, icn)
     assert decision.status in ("paid", "partially_paid")
     assert decision.lines[0].allowed == 150
     assert any("review" in step.conclusion.lower() or "override" in step.conclusion.lower()
                or any("override" in name or "review" in name for name, _ in step.inputs)
                for step in decision.trace)
-    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
-    assert audit[-1]["event"] == "pend.released" and audit[-1]["reviewer"] == "analyst.one"
+    store = Store(sqlite_url(out))
+    with store.transaction() as s:
+        (event,) = s.scalars(select(Event).where(Event.kind == "pend.released"))
+        (kept,) = s.scalars(select(PendRelease))
+    store.dispose()
+    assert (event.actor, event.subject) == ("analyst.one", icn)
+    assert (kept.from_version, kept.to_version, kept.overrides) == (1, 2, {"1": "150.00"})
     assert not runner.invoke(app, ["pends", "list", "--out", str(out)]).output.count(icn)
+    # and a second release of the same claim is refused: it is no longer pended
+    again = runner.invoke(app, ["pends", "release", icn, "--out", str(out), "--reviewer",
+                                "analyst.one", "--allowed", "1=150.00"])
+    assert again.exit_code == 2
 
 
 def test_releasing_a_claim_that_is_not_pended_is_refused(tmp_path: Path) -> None:
@@ -96,12 +127,15 @@ def test_explain_prints_every_rule_of_a_decision(tmp_path: Path) -> None:
     assert unknown.exit_code == 2
 
 
-def test_decisions_kept_on_disk_read_back_exactly(tmp_path: Path) -> None:
+def test_decisions_kept_in_the_store_read_back_exactly(tmp_path: Path) -> None:
     _process(tmp_path, *sorted((FIXTURES / "837p").glob("*.837")))
-    records = read_decisions(tmp_path / "out")
+    records = _current(tmp_path / "out")
     assert len(records) > 50
-    for record in records.values():
-        assert decision_from_dict(record["decision"]).to_dict() == record["decision"]
+    for data, trace in records.values():
+        decision = decision_from_record(data, trace)
+        assert decision.trace, "the trace is kept beside the decision"
+        assert {k: v for k, v in decision.to_dict().items() if k != "trace"} == data
+        assert decision_from_dict(decision.to_dict()) == decision
 
 
 def test_the_same_services_sent_again_in_a_later_run_are_duplicates(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def _adjudicate(path: Path) -> int:
     from edi.validators.edits import EditContext
     from edi.validators.implementation_guide import check_stream
     from fixtures.generator import default_receipt_date
-    from workers.adjudicate import Adjudicator
+    from workers.adjudicate import decide_in_memory
     from workers.front_end import run_front_end
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
 
@@ -95,9 +95,8 @@ def _adjudicate(path: Path) -> int:
     with path.open("rb") as stream:
         check = check_stream(stream)
     acknowledge(check, Responder(when=datetime.now(tz=UTC), control=CountingControlNumbers()))
-    result = run_front_end(path, check, EditContext(received=received), InMemoryClaimNumbers(),
-                           Adjudicator(reference, received))
-    return result.decided
+    result = run_front_end(path, check, EditContext(received=received), InMemoryClaimNumbers())
+    return len(decide_in_memory(result.accepted, reference, received, received))
 
 
 def _pyx12(path: Path) -> int:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
 from workers.report import print_run
+
+if TYPE_CHECKING:
+    from store.engine import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Payer 87726 claims engine: 837P in, TA1/999 out.")
@@ -56,35 +59,109 @@ def process(
         "--front-end-only", help="stop after the 999 and 277CA: do not adjudicate")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="print no table")] = False,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
+    db: Annotated[str | None, typer.Option(
+        "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
 ) -> None:
     """Answer each file with a TA1 or 999 in OUT and write OUT/summary.json."""
+    from workers.pipeline import StoreNotMigrated
+
     logs.configure(log_level)
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
+    reference_data, version = (None, "none") if front_end_only else _reference(reference)
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
         received=_date(received, "--received") if received else None,
-        reference=None if front_end_only else _reference(reference),
+        reference=reference_data, reference_version=version,
+        database_url=_database_url(db),
     )
-    if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
-        with _progress() as bar:
-            summary = process_files(files, options, _tracker(bar))
-    else:
-        summary = process_files(files, options)
+    try:
+        if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
+            with _progress() as bar:
+                summary = process_files(files, options, _tracker(bar))
+        else:
+            summary = process_files(files, options)
+    except StoreNotMigrated as exc:
+        raise typer.BadParameter(str(exc), param_hint="--db") from None
     if not quiet:
         print_run(console, summary)
 
 
-def _reference(directory: Path | None) -> ReferenceData:
-    from adjudication.errors import ReferenceDataError
-    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+def _database_url(db: str | None) -> str | None:
+    from store.settings import StoreSettings
 
+    return db or StoreSettings().database_url
+
+
+def _store(out: Path | None, db: str | None) -> Store:
+    """The store a command reads: --db, EDI_DATABASE_URL, or the SQLite file in --out."""
+    from store.engine import SQLITE_FILE, Store, sqlite_url
+
+    url = _database_url(db)
+    if url is not None:
+        return Store(url)
+    if out is None:
+        raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL", param_hint="--out")
+    if not (out / SQLITE_FILE).is_file():
+        raise typer.BadParameter(f"no {SQLITE_FILE} in {out}", param_hint="--out")
+    return Store(sqlite_url(out))
+
+
+def _reference(directory: Path | None) -> tuple[ReferenceData, str]:
+    from adjudication.errors import ReferenceDataError
+    from workers.reference import (
+        SHIPPED_REFERENCE_DIRECTORY,
+        load_reference_dir,
+        reference_version,
+    )
+
+    path = directory or SHIPPED_REFERENCE_DIRECTORY
     try:
-        return load_reference_dir(directory or SHIPPED_REFERENCE_DIRECTORY)
+        return load_reference_dir(path), reference_version(path)
     except ReferenceDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--reference") from None
+
+
+@app.command()
+def migrate(
+    db: Annotated[str | None, typer.Option("--db", help="database URL")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
+    downgrade: Annotated[str | None, typer.Option(
+        "--downgrade", help="downgrade to this revision (base: drop everything)")] = None,
+) -> None:
+    """Bring the database to the current schema (Alembic)."""
+    from store import migrate as migrations
+    from store.engine import sqlite_url
+
+    url = _database_url(db)
+    if url is None:
+        if out is None:
+            raise typer.BadParameter("give --db URL or --out DIR", param_hint="--db")
+        out.mkdir(parents=True, exist_ok=True)
+        url = sqlite_url(out)
+    if downgrade is not None:
+        migrations.downgrade(url, downgrade)
+        console.print(f"downgraded to {downgrade}")
+    else:
+        migrations.upgrade(url)
+        console.print(f"database at revision {migrations.head()}")
+
+
+@app.command()
+def status(
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Files and claims by state, and the oldest unfinished step."""
+    from workers.status import print_status
+
+    store = _store(out, db)
+    try:
+        print_status(console, store)
+    finally:
+        store.dispose()
 
 
 def _progress() -> Progress:
@@ -142,15 +219,19 @@ def docs(
 @app.command("explain")
 def explain_command(
     icn: Annotated[str, typer.Argument(help="the payer claim control number")],
-    out: Annotated[Path, typer.Option("--out", help="the run's output directory")],
+    out: Annotated[Path | None, typer.Option("--out", help="the run's output directory")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """Print the trace of a claim's decision: every rule, its inputs, its conclusion."""
     from workers.review_cli import ReviewError, explain
 
+    store = _store(out, db)
     try:
-        explain(console, out, icn)
+        explain(console, store, icn)
     except ReviewError as exc:
         raise typer.BadParameter(str(exc), param_hint="ICN") from None
+    finally:
+        store.dispose()
 
 
 pends_app = typer.Typer(help="List and release pended claims.", no_args_is_help=True)
@@ -158,18 +239,26 @@ app.add_typer(pends_app, name="pends")
 
 
 @pends_app.command("list")
-def pends_list(out: Annotated[Path, typer.Option("--out")]) -> None:
+def pends_list(
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
     """The claims waiting for a person, with the reasons."""
     from workers.review_cli import list_pends
 
-    list_pends(console, out)
+    store = _store(out, db)
+    try:
+        list_pends(console, store)
+    finally:
+        store.dispose()
 
 
 @pends_app.command("release")
 def pends_release(
     icn: Annotated[str, typer.Argument()],
-    out: Annotated[Path, typer.Option("--out")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="who releases it (audited)")],
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
     allowed: Annotated[list[str] | None, typer.Option(
         "--allowed", help="LINE=AMOUNT: the allowed amount a person sets for a line")] = None,
     note: Annotated[str, typer.Option("--note")] = "",
@@ -179,10 +268,17 @@ def pends_release(
     from workers.review_cli import ReviewError, parse_overrides, release
 
     try:
-        decision = release(out, icn, parse_overrides(allowed or []), reviewer, note,
-                           _reference(reference))
+        overrides = parse_overrides(allowed or [])
+    except ReviewError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--allowed") from None
+    reference_data, version = _reference(reference)
+    store = _store(out, db)
+    try:
+        decision = release(store, icn, overrides, reviewer, note, reference_data, version)
     except ReviewError as exc:
         raise typer.BadParameter(str(exc), param_hint="ICN") from None
+    finally:
+        store.dispose()
     console.print(f"{icn}: {decision.status}, paid {decision.paid:.2f}")
 
 

@@ -14,8 +14,14 @@ from pathlib import Path
 
 from rich.console import Console
 
+from store.engine import SQLITE_FILE, sqlite_url
+from store.migrate import upgrade
 from workers.pipeline import RunOptions, process_files
-from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+from workers.reference import (
+    SHIPPED_REFERENCE_DIRECTORY,
+    load_reference_dir,
+    reference_version,
+)
 from workers.report import print_run
 
 
@@ -57,9 +63,17 @@ def run_demo(console: Console, out: Path, as_of: date) -> None:
             os.utime(target, (sent.timestamp(), sent.timestamp()))
     received = sorted(inbound.iterdir())
     console.print(f"[bold]{len(received)} files dropped by {PARTNER}[/] into {inbound}")
-    summary = process_files(received, RunOptions(out_dir=outbound, as_of=as_of,
-                                                  now=datetime.now(tz=UTC),
-                                                  reference=load_reference_dir(
-                                                      SHIPPED_REFERENCE_DIRECTORY)))
+    # the store lives beside the mailboxes, never inside a partner's outbound folder
+    data = out / "data"
+    data.mkdir()
+    url = sqlite_url(data)
+    upgrade(url)
+    summary = process_files(received, RunOptions(
+        out_dir=outbound, as_of=as_of, now=datetime.now(tz=UTC),
+        reference=load_reference_dir(SHIPPED_REFERENCE_DIRECTORY),
+        reference_version=reference_version(SHIPPED_REFERENCE_DIRECTORY),
+        database_url=url, archive=data / "archive"))
     print_run(console, summary)
     console.print(f"Acknowledgments and summary.json are in {outbound}")
+    console.print(f"The store (SQLite) is {data / SQLITE_FILE}; received files are kept in "
+                  f"{data / 'archive'}. Try: claims status --db {url}")

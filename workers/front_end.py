@@ -1,13 +1,15 @@
-"""The front end of a received file: each accepted set's claims edited, numbered, answered.
+"""The front end of a received file, one transaction set at a time.
 
-Reads the file once more after the 999 check (streaming), runs the edits on every
-claim of every accepted transaction set, gives accepted claims their claim numbers
-when the set is complete, and collects the 277CA records and the summary lines.
+`set_outcomes` reads the file once after the 999 check (streaming) and yields, per
+transaction set, what the front end found: every claim edited (`ClaimStatus`, no
+number yet), its fingerprint and, for claims no edit rejects, the parsed claim that
+adjudication will read. Numbering and keeping the outcome is the caller's step (the
+store's one transaction per set; `run_front_end` in memory for tests and benchmarks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -15,7 +17,6 @@ from pathlib import Path
 
 import structlog
 
-from adjudication.decision import Decision
 from edi.ack277 import findings_of
 from edi.claim_status import ClaimStatus, Provider277, TransactionStatus
 from edi.claims import ParsedClaim
@@ -30,115 +31,127 @@ from edi.front_end import (
     unprocessable,
 )
 from edi.validators.edits import EditContext
-from workers.adjudicate import Adjudicator, Source, summary_fields
 from workers.summary import ClaimSummary
 from workers.transaction_sets import SetReading, read_sets
 
 log = structlog.get_logger("claims.front_end")
-DecisionSink = Callable[[list[tuple[Decision, Source]]], None]
 UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
+
+
+@dataclass
+class SetOutcome:
+    """One transaction set as the front end found it, before any claim is numbered."""
+
+    reading: SetReading
+    statuses: list[ClaimStatus] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)
+    claims: list[ParsedClaim | None] = field(default_factory=list)
+    """The parsed claim of each status the edits accept (None for a rejected one)."""
+
+    @property
+    def readable(self) -> bool:
+        return self.reading.accepted and self.reading.parse_error is None
+
+    def unprocessable_statuses(self) -> list[ClaimStatus]:
+        """A set the reader could not finish: every claim is returned unprocessable."""
+        provider = self.statuses[0].billing_provider if self.statuses else UNKNOWN_PROVIDER
+        return [unprocessable(pcn, amount(charge), provider)
+                for pcn, charge in self.reading.clm_segments]
+
+    def answer(self, statuses: list[ClaimStatus], received: date) -> TransactionStatus:
+        r = self.reading
+        return transaction_status(
+            submitter_name=r.submitter_name, submitter_id=r.submitter_id,
+            sender_qualifier=r.sender_qualifier, sender_id=r.sender_id,
+            application_sender=r.application_sender, control_number=r.control_number,
+            batch_reference=r.batch_reference, received=received, claims=statuses,
+            usage_indicator=r.usage_indicator)
+
+
+def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext,
+                 skip: frozenset[int] = frozenset()) -> Iterator[SetOutcome]:
+    """The front end's findings per transaction set; sets in ``skip`` are not parsed."""
+    current: list[SetOutcome] = []
+
+    def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
+        if not current or current[-1].reading is not reading:
+            current[:] = [SetOutcome(reading)]
+        outcome = current[0]
+        status = examine(claim, context)
+        outcome.statuses.append(status)
+        outcome.fingerprints.append(fingerprint(claim))
+        outcome.claims.append(None if rejects(status) else claim)
+
+    with path.open("rb") as stream:
+        for reading in read_sets(stream, accepted - skip, on_claim):
+            outcome = current[0] if current and current[0].reading is reading \
+                else SetOutcome(reading)
+            current.clear()
+            if reading.accepted and reading.parse_error is not None:
+                log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
+                            position=reading.parse_error.position)
+            yield outcome
+
+
+def claim_summaries(outcome: SetOutcome, statuses: list[ClaimStatus]) -> list[ClaimSummary]:
+    """The summary lines of a set's claims (not reached when the 999 rejected the set)."""
+    reading = outcome.reading
+    if not reading.accepted:
+        return [ClaimSummary(patient_control_number=pcn, front_end="not_reached",
+                             charge=money_text(charge), transaction_set=reading.control_number)
+                for pcn, charge in reading.clm_segments]
+    return [ClaimSummary(
+        patient_control_number=s.patient_control_number,
+        front_end="rejected" if rejects(s) else "accepted",
+        front_end_codes=[f.codes for f in findings_of(s)],
+        charge=money_text(str(s.total_charge)), transaction_set=reading.control_number,
+        payer_claim_control_number=s.payer_claim_control_number,
+        reasons=[f"{f.location}: {f.sentence}" for f in findings_of(s)],
+    ) for s in statuses]
 
 
 @dataclass
 class FrontEndResult:
     claims: list[ClaimSummary] = field(default_factory=list)
     answered: list[TransactionStatus] = field(default_factory=list)
-    decided: int = 0
-    """How many claims were adjudicated (their decisions went to the sink)."""
+    accepted: list[tuple[str, ParsedClaim]] = field(default_factory=list)
+    """(claim number, parsed claim) of every accepted claim, in receipt order."""
 
 
-@dataclass
-class _SetWork:
-    statuses: list[ClaimStatus] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
-    adjudicator: Adjudicator | None = None
-    sink: DecisionSink | None = None
-
-
-def run_front_end(path: Path, check: FileCheck, context: EditContext,
-                  numbers: ClaimNumbers, adjudicator: Adjudicator | None = None,
-                  sink: DecisionSink | None = None) -> FrontEndResult:
-    """Edit, number and (when an adjudicator is given) adjudicate every accepted claim.
-
-    Each transaction set's decisions go to ``sink`` as soon as the set is complete, so
-    a large file's decisions are never all held at once.
-    """
+def run_front_end(path: Path, check: FileCheck, context: EditContext, numbers: ClaimNumbers,
+                  on_set: Callable[[SetOutcome], None] | None = None) -> FrontEndResult:
+    """The whole front end in memory (tests, benchmarks): numbered, answered, summarised."""
     result = FrontEndResult()
-    work = _SetWork(adjudicator=adjudicator, sink=sink)
-
-    def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
-        status = examine(claim, context)
-        work.statuses.append(status)
-        work.keys.append(fingerprint(claim))
-        if adjudicator is not None and not rejects(status):
-            adjudicator.decide(claim, context.received,
-                               Source(str(path), reading.ordinal, claim.position))
-
-    if adjudicator is not None:
-        adjudicator.begin_set()
-    with path.open("rb") as stream:
-        for reading in read_sets(stream, check.accepted_ordinals(), on_claim):
-            _finish_set(reading, work, context.received, numbers, result)
-            work.statuses.clear()
-            work.keys.clear()
-            if adjudicator is not None:
-                adjudicator.begin_set()
+    for outcome in set_outcomes(path, check.accepted_ordinals(), context):
+        if on_set is not None:
+            on_set(outcome)
+        statuses = number_set(outcome, numbers, context.received)
+        if statuses:
+            result.answered.append(outcome.answer(statuses, context.received))
+        result.claims += claim_summaries(outcome, statuses)
+        if outcome.readable:
+            result.accepted += [(s.payer_claim_control_number or "", c)
+                                for s, c in zip(statuses, outcome.claims, strict=True)
+                                if c is not None]
     return result
 
 
-def _finish_set(reading: SetReading, work: _SetWork, received: date, numbers: ClaimNumbers,
-                result: FrontEndResult) -> None:
-    if not reading.accepted:
-        result.claims += [ClaimSummary(patient_control_number=pcn, front_end="not_reached",
-                                       charge=_money(charge),
-                                       transaction_set=reading.control_number)
-                          for pcn, charge in reading.clm_segments]
-        return
-    if reading.parse_error is not None:
-        log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
-                    position=reading.parse_error.position)
-        provider = work.statuses[0].billing_provider if work.statuses else UNKNOWN_PROVIDER
-        statuses = [unprocessable(pcn, _amount(charge), provider)
-                    for pcn, charge in reading.clm_segments]
-        if work.adjudicator is not None:
-            work.adjudicator.abandon_set()
-    else:
-        statuses = number_accepted(work.statuses, work.keys, numbers, received)
-    if statuses:
-        result.answered.append(transaction_status(
-            submitter_name=reading.submitter_name, submitter_id=reading.submitter_id,
-            sender_qualifier=reading.sender_qualifier, sender_id=reading.sender_id,
-            application_sender=reading.application_sender,
-            control_number=reading.control_number, batch_reference=reading.batch_reference,
-            received=received, claims=statuses, usage_indicator=reading.usage_indicator))
-    decided: dict[str, Decision] = {}
-    if work.adjudicator is not None and reading.parse_error is None:
-        icns = [s.payer_claim_control_number for s in statuses if not rejects(s)]
-        final = work.adjudicator.finish_set([icn for icn in icns if icn is not None])
-        result.decided += len(final)
-        if work.sink is not None:
-            work.sink(final)
-        decided = {decision.icn: decision for decision, _source in final}
-    for status in statuses:
-        decision = decided.get(status.payer_claim_control_number or "")
-        result.claims.append(ClaimSummary(
-            patient_control_number=status.patient_control_number,
-            front_end="rejected" if rejects(status) else "accepted",
-            front_end_codes=[f.codes for f in findings_of(status)],
-            charge=_money(str(status.total_charge)), transaction_set=reading.control_number,
-            payer_claim_control_number=status.payer_claim_control_number,
-            reasons=[f"{f.location}: {f.sentence}" for f in findings_of(status)],
-            **(summary_fields(decision) if decision is not None else {}),
-        ))
+def number_set(outcome: SetOutcome, numbers: ClaimNumbers, received: date) -> list[ClaimStatus]:
+    """The set's 277CA records: numbered when readable, all unprocessable when not."""
+    if not outcome.reading.accepted:
+        return []
+    if outcome.reading.parse_error is not None:
+        return outcome.unprocessable_statuses()
+    return number_accepted(outcome.statuses, outcome.fingerprints, numbers, received)
 
 
-def _amount(value: str) -> Decimal:
+def amount(value: str) -> Decimal:
     try:
-        amount = Decimal(value)
+        parsed = Decimal(value)
     except (InvalidOperation, ValueError):
         return Decimal(0)
-    return amount if amount.is_finite() else Decimal(0)
+    return parsed if parsed.is_finite() else Decimal(0)
 
 
-def _money(value: str) -> str:
-    return f"{_amount(value):.2f}"
+def money_text(value: str) -> str:
+    return f"{amount(value):.2f}"

@@ -1,16 +1,19 @@
 """Run the engine over received files: the I/O edge around the pure `edi` core.
 
-For each file: register it (sha256; a file or an interchange already received is a
-duplicate and is answered with TA1 025), check the envelope and the implementation
-guide, write the TA1 or 999 next to it in the output directory, and list every claim
-with what happened to it. Nothing here raises on bad input: a file that cannot be
-read at all is answered with a TA1 and recorded as rejected.
+Each file goes through the store's steps (`workers.steps`), each one transaction:
+received (bytes archived by sha256), acknowledged (TA1/999), answered (edits, claim
+numbers, 277CA records per transaction set), adjudicated (per batch of claims, in
+receipt order), done (the 277CA). The acknowledgments and ``summary.json`` are then
+written into the output directory from what the store holds, so a run killed at any
+point and started again writes the same files. Nothing here raises on bad input: a
+file that cannot be read at all is answered with a TA1 and recorded as rejected.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,21 +21,22 @@ from pathlib import Path
 from typing import BinaryIO
 
 import structlog
+from sqlalchemy import select
 
 from adjudication.reference import ReferenceData
-from edi.ack277 import render_277ca
-from edi.acks import Acknowledgment, ControlNumbers, CountingControlNumbers, Responder, acknowledge
-from edi.findings import FileCheck
-from edi.front_end import ClaimNumbers, InMemoryClaimNumbers
 from edi.validators.codesets import CodeSetRegistry, default_registry
-from edi.validators.edits import EditContext
-from edi.validators.implementation_guide import EnvelopePolicy, check_stream
-from workers.adjudicate import Adjudicator, replayed_state, write_decisions
-from workers.front_end import FrontEndResult, run_front_end
-from workers.summary import AckCode, FileStatus, FileSummary, RunSummary
+from edi.validators.implementation_guide import EnvelopePolicy
+from store.engine import Store, sqlite_url
+from store.migrate import is_current, upgrade
+from store.models import DuplicateReceipt, ReceivedFile
+from workers import steps
+from workers.steps import StepContext
+from workers.summary import FileSummary, RunSummary
+from workers.summary_store import file_summary
 
 log = structlog.get_logger("claims.pipeline")
 Progress = Callable[[int], None]
+ARCHIVE = "archive"
 
 
 @dataclass(frozen=True)
@@ -46,47 +50,28 @@ class RunOptions:
     code_sets: CodeSetRegistry = field(default_factory=default_registry)
     reference: ReferenceData | None = None
     """Reference data to adjudicate with; None stops after the front end."""
+    reference_version: str = "none"
+    database_url: str | None = None
+    """None: SQLite in the output directory (migrated on first use)."""
+    archive: Path | None = None
+    """Where received bytes are kept; None: ``archive/`` beside the SQLite database."""
 
 
-class Ledger:
-    """Files and interchanges already received, kept in ``ledger.jsonl`` of the output dir.
-
-    The persistent store replaces this with UNIQUE constraints on the same keys
-    (file sha256; sender + ISA13).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self.files: set[str] = set()
-        self.interchanges: set[str] = set()
-        self.numbered = 0
-        if path.exists():
-            for line in path.read_text().splitlines():
-                entry = json.loads(line)
-                self.files.add(entry["sha256"])
-                self.interchanges.update(entry.get("interchanges", []))
-                self.numbered += entry.get("numbered", 0)
-
-    def record(self, sha256: str, interchanges: list[str], numbered: int) -> None:
-        self.files.add(sha256)
-        self.interchanges.update(interchanges)
-        self.numbered += numbered
-        entry = {"sha256": sha256, "interchanges": interchanges, "numbered": numbered}
-        with self._path.open("a") as out:
-            out.write(json.dumps(entry) + "\n")
+class StoreNotMigrated(Exception):
+    """The database named by --db / EDI_DATABASE_URL is not at the current schema."""
 
 
-class StoredControlNumbers(CountingControlNumbers):
-    """Outbound ISA13/GS06 numbers that keep counting across runs in one output directory."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        super().__init__(saved.get("interchange", 1), saved.get("group", 1))
-
-    def save(self) -> None:
-        state = {"interchange": self.next_interchange(), "group": self.next_group()}
-        self._path.write_text(json.dumps(state) + "\n")
+def open_store(options: RunOptions) -> Store:
+    """The run's store: SQLite in the output directory unless a URL is given."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    if options.database_url is None:
+        url = sqlite_url(options.out_dir)
+        upgrade(url)  # the embedded default migrates itself
+        return Store(url)
+    if not is_current(options.database_url):
+        raise StoreNotMigrated("the database is not at the current schema: run "
+                               "'claims migrate --db URL' first")
+    return Store(options.database_url)
 
 
 class _CountingReader:
@@ -116,105 +101,93 @@ def process_files(
     options: RunOptions,
     progress_for: Callable[[Path], Progress | None] | None = None,
 ) -> RunSummary:
-    """Process files in order and write ``summary.json``; returns the summary."""
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger(options.out_dir / "ledger.jsonl")
-    control = StoredControlNumbers(options.out_dir / "control-numbers.json")
-    numbers = InMemoryClaimNumbers(start=ledger.numbered + 1)
-    adjudicator = (Adjudicator(options.reference, options.as_of,
-                               state=replayed_state(options.out_dir))
-                   if options.reference is not None else None)
-    summary = RunSummary(as_of=options.as_of.isoformat())
-    # receipt order: accumulators and duplicates follow the order files arrived in
-    for path in sorted(paths, key=lambda p: p.stat().st_mtime):
-        progress = progress_for(path) if progress_for else None
-        summary.files.append(process_file(path, options, ledger, control, numbers, progress,
-                                          adjudicator))
-    control.save()
-    (options.out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")
-    return summary
+    """Process files in receipt order and write ``summary.json``; returns the summary."""
+    store = open_store(options)
+    try:
+        archive = options.archive or options.out_dir / ARCHIVE
+        ctx = StepContext(store=store, archive=archive, now=options.now, as_of=options.as_of,
+                          policy=options.policy, code_sets=options.code_sets,
+                          reference=options.reference,
+                          reference_version=options.reference_version)
+        # receipt order: accumulators and duplicates follow the order files arrived in
+        ordered = sorted(paths, key=lambda p: p.stat().st_mtime)
+        received = []
+        for path in ordered:
+            progress = progress_for(path) if progress_for else None
+            with path.open("rb") as raw:
+                sha, size, _kept = steps.archive_copy(_CountingReader(raw, progress), archive)
+            received.append((path, sha, size))
+        run_id = steps.begin_run(ctx, _run_key(options.out_dir, [sha for _, sha, _ in received]))
+        summary = RunSummary(as_of=options.as_of.isoformat())
+        for path, sha, size in received:
+            summary.files.append(_process_file(ctx, options, run_id, path, sha, size))
+        _write_atomically(options.out_dir / "summary.json",
+                          summary.model_dump_json(indent=2) + "\n")
+        steps.finish_run(ctx, run_id)
+        return summary
+    finally:
+        store.dispose()
 
 
-def process_file(
-    path: Path,
-    options: RunOptions,
-    ledger: Ledger,
-    control: ControlNumbers,
-    numbers: ClaimNumbers,
-    progress: Progress | None = None,
-    adjudicator: Adjudicator | None = None,
-) -> FileSummary:
-    sha = sha256_of(path)
+def _run_key(out_dir: Path, shas: list[str]) -> str:
+    parts = [str(out_dir.resolve()), *shas]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path, sha: str,
+                  size: int) -> FileSummary:
     received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    received = options.received or received_at.date()
-    with path.open("rb") as raw:
-        check = check_stream(_CountingReader(raw, progress), options.policy)  # type: ignore[arg-type]
-    keys = [_interchange_key(ic.sender_qualifier, ic.sender_id, ic.control_number)
-            for ic in check.interchanges]
-    duplicate = sha in ledger.files
-    if duplicate:
-        _mark_duplicate(check, "this file was already received")
-    else:
-        for ic, key in zip(check.interchanges, keys, strict=True):
-            if key in ledger.interchanges and not ic.rejected:
-                ic.note_code = "025"
-                ic.sentences.append("This interchange control number was already received "
-                                    "from this sender.")
-    responder = Responder(when=options.now, control=control)
-    ack = acknowledge(check, responder)
-    ack_path = options.out_dir / f"{path.stem}.{ack.kind.lower()}"
-    ack_path.write_text(ack.text)
-    front = FrontEndResult() if duplicate else run_front_end(
-        path, check, EditContext(received=received, code_sets=options.code_sets), numbers,
-        adjudicator, sink=lambda decided: write_decisions(options.out_dir, decided))
-    claims = front.claims
-    claim_ack_path = None
-    if front.answered:
-        claim_ack_path = options.out_dir / f"{path.stem}.277ca"
-        claim_ack_path.write_text(render_277ca(front.answered, responder))
-    if not duplicate:
-        numbered = sum(1 for c in claims if c.payer_claim_control_number)
-        ledger.record(sha, [k for k, ic in zip(keys, check.interchanges, strict=True)
-                            if not ic.rejected], numbered)
-    status: FileStatus = "duplicate" if duplicate else (
-        "processed" if check.accepted_ordinals() else "rejected")
-    log.info("file.processed", sha256=sha, status=status, ack=ack.kind, ack_code=ack.code,
-             interchanges=[ic.control_number for ic in check.interchanges], claims=len(claims))
-    return FileSummary(
-        path=str(path), sha256=sha, status=status, ack=ack.kind, ack_code=_ack_code(ack),
-        ack_path=str(ack_path), received_at=received_at.isoformat(),
-        claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
-        interchanges=[ic.control_number for ic in check.interchanges],
-        problems=_problems(check), claims=claims,
-    )
+    receipt_date = options.received or received_at.date()
+    file_id, role = steps.receive(ctx, run_id, str(path), sha, size, received_at, receipt_date)
+    if role == "duplicate":
+        steps.answer_duplicate(ctx, run_id, file_id, str(path), received_at)
+        return _duplicate_summary(ctx, options, run_id, file_id, path, received_at)
+    steps.acknowledge_file(ctx, file_id)
+    steps.answer_sets(ctx, file_id)
+    steps.adjudicate_file(ctx, file_id)
+    steps.finish_file(ctx, file_id)
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None and row.ack_text is not None
+        ack_path = options.out_dir / f"{path.stem}.{(row.ack_kind or '999').lower()}"
+        _write_atomically(ack_path, row.ack_text)
+        claim_ack_path = None
+        if row.claim_ack_text:
+            claim_ack_path = options.out_dir / f"{path.stem}.277ca"
+            _write_atomically(claim_ack_path, row.claim_ack_text)
+        entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
+                             claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
+                             duplicate=False)
+    log.info("file.processed", sha256=sha, status=entry.status, ack=entry.ack,
+             ack_code=entry.ack_code, interchanges=entry.interchanges, claims=len(entry.claims))
+    return entry
 
 
-def _interchange_key(qualifier: str, sender: str, control_number: str) -> str:
-    return f"{qualifier.strip()}:{sender.strip()}:{control_number}"
+def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_id: int,
+                       path: Path, received_at: datetime) -> FileSummary:
+    with ctx.store.transaction() as s:
+        text = s.scalar(select(DuplicateReceipt.ack_text).where(
+            DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id))
+        assert text is not None
+        ack_path = options.out_dir / f"{path.stem}.ta1"
+        _write_atomically(ack_path, text)
+        entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
+                             claim_ack_path=None, duplicate=True,
+                             received_at=received_at.isoformat())
+    log.info("file.processed", sha256=entry.sha256, status="duplicate", ack="TA1")
+    return entry
 
 
-def _mark_duplicate(check: FileCheck, sentence: str) -> None:
-    for ic in check.interchanges:
-        ic.note_code = "025"
-        ic.sentences.append(sentence[0].upper() + sentence[1:] + ".")
-
-
-def _ack_code(ack: Acknowledgment) -> AckCode:
-    codes: dict[str, AckCode] = {"A": "A", "E": "E", "P": "P"}
-    return codes.get(ack.code, "R")
-
-
-def _problems(check: FileCheck) -> list[str]:
-    problems: list[str] = []
-    interchanges = [*check.interchanges]
-    if check.unreadable is not None:
-        interchanges.append(check.unreadable)
-    for ic in interchanges:
-        problems += ic.sentences
-        for group in ic.groups:
-            problems += group.sentences
-            for ts in group.transaction_sets:
-                problems += ts.sentences
-                for seg in ts.segments[:20]:
-                    problems += list(seg.sentences)
-    return problems[:200]
+def _write_atomically(path: Path, content: str) -> None:
+    """Write to a temporary name, fsync, rename: a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

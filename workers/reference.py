@@ -10,6 +10,7 @@ name; other files (a README, say) are ignored. Problems come back as one
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import fixtures
@@ -19,6 +20,18 @@ from adjudication.reference_csv import parse_reference
 
 SHIPPED_REFERENCE_DIRECTORY = Path(fixtures.__file__).resolve().parent / "reference"
 """The synthetic reference data shipped with the fixtures (`fixtures.reference_data`)."""
+
+
+def reference_version(path: Path) -> str:
+    """A name for the exact reference data a decision used: ``csv:`` + a content hash."""
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.csv")):
+        digest.update(file.name.encode() + b"\0")
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return f"csv:{digest.hexdigest()[:16]}"
 
 
 def load_reference_dir(path: Path) -> ReferenceData:

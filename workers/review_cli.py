@@ -1,129 +1,164 @@
-"""`claims explain` and `claims pends`: read and act on the decisions of a run directory."""
+"""`claims explain` and `claims pends`: read and act on the decisions in the store."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
-from adjudication.decision import Decision
+from adjudication.decision import Decision, InvalidOverride
 from adjudication.engine import adjudicate
 from adjudication.reference import ReferenceData
 from edi.claims import ParsedClaim
-from workers.adjudicate import (
-    Source,
-    decision_from_dict,
-    read_decisions,
-    replayed_state,
+from store.engine import Store
+from store.models import Claim, DecisionRecord, Event, PendRelease
+from workers.decisions import (
+    deciding_rules,
+    decision_from_record,
+    split_decision,
     summary_fields,
-    write_decisions,
+    to_cents,
 )
-from workers.transaction_sets import SetReading, read_sets
+from workers.history import state_for
+from workers.steps import rule_versions
 
-AUDIT = "audit.jsonl"
+MAX_AMOUNT = Decimal("99999999.99")
 
 
 class ReviewError(Exception):
     """A review command cannot be carried out (unknown claim, not pended, bad amount)."""
 
 
-def explain(console: Console, out_dir: Path, icn: str) -> None:
-    record = read_decisions(out_dir).get(icn)
-    if record is None:
-        raise ReviewError(f"no decision for claim number {icn} in {out_dir}")
-    d = record["decision"]
-    fields = summary_fields(decision_from_dict(d))
-    console.print(f"[bold]{icn}[/] claim {d['patient_control_number']}: {d['status']}, "
-                  f"paid {d['paid']}, patient responsibility {d['patient_responsibility']} "
-                  f"({d['line_of_business']}, plan {d['plan_id']}, state {d['state']}); "
+def _current(store: Store, icn: str) -> tuple[dict[str, Any], bytes]:
+    with store.transaction() as s:
+        row = s.execute(select(DecisionRecord.data, DecisionRecord.trace).where(
+            DecisionRecord.icn == icn, DecisionRecord.current.is_(True))).first()
+    if row is None:
+        raise ReviewError(f"no decision for claim number {icn}")
+    return row[0], row[1]
+
+
+def explain(console: Console, store: Store, icn: str) -> None:
+    data, trace = _current(store, icn)
+    d = decision_from_record(data)
+    fields = summary_fields(d)
+    console.print(f"[bold]{icn}[/] claim {d.patient_control_number}: {d.status}, "
+                  f"paid {d.paid:.2f}, patient responsibility {d.patient_responsibility:.2f} "
+                  f"({d.line_of_business}, plan {d.plan_id}, state {d.state}); "
                   f"decided by {', '.join(fields['rules'])}")
     lines = Table(title="Lines")
     for column in ("line", "procedure", "charge", "allowed", "paid", "status", "adjustments",
                    "RARC"):
         lines.add_column(column)
-    for line in d["lines"]:
-        lines.add_row(str(line["line_number"]), ":".join([line["procedure_code"],
-                                                           *line["modifiers"]]),
-                      line["charge"], line["allowed"], line["paid"],
-                      line["status"] + (f" ({line['pend_reason']})" if line["pend_reason"] else ""),
-                      " ".join(f"{a['group']}-{a['carc']} {a['amount']}"
-                               for a in line["adjustments"]), " ".join(line["rarcs"]))
+    for line in d.lines:
+        lines.add_row(str(line.line_number), ":".join([line.procedure_code, *line.modifiers]),
+                      f"{line.charge:.2f}", f"{line.allowed:.2f}", f"{line.paid:.2f}",
+                      line.status + (f" ({line.pend_reason})" if line.pend_reason else ""),
+                      " ".join(f"{a.group}-{a.carc} {a.amount:.2f}" for a in line.adjustments),
+                      " ".join(line.rarcs))
     console.print(lines)
-    trace = Table(title="Trace: every rule that ran, its inputs and what it concluded")
+    table = Table(title="Trace: every rule that ran, its inputs and what it concluded")
     for column in ("rule", "v", "line", "inputs", "conclusion"):
-        trace.add_column(column)
-    for step in d["trace"]:
-        trace.add_row(step["rule_id"], str(step["version"]),
+        table.add_column(column)
+    for step in orjson.loads(trace):
+        table.add_row(step["rule_id"], str(step["version"]),
                       "" if step["line_number"] is None else str(step["line_number"]),
                       "; ".join(f"{k}={v}" for k, v in step["inputs"]), step["conclusion"])
-    console.print(trace)
+    console.print(table)
 
 
-def pended(out_dir: Path) -> list[dict[str, Any]]:
-    return [r for r in read_decisions(out_dir).values() if r["decision"]["status"] == "pended"]
+def pended(store: Store) -> list[Decision]:
+    with store.transaction() as s:
+        rows = s.scalars(select(DecisionRecord.data).where(
+            DecisionRecord.current.is_(True), DecisionRecord.status == "pended")
+            .order_by(DecisionRecord.id))
+        return [decision_from_record(data) for data in rows]
 
 
-def list_pends(console: Console, out_dir: Path) -> None:
-    table = Table(title=f"Pended claims in {out_dir}")
+def list_pends(console: Console, store: Store) -> None:
+    table = Table(title="Pended claims")
     for column in ("claim number", "claim", "charge", "reasons"):
         table.add_column(column)
-    for record in pended(out_dir):
-        d = record["decision"]
-        reasons = [f"line {line['line_number']}: {line['pend_reason']}" for line in d["lines"]
-                   if line["pend_reason"]]
-        table.add_row(record["icn"], d["patient_control_number"], d["charge"],
-                      "\n".join(reasons))
+    for d in pended(store):
+        table.add_row(d.icn, d.patient_control_number, f"{d.charge:.2f}",
+                      "\n".join(d.pend_reasons))
     console.print(table)
 
 
 def parse_overrides(values: list[str]) -> dict[int, Decimal]:
+    """``LINE=AMOUNT`` values: a line number and a finite, non-negative amount in cents."""
     overrides: dict[int, Decimal] = {}
     for value in values:
         line, _, amount = value.partition("=")
         try:
-            overrides[int(line)] = Decimal(amount)
+            number, allowed = int(line), Decimal(amount.strip())
         except (ValueError, InvalidOperation):
-            raise ReviewError(f"--allowed takes LINE=AMOUNT, e.g. 1=120.00, not {value!r}") \
-                from None
+            raise ReviewError("--allowed takes LINE=AMOUNT, e.g. 1=120.00") from None
+        if not allowed.is_finite() or allowed < 0 or allowed > MAX_AMOUNT:
+            raise ReviewError("--allowed needs an amount from 0 to the line's charge")
+        if allowed != allowed.quantize(Decimal("0.01")):
+            raise ReviewError("--allowed amounts are in dollars and cents (two decimals)")
+        if number in overrides:
+            raise ReviewError(f"--allowed names line {number} twice")
+        overrides[number] = allowed
     return overrides
 
 
-def release(out_dir: Path, icn: str, overrides: dict[int, Decimal], reviewer: str,
-            note: str, reference: ReferenceData) -> Decision:
-    """Re-adjudicate a pended claim with the allowed amounts a person entered."""
-    record = read_decisions(out_dir).get(icn)
-    if record is None or record["decision"]["status"] != "pended":
-        raise ReviewError(f"claim number {icn} is not pended in {out_dir}")
-    original = decision_from_dict(record["decision"])
-    source = Source(**record["source"])
-    claim = read_claim(source)
-    decision = adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
-                          received=original.received, state=replayed_state(out_dir),
-                          overrides=overrides)
-    write_decisions(out_dir, [(decision, source)])
-    event = {"event": "pend.released", "icn": icn, "reviewer": reviewer, "note": note,
-             "overrides": {str(k): str(v) for k, v in overrides.items()},
-             "status": decision.status, "at": datetime.now(tz=UTC).isoformat()}
-    with (out_dir / AUDIT).open("a") as out:
-        out.write(json.dumps(event) + "\n")
+def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str, note: str,
+            reference: ReferenceData, reference_version: str,
+            now: datetime | None = None) -> Decision:
+    """Re-adjudicate a pended claim with the allowed amounts a person entered.
+
+    The claim is the one the store keeps under this number (never re-read from a
+    file); the new decision, the release and its audit event commit together.
+    """
+    now = now or datetime.now(tz=UTC)
+    with store.transaction() as s:
+        current = s.scalar(select(DecisionRecord).where(
+            DecisionRecord.icn == icn, DecisionRecord.current.is_(True)).with_for_update())
+        if current is None or current.status != "pended":
+            raise ReviewError(f"claim number {icn} is not pended")
+        claim_row = s.get(Claim, current.claim_id)
+        assert claim_row is not None and claim_row.parsed is not None
+        claim = ParsedClaim.model_validate_json(claim_row.parsed)
+        charges = {line.assigned_number: line.line_item_charge_amount
+                   for line in claim.claim.lines}
+        for number, allowed in overrides.items():
+            if number not in charges:
+                raise ReviewError(f"--allowed names line {number}, which the claim does not have")
+            if allowed > charges[number]:
+                raise ReviewError(f"--allowed for line {number} is above the line's charge")
+        original = decision_from_record(current.data)
+        subscriber = claim.subscriber.member_id or ""
+        members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
+        original_icn = claim.claim.payer_claim_control_number
+        state = state_for(s, [subscriber], members, [original_icn] if original_icn else [])
+        try:
+            decision = adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
+                                  received=original.received, state=state, overrides=overrides)
+        except InvalidOverride as exc:
+            raise ReviewError(str(exc)) from None
+        data, trace = split_decision(decision)
+        current.current = False
+        s.flush()
+        s.add(DecisionRecord(
+            claim_id=current.claim_id, icn=icn, version=current.version + 1, current=True,
+            status=decision.status, paid_cents=to_cents(decision.paid),
+            patient_responsibility_cents=to_cents(decision.patient_responsibility),
+            member_id=decision.member_id, subscriber_id=subscriber,
+            line_of_business=str(decision.line_of_business) if decision.line_of_business
+            else None, rule_versions=rule_versions(decision.trace),
+            rules=deciding_rules(decision),
+            reference_version=reference_version, data=data, trace=trace, decided_at=now))
+        s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
+                          overrides={str(k): str(v) for k, v in overrides.items()},
+                          from_version=current.version, to_version=current.version + 1,
+                          released_at=now))
+        s.add(Event(at=now, kind="pend.released", actor=reviewer, subject=icn,
+                    detail={"status": decision.status, "from_version": current.version}))
     return decision
-
-
-def read_claim(source: Source) -> ParsedClaim:
-    """The claim at ``source`` (file, transaction set ordinal, CLM position), read again."""
-    found: list[ParsedClaim] = []
-
-    def keep(_reading: SetReading, claim: ParsedClaim) -> None:
-        if claim.position == source.position:
-            found.append(claim)
-
-    with Path(source.file).open("rb") as stream:
-        for _reading in read_sets(stream, frozenset({source.transaction_set}), keep):
-            if found:
-                return found[0]
-    raise ReviewError(f"the claim is no longer in {source.file}")

@@ -1,0 +1,49 @@
+"""Alembic, driven from code: ``claims migrate`` and the embedded default's auto-upgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from store.engine import make_engine, normalise_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    command.downgrade(config(url), revision)
+
+
+def head() -> str:
+    found = ScriptDirectory.from_config(config("sqlite://")).get_current_head()
+    assert found is not None
+    return found
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_current(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        return current(engine) == head()
+    finally:
+        engine.dispose()

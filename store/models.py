@@ -1,0 +1,240 @@
+"""The store's tables: SQLAlchemy 2 typed models.
+
+Money is integer cents (``*_cents``), never a float. Every domain key that makes a
+step idempotent is a UNIQUE constraint: a file's sha256, a sender's interchange
+control number, a claim's fingerprint and its payer claim control number, a
+decision's (claim number, version).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class TradingPartner(Base):
+    """A clearinghouse that sends us files (ISA05/ISA06)."""
+
+    __tablename__ = "trading_partners"
+    __table_args__ = (UniqueConstraint("sender_qualifier", "sender_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    sender_qualifier: Mapped[str] = mapped_column(String(2))
+    sender_id: Mapped[str] = mapped_column(String(15))
+    created_at: Mapped[datetime]
+
+
+class Run(Base):
+    """One ``claims process`` command: the files it was given, in receipt order.
+
+    A run is keyed by its output directory and the sha256 of its files, so the same
+    command started again after a crash resumes the run instead of calling its own
+    files duplicates.
+    """
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    as_of: Mapped[date] = mapped_column(Date)
+
+
+class ReceivedFile(Base):
+    """A file as received: its bytes are kept content-addressed by sha256 on disk."""
+
+    __tablename__ = "received_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("trading_partners.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    receipt_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """received -> acknowledged -> answered -> adjudicated -> done."""
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """processed | rejected, once acknowledged."""
+    ack_kind: Mapped[str | None] = mapped_column(String(3))
+    ack_code: Mapped[str | None] = mapped_column(String(1))
+    ack_text: Mapped[str | None] = mapped_column(Text)
+    claim_ack_text: Mapped[str | None] = mapped_column(Text)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    interchange_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    accepted_sets: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+
+
+class DuplicateReceipt(Base):
+    """A file received again after its first receipt was finished: answered TA1 025."""
+
+    __tablename__ = "duplicate_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime]
+    ack_text: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("run_id", "file_id"),)
+
+
+class Interchange(Base):
+    """A received ISA/IEA. ``dedup_key`` (sender + ISA13) is set for accepted ones only."""
+
+    __tablename__ = "interchanges"
+    __table_args__ = (UniqueConstraint("file_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
+    ordinal: Mapped[int]
+    sender_qualifier: Mapped[str] = mapped_column(String(2))
+    sender_id: Mapped[str] = mapped_column(String(15))
+    control_number: Mapped[str] = mapped_column(String(9))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    note_code: Mapped[str | None] = mapped_column(String(3))
+    dedup_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+
+class TransactionSet(Base):
+    """A received ST/SE; ``answer`` holds its 277CA records once the front end ran."""
+
+    __tablename__ = "transaction_sets"
+    __table_args__ = (UniqueConstraint("file_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
+    ordinal: Mapped[int]
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20))
+    """pending -> answered (claims numbered, 277CA records kept)."""
+    control_number: Mapped[str | None] = mapped_column(String(9))
+    answer: Mapped[dict[str, Any] | None]
+
+
+class Claim(Base):
+    """A claim as received and as the front end answered it."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_file_state", "file_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    """Receipt order: claims are adjudicated in id order."""
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+    set_id: Mapped[int] = mapped_column(ForeignKey("transaction_sets.id"), index=True)
+    position: Mapped[int]
+    """The claim's position in its transaction set (1-based)."""
+    patient_control_number: Mapped[str] = mapped_column(String(38))
+    charge_cents: Mapped[int] = mapped_column(BigInteger)
+    front_end: Mapped[str] = mapped_column(String(12))
+    """accepted | rejected | not_reached."""
+    state: Mapped[str] = mapped_column(String(12))
+    """closed (rejected, not reached) | accepted (waiting) | decided."""
+    codes: Mapped[list[Any]] = mapped_column(default=list)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    icn: Mapped[str | None] = mapped_column(String(20), unique=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subscriber_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    original_icn: Mapped[str | None] = mapped_column(String(50))
+    receipt_date: Mapped[date] = mapped_column(Date)
+    parsed: Mapped[str | None] = mapped_column(Text)
+    """The parsed 837P claim as JSON (accepted claims): what adjudication and releases read."""
+
+
+class DecisionRecord(Base):
+    """One decision on a claim; a pend release adds a version, the latest is current."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("icn", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    """Decision order: state is rebuilt by applying decisions in id order."""
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    icn: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int]
+    current: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    paid_cents: Mapped[int] = mapped_column(BigInteger)
+    patient_responsibility_cents: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    subscriber_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    line_of_business: Mapped[str | None] = mapped_column(String(24))
+    rule_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rules: Mapped[list[Any]] = mapped_column(default=list)
+    """The rules that decided (what summary.json lists), kept so a summary needs no trace."""
+    reference_version: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]]
+    """The decision without its trace (what state replay and the 835 read)."""
+    trace: Mapped[bytes] = mapped_column()
+    """The trace, orjson-encoded: written once, read by ``explain``."""
+    decided_at: Mapped[datetime]
+
+
+class ControlSequence(Base):
+    """A counter: outbound ISA13/GS06 per receiver, claim numbers per day."""
+
+    __tablename__ = "control_sequences"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class PendRelease(Base):
+    """A person's release of a pended claim, with the amounts they set."""
+
+    __tablename__ = "pend_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    icn: Mapped[str] = mapped_column(String(20), index=True)
+    reviewer: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text)
+    overrides: Mapped[dict[str, Any]]
+    from_version: Mapped[int]
+    to_version: Mapped[int]
+    released_at: Mapped[datetime]
+
+
+class Event(Base):
+    """The append-only log: what happened, which step or who, when and why."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(80))
+    """A file sha256, a claim number, a control number: never PHI."""
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

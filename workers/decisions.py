@@ -1,0 +1,129 @@
+"""Decisions as the store keeps them and as summary.json and the CLI show them.
+
+A decision is stored as two parts: ``data`` (everything but the trace, what state
+replay, summaries and the 835 read) and the trace, encoded once with orjson (what
+``claims explain`` reads). Amounts stay exact: strings in JSON, integer cents in
+the columns, rounded by the engine's one rule (`adjudication.decision.cents`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from adjudication.decision import (
+    AccumulatorChange,
+    Adjustment,
+    Decision,
+    Group,
+    LineDecision,
+    Reversal,
+    TraceStep,
+    cents,
+)
+from adjudication.reference import LineOfBusiness
+
+
+def to_cents(amount: Decimal) -> int:
+    """Integer cents of an amount, rounded by the engine's one rule."""
+    return int(cents(amount) * 100)
+
+
+def split_decision(decision: Decision) -> tuple[dict[str, Any], bytes]:
+    """(data without the trace, the trace as orjson bytes)."""
+    data = decision.to_dict()
+    trace = data.pop("trace")
+    return data, orjson.dumps(trace)
+
+
+def decision_from_record(data: dict[str, Any], trace: bytes | None = None) -> Decision:
+    """The decision a stored row holds (without its trace unless ``trace`` is given)."""
+    return decision_from_dict({**data, "trace": orjson.loads(trace) if trace else []})
+
+
+def summary_fields(decision: Decision) -> dict[str, Any]:
+    """The adjudication fields of a claim in summary.json."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for adjustment in (*decision.claim_adjustments,
+                       *(a for line in decision.lines for a in line.adjustments)):
+        key = (str(adjustment.group), adjustment.carc)
+        totals[key] = totals.get(key, Decimal(0)) + adjustment.amount
+    rarcs = list(dict.fromkeys([*decision.rarcs, *(r for line in decision.lines
+                                                    for r in line.rarcs)]))
+    return {
+        "status": decision.status,
+        "paid": f"{decision.paid:.2f}",
+        "patient_responsibility": f"{decision.patient_responsibility:.2f}",
+        "adjustments": [{"group": group, "carc": carc, "amount": f"{amount:.2f}"}
+                        for (group, carc), amount in totals.items()],
+        "rarc": rarcs,
+        "rules": deciding_rules(decision),
+        "line_of_business": str(decision.line_of_business) if decision.line_of_business
+        else None,
+    }
+
+
+def deciding_rules(decision: Decision) -> list[str]:
+    """The rules that decided: per line the last rule that looked at it (the one that
+    denied or pended it, or cost share after pricing for a paid line), and the
+    claim-level rules when no line was reached."""
+    last: dict[int | None, str] = {}
+    for step in decision.trace:
+        last[step.line_number] = step.rule_id
+    rules: list[str] = []
+    if not any(key is not None for key in last):
+        rules += [step.rule_id for step in decision.trace]
+    for line, rule in last.items():
+        if line is None:
+            continue
+        if rule == "COST-SHARE":
+            rules.append("PRICING")
+        rules.append(rule)
+    return list(dict.fromkeys(rules))
+
+
+def decision_from_dict(data: dict[str, Any]) -> Decision:
+    """The inverse of `Decision.to_dict` (decisions kept in ``decisions.jsonl``)."""
+    def adjustments(items: list[dict[str, Any]]) -> tuple[Adjustment, ...]:
+        return tuple(Adjustment(Group(a["group"]), a["carc"], Decimal(a["amount"]))
+                     for a in items)
+
+    def line(d: dict[str, Any]) -> LineDecision:
+        return LineDecision(
+            line_number=d["line_number"], procedure_code=d["procedure_code"],
+            modifiers=tuple(d["modifiers"]), service_date=date.fromisoformat(d["service_date"]),
+            charge=Decimal(d["charge"]), units=Decimal(d["units"]), status=d["status"],
+            allowed=Decimal(d["allowed"]), paid=Decimal(d["paid"]),
+            adjustments=adjustments(d["adjustments"]), rarcs=tuple(d["rarcs"]),
+            pend_reason=d["pend_reason"], rendering_npi=d["rendering_npi"],
+            authorization=d["authorization"])
+
+    def changes(items: list[dict[str, Any]]) -> tuple[AccumulatorChange, ...]:
+        return tuple(AccumulatorChange(c["member_id"], c["plan_id"], c["benefit_year"],
+                                       Decimal(c["deductible"]), Decimal(c["out_of_pocket"]))
+                     for c in items)
+
+    reversal = data["reversal"]
+    lob = data["line_of_business"]
+    return Decision(
+        icn=data["icn"], patient_control_number=data["patient_control_number"],
+        billing_npi=data["billing_npi"], member_id=data["member_id"],
+        line_of_business=LineOfBusiness(lob) if lob else None, plan_id=data["plan_id"],
+        state=data["state"], status=data["status"],
+        claim_status_code=data["claim_status_code"], frequency_code=data["frequency_code"],
+        charge=Decimal(data["charge"]), paid=Decimal(data["paid"]),
+        patient_responsibility=Decimal(data["patient_responsibility"]),
+        lines=tuple(line(d) for d in data["lines"]),
+        claim_adjustments=adjustments(data["claim_adjustments"]), rarcs=tuple(data["rarcs"]),
+        trace=tuple(TraceStep(t["rule_id"], t["version"], t["line_number"],
+                              tuple((name, value) for name, value in t["inputs"]),
+                              t["conclusion"]) for t in data["trace"]),
+        accumulator_changes=changes(data["accumulator_changes"]),
+        reversal=Reversal(reversal["original_icn"],
+                          tuple(line(d) for d in reversal["lines"]),
+                          changes(reversal["accumulator_changes"])) if reversal else None,
+        received=date.fromisoformat(data["received"]), as_of=date.fromisoformat(data["as_of"]),
+    )

@@ -1,0 +1,439 @@
+"""The pipeline's steps over the store: each one transaction, each safe to run again.
+
+    receive        the file's bytes archived by sha256, its row inserted (or found)
+    acknowledge    envelope + implementation guide -> TA1/999 text, interchanges, sets
+    answer_sets    per transaction set: edits, claim numbers, the 277CA records
+    adjudicate     per batch of accepted claims, in receipt order: one decision each
+    finish         the 277CA text for the whole file
+
+A step re-reads its row under a lock, does nothing when the row says it is done,
+and otherwise writes all its effects and marks itself done before its one commit.
+A crash at any point leaves the whole step or none of it; running the same command
+again resumes at the first step not done. CPU work that needs no lock (checking the
+file, running the edits) happens before the transaction, never holding it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal, Protocol
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adjudication.engine import DEFAULT_POLICY, EnginePolicy, adjudicate
+from adjudication.reference import ReferenceData
+from edi.ack277 import render_277ca
+from edi.acks import Acknowledgment, Responder, acknowledge
+from edi.claim_status import TransactionStatus
+from edi.claims import ParsedClaim
+from edi.findings import FileCheck, InterchangeResult
+from edi.validators.codesets import CodeSetRegistry
+from edi.validators.edits import EditContext
+from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from store.codec import from_json, to_json
+from store.engine import Store
+from store.models import (
+    Claim,
+    DecisionRecord,
+    DuplicateReceipt,
+    Event,
+    Interchange,
+    ReceivedFile,
+    Run,
+    TransactionSet,
+)
+from store.sequences import StoredControlNumbers, take
+from workers.decisions import deciding_rules, split_decision, to_cents
+from workers.front_end import SetOutcome, claim_summaries, number_set, set_outcomes
+from workers.history import state_for
+from workers.summary_store import problems_of
+
+log = structlog.get_logger("claims.steps")
+BATCH = 500
+"""Claims adjudicated per transaction."""
+
+Role = Literal["new", "resume", "duplicate"]
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class StepContext:
+    store: Store
+    archive: Path
+    """Where received bytes are kept, content-addressed and read-only."""
+    now: datetime
+    as_of: date
+    policy: EnvelopePolicy
+    code_sets: CodeSetRegistry
+    reference: ReferenceData | None
+    reference_version: str
+    engine_policy: EnginePolicy = DEFAULT_POLICY
+    actor: str = "pipeline"
+
+
+def event(session: Session, ctx: StepContext, kind: str, subject: str, **detail: object) -> None:
+    session.add(Event(at=ctx.now, kind=kind, actor=ctx.actor, subject=subject,
+                      detail={k: v for k, v in detail.items()}))
+
+
+# runs -----------------------------------------------------------------------------------
+def begin_run(ctx: StepContext, key: str) -> int:
+    """The unfinished run with this key (a crashed command started again), or a new one."""
+    for _attempt in range(3):
+        try:
+            with ctx.store.transaction() as s:
+                run = s.scalar(select(Run).where(Run.run_key == key))
+                if run is None:
+                    run = Run(run_key=key, started_at=ctx.now, as_of=ctx.as_of)
+                    s.add(run)
+                    s.flush()
+                return run.id
+        except IntegrityError:
+            continue  # another process started the same run at the same moment
+    raise RuntimeError("could not begin the run")  # pragma: no cover
+
+
+def finish_run(ctx: StepContext, run_id: int) -> None:
+    """A finished run gives up its key: the same files sent again are a new run."""
+    with ctx.store.transaction() as s:
+        run = s.get(Run, run_id, with_for_update=True)
+        if run is not None and run.finished_at is None:
+            run.finished_at = ctx.now
+            run.run_key = f"{run.run_key[:40]}/{run.id}"
+
+
+# receive --------------------------------------------------------------------------------
+def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
+    """Copy a stream into the archive under its sha256 (written once, read-only)."""
+    archive.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    handle, temporary = tempfile.mkstemp(dir=archive, prefix=".receiving-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        sha = digest.hexdigest()
+        target = archive_path(archive, sha)
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            os.unlink(temporary)
+        else:
+            os.chmod(temporary, 0o444)
+            os.replace(temporary, target)
+        return sha, size, target
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def archive_path(archive: Path, sha: str) -> Path:
+    return archive / sha[:2] / sha
+
+
+def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
+            received_at: datetime, receipt_date: date) -> tuple[int, Role]:
+    """The file's row: new, this run's own (resume), or another run's (a duplicate)."""
+    for _attempt in range(3):
+        try:
+            with ctx.store.transaction() as s:
+                row = s.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == sha))
+                if row is None:
+                    row = ReceivedFile(sha256=sha, run_id=run_id, name=name[-255:], size=size,
+                                       received_at=received_at, receipt_date=receipt_date,
+                                       status="received", updated_at=ctx.now)
+                    s.add(row)
+                    s.flush()
+                    event(s, ctx, "file.received", sha, size=size)
+                    return row.id, "new"
+                return row.id, "resume" if row.run_id == run_id else "duplicate"
+        except IntegrityError:
+            continue  # the same file arrived in another process at the same moment
+    raise RuntimeError("could not record the file")  # pragma: no cover
+
+
+# acknowledge ----------------------------------------------------------------------------
+def _receiver(check: FileCheck) -> str:
+    """Who the answers go to: the sender of the file's first interchange."""
+    first = check.interchanges[0] if check.interchanges else check.unreadable
+    if first is None:  # pragma: no cover - the check yields one or the other
+        return receiver_key("", "")
+    return receiver_key(first.sender_qualifier, first.sender_id)
+
+
+def receiver_key(qualifier: str, sender_id: str) -> str:
+    """The name of a receiver's outbound control-number sequences."""
+    return f"{qualifier.strip() or 'ZZ'}:{sender_id.strip() or 'UNKNOWN'}"
+
+
+def _dedup_key(ic: InterchangeResult) -> str:
+    return f"{ic.sender_qualifier.strip()}:{ic.sender_id.strip()}:{ic.control_number}"[:40]
+
+
+def acknowledge_file(ctx: StepContext, file_id: int) -> None:
+    """Envelope and implementation-guide check, interchanges and sets kept, TA1/999 written."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        if row.status != "received":
+            return
+        sha = row.sha256
+    with archive_path(ctx.archive, sha).open("rb") as raw:
+        check = check_stream(raw, ctx.policy)
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        assert row is not None
+        if row.status != "received":
+            return  # another process did this step meanwhile
+        keys = [_dedup_key(ic) for ic in check.interchanges]
+        taken = set(s.scalars(select(Interchange.dedup_key).where(
+            Interchange.dedup_key.in_(keys)))) if keys else set()
+        for ordinal, (ic, key) in enumerate(zip(check.interchanges, keys, strict=True), 1):
+            if key in taken and not ic.rejected:
+                ic.note_code = "025"
+                ic.sentences.append("This interchange control number was already received "
+                                    "from this sender.")
+            s.add(Interchange(file_id=file_id, ordinal=ordinal,
+                              sender_qualifier=ic.sender_qualifier.strip()[:2],
+                              sender_id=ic.sender_id.strip()[:15],
+                              control_number=ic.control_number[:9], accepted=not ic.rejected,
+                              note_code=ic.note_code,
+                              dedup_key=None if ic.rejected else key))
+        ack = acknowledge(check, Responder(
+            when=ctx.now, control=StoredControlNumbers(s, _receiver(check))))
+        accepted = check.accepted_ordinals()
+        for ic in check.interchanges:
+            for group in ic.groups:
+                for ts in group.transaction_sets:
+                    s.add(TransactionSet(file_id=file_id, ordinal=ts.ordinal,
+                                         accepted=ts.ordinal in accepted, state="pending",
+                                         control_number=ts.control_number[:9]))
+        _record_ack(row, ack, check)
+        row.outcome = "processed" if accepted else "rejected"
+        row.status = "acknowledged"
+        row.updated_at = ctx.now
+        event(s, ctx, "file.acknowledged", sha, ack=ack.kind, code=ack.code)
+
+
+def _record_ack(row: ReceivedFile, ack: Acknowledgment, check: FileCheck) -> None:
+    row.ack_kind, row.ack_code, row.ack_text = ack.kind, ack_code(ack), ack.text
+    row.problems = problems_of(check)
+    row.interchange_numbers = [ic.control_number for ic in check.interchanges]
+    row.accepted_sets = sorted(check.accepted_ordinals())
+
+
+def ack_code(ack: Acknowledgment) -> str:
+    return ack.code if ack.code in ("A", "E", "P") else "R"
+
+
+def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
+                     received_at: datetime) -> None:
+    """A file received before: TA1 025 for each interchange, once per run, nothing else."""
+    with ctx.store.transaction() as s:
+        if s.scalar(select(DuplicateReceipt.id).where(DuplicateReceipt.run_id == run_id,
+                                                      DuplicateReceipt.file_id == file_id)):
+            return
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        sha = row.sha256
+    with archive_path(ctx.archive, sha).open("rb") as raw:
+        check = check_stream(raw, ctx.policy)
+    for ic in check.interchanges:
+        ic.note_code = "025"
+        ic.sentences.append("This file was already received.")
+    try:
+        with ctx.store.transaction() as s:
+            ack = acknowledge(check, Responder(
+                when=ctx.now, control=StoredControlNumbers(s, _receiver(check))))
+            s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=name[-255:],
+                                   received_at=received_at, ack_text=ack.text))
+            event(s, ctx, "file.duplicate", sha, ack=ack.kind)
+    except IntegrityError:
+        return  # another process of this run answered it meanwhile
+
+
+# the front end ----------------------------------------------------------------------------
+class StoredClaimNumbers:
+    """Claim numbers (`edi.front_end.ClaimNumbers`) from the store's sequence, in a step."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def assign(self, fingerprint: str, received: date) -> str:
+        number = take(self._session, "claim-number")
+        return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
+
+
+def answer_sets(ctx: StepContext, file_id: int) -> None:
+    """Every transaction set's front end, one transaction per set, then the file's state."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        if row.status != "acknowledged":
+            return
+        sha, received, accepted = row.sha256, row.receipt_date, frozenset(row.accepted_sets)
+        done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
+            TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
+    context = EditContext(received=received, code_sets=ctx.code_sets)
+    path = archive_path(ctx.archive, sha)
+    for outcome in set_outcomes(path, accepted, context, skip=done):
+        if outcome.reading.ordinal not in done:
+            _answer_set(ctx, file_id, outcome, received)
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        assert row is not None
+        if row.status == "acknowledged":
+            row.status = "answered"
+            row.updated_at = ctx.now
+
+
+def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date) -> None:
+    reading = outcome.reading
+    with ctx.store.transaction() as s:
+        set_row = s.scalar(select(TransactionSet).where(
+            TransactionSet.file_id == file_id, TransactionSet.ordinal == reading.ordinal)
+            .with_for_update())
+        if set_row is None:  # a set the envelope check never reached: keep its claims too
+            set_row = TransactionSet(file_id=file_id, ordinal=reading.ordinal, accepted=False,
+                                     state="pending", control_number=reading.control_number[:9])
+            s.add(set_row)
+            s.flush()
+        if set_row.state == "answered":
+            return
+        statuses = number_set(outcome, StoredClaimNumbers(s), received)
+        summaries = claim_summaries(outcome, statuses)
+        parsed: Sequence[ParsedClaim | None] = (
+            outcome.claims if outcome.readable else [None] * len(summaries))
+        fingerprints = outcome.fingerprints if outcome.readable else [None] * len(summaries)
+        for position, (summary, claim, key) in enumerate(
+                zip(summaries, parsed, fingerprints, strict=True), 1):
+            accepted = summary.front_end == "accepted" and claim is not None
+            s.add(Claim(
+                file_id=file_id, set_id=set_row.id, position=position,
+                patient_control_number=summary.patient_control_number[:38],
+                charge_cents=to_cents_text(summary.charge), front_end=summary.front_end,
+                state="accepted" if accepted else "closed",
+                codes=summary.front_end_codes, reasons=summary.reasons,
+                icn=summary.payer_claim_control_number,
+                fingerprint=key if accepted else None,
+                subscriber_id=claim.subscriber.member_id if claim is not None else None,
+                original_icn=claim.claim.payer_claim_control_number if claim else None,
+                receipt_date=received,
+                parsed=claim.model_dump_json() if accepted and claim else None,
+            ))
+        set_row.answer = to_json(outcome.answer(statuses, received)) if statuses else None
+        set_row.state = "answered"
+        event(s, ctx, "set.answered", f"{file_id}:{reading.control_number}",
+              claims=len(summaries),
+              accepted=sum(1 for c in summaries if c.front_end == "accepted"))
+
+
+def to_cents_text(amount: str) -> int:
+    return to_cents(Decimal(amount))
+
+
+# adjudication ------------------------------------------------------------------------------
+def adjudicate_file(ctx: StepContext, file_id: int) -> int:
+    """Every accepted claim of the file decided, in receipt order, a batch per transaction."""
+    decided = 0
+    if ctx.reference is not None:  # front end only: the claims stay accepted, undecided
+        while count := adjudicate_batch(ctx, file_id):
+            decided += count
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        assert row is not None
+        if row.status == "answered":
+            row.status = "adjudicated"
+            row.updated_at = ctx.now
+    return decided
+
+
+def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
+    """Decide the next batch of the file's accepted claims; 0 when none is left."""
+    reference = ctx.reference
+    assert reference is not None
+    with ctx.store.transaction() as s:
+        query = (select(Claim).where(Claim.file_id == file_id, Claim.state == "accepted")
+                 .order_by(Claim.id).limit(size))
+        if ctx.store.postgresql:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(s.scalars(query))
+        if not rows:
+            return 0
+        claims = [ParsedClaim.model_validate_json(row.parsed or "") for row in rows]
+        subscribers = {c.subscriber.member_id for c in claims if c.subscriber.member_id}
+        originals = {c.claim.payer_claim_control_number for c in claims
+                     if c.claim.payer_claim_control_number}
+        if ctx.store.postgresql:
+            # one member's decisions never interleave across processes
+            for key in sorted(subscribers | originals):
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        members = {m.member_id for sub in subscribers
+                   for m in reference.members_with_subscriber(sub)}
+        state = state_for(s, subscribers, members, originals)
+        for row, claim in zip(rows, claims, strict=True):
+            assert row.icn is not None
+            decision = adjudicate(claim, icn=row.icn, reference=reference, as_of=ctx.as_of,
+                                  received=row.receipt_date, state=state,
+                                  policy=ctx.engine_policy)
+            state = state.apply(decision)
+            data, trace = split_decision(decision)
+            s.add(DecisionRecord(
+                claim_id=row.id, icn=row.icn, version=1, current=True, status=decision.status,
+                paid_cents=to_cents(decision.paid),
+                patient_responsibility_cents=to_cents(decision.patient_responsibility),
+                member_id=decision.member_id, subscriber_id=claim.subscriber.member_id,
+                line_of_business=str(decision.line_of_business)
+                if decision.line_of_business else None,
+                rule_versions=rule_versions(decision.trace), rules=deciding_rules(decision),
+                reference_version=ctx.reference_version,
+                data=data, trace=trace, decided_at=ctx.now))
+            row.state = "decided"
+        event(s, ctx, "batch.adjudicated", str(file_id), claims=len(rows),
+              first=rows[0].icn, last=rows[-1].icn)
+        return len(rows)
+
+
+def rule_versions(trace: Sequence[object]) -> dict[str, int]:
+    return {step.rule_id: step.version for step in trace}  # type: ignore[attr-defined]
+
+
+# finish ------------------------------------------------------------------------------------
+def finish_file(ctx: StepContext, file_id: int) -> None:
+    """The 277CA for every answered set, in set order, in one response interchange."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        assert row is not None
+        if row.status != "adjudicated":
+            return
+        answers = list(s.scalars(select(TransactionSet.answer).where(
+            TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
+            .order_by(TransactionSet.ordinal)))
+        statuses = [from_json(TransactionStatus, a) for a in answers]
+        if statuses:
+            first = statuses[0]
+            receiver = receiver_key(first.receiver_sender_qualifier, first.receiver_sender_id)
+            row.claim_ack_text = render_277ca(statuses, Responder(
+                when=ctx.now, control=StoredControlNumbers(s, receiver)))
+        row.status = "done"
+        row.updated_at = ctx.now
+        event(s, ctx, "file.done", row.sha256)
+

@@ -1,0 +1,82 @@
+"""`summary.json` entries read back from the store: what a file and its claims became."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from edi.findings import FileCheck
+from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
+from workers.decisions import decision_from_record, summary_fields
+from workers.summary import AckCode, ClaimSummary, FileSummary
+
+MAX_PROBLEMS = 200
+SEGMENTS_PER_SET = 20
+
+
+def problems_of(check: FileCheck) -> list[str]:
+    """The envelope and implementation-guide sentences of a file, at most 200."""
+    problems: list[str] = []
+    interchanges = [*check.interchanges]
+    if check.unreadable is not None:
+        interchanges.append(check.unreadable)
+    for ic in interchanges:
+        problems += ic.sentences
+        for group in ic.groups:
+            problems += group.sentences
+            for ts in group.transaction_sets:
+                problems += ts.sentences
+                for seg in ts.segments[:SEGMENTS_PER_SET]:
+                    problems += list(seg.sentences)
+    return problems[:MAX_PROBLEMS]
+
+
+def claims_of(session: Session, file_id: int) -> list[ClaimSummary]:
+    """Every claim of the file in receipt order, with its current decision when decided."""
+    rows = session.execute(
+        select(Claim, TransactionSet.control_number, DecisionRecord.data, DecisionRecord.rules)
+        .join(TransactionSet, TransactionSet.id == Claim.set_id)
+        .outerjoin(DecisionRecord, (DecisionRecord.claim_id == Claim.id)
+                   & DecisionRecord.current.is_(True))
+        .where(Claim.file_id == file_id).order_by(Claim.id))
+    out = []
+    for claim, set_control, data, rules in rows:
+        out.append(ClaimSummary(
+            patient_control_number=claim.patient_control_number,
+            front_end=claim.front_end, front_end_codes=list(claim.codes),
+            charge=_money(claim.charge_cents),
+            transaction_set=set_control or "", payer_claim_control_number=claim.icn,
+            reasons=list(claim.reasons),
+            **(summary_fields(decision_from_record(data)) | {"rules": list(rules)}
+               if data is not None else {}),
+        ))
+    return out
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def file_summary(session: Session, file_id: int, *, path: str, ack_path: str,
+                 claim_ack_path: str | None, duplicate: bool,
+                 received_at: str | None = None) -> FileSummary:
+    row = session.get(ReceivedFile, file_id)
+    assert row is not None
+    code: AckCode = "R" if duplicate else _ack_code(row.ack_code)
+    return FileSummary(
+        path=path, sha256=row.sha256,
+        status="duplicate" if duplicate else ("processed" if row.outcome == "processed"
+                                              else "rejected"),
+        ack="TA1" if duplicate or row.ack_kind == "TA1" else "999", ack_code=code,
+        ack_path=ack_path, claim_ack_path=None if duplicate else claim_ack_path,
+        received_at=received_at or row.received_at.isoformat(),
+        interchanges=list(row.interchange_numbers),
+        problems=["This file was already received."] if duplicate else list(row.problems),
+        claims=[] if duplicate else claims_of(session, file_id),
+    )
+
+
+def _ack_code(value: str | None) -> AckCode:
+    codes: dict[str, AckCode] = {"A": "A", "E": "E", "P": "P"}
+    return codes.get(value or "", "R")
