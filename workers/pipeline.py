@@ -186,6 +186,7 @@ def _write_atomically(path: Path, content: str) -> None:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

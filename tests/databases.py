@@ -1,0 +1,70 @@
+"""The test suite's databases: SQLite files, and PostgreSQL schemas on the machine's server.
+
+PostgreSQL is the production engine, so every store test runs on both. A test gets
+an empty schema of its own in the ``test`` database (``EDI_TEST_POSTGRES_URL``
+overrides the server); without a server the PostgreSQL half is skipped on a laptop,
+and fails when ``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from store.engine import sqlite_url
+
+POSTGRES = os.environ.get("EDI_TEST_POSTGRES_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ENGINES = ["sqlite", "postgresql"]
+
+
+def postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def require_postgres() -> None:
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {POSTGRES}")
+        pytest.skip("no PostgreSQL server here")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL whose connections use a fresh, empty schema, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES else "?"
+    try:
+        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def database(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database of ``kind`` (``sqlite`` in ``directory``, or ``postgresql``)."""
+    if kind == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        yield sqlite_url(directory)
+    else:
+        with postgres_schema() as url:
+            yield url

@@ -1,0 +1,215 @@
+"""The store on SQLite and PostgreSQL: migrations, models, steps that never run twice."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+from typer.testing import CliRunner
+
+from store import migrate
+from store.engine import Store, make_engine
+from store.models import (
+    Base,
+    Claim,
+    ControlSequence,
+    DecisionRecord,
+    Event,
+    Interchange,
+    ReceivedFile,
+    TransactionSet,
+)
+from tests.paths import ACK_FIXTURES, FIXTURES
+from workers.cli import app
+from workers.summary import RunSummary
+
+runner = CliRunner()
+
+
+def test_migrations_upgrade_an_empty_database_and_downgrade_cleanly(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        assert migrate.current(engine) == migrate.head()
+        migrate.downgrade(database_url, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        migrate.upgrade(database_url)  # and up again
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_models_and_the_migrations_agree(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection),
+                                           Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def _inbound(tmp_path: Path, *sources: Path) -> list[str]:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        shutil.copy(source, inbound / source.name)
+    return [str(inbound / s.name) for s in sources]
+
+
+def _process(files: list[str], out: Path, *extra: str) -> RunSummary:
+    result = runner.invoke(app, ["process", *files, "--out", str(out), "--quiet",
+                                 "--as-of", "2026-11-23", "--received", "2026-11-23", *extra])
+    assert result.exit_code == 0, result.output
+    return RunSummary.model_validate_json((out / "summary.json").read_text())
+
+
+SAMPLES = [ACK_FIXTURES / "valid-two-claims.837", ACK_FIXTURES / "two-sets-one-bad.837",
+           FIXTURES / "837p" / "demo-lob-mix.837", ACK_FIXTURES / "ta1-garbage.837"]
+
+
+def _without_volatile(summary: RunSummary) -> list[dict[str, object]]:
+    """A summary without what differs between two runs of the same files: paths, times."""
+    files = []
+    for entry in summary.files:
+        data = entry.model_dump(exclude={"path", "ack_path", "claim_ack_path", "received_at"})
+        files.append(data)
+    return files
+
+
+def test_postgresql_and_sqlite_decide_the_same_files_alike(tmp_path: Path) -> None:
+    from tests.databases import postgres_schema
+
+    files = _inbound(tmp_path, *SAMPLES)
+    on_sqlite = _process(files, tmp_path / "sqlite")
+    with postgres_schema() as url:
+        assert runner.invoke(app, ["migrate", "--db", url]).exit_code == 0
+        on_postgresql = _process(files, tmp_path / "pg", "--db", url)
+    assert _without_volatile(on_postgresql) == _without_volatile(on_sqlite)
+    assert any(c.status == "paid" for f in on_sqlite.files for c in f.claims)
+
+
+def test_a_database_that_was_not_migrated_is_a_usage_error(tmp_path: Path) -> None:
+    files = _inbound(tmp_path, ACK_FIXTURES / "valid-two-claims.837")
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / "out"),
+                                 "--db", empty])
+    assert result.exit_code == 2
+    assert "claims migrate" in result.output
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.transaction() as s:
+        return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                for model in (ReceivedFile, Interchange, TransactionSet, Claim, DecisionRecord,
+                              Event)}
+
+
+def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from edi.validators.codesets import default_registry
+    from edi.validators.implementation_guide import EnvelopePolicy
+    from workers import steps
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+
+    migrate.upgrade(database_url)
+    files = _inbound(tmp_path, FIXTURES / "837p" / "demo-lob-mix.837")
+    _process(files, tmp_path / "out", "--db", database_url)
+    store = Store(database_url)
+    try:
+        before = _counts(store)
+        assert before["decisions"] > 0
+        ctx = steps.StepContext(
+            store=store, archive=tmp_path / "out" / "archive",
+            now=datetime.now(tz=UTC), as_of=date(2026, 11, 23), policy=EnvelopePolicy(),
+            code_sets=default_registry(),
+            reference=load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), reference_version="t")
+        with store.transaction() as s:
+            file_id = s.scalar(select(ReceivedFile.id))
+            sequences = {r.name: r.next_value for r in s.scalars(select(ControlSequence))}
+        assert file_id is not None
+        steps.acknowledge_file(ctx, file_id)
+        steps.answer_sets(ctx, file_id)
+        steps.adjudicate_file(ctx, file_id)
+        steps.finish_file(ctx, file_id)
+        assert _counts(store) == before
+        with store.transaction() as s:
+            assert {r.name: r.next_value for r in s.scalars(select(ControlSequence))} \
+                == sequences
+    finally:
+        store.dispose()
+
+
+def test_a_file_received_again_in_a_later_run_is_a_duplicate_and_decides_nothing(
+    database_url: str, tmp_path: Path,
+) -> None:
+    migrate.upgrade(database_url)
+    files = _inbound(tmp_path, ACK_FIXTURES / "valid-two-claims.837")
+    first = _process(files, tmp_path / "out", "--db", database_url)
+    again = _process(files, tmp_path / "out", "--db", database_url)
+    assert first.files[0].status == "processed"
+    (entry,) = again.files
+    assert (entry.status, entry.ack, entry.claims) == ("duplicate", "TA1", [])
+    ta1 = Path(entry.ack_path).read_text()
+    assert re.search(r"TA1\*[0-9]{9}\*[0-9]{6}\*[0-9]{4}\*R\*025", ta1)
+    store = Store(database_url)
+    try:
+        counts = _counts(store)
+    finally:
+        store.dispose()
+    assert (counts["received_files"], counts["claims"], counts["decisions"]) == (1, 2, 2)
+
+
+def test_outbound_control_numbers_are_never_reused_across_runs(
+    database_url: str, tmp_path: Path,
+) -> None:
+    migrate.upgrade(database_url)
+    seen: list[str] = []
+    for index, source in enumerate([ACK_FIXTURES / "valid-two-claims.837",
+                                    ACK_FIXTURES / "two-sets-one-bad.837",
+                                    ACK_FIXTURES / "accepted-x222a2.837"]):
+        files = _inbound(tmp_path / str(index), source)
+        (entry,) = _process(files, tmp_path / f"out{index}", "--db", database_url).files
+        for path in filter(None, [entry.ack_path, entry.claim_ack_path]):
+            seen.append(Path(path).read_text()[90:99])  # ISA13
+    assert len(seen) == len(set(seen)) >= 5
+
+
+@pytest.mark.parametrize("value", ["1=lots", "1=-5.00", "1=Infinity", "1=NaN", "1=1e400",
+                                   "1=10.005", "x=1.00", "1=100000000"])
+def test_a_bad_allowed_amount_is_a_usage_error_never_a_payment(
+    tmp_path: Path, value: str,
+) -> None:
+    files = _inbound(tmp_path, FIXTURES / "adjudication" / "pend-no-fee.837")
+    summary = _process(files, tmp_path / "out")
+    icn = next(c.payer_claim_control_number for c in summary.files[0].claims
+               if c.status == "pended")
+    assert icn is not None
+    result = runner.invoke(app, ["pends", "release", icn, "--out", str(tmp_path / "out"),
+                                 "--reviewer", "analyst.one", "--allowed", value])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    listing = runner.invoke(app, ["pends", "list", "--out", str(tmp_path / "out")])
+    assert icn in listing.output  # still pended: nothing was paid
+
+
+def test_an_allowed_amount_above_the_line_charge_is_refused(tmp_path: Path) -> None:
+    files = _inbound(tmp_path, FIXTURES / "adjudication" / "pend-no-fee.837")
+    summary = _process(files, tmp_path / "out")
+    claim = next(c for c in summary.files[0].claims if c.status == "pended")
+    result = runner.invoke(app, ["pends", "release", claim.payer_claim_control_number or "",
+                                 "--out", str(tmp_path / "out"), "--reviewer", "a",
+                                 "--allowed", "1=99999.00"])
+    assert result.exit_code == 2
+    assert "above the line's charge" in " ".join(result.output.split())
