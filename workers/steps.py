@@ -37,6 +37,7 @@ from edi.acks import Acknowledgment, Responder, acknowledge
 from edi.claim_status import TransactionStatus
 from edi.claims import ParsedClaim
 from edi.findings import FileCheck, InterchangeResult
+from edi.front_end import rejects
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy, check_stream
@@ -272,13 +273,21 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
 
 # the front end ----------------------------------------------------------------------------
 class StoredClaimNumbers:
-    """Claim numbers (`edi.front_end.ClaimNumbers`) from the store's sequence, in a step."""
+    """Claim numbers (`edi.front_end.ClaimNumbers`) from the store's sequence, in a step.
 
-    def __init__(self, session: Session) -> None:
+    The set's numbers are reserved as one block on first use (one query, not one per
+    claim); the block goes back with everything else if the step rolls back.
+    """
+
+    def __init__(self, session: Session, needed: int) -> None:
         self._session = session
+        self._needed = needed
+        self._next: int | None = None
 
     def assign(self, fingerprint: str, received: date) -> str:
-        number = take(self._session, "claim-number")
+        if self._next is None:
+            self._next = take(self._session, "claim-number", max(self._needed, 1))
+        number, self._next = self._next, self._next + 1
         return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
 
 
@@ -318,7 +327,8 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
             s.flush()
         if set_row.state == "answered":
             return
-        statuses = number_set(outcome, StoredClaimNumbers(s), received)
+        needed = sum(1 for status in outcome.statuses if not rejects(status))
+        statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
         summaries = claim_summaries(outcome, statuses)
         parsed: Sequence[ParsedClaim | None] = (
             outcome.claims if outcome.readable else [None] * len(summaries))

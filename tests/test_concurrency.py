@@ -1,0 +1,86 @@
+"""Two ``claims process`` runs at the same time on one database lose and double nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from store import migrate
+from store.engine import Store
+from store.models import Claim, DecisionRecord, ReceivedFile
+
+CLAIMS_BIN = Path(sys.executable).parent / "claims"
+
+
+def _generate(path: Path, seed: int, claims: int = 300) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(CLAIMS_BIN), "generate", str(path), "--claims", str(claims),
+                    "--seed", str(seed), "--per-transaction", "100"], check=True,
+                   capture_output=True)
+    return path
+
+
+def _start(source: Path, out: Path, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(CLAIMS_BIN), "process", str(source), "--out", str(out),
+                             "--quiet", "--as-of", "2026-11-23", "--received", "2026-01-12",
+                             "--db", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _finish(*runs: subprocess.Popen[str]) -> None:
+    for run in runs:
+        _out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err[-2000:]
+
+
+def _statuses(out: Path) -> list[str]:
+    return [f["status"] for f in json.loads((out / "summary.json").read_text())["files"]]
+
+
+def _decisions_per_accepted_claim(url: str) -> tuple[int, Counter[int], list[str]]:
+    store = Store(url)
+    try:
+        with store.transaction() as s:
+            accepted = s.scalar(select(func.count()).select_from(Claim)
+                                .where(Claim.front_end == "accepted")) or 0
+            per_claim = Counter(s.scalars(select(DecisionRecord.claim_id)))
+            texts = [t for row in s.execute(select(ReceivedFile.ack_text,
+                                                   ReceivedFile.claim_ack_text))
+                     for t in row if t]
+    finally:
+        store.dispose()
+    return accepted, per_claim, [t[90:99] for t in texts]
+
+
+def test_two_runs_of_different_files_at_once(database_url: str, tmp_path: Path) -> None:
+    migrate.upgrade(database_url)
+    first = _generate(tmp_path / "in" / "a.837", seed=11)
+    second = _generate(tmp_path / "in" / "b.837", seed=12)
+    _finish(_start(first, tmp_path / "out-a", database_url),
+            _start(second, tmp_path / "out-b", database_url))
+    assert _statuses(tmp_path / "out-a") == ["processed"]
+    assert _statuses(tmp_path / "out-b") == ["processed"]
+    accepted, per_claim, isa13 = _decisions_per_accepted_claim(database_url)
+    assert accepted > 400  # some generated claims fail a front-end edit on purpose
+    assert len(per_claim) == accepted and set(per_claim.values()) == {1}
+    assert len(isa13) == len(set(isa13)) == 4
+
+
+@pytest.mark.parametrize("repeat", range(2))
+def test_two_runs_of_the_same_file_at_once_process_it_once(
+    database_url: str, tmp_path: Path, repeat: int,
+) -> None:
+    migrate.upgrade(database_url)
+    source = _generate(tmp_path / "in" / "same.837", seed=13 + repeat)
+    _finish(_start(source, tmp_path / "out-a", database_url),
+            _start(source, tmp_path / "out-b", database_url))
+    statuses = sorted(_statuses(tmp_path / "out-a") + _statuses(tmp_path / "out-b"))
+    assert statuses == ["duplicate", "processed"]
+    accepted, per_claim, _isa13 = _decisions_per_accepted_claim(database_url)
+    assert accepted > 200 and len(per_claim) == accepted and set(per_claim.values()) == {1}
