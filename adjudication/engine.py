@@ -57,7 +57,10 @@ from adjudication.rules.member import identify_member
 from adjudication.state import AdjudicationState
 from edi.claims import ParsedClaim
 
-__all__ = ["DEFAULT_POLICY", "EnginePolicy", "adjudicate"]
+__all__ = ["DEFAULT_POLICY", "ENGINE_FAULT_REASON", "EnginePolicy", "adjudicate",
+           "pend_after_engine_fault"]
+
+ENGINE_FAULT_REASON = "the engine could not decide this claim; a person must review it"
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,18 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
                        policy=policy, as_of=as_of, received=received, overrides=overrides,
                        original=original)
     return _decide_lines(header, ctx, trace)
+
+
+def pend_after_engine_fault(claim: ParsedClaim, *, icn: str, received: date,
+                            as_of: date) -> Decision:
+    """The decision for a claim the engine raised on (a bug its caller logs and counts):
+    every line pended for a person, nothing paid, nothing accumulated (fails closed)."""
+    header = _Header(claim, icn, None, None, received, as_of)
+    lines = [_line(LineFacts.of(claim, line), status="pended", pend_reason=ENGINE_FAULT_REASON)
+             for line in claim.claim.lines]
+    step = TraceStep("ENGINE-FAULT", 1, None, (),
+                     "the engine raised while deciding this claim; pended for review")
+    return header.decision(status="pended", lines=lines, trace=[step])
 
 
 def _decide_lines(header: _Header, ctx: ClaimContext, trace: list[TraceStep]) -> Decision:

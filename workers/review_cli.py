@@ -15,6 +15,7 @@ from adjudication.decision import Decision, InvalidOverride
 from adjudication.engine import adjudicate
 from adjudication.reference import ReferenceData
 from edi.claims import ParsedClaim
+from edi.faults import record_fault
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
 from workers.decisions import (
@@ -143,6 +144,10 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
                                   received=original.received, state=state, overrides=overrides)
         except InvalidOverride as exc:
             raise ReviewError(str(exc)) from None
+        except Exception as exc:  # an engine bug: logged and counted, the pend stands
+            record_fault("pend-release", exc)
+            raise ReviewError("the engine could not decide this claim; the fault is logged "
+                              "and the claim stays pended") from None
         data, trace = split_decision(decision)
         current.current = False
         s.flush()

@@ -7,7 +7,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from store.engine import Store
-from store.models import Claim, DecisionRecord, DuplicateReceipt, ReceivedFile, Run
+from store.models import Claim, DecisionRecord, DuplicateReceipt, Event, ReceivedFile, Run
 
 STEP_AFTER = {"received": "acknowledge", "acknowledged": "front end (277CA records)",
               "answered": "adjudicate", "adjudicated": "277CA"}
@@ -30,6 +30,9 @@ def status_counts(store: Store) -> dict[str, dict[str, int]]:
                                            DecisionRecord.current.is_(True)),
             "duplicate receipts": {"duplicate": s.scalar(
                 select(func.count()).select_from(DuplicateReceipt)) or 0},
+            "engine faults": {"logged": s.scalar(
+                select(func.count()).select_from(Event).where(Event.kind == "engine.fault"))
+                or 0},
         }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,12 +31,18 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adjudication.engine import DEFAULT_POLICY, EnginePolicy, adjudicate
+from adjudication.engine import (
+    DEFAULT_POLICY,
+    EnginePolicy,
+    adjudicate,
+    pend_after_engine_fault,
+)
 from adjudication.reference import ReferenceData
 from edi.ack277 import render_277ca
 from edi.acks import Acknowledgment, Responder, acknowledge
 from edi.claim_status import TransactionStatus
 from edi.claims import ParsedClaim
+from edi.faults import FAULTS, record_fault
 from edi.findings import FileCheck, InterchangeResult
 from edi.front_end import rejects
 from edi.validators.codesets import CodeSetRegistry
@@ -197,6 +204,7 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
         if row.status != "received":
             return
         sha = row.sha256
+    faults = FAULTS.copy()
     with archive_path(ctx.archive, sha).open("rb") as raw:
         check = check_stream(raw, ctx.policy)
     with ctx.store.transaction() as s:
@@ -204,6 +212,7 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
         assert row is not None
         if row.status != "received":
             return  # another process did this step meanwhile
+        _record_faults(s, ctx, sha, faults)
         keys = [_dedup_key(ic) for ic in check.interchanges]
         taken = set(s.scalars(select(Interchange.dedup_key).where(
             Interchange.dedup_key.in_(keys)))) if keys else set()
@@ -232,6 +241,13 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
         row.status = "acknowledged"
         row.updated_at = ctx.now
         event(s, ctx, "file.acknowledged", sha, ack=ack.kind, code=ack.code)
+
+
+def _record_faults(session: Session, ctx: StepContext, subject: str,
+                   before: Counter[str]) -> None:
+    """Engine faults the pure core counted during this step, kept as events."""
+    for where, count in (FAULTS - before).items():
+        event(session, ctx, "engine.fault", subject, where=where, count=count)
 
 
 def _record_ack(row: ReceivedFile, ack: Acknowledgment, check: FileCheck) -> None:
@@ -303,9 +319,11 @@ def answer_sets(ctx: StepContext, file_id: int) -> None:
             TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
     context = EditContext(received=received, code_sets=ctx.code_sets)
     path = archive_path(ctx.archive, sha)
+    faults = FAULTS.copy()  # what the reader counts while parsing the next set
     for outcome in set_outcomes(path, accepted, context, skip=done):
         if outcome.reading.ordinal not in done:
-            _answer_set(ctx, file_id, outcome, received)
+            _answer_set(ctx, file_id, outcome, received, faults)
+        faults = FAULTS.copy()
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
         assert row is not None
@@ -314,7 +332,8 @@ def answer_sets(ctx: StepContext, file_id: int) -> None:
             row.updated_at = ctx.now
 
 
-def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date) -> None:
+def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
+                faults: Counter[str]) -> None:
     reading = outcome.reading
     with ctx.store.transaction() as s:
         set_row = s.scalar(select(TransactionSet).where(
@@ -327,6 +346,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
             s.flush()
         if set_row.state == "answered":
             return
+        _record_faults(s, ctx, f"{file_id}:{reading.control_number}", faults)
         needed = sum(1 for status in outcome.statuses if not rejects(status))
         statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
         summaries = claim_summaries(outcome, statuses)
@@ -401,9 +421,16 @@ def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
         state = state_for(s, subscribers, members, originals)
         for row, claim in zip(rows, claims, strict=True):
             assert row.icn is not None
-            decision = adjudicate(claim, icn=row.icn, reference=reference, as_of=ctx.as_of,
-                                  received=row.receipt_date, state=state,
-                                  policy=ctx.engine_policy)
+            try:
+                decision = adjudicate(claim, icn=row.icn, reference=reference,
+                                      as_of=ctx.as_of, received=row.receipt_date, state=state,
+                                      policy=ctx.engine_policy)
+            except Exception as exc:  # an engine bug: the claim waits for a person
+                record_fault("adjudication", exc)
+                event(s, ctx, "engine.fault", row.icn, where="adjudication",
+                      error=type(exc).__name__)
+                decision = pend_after_engine_fault(claim, icn=row.icn,
+                                                   received=row.receipt_date, as_of=ctx.as_of)
             state = state.apply(decision)
             data, trace = split_decision(decision)
             s.add(DecisionRecord(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from edi.claims import Envelope, ParsedClaim, Transaction837
 from edi.errors import EdiError, ParseError
+from edi.faults import record_fault
 from edi.parsers import _fields as f
 from edi.parsers._fields import Bad
 from edi.parsers._transaction import ENVELOPE_IDS, KNOWN_IDS, TransactionReader
@@ -128,7 +129,8 @@ def _walk(segments: Iterable[Segment], keep_tree: bool) -> Iterator[ParsedClaim 
         raise _error(bad.reason, seg, state, bad.position, bad.segment_id) from None
     except (EdiError, OSError):
         raise
-    except Exception:
+    except Exception as exc:  # an engine bug: the set is rejected, and the bug is counted
+        record_fault("837p-reader", exc)
         raise _error("the segment cannot be read", seg, state, None, None) from None
 
 

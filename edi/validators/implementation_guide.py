@@ -37,6 +37,7 @@ from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
 from edi.errors import X12SyntaxError
+from edi.faults import record_fault
 from edi.findings import (
     FileCheck,
     GroupResult,
@@ -178,7 +179,8 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     for seg in src:
         try:
             _step(walk, src, seg)
-        except Exception:
+        except Exception as exc:
+            record_fault("envelope-walk", exc)
             _envelope_fault(walk, "the envelope segments could not be followed")
     for ordinal, fault in src.structure_faults:
         if ordinal <= len(walk.check.interchanges):
@@ -195,7 +197,8 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
         try:
             src.cleanup()
             walk.errh.handle_errors(src.pop_errors())
-        except Exception:
+        except Exception as exc:
+            record_fault("envelope-trailers", exc)
             _envelope_fault(walk, "trailer segments are missing")
     fill_results(walk.links)
     return walk.check
@@ -259,7 +262,8 @@ def _step(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     else:
         try:
             _walk_segment(walk, src, seg, seg_id)
-        except Exception:
+        except Exception as exc:
+            record_fault("guide-walk", exc)
             _engine_fault(walk, src, seg_id)
 
 
