@@ -169,12 +169,11 @@ class TransactionReader:
                 raise Bad("HL02 must be empty at a billing provider level")
             return None
         wanted = PARENT_LEVEL[code]
-        named_code = self.codes.get(parent_id) if parent_id else None
-        if named_code is None:
-            parent = self.latest.get(wanted)  # HL02 empty or dangling
-            if parent is None:
-                raise Bad("no earlier hierarchical level can be this level's parent")
-            return parent
+        if not parent_id:
+            raise Bad("HL02 (the parent level) is required below a billing provider level")
+        named_code = self.codes.get(parent_id)
+        if named_code is None:  # never attached to a guessed level: the claim would move
+            raise Bad("HL02 names a parent level that does not exist before this one")
         if named_code != wanted:
             raise Bad("HL02 names a level that cannot be this level's parent")
         assert parent_id is not None
