@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from edi.acks import Responder, clean
+from edi.acks import Responder, clean, receiver_key
 from edi.claim_status import (
     ClaimFinding,
     ClaimStatus,
@@ -62,25 +62,37 @@ Segment = tuple[str, list[Element]]
 
 
 def render_277ca(statuses: Sequence[TransactionStatus], responder: Responder) -> str:
-    """The 277CA interchange answering the accepted transaction sets of one 837 file.
+    """The 277CA answering the accepted transaction sets of one 837 file.
 
-    It is addressed to the sender (ISA05/ISA06) of the first transaction set. Raises
-    `ValueError` when there is nothing to acknowledge: no transaction set, or one with
-    no claims (the guide requires at least one billing provider and patient level).
+    Each sender (ISA05/ISA06 of the 837) gets an interchange of its own, in the order
+    the file names them. Raises `ValueError` when there is nothing to acknowledge: no
+    transaction set, or one with no claims (the guide requires at least one billing
+    provider and patient level).
     """
     if not statuses:
         raise ValueError("a 277CA answers at least one transaction set")
     if any(not status.claims for status in statuses):
         raise ValueError("a 277CA transaction set acknowledges at least one claim")
-    first, when = statuses[0], responder.when
+    senders: dict[str, list[TransactionStatus]] = {}
+    for status in statuses:
+        key = receiver_key(status.receiver_sender_qualifier, status.receiver_sender_id)
+        senders.setdefault(key, []).append(status)
     out = io.StringIO()
     writer = X12Writer(out)
-    interchange = responder.control.next_interchange()
-    group = responder.control.next_group()
+    for receiver, answered in senders.items():
+        _interchange(writer, receiver, answered, responder)
+    return out.getvalue()
+
+
+def _interchange(writer: X12Writer, receiver: str, statuses: list[TransactionStatus],
+                 responder: Responder) -> None:
+    qualifier, _, identifier = receiver.partition(":")
+    first, when = statuses[0], responder.when
+    interchange = responder.control.next_interchange(receiver)
+    group = responder.control.next_group(receiver)
     writer.write("ISA", *isa_elements(
         sender_qualifier=responder.our_qualifier, sender_id=responder.our_id,
-        receiver_qualifier=clean(first.receiver_sender_qualifier, 2) or "ZZ",
-        receiver_id=clean(first.receiver_sender_id, 15) or "UNKNOWN",
+        receiver_qualifier=qualifier, receiver_id=identifier,
         control_number=interchange, when=when,
         usage=first.usage_indicator if first.usage_indicator in ("P", "T") else "P",
     ))
@@ -97,7 +109,6 @@ def render_277ca(statuses: Sequence[TransactionStatus], responder: Responder) ->
         writer.write("SE", str(writer.segment_count - start + 1), st02)
     writer.write("GE", str(len(statuses)), str(group))
     writer.write("IEA", "1", f"{interchange:09d}")
-    return out.getvalue()
 
 
 def _application(value: str) -> str:

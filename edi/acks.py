@@ -25,29 +25,38 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,./;?=%@\[\]_{}\\|<>#$-]")
 
 
 class ControlNumbers(Protocol):
-    """Allocates outbound interchange and group control numbers."""
+    """Allocates outbound interchange and group control numbers, per receiver.
 
-    def next_interchange(self) -> int: ...
+    ``receiver`` is ``qualifier:id`` of the trading partner an interchange goes to;
+    a store keeps one sequence per receiver, an in-memory counter may share one.
+    """
 
-    def next_group(self) -> int: ...
+    def next_interchange(self, receiver: str) -> int: ...
+
+    def next_group(self, receiver: str) -> int: ...
 
 
 class CountingControlNumbers:
-    """In-memory control numbers (the store keeps them across runs later)."""
+    """In-memory control numbers, one sequence for every receiver (tests, benchmarks)."""
 
     def __init__(self, interchange: int = 1, group: int = 1) -> None:
         self._interchange = interchange
         self._group = group
 
-    def next_interchange(self) -> int:
+    def next_interchange(self, receiver: str) -> int:
         value = self._interchange
         self._interchange += 1
         return value
 
-    def next_group(self) -> int:
+    def next_group(self, receiver: str) -> int:
         value = self._group
         self._group += 1
         return value
+
+
+def receiver_key(qualifier: str, identifier: str) -> str:
+    """``qualifier:id`` of a trading partner, as control-number sequences are named."""
+    return f"{clean(qualifier, 2) or 'ZZ'}:{clean(identifier, 15) or 'UNKNOWN'}"
 
 
 @dataclass(frozen=True)
@@ -77,25 +86,42 @@ def clean(value: str, max_len: int = 99) -> str:
 
 
 def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
-    """The whole response to one received file, in one response interchange.
+    """The whole response to one received file.
 
-    It is addressed to the sender of the first interchange; TA1 segments (one per
-    received interchange that was rejected or asked for one) come first, then a
-    functional group with a 999 for every group of every accepted interchange.
+    Each sender is answered in a response interchange of its own, addressed to it
+    (ISA05/ISA06 of its interchanges), in the order the file names the senders: TA1
+    segments first (one per received interchange that was rejected or asked for one),
+    then a functional group with a 999 for every group of its accepted interchanges.
     """
     interchanges = list(check.interchanges)
     if check.unreadable is not None:
         interchanges.append(check.unreadable)
     if not interchanges:  # pragma: no cover - the check always yields one or the other
         raise ValueError("nothing to acknowledge")
+    senders: dict[str, list[InterchangeResult]] = {}
+    for ic in interchanges:
+        senders.setdefault(receiver_key(ic.sender_qualifier, ic.sender_id), []).append(ic)
     out = io.StringIO()
     writer = X12Writer(out)
+    group_codes: list[str] = []
+    for receiver, answered in senders.items():
+        group_codes += _response_interchange(writer, receiver, answered, responder)
+    if not group_codes:
+        return Acknowledgment("TA1", out.getvalue(), "R" if any(
+            ic.rejected for ic in interchanges) else "A")
+    return Acknowledgment("999", out.getvalue(), _combined(group_codes, interchanges))
+
+
+def _response_interchange(writer: X12Writer, receiver: str,
+                          interchanges: list[InterchangeResult],
+                          responder: Responder) -> list[str]:
+    """One ISA .. IEA answering one sender's interchanges; returns the AK901 codes."""
+    qualifier, _, identifier = receiver.partition(":")
     first = interchanges[0]
-    control = responder.control.next_interchange()
+    control = responder.control.next_interchange(receiver)
     writer.write("ISA", *isa_elements(
         sender_qualifier=responder.our_qualifier, sender_id=responder.our_id,
-        receiver_qualifier=clean(first.sender_qualifier, 2) or "ZZ",
-        receiver_id=clean(first.sender_id, 15) or "UNKNOWN",
+        receiver_qualifier=qualifier, receiver_id=identifier,
         control_number=control, when=responder.when,
         usage=first.usage if first.usage in ("P", "T") else "P",
     ))
@@ -108,13 +134,10 @@ def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
         if ic.rejected:
             continue
         for group in ic.groups:
-            _group(writer, group, ic, responder)
+            _group(writer, group, ic, responder, receiver)
             group_codes.append(group.ack_code)
     writer.write("IEA", str(len(group_codes)), f"{control:09d}")
-    if not group_codes:
-        return Acknowledgment("TA1", out.getvalue(), "R" if any(
-            ic.rejected for ic in interchanges) else "A")
-    return Acknowledgment("999", out.getvalue(), _combined(group_codes, interchanges))
+    return group_codes
 
 
 def _combined(codes: list[str], interchanges: list[InterchangeResult]) -> str:
@@ -169,8 +192,8 @@ def ta1_elements(ic: InterchangeResult, when: datetime) -> list[str]:
 
 
 def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
-           responder: Responder) -> None:
-    control = responder.control.next_group()
+           responder: Responder, receiver: str) -> None:
+    control = responder.control.next_group(receiver)
     when = responder.when
     writer.write("GS", "FA", _application(group.application_receiver, responder.our_id),
                  _application(group.application_sender, _application(ic.sender_id, "UNKNOWN")),

@@ -30,14 +30,19 @@ def take(session: Session, name: str, count: int = 1, start: int = 1) -> int:
 
 
 class StoredControlNumbers:
-    """Outbound ISA13 and GS06 for one receiver (`edi.acks.ControlNumbers`), in a step."""
+    """Outbound ISA13 and GS06 (`edi.acks.ControlNumbers`).
 
-    def __init__(self, session: Session, receiver: str) -> None:
+    One sequence of each serves every receiver: a number is then unique for each
+    sender/receiver pair, as X12 requires, and also across all our outbound files, so
+    a response that answers two senders of one received file (two interchanges in one
+    file) never repeats an ISA13 within the file, which validators reject.
+    """
+
+    def __init__(self, session: Session) -> None:
         self._session = session
-        self._receiver = receiver
 
-    def next_interchange(self) -> int:
-        return take(self._session, f"isa13:{self._receiver}")
+    def next_interchange(self, receiver: str) -> int:
+        return take(self._session, "isa13")
 
-    def next_group(self) -> int:
-        return take(self._session, f"gs06:{self._receiver}")
+    def next_group(self, receiver: str) -> int:
+        return take(self._session, "gs06")

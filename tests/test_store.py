@@ -213,3 +213,27 @@ def test_an_allowed_amount_above_the_line_charge_is_refused(tmp_path: Path) -> N
                                  "--allowed", "1=99999.00"])
     assert result.exit_code == 2
     assert "above the line's charge" in " ".join(result.output.split())
+
+
+def test_a_file_from_two_senders_gets_each_answer_addressed_to_its_own_sender(
+    tmp_path: Path,
+) -> None:
+    from edi.validators.outbound import outbound_problems
+
+    # ISA14 = 0: no TA1 asked for (a TA1 inside a second response interchange trips the
+    # pyx12 walk the outbound check drives; see the session note)
+    text = (ACK_FIXTURES / "valid-two-claims.837").read_text().replace(
+        "*000000101*1*P*", "*000000101*0*P*")
+    second = (text.replace("CLEARHOUSE01   ", "OTHERHOUSE02   ")
+              .replace("000000101", "000000102").replace("GS*HC*CLEARHOUSE01*", "GS*HC*OTHER02*"))
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    (inbound / "two-senders.837").write_text(text + second)
+    (entry,) = _process([str(inbound / "two-senders.837")], tmp_path / "out").files
+    assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "A")
+    for path in (entry.ack_path, entry.claim_ack_path):
+        assert path is not None
+        answer = Path(path).read_text()
+        receivers = re.findall(r"^ISA(?:\*[^*]*){7}\*([^*]+)", answer, re.M)
+        assert [r.strip() for r in receivers] == ["CLEARHOUSE01", "OTHERHOUSE02"]
+        assert outbound_problems(answer) == []

@@ -179,19 +179,6 @@ def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
 
 
 # acknowledge ----------------------------------------------------------------------------
-def _receiver(check: FileCheck) -> str:
-    """Who the answers go to: the sender of the file's first interchange."""
-    first = check.interchanges[0] if check.interchanges else check.unreadable
-    if first is None:  # pragma: no cover - the check yields one or the other
-        return receiver_key("", "")
-    return receiver_key(first.sender_qualifier, first.sender_id)
-
-
-def receiver_key(qualifier: str, sender_id: str) -> str:
-    """The name of a receiver's outbound control-number sequences."""
-    return f"{qualifier.strip() or 'ZZ'}:{sender_id.strip() or 'UNKNOWN'}"
-
-
 def _dedup_key(ic: InterchangeResult) -> str:
     return f"{ic.sender_qualifier.strip()}:{ic.sender_id.strip()}:{ic.control_number}"[:40]
 
@@ -228,7 +215,7 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
                               note_code=ic.note_code,
                               dedup_key=None if ic.rejected else key))
         ack = acknowledge(check, Responder(
-            when=ctx.now, control=StoredControlNumbers(s, _receiver(check))))
+            when=ctx.now, control=StoredControlNumbers(s)))
         accepted = check.accepted_ordinals()
         for ic in check.interchanges:
             for group in ic.groups:
@@ -279,7 +266,7 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
     try:
         with ctx.store.transaction() as s:
             ack = acknowledge(check, Responder(
-                when=ctx.now, control=StoredControlNumbers(s, _receiver(check))))
+                when=ctx.now, control=StoredControlNumbers(s)))
             s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=name[-255:],
                                    received_at=received_at, ack_text=ack.text))
             event(s, ctx, "file.duplicate", sha, ack=ack.kind)
@@ -466,10 +453,8 @@ def finish_file(ctx: StepContext, file_id: int) -> None:
             .order_by(TransactionSet.ordinal)))
         statuses = [from_json(TransactionStatus, a) for a in answers]
         if statuses:
-            first = statuses[0]
-            receiver = receiver_key(first.receiver_sender_qualifier, first.receiver_sender_id)
             row.claim_ack_text = render_277ca(statuses, Responder(
-                when=ctx.now, control=StoredControlNumbers(s, receiver)))
+                when=ctx.now, control=StoredControlNumbers(s)))
         row.status = "done"
         row.updated_at = ctx.now
         event(s, ctx, "file.done", row.sha256)
