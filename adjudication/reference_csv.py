@@ -145,8 +145,18 @@ def parse_reference(files: Mapping[str, str]) -> ReferenceData:
 
 
 def _parse_table(table: Table, text: str, problems: list[ReferenceProblem]) -> Located:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    rows: Located = []
+    return list(iter_rows(table, io.StringIO(text.removeprefix("\ufeff"), newline=""),
+                          problems))
+
+
+def iter_rows(table: Table, lines: Iterable[str],
+              problems: list[ReferenceProblem]) -> Iterator[tuple[int, Row]]:
+    """The rows of one file as they are read, each with its line (header = line 1).
+
+    Streams: a file of a million rows is never held whole. Problems are appended to
+    ``problems`` as they are found; a row with a problem is not yielded.
+    """
+    reader = csv.reader(lines, strict=True)
     line = 0
     header: list[str] | None = None
     while True:
@@ -157,12 +167,14 @@ def _parse_table(table: Table, text: str, problems: list[ReferenceProblem]) -> L
         except csv.Error as error:
             problems.append(ReferenceProblem(table.file, reader.line_num, None,
                                              f"is not valid CSV ({error})"))
-            return []
+            return
         start, line = line + 1, reader.line_num
         if header is None:
             header = [cell.strip() for cell in cells]
+            if header and header[0].startswith("\ufeff"):
+                header[0] = header[0][1:]
             if not _header_ok(table, header, problems):
-                return []
+                return
         elif not cells:
             continue  # a blank line
         elif len(cells) != len(header):
@@ -172,10 +184,9 @@ def _parse_table(table: Table, text: str, problems: list[ReferenceProblem]) -> L
         else:
             row = _row(table, start, dict(zip(header, cells, strict=True)), problems)
             if row is not None:
-                rows.append((start, row))
+                yield start, row
     if header is None:
         problems.append(ReferenceProblem(table.file, None, None, "is empty (no header row)"))
-    return rows
 
 
 def _header_ok(table: Table, header: list[str], problems: list[ReferenceProblem]) -> bool:
@@ -406,6 +417,47 @@ def _links(t: Mapping[str, Located]) -> Iterator[_Link]:
     yield _Link("accumulators", "member_id", lambda r: r.member_id in members, no_member)
     yield _Link("accumulators", "plan_id", lambda r: (r.plan_id, r.benefit_year) in plan_years,
                 "names no plan of plans.csv for this benefit_year")
+
+
+MEMBER_TABLES = frozenset({"members", "coverage", "authorizations", "past_claims",
+                           "accumulators"})
+"""Tables that grow with the membership: a store loader streams them (`iter_rows`)."""
+
+MEMBER_LINKS = frozenset({("members", "subscriber_id"), ("coverage", "member_id"),
+                          ("authorizations", "member_id"), ("past_claims", "member_id"),
+                          ("accumulators", "member_id")})
+"""Links to members.csv: a store loader checks them with queries, not sets in memory."""
+
+KEYS = _KEYS
+
+
+def check_tables(tables: Mapping[str, Located]) -> list[ReferenceProblem]:
+    """Overlaps and links among the given tables (member tables may be left empty)."""
+    full = {t.attribute: tables.get(t.attribute, []) for t in TABLES}
+    return [*_overlaps(full), *(p for p in _broken_links(full)
+                                if (_attribute(p.file), p.column) not in MEMBER_LINKS)]
+
+
+def _attribute(file: str) -> str:
+    return next(t.attribute for t in TABLES if t.file == file)
+
+
+def row_links(tables: Mapping[str, Located]) -> Callable[[str, int, Row], list[ReferenceProblem]]:
+    """A check of one streamed member-table row against the other (small) tables.
+
+    Links to members.csv itself (`MEMBER_LINKS`) are left to the caller.
+    """
+    full = {t.attribute: tables.get(t.attribute, []) for t in TABLES}
+    by_attribute: dict[str, list[_Link]] = defaultdict(list)
+    for link in _links(full):
+        if (link.attribute, link.column) not in MEMBER_LINKS:
+            by_attribute[link.attribute].append(link)
+
+    def check(attribute: str, line: int, row: Row) -> list[ReferenceProblem]:
+        return [ReferenceProblem(_file(attribute), line, link.column, link.message)
+                for link in by_attribute.get(attribute, ()) if not link.ok(row)]
+
+    return check
 
 
 def _broken_links(tables: Mapping[str, Located]) -> Iterator[ReferenceProblem]:

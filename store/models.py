@@ -238,3 +238,47 @@ class Event(Base):
     subject: Mapped[str] = mapped_column(String(80))
     """A file sha256, a claim number, a control number: never PHI."""
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ReferenceVersion(Base):
+    """One load of the reference-data CSV directory (one transaction); decisions name it."""
+
+    __tablename__ = "reference_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    """``csv:`` + the content hash of the directory loaded."""
+    loaded_at: Mapped[datetime]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    current: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReferenceRow(Base):
+    """An effective-dated reference row, indexed by what the engine looks it up by.
+
+    ``lookup`` is the key the engine asks with (a subscriber ID for members, a member
+    ID for coverage, authorizations, accumulators and past claims, the natural key for
+    the small tables); ``lookup2`` a second one (a member's member ID, a past claim's
+    claim number). ``natural_key`` identifies the row for the overlap check.
+    """
+
+    __tablename__ = "reference_rows"
+    __table_args__ = (
+        Index("ix_reference_rows_lookup", "version_id", "kind", "lookup"),
+        Index("ix_reference_rows_lookup2", "version_id", "kind", "lookup2"),
+        Index("ix_reference_rows_natural_key", "version_id", "kind", "natural_key",
+              "effective"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("reference_versions.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    lookup: Mapped[str] = mapped_column(String(120))
+    lookup2: Mapped[str | None] = mapped_column(String(120))
+    natural_key: Mapped[str] = mapped_column(String(200))
+    effective: Mapped[date] = mapped_column(Date)
+    termination: Mapped[date | None] = mapped_column(Date)
+    tag: Mapped[str | None] = mapped_column(String(16))
+    """A member's relationship (``self``), for the check that subscribers exist."""
+    line: Mapped[int]
+    data: Mapped[dict[str, Any]]

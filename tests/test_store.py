@@ -122,6 +122,7 @@ def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Pa
     from edi.validators.implementation_guide import EnvelopePolicy
     from workers import steps
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+    from workers.reference_store import InMemoryReference
 
     migrate.upgrade(database_url)
     files = _inbound(tmp_path, FIXTURES / "837p" / "demo-lob-mix.837")
@@ -134,7 +135,7 @@ def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Pa
             store=store, archive=tmp_path / "out" / "archive",
             now=datetime.now(tz=UTC), as_of=date(2026, 11, 23), policy=EnvelopePolicy(),
             code_sets=default_registry(),
-            reference=load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), reference_version="t")
+            reference=InMemoryReference(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), "t"))
         with store.transaction() as s:
             file_id = s.scalar(select(ReceivedFile.id))
             sequences = {r.name: r.next_value for r in s.scalars(select(ControlSequence))}

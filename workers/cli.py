@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from adjudication.reference import ReferenceData
 from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
@@ -20,6 +19,7 @@ from workers.report import print_run
 
 if TYPE_CHECKING:
     from store.engine import Store
+    from workers.reference_store import InMemoryReference, ReferenceSource
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Payer 87726 claims engine: 837P in, TA1/999 out.")
@@ -69,12 +69,12 @@ def process(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
-    reference_data, version = (None, "none") if front_end_only else _reference(reference)
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
         received=_date(received, "--received") if received else None,
-        reference=reference_data, reference_version=version,
+        reference=None if front_end_only else _reference(reference),
+        stored_reference_first=not front_end_only and reference is None,
         database_url=_database_url(db),
     )
     try:
@@ -109,17 +109,19 @@ def _store(out: Path | None, db: str | None) -> Store:
     return Store(sqlite_url(out))
 
 
-def _reference(directory: Path | None) -> tuple[ReferenceData, str]:
+def _reference(directory: Path | None) -> InMemoryReference:
+    """A CSV directory read into memory (the shipped fixtures when none is named)."""
     from adjudication.errors import ReferenceDataError
     from workers.reference import (
         SHIPPED_REFERENCE_DIRECTORY,
         load_reference_dir,
         reference_version,
     )
+    from workers.reference_store import InMemoryReference
 
     path = directory or SHIPPED_REFERENCE_DIRECTORY
     try:
-        return load_reference_dir(path), reference_version(path)
+        return InMemoryReference(load_reference_dir(path), reference_version(path))
     except ReferenceDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--reference") from None
 
@@ -271,15 +273,63 @@ def pends_release(
         overrides = parse_overrides(allowed or [])
     except ReviewError as exc:
         raise typer.BadParameter(str(exc), param_hint="--allowed") from None
-    reference_data, version = _reference(reference)
     store = _store(out, db)
     try:
-        decision = release(store, icn, overrides, reviewer, note, reference_data, version)
+        source = _release_reference(store, reference)
+        decision = release(store, icn, overrides, reviewer, note, source)
     except ReviewError as exc:
         raise typer.BadParameter(str(exc), param_hint="ICN") from None
     finally:
         store.dispose()
     console.print(f"{icn}: {decision.status}, paid {decision.paid:.2f}")
+
+
+def _release_reference(store: Store, directory: Path | None) -> ReferenceSource:
+    """--reference DIR in memory, else the store's current version, else the shipped CSV."""
+    from workers.reference_store import StoredReference
+
+    if directory is None:
+        try:
+            return StoredReference(store)
+        except LookupError:
+            pass
+    return _reference(directory)
+
+
+reference_app = typer.Typer(help="Reference data in the store.", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("load")
+def reference_load(
+    directory: Annotated[Path, typer.Argument(help="the reference-data CSV directory")],
+    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Load a reference-data CSV directory into the store, as one new version."""
+    from adjudication.errors import ReferenceDataError
+    from store.engine import Store, sqlite_url
+    from store.migrate import upgrade
+    from workers.reference_store import counts_of, load_reference
+
+    url = _database_url(db)
+    if url is None:
+        if out is None:
+            raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL",
+                                     param_hint="--out")
+        out.mkdir(parents=True, exist_ok=True)
+        url = sqlite_url(out)
+        upgrade(url)
+    store = Store(url)
+    try:
+        name, new = load_reference(store, directory, datetime.now(tz=UTC))
+        counts = counts_of(store)
+    except ReferenceDataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="DIRECTORY") from None
+    finally:
+        store.dispose()
+    rows = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "version")
+    console.print(f"{'loaded' if new else 'already loaded, now current:'} {name} ({rows})")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -14,14 +14,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from store.engine import SQLITE_FILE, sqlite_url
+from store.engine import SQLITE_FILE, Store, sqlite_url
 from store.migrate import upgrade
 from workers.pipeline import RunOptions, process_files
-from workers.reference import (
-    SHIPPED_REFERENCE_DIRECTORY,
-    load_reference_dir,
-    reference_version,
-)
+from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+from workers.reference_store import load_reference
 from workers.report import print_run
 
 
@@ -68,10 +65,14 @@ def run_demo(console: Console, out: Path, as_of: date) -> None:
     data.mkdir()
     url = sqlite_url(data)
     upgrade(url)
+    store = Store(url)
+    try:
+        version, _new = load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+    finally:
+        store.dispose()
+    console.print(f"Reference data {version} loaded into the store")
     summary = process_files(received, RunOptions(
-        out_dir=outbound, as_of=as_of, now=datetime.now(tz=UTC),
-        reference=load_reference_dir(SHIPPED_REFERENCE_DIRECTORY),
-        reference_version=reference_version(SHIPPED_REFERENCE_DIRECTORY),
+        out_dir=outbound, as_of=as_of, now=datetime.now(tz=UTC), stored_reference_first=True,
         database_url=url, archive=data / "archive"))
     print_run(console, summary)
     console.print(f"Acknowledgments and summary.json are in {outbound}")

@@ -11,6 +11,7 @@ file that cannot be read at all is answered with a TA1 and recorded as rejected.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -23,13 +24,13 @@ from typing import BinaryIO
 import structlog
 from sqlalchemy import select
 
-from adjudication.reference import ReferenceData
 from edi.validators.codesets import CodeSetRegistry, default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store, sqlite_url
 from store.migrate import is_current, upgrade
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
+from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import FileSummary, RunSummary
 from workers.summary_store import file_summary
@@ -48,9 +49,11 @@ class RunOptions:
     received: date | None = None
     """The receipt date of every file (replays); None takes each file's drop time."""
     code_sets: CodeSetRegistry = field(default_factory=default_registry)
-    reference: ReferenceData | None = None
+    reference: ReferenceSource | None = None
     """Reference data to adjudicate with; None stops after the front end."""
-    reference_version: str = "none"
+    stored_reference_first: bool = False
+    """Adjudicate with the store's current reference version when it has one (the
+    ``reference`` given is the fallback)."""
     database_url: str | None = None
     """None: SQLite in the output directory (migrated on first use)."""
     archive: Path | None = None
@@ -105,10 +108,14 @@ def process_files(
     store = open_store(options)
     try:
         archive = options.archive or options.out_dir / ARCHIVE
+        reference = options.reference
+        if options.stored_reference_first:
+            # nothing loaded with 'claims reference load': the fallback decides
+            with contextlib.suppress(LookupError):
+                reference = StoredReference(store)
         ctx = StepContext(store=store, archive=archive, now=options.now, as_of=options.as_of,
                           policy=options.policy, code_sets=options.code_sets,
-                          reference=options.reference,
-                          reference_version=options.reference_version)
+                          reference=reference)
         # receipt order: accumulators and duplicates follow the order files arrived in
         ordered = sorted(paths, key=lambda p: p.stat().st_mtime)
         received = []

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from adjudication.decision import Decision, InvalidOverride
 from adjudication.engine import adjudicate
-from adjudication.reference import ReferenceData
 from edi.claims import ParsedClaim
 from edi.faults import record_fault
 from store.engine import Store
@@ -26,6 +25,7 @@ from workers.decisions import (
     to_cents,
 )
 from workers.history import state_for
+from workers.reference_store import ReferenceSource
 from workers.steps import rule_versions
 
 MAX_AMOUNT = Decimal("99999999.99")
@@ -111,8 +111,7 @@ def parse_overrides(values: list[str]) -> dict[int, Decimal]:
 
 
 def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str, note: str,
-            reference: ReferenceData, reference_version: str,
-            now: datetime | None = None) -> Decision:
+            source: ReferenceSource, now: datetime | None = None) -> Decision:
     """Re-adjudicate a pended claim with the allowed amounts a person entered.
 
     The claim is the one the store keeps under this number (never re-read from a
@@ -136,9 +135,11 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
                 raise ReviewError(f"--allowed for line {number} is above the line's charge")
         original = decision_from_record(current.data)
         subscriber = claim.subscriber.member_id or ""
-        members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
         original_icn = claim.claim.payer_claim_control_number
-        state = state_for(s, [subscriber], members, [original_icn] if original_icn else [])
+        originals = [original_icn] if original_icn else []
+        reference = source.for_claims(s, [subscriber], originals)
+        members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
+        state = state_for(s, [subscriber], members, originals)
         try:
             decision = adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
                                   received=original.received, state=state, overrides=overrides)
@@ -159,7 +160,7 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
             line_of_business=str(decision.line_of_business) if decision.line_of_business
             else None, rule_versions=rule_versions(decision.trace),
             rules=deciding_rules(decision),
-            reference_version=reference_version, data=data, trace=trace, decided_at=now))
+            reference_version=source.version, data=data, trace=trace, decided_at=now))
         s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
                           overrides={str(k): str(v) for k, v in overrides.items()},
                           from_version=current.version, to_version=current.version + 1,

@@ -37,7 +37,6 @@ from adjudication.engine import (
     adjudicate,
     pend_after_engine_fault,
 )
-from adjudication.reference import ReferenceData
 from edi.ack277 import render_277ca
 from edi.acks import Acknowledgment, Responder, acknowledge
 from edi.claim_status import TransactionStatus
@@ -64,6 +63,7 @@ from store.sequences import StoredControlNumbers, take
 from workers.decisions import deciding_rules, split_decision, to_cents
 from workers.front_end import SetOutcome, claim_summaries, number_set, set_outcomes
 from workers.history import state_for
+from workers.reference_store import ReferenceSource
 from workers.summary_store import problems_of
 
 log = structlog.get_logger("claims.steps")
@@ -86,8 +86,8 @@ class StepContext:
     as_of: date
     policy: EnvelopePolicy
     code_sets: CodeSetRegistry
-    reference: ReferenceData | None
-    reference_version: str
+    reference: ReferenceSource | None
+    """Where adjudication reads reference data; None stops after the front end."""
     engine_policy: EnginePolicy = DEFAULT_POLICY
     actor: str = "pipeline"
 
@@ -385,8 +385,8 @@ def adjudicate_file(ctx: StepContext, file_id: int) -> int:
 
 def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
     """Decide the next batch of the file's accepted claims; 0 when none is left."""
-    reference = ctx.reference
-    assert reference is not None
+    source = ctx.reference
+    assert source is not None
     with ctx.store.transaction() as s:
         query = (select(Claim).where(Claim.file_id == file_id, Claim.state == "accepted")
                  .order_by(Claim.id).limit(size))
@@ -403,6 +403,7 @@ def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
             # one member's decisions never interleave across processes
             for key in sorted(subscribers | originals):
                 s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        reference = source.for_claims(s, subscribers, originals)
         members = {m.member_id for sub in subscribers
                    for m in reference.members_with_subscriber(sub)}
         state = state_for(s, subscribers, members, originals)
@@ -428,7 +429,7 @@ def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
                 line_of_business=str(decision.line_of_business)
                 if decision.line_of_business else None,
                 rule_versions=rule_versions(decision.trace), rules=deciding_rules(decision),
-                reference_version=ctx.reference_version,
+                reference_version=source.version,
                 data=data, trace=trace, decided_at=ctx.now))
             row.state = "decided"
         event(s, ctx, "batch.adjudicated", str(file_id), claims=len(rows),
