@@ -75,7 +75,7 @@ def process(
         received=_date(received, "--received") if received else None,
         reference=None if front_end_only else _reference(reference),
         stored_reference_first=not front_end_only and reference is None,
-        database_url=_database_url(db),
+        database_url=_database_url(db), keep_claims=not quiet,
     )
     try:
         if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):

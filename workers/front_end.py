@@ -38,6 +38,25 @@ log = structlog.get_logger("claims.front_end")
 UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
 
 
+@dataclass(frozen=True, slots=True)
+class KeptClaim:
+    """An accepted claim as the store keeps it: JSON, and the keys adjudication reads by.
+
+    A set of 5,000 claims is held this way (a few KB each), never as parsed objects."""
+
+    json: str
+    subscriber_id: str | None
+    original_icn: str | None
+
+    @classmethod
+    def of(cls, claim: ParsedClaim) -> KeptClaim:
+        return cls(claim.model_dump_json(), claim.subscriber.member_id,
+                   claim.claim.payer_claim_control_number)
+
+    def parsed(self) -> ParsedClaim:
+        return ParsedClaim.model_validate_json(self.json)
+
+
 @dataclass
 class SetOutcome:
     """One transaction set as the front end found it, before any claim is numbered."""
@@ -45,8 +64,8 @@ class SetOutcome:
     reading: SetReading
     statuses: list[ClaimStatus] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
-    claims: list[ParsedClaim | None] = field(default_factory=list)
-    """The parsed claim of each status the edits accept (None for a rejected one)."""
+    claims: list[KeptClaim | None] = field(default_factory=list)
+    """Each claim the edits accept, as kept (None for a rejected one)."""
 
     @property
     def readable(self) -> bool:
@@ -80,7 +99,7 @@ def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext,
         status = examine(claim, context)
         outcome.statuses.append(status)
         outcome.fingerprints.append(fingerprint(claim))
-        outcome.claims.append(None if rejects(status) else claim)
+        outcome.claims.append(None if rejects(status) else KeptClaim.of(claim))
 
     with path.open("rb") as stream:
         for reading in read_sets(stream, accepted - skip, on_claim):
@@ -130,7 +149,7 @@ def run_front_end(path: Path, check: FileCheck, context: EditContext, numbers: C
             result.answered.append(outcome.answer(statuses, context.received))
         result.claims += claim_summaries(outcome, statuses)
         if outcome.readable:
-            result.accepted += [(s.payer_claim_control_number or "", c)
+            result.accepted += [(s.payer_claim_control_number or "", c.parsed())
                                 for s, c in zip(statuses, outcome.claims, strict=True)
                                 if c is not None]
     return result

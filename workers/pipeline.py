@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from workers import steps
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import FileSummary, RunSummary
-from workers.summary_store import file_summary
+from workers.summary_store import claims_of, file_summary
 
 log = structlog.get_logger("claims.pipeline")
 Progress = Callable[[int], None]
@@ -56,6 +57,9 @@ class RunOptions:
     ``reference`` given is the fallback)."""
     database_url: str | None = None
     """None: SQLite in the output directory (migrated on first use)."""
+    keep_claims: bool = True
+    """Return every claim in the `RunSummary` (for a report); ``summary.json`` always
+    has them, streamed from the store. False keeps a large run in flat memory."""
     archive: Path | None = None
     """Where received bytes are kept; None: ``archive/`` beside the SQLite database."""
 
@@ -125,11 +129,16 @@ def process_files(
                 sha, size, _kept = steps.archive_copy(_CountingReader(raw, progress), archive)
             received.append((path, sha, size))
         run_id = steps.begin_run(ctx, _run_key(options.out_dir, [sha for _, sha, _ in received]))
-        summary = RunSummary(as_of=options.as_of.isoformat())
-        for path, sha, size in received:
-            summary.files.append(_process_file(ctx, options, run_id, path, sha, size))
-        _write_atomically(options.out_dir / "summary.json",
-                          summary.model_dump_json(indent=2) + "\n")
+        entries = [_process_file(ctx, options, run_id, path, sha, size)
+                   for path, sha, size in received]
+        summary = RunSummary(as_of=options.as_of.isoformat(), files=[e for e, _ in entries])
+        _write_summary(ctx.store, options.out_dir / "summary.json", summary,
+                       [file_id for _, file_id in entries])
+        if options.keep_claims:
+            with store.transaction() as s:
+                for entry, file_id in entries:
+                    if file_id is not None:
+                        entry.claims = list(claims_of(s, file_id))
         steps.finish_run(ctx, run_id)
         return summary
     finally:
@@ -141,14 +150,48 @@ def _run_key(out_dir: Path, shas: list[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _write_summary(store: Store, path: Path, summary: RunSummary,
+                   file_ids: list[int | None]) -> None:
+    """``summary.json``, each file's claims streamed from the store as they are written."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as out, store.transaction() as s:
+            out.write('{\n  "as_of": ' + json.dumps(summary.as_of) + ',\n  "files": [')
+            for index, (entry, file_id) in enumerate(zip(summary.files, file_ids,
+                                                         strict=True)):
+                head = entry.model_dump(mode="json", exclude={"claims"})
+                text = json.dumps(head, indent=2).rstrip("}").rstrip()
+                out.write(("," if index else "") + "\n" + _indent(text, 4) + ',\n      "claims": [')
+                claims = claims_of(s, file_id) if file_id is not None else iter(())
+                for number, claim in enumerate(claims):
+                    out.write(("," if number else "") + "\n"
+                              + _indent(json.dumps(claim.model_dump(mode="json"), indent=2), 8))
+                out.write("\n      ]\n    }")
+            out.write("\n  ]\n}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line for line in text.splitlines())
+
+
 def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path, sha: str,
-                  size: int) -> FileSummary:
+                  size: int) -> tuple[FileSummary, int | None]:
+    """The file's steps; its summary entry (claims left out) and its row id."""
     received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     receipt_date = options.received or received_at.date()
     file_id, role = steps.receive(ctx, run_id, str(path), sha, size, received_at, receipt_date)
     if role == "duplicate":
         steps.answer_duplicate(ctx, run_id, file_id, str(path), received_at)
-        return _duplicate_summary(ctx, options, run_id, file_id, path, received_at)
+        return _duplicate_summary(ctx, options, run_id, file_id, path, received_at), None
     steps.acknowledge_file(ctx, file_id)
     steps.answer_sets(ctx, file_id)
     steps.adjudicate_file(ctx, file_id)
@@ -166,8 +209,8 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
                              claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
                              duplicate=False)
     log.info("file.processed", sha256=sha, status=entry.status, ack=entry.ack,
-             ack_code=entry.ack_code, interchanges=entry.interchanges, claims=len(entry.claims))
-    return entry
+             ack_code=entry.ack_code, interchanges=entry.interchanges)
+    return entry, file_id
 
 
 def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_id: int,

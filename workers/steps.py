@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,7 +61,7 @@ from store.models import (
 )
 from store.sequences import StoredControlNumbers, take
 from workers.decisions import deciding_rules, split_decision, to_cents
-from workers.front_end import SetOutcome, claim_summaries, number_set, set_outcomes
+from workers.front_end import KeptClaim, SetOutcome, claim_summaries, number_set, set_outcomes
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
 from workers.summary_store import problems_of
@@ -337,25 +337,28 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         needed = sum(1 for status in outcome.statuses if not rejects(status))
         statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
         summaries = claim_summaries(outcome, statuses)
-        parsed: Sequence[ParsedClaim | None] = (
+        kept: Sequence[KeptClaim | None] = (
             outcome.claims if outcome.readable else [None] * len(summaries))
         fingerprints = outcome.fingerprints if outcome.readable else [None] * len(summaries)
+        rows = []
         for position, (summary, claim, key) in enumerate(
-                zip(summaries, parsed, fingerprints, strict=True), 1):
+                zip(summaries, kept, fingerprints, strict=True), 1):
             accepted = summary.front_end == "accepted" and claim is not None
-            s.add(Claim(
-                file_id=file_id, set_id=set_row.id, position=position,
-                patient_control_number=summary.patient_control_number[:38],
-                charge_cents=to_cents_text(summary.charge), front_end=summary.front_end,
-                state="accepted" if accepted else "closed",
-                codes=summary.front_end_codes, reasons=summary.reasons,
-                icn=summary.payer_claim_control_number,
-                fingerprint=key if accepted else None,
-                subscriber_id=claim.subscriber.member_id if claim is not None else None,
-                original_icn=claim.claim.payer_claim_control_number if claim else None,
-                receipt_date=received,
-                parsed=claim.model_dump_json() if accepted and claim else None,
-            ))
+            rows.append({
+                "file_id": file_id, "set_id": set_row.id, "position": position,
+                "patient_control_number": summary.patient_control_number[:38],
+                "charge_cents": to_cents_text(summary.charge), "front_end": summary.front_end,
+                "state": "accepted" if accepted else "closed",
+                "codes": summary.front_end_codes, "reasons": summary.reasons,
+                "icn": summary.payer_claim_control_number,
+                "fingerprint": key if accepted else None,
+                "subscriber_id": claim.subscriber_id if claim is not None else None,
+                "original_icn": claim.original_icn if claim is not None else None,
+                "receipt_date": received,
+                "parsed": claim.json if accepted and claim is not None else None,
+            })
+        if rows:  # Core insert: no ORM object per claim is kept for the transaction
+            s.execute(insert(Claim), rows)
         set_row.answer = to_json(outcome.answer(statuses, received)) if statuses else None
         set_row.state = "answered"
         event(s, ctx, "set.answered", f"{file_id}:{reading.control_number}",
