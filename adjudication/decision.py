@@ -214,7 +214,9 @@ class Decision:
         given_back = len(self.reversal.accumulator_changes) if self.reversal else 0
         return self.accumulator_changes[given_back:]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
+        """The decision as JSON-friendly values; ``with_trace=False`` leaves the trace
+        out (a store keeps it apart, encoded straight from the `TraceStep` values)."""
         return {
             "icn": self.icn, "patient_control_number": self.patient_control_number,
             "billing_npi": self.billing_npi,
@@ -226,7 +228,8 @@ class Decision:
             "patient_responsibility": money(self.patient_responsibility),
             "lines": [line.to_dict() for line in self.lines],
             "claim_adjustments": [a.to_dict() for a in self.claim_adjustments],
-            "rarcs": list(self.rarcs), "trace": [step.to_dict() for step in self.trace],
+            "rarcs": list(self.rarcs),
+            **({"trace": [step.to_dict() for step in self.trace]} if with_trace else {}),
             "accumulator_changes": [c.to_dict() for c in self.accumulator_changes],
             "reversal": self.reversal.to_dict() if self.reversal else None,
             "received": self.received.isoformat(), "as_of": self.as_of.isoformat(),

@@ -33,10 +33,12 @@ def to_cents(amount: Decimal) -> int:
 
 
 def split_decision(decision: Decision) -> tuple[dict[str, Any], bytes]:
-    """(data without the trace, the trace as orjson bytes)."""
-    data = decision.to_dict()
-    trace = data.pop("trace")
-    return data, orjson.dumps(trace)
+    """(data without the trace, the trace as orjson bytes).
+
+    The trace (some 26 steps a claim) is encoded by orjson straight from its frozen
+    dataclasses, the same JSON `TraceStep.to_dict` gives, without building dicts first.
+    """
+    return decision.to_dict(with_trace=False), orjson.dumps(decision.trace)
 
 
 def decision_from_record(data: dict[str, Any], trace: bytes | None = None) -> Decision:

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from adjudication.decision import Decision, InvalidOverride
 from adjudication.engine import adjudicate
@@ -18,15 +18,12 @@ from edi.faults import record_fault
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
 from workers.decisions import (
-    deciding_rules,
     decision_from_record,
-    split_decision,
     summary_fields,
-    to_cents,
 )
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
-from workers.steps import rule_versions
+from workers.steps import decision_record
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -149,18 +146,11 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
             record_fault("pend-release", exc)
             raise ReviewError("the engine could not decide this claim; the fault is logged "
                               "and the claim stays pended") from None
-        data, trace = split_decision(decision)
         current.current = False
         s.flush()
-        s.add(DecisionRecord(
-            claim_id=current.claim_id, icn=icn, version=current.version + 1, current=True,
-            status=decision.status, paid_cents=to_cents(decision.paid),
-            patient_responsibility_cents=to_cents(decision.patient_responsibility),
-            member_id=decision.member_id, subscriber_id=subscriber,
-            line_of_business=str(decision.line_of_business) if decision.line_of_business
-            else None, rule_versions=rule_versions(decision.trace),
-            rules=deciding_rules(decision),
-            reference_version=source.version, data=data, trace=trace, decided_at=now))
+        s.execute(insert(DecisionRecord), [decision_record(
+            decision, claim_id=current.claim_id, version=current.version + 1,
+            subscriber_id=subscriber, reference_version=source.version, at=now)])
         s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
                           overrides={str(k): str(v) for k, v in overrides.items()},
                           from_version=current.version, to_version=current.version + 1,
