@@ -30,13 +30,20 @@ services:
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start && \
 	    sleep 2; } || echo "PostgreSQL is not available: its tests skip (and fail under CI)"
 
+# The whole suite (store, crash and concurrency tests on both engines), then the
+# pipeline suites again with every claims command on a PostgreSQL schema.
+PIPELINE_SUITES := tests/test_pipeline.py tests/test_adjudication_pipeline.py \
+	tests/test_engine_faults.py tests/test_no_phi_in_problems.py
+
 unit: $(STAMP) services
 	$(BIN)/pytest
+	EDI_TEST_DATABASE=postgresql $(BIN)/pytest $(PIPELINE_SUITES)
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+bench: $(STAMP) services
 	$(BIN)/python -m workers.bench
+	$(BIN)/python -m workers.bench_store
 
 clean:
 	rm -rf $(VENV) out bench-data *.egg-info

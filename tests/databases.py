@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from store.engine import sqlite_url
+from store.engine import Store, sqlite_url
 
 POSTGRES = os.environ.get("EDI_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,3 +68,9 @@ def database(kind: str, directory: Path) -> Iterator[str]:
     else:
         with postgres_schema() as url:
             yield url
+
+
+def run_store(out: Path) -> Store:
+    """The store a ``claims process --out OUT`` run used: ``EDI_DATABASE_URL`` when the
+    suite runs on PostgreSQL (see ``engine_under_test`` in conftest), else OUT's SQLite."""
+    return Store(os.environ.get("EDI_DATABASE_URL") or sqlite_url(out))

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from adjudication.decision import Decision
-from store.engine import Store, sqlite_url
 from store.models import DecisionRecord, Event, PendRelease
+from tests.databases import run_store
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.cli import app
 from workers.decisions import decision_from_dict, decision_from_record
@@ -37,7 +37,7 @@ def _process(tmp_path: Path, *sources: Path, out: str = "out") -> RunSummary:
 
 def _current(out: Path) -> dict[str, tuple[dict[str, Any], bytes]]:
     """Each claim number's current decision in the run's SQLite store."""
-    store = Store(sqlite_url(out))
+    store = run_store(out)
     try:
         with store.transaction() as s:
             rows = s.execute(select(DecisionRecord.icn, DecisionRecord.data,
@@ -93,7 +93,7 @@ def test_a_claim_with_no_fee_on_file_pends_and_a_reviewer_releases_it(tmp_path: 
     assert any("review" in step.conclusion.lower() or "override" in step.conclusion.lower()
                or any("override" in name or "review" in name for name, _ in step.inputs)
                for step in decision.trace)
-    store = Store(sqlite_url(out))
+    store = run_store(out)
     with store.transaction() as s:
         (event,) = s.scalars(select(Event).where(Event.kind == "pend.released"))
         (kept,) = s.scalars(select(PendRelease))

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from edi.faults import FAULTS
-from store.engine import Store, sqlite_url
 from store.models import Event
+from tests.databases import run_store
 from tests.paths import ACK_FIXTURES
 from workers.cli import app
 from workers.summary import RunSummary
@@ -34,7 +34,7 @@ def _process(tmp_path: Path) -> RunSummary:
 
 
 def _fault_events(tmp_path: Path) -> list[dict[str, Any]]:
-    store = Store(sqlite_url(tmp_path / "out"))
+    store = run_store(tmp_path / "out")
     try:
         with store.transaction() as s:
             return [e.detail for e in s.scalars(select(Event).where(

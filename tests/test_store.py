@@ -238,3 +238,19 @@ def test_a_file_from_two_senders_gets_each_answer_addressed_to_its_own_sender(
         receivers = re.findall(r"^ISA(?:\*[^*]*){7}\*([^*]+)", answer, re.M)
         assert [r.strip() for r in receivers] == ["CLEARHOUSE01", "OTHERHOUSE02"]
         assert outbound_problems(answer) == []
+
+
+def test_status_shows_files_and_claims_by_state_and_the_oldest_unfinished_step(
+    tmp_path: Path,
+) -> None:
+    files = _inbound(tmp_path, ACK_FIXTURES / "valid-two-claims.837",
+                     ACK_FIXTURES / "ta1-garbage.837")
+    _process(files, tmp_path / "out")
+    shown = runner.invoke(app, ["status", "--out", str(tmp_path / "out")])
+    assert shown.exit_code == 0, shown.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in shown.output.splitlines()]
+    assert "files done 2" in lines
+    assert "file outcomes rejected 1" in lines and "claims (state) decided 2" in lines
+    assert "Oldest unfinished step: none, everything is done" in shown.output
+    missing = runner.invoke(app, ["status", "--out", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2
