@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +29,7 @@ from store.engine import Store, sqlite_url
 from store.migrate import is_current, upgrade
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
+from workers.files import atomic_text
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import FileSummary, RunSummary
@@ -153,29 +152,18 @@ def _run_key(out_dir: Path, shas: list[str]) -> str:
 def _write_summary(store: Store, path: Path, summary: RunSummary,
                    file_ids: list[int | None]) -> None:
     """``summary.json``, each file's claims streamed from the store as they are written."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as out, store.transaction() as s:
-            out.write('{\n  "as_of": ' + json.dumps(summary.as_of) + ',\n  "files": [')
-            for index, (entry, file_id) in enumerate(zip(summary.files, file_ids,
-                                                         strict=True)):
-                head = entry.model_dump(mode="json", exclude={"claims"})
-                text = json.dumps(head, indent=2).rstrip("}").rstrip()
-                out.write(("," if index else "") + "\n" + _indent(text, 4) + ',\n      "claims": [')
-                claims = claims_of(s, file_id) if file_id is not None else iter(())
-                for number, claim in enumerate(claims):
-                    out.write(("," if number else "") + "\n"
-                              + _indent(json.dumps(claim.model_dump(mode="json"), indent=2), 8))
-                out.write("\n      ]\n    }")
-            out.write("\n  ]\n}\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_text(path) as out, store.transaction() as s:
+        out.write('{\n  "as_of": ' + json.dumps(summary.as_of) + ',\n  "files": [')
+        for index, (entry, file_id) in enumerate(zip(summary.files, file_ids, strict=True)):
+            head = entry.model_dump(mode="json", exclude={"claims"})
+            text = json.dumps(head, indent=2).rstrip("}").rstrip()
+            out.write(("," if index else "") + "\n" + _indent(text, 4) + ',\n      "claims": [')
+            claims = claims_of(s, file_id) if file_id is not None else iter(())
+            for number, claim in enumerate(claims):
+                out.write(("," if number else "") + "\n"
+                          + _indent(json.dumps(claim.model_dump(mode="json"), indent=2), 8))
+            out.write("\n      ]\n    }")
+        out.write("\n  ]\n}\n")
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -229,16 +217,5 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    """Write to a temporary name, fsync, rename: a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", newline="") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_text(path) as out:
+        out.write(content)
