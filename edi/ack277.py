@@ -32,10 +32,11 @@ from the 837 is cleaned of our delimiters before it is echoed.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 
 from edi.acks import Responder, clean, receiver_key
 from edi.claim_status import (
@@ -71,23 +72,42 @@ def render_277ca(statuses: Sequence[TransactionStatus], responder: Responder) ->
     """
     if not statuses:
         raise ValueError("a 277CA answers at least one transaction set")
-    if any(not status.claims for status in statuses):
-        raise ValueError("a 277CA transaction set acknowledges at least one claim")
     senders: dict[str, list[TransactionStatus]] = {}
     for status in statuses:
-        key = receiver_key(status.receiver_sender_qualifier, status.receiver_sender_id)
-        senders.setdefault(key, []).append(status)
+        senders.setdefault(sender_key(status), []).append(status)
+    return render_277ca_by_sender(senders.items(), responder)
+
+
+def sender_key(status: TransactionStatus) -> str:
+    """The sender a transaction set's 277CA goes back to (``qualifier:id``)."""
+    return receiver_key(status.receiver_sender_qualifier, status.receiver_sender_id)
+
+
+def render_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStatus]]],
+                           responder: Responder) -> str:
+    """The 277CA from each sender's transaction sets, one interchange per sender.
+
+    Each set is taken from its iterable only while it is written, so a caller that
+    decodes sets lazily answers a file of 100,000 claims one set at a time.
+    """
     out = io.StringIO()
     writer = X12Writer(out)
-    for receiver, answered in senders.items():
-        _interchange(writer, receiver, answered, responder)
+    written = 0
+    for receiver, statuses in senders:
+        written += _interchange(writer, receiver, iter(statuses), responder)
+    if not written:
+        raise ValueError("a 277CA answers at least one transaction set")
     return out.getvalue()
 
 
-def _interchange(writer: X12Writer, receiver: str, statuses: list[TransactionStatus],
-                 responder: Responder) -> None:
+def _interchange(writer: X12Writer, receiver: str, statuses: Iterator[TransactionStatus],
+                 responder: Responder) -> int:
+    """One sender's interchange; returns how many transaction sets it answers."""
+    first = next(statuses, None)
+    if first is None:
+        return 0
     qualifier, _, identifier = receiver.partition(":")
-    first, when = statuses[0], responder.when
+    when = responder.when
     interchange = responder.control.next_interchange(receiver)
     group = responder.control.next_group(receiver)
     writer.write("ISA", *isa_elements(
@@ -99,7 +119,10 @@ def _interchange(writer: X12Writer, receiver: str, statuses: list[TransactionSta
     writer.write("GS", "HN", responder.our_id, _application(first.application_sender),
                  when.strftime("%Y%m%d"), when.strftime("%H%M"), str(group), "X",
                  ACK_277CA_VERSION)
-    for ordinal, status in enumerate(statuses, start=1):
+    count = 0
+    for ordinal, status in enumerate(chain([first], statuses), start=1):
+        if not status.claims:
+            raise ValueError("a 277CA transaction set acknowledges at least one claim")
         st02 = f"{ordinal:04d}"
         start = writer.segment_count
         writer.write("ST", "277", st02, ACK_277CA_VERSION)
@@ -107,8 +130,10 @@ def _interchange(writer: X12Writer, receiver: str, statuses: list[TransactionSta
         for seg_id, elements in _transaction_set(status, reference, responder):
             writer.write(seg_id, *elements)
         writer.write("SE", str(writer.segment_count - start + 1), st02)
-    writer.write("GE", str(len(statuses)), str(group))
+        count = ordinal
+    writer.write("GE", str(count), str(group))
     writer.write("IEA", "1", f"{interchange:09d}")
+    return count
 
 
 def _application(value: str) -> str:
@@ -352,4 +377,5 @@ def _service_line(line: LineStatus, findings: Sequence[ClaimFinding],
                                              line.service_from)]
 
 
-__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "money", "render_277ca"]
+__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "money", "render_277ca",
+           "render_277ca_by_sender", "sender_key"]

@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,8 +38,8 @@ from adjudication.engine import (
     adjudicate,
     pend_after_engine_fault,
 )
-from edi.ack277 import render_277ca
-from edi.acks import Acknowledgment, Responder, acknowledge
+from edi.ack277 import render_277ca_by_sender
+from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
 from edi.claim_status import TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
@@ -461,6 +461,25 @@ def rule_versions(trace: Sequence[TraceStep]) -> dict[str, int]:
 
 
 # finish ------------------------------------------------------------------------------------
+def _answer(session: Session, set_id: int) -> TransactionStatus:
+    data = session.scalar(select(TransactionSet.answer).where(TransactionSet.id == set_id))
+    return from_json(TransactionStatus, data)
+
+
+def _answers_by_sender(session: Session, set_ids: list[int]
+                       ) -> list[tuple[str, Iterator[TransactionStatus]]]:
+    """Each sender's sets, in the order the file names the senders, each set decoded
+    only when the 277CA writer reaches it (one set of claims in memory at a time)."""
+    senders: dict[str, list[int]] = {}
+    for set_id in set_ids:
+        data = session.scalar(select(TransactionSet.answer).where(TransactionSet.id == set_id))
+        assert data is not None
+        sender = receiver_key(data["receiver_sender_qualifier"], data["receiver_sender_id"])
+        senders.setdefault(sender, []).append(set_id)
+    return [(sender, (_answer(session, set_id) for set_id in ids))
+            for sender, ids in senders.items()]
+
+
 def finish_file(ctx: StepContext, file_id: int) -> None:
     """The 277CA for every answered set, in set order, in one response interchange."""
     with ctx.store.transaction() as s:
@@ -468,13 +487,13 @@ def finish_file(ctx: StepContext, file_id: int) -> None:
         assert row is not None
         if row.status != "adjudicated":
             return
-        answers = list(s.scalars(select(TransactionSet.answer).where(
+        set_ids = list(s.scalars(select(TransactionSet.id).where(
             TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
             .order_by(TransactionSet.ordinal)))
-        statuses = [from_json(TransactionStatus, a) for a in answers]
-        if statuses:
-            row.claim_ack_text = render_277ca(statuses, Responder(
-                when=ctx.now, control=StoredControlNumbers(s)))
+        if set_ids:
+            row.claim_ack_text = render_277ca_by_sender(
+                _answers_by_sender(s, set_ids), Responder(
+                    when=ctx.now, control=StoredControlNumbers(s)))
         row.status = "done"
         row.updated_at = ctx.now
         event(s, ctx, "file.done", row.sha256)
