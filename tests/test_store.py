@@ -254,3 +254,17 @@ def test_status_shows_files_and_claims_by_state_and_the_oldest_unfinished_step(
     assert "Oldest unfinished step: none, everything is done" in shown.output
     missing = runner.invoke(app, ["status", "--out", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2
+
+
+def test_an_interchange_repeated_within_one_file_is_answered_as_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    text = (ACK_FIXTURES / "valid-two-claims.837").read_text()
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    (inbound / "twice.837").write_text(text + text)
+    (entry,) = _process([str(inbound / "twice.837")], tmp_path / "out").files
+    assert entry.status == "processed" and entry.ack_code == "P"
+    assert re.search(r"TA1\*000000101\*\d{6}\*\d{4}\*R\*025", Path(entry.ack_path).read_text())
+    assert [c.front_end for c in entry.claims] == [
+        "accepted", "accepted", "not_reached", "not_reached"]
