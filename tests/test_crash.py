@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.engine import Store, sqlite_url
-from store.models import Claim, DecisionRecord, ReceivedFile
+from store.models import Claim, DecisionRecord, ReceivedFile, Run
 from tests.databases import postgres_schema, require_postgres
 
 TRIALS = 20
@@ -106,8 +106,11 @@ def _trial(workload: dict[str, object], directory: Path, url: str, seed: int) ->
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
     interrupted = _step_reached(url)
-    finished = subprocess.run(_command(source, out, url), capture_output=True, text=True)
-    assert finished.returncode == 0, finished.stderr[-2000:]
+    if interrupted != "finished":
+        # the same command again resumes the run (once a run has finished, the same
+        # command is a new receipt of the same file: a duplicate, as it should be)
+        again = subprocess.run(_command(source, out, url), capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr[-2000:]
     _check(workload, out, url)
     return interrupted
 
@@ -119,8 +122,12 @@ def _step_reached(url: str) -> str:
         with store.transaction() as s:
             status = s.scalar(select(ReceivedFile.status))
             decided = s.scalar(select(func.count()).select_from(DecisionRecord)) or 0
+            finished = s.scalar(select(func.count()).select_from(Run)
+                                .where(Run.finished_at.is_not(None))) or 0
     finally:
         store.dispose()
+    if finished:
+        return "finished"  # the kill came after the run had finished (or never came)
     if status == "answered" and 0 < decided < CLAIMS:
         return "adjudicating"
     return status or "not received"
@@ -171,4 +178,4 @@ def test_a_run_killed_at_random_points_resumes_and_loses_nothing(
     with ThreadPoolExecutor(max_workers=2) as pool:  # two trials at a time, one per core
         interrupted = Counter(pool.map(one, range(TRIALS)))
     # the kills landed in several different steps, not all before or after the work
-    assert len(interrupted) >= 3, interrupted
+    assert len(set(interrupted) - {"finished"}) >= 3, interrupted
