@@ -123,6 +123,10 @@ def test_explain_prints_every_rule_of_a_decision(tmp_path: Path) -> None:
     for rule in ("MEMBER-IDENTIFICATION", "ELIGIBILITY", "TIMELY-FILING", "PRICING",
                  "COST-SHARE"):
         assert rule in shown.output
+    # the headline names the deciding rules, as summary.json lists them
+    headline = " ".join(shown.output.split("Lines")[0].split())
+    assert headline.endswith("decided by " + ", ".join(entry.claims[0].rules))
+    assert entry.claims[0].rules
     unknown = runner.invoke(app, ["explain", "OBH000", "--out", str(tmp_path / "out")])
     assert unknown.exit_code == 2
 

@@ -46,8 +46,12 @@ def decision_from_record(data: dict[str, Any], trace: bytes | None = None) -> De
     return decision_from_dict({**data, "trace": orjson.loads(trace) if trace else []})
 
 
-def summary_fields(decision: Decision) -> dict[str, Any]:
-    """The adjudication fields of a claim in summary.json."""
+def summary_fields(decision: Decision, rules: list[str]) -> dict[str, Any]:
+    """The adjudication fields of a claim in summary.json.
+
+    ``rules`` are the deciding rules kept with the decision (`deciding_rules`, worked
+    out from the trace when it was made): a decision read back without its trace
+    cannot tell them."""
     totals: dict[tuple[str, str], Decimal] = {}
     for adjustment in (*decision.claim_adjustments,
                        *(a for line in decision.lines for a in line.adjustments)):
@@ -62,7 +66,7 @@ def summary_fields(decision: Decision) -> dict[str, Any]:
         "adjustments": [{"group": group, "carc": carc, "amount": f"{amount:.2f}"}
                         for (group, carc), amount in totals.items()],
         "rarc": rarcs,
-        "rules": deciding_rules(decision),
+        "rules": list(rules),
         "line_of_business": str(decision.line_of_business) if decision.line_of_business
         else None,
     }

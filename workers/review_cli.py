@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-import orjson
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, select
@@ -32,19 +30,21 @@ class ReviewError(Exception):
     """A review command cannot be carried out (unknown claim, not pended, bad amount)."""
 
 
-def _current(store: Store, icn: str) -> tuple[dict[str, Any], bytes]:
+def _current(store: Store, icn: str) -> tuple[Decision, list[str]]:
+    """The claim's current decision with its trace, and its deciding rules."""
     with store.transaction() as s:
-        row = s.execute(select(DecisionRecord.data, DecisionRecord.trace).where(
-            DecisionRecord.icn == icn, DecisionRecord.current.is_(True))).first()
+        row = s.execute(select(DecisionRecord.data, DecisionRecord.trace, DecisionRecord.rules)
+                        .where(DecisionRecord.icn == icn, DecisionRecord.current.is_(True))
+                        ).first()
     if row is None:
         raise ReviewError(f"no decision for claim number {icn}")
-    return row[0], row[1]
+    data, trace, rules = row
+    return decision_from_record(data, trace), list(rules)
 
 
 def explain(console: Console, store: Store, icn: str) -> None:
-    data, trace = _current(store, icn)
-    d = decision_from_record(data)
-    fields = summary_fields(d)
+    d, rules = _current(store, icn)
+    fields = summary_fields(d, rules)
     console.print(f"[bold]{icn}[/] claim {d.patient_control_number}: {d.status}, "
                   f"paid {d.paid:.2f}, patient responsibility {d.patient_responsibility:.2f} "
                   f"({d.line_of_business}, plan {d.plan_id}, state {d.state}); "
@@ -63,10 +63,10 @@ def explain(console: Console, store: Store, icn: str) -> None:
     table = Table(title="Trace: every rule that ran, its inputs and what it concluded")
     for column in ("rule", "v", "line", "inputs", "conclusion"):
         table.add_column(column)
-    for step in orjson.loads(trace):
-        table.add_row(step["rule_id"], str(step["version"]),
-                      "" if step["line_number"] is None else str(step["line_number"]),
-                      "; ".join(f"{k}={v}" for k, v in step["inputs"]), step["conclusion"])
+    for step in d.trace:
+        table.add_row(step.rule_id, str(step.version),
+                      "" if step.line_number is None else str(step.line_number),
+                      "; ".join(f"{k}={v}" for k, v in step.inputs), step.conclusion)
     console.print(table)
 
 

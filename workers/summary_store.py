@@ -54,8 +54,7 @@ def claims_of(session: Session, file_id: int) -> Iterator[ClaimSummary]:
             patient_control_number=pcn, front_end=front_end, front_end_codes=list(codes),
             charge=_money(cents), transaction_set=set_control or "",
             payer_claim_control_number=icn, reasons=list(reasons),
-            **(summary_fields(decision_from_record(data)) | {"rules": list(rules)}
-               if data is not None else {}),
+            **(summary_fields(decision_from_record(data), rules) if data is not None else {}),
         )
 
 
