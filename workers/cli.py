@@ -95,18 +95,27 @@ def _database_url(db: str | None) -> str | None:
     return db or StoreSettings().database_url
 
 
-def _store(out: Path | None, db: str | None) -> Store:
-    """The store a command reads: --db, EDI_DATABASE_URL, or the SQLite file in --out."""
-    from store.engine import SQLITE_FILE, Store, sqlite_url
+def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
+    """--db, EDI_DATABASE_URL, or the SQLite file in --out (made when ``create``)."""
+    from store.engine import SQLITE_FILE, sqlite_url
 
     url = _database_url(db)
     if url is not None:
-        return Store(url)
+        return url
     if out is None:
         raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL", param_hint="--out")
-    if not (out / SQLITE_FILE).is_file():
+    if create:
+        out.mkdir(parents=True, exist_ok=True)
+    elif not (out / SQLITE_FILE).is_file():
         raise typer.BadParameter(f"no {SQLITE_FILE} in {out}", param_hint="--out")
-    return Store(sqlite_url(out))
+    return sqlite_url(out)
+
+
+def _store(out: Path | None, db: str | None) -> Store:
+    """The store a command reads (it must exist already)."""
+    from store.engine import Store
+
+    return Store(_store_url(out, db, create=False))
 
 
 def _reference(directory: Path | None) -> InMemoryReference:
@@ -135,14 +144,8 @@ def migrate(
 ) -> None:
     """Bring the database to the current schema (Alembic)."""
     from store import migrate as migrations
-    from store.engine import sqlite_url
 
-    url = _database_url(db)
-    if url is None:
-        if out is None:
-            raise typer.BadParameter("give --db URL or --out DIR", param_hint="--db")
-        out.mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(out)
+    url = _store_url(out, db, create=True)
     if downgrade is not None:
         migrations.downgrade(url, downgrade)
         console.print(f"downgraded to {downgrade}")
@@ -308,18 +311,13 @@ def reference_load(
 ) -> None:
     """Load a reference-data CSV directory into the store, as one new version."""
     from adjudication.errors import ReferenceDataError
-    from store.engine import Store, sqlite_url
+    from store.engine import Store
     from store.migrate import upgrade
     from workers.reference_store import counts_of, load_reference
 
-    url = _database_url(db)
-    if url is None:
-        if out is None:
-            raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL",
-                                     param_hint="--out")
-        out.mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(out)
-        upgrade(url)
+    url = _store_url(out, db, create=True)
+    if _database_url(db) is None:
+        upgrade(url)  # SQLite in --out migrates itself, as claims process does
     store = Store(url)
     try:
         name, new = load_reference(store, directory, datetime.now(tz=UTC))
