@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from store.engine import make_engine, normalise_url
+from store.engine import Store, make_engine, normalise_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -47,3 +47,18 @@ def is_current(url: str) -> bool:
         return current(engine) == head()
     finally:
         engine.dispose()
+
+
+class StoreNotMigrated(Exception):
+    """A database named by --db / EDI_DATABASE_URL is not at the current schema."""
+
+
+def open_store(url: str, *, migrate: bool) -> Store:
+    """The store at ``url``: migrated first when ``migrate`` (the embedded SQLite default
+    migrates itself); otherwise it must already be at the current schema."""
+    if migrate:
+        upgrade(url)
+    elif not is_current(url):
+        raise StoreNotMigrated("the database is not at the current schema: run "
+                               "'claims migrate --db URL' first")
+    return Store(url)

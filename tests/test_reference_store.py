@@ -154,3 +154,10 @@ def test_claims_decided_through_the_store_match_the_csv_directory(
     finally:
         store.dispose()
     assert names == {current}
+
+
+def test_loading_into_a_database_that_was_not_migrated_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["reference", "load", str(SHIPPED_REFERENCE_DIRECTORY),
+                                 "--db", f"sqlite:///{tmp_path / 'empty.db'}"])
+    assert result.exit_code == 2
+    assert "claims migrate" in result.output

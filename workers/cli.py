@@ -63,7 +63,7 @@ def process(
         "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
 ) -> None:
     """Answer each file with a TA1 or 999 in OUT and write OUT/summary.json."""
-    from workers.pipeline import StoreNotMigrated
+    from store.migrate import StoreNotMigrated
 
     logs.configure(log_level)
     missing = [str(f) for f in files if not f.is_file()]
@@ -311,14 +311,14 @@ def reference_load(
 ) -> None:
     """Load a reference-data CSV directory into the store, as one new version."""
     from adjudication.errors import ReferenceDataError
-    from store.engine import Store
-    from store.migrate import upgrade
+    from store.migrate import StoreNotMigrated, open_store
     from workers.reference_store import counts_of, load_reference
 
-    url = _store_url(out, db, create=True)
-    if _database_url(db) is None:
-        upgrade(url)  # SQLite in --out migrates itself, as claims process does
-    store = Store(url)
+    try:  # SQLite in --out migrates itself, as claims process does
+        store = open_store(_store_url(out, db, create=True),
+                           migrate=_database_url(db) is None)
+    except StoreNotMigrated as exc:
+        raise typer.BadParameter(str(exc), param_hint="--db") from None
     try:
         name, new = load_reference(store, directory, datetime.now(tz=UTC))
         counts = counts_of(store)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from edi.validators.codesets import CodeSetRegistry, default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store, sqlite_url
-from store.migrate import is_current, upgrade
+from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
 from workers.files import atomic_text
@@ -63,21 +63,12 @@ class RunOptions:
     """Where received bytes are kept; None: ``archive/`` beside the SQLite database."""
 
 
-class StoreNotMigrated(Exception):
-    """The database named by --db / EDI_DATABASE_URL is not at the current schema."""
-
-
-def open_store(options: RunOptions) -> Store:
+def _open_store(options: RunOptions) -> Store:
     """The run's store: SQLite in the output directory unless a URL is given."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
     if options.database_url is None:
-        url = sqlite_url(options.out_dir)
-        upgrade(url)  # the embedded default migrates itself
-        return Store(url)
-    if not is_current(options.database_url):
-        raise StoreNotMigrated("the database is not at the current schema: run "
-                               "'claims migrate --db URL' first")
-    return Store(options.database_url)
+        return open_store(sqlite_url(options.out_dir), migrate=True)
+    return open_store(options.database_url, migrate=False)
 
 
 class _CountingReader:
@@ -108,7 +99,7 @@ def process_files(
     progress_for: Callable[[Path], Progress | None] | None = None,
 ) -> RunSummary:
     """Process files in receipt order and write ``summary.json``; returns the summary."""
-    store = open_store(options)
+    store = _open_store(options)
     try:
         archive = options.archive or options.out_dir / ARCHIVE
         reference = options.reference
