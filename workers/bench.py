@@ -35,7 +35,7 @@ REPEATS = {1_000: 3, 20_000: 1}
 STEPS = ("parse", "engine", "front_end", "adjudicate", "pyx12")
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -125,7 +125,7 @@ def run_one(step: str, path: Path) -> dict[str, float]:
     start = time.perf_counter()
     claims = steps[step](path)
     seconds = time.perf_counter() - start
-    return {"claims": claims, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"claims": claims, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
 def _measure(step: str, path: Path) -> dict[str, float]:
@@ -137,7 +137,7 @@ def _measure(step: str, path: Path) -> dict[str, float]:
     return result
 
 
-def _ensure_file(claims: int) -> Path:
+def ensure_file(claims: int) -> Path:
     from fixtures.generator import write_837
 
     DATA.mkdir(exist_ok=True)
@@ -154,7 +154,7 @@ def main() -> None:
     print("each step in its own process, best of the repeats; RSS is that process's peak")
     print(header)
     for size in SIZES:
-        path = _ensure_file(size)
+        path = ensure_file(size)
         runs: dict[str, list[dict[str, float]]] = {step: [] for step in STEPS}
         for _ in range(REPEATS[size]):
             for step in STEPS:

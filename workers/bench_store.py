@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,26 +25,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-DATA = Path("bench-data")
+from workers.bench import DATA, ensure_file, peak_rss_mb
+
 ADJUDICATION_CLAIMS = 5_000
 SCALE_CLAIMS = 100_000
 SCALE_MEMBERS = 1_000_000
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _file(claims: int) -> Path:
-    from fixtures.generator import write_837
-
-    DATA.mkdir(exist_ok=True)
-    path = DATA / f"bench-{claims}.837"
-    if not path.exists():
-        with path.open("w", newline="") as out:
-            write_837(out, claims=claims, seed=claims)
-    return path
 
 
 def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
@@ -72,7 +57,7 @@ def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
         start = time.perf_counter()
         count = len(decide_in_memory(result.accepted, reference, received, received))
         return {"claims": count, "seconds": time.perf_counter() - start,
-                "peak_rss_mb": _peak_rss_mb()}
+                "peak_rss_mb": peak_rss_mb()}
     scratch = DATA / f"store-{engine}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -114,7 +99,7 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
     count = steps.adjudicate_file(ctx, file_id)
     seconds = time.perf_counter() - start
     store.dispose()
-    return {"claims": count, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"claims": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
 def _measure(engine: str, path: Path) -> dict[str, float] | None:
@@ -158,7 +143,7 @@ def scale() -> None:
 
     print(f"\nscale: {SCALE_CLAIMS:,} claims against {SCALE_MEMBERS:,} members, SQLite store")
     directory = reference_set(SCALE_MEMBERS)
-    path = _file(SCALE_CLAIMS)
+    path = ensure_file(SCALE_CLAIMS)
     scratch = DATA / "scale"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -185,7 +170,7 @@ def _timed(command: list[str]) -> float:
 
 
 def main() -> None:
-    path = _file(ADJUDICATION_CLAIMS)
+    path = ensure_file(ADJUDICATION_CLAIMS)
     print(f"\nadjudication alone, {ADJUDICATION_CLAIMS:,} claims, each engine in its own "
           "process (front end untimed)")
     print(f"{'engine':<26} {'claims/s':>10} {'seconds':>8} {'peak RSS MB':>12}")
