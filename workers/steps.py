@@ -96,6 +96,25 @@ def event(session: Session, ctx: StepContext, kind: str, subject: str, **detail:
                       detail=dict(detail)))
 
 
+def _file_in(ctx: StepContext, file_id: int, status: str) -> ReceivedFile | None:
+    """The file's row when it waits for the step that follows ``status``, else None
+    (the step is done already). Read without a lock: the step locks it to write."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        return row if row.status == status else None
+
+
+def _advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> None:
+    """Move the file from ``done`` to ``now_at`` (once, under the row lock)."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        assert row is not None
+        if row.status == done:
+            row.status = now_at
+            row.updated_at = ctx.now
+
+
 # runs -----------------------------------------------------------------------------------
 def begin_run(ctx: StepContext, key: str) -> int:
     """The unfinished run with this key (a crashed command started again), or a new one."""
@@ -184,12 +203,10 @@ def _dedup_key(ic: InterchangeResult) -> str:
 
 def acknowledge_file(ctx: StepContext, file_id: int) -> None:
     """Envelope and implementation-guide check, interchanges and sets kept, TA1/999 written."""
-    with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
-        assert row is not None
-        if row.status != "received":
-            return
-        sha = row.sha256
+    waiting = _file_in(ctx, file_id, "received")
+    if waiting is None:
+        return
+    sha = waiting.sha256
     faults = FAULTS.copy()
     with archive_path(ctx.archive, sha).open("rb") as raw:
         check = check_stream(raw, ctx.policy)
@@ -310,12 +327,12 @@ class StoredClaimNumbers:
 
 def answer_sets(ctx: StepContext, file_id: int) -> None:
     """Every transaction set's front end, one transaction per set, then the file's state."""
+    waiting = _file_in(ctx, file_id, "acknowledged")
+    if waiting is None:
+        return
+    sha, received = waiting.sha256, waiting.receipt_date
+    accepted = frozenset(waiting.accepted_sets)
     with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
-        assert row is not None
-        if row.status != "acknowledged":
-            return
-        sha, received, accepted = row.sha256, row.receipt_date, frozenset(row.accepted_sets)
         done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
             TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
     context = EditContext(received=received, code_sets=ctx.code_sets)
@@ -325,12 +342,7 @@ def answer_sets(ctx: StepContext, file_id: int) -> None:
         if outcome.reading.ordinal not in done:
             _answer_set(ctx, file_id, outcome, received, faults)
         faults = FAULTS.copy()
-    with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id, with_for_update=True)
-        assert row is not None
-        if row.status == "acknowledged":
-            row.status = "answered"
-            row.updated_at = ctx.now
+    _advance(ctx, file_id, "acknowledged", "answered")
 
 
 def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
@@ -391,12 +403,7 @@ def adjudicate_file(ctx: StepContext, file_id: int) -> int:
     if ctx.reference is not None:  # front end only: the claims stay accepted, undecided
         while count := adjudicate_batch(ctx, file_id):
             decided += count
-    with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id, with_for_update=True)
-        assert row is not None
-        if row.status == "answered":
-            row.status = "adjudicated"
-            row.updated_at = ctx.now
+    _advance(ctx, file_id, "answered", "adjudicated")
     return decided
 
 
