@@ -22,10 +22,6 @@ KNOWN_SEGMENT_IDS: frozenset[str] = frozenset([
 """Every segment ID of the X12 maps pyx12 ships (a test keeps the two equal)."""
 
 
-def is_known(seg_id: str) -> bool:
-    return seg_id in KNOWN_SEGMENT_IDS
-
-
 def segment_name(seg_id: str) -> str:
     """``"NM1 segment"``, ``"blank segment"`` or a description that quotes nothing."""
     if seg_id in KNOWN_SEGMENT_IDS:
@@ -46,4 +42,4 @@ def safe_segment_id(seg_id: str) -> str:
     return seg_id if seg_id in KNOWN_SEGMENT_IDS else "unrecognised"
 
 
-__all__ = ["KNOWN_SEGMENT_IDS", "element_name", "is_known", "safe_segment_id", "segment_name"]
+__all__ = ["KNOWN_SEGMENT_IDS", "element_name", "safe_segment_id", "segment_name"]
