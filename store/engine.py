@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_FILE = "claims.db"
@@ -62,8 +62,9 @@ def _sqlite_writers_take_the_lock_first(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def is_postgresql(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgresql(bind: Engine | Connection) -> bool:
+    """The one test for the production engine (an engine, or a session's bind)."""
+    return bind.dialect.name == "postgresql"
 
 
 class Store:

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.engine import is_postgresql
 from store.models import ControlSequence
 
 
 def take(session: Session, name: str, count: int = 1, start: int = 1) -> int:
     """Reserve ``count`` consecutive values of sequence ``name``; returns the first."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if is_postgresql(session.get_bind()) else sqlite.insert
     session.execute(insert(ControlSequence).values(name=name, next_value=start)
                     .on_conflict_do_nothing(index_elements=["name"]))
     row = session.execute(select(ControlSequence).where(ControlSequence.name == name)

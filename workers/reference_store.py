@@ -35,7 +35,7 @@ from adjudication.reference_csv import (
     iter_rows,
     row_links,
 )
-from store.engine import Store
+from store.engine import Store, is_postgresql
 from store.models import ReferenceRow, ReferenceVersion
 from workers.reference import reference_version
 
@@ -289,7 +289,7 @@ def _member_checks(session: Session, version_id: int) -> list[ReferenceProblem]:
     """The checks that need every member row: overlaps, and links to members.csv."""
     files = {t.attribute: t.file for t in TABLES}
     problems = []
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session.get_bind()):
         # the planner needs statistics for the rows just written to use the indexes
         session.execute(text("ANALYZE reference_rows"))
     for kind in sorted(MEMBER_TABLES):
