@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from adjudication.decision import ZERO, AccumulatorChange, Group, LineDecision, TraceStep
+from adjudication.decision import (
+    ZERO,
+    AccumulatorChange,
+    Group,
+    LineDecision,
+    TraceStep,
+)
 from adjudication.policy import EnginePolicy, default_supervision
 from adjudication.reference import (
     Coverage,
@@ -30,19 +36,6 @@ from adjudication.reference import (
 )
 from adjudication.state import AdjudicationState
 from edi.claims import ParsedClaim, ServiceLine
-
-
-def text(value: object) -> str:
-    """A trace input as text: dates ISO, booleans yes/no, None empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list | frozenset):
-        return " ".join(text(v) for v in value)
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -191,7 +184,7 @@ class LineWork:
     def note(self, rule: LineRule, conclusion: str, **inputs: object) -> None:
         self.trace.append(TraceStep(
             rule_id=rule.id, version=rule.version, line_number=self.facts.number,
-            inputs=tuple((name, text(value)) for name, value in inputs.items()),
+            inputs=tuple(inputs.items()),
             conclusion=conclusion))
 
 

@@ -72,20 +72,57 @@ class Adjustment:
         return {"group": str(self.group), "carc": self.carc, "amount": money(self.amount)}
 
 
-@dataclass(frozen=True, slots=True)
+def text(value: object) -> str:
+    """A trace input as people read it: dates ISO, booleans yes/no, None empty, a
+    sequence its items separated by spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | frozenset):
+        return " ".join(text(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class TraceStep:
-    """One rule's look at the claim (``line_number`` None) or a line, with its inputs."""
+    """One rule's look at the claim (``line_number`` None) or a line, with its inputs.
+
+    ``inputs`` keep the values the rule saw, typed (str, int, Decimal, date, bool,
+    None, enums, tuples of these): some 26 steps a claim are made and most are only
+    ever stored, so a value becomes text only when someone reads it (`shown`,
+    `to_dict`). A step read back from the store holds the JSON forms of the same
+    values (a date as its ISO string, a tuple as a list), which read the same: two
+    steps are equal when they read the same."""
 
     rule_id: str
     version: int
     line_number: int | None
-    inputs: tuple[tuple[str, str], ...]
+    inputs: tuple[tuple[str, object], ...]
     conclusion: str
+
+    @property
+    def shown(self) -> tuple[tuple[str, str], ...]:
+        """The inputs as text, as `claims explain` and summaries show them."""
+        return tuple((name, text(value)) for name, value in self.inputs)
+
+    def _read(self) -> tuple[object, ...]:
+        return (self.rule_id, self.version, self.line_number, self.shown, self.conclusion)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TraceStep):
+            return NotImplemented
+        return self._read() == other._read()
+
+    def __hash__(self) -> int:
+        return hash(self._read())
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "version": self.version,
                 "line_number": self.line_number,
-                "inputs": [[name, value] for name, value in self.inputs],
+                "inputs": [[name, value] for name, value in self.shown],
                 "conclusion": self.conclusion}
 
 

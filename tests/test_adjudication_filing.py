@@ -58,7 +58,7 @@ def test_the_clock_runs_from_the_lines_last_date_of_service() -> None:
     # Then it is in time
     assert decision.status == "paid"
     step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
-    assert ("last_date_of_service", "2026-03-06") in step.inputs
+    assert ("last_date_of_service", "2026-03-06") in step.shown
 
 
 def test_a_state_row_wins_over_the_every_state_row_and_the_default() -> None:

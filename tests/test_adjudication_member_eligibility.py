@@ -116,5 +116,5 @@ def test_member_identification_is_the_first_step_of_the_trace() -> None:
     decision = decide(build_claim(), World().reference())
     first = decision.trace[0]
     assert first.rule_id == "MEMBER-IDENTIFICATION" and first.line_number is None
-    assert ("subscriber_id", SUBSCRIBER_ID) in first.inputs
+    assert ("subscriber_id", SUBSCRIBER_ID) in first.shown
     assert MEMBER_ID in first.conclusion

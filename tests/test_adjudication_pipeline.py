@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from adjudication.decision import Decision
+from adjudication.decision import Decision, TraceStep
+from adjudication.reference import LicenseLevel
 from store.models import DecisionRecord, Event, PendRelease
 from tests.databases import run_store
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.cli import app
-from workers.decisions import decision_from_dict, decision_from_record
+from workers.decisions import decision_from_dict, decision_from_record, split_decision
 from workers.summary import RunSummary
 
 runner = CliRunner()
@@ -91,7 +96,7 @@ def test_a_claim_with_no_fee_on_file_pends_and_a_reviewer_releases_it(tmp_path: 
     assert decision.status in ("paid", "partially_paid")
     assert decision.lines[0].allowed == 150
     assert any("review" in step.conclusion.lower() or "override" in step.conclusion.lower()
-               or any("override" in name or "review" in name for name, _ in step.inputs)
+               or any("override" in name or "review" in name for name, _ in step.shown)
                for step in decision.trace)
     store = run_store(out)
     with store.transaction() as s:
@@ -140,6 +145,38 @@ def test_decisions_kept_in_the_store_read_back_exactly(tmp_path: Path) -> None:
         assert decision.trace, "the trace is kept beside the decision"
         assert {k: v for k, v in decision.to_dict().items() if k != "trace"} == data
         assert decision_from_dict(decision.to_dict()) == decision
+
+
+def test_a_stored_trace_keeps_each_input_typed_and_reads_as_the_engine_wrote_it() -> None:
+    # Given a trace step whose inputs are the kinds rules note (written as the engine
+    # keeps them: typed, not yet text)
+    step = TraceStep("PRICING", 2, 1, (
+        ("allowed", Decimal("101.10")), ("day", date(2026, 3, 6)), ("supervised", True),
+        ("license_level", LicenseLevel.MD), ("modifiers", ("HO", "U5")), ("npi", None),
+        ("units", 4)), "priced")
+    decision = replace(_decision_with_trace(), trace=(step,))
+    # When it is split for the store and read back
+    data, trace = split_decision(decision)
+    back = decision_from_record(data, trace)
+    # Then the stored JSON keeps the types (amounts as exact text), and the step reads
+    # exactly as the engine's own did
+    assert orjson.loads(trace)[0]["inputs"] == [
+        ["allowed", "101.10"], ["day", "2026-03-06"], ["supervised", True],
+        ["license_level", "MD"], ["modifiers", ["HO", "U5"]], ["npi", None], ["units", 4]]
+    assert back.trace[0].shown == (
+        ("allowed", "101.10"), ("day", "2026-03-06"), ("supervised", "yes"),
+        ("license_level", "MD"), ("modifiers", "HO U5"), ("npi", ""), ("units", "4"))
+    assert back.trace == decision.trace
+
+
+def _decision_with_trace() -> Decision:
+    return decision_from_dict({
+        "icn": "2026001000001", "patient_control_number": "P1", "billing_npi": "1234567893",
+        "member_id": "M1", "line_of_business": "commercial", "plan_id": "COM-PPO-500",
+        "state": "MA", "status": "paid", "claim_status_code": "1", "frequency_code": "1",
+        "charge": "100.00", "paid": "100.00", "patient_responsibility": "0.00", "lines": [],
+        "claim_adjustments": [], "rarcs": [], "trace": [], "accumulator_changes": [],
+        "reversal": None, "received": "2026-03-10", "as_of": "2026-03-10"})
 
 
 def test_the_same_services_sent_again_in_a_later_run_are_duplicates(tmp_path: Path) -> None:

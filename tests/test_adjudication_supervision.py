@@ -104,7 +104,7 @@ def test_commercial_massachusetts_compliant_line_is_paid_at_the_supervised_rate(
     assert decision.status == "paid"
     assert decision.lines[0].allowed == 85
     step = next(s for s in decision.trace if s.rule_id == "PRICING")
-    assert ("license_key", "supervised") in step.inputs
+    assert ("license_key", "supervised") in step.shown
 
 
 def test_commercial_massachusetts_licensed_clinician_alone_is_not_supervised() -> None:

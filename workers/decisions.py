@@ -36,9 +36,17 @@ def split_decision(decision: Decision) -> tuple[dict[str, Any], bytes]:
     """(data without the trace, the trace as orjson bytes).
 
     The trace (some 26 steps a claim) is encoded by orjson straight from its frozen
-    dataclasses, the same JSON `TraceStep.to_dict` gives, without building dicts first.
+    dataclasses without building dicts first, each input in its own JSON type (an
+    amount as exact text, a date ISO); `TraceStep.shown` reads either form the same.
     """
-    return decision.to_dict(with_trace=False), orjson.dumps(decision.trace)
+    return decision.to_dict(with_trace=False), orjson.dumps(decision.trace, default=_typed)
+
+
+def _typed(value: object) -> str:
+    """What orjson cannot encode itself among trace inputs: amounts, as exact text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"a trace input of type {type(value).__name__} has no JSON form")
 
 
 def decision_from_record(data: dict[str, Any], trace: bytes | None = None) -> Decision:

@@ -66,7 +66,7 @@ def explain(console: Console, store: Store, icn: str) -> None:
     for step in d.trace:
         table.add_row(step.rule_id, str(step.version),
                       "" if step.line_number is None else str(step.line_number),
-                      "; ".join(f"{k}={v}" for k, v in step.inputs), step.conclusion)
+                      "; ".join(f"{k}={v}" for k, v in step.shown), step.conclusion)
     console.print(table)
 
 

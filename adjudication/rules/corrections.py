@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from adjudication.context import Deny, Original, text
+from adjudication.context import Deny, Original
 from adjudication.decision import (
     ZERO,
     AccumulatorChange,
@@ -28,6 +28,7 @@ from adjudication.decision import (
     Group,
     LineDecision,
     TraceStep,
+    text,
 )
 from adjudication.policy import EnginePolicy
 from adjudication.reference import Member, PastClaim, ReferenceData

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend, text
-from adjudication.decision import Group, TraceStep
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
+from adjudication.decision import Group, TraceStep, text
 from adjudication.reference import Member, ReferenceData
 from edi.claims import ParsedClaim
 
