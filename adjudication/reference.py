@@ -11,6 +11,7 @@ Money is `Decimal`, percentages are `Decimal` fractions of 100 (``20`` = 20 %).
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -274,8 +275,6 @@ class ReferenceData:
         supervision: Sequence[SupervisionPolicy] = (), past_claims: Sequence[PastClaim] = (),
         accumulators: Sequence[Accumulator] = (),
     ) -> None:
-        self.members = tuple(members)
-        self.coverage = tuple(coverage)
         self.plans = tuple(plans)
         self.copays = tuple(copays)
         self.service_categories = tuple(service_categories)
@@ -283,34 +282,48 @@ class ReferenceData:
         self.providers = tuple(providers)
         self.fees = tuple(fees)
         self.license_factors = tuple(license_factors)
-        self.authorizations = tuple(authorizations)
         self.filing_limits = tuple(filing_limits)
         self.supervision = tuple(supervision)
-        self.past_claims = tuple(past_claims)
-        self.accumulators = tuple(accumulators)
-        self._members_by_subscriber: dict[str, list[Member]] = defaultdict(list)
-        for m in self.members:
-            self._members_by_subscriber[m.subscriber_id].append(m)
-        self._providers: dict[str, list[Provider]] = defaultdict(list)
-        for p in self.providers:
-            self._providers[p.npi].append(p)
-        self._fees: dict[tuple[LineOfBusiness, str], list[Fee]] = defaultdict(list)
-        for f in self.fees:
-            self._fees[(f.line_of_business, f.procedure_code)].append(f)
-        self._past_by_icn: dict[str, list[PastClaim]] = defaultdict(list)
-        self._past_by_service: dict[tuple[str, date, str], list[PastClaim]] = defaultdict(list)
-        self._past_by_member: dict[str, list[PastClaim]] = defaultdict(list)
-        for c in self.past_claims:
-            self._past_by_icn[c.icn].append(c)
-            self._past_by_member[c.member_id].append(c)
-            self._past_by_service[(c.member_id, c.service_date, c.procedure_code)].append(c)
         # indexes that keep each lookup from scanning every row (same answers, same order)
-        self._coverage_by_member = _group(self.coverage, lambda c: c.member_id)
+        self._providers = _group(self.providers, lambda p: p.npi)
+        self._fees = _group(self.fees, lambda f: (f.line_of_business, f.procedure_code))
         self._plans_by_id = _group(self.plans, lambda p: p.plan_id)
         self._copays_by_plan = _group(self.copays, lambda c: c.plan_id)
         self._categories_by_code = _group(self.service_categories, lambda s: s.procedure_code)
+        self._filing_by_lob = _group(self.filing_limits, lambda f: f.line_of_business)
+        self._supervision_by_lob = _group(self.supervision, lambda s: s.line_of_business)
+        self._index_member_rows(members, coverage, authorizations, past_claims, accumulators)
+
+    def _index_member_rows(
+        self, members: Sequence[Member], coverage: Sequence[Coverage],
+        authorizations: Sequence[Authorization], past_claims: Sequence[PastClaim],
+        accumulators: Sequence[Accumulator],
+    ) -> None:
+        """The tables that grow with the membership, and their indexes."""
+        self.members = tuple(members)
+        self.coverage = tuple(coverage)
+        self.authorizations = tuple(authorizations)
+        self.past_claims = tuple(past_claims)
+        self.accumulators = tuple(accumulators)
+        self._members_by_subscriber = _group(self.members, lambda m: m.subscriber_id)
+        self._past_by_icn = _group(self.past_claims, lambda c: c.icn)
+        self._past_by_member = _group(self.past_claims, lambda c: c.member_id)
+        self._past_by_service = _group(
+            self.past_claims, lambda c: (c.member_id, c.service_date, c.procedure_code))
+        self._coverage_by_member = _group(self.coverage, lambda c: c.member_id)
         self._auths_by_member = _group(self.authorizations, lambda a: a.member_id)
         self._accumulators_by_member = _group(self.accumulators, lambda a: a.member_id)
+
+    def with_member_rows(
+        self, *, members: Sequence[Member] = (), coverage: Sequence[Coverage] = (),
+        authorizations: Sequence[Authorization] = (), past_claims: Sequence[PastClaim] = (),
+        accumulators: Sequence[Accumulator] = (),
+    ) -> ReferenceData:
+        """This data's plans, fees, providers and policies (indexes shared, not rebuilt)
+        with other member rows: what a store hands the engine for one batch of claims."""
+        other = copy.copy(self)
+        other._index_member_rows(members, coverage, authorizations, past_claims, accumulators)
+        return other
 
     # members and coverage -------------------------------------------------------------
     def members_for(self, subscriber_id: str, day: date) -> list[Member]:
@@ -380,7 +393,7 @@ class ReferenceData:
 
     # policies -------------------------------------------------------------------------------
     def filing_limit(self, lob: LineOfBusiness, state: str, kind: str, day: date) -> int | None:
-        rows = [f for f in self.filing_limits if f.line_of_business == lob and f.kind == kind
+        rows = [f for f in self._filing_by_lob.get(lob, ()) if f.kind == kind
                 and f.in_force(day)]
         specific = [f for f in rows if f.state == state]
         chosen = specific or [f for f in rows if f.state == "*"]
@@ -388,7 +401,7 @@ class ReferenceData:
 
     def supervision_policy(self, lob: LineOfBusiness, state: str,
                            day: date) -> SupervisionPolicy | None:
-        rows = [s for s in self.supervision if s.line_of_business == lob and s.in_force(day)]
+        rows = [s for s in self._supervision_by_lob.get(lob, ()) if s.in_force(day)]
         specific = [s for s in rows if s.state == state]
         chosen = specific or [s for s in rows if s.state == "*"]
         return chosen[0] if chosen else None

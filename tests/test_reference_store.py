@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -67,10 +67,20 @@ def test_a_batch_reads_what_the_csv_directory_answers(database_url: str) -> None
         originals = sorted({p.icn for p in whole.past_claims})[:5]
         with store.transaction() as s:
             batch = stored.for_claims(s, subscribers, originals)
+            later = stored.for_claims(s, subscribers[20:], ())
     finally:
         store.dispose()
     wanted = [m for m in whole.members if m.subscriber_id in subscribers]
     assert list(batch.members) == wanted
+    # the next batch shares the plans and fees but not the members
+    assert list(later.members) == [m for m in wanted if m.subscriber_id in subscribers[20:]]
+    for member in wanted:
+        found = bool(later.members_with_subscriber(member.subscriber_id))
+        assert found == (member.subscriber_id in subscribers[20:])
+        assert batch.members_with_subscriber(member.subscriber_id)
+        for day in (date(2025, 6, 1), date(2026, 3, 1)):
+            assert batch.coverage_for(member.member_id, day) == \
+                whole.coverage_for(member.member_id, day)
     ids = {m.member_id for m in wanted}
     assert list(batch.coverage) == [c for c in whole.coverage if c.member_id in ids]
     assert list(batch.authorizations) == [a for a in whole.authorizations if a.member_id in ids]

@@ -86,14 +86,16 @@ class StoredReference:
             if version is None:
                 raise LookupError("no reference data is loaded in the store")
             self.version, self._id = version.name, version.id
-            self._small: dict[str, Any] = {}
+            small: dict[str, Any] = {}
             for table in TABLES:
                 if table.attribute in MEMBER_TABLES:
                     continue
                 rows = s.scalars(select(ReferenceRow.data).where(
                     ReferenceRow.version_id == self._id, ReferenceRow.kind == table.attribute)
                     .order_by(ReferenceRow.id))
-                self._small[table.attribute] = [table.model.model_validate(d) for d in rows]
+                small[table.attribute] = [table.model.model_validate(d) for d in rows]
+            self._shared = ReferenceData(**small)
+            """Plans, fees, providers and policies, read and indexed once."""
 
     def _rows(self, session: Session, table: Table, column: Any,
               keys: Iterable[str]) -> list[Row]:
@@ -121,7 +123,7 @@ class StoredReference:
             **{name: self._rows(session, tables[name], ReferenceRow.lookup, ids)
                for name in ("coverage", "authorizations", "accumulators")},
         }
-        return ReferenceData(**self._small, **member_rows)
+        return self._shared.with_member_rows(**member_rows)
 
 
 # -- loading -----------------------------------------------------------------------------
