@@ -60,6 +60,7 @@ from store.models import (
     TransactionSet,
 )
 from store.sequences import StoredControlNumbers, take
+from workers.collector import cyclic_gc_held_off
 from workers.decisions import deciding_rules, split_decision, to_cents
 from workers.front_end import KeptClaim, SetOutcome, claim_summaries, number_set, set_outcomes
 from workers.history import state_for
@@ -409,6 +410,11 @@ def adjudicate_file(ctx: StepContext, file_id: int) -> int:
 
 def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
     """Decide the next batch of the file's accepted claims; 0 when none is left."""
+    with cyclic_gc_held_off():
+        return _adjudicate_batch(ctx, file_id, size)
+
+
+def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
     source = ctx.reference
     assert source is not None
     with ctx.store.transaction() as s:
@@ -426,8 +432,10 @@ def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
                      if c.claim.payer_claim_control_number}
         if ctx.store.postgresql:
             # one member's decisions never interleave across processes
-            for key in sorted(subscribers | originals):
-                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+            # (all in one statement, taken in key order so two batches never deadlock)
+            s.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
+                           "(SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS wanted"),
+                      {"keys": sorted(subscribers | originals)})
         reference = source.for_claims(s, subscribers, originals)
         members = {m.member_id for sub in subscribers
                    for m in reference.members_with_subscriber(sub)}
