@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import chain
+from typing import TextIO
 
 from edi.acks import Responder, clean, receiver_key
 from edi.claim_status import (
@@ -85,19 +86,26 @@ def sender_key(status: TransactionStatus) -> str:
 
 def render_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStatus]]],
                            responder: Responder) -> str:
-    """The 277CA from each sender's transaction sets, one interchange per sender.
+    """The 277CA from each sender's transaction sets, one interchange per sender."""
+    out = io.StringIO()
+    write_277ca_by_sender(senders, responder, out)
+    return out.getvalue()
+
+
+def write_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStatus]]],
+                          responder: Responder, out: TextIO) -> None:
+    """`render_277ca_by_sender` written to a text stream as it goes.
 
     Each set is taken from its iterable only while it is written, so a caller that
-    decodes sets lazily answers a file of 100,000 claims one set at a time.
+    decodes sets lazily and writes to a file answers a file of 100,000 claims with one
+    set of claims in memory at a time.
     """
-    out = io.StringIO()
     writer = X12Writer(out)
     written = 0
     for receiver, statuses in senders:
         written += _interchange(writer, receiver, iter(statuses), responder)
     if not written:
         raise ValueError("a 277CA answers at least one transaction set")
-    return out.getvalue()
 
 
 def _interchange(writer: X12Writer, receiver: str, statuses: Iterator[TransactionStatus],

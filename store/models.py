@@ -90,7 +90,9 @@ class ReceivedFile(Base):
     ack_kind: Mapped[str | None] = mapped_column(String(3))
     ack_code: Mapped[str | None] = mapped_column(String(1))
     ack_text: Mapped[str | None] = mapped_column(Text)
-    claim_ack_text: Mapped[str | None] = mapped_column(Text)
+    claim_ack_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The 277CA, kept in the archive under this sha256 (too large for a row: a file
+    of 100,000 claims answers with some 30 MB)."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     interchange_numbers: Mapped[list[Any]] = mapped_column(default=list)
     accepted_sets: Mapped[list[Any]] = mapped_column(default=list)

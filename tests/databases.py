@@ -74,3 +74,30 @@ def run_store(out: Path) -> Store:
     """The store a ``claims process --out OUT`` run used: ``EDI_DATABASE_URL`` when the
     suite runs on PostgreSQL (see ``engine_under_test`` in conftest), else OUT's SQLite."""
     return Store(os.environ.get("EDI_DATABASE_URL") or sqlite_url(out))
+
+
+def outbound_isa13(store: Store, *archives: Path) -> list[str]:
+    """Every ISA13 of every acknowledgment the store holds: the 999/TA1 texts in their
+    rows, the 277CAs in the archive (under one of ``archives``) by their sha256."""
+    from sqlalchemy import select
+
+    from store.models import ReceivedFile
+    from workers.steps import archive_path
+
+    texts: list[str] = []
+    with store.transaction() as s:
+        for ack_text, claim_ack_sha in s.execute(select(ReceivedFile.ack_text,
+                                                        ReceivedFile.claim_ack_sha256)):
+            if ack_text:
+                texts.append(ack_text)
+            if claim_ack_sha:
+                (kept,) = [archive_path(a, claim_ack_sha) for a in archives
+                           if archive_path(a, claim_ack_sha).exists()]
+                texts.append(kept.read_text(encoding="utf-8"))
+    numbers = []
+    for document in texts:
+        separator, terminator = document[3], document[105]
+        numbers += [segment.split(separator)[13] for segment in
+                    (s.strip() for s in document.split(terminator))
+                    if segment.startswith("ISA" + separator)]
+    return numbers

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from store import migrate
 from store.engine import Store
-from store.models import Claim, DecisionRecord, ReceivedFile
+from store.models import Claim, DecisionRecord
+from tests.databases import outbound_isa13
 
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
 
@@ -43,19 +44,18 @@ def _statuses(out: Path) -> list[str]:
     return [f["status"] for f in json.loads((out / "summary.json").read_text())["files"]]
 
 
-def _decisions_per_accepted_claim(url: str) -> tuple[int, Counter[int], list[str]]:
+def _decisions_per_accepted_claim(url: str, *archives: Path
+                                  ) -> tuple[int, Counter[int], list[str]]:
     store = Store(url)
     try:
         with store.transaction() as s:
             accepted = s.scalar(select(func.count()).select_from(Claim)
                                 .where(Claim.front_end == "accepted")) or 0
             per_claim = Counter(s.scalars(select(DecisionRecord.claim_id)))
-            texts = [t for row in s.execute(select(ReceivedFile.ack_text,
-                                                   ReceivedFile.claim_ack_text))
-                     for t in row if t]
+        isa13 = outbound_isa13(store, *archives)
     finally:
         store.dispose()
-    return accepted, per_claim, [t[90:99] for t in texts]
+    return accepted, per_claim, isa13
 
 
 def test_two_runs_of_different_files_at_once(database_url: str, tmp_path: Path) -> None:
@@ -66,7 +66,8 @@ def test_two_runs_of_different_files_at_once(database_url: str, tmp_path: Path) 
             _start(second, tmp_path / "out-b", database_url))
     assert _statuses(tmp_path / "out-a") == ["processed"]
     assert _statuses(tmp_path / "out-b") == ["processed"]
-    accepted, per_claim, isa13 = _decisions_per_accepted_claim(database_url)
+    accepted, per_claim, isa13 = _decisions_per_accepted_claim(
+        database_url, tmp_path / "out-a" / "archive", tmp_path / "out-b" / "archive")
     assert accepted > 400  # some generated claims fail a front-end edit on purpose
     assert len(per_claim) == accepted and set(per_claim.values()) == {1}
     assert len(isa13) == len(set(isa13)) == 4
@@ -82,5 +83,6 @@ def test_two_runs_of_the_same_file_at_once_process_it_once(
             _start(source, tmp_path / "out-b", database_url))
     statuses = sorted(_statuses(tmp_path / "out-a") + _statuses(tmp_path / "out-b"))
     assert statuses == ["duplicate", "processed"]
-    accepted, per_claim, _isa13 = _decisions_per_accepted_claim(database_url)
+    accepted, per_claim, _isa13 = _decisions_per_accepted_claim(
+        database_url, tmp_path / "out-a" / "archive", tmp_path / "out-b" / "archive")
     assert accepted > 200 and len(per_claim) == accepted and set(per_claim.values()) == {1}

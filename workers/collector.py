@@ -1,4 +1,5 @@
-"""The cyclic garbage collector held off while one batch of claims is decided.
+"""Memory between steps: the cyclic collector held off while one batch of claims is
+decided, and freed heap pages handed back to the system after a step.
 
 A batch builds some hundred thousand short-lived objects (parsed claims, trace steps,
 decisions) that reference counting frees on its own: they form no cycles. Python's
@@ -13,9 +14,11 @@ was when the last one ends.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
@@ -38,3 +41,29 @@ def cyclic_gc_held_off() -> Iterator[None]:
             _holders -= 1
             if _holders == 0 and _was_enabled:
                 gc.enable()
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, or None on a C library without it (musl, macOS)."""
+    try:
+        name = ctypes.util.find_library("c")
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+    return (lambda: trim(0)) if trim is not None else None
+
+
+_trim = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Hand the heap pages freed by a finished step back to the system.
+
+    A step frees nearly all it allocated (a set of 5,000 parsed claims, a batch's
+    decisions), but glibc keeps freed pages in its heap, so a long run's resident
+    size ratchets up to its largest step and stays there: 55 MB after the front end
+    of a 100,000-claim file. Returning them keeps a worker's memory flat between
+    steps. A no-op where the C library has no ``malloc_trim``.
+    """
+    if _trim is not None:
+        _trim()

@@ -181,9 +181,10 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
         ack_path = options.out_dir / f"{path.stem}.{(row.ack_kind or '999').lower()}"
         _write_atomically(ack_path, row.ack_text)
         claim_ack_path = None
-        if row.claim_ack_text:
+        if row.claim_ack_sha256:
             claim_ack_path = options.out_dir / f"{path.stem}.277ca"
-            _write_atomically(claim_ack_path, row.claim_ack_text)
+            _copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
+                             claim_ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
                              duplicate=False)
@@ -210,3 +211,10 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
 def _write_atomically(path: Path, content: str) -> None:
     with atomic_text(path) as out:
         out.write(content)
+
+
+def _copy_atomically(source: Path, path: Path) -> None:
+    """An archived document copied out in blocks (a 277CA can be tens of MB)."""
+    with source.open(encoding="utf-8", newline="") as kept, atomic_text(path) as out:
+        for block in iter(lambda: kept.read(1 << 20), ""):
+            out.write(block)

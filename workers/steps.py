@@ -19,12 +19,12 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TextIO
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +37,7 @@ from adjudication.engine import (
     adjudicate,
     pend_after_engine_fault,
 )
-from edi.ack277 import render_277ca_by_sender
+from edi.ack277 import write_277ca_by_sender
 from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
 from edi.claim_status import TransactionStatus
 from edi.claims import ParsedClaim
@@ -60,7 +60,7 @@ from store.models import (
     TransactionSet,
 )
 from store.sequences import StoredControlNumbers, take
-from workers.collector import cyclic_gc_held_off
+from workers.collector import cyclic_gc_held_off, release_free_memory
 from workers.decisions import deciding_rules, split_decision, to_cents
 from workers.front_end import KeptClaim, SetOutcome, claim_summaries, number_set, set_outcomes
 from workers.history import state_for
@@ -158,18 +158,50 @@ def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
             out.flush()
             os.fsync(out.fileno())
         sha = digest.hexdigest()
-        target = archive_path(archive, sha)
-        target.parent.mkdir(exist_ok=True)
-        if target.exists():
-            os.unlink(temporary)
-        else:
-            os.chmod(temporary, 0o444)
-            os.replace(temporary, target)
-        return sha, size, target
+        return sha, size, _settle(temporary, archive, sha)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def archive_text(archive: Path, write: Callable[[TextIO], None]) -> tuple[str, int]:
+    """A document the engine writes (a 277CA), written by ``write`` straight into the
+    archive under its sha256, never held whole in memory; (sha256, size in bytes).
+
+    Written before the transaction that names it commits: a crash in between leaves
+    an archived file nothing names, never a row naming a file that is not there.
+    """
+    archive.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=archive, prefix=".writing-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = hashlib.sha256()
+        with open(temporary, "rb") as written:
+            for block in iter(lambda: written.read(1 << 20), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
+        _settle(temporary, archive, sha)
+        return sha, os.path.getsize(archive_path(archive, sha))
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _settle(temporary: str, archive: Path, sha: str) -> Path:
+    """Move a finished temporary file to its content address, read-only (kept once)."""
+    target = archive_path(archive, sha)
+    target.parent.mkdir(exist_ok=True)
+    if target.exists():
+        os.unlink(temporary)
+    else:
+        os.chmod(temporary, 0o444)
+        os.replace(temporary, target)
+    return target
 
 
 def archive_path(archive: Path, sha: str) -> Path:
@@ -342,6 +374,7 @@ def answer_sets(ctx: StepContext, file_id: int) -> None:
     for outcome in set_outcomes(path, accepted, context, skip=done):
         if outcome.reading.ordinal not in done:
             _answer_set(ctx, file_id, outcome, received, faults)
+            release_free_memory()
         faults = FAULTS.copy()
     _advance(ctx, file_id, "acknowledged", "answered")
 
@@ -411,7 +444,9 @@ def adjudicate_file(ctx: StepContext, file_id: int) -> int:
 def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
     """Decide the next batch of the file's accepted claims; 0 when none is left."""
     with cyclic_gc_held_off():
-        return _adjudicate_batch(ctx, file_id, size)
+        count = _adjudicate_batch(ctx, file_id, size)
+    release_free_memory()
+    return count
 
 
 def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
@@ -509,7 +544,8 @@ def _answers_by_sender(session: Session, set_ids: list[int]
 
 
 def finish_file(ctx: StepContext, file_id: int) -> None:
-    """The 277CA for every answered set, in set order, in one response interchange."""
+    """The 277CA for every answered set, in set order, one interchange per sender,
+    written into the archive as it is rendered (the row names it by sha256)."""
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
         assert row is not None
@@ -519,9 +555,9 @@ def finish_file(ctx: StepContext, file_id: int) -> None:
             TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
             .order_by(TransactionSet.ordinal)))
         if set_ids:
-            row.claim_ack_text = render_277ca_by_sender(
-                _answers_by_sender(s, set_ids), Responder(
-                    when=ctx.now, control=StoredControlNumbers(s)))
+            responder = Responder(when=ctx.now, control=StoredControlNumbers(s))
+            row.claim_ack_sha256, _size = archive_text(ctx.archive, lambda out: (
+                write_277ca_by_sender(_answers_by_sender(s, set_ids), responder, out)))
         row.status = "done"
         row.updated_at = ctx.now
         event(s, ctx, "file.done", row.sha256)
