@@ -48,10 +48,10 @@ from edi.claim_status import (
     StatusCategory,
     TransactionStatus,
 )
+from edi.payer import PAYER_NAME
 from edi.writer import Element, X12Writer, isa_elements
 
 ACK_277CA_VERSION = "005010X214"
-PAYER_NAME = "OPTUM BEHAVIORAL HEALTH"
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: STC composites per STC segment: STC01, STC10 and STC11.

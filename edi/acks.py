@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from edi.findings import FileCheck, GroupResult, InterchangeResult, TransactionSetResult
+from edi.payer import PAYER_ID
 from edi.writer import Element, X12Writer, isa_elements
 
 ACK_999_VERSION = "005010X231A1"
@@ -66,7 +67,7 @@ class Responder:
     when: datetime
     control: ControlNumbers
     our_qualifier: str = "ZZ"
-    our_id: str = "87726"
+    our_id: str = PAYER_ID
 
 
 AckKind = Literal["999", "TA1"]

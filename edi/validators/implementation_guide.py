@@ -45,6 +45,7 @@ from edi.findings import (
     SegmentFinding,
     TransactionSetResult,
 )
+from edi.payer import PAYER_ID
 from edi.segment_ids import segment_name
 from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
@@ -52,7 +53,6 @@ from edi.validators._pyx12_results import fill_results, interchange_from_isa
 from edi.validators._pyx12_source import Pyx12Source
 
 CONTROL_MAP = "x12.control.00501.xml"
-PAYER_ID = "87726"
 #: (GS01, GS08) -> the pyx12 map that checks it, and the version pyx12 must see.
 CLAIM_GROUPS: dict[tuple[str, str], tuple[str, str]] = {
     ("HC", "005010X222A1"): ("837.5010.X222.A1.xml", "005010X222A1"),

@@ -14,6 +14,7 @@ from datetime import date
 
 from edi.claim_status import ClaimFinding, Entity, Location, StatusCategory
 from edi.claims import ParsedClaim, ServiceLine
+from edi.payer import PAYER_ID
 from edi.validators.codesets import (
     DEFAULT_PREVENTIVE_PEDIATRIC_POLICY,
     CodeSetRegistry,
@@ -21,8 +22,6 @@ from edi.validators.codesets import (
     default_registry,
 )
 from edi.validators.npi import is_valid_npi
-
-PAYER_ID = "87726"
 
 
 @dataclass(frozen=True)
