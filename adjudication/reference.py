@@ -134,6 +134,19 @@ class Provider(Row):
     supervisor_npi: str | None = None
 
 
+class PayeeAccount(Row):
+    """Where a payee (billing NPI and TIN) takes its payments by ACH (CCD+): a bank
+    account on file. A payee with none in force on the payment date is paid by check."""
+
+    npi: str
+    tin: str
+    routing: str
+    """ABA routing number, nine digits."""
+    account: str
+    account_type: str = "DA"
+    """``DA`` checking, ``SG`` savings."""
+
+
 class Fee(Row):
     """Allowed amount per unit for a procedure, by line of business.
 
@@ -274,6 +287,7 @@ class ReferenceData:
         authorizations: Sequence[Authorization] = (), filing_limits: Sequence[FilingLimit] = (),
         supervision: Sequence[SupervisionPolicy] = (), past_claims: Sequence[PastClaim] = (),
         accumulators: Sequence[Accumulator] = (),
+        payee_accounts: Sequence[PayeeAccount] = (),
     ) -> None:
         self.plans = tuple(plans)
         self.copays = tuple(copays)
@@ -284,6 +298,7 @@ class ReferenceData:
         self.license_factors = tuple(license_factors)
         self.filing_limits = tuple(filing_limits)
         self.supervision = tuple(supervision)
+        self.payee_accounts = tuple(payee_accounts)
         # indexes that keep each lookup from scanning every row (same answers, same order)
         self._providers = _group(self.providers, lambda p: p.npi)
         self._fees = _group(self.fees, lambda f: (f.line_of_business, f.procedure_code))
@@ -364,6 +379,12 @@ class ReferenceData:
     # providers and prices -----------------------------------------------------------------
     def provider(self, npi: str, day: date) -> Provider | None:
         rows = _in_force(self._providers.get(npi, ()), day)
+        return rows[0] if rows else None
+
+    def payee_account(self, npi: str, tin: str, day: date) -> PayeeAccount | None:
+        """The payee's bank account in force on the payment date, if any."""
+        rows = [a for a in self.payee_accounts if a.npi == npi and a.tin == tin
+                and a.in_force(day)]
         return rows[0] if rows else None
 
     def fee(self, lob: LineOfBusiness, procedure_code: str, modifiers: Sequence[str],

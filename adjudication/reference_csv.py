@@ -43,6 +43,7 @@ from adjudication.reference import (
     LicenseLevel,
     Member,
     PastClaim,
+    PayeeAccount,
     Plan,
     PriorAuthRequirement,
     Provider,
@@ -80,11 +81,23 @@ TABLES: tuple[Table, ...] = (
     # Running state that moves to the store: a fresh payer has no history yet.
     Table("past_claims.csv", "past_claims", PastClaim, required=False),
     Table("accumulators.csv", "accumulators", Accumulator, required=False),
+    Table("payee_accounts.csv", "payee_accounts", PayeeAccount, required=False),
 )
 OPTIONAL_FILES = frozenset(t.file for t in TABLES if not t.required)
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIN = re.compile(r"\d{9}")
+_ACCOUNT = re.compile(r"\d{4,17}")
 _OMIT = object()
+
+
+def is_valid_routing_number(routing: str) -> bool:
+    """An ABA routing number: nine digits whose weighted sum (3, 7, 1 repeated) is a
+    multiple of ten."""
+    if not (len(routing) == 9 and routing.isascii() and routing.isdigit()):
+        return False
+    weights = (3, 7, 1) * 3
+    return sum(int(d) * w for d, w in zip(routing, weights, strict=True)) % 10 == 0
 _EMPTY_TEXT_ALLOWED = frozenset({(SupervisionPolicy, "requires_modifier")})
 """Text columns without a default where an empty cell means "none" rather than missing."""
 
@@ -294,6 +307,14 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                 "must be in or out"),
                ("supervisor_npi", lambda r: r.supervisor_npi != r.npi,
                 "names the provider itself")),
+    PayeeAccount: (("npi", lambda r: is_valid_npi(r.npi), "is not a valid NPI"),
+                   ("tin", lambda r: bool(_TIN.fullmatch(r.tin)), "must be nine digits"),
+                   ("routing", lambda r: is_valid_routing_number(r.routing),
+                    "is not a valid ABA routing number (nine digits, check digit 3-7-1)"),
+                   ("account", lambda r: bool(_ACCOUNT.fullmatch(r.account)),
+                    "must be 4 to 17 digits"),
+                   ("account_type", lambda r: r.account_type in ("DA", "SG"),
+                    "must be DA (checking) or SG (savings)")),
     Fee: (("license_level", lambda r: r.license_level in _LICENSES | {""},
            "must be empty or a license level"),
           ("allowed_per_unit", lambda r: r.allowed_per_unit >= 0, _NON_NEGATIVE)),

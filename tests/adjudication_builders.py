@@ -40,6 +40,7 @@ from adjudication.reference import (
 )
 from adjudication.state import AdjudicationState
 from edi.claims import (
+    Address,
     BeginningOfHierarchicalTransaction,
     BillingProvider,
     Claim,
@@ -52,6 +53,7 @@ from edi.claims import (
     Party,
     Patient,
     PatientInformation,
+    ReferenceId,
     ServiceLine,
     Subscriber,
     TransactionHeader,
@@ -72,6 +74,7 @@ SUBSCRIBER_ID = "SUB100"
 MEMBER_ID = "M100"
 BIRTH = date(1985, 4, 12)
 BILLING_NPI = "1000000001"
+BILLING_TIN = "123456789"
 CLINICIAN_NPI = "1000000002"
 SUPERVISOR_NPI = "1000000003"
 PLAN_ID = "PLAN-C"
@@ -257,7 +260,10 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
             hl=HierarchicalLevel(id="1", level_code="20", child_code="1"),
             name=EntityName(entity_identifier_code="85", entity_type_qualifier="2",
                             last_or_organization_name="RIVERSIDE COUNSELING",
-                            identification_code_qualifier="XX", identification_code=billing_npi)),
+                            identification_code_qualifier="XX", identification_code=billing_npi),
+            address=Address(address_line_1="12 RIVER RD", city_name="AUSTIN", state_code="TX",
+                            postal_code="78701"),
+            tax_identification=ReferenceId(qualifier="EI", value=BILLING_TIN)),
         subscriber=Subscriber(
             hl=HierarchicalLevel(id="2", parent_id="1", level_code="22",
                                  child_code="1" if patient else "0"),

@@ -95,6 +95,10 @@ def test_a_batch_reads_what_the_csv_directory_answers(database_url: str) -> None
     ("coverage.csv", 7, "member_id", "M-NOBODY", "coverage.csv line 7, column member_id: "
                                                   "names no member of members.csv"),
     ("coverage.csv", 9, "plan_id", "NO-PLAN", "coverage.csv line 9, column plan_id"),
+    # one digit off: the 3-7-1 check digit no longer holds, so no ACH goes to it
+    ("payee_accounts.csv", 3, "routing", "011000139", "payee_accounts.csv line 3, column "
+                                                      "routing: is not a valid ABA routing"),
+    ("payee_accounts.csv", 2, "account", "12-34", "payee_accounts.csv line 2, column account"),
 ])
 def test_a_bad_directory_loads_nothing_and_names_file_line_and_column(
     database_url: str, tmp_path: Path, file: str, line: int, column: str, value: str,

@@ -1,0 +1,134 @@
+"""A decided claim as the 835 reports it (2100/2110), and the reversal of one remitted.
+
+`claim_payment` turns a `Decision` and the claim it decided into a `ClaimPayment`:
+CLP from the decision (CLP02 the status code the engine chose, DOMAIN.md 8.2),
+NM1*QC the patient, NM1*IL the insured when the patient is a dependent, NM1*82 the
+rendering clinician when not the billing provider, REF*F8 the original of a
+replacement, DTM*232/233 the first and last dates of service, DTM*050 the receipt
+date, MOA the claim's remark codes, and one SVC per line echoing the procedure and
+modifiers as billed, with its remark codes in LQ*HE.
+
+`reversal_of` negates a claim exactly as it was remitted (CLP02 22, same CLP01 and
+CLP07, every amount and CAS negated), so a reversal always mirrors what the provider
+posted, whatever the engine would decide today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from adjudication.decision import Decision, LineDecision
+from adjudication.reference import LineOfBusiness
+from edi.claims import EntityName, ParsedClaim
+from edi.remit835 import CasAdjustment, ClaimPayment, Party, Payee, Person, ServicePayment
+
+REVERSAL_STATUS = "22"
+
+#: CLP06 values the 835 allows (pyx12's X221A1 map): the 837's SBR09 list without
+#: 11, BL, CI and FI.
+CLAIM_FILING_CODES_835 = frozenset({
+    "12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC",
+    "OF", "TV", "VA", "WC", "ZZ"})
+#: A commercial plan's CLP06 from its product, named in the plan id (COM-PPO-500).
+_COMMERCIAL_PRODUCTS = (("PPO", "12"), ("POS", "13"), ("EPO", "14"), ("HMO", "HM"))
+
+
+def filing_indicator(sbr09: str | None, lob: LineOfBusiness | None, plan_id: str | None
+                     ) -> str:
+    """CLP06: the claim's SBR09 when the 835 has that code, else the line of business:
+    Medicaid MC, Medicare Advantage 16 (HMO Medicare risk), a commercial plan by its
+    product (PPO 12, POS 13, EPO 14, HMO HM, else 15 indemnity); ZZ (mutually defined)
+    when the member was never identified."""
+    if sbr09 in CLAIM_FILING_CODES_835:
+        return sbr09
+    if lob is LineOfBusiness.MEDICAID:
+        return "MC"
+    if lob is LineOfBusiness.MEDICARE_ADVANTAGE:
+        return "16"
+    if lob is LineOfBusiness.COMMERCIAL:
+        product = (plan_id or "").upper()
+        return next((code for token, code in _COMMERCIAL_PRODUCTS if token in product), "15")
+    return "ZZ"
+
+
+def payee_of(claim: ParsedClaim) -> Payee:
+    """Who is paid: the billing provider (2010AA NPI and REF*EI/SY tax id), at its
+    pay-to address (2010AB) when it gave one. Bank details are added by the cycle."""
+    billing = claim.billing_provider
+    place = (billing.pay_to.address if billing.pay_to is not None
+             and billing.pay_to.address is not None else billing.address)
+    party = Party(
+        name=billing.name.last_or_organization_name or "",
+        address=tuple(line for line in (place.address_line_1, place.address_line_2) if line)
+        if place else (),
+        city=place.city_name or "" if place else "", state=place.state_code or ""
+        if place else "", postal_code=place.postal_code or "" if place else "")
+    tax_id = billing.tax_identification.value if billing.tax_identification else None
+    return Payee(party=party, npi=billing.npi or "", tax_id=tax_id or "")
+
+
+def _person(name: EntityName, identifier: str | None) -> Person:
+    return Person(last_name=name.last_or_organization_name or "",
+                  first_name=name.first_name or "", identifier=identifier or "",
+                  entity_type=name.entity_type_qualifier or "1")
+
+
+def claim_payment(decision: Decision, claim: ParsedClaim) -> ClaimPayment:
+    """The 2100 loop of a decided claim (not a reversal: see `reversal_of`)."""
+    c = claim.claim
+    subscriber = claim.subscriber
+    member_id = decision.member_id or subscriber.member_id
+    if claim.patient is not None:  # a dependent: the insured is the subscriber
+        patient = _person(claim.patient.name, member_id)
+        insured: Person | None = _person(subscriber.name, subscriber.member_id)
+    else:
+        patient, insured = _person(subscriber.name, member_id), None
+    billing_npi = claim.billing_provider.npi
+    rendering = None
+    if c.rendering is not None and c.rendering.name.npi not in (None, billing_npi):
+        rendering = _person(c.rendering.name, c.rendering.name.npi)
+    dates = [line.service_date for line in decision.lines]
+    original = (decision.reversal.original_icn
+                if decision.reversal is not None and decision.frequency_code == "7" else None)
+    return ClaimPayment(
+        patient_control_number=decision.patient_control_number,
+        status=decision.claim_status_code, charge=decision.charge, paid=decision.paid,
+        patient_responsibility=decision.patient_responsibility,
+        filing_indicator=filing_indicator(subscriber.claim_filing_indicator_code,
+                                          decision.line_of_business, decision.plan_id),
+        payer_claim_control_number=decision.icn,
+        place_of_service=c.place_of_service_code or "",
+        frequency_code=decision.frequency_code, patient=patient, insured=insured,
+        rendering=rendering, original_claim_number=original,
+        period=(min(dates), max(dates)) if dates else None, received=decision.received,
+        adjustments=tuple(CasAdjustment(str(a.group), a.carc, a.amount)
+                          for a in decision.claim_adjustments),
+        services=tuple(_service(line) for line in decision.lines),
+        remarks=decision.rarcs,
+    )
+
+
+def _service(line: LineDecision) -> ServicePayment:
+    return ServicePayment(
+        procedure_code=line.procedure_code, modifiers=line.modifiers, charge=line.charge,
+        paid=line.paid, units=line.units, service_date=line.service_date,
+        adjustments=tuple(CasAdjustment(str(a.group), a.carc, a.amount)
+                          for a in line.adjustments),
+        allowed=line.allowed if line.status == "paid" else None, remarks=line.rarcs)
+
+
+def reversal_of(remitted: ClaimPayment) -> ClaimPayment:
+    """The CLP02 22 reversal of a claim as it was remitted: every amount negated."""
+    return replace(
+        remitted, status=REVERSAL_STATUS, charge=-remitted.charge, paid=-remitted.paid,
+        patient_responsibility=-remitted.patient_responsibility, original_claim_number=None,
+        adjustments=tuple(_negated(a) for a in remitted.adjustments),
+        services=tuple(replace(s, charge=-s.charge, paid=-s.paid,
+                               allowed=-s.allowed if s.allowed is not None else None,
+                               adjustments=tuple(_negated(a) for a in s.adjustments))
+                       for s in remitted.services))
+
+
+def _negated(a: CasAdjustment) -> CasAdjustment:
+    return replace(a, amount=-a.amount)
+

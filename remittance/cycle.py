@@ -1,0 +1,158 @@
+"""A payment cycle: decided claims grouped into one 835 per payee and payment.
+
+Pure. The caller (the store's cycle step) hands in the decided claims not yet
+remitted, in receipt order, each already turned into the `ClaimPayment` it is paid
+as, and for a replacement or void the original as it was remitted; the balances each
+payee still owes from earlier cycles; the payee's bank account; and a source of
+trace numbers. Out comes, per payee, the `Remittance` (one BPR/TRN) and what it
+remits, the claims held back, and the balances carried to the next cycle.
+
+Rules (DOMAIN.md 8.1, 8.5, 8.6):
+
+- a pended claim is never remitted (the step leaves it out until it is released);
+- a replacement (frequency 7) is remitted as the reversal of its original (CLP02 22,
+  the original as remitted, negated) followed by its own claim with REF*F8; a void
+  (frequency 8) as the reversal alone. An original not yet remitted holds the pair
+  back: it stays waiting, unremitted, until a cycle has remitted the original;
+- the payment is the claims' paid amounts less provider adjustments (PLB), never
+  below zero: when reversals take back more than the cycle pays, the shortfall is a
+  forward balance (``FB``, negative: carried to a later 835) with the reversed
+  claim's number as its reference, and the payee's next cycles recover it first
+  (``WO`` overpayment recovery, positive, same reference) up to what they pay;
+- a payment of zero is a notification: BPR01 H, BPR04 NON; otherwise ACH (CCD+) to
+  the payee's account on file, or a check when there is none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from edi.remit835 import (
+    BankAccount,
+    ClaimPayment,
+    Method,
+    Payee,
+    Payer,
+    ProviderAdjustment,
+    Remittance,
+)
+from remittance.claims import reversal_of
+
+ZERO = Decimal("0.00")
+RECOVERY = "WO"
+FORWARD_BALANCE = "FB"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A decided claim waiting to be remitted."""
+
+    key: int
+    """The caller's handle (the decision row)."""
+    payee: Payee
+    payment: ClaimPayment | None
+    """This decision's own claim; None for a void (only its reversal is remitted)."""
+    reverses: str | None = None
+    """The payer claim control number of the original a replacement or void reverses."""
+    original: ClaimPayment | None = None
+    """The original as it was remitted; None while it has not been."""
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What a payee still owes from an earlier cycle's reversals (positive)."""
+
+    reference: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Remitted:
+    """One CLP of a cycle's 835: which waiting claim it came from, and in what role."""
+
+    key: int
+    role: str
+    """``claim`` (the decision's own) or ``reversal`` (of its original)."""
+    payment: ClaimPayment
+
+
+@dataclass(frozen=True)
+class PayeeRemittance:
+    remittance: Remittance
+    remitted: tuple[Remitted, ...]
+    carried: tuple[Carried, ...]
+    """The payee's balance after this payment (empty when it owes nothing)."""
+
+
+@dataclass(frozen=True)
+class CyclePlan:
+    remittances: tuple[PayeeRemittance, ...]
+    held: tuple[int, ...]
+    """Keys of replacements and voids whose original is not remitted yet."""
+
+
+@dataclass
+class _Payee:
+    payee: Payee
+    remitted: list[Remitted] = field(default_factory=list)
+    first_reversal: str | None = None
+
+
+def plan_cycle(waiting: Sequence[Waiting], *, payer: Payer,
+               carried: Mapping[tuple[str, str], Sequence[Carried]],
+               account: Callable[[Payee], BankAccount | None],
+               next_trace: Callable[[], str], effective: date, produced: date,
+               ) -> CyclePlan:
+    """Group the waiting claims by payee (NPI and TIN) into one remittance each."""
+    payees: dict[tuple[str, str], _Payee] = {}
+    held: list[int] = []
+    for item in waiting:
+        if item.reverses is not None and item.original is None:
+            held.append(item.key)
+            continue
+        group = payees.setdefault((item.payee.npi, item.payee.tax_id), _Payee(item.payee))
+        if item.original is not None:
+            group.remitted.append(Remitted(item.key, "reversal", reversal_of(item.original)))
+            group.first_reversal = group.first_reversal or item.original.payer_claim_control_number
+        if item.payment is not None:
+            group.remitted.append(Remitted(item.key, "claim", item.payment))
+    plans = [_remittance(group, payer, list(carried.get(key, ())), account, next_trace,
+                         effective, produced) for key, group in payees.items()]
+    return CyclePlan(tuple(plans), tuple(held))
+
+
+def _remittance(group: _Payee, payer: Payer, owed: list[Carried],
+                account: Callable[[Payee], BankAccount | None],
+                next_trace: Callable[[], str], effective: date,
+                produced: date) -> PayeeRemittance:
+    paid = sum((r.payment.paid for r in group.remitted), ZERO)
+    adjustments: list[ProviderAdjustment] = []
+    left: list[Carried] = []
+    if paid > 0:
+        room = paid
+        for balance in owed:  # oldest first
+            taken = min(room, balance.amount)
+            if taken > 0:
+                adjustments.append(ProviderAdjustment(RECOVERY, balance.reference, taken))
+                room -= taken
+            if balance.amount > taken:
+                left.append(Carried(balance.reference, balance.amount - taken))
+    else:
+        left = list(owed)
+        if paid < 0:
+            reference = group.first_reversal or group.remitted[0].payment.payer_claim_control_number
+            adjustments.append(ProviderAdjustment(FORWARD_BALANCE, reference, paid))
+            left.append(Carried(reference, -paid))
+    amount = paid - sum((a.amount for a in adjustments), ZERO)
+    bank = account(group.payee) if amount > 0 else None
+    method: Method = "NON" if amount == 0 else "ACH" if bank is not None else "CHK"
+    payee = Payee(group.payee.party, group.payee.npi, group.payee.tax_id, bank)
+    remittance = Remittance(
+        payer=payer, payee=payee, method=method, amount=amount, trace_number=next_trace(),
+        effective=effective, produced=produced,
+        claims=tuple(r.payment for r in group.remitted),
+        provider_adjustments=tuple(adjustments))
+    return PayeeRemittance(remittance, tuple(group.remitted), tuple(left))
