@@ -15,10 +15,12 @@ posted, whatever the engine would decide today.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 
 from adjudication.decision import Decision, LineDecision
-from adjudication.reference import LineOfBusiness
+from adjudication.reference import LineOfBusiness, PastClaim
 from edi.claims import EntityName, ParsedClaim
 from edi.remit835 import CasAdjustment, ClaimPayment, Party, Payee, Person, ServicePayment
 
@@ -132,3 +134,34 @@ def reversal_of(remitted: ClaimPayment) -> ClaimPayment:
 def _negated(a: CasAdjustment) -> CasAdjustment:
     return replace(a, amount=-a.amount)
 
+
+
+def original_from_history(lines: Sequence[PastClaim], like: ClaimPayment) -> ClaimPayment | None:
+    """The CLP an original remitted before this engine kept its 835s (reference past
+    claims), for its reversal; None when the history cannot say exactly what was
+    remitted: a line not remitted, already reversed or voided, or whose adjustments
+    do not account for its charge. The patient, insured and place of service are the
+    correction's (the same patient's claim)."""
+    if not lines or any(line.remittance_date is None or line.status not in ("paid", "denied")
+                        or line.charge - sum((a for _g, _c, a in line.cas()), Decimal(0))
+                        != line.paid for line in lines):
+        return None
+    ordered = sorted(lines, key=lambda line: line.line_number)
+    first = ordered[0]
+    services = tuple(ServicePayment(
+        procedure_code=line.procedure_code, modifiers=line.modifiers, charge=line.charge,
+        paid=line.paid, units=line.units, service_date=line.service_date,
+        adjustments=tuple(CasAdjustment(g, c, a) for g, c, a in line.cas()),
+        allowed=None, remarks=()) for line in ordered)
+    dates = [line.service_date for line in ordered]
+    return replace(
+        like, patient_control_number=first.patient_control_number, status="1",
+        charge=sum((line.charge for line in ordered), Decimal(0)),
+        paid=sum((line.paid for line in ordered), Decimal(0)),
+        patient_responsibility=sum((line.patient_responsibility for line in ordered),
+                                   Decimal(0)),
+        filing_indicator=filing_indicator(None, first.line_of_business, None)
+        if like.filing_indicator in ("", "ZZ") else like.filing_indicator,
+        payer_claim_control_number=first.icn, frequency_code="1",
+        original_claim_number=None, period=(min(dates), max(dates)), received=first.effective,
+        adjustments=(), services=services, remarks=())

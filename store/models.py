@@ -284,3 +284,74 @@ class ReferenceRow(Base):
     """A member's relationship (``self``), for the check that subscribers exist."""
     line: Mapped[int]
     data: Mapped[dict[str, Any]]
+
+
+class PaymentCycle(Base):
+    """One payment cycle: its 835s released together, or none of them."""
+
+    __tablename__ = "payment_cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    run_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(12))
+    """released | refused (an 835 did not balance: nothing remitted) | empty."""
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    """The balancing rules an 835 broke, by claim number (refused cycles)."""
+    held: Mapped[list[Any]] = mapped_column(default=list)
+    """Claim numbers of corrections held until their original is remitted."""
+
+
+class RemittanceRecord(Base):
+    """One 835: one payment (BPR/TRN) to one payee."""
+
+    __tablename__ = "remittances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("payment_cycles.id"), index=True)
+    payee_npi: Mapped[str] = mapped_column(String(10), index=True)
+    payee_tin: Mapped[str] = mapped_column(String(9))
+    trace_number: Mapped[str] = mapped_column(String(50), unique=True)
+    method: Mapped[str] = mapped_column(String(3))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    effective: Mapped[date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    """The 835, kept in the archive under this sha256."""
+    html_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The remittance advice for people, in the archive."""
+    claim_count: Mapped[int]
+
+
+class RemittedClaim(Base):
+    """A CLP of a released 835: a claim remitted once, or the reversal of its original."""
+
+    __tablename__ = "remitted_claims"
+    __table_args__ = (UniqueConstraint("claim_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    icn: Mapped[str] = mapped_column(String(20), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    """claim (the decision's own CLP) | reversal (CLP02 22 of its original)."""
+    reverses_icn: Mapped[str | None] = mapped_column(String(50), unique=True)
+    """The original a reversal takes back: an original is reversed at most once."""
+    paid_cents: Mapped[int] = mapped_column(BigInteger)
+    payment: Mapped[dict[str, Any]]
+    """The CLP as remitted (`edi.remit835.ClaimPayment`): what a later reversal negates."""
+
+
+class PayeeBalance(Base):
+    """What a payee owes from reversals not yet recovered (PLB FB, then WO)."""
+
+    __tablename__ = "payee_balances"
+    __table_args__ = (UniqueConstraint("payee_npi", "payee_tin", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payee_npi: Mapped[str] = mapped_column(String(10))
+    payee_tin: Mapped[str] = mapped_column(String(9))
+    reference: Mapped[str] = mapped_column(String(50))
+    """The claim number of the reversal that left the balance."""
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]

@@ -61,8 +61,11 @@ def process(
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
     db: Annotated[str | None, typer.Option(
         "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
+    no_remit: Annotated[bool, typer.Option(
+        "--no-remit", help="decide claims but run no payment cycle (no 835)")] = False,
 ) -> None:
-    """Answer each file with a TA1 or 999 in OUT and write OUT/summary.json."""
+    """Answer each file with a TA1 or 999 in OUT, decide its claims, release their 835s
+    in a payment cycle, and write OUT/summary.json."""
     from store.migrate import StoreNotMigrated
 
     logs.configure(log_level)
@@ -75,7 +78,7 @@ def process(
         received=_date(received, "--received") if received else None,
         reference=None if front_end_only else _reference(reference),
         stored_reference_first=not front_end_only and reference is None,
-        database_url=_database_url(db), keep_claims=not quiet,
+        database_url=_database_url(db), keep_claims=not quiet, remit=not no_remit,
     )
     try:
         if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
@@ -285,6 +288,44 @@ def pends_release(
     finally:
         store.dispose()
     console.print(f"{icn}: {decision.status}, paid {decision.paid:.2f}")
+
+
+@app.command()
+def remit(
+    as_of: Annotated[str, typer.Option("--as-of", help="pay claims received by YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the 835s (and SQLite "
+                                                    "when no --db)")],
+    db: Annotated[str | None, typer.Option("--db")] = None,
+    reference: Annotated[Path | None, typer.Option(
+        "--reference", help="reference data for payee accounts (default: the store's "
+                            "current version, else the shipped CSV)")] = None,
+) -> None:
+    """Run a payment cycle over the decided, not yet remitted claims: one 835 per payee,
+    each proven to balance before anything is released."""
+    import json
+
+    from store.engine import Store
+    from workers.pipeline import remit_into
+
+    day = _date(as_of, "--as-of")
+    store = Store(_store_url(out, db, create=False))
+    try:
+        archive = out / "archive"
+        listed, problems = remit_into(store, archive, out, as_of=day,
+                                      now=datetime.now(tz=UTC),
+                                      reference=_release_reference(store, reference))
+    finally:
+        store.dispose()
+    for r in listed:
+        console.print(f"{r.payee_npi} {r.method} {r.payment} trace {r.trace} "
+                      f"{len(r.claims)} claims {'-> ' + r.path if r.path else '(not released)'}")
+    for problem in problems:
+        console.print(f"refused: {problem}")
+    if not listed:
+        console.print("nothing to remit")
+    (out / "remittances.json").write_text(json.dumps(
+        {"remittances": [r.model_dump(mode="json") for r in listed],
+         "remittance_problems": problems}, indent=2) + "\n")
 
 
 def _release_reference(store: Store, directory: Path | None) -> ReferenceSource:

@@ -32,7 +32,7 @@ from workers import steps
 from workers.files import atomic_text
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
-from workers.summary import FileSummary, RunSummary
+from workers.summary import FileSummary, RemittanceSummary, RunSummary
 from workers.summary_store import claims_of, file_summary
 
 log = structlog.get_logger("claims.pipeline")
@@ -61,6 +61,8 @@ class RunOptions:
     has them, streamed from the store. False keeps a large run in flat memory."""
     archive: Path | None = None
     """Where received bytes are kept; None: ``archive/`` beside the SQLite database."""
+    remit: bool = True
+    """Run a payment cycle after adjudication (``--no-remit`` skips it)."""
 
 
 def _open_store(options: RunOptions) -> Store:
@@ -122,6 +124,10 @@ def process_files(
         entries = [_process_file(ctx, options, run_id, path, sha, size)
                    for path, sha, size in received]
         summary = RunSummary(as_of=options.as_of.isoformat(), files=[e for e, _ in entries])
+        if options.remit and reference is not None:
+            summary.remittances, summary.remittance_problems = remit_into(
+                store, archive, options.out_dir, as_of=options.as_of, now=options.now,
+                reference=reference)
         _write_summary(ctx.store, options.out_dir / "summary.json", summary,
                        [file_id for _, file_id in entries])
         if options.keep_claims:
@@ -154,7 +160,38 @@ def _write_summary(store: Store, path: Path, summary: RunSummary,
                 out.write(("," if number else "") + "\n"
                           + _indent(json.dumps(claim.model_dump(mode="json"), indent=2), 8))
             out.write("\n      ]\n    }")
-        out.write("\n  ]\n}\n")
+        out.write("\n  ],\n")
+        tail = summary.model_dump(mode="json", include={"remittances", "remittance_problems"})
+        out.write(json.dumps(tail, indent=2)[1:-1].strip("\n") + "\n}\n")
+
+
+def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: datetime,
+               reference: ReferenceSource | None
+               ) -> tuple[list[RemittanceSummary], list[str]]:
+    """Run a payment cycle and copy its 835s (and their HTML advices) into ``out_dir``
+    as ``<payee NPI>-<trace>.835``; what summary.json says about it."""
+    from remittance.era import render_era
+    from workers.remit import kept, run_cycle
+
+    cycle = run_cycle(store, archive, as_of=as_of, now=now, reference=reference,
+                      render_html=render_era)
+    listed = []
+    for r in cycle.remittances:
+        path = html = None
+        if r.sha256 is not None:
+            path = out_dir / f"{r.payee_npi}-{r.trace}.835"
+            _copy_atomically(kept(archive, r.sha256), path)
+        if r.html_sha256 is not None:
+            html = out_dir / f"{r.payee_npi}-{r.trace}.html"
+            _copy_atomically(kept(archive, r.html_sha256), html)
+        listed.append(RemittanceSummary(
+            path=str(path) if path else None, html_path=str(html) if html else None,
+            payee_npi=r.payee_npi, payee_tin=r.payee_tin, payment=r.payment,
+            method=r.method,  # type: ignore[arg-type]
+            trace=r.trace, claims=r.claims, balanced=r.balanced))
+    log.info("cycle.done", cycle=cycle.cycle_id, outcome=cycle.outcome,
+             remittances=len(listed), held=len(cycle.held))
+    return listed, cycle.problems
 
 
 def _indent(text: str, spaces: int) -> str:

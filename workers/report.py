@@ -37,6 +37,23 @@ def print_run(console: Console, summary: RunSummary) -> None:
         for name, problem in problems:
             detail.add_row(name, problem)
         console.print(detail)
+    _print_remittances(console, summary)
+
+
+def _print_remittances(console: Console, summary: RunSummary) -> None:
+    """One line per payee: the payment, its method and trace, the 835."""
+    if not summary.remittances and not summary.remittance_problems:
+        return
+    table = Table(title="Payment cycle: one 835 per payee")
+    for column in ("payee NPI", "payment", "method", "trace", "claims", "balanced", "835"):
+        table.add_column(column, justify="right" if column in ("payment", "claims") else "left")
+    for r in summary.remittances:
+        table.add_row(r.payee_npi, r.payment, r.method, r.trace, str(len(r.claims)),
+                      "yes" if r.balanced else "NO",
+                      r.path.rsplit("/", 1)[-1] if r.path else "not released")
+    console.print(table)
+    for problem in summary.remittance_problems:
+        console.print(f"[bold red]cycle refused:[/] {problem}")
 
 
 def _print_rejected_claims(console: Console, summary: RunSummary, limit: int = 60) -> None:

@@ -165,7 +165,7 @@ def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
         raise
 
 
-def archive_text(archive: Path, write: Callable[[TextIO], None]) -> tuple[str, int]:
+def archive_text(archive: Path, write: Callable[[TextIO], object]) -> tuple[str, int]:
     """A document the engine writes (a 277CA), written by ``write`` straight into the
     archive under its sha256, never held whole in memory; (sha256, size in bytes).
 

@@ -55,8 +55,28 @@ class FileSummary(BaseModel):
     claims: list[ClaimSummary] = Field(default_factory=list)
 
 
+class RemittanceSummary(BaseModel):
+    """One 835 of the run's payment cycle: one payment to one payee."""
+
+    path: str | None = Field(description="the 835 in the output directory; null when the "
+                                         "cycle was refused and nothing was released")
+    html_path: str | None = None
+    payee_npi: str
+    payee_tin: str
+    payment: str
+    method: Literal["ACH", "CHK", "NON"]
+    trace: str
+    claims: list[str] = Field(default_factory=list,
+                              description="payer claim control numbers remitted")
+    balanced: bool
+
+
 class RunSummary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     as_of: str
     files: list[FileSummary] = Field(default_factory=list)
+    remittances: list[RemittanceSummary] = Field(default_factory=list)
+    remittance_problems: list[str] = Field(
+        default_factory=list, description="why the payment cycle was refused (claim numbers "
+                                          "and the balancing rules broken)")
