@@ -1,0 +1,162 @@
+"""Payment cycles through the store: released once, proven first, refused whole."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections import Counter
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+import workers.remit
+from edi.parsers.remit835 import read_835
+from edi.validators.outbound import outbound_problems
+from remittance.balance import prove_interchanges
+from store import migrate
+from store.engine import Store
+from store.models import DecisionRecord, PayeeBalance, PaymentCycle, RemittedClaim
+from tests.paths import FIXTURES
+from workers.cli import app
+
+runner = CliRunner()
+AS_OF = "2026-01-16"
+PEND = FIXTURES / "adjudication" / "pend-no-fee.837"
+PEND_AS_OF = "2026-11-23"
+
+
+def _process(tmp_path: Path, url: str, *extra: str, sources: list[Path] | None = None,
+             as_of: str = AS_OF) -> dict[str, Any]:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir(exist_ok=True)
+    files = []
+    for source in sources or sorted((FIXTURES / "837p").glob("*.837")):
+        shutil.copy(source, inbound / source.name)
+        files.append(str(inbound / source.name))
+    result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / "out"), "--db", url,
+                                 "--quiet", "--as-of", as_of, "--received", as_of, *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads((tmp_path / "out" / "summary.json").read_text())
+    return summary
+
+
+def _count(url: str, model: Any, *where: Any) -> int:
+    store = Store(url)
+    try:
+        with store.transaction() as s:
+            return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    finally:
+        store.dispose()
+
+
+def test_a_cycle_pays_each_decided_claim_once_in_balanced_valid_835s(
+    database_url: str, tmp_path: Path,
+) -> None:
+    migrate.upgrade(database_url)
+    summary = _process(tmp_path, database_url)
+    remittances = summary["remittances"]
+    assert remittances and summary["remittance_problems"] == []
+    remitted: Counter[str] = Counter()
+    for r in remittances:
+        assert r["balanced"] is True
+        text = Path(r["path"]).read_text()
+        assert Path(r["path"]).name == f"{r['payee_npi']}-{r['trace']}.835"
+        assert outbound_problems(text) == []
+        interchanges = read_835(io.BytesIO(text.encode()))
+        assert prove_interchanges(interchanges) == []
+        (ts,) = [t for ic in interchanges for g in ic.groups for t in g.transactions]
+        assert ts.amount == Decimal(r["payment"]) and ts.trace_number == r["trace"]
+        assert (ts.method == "NON") == (ts.amount == 0)
+        remitted.update(c.payer_claim_control_number for c in ts.claims if c.status != "22")
+        assert Path(r["html_path"]).read_text().startswith("<!DOCTYPE html>")
+    # every decided claim that is not pended is in exactly one CLP, and no other claim is
+    decided = {c["payer_claim_control_number"] for f in summary["files"] for c in f["claims"]
+               if c.get("status") not in (None, "pended", "voided")}
+    assert set(remitted) == decided and set(remitted.values()) == {1}
+    traces = [r["trace"] for r in remittances]
+    assert len(traces) == len(set(traces))
+
+
+def test_running_the_cycle_again_releases_nothing_twice(database_url: str,
+                                                        tmp_path: Path) -> None:
+    migrate.upgrade(database_url)
+    _process(tmp_path, database_url)
+    rows = _count(database_url, RemittedClaim)
+    out = tmp_path / "out"
+    before = sorted(p.name for p in out.glob("*.835"))
+    result = runner.invoke(app, ["remit", "--as-of", AS_OF, "--out", str(out),
+                                 "--db", database_url])
+    assert result.exit_code == 0, result.output
+    assert "nothing to remit" in result.output
+    assert _count(database_url, RemittedClaim) == rows
+    assert sorted(p.name for p in out.glob("*.835")) == before
+    assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "empty") == 1
+
+
+def test_a_released_pend_is_paid_in_the_next_cycle(database_url: str, tmp_path: Path) -> None:
+    migrate.upgrade(database_url)
+    summary = _process(tmp_path, database_url, sources=[PEND], as_of=PEND_AS_OF)
+    pended = [c["payer_claim_control_number"] for f in summary["files"] for c in f["claims"]
+              if c.get("status") == "pended"]
+    assert pended, "the fixtures hold a claim pended for a person"
+    out = tmp_path / "out"
+    released = runner.invoke(app, ["pends", "release", pended[0], "--allowed", "1=80.00",
+                                   "--reviewer", "analyst", "--note", "fee agreed",
+                                   "--out", str(out), "--db", database_url])
+    assert released.exit_code == 0, released.output
+    result = runner.invoke(app, ["remit", "--as-of", PEND_AS_OF, "--out", str(out),
+                                 "--db", database_url])
+    assert result.exit_code == 0, result.output
+    listed = json.loads((out / "remittances.json").read_text())["remittances"]
+    assert [r["claims"] for r in listed] == [[pended[0]]]
+
+
+def test_an_835_that_does_not_balance_is_not_released_and_nothing_is_remitted(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a defect that pays one claim a cent more than its lines say
+    original = workers.remit.claim_payment
+    broken: list[str] = []
+
+    def off_by_a_cent(decision: Any, claim: Any) -> Any:
+        payment = original(decision, claim)
+        if not broken and payment.paid > 0:
+            broken.append(payment.payer_claim_control_number)
+            return replace(payment, paid=payment.paid + Decimal("0.01"))
+        return payment
+
+    monkeypatch.setattr(workers.remit, "claim_payment", off_by_a_cent)
+    migrate.upgrade(database_url)
+    summary = _process(tmp_path, database_url)
+    # Then the cycle is refused: no 835 released, nothing recorded as remitted, and
+    # the problems name the claim and the rules it broke
+    assert broken, "the defect found a paid claim"
+    assert all(r["path"] is None for r in summary["remittances"]), summary["remittance_problems"]
+    assert any(r["balanced"] is False for r in summary["remittances"])
+    assert list((tmp_path / "out").glob("*.835")) == []
+    assert _count(database_url, RemittedClaim) == 0
+    assert _count(database_url, PayeeBalance) == 0
+    problems = summary["remittance_problems"]
+    assert [p.split(": ", 2)[1] for p in problems] == ["claim"]
+    assert f"({broken[0]})" in problems[0] and "is not CLP04" in problems[0]
+    # When the defect is gone, the next cycle releases every claim
+    monkeypatch.setattr(workers.remit, "claim_payment", original)
+    result = runner.invoke(app, ["remit", "--as-of", AS_OF, "--out", str(tmp_path / "out"),
+                                 "--db", database_url])
+    assert result.exit_code == 0, result.output
+    assert _count(database_url, RemittedClaim) > 0
+    assert _count(database_url, RemittedClaim, RemittedClaim.icn == broken[0]) == 1
+
+
+def test_process_no_remit_decides_but_pays_nobody(database_url: str, tmp_path: Path) -> None:
+    migrate.upgrade(database_url)
+    summary = _process(tmp_path, database_url, "--no-remit")
+    assert summary["remittances"] == []
+    assert _count(database_url, DecisionRecord) > 0
+    assert _count(database_url, RemittedClaim) == 0
