@@ -1,8 +1,10 @@
-"""`make bench`, the store part: adjudication through the store beside in memory, and a
-100,000-claim file against a 1,000,000-member reference set.
+"""`make bench`, the store part: a payment cycle, adjudication through the store beside
+in memory, and a 100,000-claim file against a 1,000,000-member reference set.
 
     python -m workers.bench_store            (make bench runs it after workers.bench)
 
+0. A payment cycle over the 20,000 claims of the 20,000-claim file, decided first
+   (untimed): 835 claims/s, each 835 written, read back, proven and checked by pyx12.
 1. Adjudication alone, on the same 5,000 claims, each in its own process: in memory
    (`decide_in_memory`, the engine threading its state from claim to claim), and
    through the store on SQLite and on PostgreSQL (`steps.adjudicate_file`: batches,
@@ -10,8 +12,8 @@
    first in each process and is not timed.
 2. Scale: a reference set of 1,000,000 members (the shipped one plus generated
    members, each with a coverage row) is loaded with `claims reference load`, then a
-   100,000-claim file is processed end to end with `claims process --db`, in a
-   process of its own whose peak RSS is reported.
+   100,000-claim file is processed end to end with `claims process --db --no-remit`,
+   in a process of its own whose peak RSS is reported (the cycle is measured in 0).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from workers.bench import DATA, ensure_file, peak_rss_mb
 
 ADJUDICATION_CLAIMS = 5_000
+CYCLE_CLAIMS = 20_000
 SCALE_CLAIMS = 100_000
 SCALE_MEMBERS = 1_000_000
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
@@ -102,6 +105,51 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
     return {"claims": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
+def cycle_once(path: Path) -> dict[str, float]:
+    """A payment cycle over a file's decided claims on SQLite (front end and
+    adjudication first, untimed): planning, writing, reading back, proving and
+    checking with pyx12 every 835, and recording what was remitted."""
+    from fixtures.generator import default_receipt_date
+    from store.engine import Store, sqlite_url
+    from store.migrate import upgrade
+    from workers import steps
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+    from workers.reference_store import StoredReference, load_reference
+    from workers.remit import run_cycle
+
+    received = default_receipt_date(int(path.stem.rsplit("-", 1)[-1]))
+    now = datetime.now(tz=UTC)
+    scratch = DATA / "store-cycle"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    url = sqlite_url(scratch)
+    upgrade(url)
+    store = Store(url)
+    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, now)
+    from edi.validators.codesets import default_registry
+    from edi.validators.implementation_guide import EnvelopePolicy
+
+    reference = StoredReference(store)
+    ctx = steps.StepContext(store=store, archive=scratch / "archive", now=now, as_of=received,
+                            policy=EnvelopePolicy(), code_sets=default_registry(),
+                            reference=reference)
+    with path.open("rb") as raw:
+        sha, size, _kept = steps.archive_copy(raw, ctx.archive)
+    run = steps.begin_run(ctx, sha)
+    file_id, _role = steps.receive(ctx, run, path.name, sha, size, now, received)
+    steps.acknowledge_file(ctx, file_id)
+    steps.answer_sets(ctx, file_id)
+    steps.adjudicate_file(ctx, file_id)
+    start = time.perf_counter()
+    cycle = run_cycle(store, ctx.archive, as_of=received, now=now, reference=reference)
+    seconds = time.perf_counter() - start
+    store.dispose()
+    claims = sum(len(r.claims) for r in cycle.remittances)
+    return {"claims": claims, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
+            "remittances": len(cycle.remittances),
+            "released": float(cycle.outcome == "released")}
+
+
 def _measure(engine: str, path: Path) -> dict[str, float] | None:
     done = subprocess.run([sys.executable, "-m", "workers.bench_store", "--one", engine,
                            str(path)], capture_output=True, text=True)
@@ -156,9 +204,10 @@ def scale() -> None:
     received = default_receipt_date(SCALE_CLAIMS).isoformat()
     start = time.perf_counter()
     peak = _timed([str(CLAIMS_BIN), "process", str(path), "--out", str(scratch / "out"),
-                   "--db", url, "--quiet", "--as-of", received, "--received", received])
+                   "--db", url, "--quiet", "--as-of", received, "--received", received,
+                   "--no-remit"])
     seconds = time.perf_counter() - start
-    print(f"  claims process (front end + adjudication + summary): {seconds:.0f} s, "
+    print(f"  claims process --no-remit (front end + adjudication + summary): {seconds:.0f} s, "
           f"{SCALE_CLAIMS / seconds:.0f} claims/s, peak RSS {peak:.0f} MB")
 
 
@@ -170,6 +219,14 @@ def _timed(command: list[str]) -> float:
 
 
 def main() -> None:
+    cycle_path = ensure_file(CYCLE_CLAIMS)
+    print(f"\npayment cycle over {CYCLE_CLAIMS:,} decided claims, SQLite store (front end "
+          "and adjudication untimed)")
+    r = _measure("cycle", cycle_path)
+    if r is not None:
+        print(f"  {r['remittances']:.0f} 835s, {'released' if r['released'] else 'REFUSED'}: "
+              f"{r['claims'] / r['seconds']:.0f} claims/s ({r['seconds']:.1f} s, pyx12's "
+              f"check of every 835 included), peak RSS {r['peak_rss_mb']:.0f} MB")
     path = ensure_file(ADJUDICATION_CLAIMS)
     print(f"\nadjudication alone, {ADJUDICATION_CLAIMS:,} claims, each engine in its own "
           "process (front end untimed)")
@@ -186,6 +243,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        print(json.dumps(adjudicate_once(sys.argv[2], Path(sys.argv[3]))))
+        one = (cycle_once(Path(sys.argv[3])) if sys.argv[2] == "cycle"
+               else adjudicate_once(sys.argv[2], Path(sys.argv[3])))
+        print(json.dumps(one))
     else:
         main()
