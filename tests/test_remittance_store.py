@@ -22,13 +22,14 @@ from remittance.balance import prove_interchanges
 from store import migrate
 from store.engine import Store
 from store.models import DecisionRecord, PayeeBalance, PaymentCycle, RemittedClaim
-from tests.paths import FIXTURES
+from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.cli import app
 
 runner = CliRunner()
 AS_OF = "2026-01-16"
 PEND = FIXTURES / "adjudication" / "pend-no-fee.837"
 PEND_AS_OF = "2026-11-23"
+TWO_CLAIMS = ACK_FIXTURES / "valid-two-claims.837"
 
 
 def _process(tmp_path: Path, url: str, *extra: str, sources: list[Path] | None = None,
@@ -160,3 +161,58 @@ def test_process_no_remit_decides_but_pays_nobody(database_url: str, tmp_path: P
     assert summary["remittances"] == []
     assert _count(database_url, DecisionRecord) > 0
     assert _count(database_url, RemittedClaim) == 0
+
+
+def _variant(source: Path, target: Path, isa13: str, *, edits: list[tuple[str, str]]) -> Path:
+    text = source.read_text().replace("000000101", isa13)
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+def test_a_void_carries_a_forward_balance_that_the_next_cycle_recovers(
+    database_url: str, tmp_path: Path,
+) -> None:
+    migrate.upgrade(database_url)
+    out, day = tmp_path / "out", "2026-11-23"
+
+    def process(path: Path) -> dict[str, Any]:
+        result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db",
+                                     database_url, "--quiet", "--as-of", day, "--received", day])
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+        return summary
+
+    # Given PCN-0001 paid and remitted in a first cycle
+    first = process(_variant(TWO_CLAIMS, tmp_path / "in" / "first.837", "000000101", edits=[]))
+    (icn,) = [c["payer_claim_control_number"] for f in first["files"] for c in f["claims"]
+              if c["patient_control_number"] == "PCN-0001"]
+    paid = Decimal(next(c["paid"] for f in first["files"] for c in f["claims"]
+                        if c["payer_claim_control_number"] == icn))
+    assert paid > 0
+    # When the provider voids it (frequency 8, REF*F8) and nothing else is paid
+    voided = process(_variant(TWO_CLAIMS, tmp_path / "in" / "void.837", "000000102", edits=[
+        ("CLM*PCN-0001*300***11:B:1*Y*A*Y*Y~", f"CLM*PCN-0001*300***11:B:8*Y*A*Y*Y~REF*F8*{icn}~"),
+        ("CLM*PCN-0002*150***11:B:1*", "CLM*PCN-0002*150***11:B:8*"),
+        ("SE*42*0001", "SE*43*0001")]))
+    (remittance,) = [r for r in voided["remittances"] if r["payee_npi"] == "1234567893"]
+    text = Path(remittance["path"]).read_text()
+    # Then the 835 pays 0.00, reverses the original and carries the balance as FB
+    assert remittance["method"] == "NON" and remittance["payment"] == "0.00"
+    assert f"CLP*PCN-0001*22*-300.00*-{paid:.2f}*" in text
+    assert f"PLB*1234567893*20261231*FB:{icn}*-{paid:.2f}~" in text
+    assert _count(database_url, PayeeBalance, PayeeBalance.amount_cents == int(paid * 100)) == 1
+    # And the next cycle that pays the payee recovers it first (WO) and owes nothing more
+    later = process(_variant(TWO_CLAIMS, tmp_path / "in" / "later.837", "000000103", edits=[
+        ("DTP*472*D8*20261105", "DTP*472*D8*20261112"), ("PCN-0001", "PCN-0011"),
+        ("PCN-0002", "PCN-0012")]))
+    (again,) = [r for r in later["remittances"] if r["payee_npi"] == "1234567893"]
+    text = Path(again["path"]).read_text()
+    assert f"PLB*1234567893*20261231*WO:{icn}*{paid:.2f}~" in text
+    clp_paid = sum(Decimal(line.split("*")[4]) for line in text.split("~") if
+                   line.strip().startswith("CLP*"))
+    assert Decimal(again["payment"]) == clp_paid - paid
+    assert _count(database_url, PayeeBalance, PayeeBalance.amount_cents > 0) == 0
