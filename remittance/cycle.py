@@ -18,7 +18,9 @@ Rules (DOMAIN.md 8.1, 8.5, 8.6):
   below zero: when reversals take back more than the cycle pays, the shortfall is a
   forward balance (``FB``, negative: carried to a later 835) with the reversed
   claim's number as its reference, and the payee's next cycles recover it first
-  (``WO`` overpayment recovery, positive, same reference) up to what they pay;
+  (``WO`` overpayment recovery, positive, same reference) up to what they pay, the
+  oldest six balances a cycle at most, so an 835 has one PLB segment (pyx12's walk
+  refuses a second one, which the guide allows) and the rest wait a cycle;
 - a payment of zero is a notification: BPR01 H, BPR04 NON; otherwise ACH (CCD+) to
   the payee's account on file, or a check when there is none.
 """
@@ -31,6 +33,7 @@ from datetime import date
 from decimal import Decimal
 
 from edi.remit835 import (
+    MAX_PLB_PAIRS,
     BankAccount,
     ClaimPayment,
     Method,
@@ -133,8 +136,8 @@ def _remittance(group: _Payee, payer: Payer, owed: list[Carried],
     left: list[Carried] = []
     if paid > 0:
         room = paid
-        for balance in owed:  # oldest first
-            taken = min(room, balance.amount)
+        for index, balance in enumerate(owed):  # oldest first, one PLB segment at most
+            taken = min(room, balance.amount) if index < MAX_PLB_PAIRS else ZERO
             if taken > 0:
                 adjustments.append(ProviderAdjustment(RECOVERY, balance.reference, taken))
                 room -= taken

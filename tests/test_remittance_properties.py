@@ -118,6 +118,7 @@ def test_every_cycle_balances_and_nothing_is_paid_twice(plan: list) -> None:
             assert prove_interchanges(read) == []
             (ts,) = [t for ic in read for g in ic.groups for t in g.transactions]
             assert ts.amount >= 0
+            assert len(ts.provider_adjustments) <= 6  # one PLB segment
             npi = r.payee.npi
             bpr[npi] += ts.amount
             clp[npi] += sum((c.paid for c in ts.claims), Decimal(0))
@@ -138,3 +139,17 @@ def test_every_cycle_balances_and_nothing_is_paid_twice(plan: list) -> None:
         # owed is exactly the forward balances not yet recovered
         assert bpr[npi] == clp[npi] - plb[npi]
         assert -plb[npi] == owed and owed >= 0
+
+
+def test_a_cycle_recovers_the_six_oldest_balances_and_carries_the_rest() -> None:
+    owed = [Carried(f"C{n}", Decimal("10.00")) for n in range(8)]
+    waiting = [Waiting(1, PAYEES[0], _payment("N1", [LineSpec(100_000, 0, 0)]))]
+    cycle = plan_cycle(waiting, payer=DEFAULT_PAYER,
+                       carried={(PAYEES[0].npi, PAYEES[0].tax_id): owed},
+                       account=lambda _p: None, next_trace=lambda: "T1",
+                       effective=date(2026, 4, 1), produced=date(2026, 3, 30))
+    (planned,) = cycle.remittances
+    assert [(a.reason, a.reference) for a in planned.remittance.provider_adjustments] == [
+        ("WO", f"C{n}") for n in range(6)]
+    assert planned.remittance.amount == Decimal("940.00")
+    assert planned.carried == (Carried("C6", Decimal("10.00")), Carried("C7", Decimal("10.00")))

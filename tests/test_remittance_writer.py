@@ -1,0 +1,80 @@
+"""The 835 writer's segment rules that the golden files do not reach."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from edi.acks import CountingControlNumbers, Responder
+from edi.parsers.remit835 import read_835
+from edi.remit835 import (
+    CasAdjustment,
+    ClaimPayment,
+    Party,
+    Payee,
+    Person,
+    ProviderAdjustment,
+    Remittance,
+    ServicePayment,
+    render_835,
+)
+from edi.validators.outbound import outbound_problems
+from remittance.balance import prove_interchanges
+from remittance.payer import DEFAULT_PAYER
+
+RESPONDER = Responder(when=datetime(2026, 3, 30, 9, 0, tzinfo=UTC),
+                      control=CountingControlNumbers())
+D = Decimal
+
+
+def _remittance(adjustments: tuple[CasAdjustment, ...], plb: tuple[ProviderAdjustment, ...],
+                amount: str) -> Remittance:
+    charge = D("700.00")
+    paid = charge - sum((a.amount for a in adjustments), D(0))
+    line = ServicePayment("90837", ("HO", "U5"), charge, paid, D(1), date(2026, 3, 2),
+                          adjustments, None, ())
+    claim = ClaimPayment("PCN-7", "1", charge, paid, sum(
+        (a.amount for a in adjustments if a.group == "PR"), D(0)), "12", "OBH-7", "11", "1",
+        Person("DOE", "JO", "M1"), services=(line,))
+    return Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001", "123456789"),
+                      "CHK", D(amount), "T1", date(2026, 4, 1), date(2026, 3, 30), (claim,),
+                      plb)
+
+
+def test_seven_reasons_of_one_group_take_two_cas_segments_and_seven_plb_pairs_two_plbs() -> None:
+    reasons = tuple(CasAdjustment("CO", str(code), D("10.00"))
+                    for code in (45, 97, 151, 185, 197, 198, 242))
+    plb = tuple(ProviderAdjustment("WO", f"OBH-{n}", D("1.00")) for n in range(7))
+    text = render_835(_remittance(reasons, plb, "623.00"), RESPONDER)
+    segments = [s.strip() for s in text.split("~")]
+    assert [s for s in segments if s.startswith("CAS")] == [
+        "CAS*CO*45*10.00**97*10.00**151*10.00**185*10.00**197*10.00**198*10.00",
+        "CAS*CO*242*10.00"]
+    plbs = [s for s in segments if s.startswith("PLB")]
+    assert len(plbs) == 2 and plbs[1] == "PLB*1000000001*20261231*WO:OBH-6*1.00"
+    assert "SVC*HC:90837:HO:U5*700.00*630.00**1" in segments
+    assert prove_interchanges(read_835(io.BytesIO(text.encode()))) == []
+    # The guide lets PLB repeat (max use >1); pyx12's walk re-enters its one-time
+    # footer loop on a second PLB and objects, so the payment cycle never plans more
+    # than six pairs (tests/test_remittance_properties.py): this is the only objection
+    assert outbound_problems(text) == ["IK502 5", "PLB segment at position 21: loop occurs "
+                                                  "over maximum times"]
+
+
+@pytest.mark.parametrize(("method", "amount"), [("NON", "5.00"), ("CHK", "0.00"),
+                                                ("ACH", "-1.00")])
+def test_a_method_that_does_not_fit_the_amount_is_refused(method: str, amount: str) -> None:
+    remittance = replace(_remittance((), (), "0.00"), method=method, amount=D(amount))
+    with pytest.raises(ValueError):
+        render_835(remittance, RESPONDER)
+
+
+def test_delimiters_inside_a_value_never_reach_the_file() -> None:
+    remittance = _remittance((), (), "700.00")
+    claim = replace(remittance.claims[0], patient=Person("O*BRIEN~", "J:O", "M^1"))
+    text = render_835(replace(remittance, claims=(claim,)), RESPONDER)
+    assert "NM1*QC*1*OBRIEN*JO****MI*M1~" in text
