@@ -158,7 +158,7 @@ def _waiting(s: Session, as_of: date, shared: ReferenceData
         .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
                Claim.receipt_date <= as_of,
                ~exists().where(RemittedClaim.claim_id == Claim.id))
-        .order_by(Claim.id))
+        .order_by(Claim.id).execution_options(yield_per=500))
     waiting, facts = [], {}
     for decision_id, data, parsed, claim_id in rows:
         decision = decision_from_record(data)
