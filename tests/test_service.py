@@ -1,0 +1,247 @@
+"""The service's actors (workers/service.py) on dramatiq's in-process broker and on the
+machine's Redis: files through every step, duplicates, dead letters, the reconciler."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dramatiq
+import pytest
+from sqlalchemy import select, update
+
+from store.engine import Store, sqlite_url
+from store.migrate import upgrade
+from store.models import Claim, DecisionRecord, Event, ReceivedFile
+from tests.paths import ACK_FIXTURES
+from workers import steps
+from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+from workers.reference_store import StoredReference, load_reference
+from workers.service import (
+    WAITING_FOR_EARLIER_FILES_MS,
+    Actors,
+    Service,
+    declare_actors,
+    make_broker,
+    receive_into_service,
+    reconcile,
+)
+
+TWO_CLAIMS = ACK_FIXTURES / "valid-two-claims.837"
+REDIS = os.environ.get("EDI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    url = sqlite_url(tmp_path / "db")
+    (tmp_path / "db").mkdir()
+    upgrade(url)
+    store = Store(url)
+    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+    yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
+    store.dispose()
+
+
+def _upload(tmp_path: Path, source: Path, name: str | None = None) -> Path:
+    inbound = tmp_path / "inbound"
+    inbound.mkdir(exist_ok=True)
+    target = inbound / (name or source.name)
+    shutil.copy(source, target)
+    return target
+
+
+def _run(broker: dramatiq.Broker, until: float = 60) -> None:
+    """Work every queue (delayed messages included) until nothing is left."""
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        deadline = time.monotonic() + until
+        while time.monotonic() < deadline:
+            for queue in list(broker.get_declared_queues()):
+                broker.join(queue, timeout=int(until * 1000))
+            worker.join()
+            if all(broker.queues[q].qsize() == 0 for q in broker.get_declared_queues()
+                   ) and not _delayed(broker):
+                return
+        raise AssertionError("the queues did not drain")
+    finally:
+        worker.stop()
+
+
+def _delayed(broker: dramatiq.Broker) -> bool:
+    return any(q.endswith(".DQ") and broker.queues[q].qsize() for q in broker.queues)
+
+
+def _statuses(store: Store) -> list[str]:
+    with store.transaction() as s:
+        return list(s.scalars(select(ReceivedFile.status).order_by(ReceivedFile.id)))
+
+
+def test_an_upload_goes_through_every_step_and_its_answers_reach_the_sender(
+    service: Service, tmp_path: Path,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, duplicate = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    assert not duplicate
+    actors.process_file.send(file_id)
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+    (folder,) = list(service.outbound.iterdir())
+    assert folder.name == "ZZ-CLEARHOUSE01"
+    kinds = sorted(p.suffix for p in folder.iterdir())
+    assert kinds == [".277ca", ".999"]
+    with service.store.transaction() as s:
+        decided = Counter(s.scalars(select(DecisionRecord.claim_id)))
+        accepted = set(s.scalars(select(Claim.id).where(Claim.front_end == "accepted")))
+        delivered = list(s.scalars(select(Event.kind).where(Event.kind == "file.delivered")))
+    assert set(decided) == accepted and set(decided.values()) == {1}
+    assert delivered == ["file.delivered"]
+
+
+def test_a_message_delivered_twice_decides_nothing_twice(service: Service,
+                                                         tmp_path: Path) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    for _ in range(3):
+        actors.process_file.send(file_id)
+        actors.adjudicate.send(file_id)
+    _run(broker)
+    with service.store.transaction() as s:
+        assert set(Counter(s.scalars(select(DecisionRecord.claim_id))).values()) == {1}
+
+
+def test_the_same_bytes_uploaded_again_get_a_duplicate_ta1_and_nothing_is_decided(
+    service: Service, tmp_path: Path,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)
+    _run(broker)
+    again = _upload(tmp_path, TWO_CLAIMS, "again.837")
+    os.utime(again, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+    same_id, duplicate = receive_into_service(service, again)
+    assert duplicate and same_id == file_id
+    (ta1,) = list(service.outbound.glob("*/again-*-duplicate.ta1"))
+    assert "TA1*000000101*261120*0930*R*025~" in ta1.read_text()
+    with service.store.transaction() as s:
+        assert len(list(s.scalars(select(DecisionRecord.id)))) == 2
+
+
+def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service, max_retries=2, min_backoff_ms=10)
+    poison, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    real = steps.answer_sets
+
+    def fails_for_the_first(ctx: steps.StepContext, file_id: int) -> None:
+        if file_id == poison:
+            raise RuntimeError("an engine defect")
+        real(ctx, file_id)
+
+    monkeypatch.setattr(steps, "answer_sets", fails_for_the_first)
+    later = (ACK_FIXTURES / "valid-two-claims.837").read_text().replace("000000101",
+                                                                       "000000109")
+    second = tmp_path / "later.837"
+    second.write_text(later)
+    next_id, _ = receive_into_service(service, second)
+    actors.process_file.send(poison)
+    actors.process_file.send(next_id)
+    _run(broker)
+    assert _statuses(service.store) == ["dead", "done"]
+    with service.store.transaction() as s:
+        (detail,) = s.scalars(select(Event.detail).where(Event.kind == "file.dead"))
+    assert detail == {"reason": "RuntimeError", "actor": "process_file"}
+
+
+def test_the_reconciler_sends_again_what_a_lost_message_left_unfinished(
+    service: Service, tmp_path: Path,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    # the process_file message was lost (Redis restarted before a worker took it)
+    assert reconcile(service.store, actors, older_than=60) == []  # not stale yet
+    with service.store.transaction() as s:
+        s.execute(update(ReceivedFile).values(
+            updated_at=datetime.now(tz=UTC) - timedelta(minutes=10)))
+    assert reconcile(service.store, actors, older_than=60) == [file_id]
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+
+
+def test_a_later_file_waits_until_every_earlier_file_is_adjudicated(
+    service: Service, tmp_path: Path,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    first, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    second_text = TWO_CLAIMS.read_text().replace("000000101", "000000110")
+    (tmp_path / "second.837").write_text(second_text)
+    second, _ = receive_into_service(service, tmp_path / "second.837")
+    # the later file's front end runs first; its adjudication must wait for the first
+    actors.process_file.send(second)
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _statuses(service.store) != ["received", "answered"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(2 * WAITING_FOR_EARLIER_FILES_MS / 1000)  # it asked again, and waits
+        assert _statuses(service.store) == ["received", "answered"]
+        actors.process_file.send(first)
+        while _statuses(service.store) != ["done", "done"]:
+            assert time.monotonic() < deadline + 30
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert _statuses(service.store) == ["done", "done"]
+    with service.store.transaction() as s:
+        order = [file_id for file_id, in s.execute(
+            select(Claim.file_id).join(DecisionRecord, DecisionRecord.claim_id == Claim.id)
+            .order_by(DecisionRecord.id))]
+    assert order == sorted(order) and order[0] == first
+
+
+def _redis_or_fail() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except Exception:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at " + REDIS)
+
+
+def test_the_same_flow_on_redis(service: Service, tmp_path: Path) -> None:
+    _redis_or_fail()
+    broker = make_broker(REDIS)
+    broker.flush_all()
+    try:
+        actors: Actors = declare_actors(broker, lambda: service)
+        file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+        actors.process_file.send(file_id)
+        worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 60
+            while _statuses(service.store) != ["done"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            worker.stop()
+        assert _statuses(service.store) == ["done"]
+        assert sorted(p.suffix for p in service.outbound.glob("*/*")) == [".277ca", ".999"]
+    finally:
+        broker.flush_all()
+        broker.close()

@@ -1,0 +1,272 @@
+"""The running service: dramatiq actors over the store's one-transaction steps.
+
+    intake -> process_file(file_id) -> adjudicate(file_id) [one batch, then itself
+    again] -> deliver(file_id); remit(as_of) runs a payment cycle.
+
+Messages carry the file row's id, never claim contents. Each actor re-reads the
+file's state and runs the step it is at; every step does its work once under a row
+lock and commits it with the state it moves to, so a message delivered twice (dramatiq
+delivers at least once) or re-sent by the reconciler does nothing twice. A file's
+adjudication is split into one message per batch of claims, each sending the next
+after it commits, so no message runs long and a killed worker loses one batch at
+most (it commits whole or not at all).
+
+**Receipt order.** Duplicates and accumulators depend on deciding a member's claims
+in the order they were received. A file is adjudicated only once every file received
+before it (a lower file row id) has been adjudicated, rejected or dead-lettered: an
+earlier file still in its front end makes the later one wait (the message is sent
+again after a short delay). Within a file, batches run one after another in claim
+order. So every decision is made in receipt order, whichever worker takes which
+message; front ends (the slow part) still run in parallel.
+
+**Failures.** An exception retries with dramatiq's exponential backoff; when the
+retries are used up the file is dead-lettered: its status becomes ``dead`` with the
+exception's type as the reason (never its message, which could quote input), shown
+by ``claims status``, and the files after it no longer wait for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import exists, select
+
+from edi.validators.codesets import default_registry
+from edi.validators.implementation_guide import EnvelopePolicy
+from store.engine import Store
+from store.models import DuplicateReceipt, Event, ReceivedFile
+from workers import steps
+from workers.reference_store import ReferenceSource, StoredReference
+
+WAITING_FOR_EARLIER_FILES_MS = 2_000
+MAX_RETRIES = 5
+#: Statuses a file is in while its steps are not finished (the reconciler's work).
+UNFINISHED = ("received", "acknowledged", "answered", "adjudicated")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EDI_", extra="ignore")
+
+    redis_url: str | None = None
+    """``redis://host:6379/0``; None: dramatiq's in-process broker (demo, tests)."""
+    database_url: str | None = None
+    archive_dir: Path = Path("data/archive")
+    outbound_dir: Path = Path("data/outbound")
+    """Where acknowledgments are delivered, one folder per sender (``<qualifier>-<id>``)."""
+
+
+@dataclass
+class Service:
+    """What every actor needs: the store, where bytes live, reference data."""
+
+    store: Store
+    archive: Path
+    outbound: Path
+    reference: ReferenceSource | None
+
+    def context(self, now: datetime | None = None) -> steps.StepContext:
+        moment = now or datetime.now(tz=UTC)
+        return steps.StepContext(store=self.store, archive=self.archive, now=moment,
+                                 as_of=moment.date(), policy=EnvelopePolicy(),
+                                 code_sets=default_registry(), reference=self.reference,
+                                 actor="worker")
+
+
+def make_broker(url: str | None) -> dramatiq.Broker:
+    """Redis when a URL is given, otherwise dramatiq's in-process stub broker; dramatiq's
+    default middleware (retries with backoff, time and age limits, callbacks) without
+    its Prometheus exporter, which needs the worker's own boot."""
+    from dramatiq.middleware import default_middleware
+    from dramatiq.middleware.prometheus import Prometheus
+
+    middleware = [m() for m in default_middleware if m is not Prometheus]
+    if url is None:
+        return StubBroker(middleware=middleware)  # type: ignore[no-untyped-call]
+    from dramatiq.brokers.redis import RedisBroker
+
+    return RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class Actors:
+    process_file: dramatiq.Actor[..., Any]
+    adjudicate: dramatiq.Actor[..., Any]
+    deliver: dramatiq.Actor[..., Any]
+    dead_letter: dramatiq.Actor[..., Any]
+
+
+def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
+                   max_retries: int = MAX_RETRIES, min_backoff_ms: int = 500) -> Actors:
+    """The service's actors on ``broker``; ``service`` gives each process its store."""
+
+    def dead_letter(message: dict[str, Any], retry: dict[str, Any]) -> None:
+        file_id = (message.get("args") or [None])[0]
+        if not isinstance(file_id, int):
+            return
+        reason = _exception_type(message)
+        ctx = service().context()
+        with ctx.store.transaction() as s:
+            row = s.get(ReceivedFile, file_id, with_for_update=True)
+            if row is not None and row.status in UNFINISHED:
+                row.status, row.updated_at = "dead", ctx.now
+                s.add(Event(at=ctx.now, kind="file.dead", actor="worker", subject=row.sha256,
+                            detail={"reason": reason, "actor": message.get("actor_name")}))
+
+    dead = dramatiq.actor(dead_letter, broker=broker, actor_name="dead_letter", max_retries=0)
+    options = {"broker": broker, "max_retries": max_retries, "min_backoff": min_backoff_ms,
+               "max_backoff": 60_000, "on_retry_exhausted": "dead_letter"}
+
+    def deliver_file(file_id: int) -> None:
+        _deliver(service(), file_id)
+
+    deliver = dramatiq.actor(deliver_file, actor_name="deliver", **options)
+
+    def adjudicate_file(file_id: int) -> None:
+        svc = service()
+        ctx = svc.context()
+        if _earlier_files_unfinished(ctx.store, file_id):
+            adjudicate.send_with_options(args=(file_id,), delay=WAITING_FOR_EARLIER_FILES_MS)
+            return
+        if ctx.reference is not None and steps.adjudicate_batch(ctx, file_id):
+            adjudicate.send(file_id)  # the next batch, after this one committed
+            return
+        steps.adjudicate_file(ctx, file_id)  # nothing left: the file moves on
+        steps.finish_file(ctx, file_id)
+        deliver.send(file_id)
+
+    adjudicate = dramatiq.actor(adjudicate_file, actor_name="adjudicate", **options)
+
+    def process(file_id: int) -> None:
+        ctx = service().context()
+        steps.acknowledge_file(ctx, file_id)
+        steps.answer_sets(ctx, file_id)
+        adjudicate.send(file_id)
+
+    process_file = dramatiq.actor(process, actor_name="process_file", **options)
+    return Actors(process_file, adjudicate, deliver, dead)
+
+
+def _exception_type(message: dict[str, Any]) -> str:
+    """The last exception's type from the traceback dramatiq kept with the message; only
+    the type (a Python identifier), never its text, which could quote input."""
+    traceback = str((message.get("options") or {}).get("traceback") or "").strip()
+    last = traceback.splitlines()[-1] if traceback else ""
+    name = last.split(":", 1)[0].rsplit(".", 1)[-1]
+    return name if name.isidentifier() else "retries exhausted"
+
+
+def _earlier_files_unfinished(store: Store, file_id: int) -> bool:
+    """A file received before this one is not adjudicated yet (see Receipt order)."""
+    with store.transaction() as s:
+        earlier = exists().where(ReceivedFile.id < file_id,
+                                 ReceivedFile.status.in_(UNFINISHED[:3]))
+        return bool(s.scalar(select(earlier)))
+
+
+def _deliver(svc: Service, file_id: int) -> None:
+    """The file's 999 (or TA1) and 277CA into its sender's outbound folder, atomically,
+    each delivery recorded (delivering again rewrites the same bytes)."""
+    from workers.files import atomic_text
+
+    with svc.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        if row is None or row.ack_text is None:
+            return
+        sender = _sender_folder(row.ack_text)
+        folder = svc.outbound / sender
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
+        with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
+            out.write(row.ack_text)
+        if row.claim_ack_sha256:
+            kept = steps.archive_path(svc.archive, row.claim_ack_sha256)
+            with kept.open(encoding="utf-8", newline="") as source, \
+                    atomic_text(folder / f"{stem}.277ca") as out:
+                for block in iter(lambda: source.read(1 << 20), ""):
+                    out.write(block)
+        s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
+                    subject=row.sha256, detail={"to": sender}))
+
+
+def _sender_folder(ack: str) -> str:
+    """``<ISA07>-<ISA08>`` of our answer: the sender we answer, as a folder name."""
+    separator = ack[3]
+    elements = ack.split(separator)
+    return "-".join(part.strip() or "ZZ" for part in (elements[7], elements[8])).replace(
+        os.sep, "_")
+
+
+def reconcile(store: Store, actors: Actors, *, older_than: float,
+              now: datetime | None = None) -> list[int]:
+    """Send again the step of every file left unfinished for ``older_than`` seconds
+    (a message lost with Redis, a worker killed mid-step); returns the file ids."""
+    moment = now or datetime.now(tz=UTC)
+    with store.transaction() as s:
+        rows = list(s.execute(select(ReceivedFile.id, ReceivedFile.status,
+                                     ReceivedFile.updated_at)
+                              .where(ReceivedFile.status.in_(UNFINISHED))))
+    sent = []
+    for file_id, status, updated_at in rows:
+        stamp = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+        if (moment - stamp).total_seconds() < older_than:
+            continue
+        if status in ("received", "acknowledged"):
+            actors.process_file.send(file_id)
+        else:
+            actors.adjudicate.send(file_id)
+        sent.append(file_id)
+    return sent
+
+
+def receive_into_service(svc: Service, path: Path, received: date | None = None
+                         ) -> tuple[int, bool]:
+    """Record a complete upload (sha256 first, bytes to the archive); (file row id, is a
+    duplicate). The caller sends ``process_file`` for a new file; a byte-identical file
+    received before is answered at once with its TA1 (note 025) in the outbound folder
+    and nothing from it is decided. The same upload taken again after a crash (same
+    path, same modification time) resumes rather than counting as a duplicate."""
+    from workers.files import atomic_text
+
+    ctx = svc.context()
+    with path.open("rb") as raw:
+        sha, size, _kept = steps.archive_copy(raw, svc.archive)
+    stat = path.stat()
+    run = steps.begin_run(ctx, f"upload:{path}:{stat.st_mtime_ns}:{sha}")
+    received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
+                                  received or received_at.date())
+    if role != "duplicate":
+        return file_id, False
+    steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
+    with svc.store.transaction() as s:
+        ta1 = s.scalar(select(DuplicateReceipt.ack_text).where(
+            DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id))
+    if ta1 is not None:
+        folder = svc.outbound / _sender_folder(ta1)
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
+            out.write(ta1)
+    return file_id, True
+
+
+def open_service(settings: ServiceSettings | None = None) -> Service:
+    """A worker process's service: the store from the settings, its reference data."""
+    from store.engine import sqlite_url
+    from store.migrate import open_store
+
+    config = settings or ServiceSettings()
+    url = config.database_url or sqlite_url(config.archive_dir.parent)
+    store = open_store(url, migrate=config.database_url is None)
+    try:
+        reference: ReferenceSource | None = StoredReference(store)
+    except LookupError:
+        reference = None
+    return Service(store, config.archive_dir, config.outbound_dir, reference)
