@@ -38,11 +38,12 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from edi.validators.codesets import default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
-from store.models import DuplicateReceipt, Event, ReceivedFile
+from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
 from workers.reference_store import ReferenceSource, StoredReference
 
@@ -60,7 +61,9 @@ class ServiceSettings(BaseSettings):
     database_url: str | None = None
     archive_dir: Path = Path("data/archive")
     outbound_dir: Path = Path("data/outbound")
-    """Where acknowledgments are delivered, one folder per sender (``<qualifier>-<id>``)."""
+    """Answers for senders with no mailbox, one folder per sender (``<qualifier>-<id>``)."""
+    mailboxes: Path = Path("data/mailboxes")
+    """The partners' SFTP mailboxes (``<name>/inbound``, ``<name>/outbound``)."""
 
 
 @dataclass
@@ -70,7 +73,22 @@ class Service:
     store: Store
     archive: Path
     outbound: Path
+    """Answers for senders with no mailbox: ``<outbound>/<qualifier>-<id>/``."""
     reference: ReferenceSource | None
+    mailboxes: Path | None = None
+    """Partners' mailboxes (``<mailboxes>/<name>/outbound/``), see `workers.intake`."""
+
+    def outbound_folder(self, session: Session, qualifier: str, sender_id: str) -> Path:
+        """Where a sender's answers go: its mailbox's ``outbound/`` when it is a known
+        trading partner, otherwise a folder named after it under ``outbound``."""
+        if self.mailboxes is not None:
+            name = session.scalar(select(TradingPartner.name).where(
+                TradingPartner.sender_qualifier == qualifier,
+                TradingPartner.sender_id == sender_id))
+            if name is not None:
+                return self.mailboxes / name / "outbound"
+        return self.outbound / f"{qualifier or 'ZZ'}-{sender_id or 'UNKNOWN'}".replace(
+            os.sep, "_")
 
     def context(self, now: datetime | None = None) -> steps.StepContext:
         moment = now or datetime.now(tz=UTC)
@@ -101,6 +119,7 @@ class Actors:
     adjudicate: dramatiq.Actor[..., Any]
     deliver: dramatiq.Actor[..., Any]
     dead_letter: dramatiq.Actor[..., Any]
+    remit: dramatiq.Actor[..., Any]
 
 
 def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
@@ -151,7 +170,48 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
         adjudicate.send(file_id)
 
     process_file = dramatiq.actor(process, actor_name="process_file", **options)
-    return Actors(process_file, adjudicate, deliver, dead)
+
+    def payment_cycle(as_of: str) -> None:
+        _remit(service(), date.fromisoformat(as_of))
+
+    remit = dramatiq.actor(payment_cycle, actor_name="remit", broker=broker, max_retries=3,
+                           min_backoff=1_000)
+    return Actors(process_file, adjudicate, deliver, dead, remit)
+
+
+def _remit(svc: Service, as_of: date) -> None:
+    """A payment cycle; each released 835 (and its advice) delivered to the outbound
+    folder of every sender whose files brought its claims."""
+    from remittance.era import render_era
+    from store.models import Claim, Interchange, RemittanceRecord, RemittedClaim
+    from workers.files import atomic_text
+    from workers.remit import run_cycle
+
+    cycle = run_cycle(svc.store, svc.archive, as_of=as_of, now=datetime.now(tz=UTC),
+                      reference=svc.reference, render_html=render_era)
+    for r in cycle.remittances:
+        if r.sha256 is None:
+            continue
+        with svc.store.transaction() as s:
+            senders = set(s.execute(
+                select(Interchange.sender_qualifier, Interchange.sender_id).distinct()
+                .join(Claim, Claim.file_id == Interchange.file_id)
+                .join(RemittedClaim, RemittedClaim.claim_id == Claim.id)
+                .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
+                .where(RemittanceRecord.trace_number == r.trace,
+                       Interchange.accepted.is_(True))))
+            for qualifier, sender in sorted(senders):
+                folder = svc.outbound_folder(s, qualifier.strip(), sender.strip())
+                folder.mkdir(parents=True, exist_ok=True)
+                for sha, suffix in ((r.sha256, "835"), (r.html_sha256, "html")):
+                    if sha is None:
+                        continue
+                    kept = steps.archive_path(svc.archive, sha)
+                    with atomic_text(folder / f"{r.payee_npi}-{r.trace}.{suffix}") as out:
+                        out.write(kept.read_text(encoding="utf-8"))
+                s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
+                            actor="worker", subject=r.trace,
+                            detail={"to": f"{qualifier.strip()}:{sender.strip()}"}))
 
 
 def _exception_type(message: dict[str, Any]) -> str:
@@ -180,8 +240,8 @@ def _deliver(svc: Service, file_id: int) -> None:
         row = s.get(ReceivedFile, file_id)
         if row is None or row.ack_text is None:
             return
-        sender = _sender_folder(row.ack_text)
-        folder = svc.outbound / sender
+        qualifier, sender = _answered(row.ack_text)
+        folder = svc.outbound_folder(s, qualifier, sender)
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
         with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
@@ -193,15 +253,13 @@ def _deliver(svc: Service, file_id: int) -> None:
                 for block in iter(lambda: source.read(1 << 20), ""):
                     out.write(block)
         s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
-                    subject=row.sha256, detail={"to": sender}))
+                    subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
 
 
-def _sender_folder(ack: str) -> str:
-    """``<ISA07>-<ISA08>`` of our answer: the sender we answer, as a folder name."""
-    separator = ack[3]
-    elements = ack.split(separator)
-    return "-".join(part.strip() or "ZZ" for part in (elements[7], elements[8])).replace(
-        os.sep, "_")
+def _answered(ack: str) -> tuple[str, str]:
+    """(ISA07, ISA08) of our answer: the sender it goes back to."""
+    elements = ack.split(ack[3])
+    return elements[7].strip(), elements[8].strip()
 
 
 def reconcile(store: Store, actors: Actors, *, older_than: float,
@@ -250,7 +308,8 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None
         ta1 = s.scalar(select(DuplicateReceipt.ack_text).where(
             DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id))
     if ta1 is not None:
-        folder = svc.outbound / _sender_folder(ta1)
+        with svc.store.transaction() as s:
+            folder = svc.outbound_folder(s, *_answered(ta1))
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
             out.write(ta1)
@@ -269,4 +328,5 @@ def open_service(settings: ServiceSettings | None = None) -> Service:
         reference: ReferenceSource | None = StoredReference(store)
     except LookupError:
         reference = None
-    return Service(store, config.archive_dir, config.outbound_dir, reference)
+    return Service(store, config.archive_dir, config.outbound_dir, reference,
+                   mailboxes=config.mailboxes)

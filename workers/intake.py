@@ -1,0 +1,89 @@
+"""Intake: complete uploads taken from the partners' mailboxes and handed to the workers.
+
+    <mailboxes>/<partner>/inbound/    the partner uploads here (SFTP, its own chroot)
+    <mailboxes>/<partner>/outbound/   its 999, 277CA and 835 files appear here
+
+An upload is complete when both rules hold (the default; see `Completeness`):
+
+- its name is not a temporary one (a leading dot, or ``.part``, ``.tmp``,
+  ``.filepart``, ``.partial`` at the end): clients that upload to a temporary name
+  and rename are taken the moment they rename;
+- its size and modification time have not changed for ``stable_seconds`` (5 by
+  default) across scans: a client that writes in place is taken once it stops.
+
+A complete upload is recorded with its sha256 and copied into the immutable archive
+(`workers.service.receive_into_service`) before anything else, then removed from
+``inbound/`` and its first step is sent to the workers; a crash in between takes the
+same upload again as the same receipt, never as a duplicate of itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from workers.service import Actors, Service, receive_into_service
+
+log = structlog.get_logger("claims.intake")
+TEMPORARY_SUFFIXES = (".part", ".tmp", ".filepart", ".partial")
+
+
+@dataclass
+class Completeness:
+    stable_seconds: float = 5.0
+    """How long size and mtime must stay still; 0 trusts renames alone."""
+    _seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
+
+    def complete(self, path: Path, now: float) -> bool:
+        name = path.name
+        if name.startswith(".") or name.lower().endswith(TEMPORARY_SUFFIXES):
+            return False
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return False
+        key = (stat.st_size, stat.st_mtime_ns)
+        seen = self._seen.get(path)
+        if seen is None or seen[:2] != key:
+            self._seen[path] = (*key, now)
+            return self.stable_seconds <= 0
+        return now - seen[2] >= self.stable_seconds
+
+    def forget(self, path: Path) -> None:
+        self._seen.pop(path, None)
+
+
+def inbound_files(mailboxes: Path) -> Iterator[Path]:
+    """Every regular file in every partner's ``inbound/``, oldest first."""
+    found = [p for p in mailboxes.glob("*/inbound/*") if p.is_file() and not p.is_symlink()]
+    yield from sorted(found, key=lambda p: (p.stat().st_mtime_ns, str(p)))
+
+
+def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,
+              now: float | None = None) -> list[int]:
+    """Take every complete upload; returns the file row ids sent to the workers."""
+    moment = time.monotonic() if now is None else now
+    sent = []
+    for path in inbound_files(mailboxes):
+        if not completeness.complete(path, moment):
+            continue
+        file_id, duplicate = receive_into_service(svc, path)
+        path.unlink(missing_ok=True)
+        completeness.forget(path)
+        log.info("intake.received", file=file_id, duplicate=duplicate)
+        if not duplicate:
+            actors.process_file.send(file_id)
+            sent.append(file_id)
+    return sent
+
+
+def watch(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,
+          interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+    """Scan the mailboxes every ``interval`` seconds until ``stop()`` says so."""
+    while not stop():
+        scan_once(svc, actors, mailboxes, completeness)
+        time.sleep(interval)

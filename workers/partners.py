@@ -1,0 +1,136 @@
+"""Trading partners and their SFTP mailboxes on the machine's OpenSSH.
+
+    claims partner add NAME --sender-id ID [--qualifier ZZ] [--key FILE] [--system]
+    claims partner remove NAME [--system]
+    claims partner list
+
+A partner is a row in the store (its name and the ISA05/ISA06 it sends with, so its
+answers find their way back) and a mailbox::
+
+    <mailboxes>/NAME/            root-owned, 0755: sshd's chroot for the account
+    <mailboxes>/NAME/inbound/    the partner's: it uploads here (0700)
+    <mailboxes>/NAME/outbound/   root-owned, 0755: its 999, 277CA and 835 files
+
+With ``--system`` (as root, where sshd runs) NAME also becomes a system account in the
+``edi-sftp`` group with no shell and no password, its public key is installed where
+`sshd_config_block` tells sshd to look, and sshd locks it into its mailbox with
+``internal-sftp``: no shell, no forwarding, no other partner's files, key only.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from store.engine import Store
+from store.models import TradingPartner
+
+GROUP = "edi-sftp"
+KEYS = Path("/etc/ssh/edi-sftp-keys")
+_NAME = re.compile(r"[a-z][a-z0-9-]{1,30}")
+_SENDER = re.compile(r"[A-Za-z0-9 ]{1,15}")
+
+
+class PartnerError(ValueError):
+    """A partner that cannot be added or removed as asked (a usage error)."""
+
+
+def sshd_config_block(mailboxes: Path, keys: Path = KEYS, group: str = GROUP) -> str:
+    """The sshd_config lines that make every ``group`` account an SFTP-only mailbox."""
+    return (f"AuthorizedKeysFile {keys}/%u\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "Subsystem sftp internal-sftp\n"
+            f"Match Group {group}\n"
+            f"    ChrootDirectory {mailboxes}/%u\n"
+            "    ForceCommand internal-sftp -u 0077\n"
+            "    AuthenticationMethods publickey\n"
+            "    AllowTcpForwarding no\n    AllowAgentForwarding no\n"
+            "    X11Forwarding no\n    PermitTTY no\n")
+
+
+def add_partner(store: Store, mailboxes: Path, name: str, *, qualifier: str, sender_id: str,
+                now: datetime, key: Path | None = None, system: bool = False,
+                keys: Path = KEYS) -> Path:
+    """Create the partner's row and mailbox (and its account with ``system``)."""
+    if not _NAME.fullmatch(name):
+        raise PartnerError("a partner name is 2-31 characters: lower-case letters, digits "
+                           "and hyphens, starting with a letter")
+    if not (len(qualifier) == 2 and qualifier.isalnum()) or not _SENDER.fullmatch(sender_id):
+        raise PartnerError("the sender is an ISA05 qualifier of 2 characters and an ISA06 "
+                           "id of up to 15")
+    public_key = _public_key(key) if key is not None else None
+    if system and public_key is None:
+        raise PartnerError("a system account needs --key (key-only login)")
+    with store.transaction() as s:
+        if s.scalar(select(TradingPartner.id).where(TradingPartner.name == name)):
+            raise PartnerError(f"partner {name} exists already")
+        s.add(TradingPartner(name=name, sender_qualifier=qualifier,
+                             sender_id=sender_id.strip(), created_at=now))
+        root = mailboxes / name
+        for folder in (root, root / "outbound"):
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, 0o755)
+        (root / "inbound").mkdir(exist_ok=True)
+        os.chmod(root / "inbound", 0o700)
+        if system:
+            assert public_key is not None
+            _system_account(name, root, public_key, keys)
+    return root
+
+
+def remove_partner(store: Store, mailboxes: Path, name: str, *, system: bool = False,
+                   keys: Path = KEYS) -> None:
+    """Remove the row and the account; the mailbox's files are kept for audit."""
+    with store.transaction() as s:
+        row = s.scalar(select(TradingPartner).where(TradingPartner.name == name))
+        if row is None:
+            raise PartnerError(f"no partner {name}")
+        s.delete(row)
+    if system:
+        (keys / name).unlink(missing_ok=True)
+        subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+def list_partners(store: Store) -> list[tuple[str, str, str]]:
+    with store.transaction() as s:
+        return [(r.name, r.sender_qualifier, r.sender_id) for r in s.scalars(
+            select(TradingPartner).order_by(TradingPartner.name))]
+
+
+def _public_key(path: Path) -> str:
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    if not re.fullmatch(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( \S*)?",
+                        text):
+        raise PartnerError(f"{path.name} is not one OpenSSH public key")
+    return text
+
+
+def _system_account(name: str, root: Path, public_key: str, keys: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        raise PartnerError("--system needs root and useradd")
+    try:
+        grp.getgrnam(GROUP)
+    except KeyError:
+        subprocess.run(["groupadd", "--system", GROUP], check=True, capture_output=True)
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--gid", GROUP, "--home-dir", "/",
+                        "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
+    # "*": no password can match, yet not "locked" ("!"), which sshd refuses even for keys
+    subprocess.run(["usermod", "--password", "*", name], check=True, capture_output=True)
+    account = pwd.getpwnam(name)
+    os.chown(root / "inbound", account.pw_uid, account.pw_gid)
+    keys.mkdir(parents=True, exist_ok=True)
+    os.chmod(keys, 0o755)
+    (keys / name).write_text(public_key + "\n")
+    os.chmod(keys / name, 0o644)
