@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -369,6 +369,151 @@ def reference_load(
         store.dispose()
     rows = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "version")
     console.print(f"{'loaded' if new else 'already loaded, now current:'} {name} ({rows})")
+
+
+partner_app = typer.Typer(help="Trading partners and their SFTP mailboxes.",
+                          no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+
+
+def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
+    from workers.service import ServiceSettings
+
+    settings = ServiceSettings()
+    changes: dict[str, object] = {}
+    if db is not None:
+        changes["database_url"] = db
+    if mailboxes is not None:
+        changes["mailboxes"] = mailboxes
+    return settings.model_copy(update=changes)
+
+
+@partner_app.command("add")
+def partner_add(
+    name: Annotated[str, typer.Argument(help="the partner (and, with --system, its account)")],
+    sender_id: Annotated[str, typer.Option("--sender-id", help="ISA06 it sends with")],
+    qualifier: Annotated[str, typer.Option("--qualifier", help="ISA05")] = "ZZ",
+    key: Annotated[Path | None, typer.Option("--key", help="its OpenSSH public key")] = None,
+    system: Annotated[bool, typer.Option(
+        "--system", help="create the SFTP-only system account (root)")] = False,
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Add a trading partner: its row, its mailbox, and with --system its account."""
+    from workers.partners import PartnerError, add_partner
+    from workers.service import open_service
+
+    settings = _service_settings(db, mailboxes)
+    svc = open_service(settings)
+    try:
+        root = add_partner(svc.store, settings.mailboxes, name, qualifier=qualifier,
+                           sender_id=sender_id, now=datetime.now(tz=UTC), key=key,
+                           system=system)
+    except (PartnerError, OSError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    finally:
+        svc.store.dispose()
+    console.print(f"partner {name}: mailbox {root}")
+
+
+@partner_app.command("remove")
+def partner_remove(
+    name: Annotated[str, typer.Argument()],
+    system: Annotated[bool, typer.Option("--system")] = False,
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Remove a partner (its mailbox's files are kept)."""
+    from workers.partners import PartnerError, remove_partner
+    from workers.service import open_service
+
+    settings = _service_settings(db, mailboxes)
+    svc = open_service(settings)
+    try:
+        remove_partner(svc.store, settings.mailboxes, name, system=system)
+    except PartnerError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    finally:
+        svc.store.dispose()
+    console.print(f"partner {name} removed")
+
+
+@partner_app.command("list")
+def partner_list(db: Annotated[str | None, typer.Option("--db")] = None) -> None:
+    """The trading partners and the sender each answers to."""
+    from workers.partners import list_partners
+    from workers.service import open_service
+
+    svc = open_service(_service_settings(db, None))
+    try:
+        for name, qualifier, sender in list_partners(svc.store):
+            console.print(f"{name}\t{qualifier}:{sender}")
+    finally:
+        svc.store.dispose()
+
+
+@app.command()
+def intake(
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
+    stable_seconds: Annotated[float, typer.Option(
+        "--stable-seconds", help="how long an upload's size must stay still (0: trust "
+                                 "renames from temporary names alone)", min=0)] = 5.0,
+    interval: Annotated[float, typer.Option("--interval", min=0.1)] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="one scan, then exit")] = False,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Watch the partners' inbound folders and send complete uploads to the workers."""
+    from workers.intake import Completeness, scan_once, watch
+    from workers.service import declare_actors, make_broker, open_service
+
+    logs.configure("INFO")
+    settings = _service_settings(db, mailboxes)
+    svc = open_service(settings)
+    actors = declare_actors(make_broker(settings.redis_url), lambda: svc)
+    completeness = Completeness(stable_seconds)
+    try:
+        if once:
+            scan_once(svc, actors, settings.mailboxes, completeness)
+        else:
+            watch(svc, actors, settings.mailboxes, completeness, interval)
+    finally:
+        svc.store.dispose()
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option("--threads", min=1, max=64)] = 2,
+    reconcile_after: Annotated[float, typer.Option(
+        "--reconcile-after", help="seconds before an unfinished step is sent again",
+        min=5)] = 300.0,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Run the dramatiq workers on EDI_REDIS_URL, with the reconciler, until stopped."""
+    import time
+
+    import dramatiq
+
+    from workers.service import declare_actors, make_broker, open_service, reconcile
+
+    logs.configure("INFO")
+    settings = _service_settings(db, None)
+    if settings.redis_url is None:
+        raise typer.BadParameter("set EDI_REDIS_URL (redis://host:6379/0)",
+                                 param_hint="EDI_REDIS_URL")
+    svc = open_service(settings)
+    broker = make_broker(settings.redis_url)
+    actors = declare_actors(broker, lambda: svc)
+    running = dramatiq.Worker(broker, worker_threads=threads)  # type: ignore[no-untyped-call]
+    running.start()  # type: ignore[no-untyped-call]
+    try:
+        while True:
+            time.sleep(reconcile_after / 5)
+            reconcile(svc.store, actors, older_than=reconcile_after)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()  # type: ignore[no-untyped-call]
+        svc.store.dispose()
 
 
 def main() -> None:  # pragma: no cover - console entry point
