@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := edi adjudication remittance store workers fixtures
 
-.PHONY: demo test lint typecheck unit bench clean services system-packages
+.PHONY: demo test lint typecheck unit bench fault clean services system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ unit: $(STAMP) services system-packages
 	EDI_TEST_DATABASE=postgresql $(BIN)/pytest $(PIPELINE_SUITES)
 
 test: lint typecheck unit
+
+# Workers killed and queued messages lost mid-file, 5 times (make test runs it once).
+fault: $(STAMP) services
+	EDI_FAULT_REPEATS=5 $(BIN)/pytest tests/test_fault.py
 
 bench: $(STAMP) services
 	$(BIN)/python -m workers.bench
