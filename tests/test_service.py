@@ -101,7 +101,7 @@ def test_an_upload_goes_through_every_step_and_its_answers_reach_the_sender(
         accepted = set(s.scalars(select(Claim.id).where(Claim.front_end == "accepted")))
         delivered = list(s.scalars(select(Event.kind).where(Event.kind == "file.delivered")))
     assert set(decided) == accepted and set(decided.values()) == {1}
-    assert delivered == ["file.delivered"]
+    assert delivered == ["file.delivered"] * 2  # the 999 at once, then with the 277CA
 
 
 def test_a_message_delivered_twice_decides_nothing_twice(service: Service,
@@ -245,3 +245,42 @@ def test_the_same_flow_on_redis(service: Service, tmp_path: Path) -> None:
     finally:
         broker.flush_all()
         broker.close()
+
+
+def test_metrics_count_files_claims_dead_letters_and_queued_messages(
+    service: Service, tmp_path: Path,
+) -> None:
+    import urllib.request
+
+    from prometheus_client import REGISTRY
+
+    from workers.metrics import StoreCollector, queue_depths, serve
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)  # queued, not yet worked
+    collector = StoreCollector(service.store, queue_depths(broker))
+    values = {(m.name, tuple(s.labels.values())): s.value
+              for m in collector.collect() for s in m.samples}
+    assert values[("edi_files", ("received",))] == 1
+    assert values[("edi_queue_depth", ("default",))] == 1
+    _run(broker)
+    values = {(m.name, tuple(s.labels.values())): s.value
+              for m in collector.collect() for s in m.samples}
+    assert values[("edi_files", ("done",))] == 1 and values[("edi_dead_letters", ())] == 0
+    assert values[("edi_claims", ("decided",))] == 2
+    assert values[("edi_queue_depth", ("default",))] == 0
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    served = serve(service.store, broker, port)
+    try:
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    finally:
+        REGISTRY.unregister(served)
+    text = page.decode()
+    assert 'edi_files{status="done"} 1.0' in text
+    assert 'edi_seconds_from_upload_to_answer_count{answer="277CA"}' in text

@@ -486,6 +486,9 @@ def worker(
     reconcile_after: Annotated[float, typer.Option(
         "--reconcile-after", help="seconds before an unfinished step is sent again",
         min=5)] = 300.0,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", help="serve Prometheus metrics on this port", min=1,
+        max=65535)] = None,
     db: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """Run the dramatiq workers on EDI_REDIS_URL, with the reconciler, until stopped."""
@@ -503,6 +506,10 @@ def worker(
     svc = open_service(settings)
     broker = make_broker(settings.redis_url)
     actors = declare_actors(broker, lambda: svc)
+    if metrics_port is not None:
+        from workers.metrics import serve
+
+        serve(svc.store, broker, metrics_port)
     running = dramatiq.Worker(broker, worker_threads=threads)  # type: ignore[no-untyped-call]
     running.start()  # type: ignore[no-untyped-call]
     try:

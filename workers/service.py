@@ -36,6 +36,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
+from prometheus_client import Histogram
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -47,6 +48,10 @@ from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
 from workers.reference_store import ReferenceSource, StoredReference
 
+ANSWER_SECONDS = Histogram(
+    "edi_seconds_from_upload_to_answer", "Seconds from an upload to its answer in the "
+    "partner's outbound folder", ["answer"],
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600))
 WAITING_FOR_EARLIER_FILES_MS = 2_000
 MAX_RETRIES = 5
 #: Statuses a file is in while its steps are not finished (the reconciler's work).
@@ -166,6 +171,7 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
     def process(file_id: int) -> None:
         ctx = service().context()
         steps.acknowledge_file(ctx, file_id)
+        deliver.send(file_id)  # the 999 (or TA1) goes out now, not after adjudication
         steps.answer_sets(ctx, file_id)
         adjudicate.send(file_id)
 
@@ -246,7 +252,9 @@ def _deliver(svc: Service, file_id: int) -> None:
         stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
         with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
             out.write(row.ack_text)
+        ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
         if row.claim_ack_sha256:
+            ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
             kept = steps.archive_path(svc.archive, row.claim_ack_sha256)
             with kept.open(encoding="utf-8", newline="") as source, \
                     atomic_text(folder / f"{stem}.277ca") as out:
@@ -254,6 +262,11 @@ def _deliver(svc: Service, file_id: int) -> None:
                     out.write(block)
         s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                     subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
+
+
+def _since(moment: datetime) -> float:
+    stamp = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(tz=UTC) - stamp).total_seconds())
 
 
 def _answered(ack: str) -> tuple[str, str]:
