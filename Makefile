@@ -54,6 +54,7 @@ fault: $(STAMP) services
 bench: $(STAMP) services
 	$(BIN)/python -m workers.bench
 	$(BIN)/python -m workers.bench_store
+	$(BIN)/python -m workers.bench_service
 
 clean:
 	rm -rf $(VENV) out bench-data *.egg-info

@@ -284,3 +284,45 @@ def test_metrics_count_files_claims_dead_letters_and_queued_messages(
     text = page.decode()
     assert 'edi_files{status="done"} 1.0' in text
     assert 'edi_seconds_from_upload_to_answer_count{answer="277CA"}' in text
+
+
+def _phi_of(path: Path) -> set[str]:
+    """Names, member ids, birth dates and diagnosis codes in an 837 (test oracle)."""
+    found: set[str] = set()
+    for segment in path.read_text().split("~"):
+        e = segment.strip().split("*")
+        if e[0] == "NM1" and e[1] in ("IL", "QC"):
+            found |= {v for v in e[3:5] + e[9:10] if v}
+        elif e[0] == "DMG":
+            found.add(e[2])
+        elif e[0] == "HI":
+            found |= {c.split(":")[1].replace(".", "") for c in e[1:] if ":" in c}
+    return {v for v in found if len(v) >= 4}
+
+
+def test_a_full_run_logs_no_name_member_id_birth_date_or_diagnosis(
+    service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from workers import logs
+    from workers.intake import Completeness, scan_once
+
+    logs.configure("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    mailboxes = tmp_path / "mailboxes"
+    (mailboxes / "acme" / "inbound").mkdir(parents=True)
+    shutil.copy(TWO_CLAIMS, mailboxes / "acme" / "inbound" / "claims.837")
+    scan_once(service, actors, mailboxes, Completeness(stable_seconds=0))
+    _run(broker)
+    actors.remit.send(datetime.now(tz=UTC).date().isoformat())
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+    logged = capsys.readouterr().err + caplog.text
+    assert "intake.received" in logged  # the scan did log
+    phi = _phi_of(TWO_CLAIMS)
+    assert {"SAMPLE", "OBH000001", "19850412", "F321"} <= phi
+    assert [value for value in phi if value in logged] == []
