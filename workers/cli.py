@@ -519,7 +519,8 @@ def worker(
     except KeyboardInterrupt:
         pass
     finally:
-        running.stop()  # type: ignore[no-untyped-call]
+        # messages still running are sent again by dramatiq or by the reconciler
+        running.stop(timeout=20_000)  # type: ignore[no-untyped-call]
         svc.store.dispose()
 
 
