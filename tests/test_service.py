@@ -161,6 +161,12 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     with service.store.transaction() as s:
         (detail,) = s.scalars(select(Event.detail).where(Event.kind == "file.dead"))
     assert detail == {"reason": "RuntimeError", "actor": "process_file"}
+    from workers.status import oldest_unfinished, status_counts
+
+    counts = status_counts(service.store)
+    assert counts["files"] == {"dead": 1, "done": 1}
+    assert counts["service"]["file.dead"] == 1
+    assert oldest_unfinished(service.store) is None  # a dead file waits for no step
 
 
 def test_the_reconciler_sends_again_what_a_lost_message_left_unfinished(
@@ -326,3 +332,23 @@ def test_a_full_run_logs_no_name_member_id_birth_date_or_diagnosis(
     phi = _phi_of(TWO_CLAIMS)
     assert {"SAMPLE", "OBH000001", "19850412", "F321"} <= phi
     assert [value for value in phi if value in logged] == []
+
+
+def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import workers.service
+
+    def full_disk(_svc: Service, _file_id: int) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(workers.service, "_deliver", full_disk)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service, max_retries=1, min_backoff_ms=10)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+    with service.store.transaction() as s:
+        failed = list(s.scalars(select(Event.detail).where(Event.kind == "delivery.failed")))
+    assert failed == [{"reason": "OSError"}] * 2  # the 999, then the 277CA

@@ -71,14 +71,20 @@ def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Compl
     for path in inbound_files(mailboxes):
         if not completeness.complete(path, moment):
             continue
-        file_id, duplicate = receive_into_service(svc, path)
-        path.unlink(missing_ok=True)
+        file_id, duplicate = receive_into_service(svc, path, taken=_remover(path))
         completeness.forget(path)
         log.info("intake.received", file=file_id, duplicate=duplicate)
         if not duplicate:
             actors.process_file.send(file_id)
             sent.append(file_id)
     return sent
+
+
+def _remover(path: Path) -> Callable[[], None]:
+    def remove() -> None:
+        path.unlink(missing_ok=True)
+
+    return remove
 
 
 def watch(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,

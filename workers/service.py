@@ -139,7 +139,11 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
         ctx = service().context()
         with ctx.store.transaction() as s:
             row = s.get(ReceivedFile, file_id, with_for_update=True)
-            if row is not None and row.status in UNFINISHED:
+            if row is not None and message.get("actor_name") == "deliver":
+                # the file is decided; only its answers did not reach the folder
+                s.add(Event(at=ctx.now, kind="delivery.failed", actor="worker",
+                            subject=row.sha256, detail={"reason": reason}))
+            elif row is not None and row.status in UNFINISHED:
                 row.status, row.updated_at = "dead", ctx.now
                 s.add(Event(at=ctx.now, kind="file.dead", actor="worker", subject=row.sha256,
                             detail={"reason": reason, "actor": message.get("actor_name")}))
@@ -297,8 +301,8 @@ def reconcile(store: Store, actors: Actors, *, older_than: float,
     return sent
 
 
-def receive_into_service(svc: Service, path: Path, received: date | None = None
-                         ) -> tuple[int, bool]:
+def receive_into_service(svc: Service, path: Path, received: date | None = None,
+                         taken: Callable[[], object] | None = None) -> tuple[int, bool]:
     """Record a complete upload (sha256 first, bytes to the archive); (file row id, is a
     duplicate). The caller sends ``process_file`` for a new file; a byte-identical file
     received before is answered at once with its TA1 (note 025) in the outbound folder
@@ -315,6 +319,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
                                   received or received_at.date())
     if role != "duplicate":
+        _taken(ctx, run, taken)
         return file_id, False
     steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
     with svc.store.transaction() as s:
@@ -326,7 +331,17 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
             out.write(ta1)
+    _taken(ctx, run, taken)
     return file_id, True
+
+
+def _taken(ctx: steps.StepContext, run: int, taken: Callable[[], object] | None) -> None:
+    """The upload is in the store: ``taken`` removes it from the mailbox, then the
+    receipt's run gives up its key (an upload still there after a crash is the same
+    receipt; a later upload of the same bytes is a duplicate)."""
+    if taken is not None:
+        taken()
+    steps.finish_run(ctx, run)
 
 
 def open_service(settings: ServiceSettings | None = None) -> Service:

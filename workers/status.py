@@ -33,13 +33,16 @@ def status_counts(store: Store) -> dict[str, dict[str, int]]:
             "engine faults": {"logged": s.scalar(
                 select(func.count()).select_from(Event).where(Event.kind == "engine.fault"))
                 or 0},
+            "service": {kind: s.scalar(select(func.count()).select_from(Event)
+                                       .where(Event.kind == kind)) or 0
+                        for kind in ("file.dead", "delivery.failed", "file.delivered")},
         }
 
 
 def oldest_unfinished(store: Store) -> str | None:
     with store.transaction() as s:
         row = s.execute(select(ReceivedFile.sha256, ReceivedFile.status, ReceivedFile.updated_at)
-                        .where(ReceivedFile.status != "done")
+                        .where(ReceivedFile.status.not_in(("done", "dead")))
                         .order_by(ReceivedFile.updated_at).limit(1)).first()
         runs = s.scalar(select(func.count()).select_from(Run).where(Run.finished_at.is_(None)))
     if row is None:
