@@ -29,7 +29,7 @@ from store.engine import Store, sqlite_url
 from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
-from workers.files import atomic_text
+from workers.files import atomic_text, copy_atomically
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import FileSummary, RemittanceSummary, RunSummary
@@ -171,7 +171,7 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
     """Run a payment cycle and copy its 835s (and their HTML advices) into ``out_dir``
     as ``<payee NPI>-<trace>.835``; what summary.json says about it."""
     from remittance.era import render_era
-    from workers.remit import kept, run_cycle
+    from workers.remit import run_cycle
 
     cycle = run_cycle(store, archive, as_of=as_of, now=now, reference=reference,
                       render_html=render_era)
@@ -180,10 +180,10 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
         path = html = None
         if r.sha256 is not None:
             path = out_dir / f"{r.payee_npi}-{r.trace}.835"
-            _copy_atomically(kept(archive, r.sha256), path)
+            copy_atomically(steps.archive_path(archive, r.sha256), path)
         if r.html_sha256 is not None:
             html = out_dir / f"{r.payee_npi}-{r.trace}.html"
-            _copy_atomically(kept(archive, r.html_sha256), html)
+            copy_atomically(steps.archive_path(archive, r.html_sha256), html)
         listed.append(RemittanceSummary(
             path=str(path) if path else None, html_path=str(html) if html else None,
             payee_npi=r.payee_npi, payee_tin=r.payee_tin, payment=r.payment,
@@ -220,7 +220,7 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
         claim_ack_path = None
         if row.claim_ack_sha256:
             claim_ack_path = options.out_dir / f"{path.stem}.277ca"
-            _copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
+            copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
                              claim_ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
@@ -249,9 +249,3 @@ def _write_atomically(path: Path, content: str) -> None:
     with atomic_text(path) as out:
         out.write(content)
 
-
-def _copy_atomically(source: Path, path: Path) -> None:
-    """An archived document copied out in blocks (a 277CA can be tens of MB)."""
-    with source.open(encoding="utf-8", newline="") as kept, atomic_text(path) as out:
-        for block in iter(lambda: kept.read(1 << 20), ""):
-            out.write(block)

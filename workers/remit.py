@@ -52,7 +52,7 @@ from store.models import (
 from store.sequences import StoredControlNumbers, take
 from workers.decisions import decision_from_record, to_cents
 from workers.reference_store import ReferenceSource
-from workers.steps import archive_path, archive_text
+from workers.steps import archive_text
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,3 @@ def _outcome(p: PayeeRemittance, icns: list[str], balanced: bool) -> RemittanceO
 def _dollars(cents: int) -> Decimal:
     return Decimal(cents) / 100
 
-
-def kept(archive: Path, sha: str) -> Path:
-    """Where a released 835 (or its HTML) is kept."""
-    return archive_path(archive, sha)

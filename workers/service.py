@@ -46,6 +46,7 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
+from workers.files import atomic_text, copy_atomically
 from workers.reference_store import ReferenceSource, StoredReference
 
 ANSWER_SECONDS = Histogram(
@@ -194,7 +195,6 @@ def _remit(svc: Service, as_of: date) -> None:
     folder of every sender whose files brought its claims."""
     from remittance.era import render_era
     from store.models import Claim, Interchange, RemittanceRecord, RemittedClaim
-    from workers.files import atomic_text
     from workers.remit import run_cycle
 
     cycle = run_cycle(svc.store, svc.archive, as_of=as_of, now=datetime.now(tz=UTC),
@@ -216,9 +216,8 @@ def _remit(svc: Service, as_of: date) -> None:
                 for sha, suffix in ((r.sha256, "835"), (r.html_sha256, "html")):
                     if sha is None:
                         continue
-                    kept = steps.archive_path(svc.archive, sha)
-                    with atomic_text(folder / f"{r.payee_npi}-{r.trace}.{suffix}") as out:
-                        out.write(kept.read_text(encoding="utf-8"))
+                    copy_atomically(steps.archive_path(svc.archive, sha),
+                                    folder / f"{r.payee_npi}-{r.trace}.{suffix}")
                 s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
                             actor="worker", subject=r.trace,
                             detail={"to": f"{qualifier.strip()}:{sender.strip()}"}))
@@ -244,7 +243,6 @@ def _earlier_files_unfinished(store: Store, file_id: int) -> bool:
 def _deliver(svc: Service, file_id: int) -> None:
     """The file's 999 (or TA1) and 277CA into its sender's outbound folder, atomically,
     each delivery recorded (delivering again rewrites the same bytes)."""
-    from workers.files import atomic_text
 
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
@@ -259,11 +257,8 @@ def _deliver(svc: Service, file_id: int) -> None:
         ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
         if row.claim_ack_sha256:
             ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
-            kept = steps.archive_path(svc.archive, row.claim_ack_sha256)
-            with kept.open(encoding="utf-8", newline="") as source, \
-                    atomic_text(folder / f"{stem}.277ca") as out:
-                for block in iter(lambda: source.read(1 << 20), ""):
-                    out.write(block)
+            copy_atomically(steps.archive_path(svc.archive, row.claim_ack_sha256),
+                            folder / f"{stem}.277ca")
         s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                     subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
 
@@ -308,7 +303,6 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     received before is answered at once with its TA1 (note 025) in the outbound folder
     and nothing from it is decided. The same upload taken again after a crash (same
     path, same modification time) resumes rather than counting as a duplicate."""
-    from workers.files import atomic_text
 
     ctx = svc.context()
     with path.open("rb") as raw:
