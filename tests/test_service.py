@@ -135,20 +135,52 @@ def test_the_same_bytes_uploaded_again_get_a_duplicate_ta1_and_nothing_is_decide
         assert len(list(s.scalars(select(DecisionRecord.id)))) == 2
 
 
+def test_a_files_sets_are_separate_messages_and_the_last_one_moves_the_file_on(
+    service: Service, tmp_path: Path,
+) -> None:
+    from fixtures.generator import write_837
+
+    source = tmp_path / "three-sets.837"
+    with source.open("w") as out:
+        write_837(out, claims=7, seed=3, claims_per_transaction=3)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, source))
+    actors.process_file.fn(file_id)  # the envelope step, run here: what does it send?
+    sent = [dramatiq.Message.decode(m) for m in broker.queues["default"].queue]
+    assert sorted(m.actor_name for m in sent) == ["answer_set"] * 3 + ["deliver"]
+    sets = [m for m in sent if m.actor_name == "answer_set"]
+    assert sorted(tuple(m.args) for m in sets) == [(file_id, 1), (file_id, 2), (file_id, 3)]
+    # the sets are answered in any order, each one alone; only the last moves the file
+    actors.answer_set.fn(file_id, 3)
+    actors.answer_set.fn(file_id, 1)
+    assert _statuses(service.store) == ["acknowledged"]
+    with service.store.transaction() as s:
+        positions = sorted(s.scalars(select(Claim.position)))
+    assert positions == [1, 1, 2, 3]  # 7 claims in sets of 3: set 1 has 3, set 3 has 1
+    actors.answer_set.fn(file_id, 2)
+    actors.answer_set.fn(file_id, 2)  # delivered twice: nothing twice
+    assert _statuses(service.store) == ["answered"]
+    with service.store.transaction() as s:
+        assert len(list(s.scalars(select(Claim.id)))) == 7
+    queued = [dramatiq.Message.decode(m).actor_name for m in broker.queues["default"].queue]
+    assert queued.count("adjudicate") == 1
+
+
 def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     broker = make_broker(None)
     actors = declare_actors(broker, lambda: service, max_retries=2, min_backoff_ms=10)
     poison, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
-    real = steps.answer_sets
+    real = steps.answer_set
 
-    def fails_for_the_first(ctx: steps.StepContext, file_id: int) -> None:
+    def fails_for_the_first(ctx: steps.StepContext, file_id: int, ordinal: int) -> None:
         if file_id == poison:
             raise RuntimeError("an engine defect")
-        real(ctx, file_id)
+        real(ctx, file_id, ordinal)
 
-    monkeypatch.setattr(steps, "answer_sets", fails_for_the_first)
+    monkeypatch.setattr(steps, "answer_set", fails_for_the_first)
     later = (ACK_FIXTURES / "valid-two-claims.837").read_text().replace("000000101",
                                                                        "000000109")
     second = tmp_path / "later.837"
@@ -160,7 +192,7 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     assert _statuses(service.store) == ["dead", "done"]
     with service.store.transaction() as s:
         (detail,) = s.scalars(select(Event.detail).where(Event.kind == "file.dead"))
-    assert detail == {"reason": "RuntimeError", "actor": "process_file"}
+    assert detail == {"reason": "RuntimeError", "actor": "answer_set"}
     from workers.status import oldest_unfinished, status_counts
 
     counts = status_counts(service.store)

@@ -1,15 +1,18 @@
 """The running service: dramatiq actors over the store's one-transaction steps.
 
-    intake -> process_file(file_id) -> adjudicate(file_id) [one batch, then itself
-    again] -> deliver(file_id); remit(as_of) runs a payment cycle.
+    intake -> process_file(file_id) [envelope, 999] -> answer_set(file_id, ordinal)
+    [front end of one transaction set, one message per set] -> adjudicate(file_id)
+    [one batch, then itself again] -> deliver(file_id); remit(as_of) runs a cycle.
 
-Messages carry the file row's id, never claim contents. Each actor re-reads the
-file's state and runs the step it is at; every step does its work once under a row
-lock and commits it with the state it moves to, so a message delivered twice (dramatiq
-delivers at least once) or re-sent by the reconciler does nothing twice. A file's
-adjudication is split into one message per batch of claims, each sending the next
-after it commits, so no message runs long and a killed worker loses one batch at
-most (it commits whole or not at all).
+Messages carry the file row's id (and a set's ordinal), never claim contents. Each
+actor re-reads the file's state and runs the step it is at; every step does its work
+once under a row lock and commits it with the state it moves to, so a message
+delivered twice (dramatiq delivers at least once) or re-sent by the reconciler does
+nothing twice. A large file is split: its transaction sets' front ends are separate
+messages that several workers take at once (the last one to finish moves the file
+on), and its adjudication is one message per batch of claims, each sending the next
+after it commits. So no message runs long and a killed worker loses one set or one
+batch at most (each commits whole or not at all).
 
 **Receipt order.** Duplicates and accumulators depend on deciding a member's claims
 in the order they were received. A file is adjudicated only once every file received
@@ -122,6 +125,7 @@ def make_broker(url: str | None) -> dramatiq.Broker:
 @dataclass(frozen=True)
 class Actors:
     process_file: dramatiq.Actor[..., Any]
+    answer_set: dramatiq.Actor[..., Any]
     adjudicate: dramatiq.Actor[..., Any]
     deliver: dramatiq.Actor[..., Any]
     dead_letter: dramatiq.Actor[..., Any]
@@ -173,12 +177,28 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
 
     adjudicate = dramatiq.actor(adjudicate_file, actor_name="adjudicate", **options)
 
+    def front_end_done(ctx: steps.StepContext, file_id: int) -> None:
+        """After the last set: the sweep that finds sets the envelope check never
+        reached and moves the file on; whoever moves it sends adjudication."""
+        if not steps.unanswered_sets(ctx, file_id) and steps.answer_sets(ctx, file_id):
+            adjudicate.send(file_id)
+
+    def answer_one_set(file_id: int, ordinal: int) -> None:
+        ctx = service().context()
+        steps.answer_set(ctx, file_id, ordinal)
+        front_end_done(ctx, file_id)
+
+    answer_set = dramatiq.actor(answer_one_set, actor_name="answer_set", **options)
+
     def process(file_id: int) -> None:
         ctx = service().context()
         steps.acknowledge_file(ctx, file_id)
         deliver.send(file_id)  # the 999 (or TA1) goes out now, not after adjudication
-        steps.answer_sets(ctx, file_id)
-        adjudicate.send(file_id)
+        waiting = steps.unanswered_sets(ctx, file_id)
+        for ordinal in waiting:  # several workers share one file's front end
+            answer_set.send(file_id, ordinal)
+        if not waiting:
+            front_end_done(ctx, file_id)
 
     process_file = dramatiq.actor(process, actor_name="process_file", **options)
 
@@ -187,7 +207,7 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
 
     remit = dramatiq.actor(payment_cycle, actor_name="remit", broker=broker, max_retries=3,
                            min_backoff=1_000)
-    return Actors(process_file, adjudicate, deliver, dead, remit)
+    return Actors(process_file, answer_set, adjudicate, deliver, dead, remit)
 
 
 def _remit(svc: Service, as_of: date) -> None:

@@ -106,14 +106,17 @@ def _file_in(ctx: StepContext, file_id: int, status: str) -> ReceivedFile | None
         return row if row.status == status else None
 
 
-def _advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> None:
-    """Move the file from ``done`` to ``now_at`` (once, under the row lock)."""
+def _advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> bool:
+    """Move the file from ``done`` to ``now_at`` (once, under the row lock); whether this
+    call moved it."""
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
         assert row is not None
-        if row.status == done:
-            row.status = now_at
-            row.updated_at = ctx.now
+        if row.status != done:
+            return False
+        row.status = now_at
+        row.updated_at = ctx.now
+        return True
 
 
 # runs -----------------------------------------------------------------------------------
@@ -358,11 +361,44 @@ class StoredClaimNumbers:
         return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
 
 
-def answer_sets(ctx: StepContext, file_id: int) -> None:
-    """Every transaction set's front end, one transaction per set, then the file's state."""
+def unanswered_sets(ctx: StepContext, file_id: int) -> list[int]:
+    """The ordinals of the file's transaction sets still waiting for their front end
+    (empty once the file has moved past it)."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        if row is None or row.status != "acknowledged":
+            return []
+        return list(s.scalars(select(TransactionSet.ordinal).where(
+            TransactionSet.file_id == file_id, TransactionSet.state != "answered")
+            .order_by(TransactionSet.ordinal)))
+
+
+def answer_set(ctx: StepContext, file_id: int, ordinal: int) -> None:
+    """One transaction set's front end in one transaction (the service's per-set step):
+    the file is read up to the end of that set, and only that set is parsed."""
     waiting = _file_in(ctx, file_id, "acknowledged")
     if waiting is None:
         return
+    if ordinal not in unanswered_sets(ctx, file_id):
+        return
+    context = EditContext(received=waiting.receipt_date, code_sets=ctx.code_sets)
+    accepted = frozenset(waiting.accepted_sets) & {ordinal}
+    faults = FAULTS.copy()
+    for outcome in set_outcomes(archive_path(ctx.archive, waiting.sha256), accepted, context):
+        if outcome.reading.ordinal == ordinal:
+            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+            break
+        faults = FAULTS.copy()
+    release_free_memory()
+
+
+def answer_sets(ctx: StepContext, file_id: int) -> bool:
+    """Every transaction set's front end not answered yet, one transaction per set, then
+    the file's state (sets the envelope check never reached are found and kept here);
+    whether this call moved the file on."""
+    waiting = _file_in(ctx, file_id, "acknowledged")
+    if waiting is None:
+        return False
     sha, received = waiting.sha256, waiting.receipt_date
     accepted = frozenset(waiting.accepted_sets)
     with ctx.store.transaction() as s:
@@ -376,7 +412,7 @@ def answer_sets(ctx: StepContext, file_id: int) -> None:
             _answer_set(ctx, file_id, outcome, received, faults)
             release_free_memory()
         faults = FAULTS.copy()
-    _advance(ctx, file_id, "acknowledged", "answered")
+    return _advance(ctx, file_id, "acknowledged", "answered")
 
 
 def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
