@@ -2,7 +2,9 @@
 
 Embedded defaults only: files on disk, no external service. A trading partner's
 mailbox is a directory with ``inbound/`` (what the clearinghouse dropped) and
-``outbound/`` (what we answer); the SFTP intake later serves the same layout.
+``outbound/`` (what we answer), the layout the SFTP intake serves. Last, one file
+goes through the running service's actors on dramatiq's in-process broker
+(`workers.demo_service`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.console import Console
 
 from store.engine import SQLITE_FILE, Store, sqlite_url
 from store.migrate import upgrade
+from workers.demo_service import run_service_demo
 from workers.pipeline import RunOptions, process_files
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY
 from workers.reference_store import load_reference
@@ -78,3 +81,5 @@ def run_demo(console: Console, out: Path, as_of: date) -> None:
     console.print(f"Acknowledgments and summary.json are in {outbound}")
     console.print(f"The store (SQLite) is {data / SQLITE_FILE}; received files are kept in "
                   f"{data / 'archive'}. Try: claims status --db {url}")
+    multi = FIXTURES / "837p" / "demo-multi-st.837"
+    run_service_demo(console, out / "service", multi, as_of, interchange_time(multi))

@@ -1,0 +1,62 @@
+"""`make demo` (`claims demo`): the README's first command, run as a newcomer runs it.
+
+The run must need no service, leave every answer where it says, and end with one
+upload through the service's actors on the in-process broker: its 999, 277CA and
+835s in the partner's outbound folder (each accepted by pyx12), the same bytes again
+answered with a TA1 note 025 and nothing decided twice.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pyx12.params
+import pyx12.x12n_document
+from sqlalchemy import func, select
+
+from store.engine import Store, sqlite_url
+from store.models import DecisionRecord, DuplicateReceipt, ReceivedFile
+
+logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+CLAIMS_BIN = Path(sys.executable).parent / "claims"
+
+
+def _pyx12_accepts(path: Path) -> bool:
+    return bool(pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(path.read_text()), io.StringIO(), None))
+
+
+def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    done = subprocess.run([str(CLAIMS_BIN), "demo", "--out", str(out)], capture_output=True,
+                          text=True, timeout=600, env={"PATH": "/usr/bin:/bin",
+                                                      "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "answer_set" in done.stdout and "The service, in process" in done.stdout
+    outbound = out / "service" / "mailboxes" / "demo-gateway" / "outbound"
+    names = sorted(p.name for p in outbound.iterdir())
+    suffixes = sorted({name.rsplit(".", 1)[1] for name in names})
+    assert suffixes == ["277ca", "835", "999", "html", "ta1"]
+    for path in outbound.iterdir():
+        if path.suffix in (".999", ".277ca", ".835"):
+            assert _pyx12_accepts(path), path.name
+    (ta1,) = outbound.glob("again-*-duplicate.ta1")
+    assert "*025~" in ta1.read_text()
+    store = Store(sqlite_url(out / "service" / "data"))
+    try:
+        with store.transaction() as s:
+            assert list(s.scalars(select(ReceivedFile.status))) == ["done"]
+            assert s.scalar(select(func.count()).select_from(DuplicateReceipt)) == 1
+            decided = s.scalar(select(func.count(DecisionRecord.claim_id.distinct())))
+            rows = s.scalar(select(func.count()).select_from(DecisionRecord))
+    finally:
+        store.dispose()
+    assert decided and decided == rows  # every claim decided once, the duplicate nothing
+    # the pipeline part: its answers are in its own mailbox
+    pipeline = out / "mailboxes" / "demo-clearinghouse" / "outbound"
+    assert (pipeline / "summary.json").exists()
+    assert any(p.suffix == ".835" for p in pipeline.iterdir())
