@@ -216,3 +216,30 @@ def test_a_void_carries_a_forward_balance_that_the_next_cycle_recovers(
                    line.strip().startswith("CLP*"))
     assert Decimal(again["payment"]) == clp_paid - paid
     assert _count(database_url, PayeeBalance, PayeeBalance.amount_cents > 0) == 0
+
+
+def test_corrections_of_originals_from_the_stored_history_are_reversed_in_the_835(
+    database_url: str, tmp_path: Path,
+) -> None:
+    """The originals of demo-lob-mix.837's replacements were paid by the system before
+    this engine: their lines are in the stored reference history (past_claims.csv), and
+    the cycle reverses them from there (never holds the corrections)."""
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+
+    migrate.upgrade(database_url)
+    loaded = runner.invoke(app, ["reference", "load", str(SHIPPED_REFERENCE_DIRECTORY),
+                                 "--db", database_url])
+    assert loaded.exit_code == 0, loaded.output
+    summary = _process(tmp_path, database_url, sources=[FIXTURES / "837p" / "demo-lob-mix.837"])
+    texts = "".join(Path(r["path"]).read_text() for r in summary["remittances"] if r["path"])
+    # past_claims.csv: OBH260140315050 one line, charge 168.00, paid 73.54;
+    # OBH253505066603 four lines of 228.00, each paid 96.90 (912.00 and 387.60)
+    assert "*22*-168.00*-73.54*" in texts and "*OBH260140315050*" in texts
+    assert "*22*-912.00*-387.60*" in texts and "*OBH253505066603*" in texts
+    store = Store(database_url)
+    try:
+        with store.transaction() as s:
+            (held,) = s.scalars(select(PaymentCycle.held))
+    finally:
+        store.dispose()
+    assert held == []

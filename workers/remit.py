@@ -89,7 +89,8 @@ def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
     with store.transaction() as s:
         if store.postgresql:
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
-        shared = reference.for_claims(s, (), ()) if reference is not None else ReferenceData()
+        shared = (reference.for_claims(s, (), _originals_named(s, as_of))
+                  if reference is not None else ReferenceData())
         waiting, facts = _waiting(s, as_of, shared)
         icns = {key: icn for key, (icn, _claim_id) in facts.items()}
         carried = _carried(s)
@@ -171,6 +172,19 @@ def _waiting(s: Session, as_of: date, shared: ReferenceData
                                None if decision.status == "voided" else payment,
                                reverses, original))
     return waiting, facts
+
+
+def _originals_named(s: Session, as_of: date) -> list[str]:
+    """The originals the waiting corrections name that no cycle of this engine remitted:
+    their lines come from the reference history (the system before this one)."""
+    return list(s.scalars(
+        select(Claim.original_icn).distinct()
+        .join(DecisionRecord, DecisionRecord.claim_id == Claim.id)
+        .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
+               Claim.receipt_date <= as_of, Claim.original_icn.is_not(None),
+               ~exists().where(RemittedClaim.claim_id == Claim.id),
+               ~exists().where(RemittedClaim.icn == Claim.original_icn,
+                               RemittedClaim.role == "claim"))))
 
 
 def _original(s: Session, icn: str, like: ClaimPayment,
