@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
 from adjudication.reference import LineOfBusiness
+from edi.amounts import CENT, cents
+from edi.amounts import amount_text as money
 
-CENT = Decimal("0.01")
+__all__ = ["CENT", "cents", "money"]  # the engine's rounding, defined in edi.amounts
+
 ZERO = Decimal("0.00")
 
 LineStatus = Literal["paid", "denied", "pended"]
@@ -36,14 +39,6 @@ class InvalidOverride(ValueError):
     A caller's mistake, never a claim problem (claims are decided, not raised)."""
 
 
-def cents(amount: Decimal) -> Decimal:
-    """Round half-up to cents (the one rounding rule of the engine)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def money(amount: Decimal) -> str:
-    """A money amount as the 835 writes it: two decimals."""
-    return str(cents(amount))
 
 
 class Group(StrEnum):

@@ -40,6 +40,7 @@ from itertools import chain
 from typing import TextIO
 
 from edi.acks import Responder, clean, receiver_key
+from edi.amounts import amount_text, cents, quantity_text
 from edi.claim_status import (
     ClaimFinding,
     ClaimStatus,
@@ -52,7 +53,6 @@ from edi.payer import PAYER_NAME
 from edi.writer import Element, X12Writer, isa_elements
 
 ACK_277CA_VERSION = "005010X214"
-CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: STC composites per STC segment: STC01, STC10 and STC11.
 MAX_STATUS_CODES = 3
@@ -156,17 +156,6 @@ def _text(value: str | None, max_len: int, fallback: str = "UNKNOWN", min_len: i
     return cleaned if len(cleaned) >= min_len else fallback
 
 
-def money(amount: Decimal) -> str:
-    """An X12 R amount with two decimals (``150.00``), as every total is written."""
-    return str(amount.quantize(CENTS))
-
-
-def _quantity(value: Decimal) -> str:
-    """An X12 R quantity without needless zeros (``1``, ``1.5``)."""
-    text = format(value.normalize(), "f")
-    return text if text not in ("-0", "") else "0"
-
-
 def _d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 
@@ -185,8 +174,8 @@ class Tally:
         accepted = [c for c in claims if is_accepted(c)]
         rejected = [c for c in claims if not is_accepted(c)]
         return cls(len(accepted), len(rejected),
-                   sum((c.total_charge.quantize(CENTS) for c in accepted), ZERO),
-                   sum((c.total_charge.quantize(CENTS) for c in rejected), ZERO))
+                   sum((cents(c.total_charge) for c in accepted), ZERO),
+                   sum((cents(c.total_charge) for c in rejected), ZERO))
 
     @property
     def total(self) -> Decimal:
@@ -204,9 +193,9 @@ class Tally:
         if self.rejected:
             yield "QTY", [rejected_qualifier, str(self.rejected)]
         if self.accepted:
-            yield "AMT", ["YU", money(self.accepted_amount)]
+            yield "AMT", ["YU", amount_text(self.accepted_amount)]
         if self.rejected:
-            yield "AMT", ["YY", money(self.rejected_amount)]
+            yield "AMT", ["YY", amount_text(self.rejected_amount)]
 
 
 @dataclass(frozen=True)
@@ -247,7 +236,7 @@ def _transaction_set(status: TransactionStatus, reference: str,
     batch = status.batch_reference or status.transaction_set_control_number
     yield "TRN", ["2", _text(batch, 50, fallback="0")]
     tally = Tally.of(status.claims)
-    yield "STC", [["A1", "19", "PR"], _d8(status.received), tally.action, money(tally.total)]
+    yield "STC", [["A1", "19", "PR"], _d8(status.received), tally.action, amount_text(tally.total)]
     yield from tally.segments("90", "AA")
     dates = _Dates(received=status.received, processed=processed)
     next_id = 3
@@ -286,7 +275,7 @@ def _provider(provider: Provider277, claims: Sequence[ClaimStatus], hl_id: int,
     yield "TRN", ["1", trace]
     tally = Tally.of(claims)
     # 2200C STC02 is not used in X214: the composite, action and charge only.
-    yield "STC", [["A1", "19", "PR"], "", tally.action, money(tally.total)]
+    yield "STC", [["A1", "19", "PR"], "", tally.action, amount_text(tally.total)]
     tax_id = clean(provider.tax_id or "", 50)
     if tax_id:
         yield "REF", ["TJ", tax_id]
@@ -299,7 +288,7 @@ def _claim(claim: ClaimStatus, dates: _Dates) -> Iterator[Segment]:
                   _text(claim.patient_first_name, 35, fallback=""), "", "", "", "MI",
                   _text(claim.patient_member_id, 80, min_len=2)]
     yield "TRN", ["2", _text(claim.patient_control_number, 50, fallback="0")]
-    charge = money(claim.total_charge)
+    charge = amount_text(claim.total_charge)
     findings = findings_of(claim)
     if is_accepted(claim):
         yield "STC", [["A1", "19", "PR"], _d8(dates.received), "WQ", charge]
@@ -372,8 +361,8 @@ def _service_line(line: LineStatus, findings: Sequence[ClaimFinding],
                   processed: date) -> Iterator[Segment]:
     """2220D: the service line echoed with its rejection (one STC, STC03 U only)."""
     modifiers = [m for m in (clean(m, 2) for m in line.modifiers) if len(m) == 2][:4]
-    units = _quantity(line.units) if line.units is not None else ""
-    yield "SVC", [["HC", _text(line.procedure_code, 48), *modifiers], money(line.charge),
+    units = quantity_text(line.units) if line.units is not None else ""
+    yield "SVC", [["HC", _text(line.procedure_code, 48), *modifiers], amount_text(line.charge),
                   "", "", "", "", units]
     codes = _composites(findings)
     yield "STC", [codes[0], _d8(processed), "U", "", "", "", "", "", "", *codes[1:]]
@@ -385,5 +374,5 @@ def _service_line(line: LineStatus, findings: Sequence[ClaimFinding],
                                              line.service_from)]
 
 
-__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "money", "render_277ca",
+__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "render_277ca",
            "render_277ca_by_sender", "sender_key"]

@@ -31,16 +31,16 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal, TextIO
 
 from edi.acks import Responder, clean
+from edi.amounts import amount_text, quantity_text
 from edi.writer import Element, X12Writer, isa_elements
 
 REMITTANCE_VERSION = "005010X221A1"
 MAX_CAS_PAIRS = 6
 MAX_PLB_PAIRS = 6
-_CENT = Decimal("0.01")
 
 Method = Literal["ACH", "CHK", "NON"]
 
@@ -186,16 +186,6 @@ class Remittance:
         return {"NON": "H", "ACH": "C", "CHK": "I"}[self.method]
 
 
-def amount(value: Decimal) -> str:
-    """An X12 R amount with two decimals (``-12.50`` for a reversal)."""
-    return str(value.quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-def _number(value: Decimal) -> str:
-    """A quantity (units) without trailing zeros: ``4``, ``1.5``."""
-    return format(value.normalize(), "f")
-
-
 def render_835(remittance: Remittance, responder: Responder) -> str:
     out = io.StringIO()
     write_835(remittance, responder, out)
@@ -254,12 +244,12 @@ def _bpr(r: Remittance) -> list[Element]:
         payer, payee = r.payer.bank, r.payee.bank
         if payer is None or payee is None:
             raise ValueError("an ACH payment needs the payer's and the payee's bank accounts")
-        return ["BPR", "C", amount(r.amount), "C", "ACH", "CCP",
+        return ["BPR", "C", amount_text(r.amount), "C", "ACH", "CCP",
                 "01", clean(payer.routing, 12), clean(payer.account_type, 3),
                 clean(payer.account, 35), "1" + clean(r.payer.tax_id, 9), "",
                 "01", clean(payee.routing, 12), clean(payee.account_type, 3),
                 clean(payee.account, 35), effective]
-    return ["BPR", r.handling_code, amount(r.amount), "C", r.method,
+    return ["BPR", r.handling_code, amount_text(r.amount), "C", r.method,
             "", "", "", "", "", "", "", "", "", "", "", effective]
 
 
@@ -278,8 +268,8 @@ def _address(party: Party) -> Iterator[list[Element]]:
 
 
 def _claim(c: ClaimPayment) -> Iterator[list[Element]]:
-    yield ["CLP", clean(c.patient_control_number, 38), c.status, amount(c.charge),
-           amount(c.paid), amount(c.patient_responsibility) if c.patient_responsibility
+    yield ["CLP", clean(c.patient_control_number, 38), c.status, amount_text(c.charge),
+           amount_text(c.paid), amount_text(c.patient_responsibility) if c.patient_responsibility
            else "", clean(c.filing_indicator, 2), clean(c.payer_claim_control_number, 50),
            clean(c.place_of_service, 2), clean(c.frequency_code, 1)]
     yield from _cas(c.adjustments)
@@ -309,13 +299,13 @@ def _person(code: str, p: Person, qualifier: str) -> list[Element]:
 
 def _service(s: ServicePayment) -> Iterator[list[Element]]:
     procedure = ["HC", clean(s.procedure_code, 48), *(clean(m, 2) for m in s.modifiers[:4])]
-    yield ["SVC", procedure, amount(s.charge), amount(s.paid), "",
-           _number(s.units) if s.units is not None else ""]
+    yield ["SVC", procedure, amount_text(s.charge), amount_text(s.paid), "",
+           quantity_text(s.units) if s.units is not None else ""]
     if s.service_date is not None:
         yield ["DTM", "472", s.service_date.strftime("%Y%m%d")]
     yield from _cas(s.adjustments)
     if s.allowed is not None:
-        yield ["AMT", "B6", amount(s.allowed)]
+        yield ["AMT", "B6", amount_text(s.allowed)]
     for remark in s.remarks:
         yield ["LQ", "HE", clean(remark, 30)]
 
@@ -328,8 +318,8 @@ def _cas(adjustments: Sequence[CasAdjustment]) -> Iterator[list[Element]]:
         for start in range(0, len(items), MAX_CAS_PAIRS):
             elements: list[Element] = ["CAS", group]
             for a in items[start:start + MAX_CAS_PAIRS]:
-                elements += [clean(a.reason, 5), amount(a.amount),
-                             _number(a.quantity) if a.quantity is not None else ""]
+                elements += [clean(a.reason, 5), amount_text(a.amount),
+                             quantity_text(a.quantity) if a.quantity is not None else ""]
             yield elements
 
 
@@ -343,6 +333,6 @@ def _plb(r: Remittance) -> Iterator[list[Element]]:
         for a in items[start:start + MAX_PLB_PAIRS]:
             reference = clean(a.reference, 50)
             elements += [[clean(a.reason, 2), reference] if reference else clean(a.reason, 2),
-                         amount(a.amount)]
+                         amount_text(a.amount)]
         yield elements
 

@@ -1,0 +1,39 @@
+"""The engine's one rounding rule and its X12 text (edi.amounts), worked by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from adjudication.decision import cents as engine_cents
+from adjudication.decision import money
+from edi.amounts import amount_text, cents, quantity_text
+
+
+@pytest.mark.parametrize(("amount", "rounded"), [
+    ("0.005", "0.01"),     # half-up: half-even would give 0.00
+    ("2.675", "2.68"),
+    ("2.665", "2.67"),     # half-even would give 2.66
+    ("-0.005", "-0.01"),   # half away from zero on a reversal too
+    ("10", "10.00"),
+    ("-12.5", "-12.50"),
+    ("99.994", "99.99"),
+])
+def test_amounts_round_half_up_to_cents_and_write_two_decimals(amount: str,
+                                                               rounded: str) -> None:
+    assert amount_text(Decimal(amount)) == rounded
+    assert cents(Decimal(amount)) == Decimal(rounded)
+
+
+@pytest.mark.parametrize(("units", "text"), [
+    ("4.00", "4"), ("1.50", "1.5"), ("-0", "0"), ("0.000", "0"), ("1E+1", "10"),
+    ("0.25", "0.25"),
+])
+def test_quantities_are_written_without_needless_zeros(units: str, text: str) -> None:
+    assert quantity_text(Decimal(units)) == text
+
+
+def test_adjudication_uses_the_same_rule() -> None:
+    assert engine_cents is cents
+    assert money(Decimal("2.665")) == "2.67"
