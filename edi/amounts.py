@@ -17,6 +17,11 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def from_cents(whole_cents: int) -> Decimal:
+    """The amount a stored count of cents stands for (``-1250`` is ``-12.50``)."""
+    return Decimal(whole_cents).scaleb(-2)
+
+
 def amount_text(amount: Decimal) -> str:
     """An X12 R amount with two decimals: ``150.00``, ``-12.50`` for a reversal."""
     return str(cents(amount))

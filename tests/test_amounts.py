@@ -37,3 +37,12 @@ def test_quantities_are_written_without_needless_zeros(units: str, text: str) ->
 def test_adjudication_uses_the_same_rule() -> None:
     assert engine_cents is cents
     assert money(Decimal("2.665")) == "2.67"
+
+
+@pytest.mark.parametrize(("stored", "amount"), [(-1250, "-12.50"), (5, "0.05"), (0, "0.00"),
+                                                (123456, "1234.56")])
+def test_stored_cents_read_back_as_amounts(stored: int, amount: str) -> None:
+    from edi.amounts import from_cents
+
+    assert from_cents(stored) == Decimal(amount)
+    assert amount_text(from_cents(stored)) == amount

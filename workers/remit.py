@@ -21,7 +21,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import exists, select, text
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from adjudication.reference import ReferenceData
 from edi.acks import Responder
+from edi.amounts import from_cents
 from edi.claims import ParsedClaim
 from edi.parsers.remit835 import read_835
 from edi.payer import PAYER_ID
@@ -203,7 +203,7 @@ def _carried(s: Session) -> dict[tuple[str, str], list[Carried]]:
     for row in s.scalars(select(PayeeBalance).where(PayeeBalance.amount_cents > 0)
                          .order_by(PayeeBalance.id)):
         carried.setdefault((row.payee_npi, row.payee_tin), []).append(
-            Carried(row.reference, _dollars(row.amount_cents)))
+            Carried(row.reference, from_cents(row.amount_cents)))
     return carried
 
 
@@ -253,8 +253,3 @@ def _outcome(p: PayeeRemittance, icns: list[str], balanced: bool) -> RemittanceO
                              payment=f"{r.amount:.2f}", method=r.method,
                              trace=r.trace_number, claims=list(dict.fromkeys(icns)),
                              balanced=balanced)
-
-
-def _dollars(cents: int) -> Decimal:
-    return Decimal(cents) / 100
-

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edi.amounts import amount_text, from_cents
 from edi.findings import FileCheck
 from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
 from workers.decisions import decision_from_record, summary_fields
@@ -52,15 +53,10 @@ def claims_of(session: Session, file_id: int) -> Iterator[ClaimSummary]:
     for pcn, front_end, codes, cents, set_control, icn, reasons, data, rules in rows:
         yield ClaimSummary(
             patient_control_number=pcn, front_end=front_end, front_end_codes=list(codes),
-            charge=_money(cents), transaction_set=set_control or "",
+            charge=amount_text(from_cents(cents)), transaction_set=set_control or "",
             payer_claim_control_number=icn, reasons=list(reasons),
             **(summary_fields(decision_from_record(data), rules) if data is not None else {}),
         )
-
-
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def file_summary(session: Session, file_id: int, *, path: str, ack_path: str,
