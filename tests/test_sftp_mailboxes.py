@@ -1,7 +1,8 @@
 """End to end on the real parts: OpenSSH's sshd (started by the test, as root), two
-partners with keys, uploads over SFTP with paramiko, intake, the workers, and the
-answers in the partner's outbound folder. Skips on a laptop without sshd or root;
-fails under CI, where `make test` installs openssh-server."""
+partners with keys, uploads over SFTP with paramiko, intake, dramatiq workers on the
+machine's Redis, the store on a schema of the machine's PostgreSQL, and the answers
+in the partner's outbound folder. Skips on a laptop without sshd, root, Redis or
+PostgreSQL; fails under CI, where `make test` installs openssh-server."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +21,9 @@ import dramatiq
 import paramiko
 import pytest
 
-from store.engine import Store, sqlite_url
+from store.engine import Store
 from store.migrate import upgrade
+from tests.databases import postgres_schema
 from tests.paths import ACK_FIXTURES
 from workers.intake import Completeness, scan_once
 from workers.partners import add_partner, remove_partner, sshd_config_block
@@ -30,6 +33,7 @@ from workers.service import Service, declare_actors, make_broker
 
 SSHD = Path("/usr/sbin/sshd")
 TWO_CLAIMS = ACK_FIXTURES / "valid-two-claims.837"
+REDIS = os.environ.get("EDI_TEST_REDIS_URL_SFTP", "redis://127.0.0.1:6379/13")
 
 
 def _require_sshd() -> None:
@@ -38,6 +42,27 @@ def _require_sshd() -> None:
     if os.environ.get("CI"):
         raise AssertionError("CI needs OpenSSH's sshd and root: make test installs it")
     pytest.skip("needs OpenSSH's sshd and root")
+
+
+def _require_redis() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except Exception:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at " + REDIS)
+
+
+@pytest.fixture
+def broker() -> Iterator[dramatiq.Broker]:
+    """The workers' broker on the machine's Redis (a database of the tests' own)."""
+    on_redis = make_broker(REDIS)
+    on_redis.flush_all()
+    yield on_redis
+    on_redis.flush_all()
+    on_redis.close()
 
 
 def _free_port() -> int:
@@ -76,8 +101,9 @@ def world(tmp_path: Path) -> Iterator[tuple[Mailboxes, Service]]:
     root = Path(f"/srv/edi-test-{tag}")
     root.mkdir(mode=0o755)
     keys_dir = Path(f"/etc/ssh/edi-test-keys-{tag}")
-    url = sqlite_url(tmp_path / "db")
-    (tmp_path / "db").mkdir()
+    _require_redis()
+    cleanup = ExitStack()
+    url = cleanup.enter_context(postgres_schema())
     upgrade(url)
     store = Store(url)
     load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
@@ -119,6 +145,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Mailboxes, Service]]:
         for name in names.values():
             remove_partner(store, root, name, system=True, keys=keys_dir)
         store.dispose()
+        cleanup.close()
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(keys_dir, ignore_errors=True)
 
@@ -136,10 +163,9 @@ def _work(broker: dramatiq.Broker, done: object, timeout: float = 60) -> None:
 
 
 def test_a_partner_uploads_over_sftp_and_its_answers_appear_in_its_outbound(
-    world: tuple[Mailboxes, Service],
+    world: tuple[Mailboxes, Service], broker: dramatiq.Broker,
 ) -> None:
     boxes, service = world
-    broker = make_broker(None)
     actors = declare_actors(broker, lambda: service)
     a = boxes.sftp("a")
     assert sorted(a.listdir("/")) == ["inbound", "outbound"]

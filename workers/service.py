@@ -30,6 +30,7 @@ by ``claims status``, and the files after it no longer wait for it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -328,7 +329,10 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     with path.open("rb") as raw:
         sha, size, _kept = steps.archive_copy(raw, svc.archive)
     stat = path.stat()
-    run = steps.begin_run(ctx, f"upload:{path}:{stat.st_mtime_ns}:{sha}")
+    # one upload (path, modification time, bytes) is one receipt; the key is a hash of
+    # it (run keys are 64 characters and a mailbox path has no bound)
+    upload = hashlib.sha256(f"{path}\0{stat.st_mtime_ns}\0{sha}".encode()).hexdigest()[:56]
+    run = steps.begin_run(ctx, f"upload:{upload}")
     received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
                                   received or received_at.date())
