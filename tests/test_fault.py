@@ -1,14 +1,15 @@
-"""Fault test (`make fault`): workers killed and Redis emptied mid-file lose nothing.
+"""Fault test (`make fault`): a worker killed and Redis restarted mid-file lose nothing.
 
-Two `claims worker` processes on the machine's Redis share a 5,000-claim file taken in
-by `claims intake`. At a random moment one worker is killed with SIGKILL and every
-queued message is dropped (`FLUSHDB`: the machine's Redis keeps nothing on disk, so a
-restart loses exactly this). The reconciler of the surviving worker sends the
-unfinished steps again. Then, on the real store: every accepted claim has exactly one
-decision, a payment cycle puts every paid claim in exactly one 835, and the 835s pay
-exactly what the decisions say. The same file uploaded again is a duplicate and pays
-nothing. `make fault` repeats this 5 times (``EDI_FAULT_REPEATS``); `make test` once,
-to stay within its time budget.
+Two `claims worker` processes on a Redis server of the test's own (Debian's
+redis-server on a free port, keeping nothing on disk, like the machine's) and on a
+PostgreSQL schema of the machine's server share a 5,000-claim file taken in by
+`claims intake`. At a random moment one worker is killed with SIGKILL and the Redis
+server is stopped and started again: every queued message and every connection is
+gone. The surviving worker reconnects, and its reconciler sends the unfinished steps
+again. Then, on the store: every accepted claim has exactly one decision, a payment
+cycle puts every paid claim in exactly one 835, and the 835s pay exactly what the
+decisions say. The same file uploaded again is a duplicate and pays nothing.
+`make fault` and `make test` repeat this 5 times (``EDI_FAULT_REPEATS``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,27 +32,58 @@ import pytest
 from sqlalchemy import func, select
 
 from fixtures.generator import CLEARINGHOUSE_ID
-from store.engine import Store, sqlite_url
+from store.engine import Store
 from store.models import Claim, DecisionRecord, ReceivedFile
+from tests.databases import postgres_schema
 
 CLAIMS = 5000
-REPEATS = int(os.environ.get("EDI_FAULT_REPEATS", "1"))
+REPEATS = int(os.environ.get("EDI_FAULT_REPEATS", "5"))
 RECEIVED = datetime(2026, 1, 12, 12, tzinfo=UTC)  # the generator's receipt date, seed 7
-REDIS = os.environ.get("EDI_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
 
 
-def _redis() -> object:
-    import redis
+class RedisServer:
+    """A redis-server of the test's own on a free port, keeping nothing on disk, so a
+    restart loses every queued message the way the machine's would."""
 
-    client = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except Exception:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis at " + REDIS)
-    return client
+    def __init__(self, directory: Path) -> None:
+        if not Path(REDIS_SERVER).exists():
+            if os.environ.get("CI"):
+                raise AssertionError("CI needs redis-server (Debian's redis-server package)")
+            pytest.skip("needs redis-server")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert self.process.poll() is None, "redis-server did not start"
+                assert time.monotonic() < deadline, "redis-server did not listen in time"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        time.sleep(0.5)
+        self.start()
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +98,10 @@ def month_end(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Site:
     """One service: its store, archive and mailboxes, and the commands it runs."""
 
-    def __init__(self, base: Path) -> None:
-        (base / "db").mkdir()
-        self.url = sqlite_url(base / "db")
+    def __init__(self, base: Path, database_url: str, redis_url: str) -> None:
+        self.url = database_url
         self.base = base
-        self.env = {**os.environ, "EDI_DATABASE_URL": self.url, "EDI_REDIS_URL": REDIS,
+        self.env = {**os.environ, "EDI_DATABASE_URL": self.url, "EDI_REDIS_URL": redis_url,
                     "EDI_ARCHIVE_DIR": str(base / "archive"),
                     "EDI_MAILBOXES": str(base / "mailboxes"),
                     "EDI_OUTBOUND_DIR": str(base / "outbound")}
@@ -84,7 +116,7 @@ class Site:
 
     def worker(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen([str(CLAIMS_BIN), "worker", "--threads", "2",
-                                 "--reconcile-after", "20"], env=self.env,
+                                 "--reconcile-after", "10"], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def upload(self, source: Path, name: str, when: datetime) -> None:
@@ -102,22 +134,27 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    client = _redis()
-    client.flushdb()  # type: ignore[attr-defined]
-    here = Site(tmp_path)
-    here.run("migrate", "--db", here.url)
-    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
 
-    here.run("reference", "load", str(SHIPPED_REFERENCE_DIRECTORY), "--db", here.url)
-    here.run("partner", "add", "acme", "--sender-id", CLEARINGHOUSE_ID)
-    yield here
-    client.flushdb()  # type: ignore[attr-defined]
+
+@pytest.fixture
+def site(tmp_path: Path, redis_server: RedisServer) -> Iterator[Site]:
+    with postgres_schema() as url:
+        here = Site(tmp_path, url, redis_server.url)
+        here.run("migrate", "--db", here.url)
+        from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+
+        here.run("reference", "load", str(SHIPPED_REFERENCE_DIRECTORY), "--db", here.url)
+        here.run("partner", "add", "acme", "--sender-id", CLEARINGHOUSE_ID)
+        yield here
 
 
 @pytest.mark.parametrize("trial", range(REPEATS))
-def test_a_killed_worker_and_lost_messages_lose_no_claim_and_pay_nothing_twice(
-    site: Site, month_end: Path, trial: int,
+def test_a_killed_worker_and_a_restarted_redis_lose_no_claim_and_pay_nothing_twice(
+    site: Site, redis_server: RedisServer, month_end: Path, trial: int,
 ) -> None:
     rng = random.Random(trial)
     workers = [site.worker(), site.worker()]
@@ -127,7 +164,7 @@ def test_a_killed_worker_and_lost_messages_lose_no_claim_and_pay_nothing_twice(
         time.sleep(rng.uniform(2.0, 12.0))
         workers[0].send_signal(signal.SIGKILL)  # mid-file, at a random step
         workers[0].wait()
-        _redis().flushdb()  # type: ignore[attr-defined]  # every queued message is gone
+        redis_server.restart()  # every queued message and every connection is gone
         deadline = time.monotonic() + 300
         while site.statuses() != ["done"]:
             assert workers[1].poll() is None, "the surviving worker died"

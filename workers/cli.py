@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -515,7 +516,11 @@ def worker(
     try:
         while True:
             time.sleep(reconcile_after / 5)
-            reconcile(svc.store, actors, older_than=reconcile_after)
+            try:
+                reconcile(svc.store, actors, older_than=reconcile_after)
+            except Exception as exc:  # Redis restarting: the next round sends them
+                structlog.get_logger("claims.worker").warning(
+                    "reconcile.failed", error=type(exc).__name__)
     except KeyboardInterrupt:
         pass
     finally:

@@ -91,5 +91,9 @@ def watch(svc: Service, actors: Actors, mailboxes: Path, completeness: Completen
           interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
     """Scan the mailboxes every ``interval`` seconds until ``stop()`` says so."""
     while not stop():
-        scan_once(svc, actors, mailboxes, completeness)
+        try:
+            scan_once(svc, actors, mailboxes, completeness)
+        except Exception as exc:  # Redis or the database away for a moment: look again
+            # a file taken before the failure is in the store; the reconciler sends it
+            log.warning("intake.scan_failed", error=type(exc).__name__)
         time.sleep(interval)
