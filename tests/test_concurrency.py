@@ -86,3 +86,51 @@ def test_two_runs_of_the_same_file_at_once_process_it_once(
     accepted, per_claim, _isa13 = _decisions_per_accepted_claim(
         database_url, tmp_path / "out-a" / "archive", tmp_path / "out-b" / "archive")
     assert accepted > 200 and len(per_claim) == accepted and set(per_claim.values()) == {1}
+
+
+def test_batches_of_one_file_take_turns_on_postgresql(tmp_path: Path) -> None:
+    """A batch holds its file's advisory lock: a second chain of the same file (the
+    reconciler's copy) waits for the first to commit, then reads its decisions."""
+    import shutil
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from tests.databases import postgres_schema
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+    from workers.reference_store import StoredReference, load_reference
+    from workers.service import Service, receive_into_service
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        store, holder = Store(url), Store(url)
+        try:
+            load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+            service = Service(store, tmp_path / "archive", tmp_path / "outbound",
+                              StoredReference(store))
+            upload = tmp_path / "two.837"
+            shutil.copy(ACK_FIXTURES / "valid-two-claims.837", upload)
+            file_id, _ = receive_into_service(service, upload)
+            ctx = service.context()
+            steps.acknowledge_file(ctx, file_id)
+            steps.answer_sets(ctx, file_id)
+
+            def decided() -> int:
+                with store.transaction() as s:
+                    return s.scalar(select(func.count()).select_from(DecisionRecord)) or 0
+
+            with holder.transaction() as s:  # another batch of this file, not committed
+                s.execute(text("SELECT pg_advisory_xact_lock(:space, :file)"),
+                          {"space": steps.ADJUDICATION_LOCK_SPACE, "file": file_id})
+                batch = threading.Thread(target=steps.adjudicate_batch, args=(ctx, file_id))
+                batch.start()
+                batch.join(1.5)
+                assert batch.is_alive() and decided() == 0
+            batch.join(30)
+            assert not batch.is_alive() and decided() == 2
+        finally:
+            holder.dispose()
+            store.dispose()

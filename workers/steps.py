@@ -467,6 +467,9 @@ def to_cents_text(amount: str) -> int:
 
 
 # adjudication ------------------------------------------------------------------------------
+ADJUDICATION_LOCK_SPACE = 87726
+"""First key of the per-file advisory lock batches take on PostgreSQL."""
+
 def adjudicate_file(ctx: StepContext, file_id: int) -> int:
     """Every accepted claim of the file decided, in receipt order, a batch per transaction."""
     decided = 0
@@ -489,6 +492,12 @@ def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
     source = ctx.reference
     assert source is not None
     with ctx.store.transaction() as s:
+        if ctx.store.postgresql:
+            # one batch of a file at a time, whoever sent it (a chain and the reconciler's
+            # copy of it): the next batch reads this one's decisions (receipt order)
+            s.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), "
+                           "CAST(:file AS integer))"),
+                      {"space": ADJUDICATION_LOCK_SPACE, "file": file_id})
         query = (select(Claim.id, Claim.icn, Claim.receipt_date, Claim.parsed)
                  .where(Claim.file_id == file_id, Claim.state == "accepted")
                  .order_by(Claim.id).limit(size))
