@@ -41,15 +41,20 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server \
 	  >/dev/null; } || echo "openssh-server is not installed: the SFTP tests skip (and fail under CI)"
 
+# Two pytest processes (pytest-xdist) on this 2-core machine; each test file's own
+# resources (PostgreSQL schemas, Redis databases, ports, mailboxes) never overlap.
+XDIST := -n 2 --dist worksteal
+
 unit: $(STAMP) services system-packages
-	$(BIN)/pytest
-	EDI_TEST_DATABASE=postgresql $(BIN)/pytest $(PIPELINE_SUITES)
+	$(BIN)/pytest $(XDIST)
+	EDI_TEST_DATABASE=postgresql $(BIN)/pytest $(XDIST) $(PIPELINE_SUITES)
 
 test: lint typecheck unit
 
-# Workers killed and queued messages lost mid-file, 5 times (make test runs it once).
+# A worker killed and Redis restarted mid-file, 5 times (make test runs it too;
+# EDI_FAULT_REPEATS=N for more).
 fault: $(STAMP) services
-	EDI_FAULT_REPEATS=5 $(BIN)/pytest tests/test_fault.py
+	$(BIN)/pytest $(XDIST) tests/test_fault.py
 
 bench: $(STAMP) services
 	$(BIN)/python -m workers.bench

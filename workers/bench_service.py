@@ -23,7 +23,7 @@ from pathlib import Path
 from workers.bench import DATA
 
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
-REDIS = os.environ.get("EDI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS = os.environ.get("EDI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 FILES, PER_FILE = 4, 1_000
 
 
