@@ -374,7 +374,7 @@ def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
     def full_disk(_svc: Service, _file_id: int) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(workers.service, "_deliver", full_disk)
+    monkeypatch.setattr(workers.service, "deliver_file", full_disk)
     broker = make_broker(None)
     actors = declare_actors(broker, lambda: service, max_retries=1, min_backoff_ms=10)
     file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
@@ -384,3 +384,59 @@ def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
     with service.store.transaction() as s:
         failed = list(s.scalars(select(Event.detail).where(Event.kind == "delivery.failed")))
     assert failed == [{"reason": "OSError"}] * 2  # the 999, then the 277CA
+    from workers.delivery import redeliver, undelivered_files
+    from workers.status import status_counts
+
+    assert undelivered_files(service.store) == [file_id]
+    assert status_counts(service.store)["not delivered (claims redeliver)"]["files"] == 1
+    assert not service.outbound.exists()
+    monkeypatch.undo()  # the disk has room again: a person runs claims redeliver
+    assert redeliver(service) == (1, 0)
+    (folder,) = list(service.outbound.iterdir())
+    assert sorted(p.suffix for p in folder.iterdir()) == [".277ca", ".999"]
+    assert undelivered_files(service.store) == []
+    assert redeliver(service) == (0, 0)  # nothing left to send
+
+
+def test_an_835_whose_delivery_failed_is_delivered_by_the_next_try_or_redeliver(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import workers.delivery
+    from workers.delivery import redeliver, undelivered_remittances
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)
+    _run(broker)
+    real_copy = workers.delivery.copy_atomically
+
+    def no_835(source: Path, target: Path) -> None:
+        if target.suffix in (".835", ".html"):
+            raise OSError("the share is gone")
+        real_copy(source, target)
+
+    monkeypatch.setattr(workers.delivery, "copy_atomically", no_835)
+    # the delivery fails: the cycle stays released once and its 835 waits
+    retrying = make_broker(None)
+    fast = declare_actors(retrying, lambda: service, max_retries=1, min_backoff_ms=10)
+    fast.remit.send(datetime.now(tz=UTC).date().isoformat())
+    _run(retrying)
+    released = undelivered_remittances(service.store)
+    assert released >= 1
+    with service.store.transaction() as s:
+        (failed,) = s.scalars(select(Event.detail).where(Event.kind == "remit.failed"))
+    assert failed == {"reason": "OSError"}
+    with pytest.raises(OSError):  # another try: an empty cycle, the same 835 still waits
+        fast.remit.fn(datetime.now(tz=UTC).date().isoformat())
+    assert undelivered_remittances(service.store) == released
+    monkeypatch.undo()
+    assert redeliver(service) == (0, released)
+    (folder,) = list(service.outbound.iterdir())
+    assert len(list(folder.glob("*.835"))) == released
+    assert undelivered_remittances(service.store) == 0
+    with service.store.transaction() as s:
+        from store.models import PaymentCycle
+
+        outcomes = list(s.scalars(select(PaymentCycle.outcome).order_by(PaymentCycle.id)))
+    assert outcomes == ["released", "empty", "empty"]  # released once, tried 3 times

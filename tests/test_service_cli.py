@@ -26,6 +26,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EDI_DATABASE_URL", url)
     monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "archive"))
     monkeypatch.setenv("EDI_MAILBOXES", str(tmp_path / "mailboxes"))
+    monkeypatch.setenv("EDI_OUTBOUND_DIR", str(tmp_path / "outbound"))
     monkeypatch.delenv("EDI_REDIS_URL", raising=False)
     return tmp_path
 
@@ -62,3 +63,29 @@ def test_a_bad_value_is_a_usage_error(env: Path, args: list[str], hint: str) -> 
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert hint in " ".join(result.output.split())
+
+
+def test_redeliver_sends_what_did_not_arrive_and_says_how_much(env: Path) -> None:
+    from store.models import Event, ReceivedFile
+    from workers.service import open_service, receive_into_service
+
+    svc = open_service()
+    try:
+        upload = env / "a.837"
+        shutil.copy(ACK_FIXTURES / "valid-two-claims.837", upload)
+        file_id, _ = receive_into_service(svc, upload)
+        from workers import steps
+
+        steps.acknowledge_file(svc.context(), file_id)
+        with svc.store.transaction() as s:  # its 999's delivery failed after every retry
+            sha = s.get(ReceivedFile, file_id).sha256  # type: ignore[union-attr]
+            s.add(Event(at=svc.context().now, kind="delivery.failed", actor="worker",
+                        subject=sha, detail={"reason": "OSError"}))
+    finally:
+        svc.store.dispose()
+    result = runner.invoke(app, ["redeliver"])
+    assert result.exit_code == 0, result.output
+    assert "the answers of 1 file(s), 0 835(s)" in " ".join(result.output.split())
+    assert len(list((env / "outbound").glob("ZZ-CLEARHOUSE01/*.999"))) == 1
+    again = runner.invoke(app, ["redeliver"])
+    assert "the answers of 0 file(s), 0 835(s)" in " ".join(again.output.split())

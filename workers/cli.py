@@ -173,6 +173,23 @@ def status(
         store.dispose()
 
 
+@app.command()
+def redeliver(
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Deliver again what did not reach an outbound folder: answers of files whose last
+    delivery failed, released 835s never delivered (see claims status)."""
+    from workers.delivery import redeliver as deliver_again
+    from workers.service import open_service
+
+    svc = open_service(_service_settings(db, None))
+    try:
+        files, remittances = deliver_again(svc)
+    finally:
+        svc.store.dispose()
+    console.print(f"delivered again: the answers of {files} file(s), {remittances} 835(s)")
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                     TimeRemainingColumn(), console=console, transient=True)

@@ -40,7 +40,6 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from prometheus_client import Histogram
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -50,13 +49,10 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
-from workers.files import atomic_text, copy_atomically
+from workers.delivery import answered_to, deliver_file, deliver_remittances
+from workers.files import atomic_text
 from workers.reference_store import ReferenceSource, StoredReference
 
-ANSWER_SECONDS = Histogram(
-    "edi_seconds_from_upload_to_answer", "Seconds from an upload to its answer in the "
-    "partner's outbound folder", ["answer"],
-    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600))
 WAITING_FOR_EARLIER_FILES_MS = 2_000
 MAX_RETRIES = 5
 #: Statuses a file is in while its steps are not finished (the reconciler's work).
@@ -139,10 +135,17 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
 
     def dead_letter(message: dict[str, Any], retry: dict[str, Any]) -> None:
         file_id = (message.get("args") or [None])[0]
-        if not isinstance(file_id, int):
-            return
         reason = _exception_type(message)
         ctx = service().context()
+        if message.get("actor_name") == "remit":
+            # the cycle is one transaction: released whole or not at all; an 835 released
+            # and not delivered is found by claims status and sent by claims redeliver
+            with ctx.store.transaction() as s:
+                s.add(Event(at=ctx.now, kind="remit.failed", actor="worker",
+                            subject=str(file_id), detail={"reason": reason}))
+            return
+        if not isinstance(file_id, int):
+            return
         with ctx.store.transaction() as s:
             row = s.get(ReceivedFile, file_id, with_for_update=True)
             if row is not None and message.get("actor_name") == "deliver":
@@ -158,10 +161,10 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
     options = {"broker": broker, "max_retries": max_retries, "min_backoff": min_backoff_ms,
                "max_backoff": 60_000, "on_retry_exhausted": "dead_letter"}
 
-    def deliver_file(file_id: int) -> None:
-        _deliver(service(), file_id)
+    def deliver_answers(file_id: int) -> None:
+        deliver_file(service(), file_id)
 
-    deliver = dramatiq.actor(deliver_file, actor_name="deliver", **options)
+    deliver = dramatiq.actor(deliver_answers, actor_name="deliver", **options)
 
     def adjudicate_file(file_id: int) -> None:
         svc = service()
@@ -206,42 +209,21 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
     def payment_cycle(as_of: str) -> None:
         _remit(service(), date.fromisoformat(as_of))
 
-    remit = dramatiq.actor(payment_cycle, actor_name="remit", broker=broker, max_retries=3,
-                           min_backoff=1_000)
+    remit = dramatiq.actor(payment_cycle, actor_name="remit", broker=broker,
+                           max_retries=min(max_retries, 3), min_backoff=2 * min_backoff_ms,
+                           on_retry_exhausted="dead_letter")
     return Actors(process_file, answer_set, adjudicate, deliver, dead, remit)
 
 
 def _remit(svc: Service, as_of: date) -> None:
-    """A payment cycle; each released 835 (and its advice) delivered to the outbound
-    folder of every sender whose files brought its claims."""
+    """A payment cycle, then every released 835 not delivered yet (a retry after a
+    failed delivery runs an empty cycle and delivers the earlier one's)."""
     from remittance.era import render_era
-    from store.models import Claim, Interchange, RemittanceRecord, RemittedClaim
     from workers.remit import run_cycle
 
-    cycle = run_cycle(svc.store, svc.archive, as_of=as_of, now=datetime.now(tz=UTC),
-                      reference=svc.reference, render_html=render_era)
-    for r in cycle.remittances:
-        if r.sha256 is None:
-            continue
-        with svc.store.transaction() as s:
-            senders = set(s.execute(
-                select(Interchange.sender_qualifier, Interchange.sender_id).distinct()
-                .join(Claim, Claim.file_id == Interchange.file_id)
-                .join(RemittedClaim, RemittedClaim.claim_id == Claim.id)
-                .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
-                .where(RemittanceRecord.trace_number == r.trace,
-                       Interchange.accepted.is_(True))))
-            for qualifier, sender in sorted(senders):
-                folder = svc.outbound_folder(s, qualifier.strip(), sender.strip())
-                folder.mkdir(parents=True, exist_ok=True)
-                for sha, suffix in ((r.sha256, "835"), (r.html_sha256, "html")):
-                    if sha is None:
-                        continue
-                    copy_atomically(steps.archive_path(svc.archive, sha),
-                                    folder / f"{r.payee_npi}-{r.trace}.{suffix}")
-                s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
-                            actor="worker", subject=r.trace,
-                            detail={"to": f"{qualifier.strip()}:{sender.strip()}"}))
+    run_cycle(svc.store, svc.archive, as_of=as_of, now=datetime.now(tz=UTC),
+              reference=svc.reference, render_html=render_era)
+    deliver_remittances(svc)
 
 
 def _exception_type(message: dict[str, Any]) -> str:
@@ -259,40 +241,6 @@ def _earlier_files_unfinished(store: Store, file_id: int) -> bool:
         earlier = exists().where(ReceivedFile.id < file_id,
                                  ReceivedFile.status.in_(UNFINISHED[:3]))
         return bool(s.scalar(select(earlier)))
-
-
-def _deliver(svc: Service, file_id: int) -> None:
-    """The file's 999 (or TA1) and 277CA into its sender's outbound folder, atomically,
-    each delivery recorded (delivering again rewrites the same bytes)."""
-
-    with svc.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
-        if row is None or row.ack_text is None:
-            return
-        qualifier, sender = _answered(row.ack_text)
-        folder = svc.outbound_folder(s, qualifier, sender)
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
-        with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
-            out.write(row.ack_text)
-        ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
-        if row.claim_ack_sha256:
-            ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
-            copy_atomically(steps.archive_path(svc.archive, row.claim_ack_sha256),
-                            folder / f"{stem}.277ca")
-        s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
-                    subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
-
-
-def _since(moment: datetime) -> float:
-    stamp = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return max(0.0, (datetime.now(tz=UTC) - stamp).total_seconds())
-
-
-def _answered(ack: str) -> tuple[str, str]:
-    """(ISA07, ISA08) of our answer: the sender it goes back to."""
-    elements = ack.split(ack[3])
-    return elements[7].strip(), elements[8].strip()
 
 
 def reconcile(store: Store, actors: Actors, *, older_than: float,
@@ -345,7 +293,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
             DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id))
     if ta1 is not None:
         with svc.store.transaction() as s:
-            folder = svc.outbound_folder(s, *_answered(ta1))
+            folder = svc.outbound_folder(s, *answered_to(ta1))
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
             out.write(ta1)

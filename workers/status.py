@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from store.engine import Store
 from store.models import Claim, DecisionRecord, DuplicateReceipt, Event, ReceivedFile, Run
+from workers.delivery import undelivered_files, undelivered_remittances
 
 STEP_AFTER = {"received": "acknowledge", "acknowledged": "front end (277CA records)",
               "answered": "adjudicate", "adjudicated": "277CA"}
@@ -21,7 +22,7 @@ def status_counts(store: Store) -> dict[str, dict[str, int]]:
                              .group_by(column))
             return {str(key): count for key, count in rows}
 
-        return {
+        counts = {
             "files": grouped(ReceivedFile.status),
             "file outcomes": grouped(ReceivedFile.outcome),
             "claims (front end)": grouped(Claim.front_end),
@@ -35,8 +36,12 @@ def status_counts(store: Store) -> dict[str, dict[str, int]]:
                 or 0},
             "service": {kind: s.scalar(select(func.count()).select_from(Event)
                                        .where(Event.kind == kind)) or 0
-                        for kind in ("file.dead", "delivery.failed", "file.delivered")},
+                        for kind in ("file.dead", "delivery.failed", "file.delivered",
+                                     "remit.failed", "remittance.delivered")},
         }
+    counts["not delivered (claims redeliver)"] = {
+        "files": len(undelivered_files(store)), "835s": undelivered_remittances(store)}
+    return counts
 
 
 def oldest_unfinished(store: Store) -> str | None:

@@ -1,0 +1,135 @@
+"""Answers into the senders' outbound folders, each delivery recorded as an event.
+
+A file's 999 (or TA1) and 277CA, and every released 835 with its printable advice,
+are copied atomically (temporary name, fsync, rename) into the outbound folder of
+the sender they answer (`Service.outbound_folder`). Delivering again rewrites the
+same bytes, so a retry is always safe. What did not arrive is found from the events:
+a file whose last delivery failed, a released 835 with no delivery at all;
+`redeliver` (``claims redeliver``) sends those again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prometheus_client import Histogram
+from sqlalchemy import ColumnElement, Exists, exists, func, or_, select
+
+from store.engine import Store
+from store.models import (
+    Claim,
+    Event,
+    Interchange,
+    ReceivedFile,
+    RemittanceRecord,
+    RemittedClaim,
+)
+from workers import steps
+from workers.files import atomic_text, copy_atomically
+
+if TYPE_CHECKING:
+    from workers.service import Service
+
+ANSWER_SECONDS = Histogram(
+    "edi_seconds_from_upload_to_answer", "Seconds from an upload to its answer in the "
+    "partner's outbound folder", ["answer"],
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600))
+
+
+def answered_to(ack: str) -> tuple[str, str]:
+    """(ISA07, ISA08) of our answer: the sender it goes back to."""
+    elements = ack.split(ack[3])
+    return elements[7].strip(), elements[8].strip()
+
+
+def deliver_file(svc: Service, file_id: int) -> None:
+    """The file's 999 (or TA1) and, once written, its 277CA."""
+    with svc.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        if row is None or row.ack_text is None:
+            return
+        qualifier, sender = answered_to(row.ack_text)
+        folder = svc.outbound_folder(s, qualifier, sender)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
+        with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
+            out.write(row.ack_text)
+        ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
+        if row.claim_ack_sha256:
+            ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
+            copy_atomically(steps.archive_path(svc.archive, row.claim_ack_sha256),
+                            folder / f"{stem}.277ca")
+        s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
+                    subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
+
+
+def deliver_remittances(svc: Service) -> int:
+    """Every released 835 not delivered yet (this cycle's, or an earlier cycle's whose
+    delivery failed), with its advice, to every sender whose files brought its claims;
+    returns how many 835s were delivered."""
+    with svc.store.transaction() as s:
+        waiting = list(s.execute(select(RemittanceRecord.trace_number,
+                                        RemittanceRecord.payee_npi, RemittanceRecord.sha256,
+                                        RemittanceRecord.html_sha256)
+                                 .where(~_delivered(RemittanceRecord.trace_number.expression))
+                                 .order_by(RemittanceRecord.id)))
+    for trace, payee_npi, sha, html_sha in waiting:
+        with svc.store.transaction() as s:
+            senders = set(s.execute(
+                select(Interchange.sender_qualifier, Interchange.sender_id).distinct()
+                .join(Claim, Claim.file_id == Interchange.file_id)
+                .join(RemittedClaim, RemittedClaim.claim_id == Claim.id)
+                .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
+                .where(RemittanceRecord.trace_number == trace,
+                       Interchange.accepted.is_(True))))
+            for qualifier, sender in sorted(senders):
+                folder = svc.outbound_folder(s, qualifier.strip(), sender.strip())
+                folder.mkdir(parents=True, exist_ok=True)
+                for kept, suffix in ((sha, "835"), (html_sha, "html")):
+                    if kept is not None:
+                        copy_atomically(steps.archive_path(svc.archive, kept),
+                                        folder / f"{payee_npi}-{trace}.{suffix}")
+                s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
+                            actor="worker", subject=trace,
+                            detail={"to": f"{qualifier.strip()}:{sender.strip()}"}))
+    return len(waiting)
+
+
+def _delivered(trace: ColumnElement[str]) -> Exists:
+    return exists().where(Event.kind == "remittance.delivered", Event.subject == trace)
+
+
+def undelivered_files(store: Store) -> list[int]:
+    """Files whose last delivery failed (retries used up) and none succeeded since."""
+    with store.transaction() as s:
+        failed = (select(Event.subject, func.max(Event.id).label("last"))
+                  .where(Event.kind == "delivery.failed").group_by(Event.subject).subquery())
+        done = (select(Event.subject, func.max(Event.id).label("last"))
+                .where(Event.kind == "file.delivered").group_by(Event.subject).subquery())
+        return list(s.scalars(
+            select(ReceivedFile.id)
+            .join(failed, failed.c.subject == ReceivedFile.sha256)
+            .outerjoin(done, done.c.subject == ReceivedFile.sha256)
+            .where(or_(done.c.last.is_(None), done.c.last < failed.c.last))
+            .order_by(ReceivedFile.id)))
+
+
+def undelivered_remittances(store: Store) -> int:
+    with store.transaction() as s:
+        return s.scalar(select(func.count()).select_from(RemittanceRecord)
+                        .where(~_delivered(RemittanceRecord.trace_number.expression))) or 0
+
+
+def redeliver(svc: Service) -> tuple[int, int]:
+    """Deliver again what did not arrive; (files, 835s) delivered."""
+    files = undelivered_files(svc.store)
+    for file_id in files:
+        deliver_file(svc, file_id)
+    return len(files), deliver_remittances(svc)
+
+
+def _since(moment: datetime) -> float:
+    stamp = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(tz=UTC) - stamp).total_seconds())
