@@ -35,11 +35,13 @@ services:
 PIPELINE_SUITES := tests/test_pipeline.py tests/test_adjudication_pipeline.py \
 	tests/test_engine_faults.py tests/test_no_phi_in_problems.py
 
-# The SFTP tests drive the machine's OpenSSH sshd (Debian's openssh-server package).
+# The SFTP tests drive the machine's OpenSSH sshd (Debian's openssh-server package);
+# the fault test restarts a redis-server of its own (Debian's redis-server package).
 system-packages:
-	@test -x /usr/sbin/sshd || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server \
-	  >/dev/null; } || echo "openssh-server is not installed: the SFTP tests skip (and fail under CI)"
+	@test -x /usr/sbin/sshd -a -x /usr/bin/redis-server || { command -v apt-get >/dev/null && \
+	  [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq openssh-server redis-server >/dev/null; } || \
+	  echo "openssh-server or redis-server is missing: their tests skip (and fail under CI)"
 
 # Two pytest processes (pytest-xdist) on this 2-core machine; each test file's own
 # resources (PostgreSQL schemas, Redis databases, ports, mailboxes) never overlap.
