@@ -140,11 +140,21 @@ def _with_number(status: ClaimStatus, number: str) -> ClaimStatus:
     return replace(status, payer_claim_control_number=number)
 
 
+UNREADABLE_STATUS_CODES = ("21", "0")
+"""A3 status codes of a claim in a set the reader could not follow (21 needs a partner)."""
+
+
 def unprocessable(pcn: str, charge: Decimal, provider: Provider277) -> ClaimStatus:
-    """A claim of a set the reader could not follow: returned as unprocessable (A3:21)."""
+    """A claim of a set the reader could not follow: returned as unprocessable.
+
+    Status 21 (missing or invalid information) must travel with a second status code
+    naming what; the reader could not get far enough to name an element, so the second
+    is 0, "cannot provide further status electronically" (X12 code source 508; the
+    choice is ours, see adjudication/README.md), and STC12 says where to look."""
     finding = ClaimFinding(
-        edit_id="READER", edit_version=1, snip_level=2, category=StatusCategory.UNPROCESSABLE,
-        status_codes=("21",), entity=None, location=Location("2300", "CLM", "CLM01"),
+        edit_id="READER", edit_version=2, snip_level=2, category=StatusCategory.UNPROCESSABLE,
+        status_codes=UNREADABLE_STATUS_CODES, entity=None,
+        location=Location("2300", "CLM", "CLM01"),
         sentence="The claim could not be read; correct the transaction set and resubmit.",
     )
     return ClaimStatus(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -143,8 +144,21 @@ def test_a_set_the_reader_cannot_follow_returns_all_its_claims_as_unprocessable(
     assert [(c.patient_control_number, c.front_end, c.front_end_codes,
              c.payer_claim_control_number) for c in result.claims] == [
         ("PCN-0001", "rejected", ["A3:21"], None), ("PCN-0002", "rejected", ["A3:21"], None)]
-    # And the set is still answered on the 277CA
+    # And the set is still answered on the 277CA, status 21 with its partner (0, no
+    # further status electronically) in STC10, and pyx12 accepts the 277CA
     assert [len(ts.claims) for ts in result.answered] == [2]
+    from edi.ack277 import render_277ca
+    from edi.acks import CountingControlNumbers, Responder
+    from edi.validators.outbound import outbound_problems
+
+    text = render_277ca(result.answered, Responder(
+        when=datetime(2026, 11, 23, 12, tzinfo=UTC), control=CountingControlNumbers()))
+    stc = [seg for seg in (s.strip() for s in text.split("~")) if seg.startswith("STC*A3")]
+    assert len(stc) == 2
+    for segment in stc:
+        elements = segment.split("*")
+        assert elements[1] == "A3:21" and elements[3] == "U" and elements[10] == "A3:0"
+    assert outbound_problems(text) == []
 
 
 def test_the_claims_of_a_file_cut_short_are_still_listed(tmp_path: Path) -> None:
