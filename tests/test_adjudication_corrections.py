@@ -197,3 +197,65 @@ def test_a_pended_replacement_reverses_nothing_yet() -> None:
     assert decision.status == "pended"
     assert decision.reversal is None and decision.accumulator_changes == ()
     assert AdjudicationState().apply(decision).closed(ORIGINAL) is None
+
+
+def _late_original() -> World:
+    """OBH-ORIG was denied for timely filing: 200.00 charged, nothing paid, CO-29 200.00,
+    remitted on 2026-03-20."""
+    original = past_claim(ORIGINAL, charge="200.00", paid="0.00", pr="0.00", status="denied",
+                          remitted=REMITTED, adjustments="CO-29:200.00")
+    return World(coverage=(coverage(),), plans=(plan(deductible="500"),),
+                 fees=(fee(amount="150.00"),),
+                 extra={"past_claims": (original,), "accumulators": (accumulator("100", "100"),)})
+
+
+def test_a_replacement_of_a_claim_denied_for_timely_filing_is_denied_co29() -> None:
+    # Given an original denied CO-29, when its replacement arrives inside the 180-day
+    # correction window (10 days after the remittance)
+    decision = decide(_replacement(), _late_original().reference(),
+                      received=days_after(REMITTED, 10))
+    # Then the replacement keeps the verdict: every line CO-29 for its charge, nothing
+    # paid, no reversal, no deductible billed, and the trace says why
+    assert decision.status == "denied" and codes(decision) == ["CO-29"]
+    line = decision.lines[0]
+    assert line.paid == money("0.00") and line.adjustments[0].amount == line.charge
+    assert decision.reversal is None and decision.accumulator_changes == ()
+    step = next(s for s in decision.trace if s.rule_id == "CORRECTION-FILING")
+    assert step.conclusion.startswith("late: the original was denied for timely filing")
+    assert dict(step.inputs)["original_lines_denied_co29"] == "1"
+
+
+def test_a_replacement_of_a_replacement_that_was_itself_late_is_denied_co29() -> None:
+    # Given OBH-ORIG paid and remitted 2026-03-20, and its replacement OBH-2 received on
+    # day 181 of the commercial window (denied CO-29, decided in this run)
+    world = _history()
+    late = decide(_replacement(), world.reference(), icn="OBH-2",
+                  received=days_after(REMITTED, 181))
+    assert codes(late) == ["CO-29"]
+    state = AdjudicationState().apply(late)
+    # When a replacement of OBH-2 arrives the next day
+    again = decide(build_claim(frequency="7", original_icn="OBH-2", pcn="PCN-3"),
+                   world.reference(), icn="OBH-3", received=days_after(REMITTED, 182),
+                   state=state)
+    # Then it is late too (the original's verdict), not a fresh claim
+    assert again.status == "denied" and codes(again) == ["CO-29"]
+    assert again.reversal is None
+
+
+def test_a_void_of_a_claim_denied_for_timely_filing_closes_it_with_nothing_paid() -> None:
+    # Given an original denied CO-29; when the provider voids it
+    decision = decide(_replacement(frequency="8"), _late_original().reference(),
+                      received=days_after(REMITTED, 10))
+    # Then the void is processed: status voided, the original's denied line reversed
+    # (charge 200.00, paid 0.00, its CO-29 200.00 given back in the 835's CLP 22), no
+    # accumulator moves, and nothing more can replace it
+    assert decision.status == "voided" and decision.lines == ()
+    assert decision.reversal is not None and decision.reversal.original_icn == ORIGINAL
+    (reversed_line,) = decision.reversal.lines
+    assert reversed_line.paid == money("0.00") and reversed_line.charge == money("200.00")
+    assert [a.code for a in reversed_line.adjustments] == ["CO-29"]
+    assert decision.accumulator_changes == ()
+    state = AdjudicationState().apply(decision)
+    after = decide(_replacement(), _late_original().reference(), icn="OBH-4",
+                   received=days_after(REMITTED, 11), state=state)
+    assert codes(after) == ["CO-16"] and after.status == "denied"

@@ -37,6 +37,7 @@ from edi.claims import ParsedClaim
 
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 1)
 WINDOW_RULE = ("CORRECTION-WINDOW", 1)
+FILING_RULE = ("CORRECTION-FILING", 1)
 CLOSED = ("reversed", "voided")
 
 
@@ -137,12 +138,49 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
         f"denied: {problem}" if problem else f"replaces or voids {icn}")
     if problem or original is None:
         return CorrectionCheck(None, Deny(Group.CO, "16", ("M47",)), (step,))
+    frequency = claim.claim.claim_frequency_type_code
+    filing = _filing_verdict(original, frequency)
+    if filing is not None:
+        late, filing_step = filing
+        if late:  # a replacement never cures late filing: it keeps the original's CO-29
+            return CorrectionCheck(None, Deny(Group.CO, "29"), (step, filing_step))
+        step_pair: tuple[TraceStep, ...] = (step, filing_step)
+    else:
+        step_pair = (step,)
     window = _window(original, member, reference, policy, received)
     if window is None:
-        return CorrectionCheck(original, None, (step,))
+        return CorrectionCheck(original, None, step_pair)
     late, window_step = window
     return CorrectionCheck(None if late else original,
-                           Deny(Group.CO, "29") if late else None, (step, window_step))
+                           Deny(Group.CO, "29") if late else None, (*step_pair, window_step))
+
+
+def _late_lines(original: Original) -> list[int]:
+    """The original's lines denied for timely filing (CO-29): its filing verdict."""
+    return [line.line_number for line in original.lines
+            if any(a.group == Group.CO and a.carc == "29" for a in line.adjustments)]
+
+
+def _filing_verdict(original: Original, frequency: str | None
+                    ) -> tuple[bool, TraceStep] | None:
+    """A replacement keeps its original's filing verdict: an original denied CO-29 (an
+    initial claim filed late, or a replacement itself past its window) makes the
+    replacement late too. A void is not held to it: it only closes the original (a void
+    of a denied original reverses it with nothing paid)."""
+    late_lines = _late_lines(original)
+    inputs = (("original_icn", original.icn), ("original_status", original.status),
+              ("original_lines_denied_co29", ",".join(map(str, late_lines)) or "none"))
+    if frequency != "7":
+        if not late_lines:
+            return None
+        return False, TraceStep(*FILING_RULE, None, inputs,
+                                "a void closes the late original; nothing is paid")
+    if late_lines:
+        return True, TraceStep(*FILING_RULE, None, inputs,
+                               "late: the original was denied for timely filing (CO-29) "
+                               "and a replacement keeps that verdict")
+    return False, TraceStep(*FILING_RULE, None, inputs,
+                            "in time: the original was not denied for timely filing")
 
 
 def _original_problem(icn: str | None, original: Original | None, member: Member,
