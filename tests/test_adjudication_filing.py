@@ -1,4 +1,4 @@
-"""Timely filing: days from the line's last date of service to the file's receipt date."""
+"""Timely filing: days from the line's first date of service to the file's receipt date."""
 
 from __future__ import annotations
 
@@ -50,15 +50,17 @@ def test_a_claim_received_on_day_91_is_denied_co29_and_never_billed_to_the_patie
     assert decision.claim_status_code == "1"
 
 
-def test_the_clock_runs_from_the_lines_last_date_of_service() -> None:
+def test_the_clock_starts_on_the_first_day_of_a_date_span() -> None:
     # Given a line spanning 03-02 to 03-06 (RD8)
     claim = build_claim([line(dos=DOS, through=date(2026, 3, 6))])
-    # When it arrives 90 days after the last day (94 after the first)
-    decision = decide(claim, World().reference(), received=days_after(date(2026, 3, 6), 90))
-    # Then it is in time
+    # When it arrives 90 days after the first day (86 after the last), it is in time
+    decision = decide(claim, World().reference(), received=days_after(DOS, 90))
     assert decision.status == "paid"
     step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
-    assert ("last_date_of_service", "2026-03-06") in step.shown
+    assert ("first_date_of_service", "2026-03-02") in step.shown and step.version == 2
+    # And 91 days after the first day (87 after the last), the whole line is late
+    late = decide(claim, World().reference(), received=days_after(DOS, 91))
+    assert codes(late) == ["CO-29"]
 
 
 def test_a_state_row_wins_over_the_every_state_row_and_the_default() -> None:
