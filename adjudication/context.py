@@ -77,11 +77,6 @@ class LineFacts:
             supervisor_named=supervising is not None, authorization_numbers=cited,
         )
 
-    @property
-    def duplicate_key(self) -> tuple[object, ...]:
-        return (self.rendering_npi, self.start, self.procedure_code,
-                tuple(sorted(self.modifiers)), self.charge)
-
 
 @dataclass(frozen=True)
 class Original:

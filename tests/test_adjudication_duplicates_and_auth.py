@@ -48,13 +48,47 @@ def test_a_denied_history_line_still_counts_but_a_reversed_or_voided_one_does_no
         assert codes(decide(build_claim(), reference)) == expected, status
 
 
-def test_modifiers_in_another_order_are_the_same_service_but_another_charge_is_not() -> None:
+def test_modifiers_in_another_order_are_the_same_service() -> None:
     history = (past_claim("OBH-OLD", modifiers=("HO", "95")),)
     reference = World().reference(past_claims=history)
     same = build_claim([line(modifiers=("95", "HO"))])
-    other_charge = build_claim([line(modifiers=("95", "HO"), charge="210.00")])
     assert codes(decide(same, reference)) == ["OA-18"]
-    assert codes(decide(other_charge, reference)) == ["CO-45"]
+
+
+def test_the_same_service_with_another_charge_is_a_suspect_duplicate_for_a_person() -> None:
+    # Given OBH-OLD line 1: 90837 on DOS, one unit, 200.00, paid
+    reference = World().reference(past_claims=(past_claim("OBH-OLD"),))
+    # When the same clinician bills the same service again for 210.00
+    decision = decide(build_claim([line(charge="210.00")]), reference)
+    # Then nothing is paid twice unseen: the claim pends, naming the earlier claim
+    assert decision.status == "pended" and decision.paid == 0
+    (pended,) = decision.lines
+    assert pended.status == "pended"
+    assert pended.pend_reason == ("suspect duplicate of OBH-OLD line 1 (history, paid; "
+                                  "charge 200.00 there, 210.00 here)")
+
+
+def test_the_same_service_with_other_units_is_a_suspect_duplicate() -> None:
+    reference = World().reference(past_claims=(past_claim("OBH-OLD", units="2"),))
+    decision = decide(build_claim(), reference)
+    (pended,) = decision.lines
+    assert pended.status == "pended"
+    assert pended.pend_reason == ("suspect duplicate of OBH-OLD line 1 (history, paid; "
+                                  "units 2 there, 1 here)")
+
+
+def test_an_exact_duplicate_wins_over_a_suspect_one() -> None:
+    history = (past_claim("OBH-A", charge="180.00"), past_claim("OBH-B"))
+    decision = decide(build_claim(), World().reference(past_claims=history))
+    assert codes(decision) == ["OA-18"] and decision.status == "denied"
+
+
+def test_two_lines_of_one_claim_for_one_service_at_two_charges_pend_the_claim() -> None:
+    decision = decide(build_claim([line(1), line(2, charge="150.00")]), World().reference())
+    assert decision.status == "pended"
+    second = next(x for x in decision.lines if x.line_number == 2)
+    assert second.pend_reason == ("suspect duplicate of line 1 of this claim "
+                                  "(charge 200.00 there, 150.00 here)")
 
 
 def test_another_clinician_on_the_same_day_is_not_a_duplicate() -> None:

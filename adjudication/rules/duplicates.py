@@ -1,26 +1,38 @@
-"""Exact duplicates: the same service already decided, from history or earlier in the run.
+"""Duplicates: the same service already decided, from history or earlier in the run.
 
-Same member, rendering NPI (2420A/2310B, else billing), first date of service,
-procedure code, modifiers (in any order) and line charge as a line already decided:
-a history line that is not reversed or voided, a line decided earlier in this run
-(paid, denied or pended), or an earlier line of the same claim. Never the claim's
-own ICN (a replay) nor the original a replacement reverses. CARC 18 needs group OA.
+A *service* is the member, rendering NPI (2420A/2310B, else billing), first date of
+service, procedure code and modifiers (in any order). Earlier services are a history
+line that is not reversed or voided, a line decided earlier in this run (paid,
+denied or pended), or an earlier line of the same claim; never the claim's own ICN
+(a replay) nor the original a replacement reverses.
+
+- Exact duplicate: the same service with the same units and line charge: denied
+  OA-18 (CARC 18 needs group OA).
+- Suspect duplicate: the same service with other units or another charge (a second
+  session billed by mistake, or a corrected charge sent as a new claim instead of a
+  replacement): pended for a person, the reason naming the earlier claim number and
+  line, never paid twice unseen.
+An exact match anywhere wins over a suspect one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
-from adjudication.context import Deny, Ledger, LineFacts, LineRule, LineWork, Outcome
+from adjudication.context import Deny, Ledger, LineFacts, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import Group
 from adjudication.reference import PastClaim
 
 _CLOSED = ("reversed", "voided")
 
 
-def _key(row: PastClaim) -> tuple[object, ...]:
-    return (row.rendering_npi, row.service_date, row.procedure_code,
-            tuple(sorted(row.modifiers)), row.charge)
+def _service(row: PastClaim) -> tuple[object, ...]:
+    return (row.rendering_npi, row.service_date, row.procedure_code, tuple(sorted(row.modifiers)))
+
+
+def _service_of(facts: LineFacts) -> tuple[object, ...]:
+    return (facts.rendering_npi, facts.start, facts.procedure_code, tuple(sorted(facts.modifiers)))
 
 
 def _earlier_services(work: LineWork) -> Iterator[tuple[str, PastClaim]]:
@@ -39,26 +51,51 @@ def _earlier_services(work: LineWork) -> Iterator[tuple[str, PastClaim]]:
 
 def _duplicate(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     facts = work.facts
-    key = facts.duplicate_key
-    same_claim = next((e for e in work.earlier if e.duplicate_key == key), None)
-    if same_claim is not None:
-        work.note(rule, f"duplicate of line {same_claim.number} of this claim", **_inputs(facts))
-        return Deny(Group.OA, "18")
+    service = _service_of(facts)
+    suspect: str | None = None
+    for earlier in work.earlier:
+        if _service_of(earlier) != service:
+            continue
+        if (earlier.units, earlier.charge) == (facts.units, facts.charge):
+            work.note(rule, f"duplicate of line {earlier.number} of this claim",
+                      **_inputs(facts))
+            return Deny(Group.OA, "18")
+        suspect = suspect or (f"line {earlier.number} of this claim "
+                              f"({_differs(earlier.units, earlier.charge, facts)})")
     for source, row in _earlier_services(work):
-        if _key(row) == key:
+        if _service(row) != service:
+            continue
+        if (row.units, row.charge) == (facts.units, facts.charge):
             work.note(rule, f"duplicate of {row.icn} line {row.line_number} ({source}, "
                             f"{row.status})", **_inputs(facts))
             return Deny(Group.OA, "18")
+        suspect = suspect or (f"{row.icn} line {row.line_number} ({source}, {row.status}; "
+                              f"{_differs(row.units, row.charge, facts)})")
+    if suspect is not None:
+        reason = f"suspect duplicate of {suspect}"
+        work.note(rule, reason, **_inputs(facts))
+        return Pend(reason)
     work.note(rule, "not a duplicate", **_inputs(facts))
     return None
+
+
+def _differs(units: Decimal, charge: Decimal, facts: LineFacts) -> str:
+    """What differs from the earlier service, for the person who reviews the pend."""
+    parts = []
+    if units != facts.units:
+        parts.append(f"units {units.normalize():f} there, {facts.units.normalize():f} here")
+    if charge != facts.charge:
+        parts.append(f"charge {charge} there, {facts.charge} here")
+    return "; ".join(parts)
 
 
 def _inputs(facts: LineFacts) -> dict[str, object]:
     return {"rendering_npi": facts.rendering_npi, "date_of_service": facts.start,
             "procedure_code": facts.procedure_code, "modifiers": facts.modifiers,
-            "charge": facts.charge}
+            "units": facts.units, "charge": facts.charge}
 
 
 DUPLICATE = LineRule(
-    "DUPLICATE", 1, "The service was not already billed (same member, clinician, date, "
-    "procedure, modifiers and charge)", ("OA-18",), _duplicate)
+    "DUPLICATE", 2, "The service was not already billed (same member, clinician, date, "
+    "procedure and modifiers: with the same units and charge a duplicate, otherwise a "
+    "suspect duplicate for a person)", ("OA-18",), _duplicate)
