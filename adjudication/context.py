@@ -23,6 +23,7 @@ from adjudication.decision import (
     Group,
     LineDecision,
     TraceStep,
+    cents,
 )
 from adjudication.policy import EnginePolicy, default_supervision
 from adjudication.reference import (
@@ -146,9 +147,24 @@ class LineWork:
     provider: Provider | None = None
     license_key: str = ""
     authorization: str | None = None
+    authorized_units: Decimal | None = None
+    """Units a partial authorization covers (fewer than billed); None: every unit."""
     allowed: Decimal | None = None
     patient_share: tuple[tuple[str, Decimal], ...] = ()
     """(CARC, amount) for PR-1 deductible, PR-3 copay, PR-2 coinsurance."""
+
+    @property
+    def payable_units(self) -> Decimal:
+        """The units pricing pays for: those a partial authorization covers, else all."""
+        return self.facts.units if self.authorized_units is None else self.authorized_units
+
+    @property
+    def payable_charge(self) -> Decimal:
+        """The part of the charge for the payable units (the charge per unit times the
+        units covered, to cents); the rest is what a partial authorization denies."""
+        if self.authorized_units is None:
+            return self.facts.charge
+        return cents(self.facts.charge * self.authorized_units / self.facts.units)
 
     @property
     def day(self) -> date:

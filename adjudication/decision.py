@@ -142,6 +142,13 @@ class LineDecision:
     """The clinician who rendered the line (2420A, else 2310B, else the billing NPI)."""
     authorization: str | None = None
     """The prior authorization whose units this line used (paid lines only)."""
+    units_paid: Decimal | None = None
+    """Units the payment covers when fewer than billed (the rest denied CO-198 by a
+    partial authorization); None when it covers every unit billed."""
+
+    @property
+    def paid_units(self) -> Decimal:
+        return self.units if self.units_paid is None else self.units_paid
 
     @property
     def patient_responsibility(self) -> Decimal:
@@ -160,7 +167,8 @@ class LineDecision:
                 "paid": money(self.paid),
                 "adjustments": [a.to_dict() for a in self.adjustments],
                 "rarcs": list(self.rarcs), "pend_reason": self.pend_reason,
-                "rendering_npi": self.rendering_npi, "authorization": self.authorization}
+                "rendering_npi": self.rendering_npi, "authorization": self.authorization,
+                "units_paid": None if self.units_paid is None else str(self.units_paid)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ reads a clock, the environment or a file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -207,14 +207,20 @@ def _closed(work: LineWork, outcome: Outcome) -> LineDecision:
 
 
 def _priced(work: LineWork) -> LineDecision:
+    """A paid line: the units beyond a partial authorization CO-198 for their share of
+    the charge, the rest of the charge above allowed CO-45, then the patient's share."""
     assert work.allowed is not None
-    charge = work.facts.charge
-    adjustments = [Adjustment(Group.CO, "45", charge - work.allowed)] if charge > work.allowed \
-        else []
+    charge = work.payable_charge
+    adjustments = []
+    if charge < work.facts.charge:
+        adjustments.append(Adjustment(Group.CO, "198", work.facts.charge - charge))
+    if charge > work.allowed:
+        adjustments.append(Adjustment(Group.CO, "45", charge - work.allowed))
     adjustments += [Adjustment(Group.PR, carc, amount) for carc, amount in work.patient_share]
     share = sum((amount for _, amount in work.patient_share), ZERO)
-    return _line(work.facts, status="paid", allowed=work.allowed, paid=work.allowed - share,
+    line = _line(work.facts, status="paid", allowed=work.allowed, paid=work.allowed - share,
                  adjustments=tuple(adjustments), authorization=work.authorization)
+    return replace(line, units_paid=work.authorized_units)
 
 
 def _held(lines: Sequence[LineDecision]) -> tuple[LineDecision, ...]:

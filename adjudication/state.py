@@ -77,7 +77,7 @@ class DecidedClaim:
 
     @property
     def authorization_units(self) -> tuple[tuple[str, Decimal], ...]:
-        return tuple((line.authorization, line.units) for line in self.lines
+        return tuple((line.authorization, line.paid_units) for line in self.lines
                      if line.status == "paid" and line.authorization is not None)
 
     def past_claims(self, pcn: str) -> tuple[PastClaim, ...]:

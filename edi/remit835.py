@@ -67,6 +67,8 @@ class ServicePayment:
     adjustments: tuple[CasAdjustment, ...] = ()
     allowed: Decimal | None = None
     remarks: tuple[str, ...] = ()
+    original_units: Decimal | None = None
+    """SVC07: the units billed, when the units paid (SVC05) are fewer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +301,11 @@ def _person(code: str, p: Person, qualifier: str) -> list[Element]:
 
 def _service(s: ServicePayment) -> Iterator[list[Element]]:
     procedure = ["HC", clean(s.procedure_code, 48), *(clean(m, 2) for m in s.modifiers[:4])]
-    yield ["SVC", procedure, amount_text(s.charge), amount_text(s.paid), "",
-           quantity_text(s.units) if s.units is not None else ""]
+    svc: list[Element] = ["SVC", procedure, amount_text(s.charge), amount_text(s.paid), "",
+                          quantity_text(s.units) if s.units is not None else ""]
+    if s.original_units is not None:
+        svc += ["", quantity_text(s.original_units)]
+    yield svc
     if s.service_date is not None:
         yield ["DTM", "472", s.service_date.strftime("%Y%m%d")]
     yield from _cas(s.adjustments)

@@ -111,12 +111,17 @@ def claim_payment(decision: Decision, claim: ParsedClaim) -> ClaimPayment:
 
 
 def _service(line: LineDecision) -> ServicePayment:
+    """A line as remitted; a line split by a partial authorization pays SVC05 units of
+    the SVC07 billed, its CO-198 carrying the units denied (CAS04)."""
+    denied_units = line.units - line.paid_units if line.units_paid is not None else None
     return ServicePayment(
         procedure_code=line.procedure_code, modifiers=line.modifiers, charge=line.charge,
-        paid=line.paid, units=line.units, service_date=line.service_date,
-        adjustments=tuple(CasAdjustment(str(a.group), a.carc, a.amount)
+        paid=line.paid, units=line.paid_units, service_date=line.service_date,
+        adjustments=tuple(CasAdjustment(str(a.group), a.carc, a.amount,
+                                        denied_units if a.carc == "198" else None)
                           for a in line.adjustments),
-        allowed=line.allowed if line.status == "paid" else None, remarks=line.rarcs)
+        allowed=line.allowed if line.status == "paid" else None, remarks=line.rarcs,
+        original_units=line.units if line.units_paid is not None else None)
 
 
 def reversal_of(remitted: ClaimPayment) -> ClaimPayment:

@@ -15,6 +15,7 @@ from tests.adjudication_builders import (
     codes,
     decide,
     line,
+    money,
     past_claim,
     requires_auth,
 )
@@ -144,10 +145,37 @@ def test_an_authorization_for_the_billing_provider_counts() -> None:
     assert decision.lines[0].authorization == "PA1"
 
 
-def test_more_units_than_authorized_are_denied_co198() -> None:
-    reference = _testing_world().reference(authorizations=(authorization(units="4"),))
-    assert decide(_testing(units="4"), reference).status == "paid"
-    assert codes(decide(_testing(units="5"), reference)) == ["CO-198"]
+def test_units_beyond_the_authorization_are_denied_co198_and_the_units_within_paid() -> None:
+    # Given 5 units of 96130 authorized, 2 already paid in history: 3 left
+    history = (past_claim("OBH-OLD", code="96130", service_date=date(2026, 3, 1),
+                          charge="400.00", units="2"),)
+    reference = _testing_world().reference(authorizations=(authorization(units="5"),),
+                                           past_claims=history)
+    # When 5 units are billed for 1000.00 (200.00 a unit; the fee is 150.00 a unit)
+    decision = decide(_testing(units="5"), reference)
+    # Then the line is split: 3 units paid, 2 denied
+    (split,) = decision.lines
+    assert split.status == "paid" and split.units == 5 and split.units_paid == 3
+    # 2 units x 200.00 = 400.00 CO-198; 3 units: charge 600.00, allowed 3 x 150.00 =
+    # 450.00, CO-45 150.00; paid 450.00; 1000.00 - 400.00 - 150.00 = 450.00
+    assert [(a.code, a.amount) for a in split.adjustments] == [
+        ("CO-198", money("400.00")), ("CO-45", money("150.00"))]
+    assert split.allowed == money("450.00") and split.paid == money("450.00")
+    assert split.authorization == "PA1"
+    step = next(s for s in decision.trace if s.rule_id == "PRIOR-AUTHORIZATION")
+    assert step.conclusion == "partly authorized by PA1: 3 of 5 units paid, 2 denied CO-198"
+    # And the authorization is used up by the 3 units paid, not the 5 billed
+    assert AdjudicationState().apply(decision).authorization_units_used("PA1") == 3
+
+
+def test_a_line_with_no_units_left_is_denied_co198_whole() -> None:
+    history = (past_claim("OBH-OLD", code="96130", service_date=date(2026, 3, 1),
+                          charge="800.00", units="4"),)
+    reference = _testing_world().reference(authorizations=(authorization(units="4"),),
+                                           past_claims=history)
+    decision = decide(_testing(units="2"), reference)
+    assert codes(decision) == ["CO-198"] and decision.status == "denied"
+    assert decision.lines[0].units_paid is None
 
 
 def test_units_used_earlier_in_the_run_and_in_history_are_counted() -> None:
@@ -160,12 +188,13 @@ def test_units_used_earlier_in_the_run_and_in_history_are_counted() -> None:
     first = decide(_testing(units="2"), reference, icn="OBH-A")
     state = AdjudicationState().apply(first)
     assert state.authorization_units_used("PA1") == 2
-    # Then 2 more units exceed what is left (4 - 1 - 2 = 1) and 1 unit fits
+    # Then of 2 more units (1000.00) only 1 is left (4 - 1 - 2): 500.00 CO-198, and the
+    # unit within is priced at 150.00 (CO-45 350.00)
     later = date(2026, 3, 9)
-    assert codes(decide(_testing(units="2", dos=later), reference, icn="OBH-B",
-                        state=state)) == ["CO-198"]
-    assert decide(_testing(units="1", dos=later), reference, icn="OBH-C",
-                  state=state).status == "paid"
+    decision = decide(_testing(units="2", dos=later), reference, icn="OBH-B", state=state)
+    assert codes(decision) == ["CO-198", "CO-45"]
+    assert decision.lines[0].adjustments[0].amount == money("500.00")
+    assert decision.lines[0].paid == money("150.00") and decision.lines[0].units_paid == 1
 
 
 def test_a_reversed_claim_gives_its_units_back() -> None:
@@ -183,8 +212,13 @@ def test_lines_of_one_claim_use_the_authorization_in_turn() -> None:
     claim = build_claim([line(1, "96130", "1000.00", units="3"),
                          line(2, "96130", "900.00", units="3", dos=date(2026, 3, 3))])
     decision = decide(claim, reference)
-    assert decision.lines[0].status == "paid"
-    assert codes(decision, 2) == ["CO-198"]
+    assert decision.lines[0].status == "paid" and decision.lines[0].units_paid is None
+    # line 2: 1 unit left of 3 billed at 900.00: 600.00 CO-198; 300.00 for the unit,
+    # allowed 150.00 (CO-45 150.00), paid 150.00
+    assert codes(decision, 2) == ["CO-198", "CO-45"]
+    second = decision.lines[1]
+    assert [a.amount for a in second.adjustments] == [money("600.00"), money("150.00")]
+    assert second.paid == money("150.00") and second.units_paid == 1
 
 
 def test_the_authorization_the_claim_cites_is_used_first() -> None:
@@ -192,3 +226,35 @@ def test_the_authorization_the_claim_cites_is_used_first() -> None:
         authorization("PA1"), authorization("PA2")))
     decision = decide(_testing(auth=("PA2",)), reference)
     assert decision.lines[0].authorization == "PA2"
+
+
+def test_a_split_line_is_remitted_with_units_paid_of_units_billed() -> None:
+    """835 for the 3-of-5 split: SVC05 3 units paid, SVC07 5 billed, CO-198 for 2 units."""
+    import io
+    from datetime import UTC, datetime
+
+    from edi.acks import CountingControlNumbers, Responder
+    from edi.parsers.remit835 import read_835
+    from edi.remit835 import Party, Payee, Remittance, render_835
+    from edi.validators.outbound import outbound_problems
+    from remittance.balance import prove_interchanges
+    from remittance.claims import claim_payment
+    from remittance.payer import DEFAULT_PAYER
+
+    history = (past_claim("OBH-OLD", code="96130", service_date=date(2026, 3, 1),
+                          charge="400.00", units="2"),)
+    reference = _testing_world().reference(authorizations=(authorization(units="5"),),
+                                           past_claims=history)
+    claim = _testing(units="5")
+    payment = claim_payment(decide(claim, reference), claim)
+    text = render_835(Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001",
+                                                      "123456789"),
+                                 "CHK", money("450.00"), "T1", date(2026, 4, 1),
+                                 date(2026, 3, 30), (payment,), ()),
+                      Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC),
+                                control=CountingControlNumbers()))
+    segments = [s.strip() for s in text.split("~")]
+    assert "SVC*HC:96130*1000.00*450.00**3**5" in segments
+    assert "CAS*CO*198*400.00*2*45*150.00" in segments
+    assert outbound_problems(text) == []
+    assert prove_interchanges(read_835(io.BytesIO(text.encode()))) == []

@@ -113,7 +113,8 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
             allowed=Decimal(d["allowed"]), paid=Decimal(d["paid"]),
             adjustments=adjustments(d["adjustments"]), rarcs=tuple(d["rarcs"]),
             pend_reason=d["pend_reason"], rendering_npi=d["rendering_npi"],
-            authorization=d["authorization"])
+            authorization=d["authorization"],
+            units_paid=Decimal(d["units_paid"]) if d.get("units_paid") is not None else None)
 
     def changes(items: list[dict[str, Any]]) -> tuple[AccumulatorChange, ...]:
         return tuple(AccumulatorChange(c["member_id"], c["plan_id"], c["benefit_year"],

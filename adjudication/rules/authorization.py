@@ -7,6 +7,11 @@ its span holds the line's dates. Authorizations the claim cites (REF*G1) are tri
 first, then by start date and number. Units used so far: paid history lines that
 fit the authorization (not reversed, voided or replayed in this run), the run's
 paid lines under it (`AdjudicationState`), and this claim's earlier lines.
+
+When no authorization holds every unit of the line, the one with the most units left
+pays for those (a partial authorization): the line is split in the decision, the
+units within are priced and paid, the units beyond are denied CO-198 for their share
+of the charge. With nothing left the whole line is CO-198.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from decimal import Decimal
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import ZERO, Group
 from adjudication.reference import Authorization
+from edi.amounts import quantity_text
 
 
 def _history_units(work: LineWork, auth: Authorization) -> Decimal:
@@ -66,16 +72,27 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
     left = {a.auth_number: _units_left(work, ledger, a) for a in fits}
     inputs["units_left"] = " ".join(f"{number}={units}" for number, units in left.items())
     chosen = next((a for a in fits if work.facts.units <= left[a.auth_number]), None)
-    if chosen is None:
-        work.note(rule, "denied: the line's units exceed what the authorization has left",
-                  **inputs)
+    if chosen is not None:
+        work.authorization = chosen.auth_number
+        ledger.use_units(chosen.auth_number, work.facts.units)
+        work.note(rule, f"authorized by {chosen.auth_number}", **inputs)
+        return None
+    # no authorization holds every unit: the one with the most left pays what it holds
+    partial = max(fits, key=lambda a: left[a.auth_number])  # first of equals: cited first
+    units = left[partial.auth_number]
+    if units <= 0:
+        work.note(rule, "denied: no units left on the authorization", **inputs)
         return Deny(Group.CO, "198")
-    work.authorization = chosen.auth_number
-    ledger.use_units(chosen.auth_number, work.facts.units)
-    work.note(rule, f"authorized by {chosen.auth_number}", **inputs)
+    work.authorization, work.authorized_units = partial.auth_number, units
+    ledger.use_units(partial.auth_number, units)
+    billed = work.facts.units
+    work.note(rule, f"partly authorized by {partial.auth_number}: {quantity_text(units)} of "
+                    f"{quantity_text(billed)} units paid, {quantity_text(billed - units)} "
+                    "denied CO-198", **inputs)
     return None
 
 
 PRIOR_AUTHORIZATION = LineRule(
-    "PRIOR-AUTHORIZATION", 1, "Services the plan requires authorization for have one with "
-    "units left", ("CO-197", "CO-198"), _prior_authorization)
+    "PRIOR-AUTHORIZATION", 2, "Services the plan requires authorization for have one with "
+    "units left (units beyond it denied, the units within paid)", ("CO-197", "CO-198"),
+    _prior_authorization)

@@ -1,5 +1,8 @@
 """Pricing: allowed = min(charge, fee per unit x units x license factor / 100), to cents.
 
+For a line a partial authorization split, the charge and units are the payable part
+(`LineWork.payable_charge`, `payable_units`).
+
 The fee row (line of business, procedure, modifier, license level) and the license
 factor are those in force on the date of service. No fee on file pends the line
 (never a guess); so does a charge more than `EnginePolicy.pend_charge_ratio` (10)
@@ -18,10 +21,11 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     ctx = work.ctx
     facts = work.facts
     override = ctx.overrides.get(facts.number)
+    charge, units = work.payable_charge, work.payable_units
     if override is not None:
-        work.allowed = min(facts.charge, override)
+        work.allowed = min(charge, override)
         work.note(rule, f"allowed {work.allowed} set by a reviewer releasing a pend",
-                  reviewer_allowed=override, charge=facts.charge)
+                  reviewer_allowed=override, charge=charge)
         return None
     license_level = str(work.provider.license_level or "") if work.provider else ""
     fee = ctx.reference.fee(work.lob, facts.procedure_code, facts.modifiers, license_level,
@@ -31,17 +35,17 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
                   procedure_code=facts.procedure_code, modifiers=facts.modifiers,
                   license_level=license_level, date_of_service=work.day)
         return Pend(f"no fee on file for {facts.procedure_code} ({work.lob}) on {work.day}")
-    scheduled = fee.allowed_per_unit * facts.units
+    scheduled = fee.allowed_per_unit * units
     factor = ctx.reference.license_factor(work.lob, work.license_key, work.day)
-    inputs = {"fee_per_unit": fee.allowed_per_unit, "units": facts.units,
+    inputs = {"fee_per_unit": fee.allowed_per_unit, "units": units,
               "license_key": work.license_key, "license_percent": factor,
-              "charge": facts.charge}
-    if facts.charge > ctx.policy.pend_charge_ratio * scheduled:
+              "charge": charge}
+    if charge > ctx.policy.pend_charge_ratio * scheduled:
         work.note(rule, f"pended: the charge is more than {ctx.policy.pend_charge_ratio} times "
                         "the fee schedule", **inputs)
-        return Pend(f"charge {facts.charge} is more than {ctx.policy.pend_charge_ratio} times "
+        return Pend(f"charge {charge} is more than {ctx.policy.pend_charge_ratio} times "
                     f"the fee schedule amount {cents(scheduled)}")
-    work.allowed = min(facts.charge, cents(scheduled * factor / 100))
+    work.allowed = min(charge, cents(scheduled * factor / 100))
     work.note(rule, f"allowed {work.allowed}", **inputs)
     return None
 
