@@ -10,16 +10,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edi.claim_status import ClaimFinding
+from edi.claims import DatePeriod, Diagnosis, ParsedClaim
+from edi.parsers.claim837 import iter_claims
+from edi.tokenizer import iter_segments
 from edi.validators.codesets import (
     BEHAVIORAL_HEALTH_POS,
-    DEFAULT_RELEASE_EFFECTIVE,
-    DEFAULT_RELEASE_NAME,
-    NO_RELEASE_LOADED,
+    FY2025_RELEASE_EFFECTIVE,
+    FY2025_RELEASE_NAME,
+    FY2026_RELEASE_EFFECTIVE,
+    FY2026_RELEASE_NAME,
+    NEAREST_RELEASE_NOTE,
     PLACES_OF_SERVICE,
     CodeSetRegistry,
     CodeSetRelease,
     PreventivePediatricPolicy,
     ProcedureCodeKind,
+    code_set_registry,
     default_registry,
     is_dsm5_derived,
     is_preventive_pediatric,
@@ -27,20 +34,65 @@ from edi.validators.codesets import (
     is_well_formed_modifier,
     is_well_formed_procedure,
     load_cms_order_file,
-    load_default_release,
+    load_fy2025_release,
+    load_fy2026_release,
+    packaged_releases,
     parse_cms_order_lines,
     procedure_code_kind,
+    registry_from_directory,
 )
-from edi.validators.codesets.icd10 import billable_codes_from_code_list, package_code_list_path
+from edi.validators.codesets.icd10_files import (
+    billable_codes_from_code_list,
+    effective_date_from_file_name,
+    package_code_list_path,
+)
+from edi.validators.edits import EDITS, EditContext
+from tests.paths import FIXTURES
 
 RELEASES = Path(__file__).resolve().parent / "data" / "codesets" / "releases"
 FY2027_FILE = RELEASES / "icd10cm-order-2026-10-01.txt"
 FY2028_FILE = RELEASES / "icd10cm-order-2027-10-01.txt"
 IN_FY2026 = date(2026, 3, 15)
+LAST_DAY_OF_FY2026 = date(2026, 9, 30)
+FIRST_DAY_OF_FY2027 = date(2026, 10, 1)
+FY2025_NEAREST = f"{FY2025_RELEASE_NAME}; {NEAREST_RELEASE_NOTE}"
+FY2026_NEAREST = f"{FY2026_RELEASE_NAME}; {NEAREST_RELEASE_NOTE}"
+FY2027_FROM_CMS_NAME = "ICD-10-CM FY2027 effective 2026-10-01 (icd10cm_order_2027.txt)"
+
+# An excerpt of the CMS FY2027 order file (effective 2026-10-01), written by hand from the
+# published FY2027 changes: I42.0 (dilated cardiomyopathy) and I49.8 are expanded into
+# I42.00-I42.09 and I49.81-I49.89, and F64.A is new. The FY2026 side of each difference is
+# in the packaged data (I42.0 and I49.8 billable, I42.00, I49.81 and F64.A absent).
+FY2027_EXCERPT = [
+    ("F64", "0", "Gender identity disorders"),
+    ("F640", "1", "Transsexualism"),
+    ("F649", "1", "Gender identity disorder, unspecified"),
+    ("F64A", "1", "Gender identity disorder, in remission"),
+    ("I42", "0", "Cardiomyopathy"),
+    ("I420", "0", "Dilated cardiomyopathy"),
+    ("I4200", "1", "Dilated cardiomyopathy, unspecified"),
+    ("I4201", "1", "Familial-genetic dilated cardiomyopathy"),
+    ("I4209", "1", "Other dilated cardiomyopathy"),
+    ("I498", "0", "Other specified cardiac arrhythmias"),
+    ("I4981", "1", "Brugada syndrome"),
+    ("I4982", "1", "Ventricular bigeminy"),
+    ("I4989", "1", "Other specified cardiac arrhythmias not elsewhere classified"),
+]
 
 
 def order_line(order: int, code: str, flag: str, description: str = "description") -> str:
-    return f"{order:05d} {code:<7} {flag} {description:<60} {description}"
+    return f"{order:05d} {code:<7} {flag} {description[:60]:<60} {description}"
+
+
+def write_order_file(path: Path, records: list[tuple[str, str, str]]) -> Path:
+    lines = [order_line(n, code, flag, text) for n, (code, flag, text) in enumerate(records, 1)]
+    path.write_text("\r\n".join(lines) + "\r\n")  # CMS files end their lines with CR LF
+    return path
+
+
+def with_fy2027_excerpt(folder: Path) -> CodeSetRegistry:
+    write_order_file(folder / "icd10cm_order_2027.txt", FY2027_EXCERPT)
+    return registry_from_directory(folder)
 
 
 def synthetic_registry() -> CodeSetRegistry:
@@ -53,7 +105,36 @@ def synthetic_registry() -> CodeSetRegistry:
     )
 
 
-# ICD-10-CM: the default release
+def release(name: str, effective: date, *codes: str) -> CodeSetRelease:
+    return CodeSetRelease(name, effective, frozenset(codes))
+
+
+def one_claim_with(diagnosis: str, service_date: date | None) -> ParsedClaim:
+    """The first claim of a valid fixture with one principal diagnosis and one date of
+    service on every line (or none at all)."""
+    with (FIXTURES / "ack" / "valid-two-claims.837").open("rb") as stream:
+        claim = next(iter_claims(iter_segments(stream)))
+    dated = None if service_date is None else DatePeriod(qualifier="472", start=service_date)
+    lines = tuple(
+        line.model_copy(update={"service_date": dated, "diagnosis_code_pointers": (1,)})
+        for line in claim.claim.lines
+    )
+    header = claim.claim.model_copy(
+        update={
+            "diagnoses": (Diagnosis(qualifier="ABK", code=diagnosis),),
+            "dates": tuple(d for d in claim.claim.dates if d.qualifier != "472"),
+            "lines": lines,
+        }
+    )
+    return claim.model_copy(update={"claim": header})
+
+
+def icd10_findings(claim: ParsedClaim, received: date) -> list[ClaimFinding]:
+    check = next(e for e in EDITS if e.id == "SNIP5-ICD10CM")
+    return check.run(claim, EditContext(received=received, code_sets=default_registry()))
+
+
+# ICD-10-CM: the packaged releases
 
 
 def test_the_category_F32_is_not_billable_but_its_leaf_F32A_is() -> None:
@@ -61,39 +142,47 @@ def test_the_category_F32_is_not_billable_but_its_leaf_F32A_is() -> None:
     registry = default_registry()
     # When F32 (a category) and F32A (depression, unspecified) are checked
     # Then only the leaf is billable, and the FY2026 release decided both
-    assert registry.is_billable("F32", IN_FY2026) == (False, DEFAULT_RELEASE_NAME)
-    assert registry.is_billable("F32A", IN_FY2026) == (True, DEFAULT_RELEASE_NAME)
+    assert registry.is_billable("F32", IN_FY2026) == (False, FY2026_RELEASE_NAME)
+    assert registry.is_billable("F32A", IN_FY2026) == (True, FY2026_RELEASE_NAME)
 
 
 def test_a_dotted_code_F41_1_is_read_as_F411_and_is_billable() -> None:
     # Given a code written with its dot and in lower case
     # When it is checked on a FY2026 date of service
-    billable, release = default_registry().is_billable("f41.1", IN_FY2026)
+    billable, release_name = default_registry().is_billable("f41.1", IN_FY2026)
     # Then it is the billable code F411
     assert billable
-    assert release == DEFAULT_RELEASE_NAME
+    assert release_name == FY2026_RELEASE_NAME
 
 
 def test_a_code_that_does_not_exist_is_not_billable() -> None:
     assert not default_registry().is_billable("F999", IN_FY2026).billable
 
 
-def test_the_default_release_is_fy2026_in_force_from_1_october_2025() -> None:
-    # Given the release built from simple_icd_10_cm's data
-    release = load_default_release()
-    # Then it is FY2026, effective on the first day of the fiscal year
-    assert release.name == DEFAULT_RELEASE_NAME
-    assert release.effective == DEFAULT_RELEASE_EFFECTIVE == date(2025, 10, 1)
-    # And it holds tens of thousands of dotless upper-case billable codes
-    assert len(release) > 70_000
-    assert all(code == code.upper() and "." not in code for code in release.codes)
-    # And it is built once per process
-    assert load_default_release() is release
+def test_the_packaged_releases_are_fy2025_and_fy2026_with_cms_published_totals() -> None:
+    # Given the releases that need no configuration
+    fy2025, fy2026 = packaged_releases()
+    # Then each is in force from the first day of its fiscal year
+    assert (fy2025.name, fy2025.effective) == (FY2025_RELEASE_NAME, date(2024, 10, 1))
+    assert (fy2026.name, fy2026.effective) == (FY2026_RELEASE_NAME, date(2025, 10, 1))
+    assert fy2025.effective == FY2025_RELEASE_EFFECTIVE
+    assert fy2026.effective == FY2026_RELEASE_EFFECTIVE
+    # And each holds CMS's published number of codes for its fiscal year
+    assert len(fy2025) == 74_260
+    assert len(fy2026) == 74_719
+    # And FY2026 is FY2025 with CMS's 487 new codes and 28 deleted codes
+    assert len(fy2026.codes - fy2025.codes) == 487
+    assert len(fy2025.codes - fy2026.codes) == 28
+    for one in (fy2025, fy2026):
+        assert all(code == code.upper() and "." not in code for code in one.codes)
+    # And they are built once per process
+    assert load_fy2025_release() is fy2025 and load_fy2026_release() is fy2026
     assert default_registry() is default_registry()
+    assert default_registry().releases == (fy2025, fy2026)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the package's read_text
-def test_the_default_release_agrees_with_simple_icd_10_cm_is_leaf_on_every_code() -> None:
+def test_the_fy2026_release_agrees_with_simple_icd_10_cm_is_leaf_on_every_code() -> None:
     # Given the package's own tree (importing it parses its XML: about two seconds)
     simple_icd_10_cm = pytest.importorskip("simple_icd_10_cm")
     codes = [
@@ -104,7 +193,7 @@ def test_the_default_release_agrees_with_simple_icd_10_cm_is_leaf_on_every_code(
     # When each code's leaf status is asked of the package
     leaves = {code for code in codes if simple_icd_10_cm.is_leaf(code)}
     # Then the set read straight from the code list is exactly the set of leaves
-    assert load_default_release().codes == leaves
+    assert load_fy2026_release().codes == leaves
     assert len(codes) > 90_000
 
 
@@ -119,17 +208,183 @@ def test_the_package_code_list_is_found_without_importing_the_package() -> None:
     assert package_code_list_path().name == "code-list-April-2026.txt"
 
 
-def test_a_date_of_service_before_1_october_2025_is_accepted_because_no_release_is_loaded() -> None:
-    # Given the default registry, which holds FY2026 only
+# ICD-10-CM: FY2025 against FY2026 (differences read from the two packaged releases)
+
+
+@pytest.mark.parametrize("code", ["E11.A", "G35.A", "C50.A0"])
+def test_a_code_added_in_fy2026_is_rejected_for_may_2025_and_accepted_from_october(
+    code: str,
+) -> None:
+    # Given E11.A (type 2 diabetes in remission), G35.A (relapsing-remitting MS) and
+    # C50.A0 (inflammatory breast cancer), all new on 1 October 2025
     registry = default_registry()
-    # When a code, even a category, is checked for 30 September 2025
-    check = registry.is_billable("F32", date(2025, 9, 30))
-    # Then it is accepted and the finding trail says no release was loaded
-    assert check == (True, NO_RELEASE_LOADED)
-    assert registry.release_for(date(2025, 9, 30)) is None
+    # Then a May 2025 date of service is judged by FY2025, which does not have them
+    assert registry.is_billable(code, date(2025, 5, 15)) == (False, FY2025_RELEASE_NAME)
+    assert registry.is_billable(code, date(2025, 9, 30)) == (False, FY2025_RELEASE_NAME)
+    # And from 1 October 2025 FY2026 accepts them
+    assert registry.is_billable(code, date(2025, 10, 1)) == (True, FY2026_RELEASE_NAME)
 
 
-# ICD-10-CM: releases by effective date
+@pytest.mark.parametrize("code", ["G35", "R10.2", "Z91.011"])
+def test_a_code_expanded_in_fy2026_is_accepted_for_may_2025_and_rejected_from_october(
+    code: str,
+) -> None:
+    # Given G35 (multiple sclerosis), R10.2 (pelvic and perineal pain) and Z91.011 (milk
+    # allergy), billable in FY2025 and split into more specific codes in FY2026
+    registry = default_registry()
+    assert registry.is_billable(code, date(2025, 5, 15)) == (True, FY2025_RELEASE_NAME)
+    assert registry.is_billable(code, date(2025, 10, 1)) == (False, FY2026_RELEASE_NAME)
+
+
+# ICD-10-CM: dates of service no loaded release covers (fail closed, nearest release)
+
+
+def test_a_made_up_code_for_a_2024_date_of_service_is_rejected_by_the_nearest_release() -> None:
+    # Given the packaged releases, the oldest being FY2025 (from 2024-10-01)
+    registry = default_registry()
+    # When a code that never existed is checked for a date of service in May 2024
+    check = registry.is_billable("F99.99X", date(2024, 5, 1))
+    # Then it is rejected, and the answer names FY2025 as the nearest release
+    assert check == (False, FY2025_NEAREST)
+    assert registry.release_for(date(2024, 5, 1)) is None
+    # And a real FY2025 code is still accepted, by the same nearest release
+    assert registry.is_billable("F41.1", date(2024, 5, 1)) == (True, FY2025_NEAREST)
+
+
+def test_the_277ca_finding_for_a_made_up_2024_code_names_the_nearest_release() -> None:
+    # Given a claim whose principal diagnosis F99.99X was made up, served in May 2024
+    claim = one_claim_with("F9999X", date(2024, 5, 1))
+    # When the ICD-10-CM edit runs
+    findings = icd10_findings(claim, received=date(2024, 6, 3))
+    # Then the claim is rejected as having an invalid principal diagnosis (A7:254)
+    assert [finding.codes for finding in findings] == ["A7:254"]
+    # And the finding says which release decided and that it was only the nearest
+    assert findings[0].code_set == FY2025_NEAREST
+    assert findings[0].sentence == (
+        "The principal diagnosis is not a valid billable ICD-10-CM code for the date of "
+        f"service 2024-05-01 ({FY2025_NEAREST})."
+    )
+
+
+def test_a_claim_without_a_date_of_service_is_checked_on_its_receipt_date() -> None:
+    # Given a claim with a made-up principal diagnosis and no DTP*472 anywhere
+    claim = one_claim_with("F9999X", None)
+    # When the edit runs for a file received on 2025-05-02
+    findings = icd10_findings(claim, received=date(2025, 5, 2))
+    # Then the code is still checked, against the release in force on the receipt date
+    assert [finding.code_set for finding in findings] == [FY2025_RELEASE_NAME]
+    assert "receipt date (the claim has no date of service) 2025-05-02" in findings[0].sentence
+
+
+def test_without_fy2027_a_date_from_1_october_2026_is_judged_by_fy2026_and_says_so() -> None:
+    # Given only the packaged releases: FY2026 governs up to 2026-09-30
+    registry = default_registry()
+    fy2026 = load_fy2026_release()
+    assert registry.deciding_release(LAST_DAY_OF_FY2026) == (fy2026, True)
+    # When I42.0 is checked for the first day of FY2027
+    check = registry.is_billable("I42.0", FIRST_DAY_OF_FY2027)
+    # Then FY2026 decides as the nearest release, and the answer says it is not in force
+    assert check == (True, FY2026_NEAREST)
+    assert registry.deciding_release(FIRST_DAY_OF_FY2027) == (fy2026, False)
+    assert registry.release_for(FIRST_DAY_OF_FY2027) is None
+
+
+def test_a_date_between_two_releases_is_judged_by_the_one_fewer_days_away() -> None:
+    # Given FY2025 and FY2027 but no FY2026
+    fy2025 = release("FY2025", date(2024, 10, 1), "A000")
+    fy2027 = release("FY2027", date(2026, 10, 1), "A001")
+    registry = CodeSetRegistry([fy2025, fy2027])
+    # Then early FY2026 leans on FY2025 and late FY2026 on FY2027, never unchecked
+    assert registry.deciding_release(date(2025, 10, 1)) == (fy2025, False)
+    assert registry.deciding_release(date(2026, 9, 30)) == (fy2027, False)
+    assert registry.is_billable("A001", date(2025, 12, 1)) == (
+        False,
+        f"FY2025; {NEAREST_RELEASE_NOTE}",
+    )
+    assert registry.is_billable("A001", date(2026, 8, 1)) == (
+        True,
+        f"FY2027; {NEAREST_RELEASE_NOTE}",
+    )
+
+
+def test_a_registry_without_any_release_is_refused() -> None:
+    with pytest.raises(ValueError, match="no ICD-10-CM release"):
+        CodeSetRegistry([])
+
+
+# ICD-10-CM: FY2026 against FY2027 (a CMS order file from a directory)
+
+
+@pytest.mark.parametrize("code", ["I42.0", "I49.8"])
+def test_a_code_fy2027_expands_is_valid_to_30_september_2026_and_invalid_from_1_october(
+    code: str, tmp_path: Path
+) -> None:
+    # Given the FY2027 order file loaded beside the packaged releases
+    registry = with_fy2027_excerpt(tmp_path)
+    # When the expanded code is checked on each side of 1 October 2026
+    # Then FY2026 accepts it on the last day and FY2027 rejects it from the first
+    assert registry.is_billable(code, LAST_DAY_OF_FY2026) == (True, FY2026_RELEASE_NAME)
+    assert registry.is_billable(code, FIRST_DAY_OF_FY2027) == (False, FY2027_FROM_CMS_NAME)
+
+
+@pytest.mark.parametrize("code", ["I42.00", "I49.81", "F64.A"])
+def test_a_code_new_in_fy2027_is_invalid_to_30_september_2026_and_valid_from_1_october(
+    code: str, tmp_path: Path
+) -> None:
+    registry = with_fy2027_excerpt(tmp_path)
+    assert registry.is_billable(code, LAST_DAY_OF_FY2026) == (False, FY2026_RELEASE_NAME)
+    assert registry.is_billable(code, FIRST_DAY_OF_FY2027) == (True, FY2027_FROM_CMS_NAME)
+
+
+def test_a_cms_order_file_in_a_directory_is_loaded_by_its_fiscal_year(tmp_path: Path) -> None:
+    # Given a directory as CMS ships it: the order file, the codes file and a note
+    write_order_file(tmp_path / "icd10cm_order_2027.txt", FY2027_EXCERPT)
+    (tmp_path / "icd10cm_codes_2027.txt").write_text("I4200   Dilated cardiomyopathy\n")
+    (tmp_path / "README.txt").write_text("not an order file, ignored\n")
+    # When the registry is built from it (as claims process --code-sets DIR does)
+    registry = code_set_registry(tmp_path)
+    # Then FY2027 is added after the packaged releases, in force from 2026-10-01
+    assert [(one.name, one.effective) for one in registry.releases] == [
+        (FY2025_RELEASE_NAME, date(2024, 10, 1)),
+        (FY2026_RELEASE_NAME, date(2025, 10, 1)),
+        (FY2027_FROM_CMS_NAME, date(2026, 10, 1)),
+    ]
+    # And it holds only the codes flagged 1 (valid for HIPAA-covered transactions)
+    flagged_1 = "F640 F649 F64A I4200 I4201 I4209 I4981 I4982 I4989"
+    assert registry.releases[-1].codes == set(flagged_1.split())
+    # And with no directory the packaged releases are used as they are
+    assert code_set_registry(None) is default_registry()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "effective"),
+    [("icd10cm_order_2027.txt", date(2026, 10, 1)), ("icd10cm-order-2025.txt", date(2024, 10, 1)),
+     ("ICD10CM_ORDER_2027.TXT", date(2026, 10, 1)),
+     ("icd10cm-order-2026-04-01.txt", date(2026, 4, 1))],
+)  # fmt: skip
+def test_an_order_file_takes_effect_on_the_date_its_name_gives(
+    file_name: str, effective: date
+) -> None:
+    assert effective_date_from_file_name(file_name) == effective
+
+
+def test_an_april_update_governs_from_1_april_to_the_end_of_its_fiscal_year(
+    tmp_path: Path,
+) -> None:
+    # Given an operator's April 2026 update of FY2026 beside the packaged releases
+    write_order_file(tmp_path / "icd10cm-order-2026-04-01.txt", [("F411", "1", "GAD")])
+    registry = registry_from_directory(tmp_path)
+    april = registry.releases[-1]
+    assert april.name == "ICD-10-CM FY2026 effective 2026-04-01 (icd10cm-order-2026-04-01.txt)"
+    # Then the packaged FY2026 governs until 31 March and the update from 1 April
+    assert registry.release_for(date(2026, 3, 31)) == load_fy2026_release()
+    assert registry.release_for(date(2026, 4, 1)) is april
+    assert registry.release_for(LAST_DAY_OF_FY2026) is april
+    # And from 1 October 2026 it only decides as the nearest release
+    assert registry.is_billable("F41.1", FIRST_DAY_OF_FY2027) == (
+        True,
+        f"{april.name}; {NEAREST_RELEASE_NOTE}",
+    )
 
 
 def test_the_release_in_force_is_the_newest_on_or_before_the_date_of_service() -> None:
@@ -137,18 +392,17 @@ def test_the_release_in_force_is_the_newest_on_or_before_the_date_of_service() -
     registry = synthetic_registry()
 
     def in_force(service_date: date) -> str | None:
-        release = registry.release_for(service_date)
-        return None if release is None else release.name
+        one = registry.release_for(service_date)
+        return None if one is None else one.name
 
     # Then each date of service falls under the newest release already in force
     assert in_force(date(2026, 9, 30)) is None
     assert in_force(date(2026, 10, 1)) == "synthetic FY2027"
     assert in_force(date(2027, 9, 30)) == "synthetic FY2027"
     assert in_force(date(2027, 10, 1)) == "synthetic FY2028"
-    assert [release.name for release in registry.releases] == [
-        "synthetic FY2027",
-        "synthetic FY2028",
-    ]
+    assert in_force(date(2028, 9, 30)) == "synthetic FY2028"
+    assert in_force(date(2028, 10, 1)) is None
+    assert [one.name for one in registry.releases] == ["synthetic FY2027", "synthetic FY2028"]
 
 
 def test_a_code_deleted_in_a_newer_release_is_valid_before_its_effective_date_only() -> None:
@@ -166,52 +420,66 @@ def test_a_code_deleted_in_a_newer_release_is_valid_before_its_effective_date_on
 
 
 def test_the_order_loader_keeps_only_codes_flagged_1() -> None:
-    release = load_cms_order_file(FY2027_FILE, "synthetic FY2027", date(2026, 10, 1))
-    assert release.codes == {"F320", "F32A", "F411", "F4310", "F4311", "F4312", "Z00121", "Z00129"}
-    assert "F32" not in release.codes  # header flag 0
+    one = load_cms_order_file(FY2027_FILE, "synthetic FY2027", date(2026, 10, 1))
+    assert one.codes == {"F320", "F32A", "F411", "F4310", "F4311", "F4312", "Z00121", "Z00129"}
+    assert "F32" not in one.codes  # header flag 0
 
 
-def test_a_registry_from_a_directory_adds_its_order_files_to_the_default() -> None:
-    # Given a directory with FY2027 and FY2028 order files
+def test_a_registry_from_a_directory_adds_its_order_files_to_the_packaged_releases() -> None:
+    # Given a directory with FY2027 and FY2028 order files named by their dates
     # When the registry is built from it
     registry = CodeSetRegistry.from_directory(RELEASES)
-    # Then FY2026 (the default) governs until 2026-09-30 and each file from its date
-    assert [release.effective for release in registry.releases] == [
+    # Then FY2025 and FY2026 (packaged) come first and each file governs from its date
+    assert [one.effective for one in registry.releases] == [
+        date(2024, 10, 1),
         date(2025, 10, 1),
         date(2026, 10, 1),
         date(2027, 10, 1),
     ]
-    assert registry.is_billable("J449", date(2026, 9, 30)) == (True, DEFAULT_RELEASE_NAME)
-    billable, release = registry.is_billable("J449", date(2026, 10, 1))
+    assert registry.is_billable("J449", LAST_DAY_OF_FY2026) == (True, FY2026_RELEASE_NAME)
+    billable, release_name = registry.is_billable("J449", FIRST_DAY_OF_FY2027)
     assert not billable  # not in the tiny synthetic file
-    assert release == "ICD-10-CM effective 2026-10-01 (icd10cm-order-2026-10-01.txt)"
+    assert release_name == "ICD-10-CM FY2027 effective 2026-10-01 (icd10cm-order-2026-10-01.txt)"
 
 
-def test_an_order_file_dated_like_the_default_replaces_it(tmp_path: Path) -> None:
-    # Given an operator's own FY2026 file, effective 2025-10-01 like the default
-    (tmp_path / "icd10cm-order-2025-10-01.txt").write_text(order_line(1, "F411", "1") + "\n")
-    (tmp_path / "README.txt").write_text("not an order file, ignored\n")
+def test_an_order_file_dated_like_a_packaged_release_replaces_it(tmp_path: Path) -> None:
+    # Given an operator's own FY2026 October file, effective 2025-10-01 like the package's
+    write_order_file(tmp_path / "icd10cm_order_2026.txt", [("F411", "1", "GAD")])
     # When the registry is built from that directory
-    registry = CodeSetRegistry.from_directory(tmp_path)
-    # Then the file is the only release
-    assert len(registry.releases) == 1
-    assert registry.releases[0].codes == {"F411"}
+    registry = registry_from_directory(tmp_path)
+    # Then the file takes FY2026's place and FY2025 stays
+    assert [one.name for one in registry.releases] == [
+        FY2025_RELEASE_NAME,
+        "ICD-10-CM FY2026 effective 2025-10-01 (icd10cm_order_2026.txt)",
+    ]
+    assert registry.releases[-1].codes == {"F411"}
 
 
-def test_an_order_file_named_without_a_valid_date_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "icd10cm-order-2026-13-01.txt").write_text(order_line(1, "F411", "1") + "\n")
-    with pytest.raises(ValueError, match="no valid date"):
-        CodeSetRegistry.from_directory(tmp_path, default=load_default_release())
+def test_two_order_files_taking_effect_the_same_day_are_refused(tmp_path: Path) -> None:
+    write_order_file(tmp_path / "icd10cm_order_2027.txt", FY2027_EXCERPT)
+    write_order_file(tmp_path / "icd10cm-order-2026-10-01.txt", FY2027_EXCERPT)
+    with pytest.raises(ValueError, match="both take effect on 2026-10-01"):
+        registry_from_directory(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "file_name",
+    ["icd10cm-order-2026-13-01.txt", "icd10cm_order_27.txt", "icd10cm_order_april_2026.txt"],
+)
+def test_an_order_file_whose_name_gives_no_date_is_refused(file_name: str, tmp_path: Path) -> None:
+    write_order_file(tmp_path / file_name, [("F411", "1", "GAD")])
+    with pytest.raises(ValueError, match=r"valid date|named neither"):
+        registry_from_directory(tmp_path, defaults=[load_fy2026_release()])
 
 
 def test_a_missing_release_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
-        CodeSetRegistry.from_directory(tmp_path / "absent")
+        code_set_registry(tmp_path / "absent")
 
 
 def test_two_releases_with_the_same_effective_date_are_refused() -> None:
-    first = CodeSetRelease("a", date(2026, 10, 1), frozenset({"F411"}))
-    second = CodeSetRelease("b", date(2026, 10, 1), frozenset({"F411"}))
+    first = release("a", date(2026, 10, 1), "F411")
+    second = release("b", date(2026, 10, 1), "F411")
     with pytest.raises(ValueError, match="2026-10-01"):
         CodeSetRegistry([first, second])
 
@@ -221,7 +489,7 @@ def test_a_line_that_is_not_an_order_record_is_refused_with_its_line_number() ->
     lines = [order_line(1, "F411", "1"), "F4310   Post-traumatic stress disorder"]
     # Then the parser names the line
     with pytest.raises(ValueError, match="line 2"):
-        parse_cms_order_lines(lines, "icd10cm-order-2026-10-01.txt")
+        parse_cms_order_lines(lines, "icd10cm_order_2027.txt")
 
 
 def test_an_order_file_without_billable_codes_is_refused() -> None:
@@ -233,6 +501,37 @@ def test_a_procedure_code_file_is_not_taken_for_a_diagnosis_order_file() -> None
     # ICD-10-PCS order files share the layout, but PCS codes start with a digit
     with pytest.raises(ValueError, match="line 1"):
         parse_cms_order_lines([order_line(1, "0016070", "1")])
+
+
+def test_claims_process_refuses_a_code_set_directory_that_does_not_exist(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    claim_file = tmp_path / "in.837"
+    claim_file.write_text("ISA~")
+    result = CliRunner().invoke(
+        app,
+        [
+            "process",
+            str(claim_file),
+            "--out",
+            str(tmp_path / "out"),
+            "--code-sets",
+            str(tmp_path / "absent"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--code-sets" in result.output
+
+
+def test_the_worker_setting_EDI_CODE_SETS_DIR_names_the_order_file_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.service import ServiceSettings
+
+    monkeypatch.setenv("EDI_CODE_SETS_DIR", str(tmp_path))
+    assert ServiceSettings().code_sets_dir == tmp_path
 
 
 # DSM-5-derived principal diagnosis (DOMAIN.md 3.1)

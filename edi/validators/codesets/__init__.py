@@ -1,8 +1,9 @@
 """External code sets as data (SNIP 5): ICD-10-CM by date of service, the DSM-5-derived
 principal-diagnosis rule, CMS places of service, and procedure and modifier shapes.
 
-Everything here is pure except the explicit loaders in `icd10` (`load_cms_order_file`,
-`load_default_release`, `default_registry`, `CodeSetRegistry.from_directory`).
+Everything here is pure except the loaders in `icd10_files` (the packaged FY2025 and
+FY2026 ICD-10-CM releases, `default_registry`, and CMS order files read from a directory
+the caller names: `registry_from_directory`, `code_set_registry`).
 See docs/code-sets.md for sources, versions and how to load a new ICD-10-CM release.
 """
 
@@ -15,17 +16,25 @@ from edi.validators.codesets.dsm5 import (
     is_preventive_pediatric,
 )
 from edi.validators.codesets.icd10 import (
-    DEFAULT_RELEASE_EFFECTIVE,
-    DEFAULT_RELEASE_NAME,
-    NO_RELEASE_LOADED,
+    NEAREST_RELEASE_NOTE,
     BillableCheck,
     CodeSetRegistry,
     CodeSetRelease,
+    normalize_code,
+)
+from edi.validators.codesets.icd10_files import (
+    FY2025_RELEASE_EFFECTIVE,
+    FY2025_RELEASE_NAME,
+    FY2026_RELEASE_EFFECTIVE,
+    FY2026_RELEASE_NAME,
+    code_set_registry,
     default_registry,
     load_cms_order_file,
-    load_default_release,
-    normalize_code,
+    load_fy2025_release,
+    load_fy2026_release,
+    packaged_releases,
     parse_cms_order_lines,
+    registry_from_directory,
 )
 from edi.validators.codesets.places_of_service import (
     BEHAVIORAL_HEALTH_POS,
@@ -43,9 +52,11 @@ from edi.validators.codesets.procedures import (
 __all__ = [
     "BEHAVIORAL_HEALTH_POS",
     "DEFAULT_PREVENTIVE_PEDIATRIC_POLICY",
-    "DEFAULT_RELEASE_EFFECTIVE",
-    "DEFAULT_RELEASE_NAME",
-    "NO_RELEASE_LOADED",
+    "FY2025_RELEASE_EFFECTIVE",
+    "FY2025_RELEASE_NAME",
+    "FY2026_RELEASE_EFFECTIVE",
+    "FY2026_RELEASE_NAME",
+    "NEAREST_RELEASE_NOTE",
     "PLACES_OF_SERVICE",
     "BillableCheck",
     "CodeSetRegistry",
@@ -53,6 +64,7 @@ __all__ = [
     "PlaceOfService",
     "PreventivePediatricPolicy",
     "ProcedureCodeKind",
+    "code_set_registry",
     "default_registry",
     "is_dsm5_derived",
     "is_preventive_pediatric",
@@ -60,8 +72,11 @@ __all__ = [
     "is_well_formed_modifier",
     "is_well_formed_procedure",
     "load_cms_order_file",
-    "load_default_release",
+    "load_fy2025_release",
+    "load_fy2026_release",
     "normalize_code",
+    "packaged_releases",
     "parse_cms_order_lines",
     "procedure_code_kind",
+    "registry_from_directory",
 ]

@@ -18,21 +18,25 @@ A7 = StatusCategory.INVALID
 ICD10_QUALIFIERS = {"ABK": "principal", "ABF": "other"}
 
 
-def _diagnosis_dates(claim: ParsedClaim) -> list[date]:
-    """Every distinct first date of service on the claim (code sets change on 1 October)."""
+def _diagnosis_dates(claim: ParsedClaim, received: date) -> list[tuple[date, str]]:
+    """Every distinct first date of service on the claim (code sets change on 1 October),
+    each with how the finding names it. A claim with no date of service is checked on
+    its receipt date: no diagnosis goes unchecked."""
     dates = {start for line in claim.claim.lines
              if (start := service_dates(line, claim)[0]) is not None}
     if not dates:
         start, _end = claim_service_range(claim)
         dates = {start} if start is not None else set()
-    return sorted(dates)
+    if not dates:
+        return [(received, "receipt date (the claim has no date of service)")]
+    return [(day, "date of service") for day in sorted(dates)]
 
 
-@edit("SNIP5-ICD10CM", version=1, snip=5,
+@edit("SNIP5-ICD10CM", version=2, snip=5,
       title="Every diagnosis is a billable ICD-10-CM code in the release in force on the "
             "date of service", emits=("A7:254", "A7:255"))
 def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
-    dates = _diagnosis_dates(claim)
+    dates = _diagnosis_dates(claim, ctx.received)
     for position, diagnosis in enumerate(claim.claim.diagnoses, start=1):
         principal = position == 1
         status = "254" if principal else "255"
@@ -43,12 +47,12 @@ def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Cl
                             f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
                             "other code lists are not accepted.")
             continue
-        for day in dates:
+        for day, named in dates:
             billable, release = ctx.code_sets.is_billable(diagnosis.code, day)
             if not billable:
                 yield e.finding(A7, (status,), None, where,
                                 f"The {kind} is not a valid billable ICD-10-CM code for the "
-                                f"date of service {day:%Y-%m-%d} ({release}).", code_set=release)
+                                f"{named} {day:%Y-%m-%d} ({release}).", code_set=release)
                 break
 
 
