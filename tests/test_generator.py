@@ -475,3 +475,54 @@ def test_an_explicit_receipt_date_and_control_number_shape_the_envelope() -> Non
     assert summary.receipt_date == date(2026, 3, 2)
     assert all(line.service_date < date(2026, 3, 2)
                for claim in read_claims(out.getvalue()) for line in claim.lines)
+
+
+def test_claims_generate_dated_a_day_dates_the_envelope_that_day_and_services_before_it(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    # Given claims generate --dated 2026-11-28
+    path = tmp_path / "dated.837"
+    result = CliRunner().invoke(app, ["generate", str(path), "--claims", "30", "--seed", "5",
+                                      "--dated", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    # Then the interchange, its group and its transaction sets are dated that day
+    assert envelope(text, "ISA")[0].get(9) == "261128"
+    assert {gs.get(4) for gs in envelope(text, "GS")} == {"20261128"}
+    assert {bht.get(4) for bht in envelope(text, "BHT")} == {"20261128"}
+    # and every service falls in the 90 days before it (2026-08-30 is 90 days earlier)
+    dates = [line.service_date for claim in read_claims(text) for line in claim.lines]
+    assert dates and all(date(2026, 8, 30) <= d < date(2026, 11, 28) for d in dates)
+
+
+def test_claims_generate_without_dated_writes_the_seeds_fixed_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    # Given claims generate with no --dated, Then the bytes are the seed's usual file
+    path = tmp_path / "plain.837"
+    result = CliRunner().invoke(app, ["generate", str(path), "--claims", "30", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == generate_837_text(30, 5)
+
+
+@pytest.mark.parametrize("value", ["28/11/2026", "2026-02-30", "tomorrow"])
+def test_claims_generate_refuses_a_dated_day_that_is_not_a_date(
+    tmp_path: Path, value: str,
+) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    # Given --dated with something that is not YYYY-MM-DD
+    path = tmp_path / "bad.837"
+    result = CliRunner().invoke(app, ["generate", str(path), "--dated", value])
+    # Then it is a usage error naming the option and the format, and nothing is written
+    assert result.exit_code == 2
+    assert "--dated" in result.output and "YYYY-MM-DD" in result.output
+    assert not path.exists()

@@ -89,3 +89,13 @@ def test_redeliver_sends_what_did_not_arrive_and_says_how_much(env: Path) -> Non
     assert len(list((env / "outbound").glob("ZZ-CLEARHOUSE01/*.999"))) == 1
     again = runner.invoke(app, ["redeliver"])
     assert "the answers of 0 file(s), 0 835(s)" in " ".join(again.output.split())
+
+
+def test_a_bad_business_time_zone_for_the_worker_is_a_usage_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDI_BUSINESS_TIMEZONE", "Mars/Olympus_Mons")
+    monkeypatch.setenv("EDI_REDIS_URL", "redis://127.0.0.1:6379/11")
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "EDI_BUSINESS_TIMEZONE" in " ".join(result.output.split())

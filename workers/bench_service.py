@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from workers.bench import DATA
@@ -57,7 +58,8 @@ def _files(count: int) -> list[Path]:
         if not path.exists():
             with path.open("w", newline="") as out:
                 write_837(out, claims=PER_FILE, seed=9000 + n)
-        received = datetime.combine(default_receipt_date(9000 + n), datetime.min.time(),
+        # noon UTC: the receipt day on the payer's calendar (America/Chicago) too
+        received = datetime.combine(default_receipt_date(9000 + n), clock_time(12),
                                     tzinfo=UTC).timestamp()
         os.utime(path, (received, received))
         paths.append(path)

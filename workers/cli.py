@@ -16,9 +16,13 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
+from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, UnknownTimeZone, business_zone
 from workers.report import print_run
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from edi.validators.codesets import CodeSetRegistry
     from store.engine import Store
     from workers.reference_store import InMemoryReference, ReferenceSource
 
@@ -42,6 +46,13 @@ def _date(value: str, option: str) -> date:
         raise typer.BadParameter("use YYYY-MM-DD", param_hint=option) from None
 
 
+def _zone(value: str) -> ZoneInfo:
+    try:
+        return business_zone(value)
+    except UnknownTimeZone as exc:
+        raise typer.BadParameter(str(exc), param_hint="--timezone") from None
+
+
 @app.command()
 def process(
     files: Annotated[list[Path], typer.Argument(help="837P files to process, in order")],
@@ -53,6 +64,10 @@ def process(
     received: Annotated[str | None, typer.Option(
         "--received", help="receipt date YYYY-MM-DD for replays (default: file drop time)"
     )] = None,
+    timezone: Annotated[str, typer.Option(
+        "--timezone", envvar="EDI_BUSINESS_TIMEZONE",
+        help="IANA time zone whose calendar dates a file's drop time (its receipt date)"
+    )] = DEFAULT_BUSINESS_TIMEZONE,
     reference: Annotated[Path | None, typer.Option(
         "--reference", help="reference-data directory (default: the shipped fixtures)"
     )] = None,
@@ -64,6 +79,11 @@ def process(
         "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
     no_remit: Annotated[bool, typer.Option(
         "--no-remit", help="decide claims but run no payment cycle (no 835)")] = False,
+    code_sets: Annotated[Path | None, typer.Option(
+        "--code-sets", envvar="EDI_CODE_SETS_DIR",
+        help="directory of CMS ICD-10-CM order files (icd10cm_order_<FY>.txt, or "
+             "icd10cm-order-<YYYY-MM-DD>.txt) to load besides the shipped FY2025 and FY2026"
+    )] = None,
 ) -> None:
     """Answer each file with a TA1 or 999 in OUT, decide its claims, release their 835s
     in a payment cycle, and write OUT/summary.json."""
@@ -77,9 +97,11 @@ def process(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
         received=_date(received, "--received") if received else None,
+        business_zone=_zone(timezone),
         reference=None if front_end_only else _reference(reference),
         stored_reference_first=not front_end_only and reference is None,
         database_url=_database_url(db), keep_claims=not quiet, remit=not no_remit,
+        code_sets=_code_sets(code_sets),
     )
     try:
         if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
@@ -91,6 +113,16 @@ def process(
         raise typer.BadParameter(str(exc), param_hint="--db") from None
     if not quiet:
         print_run(console, summary)
+
+
+def _code_sets(directory: Path | None) -> CodeSetRegistry:
+    """The ICD-10-CM releases: the shipped ones, plus the order files in ``directory``."""
+    from edi.validators.codesets import code_set_registry
+
+    try:
+        return code_set_registry(directory)
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--code-sets") from None
 
 
 def _database_url(db: str | None) -> str | None:
@@ -209,13 +241,19 @@ def generate(
     claims: Annotated[int, typer.Option("--claims", min=1)] = 100,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     per_transaction: Annotated[int, typer.Option("--per-transaction", min=1)] = 5000,
+    dated: Annotated[str | None, typer.Option(
+        "--dated", help="receipt date YYYY-MM-DD: services end shortly before it and the "
+                        "interchange is dated that day (default: a fixed day per seed)"
+    )] = None,
 ) -> None:
     """Write a deterministic synthetic 837P file for payer 87726."""
     from fixtures.generator import write_837
 
+    receipt = _date(dated, "--dated") if dated is not None else None
     out_file.parent.mkdir(parents=True, exist_ok=True)
     with out_file.open("w", newline="") as out:
-        write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction)
+        write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction,
+                  receipt_date=receipt)
     console.print(f"wrote {claims} claims to {out_file}")
 
 
@@ -395,9 +433,15 @@ app.add_typer(partner_app, name="partner")
 
 
 def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
+    from pydantic import ValidationError
+
     from workers.service import ServiceSettings
 
-    settings = ServiceSettings()
+    try:
+        settings = ServiceSettings()
+    except ValidationError as exc:  # a bad EDI_* value: say which, never a traceback
+        names = ", ".join("EDI_" + str(e["loc"][0]).upper() for e in exc.errors() if e["loc"])
+        raise typer.BadParameter(f"not a valid value: {names}", param_hint=names) from None
     changes: dict[str, object] = {}
     if db is not None:
         changes["database_url"] = db

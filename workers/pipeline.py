@@ -16,9 +16,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
@@ -30,6 +31,12 @@ from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
 from workers.files import atomic_text, copy_atomically
+from workers.receipt import (
+    DEFAULT_BUSINESS_TIMEZONE,
+    arrival_instant,
+    business_zone,
+    receipt_date,
+)
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import FileSummary, RemittanceSummary, RunSummary
@@ -48,6 +55,9 @@ class RunOptions:
     policy: EnvelopePolicy = field(default_factory=EnvelopePolicy)
     received: date | None = None
     """The receipt date of every file (replays); None takes each file's drop time."""
+    business_zone: ZoneInfo = field(
+        default_factory=lambda: business_zone(DEFAULT_BUSINESS_TIMEZONE))
+    """Whose calendar a drop time is dated on: the receipt date (`workers.receipt`)."""
     code_sets: CodeSetRegistry = field(default_factory=default_registry)
     reference: ReferenceSource | None = None
     """Reference data to adjudicate with; None stops after the front end."""
@@ -202,9 +212,9 @@ def _indent(text: str, spaces: int) -> str:
 def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path, sha: str,
                   size: int) -> tuple[FileSummary, int | None]:
     """The file's steps; its summary entry (claims left out) and its row id."""
-    received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    receipt_date = options.received or received_at.date()
-    file_id, role = steps.receive(ctx, run_id, str(path), sha, size, received_at, receipt_date)
+    received_at = arrival_instant(path.stat().st_mtime)
+    received_on = options.received or receipt_date(received_at, options.business_zone)
+    file_id, role = steps.receive(ctx, run_id, str(path), sha, size, received_at, received_on)
     if role == "duplicate":
         steps.answer_duplicate(ctx, run_id, file_id, str(path), received_at)
         return _duplicate_summary(ctx, options, run_id, file_id, path, received_at), None

@@ -33,24 +33,32 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from edi.validators.codesets import default_registry
+from edi.validators.codesets import CodeSetRegistry, code_set_registry, default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
 from workers.delivery import answered_to, deliver_file, deliver_remittances
 from workers.files import atomic_text
+from workers.receipt import (
+    DEFAULT_BUSINESS_TIMEZONE,
+    arrival_instant,
+    business_zone,
+    receipt_date,
+)
 from workers.reference_store import ReferenceSource, StoredReference
 
 WAITING_FOR_EARLIER_FILES_MS = 2_000
@@ -70,6 +78,17 @@ class ServiceSettings(BaseSettings):
     """Answers for senders with no mailbox, one folder per sender (``<qualifier>-<id>``)."""
     mailboxes: Path = Path("data/mailboxes")
     """The partners' SFTP mailboxes (``<name>/inbound``, ``<name>/outbound``)."""
+    code_sets_dir: Path | None = None
+    """CMS ICD-10-CM order files to load besides the shipped FY2025 and FY2026
+    (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
+    business_timezone: str = DEFAULT_BUSINESS_TIMEZONE
+    """IANA zone whose calendar gives a file's receipt date (`workers.receipt`)."""
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        business_zone(value)
+        return value
 
 
 @dataclass
@@ -83,6 +102,11 @@ class Service:
     reference: ReferenceSource | None
     mailboxes: Path | None = None
     """Partners' mailboxes (``<mailboxes>/<name>/outbound/``), see `workers.intake`."""
+    code_sets: CodeSetRegistry = field(default_factory=default_registry)
+    """The ICD-10-CM releases diagnoses are checked against (``EDI_CODE_SETS_DIR``)."""
+    business_zone: ZoneInfo = field(
+        default_factory=lambda: business_zone(DEFAULT_BUSINESS_TIMEZONE))
+    """Whose calendar a file's arrival instant is dated on (its receipt date)."""
 
     def outbound_folder(self, session: Session, qualifier: str, sender_id: str) -> Path:
         """Where a sender's answers go: its mailbox's ``outbound/`` when it is a known
@@ -100,7 +124,7 @@ class Service:
         moment = now or datetime.now(tz=UTC)
         return steps.StepContext(store=self.store, archive=self.archive, now=moment,
                                  as_of=moment.date(), policy=EnvelopePolicy(),
-                                 code_sets=default_registry(), reference=self.reference,
+                                 code_sets=self.code_sets, reference=self.reference,
                                  actor="worker")
 
 
@@ -281,9 +305,9 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     # it (run keys are 64 characters and a mailbox path has no bound)
     upload = hashlib.sha256(f"{path}\0{stat.st_mtime_ns}\0{sha}".encode()).hexdigest()[:56]
     run = steps.begin_run(ctx, f"upload:{upload}")
-    received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    received_at = arrival_instant(stat.st_mtime)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
-                                  received or received_at.date())
+                                  received or receipt_date(received_at, svc.business_zone))
     if role != "duplicate":
         _taken(ctx, run, taken)
         return file_id, False
@@ -323,4 +347,6 @@ def open_service(settings: ServiceSettings | None = None) -> Service:
     except LookupError:
         reference = None
     return Service(store, config.archive_dir, config.outbound_dir, reference,
-                   mailboxes=config.mailboxes)
+                   mailboxes=config.mailboxes,
+                   code_sets=code_set_registry(config.code_sets_dir),
+                   business_zone=business_zone(config.business_timezone))
