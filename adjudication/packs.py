@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from adjudication.context import LineRule
 from adjudication.reference import LineOfBusiness
 from adjudication.rules.authorization import PRIOR_AUTHORIZATION
-from adjudication.rules.corrections import ORIGINAL_RULE, WINDOW_RULE
+from adjudication.rules.coding import ADD_ON_PRIMARY, PROCEDURE_PAIR, UNIT_LIMIT
+from adjudication.rules.corrections import FILING_RULE, ORIGINAL_RULE, WINDOW_RULE
 from adjudication.rules.cost_share import COST_SHARE
 from adjudication.rules.duplicates import DUPLICATE
 from adjudication.rules.filing import TIMELY_FILING
@@ -41,6 +42,8 @@ CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (MEMBER_RULE_ID, "The patient is identified as our member (else every line CO-31, "
                      "CLP02 4)"),
     (ORIGINAL_RULE[0], "A replacement or void names an original that stands (else CO-16 M47)"),
+    (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
+                     "denied CO-29: CO-29)"),
     (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else CO-29)"),
 )
 """Claim-level rules, common to every line of business, in the order they run."""
@@ -65,7 +68,8 @@ class RulePack:
         return "\n".join(lines)
 
 
-_BEFORE = (TIMELY_FILING, DUPLICATE, PROVIDER_ON_FILE, OUT_OF_NETWORK)
+_BEFORE = (TIMELY_FILING, DUPLICATE, UNIT_LIMIT, ADD_ON_PRIMARY, PROCEDURE_PAIR,
+           PROVIDER_ON_FILE, OUT_OF_NETWORK)
 _AFTER = (LICENSE_LEVEL, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
 
 PACKS: dict[LineOfBusiness, RulePack] = {

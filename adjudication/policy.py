@@ -33,6 +33,9 @@ class EnginePolicy:
     supervised_license_key: str = "supervised"
     """The LicenseFactor ``license_level`` a compliant supervised (U5) line is priced at."""
     associate_license_key: str = "associate"
+    pair_bypass_modifiers: frozenset[str] = frozenset({"59", "XE", "XS", "XP", "XU"})
+    """Modifiers that mark a distinct service where a pair edit allows one (NCCI: 59
+    and its X{EPSU} subsets)."""
 
 
 DEFAULT_POLICY = EnginePolicy()

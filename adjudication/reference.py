@@ -168,6 +168,39 @@ class LicenseFactor(Row):
     percent: Decimal
 
 
+class UnitLimit(Row):
+    """The most units of a procedure one clinician bills for one member on one day (the
+    CMS practitioner MUE value, date-of-service kind): more is CO-151."""
+
+    procedure_code: str
+    max_units_per_day: Decimal
+    source: str
+    verified: bool
+    """False: the value was not checked against the current published file."""
+
+
+class AddOnCode(Row):
+    """An add-on code and the primary procedures it is billed with (same day, same
+    clinician); without one of them the add-on is CO-107."""
+
+    add_on_code: str
+    primary_codes: tuple[str, ...]
+    source: str
+    verified: bool
+
+
+class ProcedurePair(Row):
+    """Two procedures one clinician may not bill for one member on one day (an NCCI
+    procedure-to-procedure edit): the column 2 code is denied CO-236, unless
+    ``modifier_allowed`` and it carries a bypass modifier (59, XE, XS, XP, XU)."""
+
+    column1_code: str
+    column2_code: str
+    modifier_allowed: bool
+    source: str
+    verified: bool
+
+
 class Authorization(Row):
     auth_number: str
     member_id: str
@@ -288,6 +321,8 @@ class ReferenceData:
         supervision: Sequence[SupervisionPolicy] = (), past_claims: Sequence[PastClaim] = (),
         accumulators: Sequence[Accumulator] = (),
         payee_accounts: Sequence[PayeeAccount] = (),
+        unit_limits: Sequence[UnitLimit] = (), add_on_codes: Sequence[AddOnCode] = (),
+        procedure_pairs: Sequence[ProcedurePair] = (),
     ) -> None:
         self.plans = tuple(plans)
         self.copays = tuple(copays)
@@ -299,6 +334,15 @@ class ReferenceData:
         self.filing_limits = tuple(filing_limits)
         self.supervision = tuple(supervision)
         self.payee_accounts = tuple(payee_accounts)
+        self.unit_limits = tuple(unit_limits)
+        self.add_on_codes = tuple(add_on_codes)
+        self.procedure_pairs = tuple(procedure_pairs)
+        self._unit_limits = _group(self.unit_limits, lambda u: u.procedure_code)
+        self._add_ons = _group(self.add_on_codes, lambda a: a.add_on_code)
+        self._pairs_by_code: dict[str, list[ProcedurePair]] = defaultdict(list)
+        for pair in self.procedure_pairs:
+            self._pairs_by_code[pair.column1_code].append(pair)
+            self._pairs_by_code[pair.column2_code].append(pair)
         # indexes that keep each lookup from scanning every row (same answers, same order)
         self._providers = _group(self.providers, lambda p: p.npi)
         self._fees = _group(self.fees, lambda f: (f.line_of_business, f.procedure_code))
@@ -366,6 +410,19 @@ class ReferenceData:
                 if c.benefit_year == benefit_year and c.service_category == category
                 and c.in_force(day)]
         return rows[0].copay if rows else Decimal(0)
+
+    def unit_limit(self, procedure_code: str, day: date) -> UnitLimit | None:
+        rows = _in_force(self._unit_limits.get(procedure_code, ()), day)
+        return rows[0] if rows else None
+
+    def add_on(self, procedure_code: str, day: date) -> AddOnCode | None:
+        """The add-on row of ``procedure_code`` in force, if it is an add-on code."""
+        rows = _in_force(self._add_ons.get(procedure_code, ()), day)
+        return rows[0] if rows else None
+
+    def pairs_with(self, procedure_code: str, day: date) -> tuple[ProcedurePair, ...]:
+        """Every pair edit in force that names ``procedure_code`` in either column."""
+        return tuple(_in_force(self._pairs_by_code.get(procedure_code, ()), day))
 
     def service_category(self, procedure_code: str, day: date) -> str | None:
         rows = _in_force(self._categories_by_code.get(procedure_code, ()), day)

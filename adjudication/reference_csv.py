@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from adjudication.errors import ReferenceDataError, ReferenceProblem
 from adjudication.reference import (
     Accumulator,
+    AddOnCode,
     Authorization,
     Copay,
     Coverage,
@@ -46,11 +47,13 @@ from adjudication.reference import (
     PayeeAccount,
     Plan,
     PriorAuthRequirement,
+    ProcedurePair,
     Provider,
     ReferenceData,
     Row,
     ServiceCategory,
     SupervisionPolicy,
+    UnitLimit,
 )
 from edi.validators.npi import is_valid_npi
 
@@ -82,6 +85,10 @@ TABLES: tuple[Table, ...] = (
     Table("past_claims.csv", "past_claims", PastClaim, required=False),
     Table("accumulators.csv", "accumulators", Accumulator, required=False),
     Table("payee_accounts.csv", "payee_accounts", PayeeAccount, required=False),
+    # Coding edits: without a file, no edit of that kind (CMS MUE and NCCI data).
+    Table("unit_limits.csv", "unit_limits", UnitLimit, required=False),
+    Table("add_on_codes.csv", "add_on_codes", AddOnCode, required=False),
+    Table("procedure_pairs.csv", "procedure_pairs", ProcedurePair, required=False),
 )
 OPTIONAL_FILES = frozenset(t.file for t in TABLES if not t.required)
 
@@ -335,6 +342,14 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                 ("line_number", lambda r: r.line_number >= 1, "must be 1 or more"),
                 ("adjustments", lambda r: all(_CAS.fullmatch(a) for a in r.adjustments.split()),
                  "must be GROUP-CARC:amount items separated by spaces")),
+    UnitLimit: (("max_units_per_day", lambda r: r.max_units_per_day > 0, "must be positive"),
+                ("source", lambda r: bool(r.source.strip()), "is empty: say where it is from")),
+    AddOnCode: (("primary_codes", lambda r: bool(r.primary_codes), "is empty"),
+                ("source", lambda r: bool(r.source.strip()), "is empty: say where it is from")),
+    ProcedurePair: (("column2_code", lambda r: r.column2_code != r.column1_code,
+                     "is the column 1 code"),
+                    ("source", lambda r: bool(r.source.strip()),
+                     "is empty: say where it is from")),
     Accumulator: (("deductible_met", lambda r: r.deductible_met >= 0, _NON_NEGATIVE),
                   ("out_of_pocket_met", lambda r: r.out_of_pocket_met >= 0, _NON_NEGATIVE)),
 }
@@ -355,6 +370,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "supervision": ("line_of_business", "state"),
     "past_claims": ("icn", "line_number"),
     "accumulators": ("member_id", "plan_id", "benefit_year"),
+    "unit_limits": ("procedure_code",),
+    "add_on_codes": ("add_on_code",),
+    "procedure_pairs": ("column1_code", "column2_code"),
 }
 """Columns that identify a row: two rows with the same key may not be in force at once."""
 

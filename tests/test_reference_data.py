@@ -89,7 +89,8 @@ def first_service_date(claim: ParsedClaim) -> date:
 def test_a_small_consistent_set_loads_and_an_optional_file_may_be_missing() -> None:
     # Given every required file and none of the optional ones
     files = minimal_files()
-    assert {"past_claims.csv", "accumulators.csv", "payee_accounts.csv"} == OPTIONAL_FILES
+    assert {"past_claims.csv", "accumulators.csv", "payee_accounts.csv", "unit_limits.csv",
+            "add_on_codes.csv", "procedure_pairs.csv"} == OPTIONAL_FILES
     # When it is parsed
     data = parse_reference(files)
     # Then every row is there and the missing optional tables are empty
