@@ -107,6 +107,38 @@ def test_commercial_massachusetts_compliant_line_is_paid_at_the_supervised_rate(
     assert ("license_key", "supervised") in step.shown
 
 
+def test_a_supervisor_not_on_file_is_denied_co16_n297() -> None:
+    # Given a compliant-looking U5 line whose supervising NPI is on no provider row
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    providers = [p for p in world.providers if p.npi != SUPERVISOR_NPI]
+    decision = decide(_claim(modifiers=("U5",), supervisor=True),
+                      world.reference(providers=providers))
+    # Then nothing is paid: the supervising identifier is invalid for this payer
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("N297",)
+    step = next(s for s in decision.trace if s.rule_id == "SUPERVISOR-VERIFIED")
+    assert ("supervisor_on_file", "no") in step.shown
+
+
+def test_an_associate_named_as_supervisor_is_denied_co185() -> None:
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    providers = [p for p in world.providers if p.npi != SUPERVISOR_NPI] + [
+        provider(SUPERVISOR_NPI, license=LicenseLevel.ASSOCIATE)]
+    decision = decide(_claim(modifiers=("U5",), supervisor=True),
+                      world.reference(providers=providers))
+    assert codes(decision) == ["CO-185"]
+    step = next(s for s in decision.trace if s.rule_id == "SUPERVISOR-VERIFIED")
+    assert step.conclusion == "denied: the supervising provider is not independently licensed"
+
+
+def test_an_out_of_network_supervisor_is_denied_co185() -> None:
+    world = _world(COMMERCIAL, "MA", MA_COMMERCIAL, supervision(COMMERCIAL))
+    providers = [p for p in world.providers if p.npi != SUPERVISOR_NPI] + [
+        provider(SUPERVISOR_NPI, license=LicenseLevel.PHD, network="out")]
+    decision = decide(_claim(modifiers=("U5",), supervisor=True),
+                      world.reference(providers=providers))
+    assert codes(decision) == ["CO-185"]
+
+
 def test_commercial_massachusetts_licensed_clinician_alone_is_not_supervised() -> None:
     world = _world(COMMERCIAL, "MA", MA_COMMERCIAL)
     decision = decide(_claim(rendering=CLINICIAN_NPI), world.reference())

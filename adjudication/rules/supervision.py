@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import Group
+from adjudication.reference import INDEPENDENT_LICENSES
 
 
 def _inputs(work: LineWork) -> dict[str, object]:
@@ -54,6 +55,43 @@ def _supervisor_named(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcom
 SUPERVISOR_NAMED = LineRule(
     "SUPERVISOR-NAMED", 1, "A supervised line names its supervising provider where the "
     "policy requires it", ("CO-16 N297",), _supervisor_named)
+
+
+def _supervisor_verified(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    """The named supervisor, where the policy requires one, is a real supervisor: on the
+    provider file on the date of service (else CO-16 N297, an invalid supervising
+    identifier), a person independently licensed (an associate may not supervise:
+    CO-185) and in network (CO-185). Medicaid enrolment is MEDICAID-ENROLLMENT's."""
+    policy = work.supervision()
+    npi = work.facts.supervising_npi
+    if not (work.supervised and policy.requires_supervisor and npi):
+        work.note(rule, "no supervisor to verify", **_inputs(work))
+        return None
+    supervisor = work.ctx.reference.provider(npi, work.day)
+    inputs = {**_inputs(work), "supervising_npi": npi,
+              "supervisor_on_file": supervisor is not None,
+              "supervisor_license": supervisor.license_level if supervisor else None,
+              "supervisor_network": supervisor.network_status if supervisor else None,
+              "supervisor_of_record": work.provider.supervisor_npi if work.provider else None}
+    if supervisor is None:
+        work.note(rule, "denied: the supervising NPI is not on the provider file on the date "
+                        "of service", **inputs)
+        return Deny(Group.CO, "16", ("N297",))
+    if supervisor.entity_type != "1" or supervisor.license_level not in INDEPENDENT_LICENSES:
+        work.note(rule, "denied: the supervising provider is not independently licensed",
+                  **inputs)
+        return Deny(Group.CO, "185")
+    if supervisor.network_status != "in":
+        work.note(rule, "denied: the supervising provider is not in network", **inputs)
+        return Deny(Group.CO, "185")
+    work.note(rule, f"supervisor on file, independently licensed "
+                    f"({supervisor.license_level}), in network", **inputs)
+    return None
+
+
+SUPERVISOR_VERIFIED = LineRule(
+    "SUPERVISOR-VERIFIED", 1, "The supervisor a policy requires is on file, independently "
+    "licensed and in network", ("CO-16 N297", "CO-185"), _supervisor_verified)
 
 
 def _modifier(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
