@@ -1,9 +1,11 @@
 """Crash tests: a run killed with SIGKILL at random points resumes and loses nothing.
 
-A real subprocess processes a 2,000-claim file and is killed at a random moment; the
-same command is then run again. In every trial, on SQLite and on PostgreSQL: every
-accepted claim has exactly one decision and one claim number, no claim number or
-outbound ISA13 is used twice, no claim is denied as a duplicate of itself, and
+A real subprocess processes a 2,000-claim file and is killed with SIGKILL once the
+file reaches the step a trial waits for, a random moment later (so the kills spread
+over every step whatever the machine's load); the same command is then run again.
+In every trial, on SQLite and on PostgreSQL: every accepted claim has exactly one
+decision and one claim number, no claim number or outbound ISA13 is used twice, no
+claim is denied as a duplicate of itself, and
 ``summary.json`` and the acknowledgments equal those of an uninterrupted run (times
 aside; control numbers come out equal too, because a step that dies takes its
 numbers back with it).
@@ -99,12 +101,20 @@ def _trial(workload: dict[str, object], directory: Path, url: str, seed: int) ->
     out = directory / "out"
     out.mkdir(parents=True)
     subprocess.run([str(CLAIMS_BIN), "migrate", "--db", url], check=True, capture_output=True)
-    delay = random.Random(seed).uniform(0.5, seconds * 0.95)
+    rng = random.Random(seed)
+    # the kill waits for a step chosen per trial, then a random moment more: under any
+    # load (two test processes, other trials) the kills spread over every step
+    target = KILL_AFTER[seed % len(KILL_AFTER)]
+    extra = rng.uniform(0.0, min(1.0, seconds * 0.2))
     run = subprocess.Popen(_command(source, out, url), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-    try:
-        run.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 600
+    while run.poll() is None and time.monotonic() < deadline:
+        if _status_now(url) in target:
+            time.sleep(extra)
+            break
+        time.sleep(0.02)
+    if run.poll() is None:
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
     interrupted = _step_reached(url)
@@ -115,6 +125,28 @@ def _trial(workload: dict[str, object], directory: Path, url: str, seed: int) ->
         assert again.returncode == 0, again.stderr[-2000:]
     _check(workload, out, url)
     return interrupted
+
+
+KILL_AFTER: tuple[frozenset[str | None], ...] = (
+    frozenset({None}),  # not yet received: a random moment after the start
+    frozenset({"received"}), frozenset({"acknowledged"}), frozenset({"answered"}),
+    frozenset({"adjudicated", "done"}),
+)
+"""The file status each trial waits for before its random extra delay and the kill."""
+
+
+def _status_now(url: str) -> str | None:
+    """The file's status as a plain read (no write lock: the run keeps writing)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT status FROM received_files")).scalar()
+    except Exception:  # the schema is not there yet
+        return None
+    finally:
+        engine.dispose()
 
 
 def _step_reached(url: str) -> str:
