@@ -30,6 +30,7 @@ from adjudication.reference import (
     Coverage,
     LineOfBusiness,
     Member,
+    OutOfNetworkBenefit,
     Plan,
     Provider,
     ReferenceData,
@@ -57,6 +58,8 @@ class LineFacts:
     supervisor_named: bool
     """A 2420D or 2310D loop is present (with or without an NPI)."""
     authorization_numbers: tuple[str, ...]
+    place_of_service: str | None = None
+    """SV105, else CLM05-1."""
 
     @classmethod
     def of(cls, claim: ParsedClaim, line: ServiceLine) -> LineFacts:
@@ -76,6 +79,7 @@ class LineFacts:
             rendering_npi=(rendering.name.npi if rendering else None) or billing,
             supervising_npi=supervising.name.npi if supervising else None,
             supervisor_named=supervising is not None, authorization_numbers=cited,
+            place_of_service=line.place_of_service_code or c.place_of_service_code,
         )
 
 
@@ -149,9 +153,17 @@ class LineWork:
     authorization: str | None = None
     authorized_units: Decimal | None = None
     """Units a partial authorization covers (fewer than billed); None: every unit."""
+    rate_percent: Decimal = Decimal(100)
+    """Percent of the fee schedule paid: a telehealth facility rate, else 100."""
+    out_of_network: OutOfNetworkBenefit | None = None
+    """The plan's out-of-network benefit, when an out-of-network clinician's line is
+    paid under it (priced at its percent, its cost share, the rest PR-45)."""
     allowed: Decimal | None = None
     patient_share: tuple[tuple[str, Decimal], ...] = ()
     """(CARC, amount) for PR-1 deductible, PR-3 copay, PR-2 coinsurance."""
+    prior_payer_impact: Decimal = ZERO
+    """OA-23: the part of the allowed amount the payers before us account for (a
+    secondary or tertiary claim; `adjudication.rules.coordination`)."""
 
     @property
     def payable_units(self) -> Decimal:

@@ -228,8 +228,9 @@ class Decision:
     state: str | None
     status: ClaimStatus
     claim_status_code: str
-    """CLP02: ``1`` processed as primary; ``4`` denied, the member is not recognised.
-    ``22`` (reversal) is written by the 835 for the ``reversal``, never here."""
+    """CLP02: ``1``, ``2`` or ``3`` processed as primary, secondary or tertiary (2000B
+    SBR01: P, S, T; A-H count as 3), denied lines included; ``4`` denied, the member is
+    not recognised. ``22`` (reversal) is written by the 835 for the ``reversal``."""
     frequency_code: str
     charge: Decimal
     paid: Decimal

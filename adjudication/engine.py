@@ -52,6 +52,7 @@ from adjudication.decision import (
 from adjudication.packs import GATE, PACKS
 from adjudication.policy import DEFAULT_POLICY, EnginePolicy
 from adjudication.reference import Coverage, Member, ReferenceData
+from adjudication.rules.coordination import COORDINATION, check_claim, claim_status_code
 from adjudication.rules.corrections import check_correction
 from adjudication.rules.member import identify_member
 from adjudication.state import AdjudicationState
@@ -76,7 +77,7 @@ class _Header:
 
     def decision(self, *, status: ClaimStatus, lines: Sequence[LineDecision],
                  trace: Sequence[TraceStep], changes: Sequence[AccumulatorChange] = (),
-                 reversal: Reversal | None = None, code: str = "1",
+                 reversal: Reversal | None = None, code: str | None = None,
                  claim_adjustments: tuple[Adjustment, ...] = (), rarcs: tuple[str, ...] = (),
                  charge: Decimal | None = None) -> Decision:
         c = self.claim.claim
@@ -90,7 +91,8 @@ class _Header:
             line_of_business=self.coverage.line_of_business if self.coverage else None,
             plan_id=self.coverage.plan_id if self.coverage else None,
             state=self.coverage.state if self.coverage else None,
-            status=status, claim_status_code=code,
+            status=status,
+            claim_status_code=code if code is not None else claim_status_code(self.claim),
             frequency_code=c.claim_frequency_type_code or "1", charge=charge,
             paid=sum((line.paid for line in lines), ZERO),
             patient_responsibility=sum((line.patient_responsibility for line in lines), ZERO),
@@ -131,6 +133,10 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
             reversal = Reversal(original.icn, original.lines, original.give_back)
             return header.decision(status="voided", lines=(), trace=trace, charge=ZERO,
                                    changes=original.give_back, reversal=reversal)
+    denial, cob_step = check_claim(claim, coverage, reference, days[0] if days else None)
+    trace.extend([cob_step] if cob_step is not None else [])
+    if denial is not None:
+        return _all_denied(header, trace, denial)
     ctx = ClaimContext(claim=claim, icn=icn, member=member, reference=reference, state=state,
                        policy=policy, as_of=as_of, received=received, overrides=overrides,
                        original=original)
@@ -177,7 +183,7 @@ def _decide_line(work: LineWork, ledger: Ledger) -> LineDecision:
         outcome = rule.run(work, ledger)
         if outcome is not None:
             return _closed(work, outcome)
-    for rule in PACKS[work.lob].rules:
+    for rule in (*PACKS[work.lob].rules, COORDINATION):
         outcome = rule.run(work, ledger)
         if outcome is not None:
             return _closed(work, outcome)
@@ -208,17 +214,22 @@ def _closed(work: LineWork, outcome: Outcome) -> LineDecision:
 
 def _priced(work: LineWork) -> LineDecision:
     """A paid line: the units beyond a partial authorization CO-198 for their share of
-    the charge, the rest of the charge above allowed CO-45, then the patient's share."""
+    the charge, the rest of the charge above allowed CO-45, then the patient's share,
+    then OA-23 what the payers before us account for (a secondary or tertiary claim)."""
     assert work.allowed is not None
     charge = work.payable_charge
     adjustments = []
     if charge < work.facts.charge:
         adjustments.append(Adjustment(Group.CO, "198", work.facts.charge - charge))
-    if charge > work.allowed:
-        adjustments.append(Adjustment(Group.CO, "45", charge - work.allowed))
+    if charge > work.allowed:  # no contract out of network: the member may be billed it
+        write_off = Group.PR if work.out_of_network is not None else Group.CO
+        adjustments.append(Adjustment(write_off, "45", charge - work.allowed))
     adjustments += [Adjustment(Group.PR, carc, amount) for carc, amount in work.patient_share]
+    if work.prior_payer_impact:
+        adjustments.append(Adjustment(Group.OA, "23", work.prior_payer_impact))
     share = sum((amount for _, amount in work.patient_share), ZERO)
-    line = _line(work.facts, status="paid", allowed=work.allowed, paid=work.allowed - share,
+    paid = work.allowed - share - work.prior_payer_impact
+    line = _line(work.facts, status="paid", allowed=work.allowed, paid=paid,
                  adjustments=tuple(adjustments), authorization=work.authorization)
     return replace(line, units_paid=work.authorized_units)
 
@@ -243,7 +254,7 @@ def _status(lines: Sequence[LineDecision]) -> ClaimStatus:
 
 
 def _all_denied(header: _Header, trace: list[TraceStep], denial: Deny,
-                code: str = "1") -> Decision:
+                code: str | None = None) -> Decision:
     lines = [_line(facts, status="denied", rarcs=denial.rarcs,
                    adjustments=(Adjustment(denial.group, denial.carc, facts.charge),))
              for facts in (LineFacts.of(header.claim, line) for line in header.claim.claim.lines)]

@@ -24,6 +24,7 @@ from adjudication.context import LineRule
 from adjudication.reference import LineOfBusiness
 from adjudication.rules.authorization import PRIOR_AUTHORIZATION
 from adjudication.rules.coding import ADD_ON_PRIMARY, PROCEDURE_PAIR, UNIT_LIMIT
+from adjudication.rules.coordination import OTHER_COVERAGE_RULE_ID, PRIOR_PAYER_RULE_ID
 from adjudication.rules.corrections import FILING_RULE, ORIGINAL_RULE, WINDOW_RULE
 from adjudication.rules.cost_share import COST_SHARE
 from adjudication.rules.duplicates import DUPLICATE
@@ -38,6 +39,7 @@ from adjudication.rules.supervision import (
     SUPERVISOR_NAMED,
     SUPERVISOR_VERIFIED,
 )
+from adjudication.rules.telehealth import TELEHEALTH
 
 CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (MEMBER_RULE_ID, "The patient is identified as our member (else every line CO-31, "
@@ -46,6 +48,11 @@ CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
                      "denied CO-29: CO-29)"),
     (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else CO-29)"),
+    (OTHER_COVERAGE_RULE_ID, "A Medicare Advantage or Medicaid claim billed as primary while "
+                             "another payer is primary on file (else CO-22 MA04)"),
+    (PRIOR_PAYER_RULE_ID, "A secondary or tertiary claim reports every prior payer's "
+                          "adjudication in 2320/2430 (else CO-16 MA04); its lines then "
+                          "pass COORDINATION-OF-BENEFITS after their pack (OA-23)"),
 )
 """Claim-level rules, common to every line of business, in the order they run."""
 
@@ -71,7 +78,7 @@ class RulePack:
 
 _BEFORE = (TIMELY_FILING, DUPLICATE, UNIT_LIMIT, ADD_ON_PRIMARY, PROCEDURE_PAIR,
            PROVIDER_ON_FILE, OUT_OF_NETWORK)
-_AFTER = (LICENSE_LEVEL, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
+_AFTER = (LICENSE_LEVEL, TELEHEALTH, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
 
 PACKS: dict[LineOfBusiness, RulePack] = {
     LineOfBusiness.MEDICARE_ADVANTAGE: RulePack(

@@ -95,6 +95,28 @@ class Plan(Row):
     out_of_network_covered: bool
 
 
+class OutOfNetworkBenefit(Row):
+    """A plan's out-of-network benefit for one benefit year (plans that cover it).
+
+    The out-of-network allowed amount is ``allowed_percent`` of the in-network fee
+    schedule amount; the charge above it is the member's (PR-45, balance billing).
+    Deductible, coinsurance and out-of-pocket maximum are the out-of-network ones,
+    accumulated apart from the in-network ones (`oon_accumulator_plan`)."""
+
+    plan_id: str
+    benefit_year: int
+    allowed_percent: Decimal
+    deductible: Decimal
+    coinsurance_percent: Decimal
+    out_of_pocket_max: Decimal
+
+
+def oon_accumulator_plan(plan_id: str) -> str:
+    """The accumulator key of a plan's out-of-network deductible and out-of-pocket:
+    accumulators.csv rows and accumulator changes name it instead of the plan id."""
+    return f"{plan_id}:OON"
+
+
 class Copay(Row):
     plan_id: str
     benefit_year: int
@@ -166,6 +188,23 @@ class LicenseFactor(Row):
     line_of_business: LineOfBusiness
     license_level: str
     percent: Decimal
+
+
+class TelehealthPolicy(Row):
+    """How one line of business pays telehealth at one place of service (02 or 10) with
+    one telehealth modifier (95, GT, 93, FQ; empty: none)."""
+
+    line_of_business: LineOfBusiness
+    place_of_service: str
+    modifier: str
+    procedure_codes: tuple[str, ...]
+    """The codes that may be billed this way; empty: any (audio-only rows list them)."""
+    rate: str
+    """``office`` (the fee schedule) or ``facility``."""
+    rate_percent: Decimal
+    """Percent of the fee schedule paid (100 at the office rate)."""
+    source: str
+    verified: bool
 
 
 class UnitLimit(Row):
@@ -273,6 +312,36 @@ class PastClaim(Row):
         return tuple(out)
 
 
+class CobMethodType(StrEnum):
+    """How a line of business pays when it is not the primary payer (2000B SBR01 S/T)."""
+
+    STANDARD = "standard"
+    """The lesser of the normal benefit (allowed less the member's cost share) and the
+    balance after the prior payers (allowed less what they paid)."""
+    PAYER_OF_LAST_RESORT = "payer_of_last_resort"
+    """Allowed less what the prior payers paid, never below zero; no cost share."""
+
+
+class CobMethod(Row):
+    """The coordination-of-benefits method of one line of business."""
+
+    line_of_business: LineOfBusiness
+    method: CobMethodType
+    source: str
+    verified: bool
+    """False: the method was not checked against a contract or regulation text."""
+
+
+class OtherCoverage(Row):
+    """Another payer covering a member, as this payer's records know it."""
+
+    member_id: str
+    other_payer_name: str
+    other_payer_sequence: str
+    """That payer's place in the order: ``P`` it pays before us (we are secondary),
+    ``S`` or ``T`` it pays after us."""
+
+
 class Accumulator(Row):
     """A member's deductible and out-of-pocket met so far in a benefit year."""
 
@@ -323,6 +392,9 @@ class ReferenceData:
         payee_accounts: Sequence[PayeeAccount] = (),
         unit_limits: Sequence[UnitLimit] = (), add_on_codes: Sequence[AddOnCode] = (),
         procedure_pairs: Sequence[ProcedurePair] = (),
+        oon_benefits: Sequence[OutOfNetworkBenefit] = (),
+        telehealth: Sequence[TelehealthPolicy] = (),
+        cob_methods: Sequence[CobMethod] = (), other_coverage: Sequence[OtherCoverage] = (),
     ) -> None:
         self.plans = tuple(plans)
         self.copays = tuple(copays)
@@ -337,6 +409,12 @@ class ReferenceData:
         self.unit_limits = tuple(unit_limits)
         self.add_on_codes = tuple(add_on_codes)
         self.procedure_pairs = tuple(procedure_pairs)
+        self.oon_benefits = tuple(oon_benefits)
+        self.telehealth = tuple(telehealth)
+        self._telehealth = _group(self.telehealth,
+                                  lambda t: (t.line_of_business, t.place_of_service))
+        self._oon_by_plan = _group(self.oon_benefits, lambda b: (b.plan_id, b.benefit_year))
+        self.cob_methods = tuple(cob_methods)
         self._unit_limits = _group(self.unit_limits, lambda u: u.procedure_code)
         self._add_ons = _group(self.add_on_codes, lambda a: a.add_on_code)
         self._pairs_by_code: dict[str, list[ProcedurePair]] = defaultdict(list)
@@ -351,12 +429,13 @@ class ReferenceData:
         self._categories_by_code = _group(self.service_categories, lambda s: s.procedure_code)
         self._filing_by_lob = _group(self.filing_limits, lambda f: f.line_of_business)
         self._supervision_by_lob = _group(self.supervision, lambda s: s.line_of_business)
-        self._index_member_rows(members, coverage, authorizations, past_claims, accumulators)
+        self._index_member_rows(members, coverage, authorizations, past_claims, accumulators,
+                                other_coverage)
 
     def _index_member_rows(
         self, members: Sequence[Member], coverage: Sequence[Coverage],
         authorizations: Sequence[Authorization], past_claims: Sequence[PastClaim],
-        accumulators: Sequence[Accumulator],
+        accumulators: Sequence[Accumulator], other_coverage: Sequence[OtherCoverage] = (),
     ) -> None:
         """The tables that grow with the membership, and their indexes."""
         self.members = tuple(members)
@@ -372,16 +451,19 @@ class ReferenceData:
         self._coverage_by_member = _group(self.coverage, lambda c: c.member_id)
         self._auths_by_member = _group(self.authorizations, lambda a: a.member_id)
         self._accumulators_by_member = _group(self.accumulators, lambda a: a.member_id)
+        self.other_coverage = tuple(other_coverage)
+        self._other_coverage_by_member = _group(self.other_coverage, lambda o: o.member_id)
 
     def with_member_rows(
         self, *, members: Sequence[Member] = (), coverage: Sequence[Coverage] = (),
         authorizations: Sequence[Authorization] = (), past_claims: Sequence[PastClaim] = (),
-        accumulators: Sequence[Accumulator] = (),
+        accumulators: Sequence[Accumulator] = (), other_coverage: Sequence[OtherCoverage] = (),
     ) -> ReferenceData:
         """This data's plans, fees, providers and policies (indexes shared, not rebuilt)
         with other member rows: what a store hands the engine for one batch of claims."""
         other = copy.copy(self)
-        other._index_member_rows(members, coverage, authorizations, past_claims, accumulators)
+        other._index_member_rows(members, coverage, authorizations, past_claims, accumulators,
+                                 other_coverage)
         return other
 
     # members and coverage -------------------------------------------------------------
@@ -399,10 +481,28 @@ class ReferenceData:
     def coverage_spans(self, member_id: str) -> list[Coverage]:
         return sorted(self._coverage_by_member.get(member_id, ()), key=lambda c: c.effective)
 
+    def other_coverage_for(self, member_id: str, day: date) -> list[OtherCoverage]:
+        """The member's other payers on file, in force on ``day``."""
+        return _in_force(self._other_coverage_by_member.get(member_id, ()), day)
+
+    def cob_method(self, lob: LineOfBusiness, day: date) -> CobMethod | None:
+        rows = [m for m in self.cob_methods if m.line_of_business == lob and m.in_force(day)]
+        return rows[0] if rows else None
+
     # plans ------------------------------------------------------------------------------
     def plan(self, plan_id: str, benefit_year: int, day: date) -> Plan | None:
         rows = [p for p in self._plans_by_id.get(plan_id, ())
                 if p.benefit_year == benefit_year and p.in_force(day)]
+        return rows[0] if rows else None
+
+    def telehealth_rows(self, lob: LineOfBusiness, place_of_service: str,
+                        day: date) -> list[TelehealthPolicy]:
+        """The telehealth policy rows of a line of business and place, in force."""
+        return _in_force(self._telehealth.get((lob, place_of_service), ()), day)
+
+    def oon_benefit(self, plan_id: str, benefit_year: int,
+                    day: date) -> OutOfNetworkBenefit | None:
+        rows = _in_force(self._oon_by_plan.get((plan_id, benefit_year), ()), day)
         return rows[0] if rows else None
 
     def copay(self, plan_id: str, benefit_year: int, category: str, day: date) -> Decimal:

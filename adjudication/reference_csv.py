@@ -36,6 +36,7 @@ from adjudication.reference import (
     Accumulator,
     AddOnCode,
     Authorization,
+    CobMethod,
     Copay,
     Coverage,
     Fee,
@@ -43,6 +44,8 @@ from adjudication.reference import (
     LicenseFactor,
     LicenseLevel,
     Member,
+    OtherCoverage,
+    OutOfNetworkBenefit,
     PastClaim,
     PayeeAccount,
     Plan,
@@ -53,6 +56,7 @@ from adjudication.reference import (
     Row,
     ServiceCategory,
     SupervisionPolicy,
+    TelehealthPolicy,
     UnitLimit,
 )
 from edi.validators.npi import is_valid_npi
@@ -89,6 +93,13 @@ TABLES: tuple[Table, ...] = (
     Table("unit_limits.csv", "unit_limits", UnitLimit, required=False),
     Table("add_on_codes.csv", "add_on_codes", AddOnCode, required=False),
     Table("procedure_pairs.csv", "procedure_pairs", ProcedurePair, required=False),
+    # Without a row, an out-of-network line of a plan that covers it pends.
+    Table("oon_benefits.csv", "oon_benefits", OutOfNetworkBenefit, required=False),
+    Table("telehealth.csv", "telehealth", TelehealthPolicy),
+    # Coordination of benefits: without a method a secondary line pends; without other
+    # coverage rows no primary claim is turned back to another payer.
+    Table("cob_methods.csv", "cob_methods", CobMethod, required=False),
+    Table("other_coverage.csv", "other_coverage", OtherCoverage, required=False),
 )
 OPTIONAL_FILES = frozenset(t.file for t in TABLES if not t.required)
 
@@ -342,6 +353,19 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                 ("line_number", lambda r: r.line_number >= 1, "must be 1 or more"),
                 ("adjustments", lambda r: all(_CAS.fullmatch(a) for a in r.adjustments.split()),
                  "must be GROUP-CARC:amount items separated by spaces")),
+    TelehealthPolicy: (
+        ("place_of_service", lambda r: r.place_of_service in ("02", "10"), "must be 02 or 10"),
+        ("modifier", lambda r: r.modifier in ("", "95", "GT", "93", "FQ"),
+         "must be empty or 95, GT, 93, FQ"),
+        ("rate", lambda r: r.rate in ("office", "facility"), "must be office or facility"),
+        ("rate_percent", lambda r: 0 < r.rate_percent <= 100, "must be 1 to 100"),
+        ("source", lambda r: bool(r.source.strip()), "is empty: say where it is from")),
+    OutOfNetworkBenefit: (
+        ("allowed_percent", lambda r: 0 < r.allowed_percent <= 100, "must be 1 to 100"),
+        ("coinsurance_percent", lambda r: 0 <= r.coinsurance_percent <= 100,
+         "must be 0 to 100"),
+        ("deductible", lambda r: r.deductible >= 0, _NON_NEGATIVE),
+        ("out_of_pocket_max", lambda r: r.out_of_pocket_max >= 0, _NON_NEGATIVE)),
     UnitLimit: (("max_units_per_day", lambda r: r.max_units_per_day > 0, "must be positive"),
                 ("source", lambda r: bool(r.source.strip()), "is empty: say where it is from")),
     AddOnCode: (("primary_codes", lambda r: bool(r.primary_codes), "is empty"),
@@ -352,6 +376,11 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                      "is empty: say where it is from")),
     Accumulator: (("deductible_met", lambda r: r.deductible_met >= 0, _NON_NEGATIVE),
                   ("out_of_pocket_met", lambda r: r.out_of_pocket_met >= 0, _NON_NEGATIVE)),
+    CobMethod: (("source", lambda r: bool(r.source.strip()), "is empty: say where it is from"),),
+    OtherCoverage: (("other_payer_sequence", lambda r: r.other_payer_sequence in ("P", "S", "T"),
+                     "must be P, S or T"),
+                    ("other_payer_name", lambda r: bool(r.other_payer_name.strip()),
+                     "is empty")),
 }
 
 
@@ -373,6 +402,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "unit_limits": ("procedure_code",),
     "add_on_codes": ("add_on_code",),
     "procedure_pairs": ("column1_code", "column2_code"),
+    "oon_benefits": ("plan_id", "benefit_year"),
+    "telehealth": ("line_of_business", "place_of_service", "modifier"),
+    "cob_methods": ("line_of_business",),
+    "other_coverage": ("member_id", "other_payer_name"),
 }
 """Columns that identify a row: two rows with the same key may not be in force at once."""
 
@@ -456,15 +489,16 @@ def _links(t: Mapping[str, Located]) -> Iterator[_Link]:
     yield _Link("accumulators", "member_id", lambda r: r.member_id in members, no_member)
     yield _Link("accumulators", "plan_id", lambda r: (r.plan_id, r.benefit_year) in plan_years,
                 "names no plan of plans.csv for this benefit_year")
+    yield _Link("other_coverage", "member_id", lambda r: r.member_id in members, no_member)
 
 
 MEMBER_TABLES = frozenset({"members", "coverage", "authorizations", "past_claims",
-                           "accumulators"})
+                           "accumulators", "other_coverage"})
 """Tables that grow with the membership: a store loader streams them (`iter_rows`)."""
 
 MEMBER_LINKS = frozenset({("members", "subscriber_id"), ("coverage", "member_id"),
                           ("authorizations", "member_id"), ("past_claims", "member_id"),
-                          ("accumulators", "member_id")})
+                          ("accumulators", "member_id"), ("other_coverage", "member_id")})
 """Links to members.csv: a store loader checks them with queries, not sets in memory."""
 
 KEYS = _KEYS

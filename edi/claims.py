@@ -4,8 +4,9 @@ Names follow the implementation guide. Money is `Decimal`, dates are `datetime.d
 codes stay strings so the validators, not the reader, decide what is allowed.
 
 Every loop keeps the segments the models do not type (PER, NTE, PWK, K3, CR1, HCP,
-the COB loops 2320/2330x, drug 2410, line adjudication 2430, ...) in ``untyped``, in
-order, each tagged with the loop it came from, so nothing read is dropped. ``layout``
+OI and MOA of 2320, the other-payer loops 2330A and 2330C-G, drug 2410, ...) in
+``untyped``, in order, each tagged with the loop it came from, so nothing read is
+dropped. ``layout``
 records the order in which the loop's segments and child loops arrived (see
 `edi.parsers.serialize837`); it is empty for a model built by hand, which is then
 written in implementation-guide order.
@@ -15,6 +16,9 @@ written in implementation-guide order.
      └── BillingProviderLevel   2000A BillingProvider + its SubscriberLevels
           └── SubscriberLevel   2000B Subscriber + its Claims + PatientLevels
                └── PatientLevel 2000C Patient + its Claims
+
+    Claim                       2300, with OtherSubscriber 2320 (+ 2330B other payer)
+     └── ServiceLine            2400, with LineAdjudication 2430 (another payer's line)
 """
 
 from __future__ import annotations
@@ -230,8 +234,65 @@ class Patient(Loop):
     demographics: Demographics | None = None
 
 
+class AdjustmentReason(_Value):
+    """One reason of a CAS segment: CAS02/03/04, CAS05/06/07, ... up to CAS17/18/19."""
+
+    reason_code: str  # claim adjustment reason code (CARC)
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+class ClaimAdjustment(_Value):
+    """CAS: what another payer adjusted, under one group (CO, PR, OA, PI; CR in 4010
+    only), with up to six reasons. 2320 (claim level) and 2430 (line level)."""
+
+    group_code: str  # CAS01
+    reasons: tuple[AdjustmentReason, ...]
+
+
+class OtherSubscriber(Loop):
+    """2320 SBR, CAS, AMT*D/A8/EAF (OI and MOA untyped) with the other payer 2330B.
+
+    One loop per other payer the claim names; 2330A (the other subscriber, NM1*IL)
+    and 2330C-G stay untyped, tagged with their loop."""
+
+    payer_responsibility_sequence_number_code: str  # SBR01: P, S, T, A-H, U
+    individual_relationship_code: str | None = None  # SBR02
+    group_or_policy_number: str | None = None  # SBR03
+    group_name: str | None = None  # SBR04, other insured group name
+    insurance_type_code: str | None = None  # SBR05
+    claim_filing_indicator_code: str | None = None  # SBR09
+    adjustments: tuple[ClaimAdjustment, ...] = ()  # CAS, claim level
+    payer_paid_amount: Decimal | None = None  # AMT*D (0 when the payer paid nothing)
+    non_covered_amount: Decimal | None = None  # AMT*A8, total non-covered amount
+    remaining_patient_liability: Decimal | None = None  # AMT*EAF
+    other_payer: Party | None = None  # 2330B NM1*PR (required by the guide)
+
+    @property
+    def other_payer_id(self) -> str | None:
+        """NM109 of 2330B: what SVD01 of this payer's 2430 loops repeats."""
+        return self.other_payer.name.identification_code if self.other_payer else None
+
+
+class LineAdjudication(Loop):
+    """2430 SVD, CAS, DTP*573, AMT*EAF: how another payer adjudicated this line."""
+
+    other_payer_primary_identifier: str  # SVD01, = NM109 of that payer's 2330B
+    service_line_paid_amount: Decimal  # SVD02
+    product_or_service_id_qualifier: str  # SVD03-1, HC
+    procedure_code: str  # SVD03-2
+    procedure_modifiers: tuple[str, ...] = ()  # SVD03-3..6
+    description: str | None = None  # SVD03-7
+    paid_service_unit_count: Decimal | None = None  # SVD05
+    bundled_line_number: str | None = None  # SVD06
+    adjustments: tuple[ClaimAdjustment, ...] = ()  # CAS, line level
+    adjudication_date: date | None = None  # DTP*573 (D8)
+    remaining_patient_liability: Decimal | None = None  # AMT*EAF
+
+
 class ServiceLine(Loop):
-    """2400: LX, SV1, DTP, REF, with the line rendering 2420A and supervising 2420D."""
+    """2400: LX, SV1, DTP, REF, with the line rendering 2420A and supervising 2420D,
+    and the other payers' line adjudication 2430."""
 
     assigned_number: int  # LX01
     product_or_service_id_qualifier: str  # SV101-1, HC
@@ -253,10 +314,12 @@ class ServiceLine(Loop):
     prior_authorization_numbers: tuple[str, ...] = ()  # REF*G1
     rendering: Party | None = None  # 2420A NM1*82
     supervising: Party | None = None  # 2420D NM1*DQ
+    adjudications: tuple[LineAdjudication, ...] = ()  # 2430, one per other payer
 
 
 class Claim(Loop):
-    """2300 CLM with its dates, references, diagnoses, 2310A-D providers and lines."""
+    """2300 CLM with its dates, references, diagnoses, 2310A-D providers, the other
+    payers 2320 and the lines."""
 
     patient_control_number: str  # CLM01
     total_claim_charge_amount: Decimal  # CLM02
@@ -282,6 +345,7 @@ class Claim(Loop):
     rendering: Party | None = None  # 2310B NM1*82
     service_facility: Party | None = None  # 2310C NM1*77
     supervising: Party | None = None  # 2310D NM1*DQ
+    other_subscribers: tuple[OtherSubscriber, ...] = ()  # 2320, one per other payer
     lines: tuple[ServiceLine, ...] = ()
 
     def date(self, qualifier: str) -> DatePeriod | None:

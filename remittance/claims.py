@@ -1,7 +1,8 @@
 """A decided claim as the 835 reports it (2100/2110), and the reversal of one remitted.
 
 `claim_payment` turns a `Decision` and the claim it decided into a `ClaimPayment`:
-CLP from the decision (CLP02 the status code the engine chose, DOMAIN.md 8.2),
+CLP from the decision (CLP02 the status code the engine chose from the claim's payer
+sequence, 2000B SBR01: 1 primary, 2 secondary, 3 tertiary; DOMAIN.md 8.2),
 NM1*QC the patient, NM1*IL the insured when the patient is a dependent, NM1*82 the
 rendering clinician when not the billing provider, REF*F8 the original of a
 replacement, DTM*232/233 the first and last dates of service, DTM*050 the receipt

@@ -22,6 +22,8 @@ from adjudication.policy import DEFAULT_POLICY, EnginePolicy
 from adjudication.reference import (
     Accumulator,
     Authorization,
+    CobMethod,
+    CobMethodType,
     Copay,
     Coverage,
     Fee,
@@ -30,6 +32,7 @@ from adjudication.reference import (
     LicenseLevel,
     LineOfBusiness,
     Member,
+    OtherCoverage,
     PastClaim,
     Plan,
     PriorAuthRequirement,
@@ -41,14 +44,18 @@ from adjudication.reference import (
 from adjudication.state import AdjudicationState
 from edi.claims import (
     Address,
+    AdjustmentReason,
     BeginningOfHierarchicalTransaction,
     BillingProvider,
     Claim,
+    ClaimAdjustment,
     DatePeriod,
     Demographics,
     EntityName,
     Envelope,
     HierarchicalLevel,
+    LineAdjudication,
+    OtherSubscriber,
     ParsedClaim,
     Party,
     Patient,
@@ -183,6 +190,18 @@ def accumulator(deductible_met: str, oop_met: str, *, plan_id: str = PLAN_ID,
                        out_of_pocket_met=money(oop_met))
 
 
+def cob_method(lob: LineOfBusiness = COMMERCIAL,
+               method: CobMethodType = CobMethodType.STANDARD) -> CobMethod:
+    return CobMethod(effective=START, line_of_business=lob, method=method,
+                     source="test row", verified=False)
+
+
+def other_coverage(sequence: str = "P", *, name: str = "EMPLOYER GROUP PLAN",
+                   member_id: str = MEMBER_ID, effective: date = START) -> OtherCoverage:
+    return OtherCoverage(effective=effective, member_id=member_id, other_payer_name=name,
+                         other_payer_sequence=sequence)
+
+
 @dataclass(frozen=True)
 class World:
     """Default tables: a commercial TX member, an in-network LCSW, 90837 at 100.00."""
@@ -197,6 +216,9 @@ class World:
     license_factors: Sequence[LicenseFactor] = ()
     filing_limits: Sequence[FilingLimit] = ()
     supervision: Sequence[SupervisionPolicy] = ()
+    cob_methods: Sequence[CobMethod] = (
+        cob_method(COMMERCIAL), cob_method(MEDICARE_ADVANTAGE),
+        cob_method(MEDICAID, CobMethodType.PAYER_OF_LAST_RESORT))
     extra: Mapping[str, Sequence[object]] = field(default_factory=dict)
 
     def reference(self, **tables: Sequence[object]) -> ReferenceData:
@@ -205,7 +227,8 @@ class World:
             "members": self.members, "coverage": self.coverage, "plans": self.plans,
             "providers": self.providers, "fees": self.fees,
             "license_factors": self.license_factors, "filing_limits": self.filing_limits,
-            "supervision": self.supervision, **self.extra, **tables,
+            "supervision": self.supervision, "cob_methods": self.cob_methods,
+            **self.extra, **tables,
         }
         return ReferenceData(**merged)  # type: ignore[arg-type]
 
@@ -220,10 +243,41 @@ def person(code: str, npi: str, last: str = "CLINICIAN", first: str | None = "PA
                                  identification_code_qualifier="XX", identification_code=npi))
 
 
+def cas(group: str, *reasons: tuple[str, str]) -> ClaimAdjustment:
+    """One CAS segment: ``cas("PR", ("2", "20.00"))``."""
+    return ClaimAdjustment(group_code=group, reasons=tuple(
+        AdjustmentReason(reason_code=code, amount=money(amount)) for code, amount in reasons))
+
+
+def other_payer(sequence: str = "P", paid: str | None = "70.00", *,
+                payer_id: str = "OTHERPLAN1", name: str = "OTHER HEALTH PLAN",
+                adjustments: Sequence[ClaimAdjustment] = ()) -> OtherSubscriber:
+    """A 2320 loop with its 2330B payer; ``paid`` is AMT*D (None: no AMT*D)."""
+    return OtherSubscriber(
+        payer_responsibility_sequence_number_code=sequence, individual_relationship_code="18",
+        claim_filing_indicator_code="CI", adjustments=tuple(adjustments),
+        payer_paid_amount=None if paid is None else money(paid),
+        other_payer=Party(name=EntityName(
+            entity_identifier_code="PR", entity_type_qualifier="2",
+            last_or_organization_name=name, identification_code_qualifier="PI",
+            identification_code=payer_id)))
+
+
+def paid_by(payer_id: str, paid: str, code: str = "90837", *,
+            adjustments: Sequence[ClaimAdjustment] = ()) -> LineAdjudication:
+    """A 2430 loop: what the payer ``payer_id`` paid for the line (SVD02)."""
+    return LineAdjudication(
+        other_payer_primary_identifier=payer_id, service_line_paid_amount=money(paid),
+        product_or_service_id_qualifier="HC", procedure_code=code,
+        paid_service_unit_count=Decimal(1), adjustments=tuple(adjustments),
+        adjudication_date=DOS + timedelta(days=7))
+
+
 def line(number: int = 1, code: str = "90837", charge: str = "200.00", *, units: str = "1",
          dos: date = DOS, through: date | None = None, modifiers: tuple[str, ...] = (),
          rendering_npi: str | None = None, supervising_npi: str | None = None,
-         auth: tuple[str, ...] = ()) -> ServiceLine:
+         auth: tuple[str, ...] = (),
+         adjudications: Sequence[LineAdjudication] = ()) -> ServiceLine:
     return ServiceLine(
         assigned_number=number, product_or_service_id_qualifier="HC", procedure_code=code,
         procedure_modifiers=modifiers, line_item_charge_amount=money(charge),
@@ -233,6 +287,7 @@ def line(number: int = 1, code: str = "90837", charge: str = "200.00", *, units:
         prior_authorization_numbers=auth,
         rendering=person("82", rendering_npi) if rendering_npi else None,
         supervising=person("DQ", supervising_npi, "SUPERVISOR") if supervising_npi else None,
+        adjudications=tuple(adjudications),
     )
 
 
@@ -242,9 +297,12 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
                 first: str = "ANA", patient_birth: date | None = None,
                 patient_first: str = "LUIS", billing_npi: str = BILLING_NPI,
                 rendering_npi: str | None = CLINICIAN_NPI,
-                supervising_npi: str | None = None, filing_indicator: str = "CI") -> ParsedClaim:
+                supervising_npi: str | None = None, filing_indicator: str = "CI",
+                sequence: str = "P", other_payers: Sequence[OtherSubscriber] = ()
+                ) -> ParsedClaim:
     """A claim with one 90837 line unless ``lines`` are given; ``patient_birth`` adds a
-    2000C patient loop (a dependent)."""
+    2000C patient loop (a dependent); ``sequence`` is 2000B SBR01 (we are primary,
+    secondary or tertiary) and ``other_payers`` the 2320 loops."""
     lines = tuple(lines) or (line(),)
     patient = None
     if patient_birth is not None:
@@ -267,7 +325,7 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
         subscriber=Subscriber(
             hl=HierarchicalLevel(id="2", parent_id="1", level_code="22",
                                  child_code="1" if patient else "0"),
-            payer_responsibility_sequence_number_code="P",
+            payer_responsibility_sequence_number_code=sequence,
             individual_relationship_code=None if patient else "18",
             claim_filing_indicator_code=filing_indicator,
             name=EntityName(entity_identifier_code="IL", entity_type_qualifier="1",
@@ -287,7 +345,7 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
             claim_frequency_type_code=frequency, payer_claim_control_number=original_icn,
             rendering=person("82", rendering_npi) if rendering_npi else None,
             supervising=person("DQ", supervising_npi, "SUPERVISOR") if supervising_npi else None,
-            lines=lines),
+            other_subscribers=tuple(other_payers), lines=lines),
         position=1,
     )
 

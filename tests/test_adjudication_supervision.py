@@ -195,9 +195,10 @@ def test_an_out_of_network_clinician_without_an_oon_benefit_is_denied_co242() ->
     assert codes(decide(build_claim(), world.reference())) == ["CO-242"]
 
 
-def test_an_out_of_network_clinician_is_paid_when_the_plan_covers_oon() -> None:
+def test_an_out_of_network_clinician_pends_when_the_plan_covers_oon_but_says_not_how() -> None:
+    # (tests/test_adjudication_out_of_network.py prices such lines under the benefit)
     world = World(providers=(provider(network="out"),), plans=(plan(oon=True),))
-    assert decide(build_claim(), world.reference()).status == "paid"
+    assert decide(build_claim(), world.reference()).status == "pended"
 
 
 def test_a_rendering_provider_not_on_file_pends_the_claim() -> None:

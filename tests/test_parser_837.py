@@ -325,12 +325,73 @@ def test_untyped_segments_are_kept_with_their_loop() -> None:
     assert [(u.loop_id, u.elements) for u in parsed.claim.untyped] == [
         ("2300", ("NTE", "ADD", "FREE TEXT NOTE"))]
     assert parsed.header.submitter.untyped[0].elements[0] == "PER"
-    # And the COB loops of a corpus claim are kept under 2320/2330x, in order
+    # And the COB loop's untyped parts (OI, the other subscriber 2330A) stay in it, in order
     cob = _corpus_claims("lfh-cob.example3.B.837")[0].claim
-    assert [u.loop_id for u in cob.untyped] == ["2320"] * 5 + ["2330A"] * 3 + ["2330B"]
-    assert [u.elements[0] for u in cob.untyped[:5]] == ["SBR", "CAS", "AMT", "AMT", "OI"]
+    assert cob.untyped == ()
+    other = cob.other_subscribers[0]
+    assert [u.loop_id for u in other.untyped] == ["2320"] + ["2330A"] * 3
+    assert [u.elements[0] for u in other.untyped] == ["OI", "NM1", "N3", "N4"]
     assert cob.rendering is not None and cob.rendering.untyped[0].elements[:2] == ("REF", "G2")
-    assert {u.loop_id for u in cob.lines[0].untyped} == {"2430"}
+    assert cob.lines[0].untyped == ()
+
+
+def test_the_other_payer_loop_2320_is_typed_with_its_payer_2330b() -> None:
+    # Given the TR3 COB example 3B: a claim to payer B after payer A (2320) paid
+    claim = _corpus_claims("lfh-cob.example3.B.837")[0]
+    # Then 2000B says we are secondary, and the one 2320 loop is the primary payer
+    assert claim.subscriber.payer_responsibility_sequence_number_code == "S"
+    (other,) = claim.claim.other_subscribers
+    assert other.payer_responsibility_sequence_number_code == "P"
+    assert (other.individual_relationship_code, other.claim_filing_indicator_code) == (
+        "01", "12")
+    # And its CAS keeps group and both reasons, its amounts are exact decimals
+    (cas,) = other.adjustments
+    assert cas.group_code == "PR"
+    assert [(r.reason_code, r.amount, r.quantity) for r in cas.reasons] == [
+        ("1", Decimal("21.89"), None), ("2", Decimal("15.00"), None)]
+    assert other.payer_paid_amount == Decimal("39.15")
+    assert other.remaining_patient_liability == Decimal("36.89")
+    assert other.non_covered_amount is None
+    # And 2330B is the other payer, name and id (what SVD01 repeats)
+    assert other.other_payer is not None
+    assert other.other_payer.name.last_or_organization_name == "KEY INSURANCE COMPANY"
+    assert other.other_payer_id == "999996666"
+
+
+def test_line_adjudication_2430_is_typed_on_each_line() -> None:
+    # Given the TR3 COB example 3B with one SVD loop per line
+    lines = _corpus_claims("lfh-cob.example3.B.837")[0].claim.lines
+    first, second = lines[0].adjudications[0], lines[1].adjudications[0]
+    # Then SVD01, SVD02, SVD03 and SVD05 are typed, with the line CAS and DTP*573
+    assert first.other_payer_primary_identifier == "999996666"
+    assert first.service_line_paid_amount == Decimal("40.00")
+    assert (first.product_or_service_id_qualifier, first.procedure_code) == ("HC", "99213")
+    assert first.paid_service_unit_count == Decimal("1.00")
+    assert [(c.group_code, c.reasons[0].reason_code, c.reasons[0].amount)
+            for c in first.adjustments] == [("CO", "42", Decimal("3.00"))]
+    assert first.adjudication_date == date(2005, 10, 15)
+    assert second.adjustments == () and second.service_line_paid_amount == Decimal("15.00")
+    # And a line with a modifier keeps it (COB example 4: SVD03 HC:99203:25, two CAS)
+    (svd,) = _corpus_claims("lfh-cob.example4.837")[0].claim.lines[0].adjudications
+    assert svd.procedure_modifiers == ("25",)
+    assert [c.group_code for c in svd.adjustments] == ["CO", "PR"]
+
+
+def test_a_2320_amount_the_guide_does_not_list_stays_untyped_in_its_loop() -> None:
+    # Given COB example 4, whose 2320 carries AMT*F2 (not an 837P 5010 2320 amount)
+    (other,) = _corpus_claims("lfh-cob.example4.837")[0].claim.other_subscribers
+    # Then AMT*D is typed and AMT*F2 is kept whole in 2320
+    assert other.payer_paid_amount == Decimal("80.00")
+    assert ("2320", ("AMT", "F2", "15.00")) in [(u.loop_id, u.elements) for u in other.untyped]
+
+
+def test_a_cas_with_a_gap_between_its_reasons_is_refused() -> None:
+    # Given a 2320 CAS whose second reason is empty but whose third is present
+    body = _SAMPLE_BODY.replace("LX*1", "SBR*P*18*******CI\nCAS*PR*1*10.00****2*5.00\n"
+                                "NM1*PR*2*OTHER PLAN*****PI*55555\nLX*1", 1)
+    # When it is read, Then the reader refuses that CAS rather than closing the gap
+    with pytest.raises(ParseError, match="CAS"):
+        _sample_claims(body)
 
 
 def test_a_dependent_has_a_patient_loop_and_a_subscriber_patient_has_none() -> None:
@@ -488,7 +549,8 @@ def _without_layout(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("name", ["lfh-example1.837", "lfh-demo-file.837"])
+@pytest.mark.parametrize("name", ["lfh-example1.837", "lfh-demo-file.837",
+                                  "lfh-cob.example3.B.837", "lfh-cob.example4.837"])
 def test_models_without_a_layout_are_written_in_guide_order(name: str) -> None:
     # Given a transaction in implementation-guide order, stripped of its layouts
     segments = _tokenized(CORPUS_837P / name)

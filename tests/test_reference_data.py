@@ -68,6 +68,9 @@ def minimal_files() -> dict[str, str]:
         "supervision.csv": "line_of_business,state,allowed,requires_supervisor,"
                            "requires_modifier,requires_medicaid_enrollment,effective,termination\n"
                            "commercial,*,true,false,,false,2024-01-01,\n",
+        "telehealth.csv": "line_of_business,place_of_service,modifier,procedure_codes,rate,"
+                          "rate_percent,source,verified,effective,termination\n"
+                          "commercial,10,95,,office,100,test,false,2024-01-01,\n",
     }
 
 
@@ -90,7 +93,8 @@ def test_a_small_consistent_set_loads_and_an_optional_file_may_be_missing() -> N
     # Given every required file and none of the optional ones
     files = minimal_files()
     assert {"past_claims.csv", "accumulators.csv", "payee_accounts.csv", "unit_limits.csv",
-            "add_on_codes.csv", "procedure_pairs.csv"} == OPTIONAL_FILES
+            "add_on_codes.csv", "procedure_pairs.csv", "cob_methods.csv",
+            "other_coverage.csv", "oon_benefits.csv"} == OPTIONAL_FILES
     # When it is parsed
     data = parse_reference(files)
     # Then every row is there and the missing optional tables are empty

@@ -68,6 +68,7 @@ def test_a_batch_reads_what_the_csv_directory_answers(database_url: str) -> None
         with store.transaction() as s:
             batch = stored.for_claims(s, subscribers, originals)
             later = stored.for_claims(s, subscribers[20:], ())
+            sample = stored.for_claims(s, ["OBH000001"], ())
     finally:
         store.dispose()
     wanted = [m for m in whole.members if m.subscriber_id in subscribers]
@@ -87,6 +88,9 @@ def test_a_batch_reads_what_the_csv_directory_answers(database_url: str) -> None
     for icn in originals:
         assert batch.by_icn(icn) == whole.by_icn(icn)
     assert batch.fees == whole.fees and batch.providers == whole.providers
+    # other coverage is a member table, read per batch; COB methods are shared
+    assert sample.other_coverage == whole.other_coverage and whole.other_coverage
+    assert batch.other_coverage == () and batch.cob_methods == whole.cob_methods
 
 
 @pytest.mark.parametrize(("file", "line", "column", "value", "problem"), [

@@ -4,7 +4,8 @@
 
 The CSV directory stays the exchange format, and the load keeps the CSV reader's
 located, PHI-free problems (file, line, column; never a cell). The tables that grow
-with the membership (members, coverage, authorizations, past claims, accumulators)
+with the membership (members, coverage, authorizations, past claims, accumulators,
+other coverage)
 are streamed into the database row by row and checked with queries; the small ones
 (plans, fees, providers, policies) are read whole and checked as the CSV loader does.
 
@@ -46,6 +47,7 @@ _LOOKUPS: dict[str, tuple[str, str | None]] = {
     "authorizations": ("member_id", "auth_number"),
     "past_claims": ("member_id", "icn"),
     "accumulators": ("member_id", None),
+    "other_coverage": ("member_id", None),
 }
 """How the engine asks for each member table: (lookup, lookup2) columns."""
 FAR = date(9999, 12, 31)
@@ -121,7 +123,7 @@ class StoredReference:
         member_rows: dict[str, Any] = {
             "members": members, "past_claims": past,
             **{name: self._rows(session, tables[name], ReferenceRow.lookup, ids)
-               for name in ("coverage", "authorizations", "accumulators")},
+               for name in ("coverage", "authorizations", "accumulators", "other_coverage")},
         }
         return self._shared.with_member_rows(**member_rows)
 
@@ -273,7 +275,7 @@ ORDER BY line
 _NO_MEMBER = text("""
 SELECT r.kind, r.line FROM reference_rows r
 WHERE r.version_id = :version AND r.kind IN ('coverage', 'authorizations', 'past_claims',
-                                             'accumulators')
+                                             'accumulators', 'other_coverage')
   AND NOT EXISTS (SELECT 1 FROM reference_rows m WHERE m.version_id = :version
                   AND m.kind = 'members' AND m.lookup2 = r.lookup)
 ORDER BY r.kind, r.line

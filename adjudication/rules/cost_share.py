@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from adjudication.context import Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import ZERO, AccumulatorChange, cents
+from adjudication.reference import oon_accumulator_plan
 
 
 def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | None:
@@ -23,26 +24,36 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
     allowed = work.allowed
     year = work.day.year
     category = work.ctx.reference.service_category(work.facts.procedure_code, work.day)
-    ded_met, oop_met = ledger.met(plan.plan_id, year)
-    deductible_left = max(ZERO, plan.deductible - ded_met)
-    oop_left = max(ZERO, plan.out_of_pocket_max - oop_met)
+    oon = work.out_of_network
+    if oon is None:
+        accumulator, network = plan.plan_id, "in network"
+        deductible_amount, coinsurance_percent = plan.deductible, plan.coinsurance_percent
+        oop_max = plan.out_of_pocket_max
+        copay_amount = work.ctx.reference.copay(plan.plan_id, year, category or "", work.day)
+    else:  # the out-of-network deductible, coinsurance and maximum, accumulated apart
+        accumulator, network = oon_accumulator_plan(plan.plan_id), "out of network"
+        deductible_amount, coinsurance_percent = oon.deductible, oon.coinsurance_percent
+        oop_max, copay_amount = oon.out_of_pocket_max, ZERO
+    ded_met, oop_met = ledger.met(accumulator, year)
+    deductible_left = max(ZERO, deductible_amount - ded_met)
+    oop_left = max(ZERO, oop_max - oop_met)
     deductible = min(allowed, deductible_left)
-    copay = min(allowed - deductible,
-                work.ctx.reference.copay(plan.plan_id, year, category or "", work.day))
+    copay = min(allowed - deductible, copay_amount)
     rest = allowed - deductible - copay
-    coinsurance = min(rest, cents(rest * plan.coinsurance_percent / 100))
+    coinsurance = min(rest, cents(rest * coinsurance_percent / 100))
     deductible = min(deductible, oop_left)
     copay = min(copay, oop_left - deductible)
     coinsurance = min(coinsurance, oop_left - deductible - copay)
     share = deductible + copay + coinsurance
     work.patient_share = tuple((carc, amount) for carc, amount in
                                (("1", deductible), ("3", copay), ("2", coinsurance)) if amount)
-    ledger.add(AccumulatorChange(work.ctx.member.member_id, plan.plan_id, year, deductible,
+    ledger.add(AccumulatorChange(work.ctx.member.member_id, accumulator, year, deductible,
                                  share))
     work.note(rule, _conclusion(share, allowed, deductible, copay, coinsurance),
               benefit_year=year, deductible_met=ded_met, out_of_pocket_met=oop_met,
               deductible_left=deductible_left, out_of_pocket_left=oop_left,
-              service_category=category, allowed=allowed)
+              service_category=category, allowed=allowed, benefit=network,
+              accumulator=accumulator)
     return None
 
 
@@ -53,5 +64,6 @@ def _conclusion(share: Decimal, allowed: Decimal, deductible: Decimal, copay: De
 
 
 COST_SHARE = LineRule(
-    "COST-SHARE", 1, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum",
+    "COST-SHARE", 2, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum "
+    "(the out-of-network ones, accumulated apart, for an out-of-network line)",
     ("PR-1", "PR-3", "PR-2"), _cost_share)

@@ -35,9 +35,10 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
                   procedure_code=facts.procedure_code, modifiers=facts.modifiers,
                   license_level=license_level, date_of_service=work.day)
         return Pend(f"no fee on file for {facts.procedure_code} ({work.lob}) on {work.day}")
-    scheduled = fee.allowed_per_unit * units
+    scheduled = fee.allowed_per_unit * units * work.rate_percent / 100
     factor = ctx.reference.license_factor(work.lob, work.license_key, work.day)
     inputs = {"fee_per_unit": fee.allowed_per_unit, "units": units,
+              "rate_percent": work.rate_percent,
               "license_key": work.license_key, "license_percent": factor,
               "charge": charge}
     if charge > ctx.policy.pend_charge_ratio * scheduled:
@@ -45,11 +46,19 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
                         "the fee schedule", **inputs)
         return Pend(f"charge {charge} is more than {ctx.policy.pend_charge_ratio} times "
                     f"the fee schedule amount {cents(scheduled)}")
+    oon = work.out_of_network
+    if oon is not None:  # out of network: a percent of the in-network amount
+        work.allowed = min(charge, cents(scheduled * factor / 100 * oon.allowed_percent / 100))
+        work.note(rule, f"allowed {work.allowed} (out of network: {oon.allowed_percent}% of "
+                        "the fee schedule)", out_of_network_percent=oon.allowed_percent,
+                  **inputs)
+        return None
     work.allowed = min(charge, cents(scheduled * factor / 100))
     work.note(rule, f"allowed {work.allowed}", **inputs)
     return None
 
 
 PRICING = LineRule(
-    "PRICING", 1, "Allowed amount from the fee schedule and the license-level factor",
+    "PRICING", 2, "Allowed amount from the fee schedule and the license-level factor (the "
+    "units a partial authorization covers; out of network, the plan's percent of it)",
     ("CO-45", "pend"), _pricing)

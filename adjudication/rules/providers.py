@@ -31,19 +31,35 @@ PROVIDER_ON_FILE = LineRule(
 
 def _out_of_network(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     assert work.provider is not None and work.plan is not None
-    inputs = {"network_status": work.provider.network_status,
-              "out_of_network_covered": work.plan.out_of_network_covered}
-    if work.provider.network_status == "out" and not work.plan.out_of_network_covered:
+    plan = work.plan
+    inputs: dict[str, object] = {"network_status": work.provider.network_status,
+                                 "out_of_network_covered": plan.out_of_network_covered}
+    if work.provider.network_status != "out":
+        work.note(rule, "network benefit applies", **inputs)
+        return None
+    if not plan.out_of_network_covered:
         work.note(rule, "denied: out of network and the plan has no out-of-network benefit",
                   **inputs)
         return Deny(Group.CO, "242")
-    work.note(rule, "network benefit applies", **inputs)
+    benefit = work.ctx.reference.oon_benefit(plan.plan_id, work.day.year, work.day)
+    if benefit is None:  # covered, but nothing says how: a person decides (fails closed)
+        work.note(rule, "pended: the plan covers out-of-network care but no out-of-network "
+                        "benefit is on file", plan_id=plan.plan_id, benefit_year=work.day.year,
+                  **inputs)
+        return Pend(f"no out-of-network benefit on file for plan {plan.plan_id} "
+                    f"{work.day.year}")
+    work.out_of_network = benefit
+    work.note(rule, f"out-of-network benefit: {benefit.allowed_percent}% of the fee schedule, "
+                    "the charge above it the member's", plan_id=plan.plan_id,
+              allowed_percent=benefit.allowed_percent, oon_deductible=benefit.deductible,
+              oon_coinsurance_percent=benefit.coinsurance_percent,
+              oon_out_of_pocket_max=benefit.out_of_pocket_max, **inputs)
     return None
 
 
 OUT_OF_NETWORK = LineRule(
-    "OUT-OF-NETWORK", 1, "An out-of-network clinician is paid only when the plan has an "
-    "out-of-network benefit", ("CO-242",), _out_of_network)
+    "OUT-OF-NETWORK", 2, "An out-of-network clinician is paid only when the plan has an "
+    "out-of-network benefit, and then under it", ("CO-242", "pend"), _out_of_network)
 
 
 def _medicaid_enrollment(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:

@@ -1,9 +1,10 @@
 """The 2300 claim loop with its 2310x providers, COB loops and 2400 service lines.
 
 NM1 entity codes decide which loop a segment opens: after an SBR (2320) every NM1
-of the claim belongs to the other-payer loops 2330A-G, and after an LX every NM1
-belongs to the line (2420A-H). Loops the models do not type (2310E/F, 2320, 2330x,
-2410, 2420B/C/E-H, 2430, 2440) are kept as untyped segments tagged with their loop.
+of the claim belongs to the other-payer loops 2330A-G (`edi.parsers._cob`), and
+after an LX every NM1 belongs to the line (2420A-H). Loops the models do not type
+(2310E/F, 2330A, 2330C-G, 2410, 2420B/C/E-H, 2440) are kept as untyped segments
+tagged with their loop; 2320 with 2330B, and 2430, are typed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from edi.claims import Claim, DatePeriod, Party, ServiceLine
+from edi.parsers import _cob as cob
 from edi.parsers import _fields as f
 from edi.parsers._fields import Bad
 from edi.parsers._loops import LoopBuilder, build_party, party_segment, start_party
@@ -22,16 +24,12 @@ CLAIM_PARTIES = {
     "DQ": ("supervising", "2310D"),
 }
 CLAIM_UNTYPED_NM1 = {"PW": "2310E", "45": "2310F"}
-OTHER_PAYER_NM1 = {
-    "IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D",
-    "77": "2330E", "DQ": "2330F", "85": "2330G",
-}
 LINE_PARTIES = {"82": ("rendering", "2420A"), "DQ": ("supervising", "2420D")}
 LINE_UNTYPED_NM1 = {
     "QB": "2420B", "77": "2420C", "DK": "2420E", "DN": "2420F", "P3": "2420F",
     "PW": "2420G", "45": "2420H",
 }
-LINE_UNTYPED_STARTS = {"LIN": "2410", "SVD": "2430", "LQ": "2440"}
+LINE_UNTYPED_STARTS = {"LIN": "2410", "LQ": "2440"}
 CLAIM_REFS = {"F8": "REF*F8", "G1": "REF*G1", "9F": "REF*9F", "D9": "REF*D9"}
 PARTY_TOKENS = frozenset(token for token, _ in CLAIM_PARTIES.values())
 
@@ -91,12 +89,14 @@ def _party(b: LoopBuilder | None) -> Party | None:
 class ClaimBuilder:
     """Collects one claim, from its CLM to the next CLM, HL or SE."""
 
-    __slots__ = ("b", "line")
+    __slots__ = ("b", "line", "other")
 
     def __init__(self, seg: Segment, position: int) -> None:
         self.b = LoopBuilder("2300", position, "CLM")
         self.b.put("CLM", _claim_fields(seg))
         self.line: LoopBuilder | None = None
+        self.other: LoopBuilder | None = None
+        """The 2320 loop being read (from its SBR until the next SBR or LX)."""
 
     def add(self, seg: Segment, position: int) -> None:
         sid = seg.elements[0]
@@ -106,11 +106,13 @@ class ClaimBuilder:
             self.b.append("2400", self.line)
         elif self.line is not None:
             _line_segment(self.line, seg, position)
+        elif sid == "SBR":
+            self.other = cob.start_other_subscriber(seg, position)
+            self.b.append("2320", self.other)
+        elif self.other is not None:
+            cob.other_subscriber_segment(self.other, seg, position)
         elif sid == "NM1":
             self._provider(seg, position)
-        elif sid == "SBR":
-            self.b.sub = "2320"
-            self.b.raw(seg)
         elif self.b.sub in PARTY_TOKENS:
             party_segment(self.b.values[self.b.sub], seg)
         elif self.b.sub != "2300":
@@ -120,12 +122,7 @@ class ClaimBuilder:
 
     def _provider(self, seg: Segment, position: int) -> None:
         b, code = self.b, seg.get(1)
-        if b.sub.startswith(("2320", "2330")):
-            if code not in OTHER_PAYER_NM1:
-                raise Bad("NM101 is not expected in the other-payer loops 2330A-G")
-            b.sub = OTHER_PAYER_NM1[code]
-            b.raw(seg)
-        elif code in CLAIM_PARTIES:
+        if code in CLAIM_PARTIES:
             token, loop_id = CLAIM_PARTIES[code]
             if token in b.values:
                 raise Bad(f"loop {loop_id} repeats in this claim")
@@ -160,6 +157,8 @@ class ClaimBuilder:
             rendering=_party(v.get("rendering")),
             service_facility=_party(v.get("service_facility")),
             supervising=_party(v.get("supervising")),
+            other_subscribers=tuple(cob.build_other_subscriber(other)
+                                    for other in v.get("2320", ())),
             lines=tuple(_build_line(line) for line in v.get("2400", ())),
             **self.b.loop_fields(),
         )
@@ -182,9 +181,14 @@ def _line_segment(lb: LoopBuilder, seg: Segment, position: int) -> None:
             lb.raw(seg)
         else:
             raise Bad("NM101 is not expected in loop 2400")
+    elif sid == "SVD":
+        lb.append("2430", cob.start_line_adjudication(seg, position))
+        lb.sub = "2430"
     elif sid in LINE_UNTYPED_STARTS:
         lb.sub = LINE_UNTYPED_STARTS[sid]
         lb.raw(seg)
+    elif lb.sub == "2430":
+        cob.line_adjudication_segment(lb.values["2430"][-1], seg)
     elif lb.sub in ("rendering", "supervising"):
         party_segment(lb.values[lb.sub], seg)
     else:
@@ -217,5 +221,6 @@ def _build_line(lb: LoopBuilder) -> ServiceLine:
         line_item_control_number=v.get("REF*6R"),
         prior_authorization_numbers=tuple(v.get("REF*G1", ())),
         rendering=_party(v.get("rendering")), supervising=_party(v.get("supervising")),
+        adjudications=tuple(cob.build_line_adjudication(a) for a in v.get("2430", ())),
         **lb.loop_fields(),
     )

@@ -100,8 +100,8 @@ def add_address(b: LoopBuilder, seg: Segment) -> bool:
 PARTY_KINDS: dict[str, tuple[bool, str | None]] = {
     "1000A": (False, None), "1000B": (False, None), "2010AB": (True, None),
     "2010BB": (True, None), "2310A": (False, None), "2310B": (False, "PE"),
-    "2310C": (True, None), "2310D": (False, None), "2420A": (False, "PE"),
-    "2420D": (False, None),
+    "2310C": (True, None), "2310D": (False, None), "2330B": (True, None),
+    "2420A": (False, "PE"), "2420D": (False, None),
 }
 
 

@@ -22,11 +22,14 @@ from edi.claims import (
     Address,
     BillingProvider,
     Claim,
+    ClaimAdjustment,
     DatePeriod,
     Demographics,
     EntityName,
     HierarchicalLevel,
+    LineAdjudication,
     Loop,
+    OtherSubscriber,
     Party,
     Patient,
     PatientInformation,
@@ -113,6 +116,24 @@ def dtp(d: DatePeriod) -> Seg:
     if d.end is None:
         return _seg("DTP", d.qualifier, "D8", _d8(d.start))
     return _seg("DTP", d.qualifier, "RD8", f"{_d8(d.start)}-{_d8(d.end)}")
+
+
+def _cas(c: ClaimAdjustment) -> Seg:
+    values = [v for r in c.reasons for v in (r.reason_code, _num(r.amount), _num(r.quantity))]
+    return _seg("CAS", c.group_code, *values)
+
+
+def _amt(qualifier: str, amount: Decimal | None) -> list[Chunk]:
+    return [] if amount is None else [[_seg("AMT", qualifier, _num(amount))]]
+
+
+def _procedure(qualifier: str, code: str, modifiers: Sequence[str],
+               description: str | None) -> tuple[str, ...]:
+    """SV101 / SVD03: qualifier, code, up to four modifiers, then the description."""
+    parts = list(modifiers)
+    if description:
+        parts += [""] * (4 - len(parts)) + [description]
+    return (qualifier, code, *parts)
 
 
 def _prv(t: ProviderTaxonomy) -> Seg:
@@ -274,21 +295,33 @@ class _Writer:
             ("rendering", self.party(c.rendering)),
             ("service_facility", self.party(c.service_facility)),
             ("supervising", self.party(c.supervising)), rest,
+            ("2320", [self.other_subscriber(o) for o in c.other_subscribers]),
             ("2400", [self.line(line) for line in c.lines]),
         ])
 
+    def other_subscriber(self, o: OtherSubscriber) -> Chunk:
+        sbr = _seg("SBR", o.payer_responsibility_sequence_number_code,
+                   o.individual_relationship_code, o.group_or_policy_number, o.group_name,
+                   o.insurance_type_code, None, None, None, o.claim_filing_indicator_code)
+        own, subscriber, rest = self.untyped_groups(o, ("2320",), ("2330A",), ())
+        return self.arrange(o, [
+            ("SBR", [[sbr]]), ("CAS", [[_cas(c)] for c in o.adjustments]),
+            ("AMT*D", _amt("D", o.payer_paid_amount)),
+            ("AMT*A8", _amt("A8", o.non_covered_amount)),
+            ("AMT*EAF", _amt("EAF", o.remaining_patient_liability)), own, subscriber,
+            ("2330B", self.party(o.other_payer)), rest,
+        ])
+
     def line(self, s: ServiceLine) -> Chunk:
-        modifiers = list(s.procedure_modifiers)
-        if s.description:
-            modifiers += [""] * (4 - len(modifiers)) + [s.description]
         sv1 = _seg(
-            "SV1", (s.product_or_service_id_qualifier, s.procedure_code, *modifiers),
+            "SV1", _procedure(s.product_or_service_id_qualifier, s.procedure_code,
+                              s.procedure_modifiers, s.description),
             _num(s.line_item_charge_amount), s.unit_or_basis_for_measurement_code,
             _num(s.service_unit_count), s.place_of_service_code, None,
             tuple(str(p) for p in s.diagnosis_code_pointers), None, s.emergency_indicator, None,
             s.epsdt_indicator, s.family_planning_indicator, None, None, s.copay_status_code,
         )
-        own, rest = self.untyped_groups(s, ("2400", "2410"), ())
+        own, notes, rest = self.untyped_groups(s, ("2400", "2410"), ("2440",), ())
         control = s.line_item_control_number
         return self.arrange(s, [
             ("LX", [[_seg("LX", str(s.assigned_number))]]), ("SV1", [[sv1]]),
@@ -299,4 +332,18 @@ class _Writer:
                             if control is not None or "REF*6R" in s.layout else None)),
             own, ("rendering", self.party(s.rendering)),
             ("supervising", self.party(s.supervising)), rest,
+            ("2430", [self.line_adjudication(a) for a in s.adjudications]), notes,
+        ])
+
+    def line_adjudication(self, a: LineAdjudication) -> Chunk:
+        svd = _seg("SVD", a.other_payer_primary_identifier, _num(a.service_line_paid_amount),
+                   _procedure(a.product_or_service_id_qualifier, a.procedure_code,
+                              a.procedure_modifiers, a.description),
+                   None, _num(a.paid_service_unit_count), a.bundled_line_number)
+        day = a.adjudication_date
+        return self.arrange(a, [
+            ("SVD", [[svd]]), ("CAS", [[_cas(c)] for c in a.adjustments]),
+            ("DTP*573", _one(None if day is None else _seg("DTP", "573", "D8", _d8(day)))),
+            ("AMT*EAF", _amt("EAF", a.remaining_patient_liability)),
+            *self.untyped_groups(a, ()),
         ])

@@ -1,0 +1,78 @@
+"""Out-of-network benefits: a plan that covers out-of-network care pays under its
+out-of-network benefit: a percent of the fee schedule, its own deductible,
+coinsurance and maximum, and the charge above allowed is the member's (PR-45)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from adjudication.reference import OutOfNetworkBenefit, oon_accumulator_plan
+from tests.adjudication_builders import (
+    CLINICIAN_NPI,
+    PLAN_ID,
+    World,
+    accumulator,
+    build_claim,
+    codes,
+    decide,
+    money,
+    plan,
+    provider,
+)
+
+OON = OutOfNetworkBenefit(effective=date(2026, 1, 1), plan_id=PLAN_ID, benefit_year=2026,
+                          allowed_percent=money("70"), deductible=money("1000"),
+                          coinsurance_percent=money("40"), out_of_pocket_max=money("6000"))
+
+
+def _world(*, covered: bool = True) -> World:
+    """A PPO member (in-network deductible 500, 20 %); the LCSW is out of network;
+    90837's fee is 100.00."""
+    return World(plans=(plan(deductible="500", coinsurance="20", oon=covered),),
+                 providers=(provider(CLINICIAN_NPI, network="out"),
+                            *World().providers[1:]))
+
+
+def test_an_out_of_network_ppo_line_is_priced_on_the_oon_benefit_and_the_rest_is_pr45() -> None:
+    # Given the out-of-network deductible (1,000.00) already met this year
+    reference = _world().reference(oon_benefits=(OON,), accumulators=(
+        accumulator("1000", "1000", plan_id=oon_accumulator_plan(PLAN_ID)),))
+    # When the out-of-network clinician bills 90837 for 200.00
+    decision = decide(build_claim(), reference)
+    # Then allowed = 70 % of 100.00 = 70.00; the 130.00 above it is the member's
+    # (PR-45, not a CO-45 write-off: there is no contract); coinsurance 40 % of 70.00 =
+    # 28.00 (PR-2); the plan pays 42.00; 200.00 - 130.00 - 28.00 = 42.00
+    (paid,) = decision.lines
+    assert [(a.code, a.amount) for a in paid.adjustments] == [
+        ("PR-45", money("130.00")), ("PR-2", money("28.00"))]
+    assert paid.allowed == money("70.00") and paid.paid == money("42.00")
+    assert decision.patient_responsibility == money("158.00")
+    # And the out-of-network out-of-pocket moves by the cost share only (not PR-45),
+    # the in-network accumulators not at all
+    (change,) = decision.accumulator_changes
+    assert change.plan_id == "PLAN-C:OON"
+    assert (change.deductible, change.out_of_pocket) == (money("0.00"), money("28.00"))
+
+
+def test_the_out_of_network_deductible_comes_first() -> None:
+    # Nothing met: the whole 70.00 allowed goes to the OON deductible (PR-1); paid 0.00
+    decision = decide(build_claim(), _world().reference(oon_benefits=(OON,)))
+    assert codes(decision) == ["PR-45", "PR-1"]
+    assert decision.lines[0].paid == money("0.00") and decision.status == "paid"
+
+
+def test_a_plan_that_covers_out_of_network_care_without_a_benefit_row_pends() -> None:
+    decision = decide(build_claim(), _world().reference())
+    assert decision.status == "pended"
+    assert decision.lines[0].pend_reason == "no out-of-network benefit on file for plan PLAN-C 2026"
+
+
+def test_a_plan_without_out_of_network_cover_denies_co242() -> None:
+    decision = decide(build_claim(), _world(covered=False).reference(oon_benefits=(OON,)))
+    assert codes(decision) == ["CO-242"]
+
+
+def test_an_in_network_line_is_unchanged_by_the_oon_benefit() -> None:
+    decision = decide(build_claim(), World(plans=(plan(oon=True),)).reference(
+        oon_benefits=(OON,)))
+    assert codes(decision) == ["CO-45"] and decision.lines[0].paid == money("100.00")
