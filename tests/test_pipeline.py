@@ -35,7 +35,7 @@ def test_a_clean_file_is_processed_with_a_999_and_every_claim_accepted(tmp_path:
     summary = _run(tmp_path, ["valid-two-claims.837"])
     (entry,) = summary.files
     assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "A")
-    assert Path(entry.ack_path).name == "valid-two-claims.999"
+    assert Path(entry.ack_path).name == f"valid-two-claims-{entry.sha256[:12]}.999"
     assert Path(entry.ack_path).read_text().startswith("ISA*")
     assert [(c.patient_control_number, c.front_end, c.charge) for c in entry.claims] == [
         ("PCN-0001", "accepted", "300.00"), ("PCN-0002", "accepted", "150.00")]

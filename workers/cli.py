@@ -46,6 +46,26 @@ def _date(value: str, option: str) -> date:
         raise typer.BadParameter("use YYYY-MM-DD", param_hint=option) from None
 
 
+def _writable_directory(path: Path, option: str) -> None:
+    """A directory the run can write into (made when missing), checked before anything
+    is read or written; otherwise a usage error naming it, never a traceback."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot use {path} as a directory: {exc.strerror}",
+                                 param_hint=option) from None
+    if not path.is_dir():
+        raise typer.BadParameter(f"{path} is not a directory", param_hint=option)
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write in {path}: {exc.strerror}",
+                                 param_hint=option) from None
+
+
 def _zone(value: str) -> ZoneInfo:
     try:
         return business_zone(value)
@@ -93,6 +113,7 @@ def process(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
+    _writable_directory(out, "--out")
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from edi.validators.codesets import CodeSetRegistry, default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
@@ -225,11 +226,11 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         assert row is not None and row.ack_text is not None
-        ack_path = options.out_dir / f"{path.stem}.{(row.ack_kind or '999').lower()}"
+        ack_path = options.out_dir / answer_name(path, sha, (row.ack_kind or "999").lower())
         _write_atomically(ack_path, row.ack_text)
         claim_ack_path = None
         if row.claim_ack_sha256:
-            claim_ack_path = options.out_dir / f"{path.stem}.277ca"
+            claim_ack_path = options.out_dir / answer_name(path, sha, "277ca")
             copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
                              claim_ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
@@ -246,13 +247,33 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
         text = s.scalar(select(DuplicateReceipt.ack_text).where(
             DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id))
         assert text is not None
-        ack_path = options.out_dir / f"{path.stem}.ta1"
+        ack_path = options.out_dir / answer_name(path, sha_of(s, file_id), "ta1")
         _write_atomically(ack_path, text)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=None, duplicate=True,
                              received_at=received_at.isoformat())
     log.info("file.processed", sha256=entry.sha256, status="duplicate", ack="TA1")
     return entry
+
+
+STEM_BYTES = 120
+"""At most this much of an input's name (UTF-8 bytes) starts its answers' names."""
+
+
+def answer_name(path: Path, sha: str, kind: str) -> str:
+    """``<stem>-<first 12 of sha256>.<kind>``: two inputs of one run never share a
+    name (different bytes, different hash; the same bytes twice are a duplicate,
+    answered ``.ta1`` beside the first's ``.999``), and the stem is cut to
+    `STEM_BYTES` so a long input name never makes an answer's name too long."""
+    stem = path.stem.encode("utf-8", "surrogateescape")[:STEM_BYTES].decode(
+        "utf-8", "ignore") or "file"
+    return f"{stem}-{sha[:12]}.{kind}"
+
+
+def sha_of(session: Session, file_id: int) -> str:
+    row = session.get(ReceivedFile, file_id)
+    assert row is not None
+    return row.sha256
 
 
 def _write_atomically(path: Path, content: str) -> None:
