@@ -205,7 +205,7 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("AK1", clean(group.functional_id, 2) or "HC",
                  _control(group.control_number, 1, 9, numeric=True),
                  clean(group.version, 12) or "0")
-    for ts in group.transaction_sets:
+    for ts in group.transaction_sets[:MAX_SETS_PER_GROUP]:
         for seg_id, elements in _transaction_set(ts):
             writer.write(seg_id, *elements)
     included = group.included if group.included > 0 else group.received
@@ -214,6 +214,15 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("SE", str(writer.segment_count - start + 1), "0001")
     writer.write("GE", "1", str(control))
 
+
+MAX_SEGMENT_ERRORS_PER_SET = 100
+"""IK3 loops written for one transaction set: a set with more is rejected all the same
+(IK5 says so) and the first hundred tell the sender what to fix; the 999 stays small
+whatever the input (100,000 empty segments would otherwise be 100,000 IK3s)."""
+MAX_ELEMENT_ERRORS_PER_SEGMENT = 10
+"""IK4 loops under one IK3."""
+MAX_SETS_PER_GROUP = 10_000
+"""AK2 loops written for one functional group; AK9 still counts every set."""
 
 #: ST01 values a 999 can name in AK201 (code list of the X231A1 map).
 ACKNOWLEDGEABLE_SETS = frozenset({"270", "271", "276", "277", "278", "820", "834", "835", "837"})
@@ -225,7 +234,7 @@ def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Eleme
         return
     yield "AK2", [ts.set_id, _control(ts.control_number, 4, 9),
                   clean(ts.implementation_reference, 35)]
-    for finding in ts.segments:
+    for finding in ts.segments[:MAX_SEGMENT_ERRORS_PER_SET]:
         for index, code in enumerate(finding.codes or ("8",)):
             # IK303 names an LS/LE-bounded loop, which the 837P does not use.
             yield "IK3", [_segment_id(finding.segment_id), str(finding.position), "", code]
@@ -233,7 +242,7 @@ def _transaction_set(ts: TransactionSetResult) -> Iterator[tuple[str, list[Eleme
             if index == 0 and claim and (finding.loop_id or "")[:2] in ("23", "24"):
                 yield "CTX", [["CLM01", claim]]
             if index == 0:
-                for element in finding.elements:
+                for element in finding.elements[:MAX_ELEMENT_ERRORS_PER_SEGMENT]:
                     place = [str(element.position), str(element.component or ""),
                              str(element.repeat or "")]
                     bad = _exact_copy(element.bad_value)

@@ -83,3 +83,19 @@ def test_mutated_valid_files_always_get_a_valid_acknowledgment(data: bytes) -> N
     # When the engine checks and acknowledges it
     # Then it answers, and any 999 it writes is valid for pyx12
     _assert_answered(data)
+
+
+def test_errors_reported_in_a_999_are_capped_per_set() -> None:
+    """5,000 empty segments inside a claim: the set is rejected, the 999 lists the first
+    100 segment errors (MAX_SEGMENT_ERRORS_PER_SET), not 5,000, and stays valid."""
+    from edi.acks import MAX_SEGMENT_ERRORS_PER_SET
+
+    source = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    after_clm = source.index(b"~", source.index(b"CLM*")) + 1
+    data = source[:after_clm] + b"~" * 5000 + source[after_clm:]
+    kind, text = _answer(data)
+    segments = [s.strip() for s in text.split("~")]
+    assert kind == "999"
+    assert sum(1 for s in segments if s.startswith("IK3*")) == MAX_SEGMENT_ERRORS_PER_SET == 100
+    assert any(s.startswith("IK5*R") for s in segments)
+    assert outbound_problems(text) == []
