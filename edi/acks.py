@@ -55,9 +55,23 @@ class CountingControlNumbers:
         return value
 
 
+ISA_ID_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
+"""ISA05/ISA07 values of the 5010 interchange control header (pyx12's control map)."""
+UNKNOWN_SENDER = "ZZ:UNKNOWN"
+"""Where an answer goes when the received ISA05/ISA06 are not a valid sender: a
+garbled header is never copied into our ISA07/ISA08 (the service delivers by the
+mailbox the file came from, whatever the header says)."""
+
+
 def receiver_key(qualifier: str, identifier: str) -> str:
-    """``qualifier:id`` of a trading partner, as control-number sequences are named."""
-    return f"{clean(qualifier, 2) or 'ZZ'}:{clean(identifier, 15) or 'UNKNOWN'}"
+    """``qualifier:id`` of a trading partner, as control-number sequences are named and
+    answers addressed; `UNKNOWN_SENDER` unless both are valid as received (ISA05 from
+    its code list, ISA06 1-15 printable characters with none of our delimiters)."""
+    q, i = qualifier.strip(), identifier.strip()
+    if q not in ISA_ID_QUALIFIERS or not i or len(i) > 15 or clean(i, 15) != i \
+            or not i.isascii() or not i.isprintable():
+        return UNKNOWN_SENDER
+    return f"{q}:{i}"
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,25 @@ def test_errors_reported_in_a_999_are_capped_per_set() -> None:
     assert sum(1 for s in segments if s.startswith("IK3*")) == MAX_SEGMENT_ERRORS_PER_SET == 100
     assert any(s.startswith("IK5*R") for s in segments)
     assert outbound_problems(text) == []
+
+
+def test_a_garbled_sender_is_never_copied_into_the_answers_header() -> None:
+    """Deleting the separator between ISA04 and ISA05 shifts every field: what lands in
+    ISA05/ISA06 is not a sender. The TA1 goes to the documented fallback (ZZ/UNKNOWN),
+    and pyx12's control map accepts it."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    data = BASE.replace(b"*          *ZZ*CLEARHOUSE01", b"*          ZZ*CLEARHOUSE01", 1)
+    assert data != BASE
+    kind, text = _answer(data)
+    isa = text.split("~", 1)[0].split("*")
+    assert kind == "TA1" and (isa[7], isa[8].strip()) == ("ZZ", "UNKNOWN")
+    assert pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(text), io.StringIO(), None)
+
+
+def test_a_valid_sender_is_answered_as_received() -> None:
+    kind, text = _answer(BASE)
+    isa = text.split("~", 1)[0].split("*")
+    assert kind == "999" and (isa[7], isa[8].strip()) == ("ZZ", "CLEARHOUSE01")

@@ -440,3 +440,28 @@ def test_an_835_whose_delivery_failed_is_delivered_by_the_next_try_or_redeliver(
 
         outcomes = list(s.scalars(select(PaymentCycle.outcome).order_by(PaymentCycle.id)))
     assert outcomes == ["released", "empty", "empty"]  # released once, tried 3 times
+
+
+def test_answers_go_back_to_the_mailbox_the_file_came_from_whatever_its_header_says(
+    service: Service, tmp_path: Path,
+) -> None:
+    from workers.intake import Completeness, scan_once
+    from workers.partners import add_partner
+
+    mailboxes = tmp_path / "mailboxes"
+    add_partner(service.store, mailboxes, "acme", qualifier="ZZ", sender_id="CLEARHOUSE01",
+                now=datetime.now(tz=UTC))
+    service.mailboxes = mailboxes
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    # the separator between ISA04 and ISA05 deleted: the header names no sender
+    garbled = TWO_CLAIMS.read_text().replace("*          *ZZ*CLEARHOUSE01",
+                                             "*          ZZ*CLEARHOUSE01", 1)
+    (mailboxes / "acme" / "inbound" / "garbled.837").write_text(garbled)
+    scan_once(service, actors, mailboxes, Completeness(stable_seconds=0))
+    _run(broker)
+    (answer,) = list((mailboxes / "acme" / "outbound").iterdir())
+    assert answer.suffix == ".ta1"
+    isa = answer.read_text().split("~", 1)[0].split("*")
+    assert (isa[7], isa[8].strip()) == ("ZZ", "UNKNOWN")  # the fallback, not garbage
+    assert not service.outbound.exists()  # nothing went to a folder named after garbage

@@ -51,7 +51,8 @@ def deliver_file(svc: Service, file_id: int) -> None:
         if row is None or row.ack_text is None:
             return
         qualifier, sender = answered_to(row.ack_text)
-        folder = svc.outbound_folder(s, qualifier, sender)
+        folder = (svc.partner_folder(s, row.partner_id)
+                  or svc.outbound_folder(s, qualifier, sender))
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
         with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:

@@ -71,7 +71,8 @@ def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Compl
     for path in inbound_files(mailboxes):
         if not completeness.complete(path, moment):
             continue
-        file_id, duplicate = receive_into_service(svc, path, taken=_remover(path))
+        file_id, duplicate = receive_into_service(svc, path, taken=_remover(path),
+                                                  partner=path.parent.parent.name)
         completeness.forget(path)
         log.info("intake.received", file=file_id, duplicate=duplicate)
         if not duplicate:

@@ -120,6 +120,14 @@ class Service:
         return self.outbound / f"{qualifier or 'ZZ'}-{sender_id or 'UNKNOWN'}".replace(
             os.sep, "_")
 
+    def partner_folder(self, session: Session, partner_id: int | None) -> Path | None:
+        """The ``outbound/`` of the mailbox a file came from (None: not from a mailbox)."""
+        if partner_id is None or self.mailboxes is None:
+            return None
+        name = session.scalar(select(TradingPartner.name).where(
+            TradingPartner.id == partner_id))
+        return self.mailboxes / name / "outbound" if name is not None else None
+
     def context(self, now: datetime | None = None) -> steps.StepContext:
         moment = now or datetime.now(tz=UTC)
         return steps.StepContext(store=self.store, archive=self.archive, now=moment,
@@ -290,12 +298,15 @@ def reconcile(store: Store, actors: Actors, *, older_than: float,
 
 
 def receive_into_service(svc: Service, path: Path, received: date | None = None,
-                         taken: Callable[[], object] | None = None) -> tuple[int, bool]:
+                         taken: Callable[[], object] | None = None,
+                         partner: str | None = None) -> tuple[int, bool]:
     """Record a complete upload (sha256 first, bytes to the archive); (file row id, is a
     duplicate). The caller sends ``process_file`` for a new file; a byte-identical file
     received before is answered at once with its TA1 (note 025) in the outbound folder
     and nothing from it is decided. The same upload taken again after a crash (same
-    path, same modification time) resumes rather than counting as a duplicate."""
+    path, same modification time) resumes rather than counting as a duplicate.
+    ``partner`` names the mailbox the upload came from: its answers go back there,
+    whatever the file's own header says (a garbled ISA06 is no address)."""
 
     ctx = svc.context()
     with path.open("rb") as raw:
@@ -308,6 +319,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     received_at = arrival_instant(stat.st_mtime)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
                                   received or receipt_date(received_at, svc.business_zone))
+    partner_id = _record_partner(svc, file_id, partner)
     if role != "duplicate":
         _taken(ctx, run, taken)
         return file_id, False
@@ -317,12 +329,26 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
             DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id))
     if ta1 is not None:
         with svc.store.transaction() as s:
-            folder = svc.outbound_folder(s, *answered_to(ta1))
+            folder = (svc.partner_folder(s, partner_id)
+                      or svc.outbound_folder(s, *answered_to(ta1)))
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
             out.write(ta1)
     _taken(ctx, run, taken)
     return file_id, True
+
+
+def _record_partner(svc: Service, file_id: int, partner: str | None) -> int | None:
+    """The id of the mailbox's trading partner, kept on the file's row (first upload of
+    these bytes wins: a duplicate keeps the original's)."""
+    if partner is None:
+        return None
+    with svc.store.transaction() as s:
+        partner_id = s.scalar(select(TradingPartner.id).where(TradingPartner.name == partner))
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        if row is not None and row.partner_id is None and partner_id is not None:
+            row.partner_id = partner_id
+        return partner_id
 
 
 def _taken(ctx: steps.StepContext, run: int, taken: Callable[[], object] | None) -> None:
