@@ -17,6 +17,7 @@ import fixtures
 from adjudication.errors import ReferenceDataError, ReferenceProblem
 from adjudication.reference import ReferenceData
 from adjudication.reference_csv import parse_reference
+from workers.bounded import bounded_lines, csv_files, within_memory_bound
 
 SHIPPED_REFERENCE_DIRECTORY = Path(fixtures.__file__).resolve().parent / "reference"
 """The synthetic reference data shipped with the fixtures (`fixtures.reference_data`)."""
@@ -25,7 +26,7 @@ SHIPPED_REFERENCE_DIRECTORY = Path(fixtures.__file__).resolve().parent / "refere
 def reference_version(path: Path) -> str:
     """A name for the exact reference data a decision used: ``csv:`` + a content hash."""
     digest = hashlib.sha256()
-    for file in sorted(path.glob("*.csv")):
+    for file in csv_files(path, []).values():  # only files safe to read (loaders report)
         digest.update(file.name.encode() + b"\0")
         with file.open("rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
@@ -41,9 +42,13 @@ def load_reference_dir(path: Path) -> ReferenceData:
                                                    "is not a directory")])
     files: dict[str, str] = {}
     problems: list[ReferenceProblem] = []
-    for file in sorted(path.glob("*.csv")):
+    safe = csv_files(path, problems)
+    if not within_memory_bound(safe, problems):
+        raise ReferenceDataError(problems)
+    for file in safe.values():
         try:
-            files[file.name] = file.read_text(encoding="utf-8-sig")
+            with file.open(encoding="utf-8-sig", newline="") as stream:
+                files[file.name] = "".join(bounded_lines(stream, file.name, problems))
         except UnicodeDecodeError:
             problems.append(ReferenceProblem(file.name, None, None, "is not UTF-8 text"))
         except OSError as error:

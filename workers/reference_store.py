@@ -38,6 +38,7 @@ from adjudication.reference_csv import (
 )
 from store.engine import Store, is_postgresql
 from store.models import ReferenceRow, ReferenceVersion
+from workers.bounded import bounded_lines, csv_files
 from workers.reference import reference_version
 
 CHUNK = 5000
@@ -142,10 +143,10 @@ def load_reference(store: Store, directory: Path, now: datetime) -> tuple[str, b
             _make_current(s, existing.id)
             return name, False
     problems: list[ReferenceProblem] = []
-    files = {p.name: p for p in directory.glob("*.csv")} if directory.is_dir() else {}
     if not directory.is_dir():
         raise ReferenceDataError([ReferenceProblem(str(directory), None, None,
                                                    "is not a directory")])
+    files = csv_files(directory, problems)
     known = {t.file for t in TABLES}
     problems += [ReferenceProblem(n, None, None, "is not a reference file")
                  for n in sorted(set(files) - known)]
@@ -201,7 +202,8 @@ class _open:
             self._problems.append(ReferenceProblem(self._path.name, None, None,
                                                    f"cannot be read ({error.strerror})"))
             return iter(())
-        return _decoded(self._file, self._path.name, self._problems)
+        return _decoded(bounded_lines(self._file, self._path.name, self._problems),
+                        self._path.name, self._problems)
 
     def __exit__(self, *_exc: object) -> None:
         if self._file is not None:
