@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := edi adjudication remittance store workers fixtures
 
-.PHONY: demo test lint typecheck unit bench fault clean services system-packages
+.PHONY: demo test lint typecheck unit bench fault fuzz clean services system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ test: lint typecheck unit
 # EDI_FAULT_REPEATS=N for more).
 fault: $(STAMP) services
 	$(BIN)/pytest $(XDIST) tests/test_fault.py
+
+# Seeded mutations through the front end with every oracle (make test runs 2,000).
+N ?= 100000
+SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python -m workers.fuzz $(N) $(SEED)
 
 bench: $(STAMP) services
 	$(BIN)/python -m workers.bench

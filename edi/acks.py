@@ -222,7 +222,9 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     for ts in group.transaction_sets[:MAX_SETS_PER_GROUP]:
         for seg_id, elements in _transaction_set(ts):
             writer.write(seg_id, *elements)
-    included = group.included if group.included > 0 else group.received
+    # AK902 echoes GE01, a number of at most 6 digits; a count that cannot be echoed
+    # (the sender's GE01 lied, AK905 5 says so) is replaced by the sets counted
+    included = group.included if 0 < group.included <= 999_999 else group.received
     writer.write("AK9", group.ack_code, str(included), str(group.received),
                  str(group.accepted_count), *group.syntax_codes[:5])
     writer.write("SE", str(writer.segment_count - start + 1), "0001")
