@@ -42,6 +42,18 @@ def require_postgres() -> None:
         pytest.skip("no PostgreSQL server here")
 
 
+def require_redis(url: str) -> None:
+    """The machine's Redis at ``url``, or a skip on a laptop (a failure under CI)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at " + url)
+
+
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     """A URL whose connections use a fresh, empty schema, dropped afterwards."""

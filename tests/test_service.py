@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from store.engine import Store, sqlite_url
 from store.migrate import upgrade
 from store.models import Claim, DecisionRecord, Event, ReceivedFile
+from tests.databases import require_redis
 from tests.paths import ACK_FIXTURES
 from workers import steps
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY
@@ -251,19 +252,8 @@ def test_a_later_file_waits_until_every_earlier_file_is_adjudicated(
     assert order == sorted(order) and order[0] == first
 
 
-def _redis_or_fail() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except Exception:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis at " + REDIS)
-
-
 def test_the_same_flow_on_redis(service: Service, tmp_path: Path) -> None:
-    _redis_or_fail()
+    require_redis(REDIS)
     broker = make_broker(REDIS)
     broker.flush_all()
     try:

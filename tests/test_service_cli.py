@@ -99,3 +99,19 @@ def test_a_bad_business_time_zone_for_the_worker_is_a_usage_error(
     result = runner.invoke(app, ["worker"])
     assert result.exit_code == 2
     assert "EDI_BUSINESS_TIMEZONE" in " ".join(result.output.split())
+
+
+def test_a_partner_with_files_is_removed_and_its_files_kept(env: Path) -> None:
+    added = runner.invoke(app, ["partner", "add", "acme", "--sender-id", "CLEARHOUSE01"])
+    assert added.exit_code == 0, added.output
+    inbound = env / "mailboxes" / "acme" / "inbound"
+    shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "a.837")
+    assert runner.invoke(app, ["intake", "--once", "--stable-seconds", "0"]).exit_code == 0
+    removed = runner.invoke(app, ["partner", "remove", "acme"])
+    assert removed.exit_code == 0, removed.output
+    store = Store(sqlite_url(env / "db"))
+    try:
+        with store.transaction() as s:
+            assert list(s.scalars(select(ReceivedFile.partner_id))) == [None]
+    finally:
+        store.dispose()

@@ -23,7 +23,7 @@ import pytest
 
 from store.engine import Store
 from store.migrate import upgrade
-from tests.databases import postgres_schema
+from tests.databases import postgres_schema, require_redis
 from tests.paths import ACK_FIXTURES
 from workers.intake import Completeness, scan_once
 from workers.partners import add_partner, remove_partner, sshd_config_block
@@ -42,17 +42,6 @@ def _require_sshd() -> None:
     if os.environ.get("CI"):
         raise AssertionError("CI needs OpenSSH's sshd and root: make test installs it")
     pytest.skip("needs OpenSSH's sshd and root")
-
-
-def _require_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except Exception:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis at " + REDIS)
 
 
 @pytest.fixture
@@ -101,7 +90,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Mailboxes, Service]]:
     root = Path(f"/srv/edi-test-{tag}")
     root.mkdir(mode=0o755)
     keys_dir = Path(f"/etc/ssh/edi-test-keys-{tag}")
-    _require_redis()
+    require_redis(REDIS)
     cleanup = ExitStack()
     url = cleanup.enter_context(postgres_schema())
     upgrade(url)

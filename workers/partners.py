@@ -25,13 +25,13 @@ import pwd
 import re
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from store.engine import Store
-from store.models import TradingPartner
+from store.models import Event, ReceivedFile, TradingPartner
 
 GROUP = "edi-sftp"
 KEYS = Path("/etc/ssh/edi-sftp-keys")
@@ -88,11 +88,19 @@ def add_partner(store: Store, mailboxes: Path, name: str, *, qualifier: str, sen
 
 def remove_partner(store: Store, mailboxes: Path, name: str, *, system: bool = False,
                    keys: Path = KEYS) -> None:
-    """Remove the row and the account; the mailbox's files are kept for audit."""
+    """Remove the row and the account; the mailbox's files are kept for audit, and the
+    files it uploaded keep their data (their senders are in their interchanges) but no
+    longer point at the row; an event records the removal."""
     with store.transaction() as s:
         row = s.scalar(select(TradingPartner).where(TradingPartner.name == name))
         if row is None:
             raise PartnerError(f"no partner {name}")
+        uploaded = len(list(s.scalars(select(ReceivedFile.id).where(
+            ReceivedFile.partner_id == row.id))))
+        s.execute(update(ReceivedFile).where(ReceivedFile.partner_id == row.id)
+                  .values(partner_id=None))
+        s.add(Event(at=datetime.now(tz=UTC), kind="partner.removed", actor="cli",
+                    subject=name, detail={"files": uploaded}))
         s.delete(row)
     if system:
         (keys / name).unlink(missing_ok=True)
