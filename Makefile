@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := edi adjudication remittance store workers fixtures
+PACKAGES := edi adjudication remittance store workers fixtures review
 
 .PHONY: demo test lint typecheck unit bench fault fuzz clean services system-packages
 
@@ -36,12 +36,15 @@ PIPELINE_SUITES := tests/test_pipeline.py tests/test_adjudication_pipeline.py \
 	tests/test_engine_faults.py tests/test_no_phi_in_problems.py
 
 # The SFTP tests drive the machine's OpenSSH sshd (Debian's openssh-server package);
-# the fault test restarts a redis-server of its own (Debian's redis-server package).
+# the fault test restarts a redis-server of its own (Debian's redis-server package);
+# the browser tests drive Debian's headless Chromium through its chromedriver.
 system-packages:
-	@test -x /usr/sbin/sshd -a -x /usr/bin/redis-server || { command -v apt-get >/dev/null && \
+	@test -x /usr/sbin/sshd -a -x /usr/bin/redis-server -a -x /usr/bin/chromium \
+	  -a -x /usr/bin/chromedriver || { command -v apt-get >/dev/null && \
 	  [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq openssh-server redis-server >/dev/null; } || \
-	  echo "openssh-server or redis-server is missing: their tests skip (and fail under CI)"
+	  apt-get install -y -qq openssh-server redis-server chromium chromium-driver \
+	  >/dev/null; } || \
+	  echo "openssh-server, redis-server or chromium is missing: their tests skip (and fail under CI)"
 
 # Two pytest processes (pytest-xdist) on this 2-core machine; each test file's own
 # resources (PostgreSQL schemas, Redis databases, ports, mailboxes) never overlap.

@@ -355,3 +355,54 @@ class PayeeBalance(Base):
     """The claim number of the reversal that left the balance."""
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]
+
+
+class ReviewUser(Base):
+    """A person who signs in to the review screens: an argon2 hash, never a password."""
+
+    __tablename__ = "review_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """viewer | analyst | supervisor | admin (`review.roles.Role`)."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    release_limit_cents: Mapped[int | None] = mapped_column(BigInteger)
+    """The most an analyst may release a pend for (None: the deployment's default)."""
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    """Set after repeated failed sign-ins; a disabled account is locked far ahead."""
+    created_at: Mapped[datetime]
+
+
+class ReviewSession(Base):
+    """A signed-in browser: the cookie holds a random token, the row only its sha256."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 of the cookie's token: a stolen database gives no usable cookie."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("review_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client: Mapped[str] = mapped_column(String(64))
+    """The address the session signed in from."""
+
+
+class AuditEntry(Base):
+    """Who did or saw what, when, from where: every PHI view and every action.
+
+    ``subject`` is a claim number, a file or cycle id, a user name: never PHI; what
+    a search looked for is kept as its kind and the claim numbers it showed."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_user_at", "user_name", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    user_name: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -611,6 +611,148 @@ def worker(
         svc.store.dispose()
 
 
+def _review_store_url(out: Path | None, db: str | None, *, create: bool = False) -> str:
+    """--db / EDI_DATABASE_URL (migrated already), or SQLite in --out (migrated here;
+    made when ``create``)."""
+    from store.migrate import StoreNotMigrated, open_store
+
+    url = _store_url(out, db, create=create)
+    try:
+        open_store(url, migrate=_database_url(db) is None).dispose()
+    except StoreNotMigrated as exc:
+        raise typer.BadParameter(str(exc), param_hint="--db") from None
+    return url
+
+
+@app.command()
+def review(
+    db: Annotated[str | None, typer.Option("--db", help="database URL")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="a run's data directory: SQLite in DIR, the archive in DIR/archive")] = None,
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", envvar="EDI_ARCHIVE_DIR",
+        help="the archive of received files and 835s (downloads, payment cycles)")] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    ssl_keyfile: Annotated[Path | None, typer.Option("--ssl-keyfile")] = None,
+    ssl_certfile: Annotated[Path | None, typer.Option("--ssl-certfile")] = None,
+) -> None:
+    """Serve the review screens (sign in with a user from 'claims user add')."""
+    import uvicorn
+
+    from review.app import create_app
+    from review.settings import ReviewSettings
+    from store.engine import Store
+
+    logs.configure("INFO")
+    settings = ReviewSettings()
+    if archive is not None or out is not None or settings.archive_dir is None:
+        settings = settings.model_copy(update={
+            "archive_dir": archive or (out / "archive" if out is not None else None)})
+    store = Store(_review_store_url(out, db))
+    scheme = "https" if ssl_certfile else "http"
+    console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        # no access log: a URL can carry a searched member id
+        uvicorn.run(create_app(store, settings), host=host, port=port, access_log=False,
+                    log_level="warning", ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+                    ssl_certfile=str(ssl_certfile) if ssl_certfile else None)
+    finally:
+        store.dispose()
+
+
+user_app = typer.Typer(help="Users of the review screens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the name they sign in with")],
+    role: Annotated[str, typer.Option(
+        "--role", help="viewer | analyst | supervisor | admin")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the password from the first line of stdin")] = False,
+    release_limit: Annotated[str | None, typer.Option(
+        "--release-limit", help="an analyst's most paid on a pend release "
+                                "(default: EDI_REVIEW_ANALYST_RELEASE_LIMIT)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Add a user of the review screens (the password is asked for, or read from stdin)."""
+    from decimal import Decimal, InvalidOperation
+
+    from review.auth import UserError, add_user
+    from review.roles import parse_role
+    from store.engine import Store
+
+    try:
+        chosen = parse_role(role)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--role") from None
+    limit = None
+    if release_limit is not None:
+        try:
+            limit = Decimal(release_limit)
+        except InvalidOperation:
+            raise typer.BadParameter("an amount such as 2500.00",
+                                     param_hint="--release-limit") from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = Store(_review_store_url(out, db, create=True))
+    try:
+        add_user(store, name, chosen, password, datetime.now(tz=UTC), release_limit=limit)
+    except UserError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    finally:
+        store.dispose()
+    console.print(f"user {name} added ({chosen.value})")
+
+
+@user_app.command("list")
+def user_list(
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """The users of the review screens and their roles."""
+    from sqlalchemy import select
+
+    from store.engine import Store
+    from store.models import ReviewUser
+
+    store = Store(_review_store_url(out, db))
+    try:
+        with store.transaction() as s:
+            for name, role in s.execute(select(ReviewUser.name, ReviewUser.role)
+                                        .order_by(ReviewUser.name)):
+                console.print(f"{name}\t{role}")
+    finally:
+        store.dispose()
+
+
+@user_app.command("lock")
+def user_lock(
+    name: Annotated[str, typer.Argument()],
+    unlock: Annotated[bool, typer.Option("--unlock", help="unlock instead")] = False,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Lock a user out (their sessions end), or --unlock them."""
+    from review.auth import UserError, set_locked
+    from store.engine import Store
+
+    store = Store(_review_store_url(out, db))
+    try:
+        set_locked(store, name, not unlock, datetime.now(tz=UTC), actor="command line",
+                   client="local")
+    except UserError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    finally:
+        store.dispose()
+    console.print(f"user {name} {'unlocked' if unlock else 'locked'}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     try:
         app()

@@ -83,3 +83,6 @@ def run_demo(console: Console, out: Path, as_of: date) -> None:
                   f"{data / 'archive'}. Try: claims status --db {url}")
     multi = FIXTURES / "837p" / "demo-multi-st.837"
     run_service_demo(console, out / "service", multi, as_of, interchange_time(multi))
+    console.print(f"[bold]Review screens[/] for this run's store: claims user add NAME --role "
+                  f"supervisor --out {data}, then claims review --out {data} and open "
+                  "http://127.0.0.1:8000/ (docs/review.md)")

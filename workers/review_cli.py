@@ -1,18 +1,33 @@
-"""`claims explain` and `claims pends`: read and act on the decisions in the store."""
+"""`claims explain` and `claims pends`: read and act on the decisions in the store.
+
+The review screens (`review/`) release and deny pends through the same functions:
+`preview_release`/`release` and `preview_denial`/`deny`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
-from adjudication.decision import Decision, InvalidOverride
+from adjudication.decision import (
+    ZERO,
+    Adjustment,
+    Decision,
+    Group,
+    InvalidOverride,
+    TraceStep,
+)
 from adjudication.engine import adjudicate
 from edi.claims import ParsedClaim
 from edi.faults import record_fault
+from remittance.era import codes
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
 from workers.decisions import (
@@ -24,6 +39,11 @@ from workers.reference_store import ReferenceSource
 from workers.steps import decision_record
 
 MAX_AMOUNT = Decimal("99999999.99")
+DENIAL_RULE = "REVIEW-DENIAL"
+"""The trace step a reviewer's denial of a pend adds."""
+NOT_FOR_DENIAL = frozenset({"1", "2", "3", "23", "45"})
+"""CARCs that share or price a payment (deductible, coinsurance, copay, prior payers,
+the fee schedule): never the reason a whole line is denied."""
 
 
 class ReviewError(Exception):
@@ -107,50 +127,32 @@ def parse_overrides(values: list[str]) -> dict[int, Decimal]:
     return overrides
 
 
+def preview_release(store: Store, icn: str, overrides: dict[int, Decimal],
+                    source: ReferenceSource) -> tuple[Decision, Decision]:
+    """The pended decision and the one a release with these amounts would make (nothing
+    is written): what a reviewer confirms."""
+    with store.transaction() as s:
+        current = _pended(s, icn, lock=False)
+        return decision_from_record(current.data), _redecided(s, current, overrides, source)
+
+
 def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str, note: str,
-            source: ReferenceSource, now: datetime | None = None) -> Decision:
+            source: ReferenceSource, now: datetime | None = None, *,
+            approve: Callable[[Decision], None] | None = None) -> Decision:
     """Re-adjudicate a pended claim with the allowed amounts a person entered.
 
     The claim is the one the store keeps under this number (never re-read from a
     file); the new decision, the release and its audit event commit together.
+    ``approve`` sees the new decision before anything is written and raises
+    `ReviewError` to refuse it (a reviewer's release limit).
     """
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
-        current = s.scalar(select(DecisionRecord).where(
-            DecisionRecord.icn == icn, DecisionRecord.current.is_(True)).with_for_update())
-        if current is None or current.status != "pended":
-            raise ReviewError(f"claim number {icn} is not pended")
-        claim_row = s.get(Claim, current.claim_id)
-        assert claim_row is not None and claim_row.parsed is not None
-        claim = ParsedClaim.model_validate_json(claim_row.parsed)
-        charges = {line.assigned_number: line.line_item_charge_amount
-                   for line in claim.claim.lines}
-        for number, allowed in overrides.items():
-            if number not in charges:
-                raise ReviewError(f"--allowed names line {number}, which the claim does not have")
-            if allowed > charges[number]:
-                raise ReviewError(f"--allowed for line {number} is above the line's charge")
-        original = decision_from_record(current.data)
-        subscriber = claim.subscriber.member_id or ""
-        original_icn = claim.claim.payer_claim_control_number
-        originals = [original_icn] if original_icn else []
-        reference = source.for_claims(s, [subscriber], originals)
-        members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
-        state = state_for(s, [subscriber], members, originals)
-        try:
-            decision = adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
-                                  received=original.received, state=state, overrides=overrides)
-        except InvalidOverride as exc:
-            raise ReviewError(str(exc)) from None
-        except Exception as exc:  # an engine bug: logged and counted, the pend stands
-            record_fault("pend-release", exc)
-            raise ReviewError("the engine could not decide this claim; the fault is logged "
-                              "and the claim stays pended") from None
-        current.current = False
-        s.flush()
-        s.execute(insert(DecisionRecord), [decision_record(
-            decision, claim_id=current.claim_id, version=current.version + 1,
-            subscriber_id=subscriber, reference_version=source.version, at=now)])
+        current = _pended(s, icn, lock=True)
+        decision = _redecided(s, current, overrides, source)
+        if approve is not None:
+            approve(decision)
+        _replace(s, current, decision, reference_version=source.version, at=now)
         s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
                           overrides={str(k): str(v) for k, v in overrides.items()},
                           from_version=current.version, to_version=current.version + 1,
@@ -158,3 +160,98 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
         s.add(Event(at=now, kind="pend.released", actor=reviewer, subject=icn,
                     detail={"status": decision.status, "from_version": current.version}))
     return decision
+
+
+def denial(pended_decision: Decision, carc: str) -> Decision:
+    """A reviewer's denial of a pended claim: every pended line (and every line held
+    with it) denied CO-``carc`` for its whole charge; denials already made stand."""
+    if carc not in codes()["carc"] or carc in NOT_FOR_DENIAL:
+        raise ReviewError(f"{carc} is not a claim adjustment reason code a denial can give")
+    lines = tuple(
+        replace(line, status="denied", allowed=ZERO, paid=ZERO, pend_reason=None,
+                adjustments=(Adjustment(Group.CO, carc, line.charge),), rarcs=(),
+                units_paid=None)
+        if line.status == "pended" else line for line in pended_decision.lines)
+    step = TraceStep(DENIAL_RULE, 1, None, (("group", "CO"), ("carc", carc)),
+                     f"denied by a reviewer: CO-{carc}")
+    return replace(pended_decision, status="denied", lines=lines, paid=ZERO,
+                   patient_responsibility=ZERO, accumulator_changes=(),
+                   trace=(*pended_decision.trace, step))
+
+
+def preview_denial(store: Store, icn: str, carc: str) -> tuple[Decision, Decision]:
+    """The pended decision and the denial a reviewer is about to confirm."""
+    with store.transaction() as s:
+        current = _pended(s, icn, lock=False)
+        before = decision_from_record(current.data, current.trace)
+    return before, denial(before, carc)
+
+
+def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
+         now: datetime | None = None) -> Decision:
+    """Deny a pended claim with a reason code: a new decision version, the release
+    row (``{"deny": "CO-<carc>"}``) and its ``pend.denied`` event commit together."""
+    now = now or datetime.now(tz=UTC)
+    with store.transaction() as s:
+        current = _pended(s, icn, lock=True)
+        decision = denial(decision_from_record(current.data, current.trace), carc)
+        _replace(s, current, decision, reference_version=current.reference_version, at=now)
+        s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
+                          overrides={"deny": f"CO-{carc}"}, from_version=current.version,
+                          to_version=current.version + 1, released_at=now))
+        s.add(Event(at=now, kind="pend.denied", actor=reviewer, subject=icn,
+                    detail={"carc": carc, "from_version": current.version}))
+    return decision
+
+
+def _pended(s: Session, icn: str, *, lock: bool) -> DecisionRecord:
+    """The claim's current decision, which must be a pend (locked when ``lock``)."""
+    query = select(DecisionRecord).where(DecisionRecord.icn == icn,
+                                         DecisionRecord.current.is_(True))
+    current = s.scalar(query.with_for_update() if lock else query)
+    if current is None or current.status != "pended":
+        raise ReviewError(f"claim number {icn} is not pended")
+    return current
+
+
+def _redecided(s: Session, current: DecisionRecord, overrides: dict[int, Decimal],
+               source: ReferenceSource) -> Decision:
+    """The claim kept in the store decided again with the reviewer's allowed amounts."""
+    icn = current.icn
+    claim_row = s.get(Claim, current.claim_id)
+    assert claim_row is not None and claim_row.parsed is not None
+    claim = ParsedClaim.model_validate_json(claim_row.parsed)
+    charges = {line.assigned_number: line.line_item_charge_amount
+               for line in claim.claim.lines}
+    for number, allowed in overrides.items():
+        if number not in charges:
+            raise ReviewError(f"--allowed names line {number}, which the claim does not have")
+        if allowed > charges[number]:
+            raise ReviewError(f"--allowed for line {number} is above the line's charge")
+    original = decision_from_record(current.data)
+    subscriber = claim.subscriber.member_id or ""
+    original_icn = claim.claim.payer_claim_control_number
+    originals = [original_icn] if original_icn else []
+    reference = source.for_claims(s, [subscriber], originals)
+    members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
+    state = state_for(s, [subscriber], members, originals)
+    try:
+        return adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
+                          received=original.received, state=state, overrides=overrides)
+    except InvalidOverride as exc:
+        raise ReviewError(str(exc)) from None
+    except Exception as exc:  # an engine bug: logged and counted, the pend stands
+        record_fault("pend-release", exc)
+        raise ReviewError("the engine could not decide this claim; the fault is logged "
+                          "and the claim stays pended") from None
+
+
+def _replace(s: Session, current: DecisionRecord, decision: Decision, *,
+             reference_version: str, at: datetime) -> None:
+    """The new decision version becomes current; the pend stays as history."""
+    current.current = False
+    s.flush()
+    s.execute(insert(DecisionRecord), [decision_record(
+        decision, claim_id=current.claim_id, version=current.version + 1,
+        subscriber_id=current.subscriber_id or "", reference_version=reference_version,
+        at=at)])

@@ -1,0 +1,179 @@
+"""Payments: cycles and their 835s per payee, the advice for people, releasing a cycle.
+
+A cycle is released by `workers.remit.run_cycle`, the same step ``claims remit``
+runs: planned, every 835 written, read back, proven to balance and checked by pyx12
+in one transaction, or refused whole. Only a supervisor may release one. The 835s
+go into the archive; the service's delivery (or ``claims redeliver``) takes them to
+the partners' outbound folders.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from review import auth
+from review.auth import Principal
+from review.roles import Permission
+from review.web import (
+    BadRequest,
+    Signed,
+    allowed,
+    client_of,
+    csrf_checked,
+    now,
+    render,
+    settings_of,
+    store_of,
+)
+from review.work import reference_source
+from store.models import (
+    Claim,
+    DecisionRecord,
+    PaymentCycle,
+    RemittanceRecord,
+    RemittedClaim,
+)
+from workers.steps import archive_path
+
+router = APIRouter()
+PhiReader = Annotated[Principal, Depends(allowed(Permission.PHI, "Reading 835s and "
+                                                                 "remittance advices"))]
+Releaser = Annotated[Principal, Depends(allowed(Permission.RELEASE_CYCLES,
+                                                "Releasing a payment cycle"))]
+STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def waiting(s: Session, as_of: date | None) -> list[dict[str, Any]]:
+    """What the next cycle would pay, per payee: decided, not pended, not remitted."""
+    npi = DecisionRecord.data["billing_npi"].as_string()
+    query = (select(npi, func.count(), func.sum(DecisionRecord.paid_cents))
+             .join(Claim, Claim.id == DecisionRecord.claim_id)
+             .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
+                    ~exists().where(RemittedClaim.claim_id == Claim.id))
+             .group_by(npi).order_by(npi))
+    if as_of is not None:
+        query = query.where(Claim.receipt_date <= as_of)
+    return [{"payee_npi": p or "", "claims": n, "paid_cents": int(paid or 0)}
+            for p, n, paid in s.execute(query)]
+
+
+@router.get("/payments")
+def payments(request: Request, principal: Signed, page: int = 1) -> Response:
+    size = settings_of(request).page_size
+    with store_of(request).transaction() as s:
+        count = s.scalar(select(func.count()).select_from(PaymentCycle)) or 0
+        pages = max(1, -(-count // size))
+        page = min(max(page, 1), pages)
+        cycles = list(s.scalars(select(PaymentCycle).order_by(PaymentCycle.id.desc())
+                                .limit(size).offset((page - 1) * size)))
+        totals = {cid: (n, int(total or 0)) for cid, n, total in s.execute(
+            select(RemittanceRecord.cycle_id, func.count(),
+                   func.sum(RemittanceRecord.amount_cents))
+            .where(RemittanceRecord.cycle_id.in_([c.id for c in cycles]))
+            .group_by(RemittanceRecord.cycle_id))}
+        pending = waiting(s, None)
+    return render(request, "payments.html", cycles=cycles, totals=totals, waiting=pending,
+                  page=page, pages=pages, today=now().date().isoformat())
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadRequest("The as-of date reads YYYY-MM-DD.") from None
+
+
+@router.get("/payments/release")
+def release_preview(request: Request, principal: Releaser, as_of: str = "") -> Response:
+    day = _as_of(as_of or now().date().isoformat())
+    with store_of(request).transaction() as s:
+        payees = waiting(s, day)
+    return render(request, "cycle_confirm.html", as_of=day.isoformat(), payees=payees,
+                  claims=sum(p["claims"] for p in payees),
+                  paid_cents=sum(p["paid_cents"] for p in payees))
+
+
+@router.post("/payments/release")
+def release(request: Request, principal: Annotated[Principal, Depends(csrf_checked)],
+            releaser: Releaser, as_of: Annotated[str, Form()] = "") -> Response:
+    from remittance.era import render_era
+    from workers.remit import run_cycle
+
+    day = _as_of(as_of)
+    archive = settings_of(request).archive_dir
+    if archive is None:
+        raise BadRequest("This server has no archive to keep 835s in "
+                         "(start claims review with --archive DIR).")
+    store = store_of(request)
+    cycle = run_cycle(store, archive, as_of=day, now=now(), reference=reference_source(store),
+                      actor=releaser.name, render_html=render_era)
+    auth.record(store, releaser, "cycle.release", str(cycle.cycle_id), client_of(request),
+                outcome=cycle.outcome, remittances=len(cycle.remittances),
+                as_of=day.isoformat())
+    return RedirectResponse(f"/payments/cycles/{cycle.cycle_id}", status_code=303)
+
+
+@router.get("/payments/cycles/{cycle_id}")
+def cycle(request: Request, principal: Signed, cycle_id: int) -> Response:
+    with store_of(request).transaction() as s:
+        row = s.get(PaymentCycle, cycle_id)
+        if row is None:
+            raise BadRequest("No such payment cycle.")
+        remittances = list(s.scalars(select(RemittanceRecord).where(
+            RemittanceRecord.cycle_id == cycle_id).order_by(RemittanceRecord.id)))
+    return render(request, "cycle.html", cycle=row, remittances=remittances,
+                  total_cents=sum(r.amount_cents for r in remittances))
+
+
+def _remittance(request: Request, remittance_id: int, principal: Principal,
+                what: str) -> RemittanceRecord:
+    with store_of(request).transaction() as s:
+        row = s.get(RemittanceRecord, remittance_id)
+        if row is None:
+            raise BadRequest("No such remittance.")
+        auth.audit(s, principal.name, what, row.trace_number, client_of(request), now(),
+                   remittance=remittance_id)
+        return row
+
+
+def _read_archived(request: Request, sha256: str | None) -> str:
+    archive = settings_of(request).archive_dir
+    path = archive_path(archive, sha256) if archive is not None and sha256 else None
+    if path is None or not path.is_file():
+        raise BadRequest("That document is not in the archive this server reads "
+                         "(start claims review with --archive DIR).")
+    return path.read_text(encoding="utf-8")
+
+
+@router.get("/payments/remittances/{remittance_id}/advice")
+def advice(request: Request, principal: PhiReader, remittance_id: int) -> Response:
+    """The remittance advice as written at release, under a policy that lets its own
+    style sheet (by hash) and nothing else run: no script at all."""
+    row = _remittance(request, remittance_id, principal, "era.view")
+    page = _read_archived(request, row.html_sha256)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+        for m in STYLE.findall(page))
+    styles = hashes or "'none'"
+    return Response(page, media_type="text/html", headers={
+        "Content-Security-Policy": f"default-src 'none'; style-src {styles}; "
+                                   "frame-ancestors 'none'; base-uri 'none'; "
+                                   "form-action 'none'"})
+
+
+@router.get("/payments/remittances/{remittance_id}/835")
+def download_835(request: Request, principal: PhiReader, remittance_id: int) -> Response:
+    row = _remittance(request, remittance_id, principal, "835.download")
+    text = _read_archived(request, row.sha256)
+    name = f"{row.payee_npi}-{row.trace_number}.835"
+    return Response(text, media_type="application/edi-x12",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,29 @@
+"""Review settings from the environment (prefix ``EDI_REVIEW_``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReviewSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EDI_REVIEW_", extra="ignore")
+
+    archive_dir: Path | None = None
+    """Where received files, 277CAs and 835s are kept (downloads, payment cycles);
+    ``claims review`` sets it from --archive, EDI_ARCHIVE_DIR or --out DIR/archive."""
+    idle_minutes: int = 30
+    """A session unused this long is over: sign in again."""
+    session_hours: int = 12
+    """A session ends this long after sign-in, used or not."""
+    secure_cookies: bool = True
+    """Cookies only over HTTPS (browsers treat http://localhost as secure too)."""
+    analyst_release_limit: Decimal = Decimal("1000.00")
+    """The most an analyst may release a pend to pay, unless the user row says otherwise."""
+    lock_after: int = 5
+    """Failed sign-ins in a row that lock an account..."""
+    lock_minutes: int = 15
+    """...for this long."""
+    page_size: int = 50

@@ -1,0 +1,169 @@
+"""The request edge: the store and settings, who is signed in, roles, CSRF, templates.
+
+Every route but the sign-in page and the static files depends on `signed_in`, which
+answers a request without a live session with a redirect to ``/login`` (htmx
+requests get ``HX-Redirect``). `allowed(permission)` refuses a role with 403 and an
+``access.denied`` audit row. `csrf_checked` rejects a POST whose ``csrf_token``
+field (or ``X-CSRF-Token`` header) is not the session's token.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Form, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from review import auth
+from review.auth import Principal
+from review.roles import WHO_MAY, Permission
+from review.settings import ReviewSettings
+from store.engine import Store
+
+SESSION_COOKIE = "review_session"
+LOGIN_CSRF_COOKIE = "review_login_csrf"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class LoginRequired(Exception):
+    """No live session: the person signs in first."""
+
+
+class Refused(Exception):
+    """The signed-in person's role does not allow this."""
+
+    def __init__(self, principal: Principal, permission: Permission, what: str) -> None:
+        super().__init__(what)
+        self.principal, self.permission, self.what = principal, permission, what
+
+    @property
+    def sentence(self) -> str:
+        return (f"{self.what} needs {WHO_MAY[self.permission]}; you are signed in as "
+                f"{self.principal.name} ({self.principal.role.value}).")
+
+
+class BadRequest(Exception):
+    """A form or filter a person can fix: said on the page, never a traceback."""
+
+
+def now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def settings_of(request: Request) -> ReviewSettings:
+    settings: ReviewSettings = request.app.state.settings
+    return settings
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def signed_in(request: Request) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        principal = auth.session_principal(store_of(request), token, now(),
+                                           settings_of(request))
+        if principal is not None:
+            request.state.principal = principal
+            return principal
+    raise LoginRequired()
+
+
+Signed = Annotated[Principal, Depends(signed_in)]
+
+
+def allowed(permission: Permission, what: str) -> Callable[..., Principal]:
+    """A dependency: the signed-in person, who must hold ``permission``."""
+    def check(request: Request, principal: Signed) -> Principal:
+        if not principal.can(permission):
+            auth.record(store_of(request), principal, "access.denied", request.url.path,
+                        client_of(request), needs=permission.value)
+            raise Refused(principal, permission, what)
+        return principal
+
+    return check
+
+
+def csrf_checked(request: Request, principal: Signed,
+                 csrf_token: Annotated[str, Form()] = "") -> Principal:
+    """The signed-in person, on a POST that carries their session's CSRF token."""
+    sent = csrf_token or request.headers.get("x-csrf-token", "")
+    if not sent or not hmac.compare_digest(sent, principal.csrf_token):
+        raise CsrfRejected()
+    return principal
+
+
+class CsrfRejected(Exception):
+    """A form without the session's CSRF token (or with another)."""
+
+
+def login_redirect(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='')}"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never ``//host`` or a scheme."""
+    if not target or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return "/"
+    return target
+
+
+def render(request: Request, template: str, status_code: int = 200,
+           **context: Any) -> Response:
+    """A page (or, for an htmx request naming ``partial``, just that fragment)."""
+    principal = getattr(request.state, "principal", None)
+    partial = context.pop("partial", None)
+    name = partial if partial and request.headers.get("hx-request") else template
+    return TEMPLATES.TemplateResponse(request, name, {
+        "principal": principal, "Permission": Permission, **context},
+        status_code=status_code)
+
+
+def money(value: Decimal | int | str | None, *, cents: bool = False) -> str:
+    """Money for people: ``$1,234.50``; integer cents when ``cents``."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value) / 100 if cents else Decimal(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp for people, in UTC (the store's zone)."""
+    if moment is None:
+        return ""
+    return auth.aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+TEMPLATES.env.filters["money"] = money
+TEMPLATES.env.filters["when"] = when
+
+
+def code_meaning(code: str) -> str:
+    """A queue's code in words: ``CO-29`` (group and CARC), a RARC, or a 277CA code."""
+    from review.claim_page import adjustment_words, front_end_code, rarc_words
+
+    if ":" in code:
+        return front_end_code(code).meaning
+    if "-" in code:
+        group, carc = code.split("-", 1)
+        return adjustment_words(group, carc)
+    return rarc_words(code)
+
+
+TEMPLATES.env.filters["meaning"] = code_meaning

@@ -1,0 +1,181 @@
+"""Pend work: release a pended claim with allowed amounts, or deny it with a reason code.
+
+Both go through `workers.review_cli` (the same functions as ``claims pends release``):
+a preview decides the claim again without writing anything and shows the decision
+before and after; the confirmation does it for real, in one transaction with the
+new decision version, the release row and its event. An analyst's release must
+not pay more than their limit; a supervisor's has none.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from adjudication.decision import Decision
+from review import auth
+from review.auth import Principal
+from review.claim_page import adjustment_words, rarc_words
+from review.roles import Permission
+from review.web import (
+    BadRequest,
+    Refused,
+    client_of,
+    csrf_checked,
+    now,
+    render,
+    store_of,
+)
+from store.engine import Store
+from store.models import Claim
+from workers.reference_store import ReferenceSource
+from workers.review_cli import (
+    ReviewError,
+    deny,
+    parse_overrides,
+    preview_denial,
+    preview_release,
+    release,
+)
+
+router = APIRouter()
+
+
+def worker(request: Request, principal: Annotated[Principal, Depends(csrf_checked)]
+           ) -> Principal:
+    """A pend worker (analyst or supervisor) posting a form with its CSRF token."""
+    if not principal.can(Permission.WORK_PENDS):
+        auth.record(store_of(request), principal, "access.denied", request.url.path,
+                    client_of(request), needs=Permission.WORK_PENDS.value)
+        raise Refused(principal, Permission.WORK_PENDS, "Working pends")
+    return principal
+
+
+Worker = Annotated[Principal, Depends(worker)]
+
+
+def reference_source(store: Store) -> ReferenceSource:
+    """The store's current reference version, else the shipped CSV directory."""
+    from workers.reference import (
+        SHIPPED_REFERENCE_DIRECTORY,
+        load_reference_dir,
+        reference_version,
+    )
+    from workers.reference_store import InMemoryReference, StoredReference
+
+    try:
+        return StoredReference(store)
+    except LookupError:
+        return InMemoryReference(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY),
+                                 reference_version(SHIPPED_REFERENCE_DIRECTORY))
+
+
+def _icn(store: Store, claim_id: int) -> str:
+    with store.transaction() as s:
+        icn = s.scalar(select(Claim.icn).where(Claim.id == claim_id))
+    if icn is None:
+        raise BadRequest("No such claim.")
+    return icn
+
+
+async def _allowed_amounts(request: Request) -> dict[int, Decimal]:
+    form = await request.form()
+    values = [f"{key.removeprefix('allowed_')}={value}" for key, value in form.items()
+              if key.startswith("allowed_") and isinstance(value, str) and value.strip()]
+    try:
+        return parse_overrides(values)
+    except ReviewError as exc:
+        raise BadRequest(str(exc).replace("--allowed", "Allowed amounts")) from None
+
+
+def _limit_refusal(principal: Principal, decision: Decision) -> str:
+    limit = principal.release_limit
+    if limit is None or principal.can(Permission.ANY_PEND) or decision.paid <= limit:
+        return ""
+    return (f"This release would pay {decision.paid:,.2f}, above your release limit of "
+            f"{limit:,.2f}: a supervisor can release it.")
+
+
+def _confirm(request: Request, claim_id: int, icn: str, action: str,
+             before: Decision, after: Decision, refusal: str, **fields: str) -> Response:
+    return render(request, "pend_confirm.html", claim_id=claim_id, icn=icn, action=action,
+                  before=before, after=after, refusal=refusal, fields=fields,
+                  adjustment_words=adjustment_words, rarc_words=rarc_words)
+
+
+@router.post("/claims/{claim_id}/release/preview")
+async def release_preview(request: Request, principal: Worker, claim_id: int,
+                          note: Annotated[str, Form()] = "") -> Response:
+    overrides = await _allowed_amounts(request)
+    store = store_of(request)
+    icn = _icn(store, claim_id)
+    try:
+        before, after = preview_release(store, icn, overrides, reference_source(store))
+    except ReviewError as exc:
+        raise BadRequest(str(exc).replace("--allowed", "Allowed amount")) from None
+    fields = {f"allowed_{k}": str(v) for k, v in overrides.items()}
+    return _confirm(request, claim_id, icn, "release", before, after,
+                    _limit_refusal(principal, after), note=note, **fields)
+
+
+@router.post("/claims/{claim_id}/release")
+async def release_confirmed(request: Request, principal: Worker, claim_id: int,
+                            note: Annotated[str, Form()] = "") -> Response:
+    overrides = await _allowed_amounts(request)
+    store = store_of(request)
+    icn = _icn(store, claim_id)
+
+    def approve(decision: Decision) -> None:
+        refusal = _limit_refusal(principal, decision)
+        if refusal:
+            raise LimitExceeded(refusal)
+
+    try:
+        decision = release(store, icn, overrides, principal.name, note,
+                           reference_source(store), now(), approve=approve)
+    except LimitExceeded as exc:
+        auth.record(store, principal, "access.denied", icn, client_of(request),
+                    needs="release limit")
+        raise Refused(principal, Permission.ANY_PEND, str(exc)) from None
+    except ReviewError as exc:
+        raise BadRequest(str(exc).replace("--allowed", "Allowed amount")) from None
+    auth.record(store, principal, "pend.release", icn, client_of(request),
+                status=decision.status, paid=f"{decision.paid:.2f}",
+                allowed={str(k): str(v) for k, v in overrides.items()})
+    return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
+
+
+@router.post("/claims/{claim_id}/deny/preview")
+def deny_preview(request: Request, principal: Worker, claim_id: int,
+                 carc: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "") -> Response:
+    store = store_of(request)
+    icn = _icn(store, claim_id)
+    try:
+        before, after = preview_denial(store, icn, carc.strip())
+    except ReviewError as exc:
+        raise BadRequest(str(exc)) from None
+    return _confirm(request, claim_id, icn, "deny", before, after, "", carc=carc.strip(),
+                    note=note)
+
+
+@router.post("/claims/{claim_id}/deny")
+def deny_confirmed(request: Request, principal: Worker, claim_id: int,
+                   carc: Annotated[str, Form()] = "",
+                   note: Annotated[str, Form()] = "") -> Response:
+    store = store_of(request)
+    icn = _icn(store, claim_id)
+    try:
+        deny(store, icn, carc.strip(), principal.name, note, now())
+    except ReviewError as exc:
+        raise BadRequest(str(exc)) from None
+    auth.record(store, principal, "pend.deny", icn, client_of(request), carc=carc.strip())
+    return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
+
+
+class LimitExceeded(ReviewError):
+    """A release would pay more than the reviewer may release."""

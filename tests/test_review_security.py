@@ -1,0 +1,311 @@
+"""The review screens' security rules: sessions, CSRF, roles, PHI, audit, headers.
+
+Given a store with rejections, denials and a pend (tests/review_support.py) and a
+user of each role, these tests walk every route the application has, so a route
+added later without a session check or a CSRF check fails here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import select, update
+
+from review.auth import set_locked
+from store.engine import Store
+from store.models import AuditEntry, Claim, DecisionRecord, PendRelease, ReviewSession
+from tests.databases import database
+from tests.review_support import (
+    PASSWORD,
+    USERS,
+    claim_ids,
+    client,
+    csrf_of,
+    rejected_ids,
+    seed,
+    sign_in,
+)
+
+REVIEW = Path(__file__).resolve().parents[1] / "review"
+HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+    work = tmp_path_factory.mktemp("review-security")
+    with database("sqlite", work / "db") as url:
+        archive = seed(url, work)
+        store = Store(url)
+        yield store, archive
+        store.dispose()
+
+
+def _routes(_app: object) -> list[tuple[str, str]]:
+    """(method, path) of every route, path parameters filled with real-looking values."""
+    from review import admin, pages, payments, work
+
+    found = []
+    routes = [r for m in (pages, work, payments, admin) for r in m.router.routes]
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        path = (route.path.replace("{kind}", "denials").replace("{claim_id}", "1")
+                .replace("{file_id}", "1").replace("{what}", "ack")
+                .replace("{cycle_id}", "1").replace("{remittance_id}", "1")
+                .replace("{icn}", "X").replace("{name}", "viewer-1")
+                .replace("{change}", "unlock"))
+        found += [(method, path) for method in sorted(route.methods)]
+    return found
+
+
+def _audit(store: Store, action: str) -> list[AuditEntry]:
+    with store.transaction() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                              .order_by(AuditEntry.id)))
+
+
+def test_no_page_answers_without_a_session(seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    c = client(store, archive)
+    routes = _routes(c.app)
+    assert len(routes) >= 20
+    for method, path in routes:
+        if path == "/login":
+            continue
+        answer = c.request(method, path)
+        assert answer.status_code == 303, (method, path)
+        assert answer.headers["location"].startswith("/login"), (method, path)
+    htmx = c.get("/queues/denials", headers={"HX-Request": "true"})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
+    # a made-up cookie is no session either
+    c.cookies.set("review_session", "forged", domain="testserver")
+    assert c.get("/files").status_code == 303
+
+
+def test_every_form_post_without_the_sessions_csrf_token_is_refused(
+        seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    c = client(store, archive)
+    sign_in(c, "supervisor")
+    with store.transaction() as s:
+        before = s.scalar(select(DecisionRecord.id).order_by(DecisionRecord.id.desc()))
+    for method, path in _routes(c.app):
+        if method != "POST" or path == "/login":
+            continue
+        for form in ({}, {"csrf_token": "not-the-token"}):
+            answer = c.post(path, data={**form, "as_of": "2026-11-23", "carc": "96"})
+            assert answer.status_code == 403, (path, form)
+            assert "This form has expired" in answer.text
+    with store.transaction() as s:
+        assert s.scalar(select(DecisionRecord.id).order_by(DecisionRecord.id.desc())) == before
+        assert s.scalar(select(PendRelease.id)) is None
+    # the sign-in form has its own token, tied to a cookie
+    fresh = client(store, archive)
+    refused = fresh.post("/login", data={"name": USERS["viewer"], "password": PASSWORD,
+                                         "csrf_token": "guessed"})
+    assert refused.status_code == 403 and "review_session" not in refused.cookies
+
+
+def _phi(store: Store) -> set[str]:
+    """Every name, member id, birth date and patient control number the claims carry."""
+    from edi.claims import ParsedClaim
+
+    values: set[str] = set()
+    providers: set[str] = set()  # clinicians' names are not PHI (a few share a surname)
+    with store.transaction() as s:
+        for parsed, pcn in s.execute(select(Claim.parsed, Claim.patient_control_number)):
+            values.add(pcn)
+            if parsed is None:
+                continue
+            claim = ParsedClaim.model_validate_json(parsed)
+            for party in (claim.billing_provider, claim.claim.rendering,
+                          claim.claim.supervising, *(line.rendering for line in claim.claim.lines)):
+                if party is not None:
+                    providers |= {party.name.last_or_organization_name or "",
+                                  party.name.first_name or ""}
+            for person in (claim.subscriber, claim.patient):
+                if person is None:
+                    continue
+                values |= {person.name.last_or_organization_name or "",
+                           person.name.first_name or "", person.name.identification_code or ""}
+                if person.demographics and person.demographics.birth_date:
+                    values.add(person.demographics.birth_date.isoformat())
+        values |= {m for m in s.scalars(select(DecisionRecord.member_id)) if m}
+    return {v for v in values - providers if len(v) >= 4}
+
+
+def test_a_viewer_sees_no_names_member_ids_or_birth_dates(seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    phi = _phi(store)
+    assert len(phi) > 10
+    viewer = client(store, archive)
+    sign_in(viewer, "viewer")
+    with store.transaction() as s:
+        every_claim = list(s.scalars(select(Claim.id)))
+        icn = s.scalar(select(Claim.icn).where(Claim.icn.is_not(None)))
+    pages = ["/files", "/queues/rejections", "/queues/denials", "/queues/pends", "/payments",
+             f"/search?kind=icn&q={icn}", *[f"/claims/{i}" for i in every_claim]]
+    for path in pages:
+        text = viewer.get(path).text
+        assert viewer.get(path).status_code == 200, path
+        leaked = sorted(v for v in phi if re.search(rf"\b{re.escape(v)}\b", text))
+        assert leaked == [], (path, len(leaked))
+    # the searches by PHI and the downloads are refused
+    member = sorted(phi)[0]
+    refused = viewer.get(f"/search?kind=member&q={member}")
+    assert "needs an analyst" in refused.text and member not in refused.text.split(
+        "</form>")[-1]
+    assert viewer.get("/files/1/raw").status_code == 403
+    # the same claim page shows them to an analyst
+    analyst = client(store, archive)
+    sign_in(analyst, "analyst")
+    (pended,) = claim_ids(store, "pended")
+    assert any(v in analyst.get(f"/claims/{pended}").text for v in phi)
+
+
+def test_the_three_wrong_sign_ins_answer_alike(seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    set_locked(store, USERS["admin"], True, datetime.now(tz=UTC), actor="test", client="t")
+    try:
+        c = client(store, archive)
+        token = csrf_of(c.get("/login").text)
+        answers = [c.post("/login", data={"name": name, "password": password,
+                                          "csrf_token": token})
+                   for name, password in (("nobody-at-all", PASSWORD),
+                                          (USERS["viewer"], "wrong password here"),
+                                          (USERS["admin"], PASSWORD))]  # locked, right password
+        assert {a.status_code for a in answers} == {401}
+        assert len({a.text for a in answers}) == 1
+        assert "not right, or the account is locked" in answers[0].text
+        assert all("review_session" not in a.cookies for a in answers)
+        reasons = [e.detail.get("reason") for e in _audit(store, "login.failed")[-3:]]
+        assert reasons == [None, "password", "locked"]
+    finally:
+        set_locked(store, USERS["admin"], False, datetime.now(tz=UTC), actor="test", client="t")
+
+
+def test_repeated_failures_lock_the_account_and_a_locked_account_cannot_sign_in(
+        tmp_path: Path) -> None:
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path, sources=[])
+        store = Store(url)
+        c = client(store, archive, lock_after=3)
+        token = csrf_of(c.get("/login").text)
+        for _ in range(3):
+            c.post("/login", data={"name": USERS["analyst"], "password": "nope nope nope",
+                                   "csrf_token": token})
+        right = c.post("/login", data={"name": USERS["analyst"], "password": PASSWORD,
+                                       "csrf_token": token})
+        assert right.status_code == 401
+        store.dispose()
+
+
+def test_analyst_views_releases_and_sign_out_are_written_to_the_audit_log(
+        tmp_path: Path) -> None:
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path)
+        store = Store(url)
+        c = client(store, archive)
+        token = sign_in(c, "analyst")
+        (pended,) = claim_ids(store, "pended")
+        c.get(f"/claims/{pended}")
+        c.get("/search?kind=pcn&q=PCN-0501")
+        c.get("/files/1/raw")
+        c.get("/payments/release?as_of=2026-11-23")  # a supervisor's screen: refused
+        confirmed = c.post(f"/claims/{pended}/release",
+                           data={"csrf_token": token, "allowed_1": "80.00", "note": "agreed"})
+        assert confirmed.status_code == 303
+        c.post("/logout", data={"csrf_token": token})
+        with store.transaction() as s:
+            rows = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        mine = [(r.action, r.subject) for r in rows if r.user_name == USERS["analyst"]]
+        with store.transaction() as s:
+            icn = s.scalar(select(Claim.icn).where(Claim.id == pended))
+        assert mine == [("login", USERS["analyst"]), ("claim.view", icn),
+                        ("search", "pcn"), ("file.download", "1:raw"),
+                        ("access.denied", "/payments/release"), ("pend.release", icn),
+                        ("logout", USERS["analyst"])]
+        by_action = {r.action: r for r in rows if r.user_name == USERS["analyst"]}
+        assert by_action["claim.view"].detail == {"phi": True}
+        assert by_action["search"].detail["claims"] == [icn]
+        assert by_action["pend.release"].detail["allowed"] == {"1": "80.00"}
+        assert all(r.client == "testclient" and r.at is not None for r in rows
+                   if r.user_name == USERS["analyst"])
+        # the audit log names no patient: what was searched is kept as its kind only
+        assert not any("PCN-0501" in str(r.detail) + r.subject for r in rows)
+        store.dispose()
+
+
+def test_idle_sessions_expire_and_sign_out_ends_the_session(
+        seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    c = client(store, archive, idle_minutes=30)
+    token = sign_in(c, "viewer")
+    assert c.get("/files").status_code == 200
+    with store.transaction() as s:
+        s.execute(update(ReviewSession).values(
+            last_seen_at=datetime.now(tz=UTC) - timedelta(minutes=31)))
+    assert c.get("/files").status_code == 303
+    token = sign_in(c, "viewer")
+    cookie = c.cookies.get("review_session")
+    c.post("/logout", data={"csrf_token": token})
+    c.cookies.set("review_session", cookie or "", domain="testserver")
+    assert c.get("/files").status_code == 303  # the old cookie is worth nothing now
+
+
+def test_cookies_and_security_headers(seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    c = client(store, archive)
+    login = c.get("/login")
+    token = csrf_of(login.text)
+    signed = c.post("/login", data={"name": USERS["viewer"], "password": PASSWORD,
+                                    "csrf_token": token})
+    cookie = signed.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    assert "samesite=strict" in login.headers["set-cookie"].lower()
+    page = c.get("/queues/denials")
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["strict-transport-security"]
+
+
+def test_templates_carry_no_inline_script_or_style_and_htmx_is_the_pinned_file() -> None:
+    for template in (REVIEW / "templates").glob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
+        assert not re.search(r"<style|\sstyle=|\son[a-z]+=|javascript:", text), template.name
+    htmx = (REVIEW / "static" / "htmx.min.js").read_bytes()
+    assert hashlib.sha256(htmx).hexdigest() == HTMX_SHA256
+    assert HTMX_SHA256 in (REVIEW / "static" / "README.md").read_text()
+
+
+def test_a_locked_users_sessions_end_and_roles_are_refused_with_403(
+        seeded: tuple[Store, Path]) -> None:
+    store, archive = seeded
+    analyst = client(store, archive)
+    token = sign_in(analyst, "analyst")
+    refused = analyst.post("/payments/release", data={"csrf_token": token,
+                                                      "as_of": "2026-11-23"})
+    assert refused.status_code == 403 and "needs a supervisor" in refused.text
+    assert analyst.get("/users").status_code == 403
+    viewer = client(store, archive)
+    viewer_token = sign_in(viewer, "viewer")
+    (pended,) = claim_ids(store, "pended")
+    assert viewer.post(f"/claims/{pended}/deny/preview",
+                       data={"csrf_token": viewer_token, "carc": "96"}).status_code == 403
+    assert rejected_ids(store)
+    set_locked(store, USERS["viewer"], True, datetime.now(tz=UTC), actor="t", client="t")
+    try:
+        assert viewer.get("/files").status_code == 303
+    finally:
+        set_locked(store, USERS["viewer"], False, datetime.now(tz=UTC), actor="t", client="t")
