@@ -105,3 +105,23 @@ def test_a_file_that_asks_for_a_ta1_gets_one_before_its_999() -> None:
     segments = [s.split("*")[0] for s in text.split("~\n") if s]
     assert segments[:3] == ["ISA", "TA1", "GS"]
     assert "TA1*000000101*261120*0930*A*000" in text
+
+
+_ISA = ("ISA*00*          *00*          *ZZ*87726          *ZZ*CLEARHOUSE01   *261123*1200*^*00501*"
+        "{:09d}*0*P*:~\n")
+_999_THEN_TA1 = (
+    _ISA.format(1) + "TA1*000000317*261120*0930*A*000~\n"
+    "GS*FA*87726*CLEARHOUSE01*20261123*1200*1*X*005010X231A1~\nST*999*0001*005010X231A1~\n"
+    "AK1*HC*101*005010X222A1~\nAK2*837*0001*005010X222A1~\nIK5*A~\nAK9*A*1*1*1~\n"
+    "SE*6*0001~\nGE*1*1~\nIEA*1*000000001~\n"
+    + _ISA.format(2) + "TA1*000000317*261120*0930*R*008~\nIEA*0*000000002~\n")
+
+
+def test_a_999_followed_by_an_interchange_of_a_ta1_alone_is_valid() -> None:
+    """Found by the fuzz suite (a nested second ISA, refused with a TA1): each
+    interchange is checked on its own, so the TA1 alone (IEA01 0) is not read as a GS
+    missing from the 999's transaction set."""
+    # Given a file answering two interchanges: a 999, then a TA1 alone
+    # Then nothing is wrong with it, and a fault in the 999 is still found
+    assert outbound_problems(_999_THEN_TA1) == []
+    assert outbound_problems(_999_THEN_TA1.replace("SE*6*", "SE*7*")) == ["IK502 4"]

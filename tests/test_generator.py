@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tracemalloc
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,14 +22,18 @@ import pyx12.params
 import pyx12.x12n_document
 import simple_icd_10_cm as cm
 
+from edi.claims import ClaimAdjustment
+from edi.parsers.claim837 import iter_claims
 from edi.tokenizer import DEFAULT_DELIMITERS, Segment, segments_from_bytes
 from edi.validators.npi import is_valid_npi
 from fixtures.authorizations import authorization_for
 from fixtures.catalog import AUTHORIZATION_CATEGORIES, DIAGNOSES, SECONDARY_DIAGNOSES, STATES
+from fixtures.cob import other_coverage
 from fixtures.generator import GeneratedFile, generate_837_text, write_837
 from fixtures.members import Household, iter_households
 from fixtures.providers import BILLING_PROVIDERS, all_clinicians
 from fixtures.samples import SAMPLE_DIRECTORY, SAMPLE_FILES, render_sample
+from fixtures.situations import TELEHEALTH_MODIFIERS, Situations
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +113,7 @@ def _read_claim_segment(seg: Segment, claim: Claim, line: Line | None) -> Line |
         claim.lines.append(line)
     elif seg.id == "SV1" and line:
         line.sv1 = seg
-    elif seg.id == "DTP" and line:
+    elif seg.id == "DTP" and line and seg.get(1) == "472":
         line.service_date = datetime.strptime(seg.get(3), "%Y%m%d").date()
     elif seg.id == "REF":
         (line or claim).refs[seg.get(1)] = seg.get(2)
@@ -274,9 +279,19 @@ def test_the_envelope_names_the_clearinghouse_and_payer_87726() -> None:
         "HC", "CLEARPATHEDI", "87726", "005010X222A1")
     assert "\nNM1*41*2*CLEARPATH EDI EXCHANGE*****46*CPX330019~\nPER*IC*" in text
     assert "\nNM1*40*2*OPTUM BEHAVIORAL HEALTH*****46*87726~" in text
-    payers = [s for s in envelope(text, "NM1") if s.get(1) == "PR"]
+    payers = _payers_2010bb(text)
     assert payers and all(s.elements == ["NM1", "PR", "2", "OPTUM BEHAVIORAL HEALTH", "", "", "",
                                          "", "PI", "87726"] for s in payers)
+
+
+def _payers_2010bb(text: str) -> list[Segment]:
+    """NM1*PR of the subscriber loops (2010BB), not of a secondary claim's 2330B."""
+    payers, in_claim = [], False
+    for seg in segments_from_bytes(text.encode("ascii")):
+        in_claim = seg.id == "CLM" or (in_claim and seg.id != "HL")
+        if seg.id == "NM1" and seg.get(1) == "PR" and not in_claim:
+            payers.append(seg)
+    return payers
 
 
 def test_subscribers_and_patients_come_from_the_member_pool(mixed: Mixed) -> None:
@@ -302,10 +317,13 @@ def test_subscribers_and_patients_come_from_the_member_pool(mixed: Mixed) -> Non
 
 
 def test_service_dates_fall_in_the_90_days_before_receipt_unless_drawn_stale() -> None:
+    no_late_replacements = Situations(late_replacement=0.0)
     for stale_share, fresh in ((0.0, True), (1.0, False)):
-        # Given a file with no stale claims, then one with only stale claims
+        # Given a file with no stale claims, then one with only stale claims (and no late
+        # replacement, whose services are old on purpose)
         out = io.StringIO()
-        summary = write_837(out, claims=80, seed=6, stale_share=stale_share)
+        summary = write_837(out, claims=80, seed=6, stale_share=stale_share,
+                            situations=no_late_replacements)
         oldest = summary.receipt_date - timedelta(days=90)
         # Then every date of service is (or is not) within 90 days before receipt
         for claim in read_claims(out.getvalue()):
@@ -335,8 +353,10 @@ def test_claims_and_service_lines_are_well_formed(mixed: Mixed) -> None:
             pointers = [int(p) for p in line.sv1.components(7)]
             assert pointers[0] == 1 and max(pointers) <= len(claim.diagnoses) and len(
                 pointers) <= 4
-            if claim.clm.component(5, 1) in ("02", "10") and line.modifiers:
-                assert line.modifiers[-1] in ("95", "GT")
+            # at most one telehealth modifier, and only at a telehealth place of service
+            telehealth = [m for m in line.modifiers if m in TELEHEALTH_MODIFIERS]
+            assert len(telehealth) <= 1
+            assert not telehealth or claim.clm.component(5, 1) in ("02", "10")
             if line.rendering_npi:  # 2420A names a colleague, not the claim's clinician
                 assert line.rendering_npi != claim.providers["82"].get(9)
     assert any(line.rendering_npi for claim in claims for line in claim.lines)
@@ -395,10 +415,119 @@ def test_services_needing_authorization_carry_the_authorization_from_the_pool(mi
         expected = authorization_for(
             member_id=member.member_id, patient_birth_date=patient_dob,
             billing_npi=claim.billing_npi, category=categories[0], first_service_date=first)
-        assert claim.refs["G1"] == expected.number
+        # or, now and then, one approved for fewer units than billed that still holds
+        # at least one unit of the last line (a partial authorization)
+        billed = sum(int(line.sv1.get(4)) for line in claim.lines
+                     if line.sv1.component(1, 2) in AUTHORIZATION_CATEGORIES[categories[0]])
+        partial = {authorization_for(
+            member_id=member.member_id, patient_birth_date=patient_dob,
+            billing_npi=claim.billing_npi, category=categories[0], first_service_date=first,
+            units_approved=units).number
+            for units in range(billed - int(claim.lines[-1].sv1.get(4)) + 1, billed)}
+        assert claim.refs["G1"] == expected.number or claim.refs["G1"] in partial
         assert all(expected.start_date <= line.service_date <= expected.end_date
                    for line in claim.lines)
     assert authorized == summary.authorized_claims > 0
+
+
+def _cas_total(adjustments: tuple[ClaimAdjustment, ...]) -> Decimal:
+    return sum((r.amount for a in adjustments for r in a.reasons), Decimal(0))
+
+
+def test_secondary_claims_carry_the_primary_payers_adjudication_in_balance(mixed: Mixed) -> None:
+    # Given every claim of a file, read by the engine's own parser
+    text, _, _ = mixed
+    members = population()
+    parsed = list(iter_claims(segments_from_bytes(text.encode("ascii"))))
+    secondary = [c for c in parsed if c.subscriber.payer_responsibility_sequence_number_code == "S"]
+    # Then exactly the members with another plan on file are billed as secondary
+    for claim in parsed:
+        cover = other_coverage(members[claim.subscriber.member_id or ""])
+        assert (cover is not None) is (claim in secondary)
+        assert bool(claim.claim.other_subscribers) is (cover is not None)
+    assert 0 < len(secondary) < len(parsed) / 5
+    with_lines = 0
+    for claim in secondary:
+        # each with one 2320 loop for the primary (SBR01 P) naming the household's other
+        # payer in 2330B, and its payment in AMT*D
+        (primary,) = claim.claim.other_subscribers
+        cover = other_coverage(members[claim.subscriber.member_id or ""])
+        assert cover is not None and primary.payer_responsibility_sequence_number_code == "P"
+        assert primary.other_payer_id == cover.payer.payer_id
+        assert primary.payer_paid_amount is not None
+        # and the money balances: CLM02 = AMT*D + every CAS of that payer (2320 and 2430)
+        lines = claim.claim.lines
+        line_cas = sum((_cas_total(a.adjustments) for line in lines for a in line.adjudications),
+                       Decimal(0))
+        assert claim.claim.total_claim_charge_amount == (
+            primary.payer_paid_amount + _cas_total(primary.adjustments) + line_cas)
+        if any(line.adjudications for line in lines):
+            with_lines += 1
+            # 2430 on every line, naming the payer: SV102 = SVD02 + its CAS, AMT*D = sum SVD02
+            for line in lines:
+                (svd,) = line.adjudications
+                assert svd.other_payer_primary_identifier == cover.payer.payer_id
+                assert svd.adjudication_date is not None
+                assert line.line_item_charge_amount == (
+                    svd.service_line_paid_amount + _cas_total(svd.adjustments))
+            assert primary.payer_paid_amount == sum(
+                (line.adjudications[0].service_line_paid_amount for line in lines), Decimal(0))
+    assert 0 < with_lines < len(secondary)
+
+
+def _situation_counts(text: str) -> Counter[str]:
+    """The situations of `fixtures.situations` a file shows, as its segments tell them."""
+    counts: Counter[str] = Counter()
+    for claim in iter_claims(segments_from_bytes(text.encode("ascii"))):
+        lines = claim.claim.lines
+        codes = [line.procedure_code for line in lines]
+        modifiers = {m for line in lines for m in line.procedure_modifiers}
+        telehealth = claim.claim.place_of_service_code in ("02", "10")
+        counts["claims"] += 1
+        counts["telehealth"] += telehealth
+        counts["telehealth without modifier"] += telehealth and not modifiers & TELEHEALTH_MODIFIERS
+        counts["audio-only"] += bool(modifiers & {"93", "FQ"})
+        counts["interactive complexity"] += "90785" in codes
+        counts["evaluation with psychotherapy"] += "90791" in codes and len(codes) > 1
+        counts["two units of a session"] += any(
+            line.procedure_code in ("90832", "90834", "90837") and line.service_unit_count == 2
+            for line in lines)
+        counts["add-on without its E/M"] += bool(set(codes) & {"90833", "90836"}) and not (
+            set(codes) & {"99213", "99214"})
+    return counts
+
+
+def test_each_situation_appears_at_a_low_rate_and_is_the_same_for_the_same_seed() -> None:
+    # Given a 2,000-claim file at the default rates
+    text = generate_837_text(2000, 31, claims_per_transaction=500)
+    counts = _situation_counts(text)
+    # Then telehealth is common, and each situation outside the usual is present but
+    # rare: a few percent of claims at most (the rates of fixtures.situations)
+    assert 0.2 < counts["telehealth"] / counts["claims"] < 0.5
+    for situation in ("telehealth without modifier", "audio-only", "interactive complexity",
+                      "evaluation with psychotherapy", "two units of a session",
+                      "add-on without its E/M"):
+        assert 0 < counts[situation] < 0.03 * counts["claims"], situation
+    # And the same seed draws the same file, while with every rate at zero none appears
+    assert generate_837_text(2000, 31, claims_per_transaction=500) == text
+    none = Situations(**{name: 0.0 for name in Situations.__dataclass_fields__})
+    quiet = _situation_counts(generate_837_text(2000, 31, claims_per_transaction=500,
+                                                situations=none))
+    assert quiet["claims"] == 2000 and 0.2 < quiet["telehealth"] / 2000 < 0.5
+    assert all(quiet[s] == 0 for s in counts if s not in ("claims", "telehealth"))
+
+
+def test_one_patients_claim_groups_with_a_provider_never_share_a_day() -> None:
+    # Given a file large enough for providers to see the same patients again
+    seen: dict[tuple[str, str, str], set[date]] = {}
+    for claim in read_claims(generate_837_text(3000, 32, corrected_share=0.0,
+                                               situations=Situations(resent_with_new_charge=0.0))):
+        key = (claim.billing_npi, claim.member_id, claim.patient_dob)
+        days = {line.service_date for line in claim.lines}
+        # Then no two claims bill one patient for the same day at the same provider
+        # (which would trip the duplicate and same-day coding edits by accident)
+        assert not days & seen.get(key, set()), key
+        seen.setdefault(key, set()).update(days)
 
 
 def test_shipped_samples_are_exactly_what_the_generator_writes_for_their_seeds() -> None:

@@ -22,6 +22,7 @@ from fixtures.generator import generate_837_text
 from fixtures.reference_data import BENCH_FILES, render_reference
 from fixtures.samples import SAMPLE_FILES
 from fixtures.services import PROFILES
+from fixtures.situations import ADDED_CODES
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
 
 ACK_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "ack" / "valid-two-claims.837"
@@ -308,7 +309,7 @@ def test_every_patient_of_the_shipped_files_and_a_1000_claim_file_is_a_member() 
         assert any(m.birth_date == person.demographics.birth_date for m in members), \
             claim.claim.patient_control_number
         count += 1
-    assert count == 12 + 20 + 40 + 2 + 1000
+    assert count == sum(sample.claims for sample in SAMPLE_FILES) + 2 + 1000
 
 
 def test_every_authorization_and_original_the_shipped_samples_cite_is_on_file() -> None:
@@ -327,13 +328,15 @@ def test_every_authorization_and_original_the_shipped_samples_cite_is_on_file() 
 
 
 def generator_codes() -> dict[str, set[LineOfBusiness]]:
-    """Every code each service profile can emit, with the lines of business it serves."""
+    """Every code the generator can emit, with the lines of business it serves."""
     codes: dict[str, set[LineOfBusiness]] = {}
     for profile in PROFILES.values():
         for n in range(500):
             for plan in profile.plan(random.Random(n)):
                 codes.setdefault(plan.code, set()).update(
                     LineOfBusiness[lob.name] for lob in profile.lines_of_business)
+    for code, lobs in ADDED_CODES.items():  # codes only a situation adds (90785)
+        codes.setdefault(code, set()).update(LineOfBusiness[lob.name] for lob in lobs)
     return codes
 
 

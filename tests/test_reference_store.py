@@ -89,8 +89,10 @@ def test_a_batch_reads_what_the_csv_directory_answers(database_url: str) -> None
         assert batch.by_icn(icn) == whole.by_icn(icn)
     assert batch.fees == whole.fees and batch.providers == whole.providers
     # other coverage is a member table, read per batch; COB methods are shared
-    assert sample.other_coverage == whole.other_coverage and whole.other_coverage
-    assert batch.other_coverage == () and batch.cob_methods == whole.cob_methods
+    assert sample.other_coverage and list(sample.other_coverage) == [
+        o for o in whole.other_coverage if o.member_id == "OBH000001-00"]
+    assert list(batch.other_coverage) == [o for o in whole.other_coverage if o.member_id in ids]
+    assert batch.cob_methods == whole.cob_methods
 
 
 @pytest.mark.parametrize(("file", "line", "column", "value", "problem"), [

@@ -77,6 +77,11 @@ def summary_fields(decision: Decision, rules: list[str]) -> dict[str, Any]:
         "rules": list(rules),
         "line_of_business": str(decision.line_of_business) if decision.line_of_business
         else None,
+        "frequency_code": decision.frequency_code,
+        "claim_status_code": decision.claim_status_code,
+        "modifiers": list(dict.fromkeys(m for line in decision.lines for m in line.modifiers)),
+        "lines_partly_authorized": sum(line.units_paid is not None for line in decision.lines
+                                       if line.status == "paid"),
     }
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
+from adjudication.rules.telehealth import TELEHEALTH_MODIFIERS
 from workers.summary import ClaimSummary, RunSummary
+
+SITUATIONS = ("secondary", "telehealth", "out of network", "partial authorization",
+              "coding edits", "suspect duplicate", "late replacement")
+"""What the situation table counts, in its column order (see `situations_of`)."""
+CODING_EDITS = frozenset({"CO-151", "CO-107", "CO-236"})
 
 
 def print_run(console: Console, summary: RunSummary) -> None:
@@ -89,6 +96,7 @@ def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> 
             f"{sum((Decimal(c.paid or 0) for c in claims), Decimal(0)):,.2f}",
             f"{sum((Decimal(c.patient_responsibility or 0) for c in claims), Decimal(0)):,.2f}")
     console.print(by_lob)
+    _print_situations(console, groups)
     notable = [(n, c) for n, c in decided if c.status in ("denied", "pended", "partially_paid",
                                                           "voided")]
     if not notable:
@@ -102,4 +110,52 @@ def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> 
                       " ".join(f"{a['group']}-{a['carc']} {a['amount']}"
                                for a in claim.adjustments),
                       " ".join(claim.rarc), " ".join(claim.rules))
+    console.print(table)
+
+
+def situations_of(claim: ClaimSummary) -> set[str]:
+    """The situations a decided claim shows, as far as its summary tells them.
+
+    secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); telehealth:
+    a line with 95, GT, 93 or FQ, or a line TELEHEALTH decided; out of network: priced
+    on the out-of-network benefit (PR-45); partial authorization: a line paid for
+    fewer units than billed (CO-198 for the rest); coding edits: CO-151, CO-107 or
+    CO-236; suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
+    denied); late replacement: a replacement (frequency 7) denied CO-29.
+    """
+    codes = {f"{a['group']}-{a['carc']}" for a in claim.adjustments}
+    found = set()
+    if claim.claim_status_code in ("2", "3") or "OA-23" in codes:
+        found.add("secondary")
+    if TELEHEALTH_MODIFIERS & set(claim.modifiers) or "TELEHEALTH" in claim.rules:
+        found.add("telehealth")
+    if "PR-45" in codes:
+        found.add("out of network")
+    if claim.lines_partly_authorized:
+        found.add("partial authorization")
+    if codes & CODING_EDITS:
+        found.add("coding edits")
+    if claim.status == "pended" and "DUPLICATE" in claim.rules and "OA-18" not in codes:
+        found.add("suspect duplicate")
+    if claim.frequency_code == "7" and "CO-29" in codes:
+        found.add("late replacement")
+    return found
+
+
+def situation_counts(claims: Iterable[ClaimSummary]) -> Counter[str]:
+    """Claims per situation (a claim may count under several)."""
+    counts: Counter[str] = Counter()
+    for claim in claims:
+        counts.update(situations_of(claim))
+    return counts
+
+
+def _print_situations(console: Console, groups: dict[str, list[ClaimSummary]]) -> None:
+    """Per line of business, the claims each situation the rules single out touched."""
+    table = Table(title="Situations by line of business (claims; one claim may show several)")
+    for column in ("line of business", "claims", *SITUATIONS):
+        table.add_column(column, justify="left" if column == "line of business" else "right")
+    for lob, claims in sorted(groups.items()):
+        counts = situation_counts(claims)
+        table.add_row(lob, str(len(claims)), *(str(counts[s]) for s in SITUATIONS))
     console.print(table)

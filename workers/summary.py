@@ -35,6 +35,16 @@ class ClaimSummary(BaseModel):
     rarc: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list, description="the rule ids that decided it")
     line_of_business: str | None = None
+    frequency_code: str | None = Field(
+        default=None, description="CLM05-3: 1 original, 7 replacement, 8 void")
+    claim_status_code: str | None = Field(
+        default=None, description="CLP02: 1 processed as primary, 2 as secondary, 3 as "
+                                  "tertiary, 4 member not found")
+    modifiers: list[str] = Field(
+        default_factory=list, description="the procedure modifiers its lines carry, each once")
+    lines_partly_authorized: int = Field(
+        default=0, description="lines paid for fewer units than billed: a partial "
+                               "authorization, the units beyond denied CO-198")
 
 
 class FileSummary(BaseModel):

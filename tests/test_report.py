@@ -1,0 +1,75 @@
+"""The run report's situation table: what each decided claim shows, per line of business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from workers.report import SITUATIONS, print_run, situation_counts, situations_of
+from workers.summary import ClaimSummary, FileSummary, RunSummary
+
+
+def decided(status: str = "paid", lob: str = "commercial", adjustments: str = "",
+            **fields: Any) -> ClaimSummary:
+    """A decided claim; ``adjustments`` as ``"CO-45 PR-2"``."""
+    fields = {"claim_status_code": "1", "frequency_code": "1", **fields}
+    return ClaimSummary(
+        patient_control_number="PCN-1", front_end="accepted", charge="100.00",
+        transaction_set="0001", payer_claim_control_number="OBH260010000001", status=status,
+        line_of_business=lob,
+        adjustments=[{"group": code.split("-")[0], "carc": code.split("-")[1],
+                      "amount": "10.00"} for code in adjustments.split()],
+        **fields)
+
+
+def test_each_situation_is_read_from_the_claim_summary() -> None:
+    # Given claims as summary.json describes them
+    cases = {
+        "secondary": decided(claim_status_code="2", adjustments="CO-45 OA-23"),
+        "telehealth": decided(modifiers=["HO", "93"]),
+        "out of network": decided(adjustments="PR-45 PR-1"),
+        "partial authorization": decided(lines_partly_authorized=1, adjustments="CO-198 CO-45"),
+        "coding edits": decided("partially_paid", adjustments="CO-45 CO-236"),
+        "suspect duplicate": decided("pended", rules=["DUPLICATE"]),
+        "late replacement": decided("denied", frequency_code="7", adjustments="CO-29",
+                                    rules=["CORRECTION-WINDOW"]),
+    }
+    # Then each shows exactly its own situation
+    for situation, claim in cases.items():
+        assert situations_of(claim) == {situation}, situation
+    # And a plain paid claim, an exact duplicate (OA-18, denied) and a pend for another
+    # reason show none; a telehealth line denied CO-4 without a modifier still counts
+    assert situations_of(decided(adjustments="CO-45 PR-2")) == set()
+    assert situations_of(decided("denied", adjustments="OA-18", rules=["DUPLICATE"])) == set()
+    assert situations_of(decided("pended", rules=["PRICING", "COST-SHARE"])) == set()
+    assert situations_of(decided("denied", adjustments="CO-4", rules=["TELEHEALTH"])) == {
+        "telehealth"}
+
+
+def test_the_report_prints_the_situations_per_line_of_business() -> None:
+    # Given a run with two commercial claims (one secondary and out of network, one
+    # telehealth) and one Medicaid claim with a coding edit
+    claims = [decided(claim_status_code="2", adjustments="PR-45 OA-23"),
+              decided(modifiers=["95"]),
+              decided("partially_paid", lob="medicaid", adjustments="CO-151 CO-45")]
+    run = RunSummary(as_of="2026-02-01", files=[FileSummary(
+        path="/in/a.837", sha256="0" * 64, status="processed", ack="999", ack_code="A",
+        ack_path="/out/a.999", received_at="2026-02-01T12:00:00+00:00", claims=claims)])
+    assert situation_counts(claims)["secondary"] == 1
+    # When the report is printed
+    console = Console(record=True, width=250)
+    print_run(console, run)
+    text = console.export_text()
+    # Then the situation table has a row per line of business with the claims counted
+    # in the column order of SITUATIONS
+    assert "Situations by line of business" in text
+    table = text[text.index("Situations by line of business"):]
+    rows = {cells[0]: cells[1:] for cells in (
+        [cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines()
+        if line.startswith("│"))}
+    expected = {"commercial": {"secondary": 1, "telehealth": 1, "out of network": 1},
+                "medicaid": {"coding edits": 1}}
+    for lob, counts in expected.items():
+        assert rows[lob][0] == str(2 if lob == "commercial" else 1)
+        assert rows[lob][1:] == [str(counts.get(s, 0)) for s in SITUATIONS], lob
