@@ -37,3 +37,10 @@ def pyx12_verdicts(path: Path, tmp_dir: Path) -> list[tuple[str, str]] | None:
         elif elements[0] == "IK5" and current is not None:
             verdicts.append((current, elements[1]))
     return verdicts
+
+
+def pyx12_accepts(text: str) -> bool:
+    """Whether pyx12's own ``x12n_document`` finds ``text`` (any X12 it has maps for:
+    a TA1, 999, 277CA, 835 or 837P) valid."""
+    return bool(pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(text), io.StringIO(), None))

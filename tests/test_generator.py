@@ -18,8 +18,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import pyx12.params
-import pyx12.x12n_document
 import simple_icd_10_cm as cm
 
 from edi.claims import ClaimAdjustment
@@ -34,14 +32,11 @@ from fixtures.members import Household, iter_households
 from fixtures.providers import BILLING_PROVIDERS, all_clinicians
 from fixtures.samples import SAMPLE_DIRECTORY, SAMPLE_FILES, render_sample
 from fixtures.situations import TELEHEALTH_MODIFIERS, Situations
+from tests.pyx12_oracle import pyx12_accepts
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def pyx12_accepts(text: str) -> bool:
-    return bool(pyx12.x12n_document.x12n_document(
-        pyx12.params.params(), io.StringIO(text), io.StringIO(), None))
 
 
 @dataclass
