@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from store.engine import Store, sqlite_url
 from store.models import DecisionRecord, DuplicateReceipt, ReceivedFile
 from tests.pyx12_oracle import pyx12_accepts
+from workers.report import SITUATIONS, situation_counts
+from workers.summary import RunSummary
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
@@ -51,5 +53,11 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
     assert decided and decided == rows  # every claim decided once, the duplicate nothing
     # the pipeline part: its answers are in its own mailbox
     pipeline = out / "mailboxes" / "demo-clearinghouse" / "outbound"
-    assert (pipeline / "summary.json").exists()
     assert any(p.suffix == ".835" for p in pipeline.iterdir())
+    # and its claims show every situation the rules single out at least once, as the
+    # situation table it printed says
+    summary = RunSummary.model_validate_json((pipeline / "summary.json").read_text())
+    counts = situation_counts(c for f in summary.files for c in f.claims if c.status)
+    assert all(counts[situation] for situation in SITUATIONS), counts
+    assert "Situations by line of business" in done.stdout
+    assert "add-on without its primary (CO-107)" in done.stdout

@@ -30,7 +30,13 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
         "telehealth": decided(modifiers=["HO", "93"]),
         "out of network": decided(adjustments="PR-45 PR-1"),
         "partial authorization": decided(lines_partly_authorized=1, adjustments="CO-198 CO-45"),
-        "coding edits": decided("partially_paid", adjustments="CO-45 CO-236"),
+        "units over the limit (CO-151)": decided("partially_paid", adjustments="CO-45 CO-151"),
+        "add-on without its primary (CO-107)": decided("partially_paid",
+                                                       adjustments="CO-45 CO-107"),
+        "same-day pair denied (CO-236)": decided("partially_paid", adjustments="CO-45 CO-236"),
+        "same-day pair with a bypass modifier": decided(modifiers=["XE"], adjustments="CO-45"),
+        "other plan pays first (CO-22)": decided("denied", lob="medicaid", adjustments="CO-22",
+                                                 rules=["COORDINATION"]),
         "suspect duplicate": decided("pended", rules=["DUPLICATE"]),
         "late replacement": decided("denied", frequency_code="7", adjustments="CO-29",
                                     rules=["CORRECTION-WINDOW"]),
@@ -44,7 +50,13 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
     assert situations_of(decided("denied", adjustments="OA-18", rules=["DUPLICATE"])) == set()
     assert situations_of(decided("pended", rules=["PRICING", "COST-SHARE"])) == set()
     assert situations_of(decided("denied", adjustments="CO-4", rules=["TELEHEALTH"])) == {
-        "telehealth"}
+        "telehealth", "telehealth outside the policy"}
+    assert situations_of(decided("denied", adjustments="CO-5", rules=["TELEHEALTH"],
+                                 modifiers=["93"])) == {"telehealth",
+                                                        "telehealth outside the policy"}
+    # And a bypass modifier on a claim whose pair was denied all the same is not a bypass
+    assert situations_of(decided("partially_paid", adjustments="CO-236", modifiers=["59"])) == {
+        "same-day pair denied (CO-236)"}
 
 
 def test_the_report_prints_the_situations_per_line_of_business() -> None:
@@ -61,15 +73,19 @@ def test_the_report_prints_the_situations_per_line_of_business() -> None:
     console = Console(record=True, width=250)
     print_run(console, run)
     text = console.export_text()
-    # Then the situation table has a row per line of business with the claims counted
-    # in the column order of SITUATIONS
+    # Then the situation table has a column per line of business and a row per
+    # situation, in the order of SITUATIONS, with the claims counted
     assert "Situations by line of business" in text
     table = text[text.index("Situations by line of business"):]
-    rows = {cells[0]: cells[1:] for cells in (
-        [cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines()
-        if line.startswith("│"))}
-    expected = {"commercial": {"secondary": 1, "telehealth": 1, "out of network": 1},
-                "medicaid": {"coding edits": 1}}
-    for lob, counts in expected.items():
-        assert rows[lob][0] == str(2 if lob == "commercial" else 1)
-        assert rows[lob][1:] == [str(counts.get(s, 0)) for s in SITUATIONS], lob
+    table = table[:table.index("└")]
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines()
+            if line.startswith("│")]
+    header = next(line for line in table.splitlines() if line.startswith("┃"))
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "situation", "commercial", "medicaid"]
+    assert rows[0] == ["claims decided", "2", "1"]
+    expected = {"secondary": ["1", "0"], "telehealth": ["1", "0"],
+                "out of network": ["1", "0"], "units over the limit (CO-151)": ["0", "1"]}
+    assert [row[0] for row in rows[1:]] == list(SITUATIONS)
+    for row in rows[1:]:
+        assert row[1:] == expected.get(row[0], ["0", "0"]), row[0]

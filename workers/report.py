@@ -9,13 +9,17 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
+from adjudication.policy import EnginePolicy
 from adjudication.rules.telehealth import TELEHEALTH_MODIFIERS
 from workers.summary import ClaimSummary, RunSummary
 
-SITUATIONS = ("secondary", "telehealth", "out of network", "partial authorization",
-              "coding edits", "suspect duplicate", "late replacement")
-"""What the situation table counts, in its column order (see `situations_of`)."""
-CODING_EDITS = frozenset({"CO-151", "CO-107", "CO-236"})
+SITUATIONS = ("secondary", "other plan pays first (CO-22)", "telehealth",
+              "telehealth outside the policy", "out of network", "partial authorization",
+              "units over the limit (CO-151)", "add-on without its primary (CO-107)",
+              "same-day pair denied (CO-236)", "same-day pair with a bypass modifier",
+              "suspect duplicate", "late replacement")
+"""What the situation table counts, in its row order (see `situations_of`)."""
+_PAIR_BYPASS = EnginePolicy().pair_bypass_modifiers
 
 
 def print_run(console: Console, summary: RunSummary) -> None:
@@ -116,25 +120,37 @@ def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> 
 def situations_of(claim: ClaimSummary) -> set[str]:
     """The situations a decided claim shows, as far as its summary tells them.
 
-    secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); telehealth:
-    a line with 95, GT, 93 or FQ, or a line TELEHEALTH decided; out of network: priced
-    on the out-of-network benefit (PR-45); partial authorization: a line paid for
-    fewer units than billed (CO-198 for the rest); coding edits: CO-151, CO-107 or
-    CO-236; suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
+    secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); other plan
+    pays first: billed as primary though another plan on file pays first (CO-22);
+    telehealth: a line with 95, GT, 93 or FQ, or a line TELEHEALTH decided; outside
+    the policy: TELEHEALTH denied a line (CO-4 or CO-5); out of network: priced on the
+    out-of-network benefit (PR-45); partial authorization: a line paid for fewer units
+    than billed (CO-198 for the rest); coding edits by their codes (CO-151, CO-107,
+    CO-236), and a bypass modifier (59, XE, XS, XP, XU) on a claim no pair edit
+    denied; suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
     denied); late replacement: a replacement (frequency 7) denied CO-29.
     """
     codes = {f"{a['group']}-{a['carc']}" for a in claim.adjustments}
     found = set()
     if claim.claim_status_code in ("2", "3") or "OA-23" in codes:
         found.add("secondary")
+    if "CO-22" in codes:
+        found.add("other plan pays first (CO-22)")
     if TELEHEALTH_MODIFIERS & set(claim.modifiers) or "TELEHEALTH" in claim.rules:
         found.add("telehealth")
+        if "TELEHEALTH" in claim.rules and codes & {"CO-4", "CO-5"}:
+            found.add("telehealth outside the policy")
     if "PR-45" in codes:
         found.add("out of network")
     if claim.lines_partly_authorized:
         found.add("partial authorization")
-    if codes & CODING_EDITS:
-        found.add("coding edits")
+    for code, situation in (("CO-151", "units over the limit (CO-151)"),
+                            ("CO-107", "add-on without its primary (CO-107)"),
+                            ("CO-236", "same-day pair denied (CO-236)")):
+        if code in codes:
+            found.add(situation)
+    if _PAIR_BYPASS & set(claim.modifiers) and "CO-236" not in codes:
+        found.add("same-day pair with a bypass modifier")
     if claim.status == "pended" and "DUPLICATE" in claim.rules and "OA-18" not in codes:
         found.add("suspect duplicate")
     if claim.frequency_code == "7" and "CO-29" in codes:
@@ -151,11 +167,14 @@ def situation_counts(claims: Iterable[ClaimSummary]) -> Counter[str]:
 
 
 def _print_situations(console: Console, groups: dict[str, list[ClaimSummary]]) -> None:
-    """Per line of business, the claims each situation the rules single out touched."""
+    """Per situation the rules single out, the claims it touched in each line of
+    business (a row per situation, a column per line of business)."""
+    lobs = sorted(groups)
+    counts = {lob: situation_counts(groups[lob]) for lob in lobs}
     table = Table(title="Situations by line of business (claims; one claim may show several)")
-    for column in ("line of business", "claims", *SITUATIONS):
-        table.add_column(column, justify="left" if column == "line of business" else "right")
-    for lob, claims in sorted(groups.items()):
-        counts = situation_counts(claims)
-        table.add_row(lob, str(len(claims)), *(str(counts[s]) for s in SITUATIONS))
+    for column in ("situation", *lobs):
+        table.add_column(column, justify="left" if column == "situation" else "right")
+    table.add_row("claims decided", *(str(len(groups[lob])) for lob in lobs))
+    for situation in SITUATIONS:
+        table.add_row(situation, *(str(counts[lob][situation]) for lob in lobs))
     console.print(table)
