@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from adjudication.decision import AccumulatorChange, Group
 from adjudication.reference import OutOfNetworkBenefit, oon_accumulator_plan
 from tests.adjudication_builders import (
     CLINICIAN_NPI,
+    MEMBER_ID,
     PLAN_ID,
     World,
     accumulator,
@@ -16,6 +18,7 @@ from tests.adjudication_builders import (
     codes,
     decide,
     money,
+    past_claim,
     plan,
     provider,
 )
@@ -76,3 +79,29 @@ def test_an_in_network_line_is_unchanged_by_the_oon_benefit() -> None:
     decision = decide(build_claim(), World(plans=(plan(oon=True),)).reference(
         oon_benefits=(OON,)))
     assert codes(decision) == ["CO-45"] and decision.lines[0].paid == money("100.00")
+
+
+def test_replacing_an_out_of_network_original_gives_back_to_the_oon_accumulator() -> None:
+    # Given an out-of-network original in the history: 200.00 charged, allowed 70.00,
+    # 130.00 above it (PR-45), 50.00 to the OON deductible (PR-1), 8.00 coinsurance
+    # (40 % of the 20.00 left, PR-2), 12.00 paid; the OON accumulator shows 50.00 met
+    original = past_claim(charge="200.00", paid="12.00", pr="188.00", remitted=date(2026, 3, 20),
+                          adjustments="PR-45:130.00 PR-1:50.00 PR-2:8.00")
+    reference = _world().reference(oon_benefits=(OON,), past_claims=(original,), accumulators=(
+        accumulator("50", "58", plan_id=oon_accumulator_plan(PLAN_ID)),))
+    # When its replacement arrives (the same 90837 at 200.00)
+    decision = decide(build_claim(frequency="7", original_icn="OBH-ORIG", pcn="PCN-2"),
+                      reference, received=date(2026, 4, 1))
+    # Then the give-back goes to the out-of-network accumulator: the 50.00 deductible
+    # and 58.00 of out-of-pocket (PR-1 + PR-2; the PR-45 never counted), nothing to the
+    # in-network one
+    assert decision.reversal is not None
+    give_back, new = decision.accumulator_changes
+    assert give_back == AccumulatorChange(MEMBER_ID, "PLAN-C:OON", 2026, money("-50.00"),
+                                          money("-58.00"))
+    # And the replacement meets the OON deductible again from 0: all 70.00 allowed to
+    # PR-1, paid 0.00
+    assert codes(decision) == ["PR-45", "PR-1"]
+    assert decision.lines[0].amount(Group.PR, "1") == money("70.00")
+    assert new == AccumulatorChange(MEMBER_ID, "PLAN-C:OON", 2026, money("70.00"),
+                                    money("70.00"))

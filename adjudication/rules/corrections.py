@@ -31,7 +31,7 @@ from adjudication.decision import (
     text,
 )
 from adjudication.policy import EnginePolicy
-from adjudication.reference import Member, PastClaim, ReferenceData
+from adjudication.reference import Member, PastClaim, ReferenceData, oon_accumulator_plan
 from adjudication.state import AdjudicationState, DecidedClaim
 from edi.claims import ParsedClaim
 
@@ -109,7 +109,16 @@ def _line_from_history(row: PastClaim) -> LineDecision:
 
 def _history_give_back(rows: Sequence[PastClaim],
                        reference: ReferenceData) -> tuple[AccumulatorChange, ...]:
-    """What history lines added to the member's accumulators, negated, per plan year."""
+    """What history lines added to the member's accumulators, negated, per accumulator
+    and plan year.
+
+    A line whose recorded CAS has PR-45 was priced on the out-of-network benefit (the
+    charge above the out-of-network allowed amount is the member's): it gives back to
+    the plan's out-of-network accumulator (`oon_accumulator_plan`), and its PR-45 never
+    counted towards the out-of-pocket maximum, so only PR-1, PR-2 and PR-3 are given
+    back. A line without recorded CAS gives its whole patient responsibility back to
+    the in-network accumulator (nothing tells the two apart).
+    """
     totals: dict[tuple[str, str, int], tuple[Decimal, Decimal]] = {}
     for row in rows:
         if row.status != "paid" or not row.patient_responsibility:
@@ -117,10 +126,16 @@ def _history_give_back(rows: Sequence[PastClaim],
         coverage = reference.coverage_for(row.member_id, row.service_date)
         if coverage is None:
             continue
-        deductible = sum((a for g, carc, a in row.cas() if g == "PR" and carc == "1"), ZERO)
-        key = (row.member_id, coverage.plan_id, row.service_date.year)
+        cas = row.cas()
+        share = {carc: sum((a for g, c, a in cas if g == "PR" and c == carc), ZERO)
+                 for carc in ("1", "2", "3", "45")}
+        out_of_network = bool(share["45"])
+        key = (row.member_id,
+               oon_accumulator_plan(coverage.plan_id) if out_of_network else coverage.plan_id,
+               row.service_date.year)
+        counted = share["1"] + share["2"] + share["3"] if cas else row.patient_responsibility
         ded, oop = totals.get(key, (ZERO, ZERO))
-        totals[key] = (ded - deductible, oop - row.patient_responsibility)
+        totals[key] = (ded - share["1"], oop - counted)
     return tuple(AccumulatorChange(m, p, y, ded, oop) for (m, p, y), (ded, oop) in totals.items())
 
 
