@@ -133,6 +133,19 @@ def _service(tmp_path: Path, zone: ZoneInfo | None = None) -> Service:
     return Service(store, tmp_path / "archive", tmp_path / "outbound", None, business_zone=zone)
 
 
+def test_the_services_as_of_date_is_on_the_business_calendar(tmp_path: Path) -> None:
+    # Given the service in Chicago, at 03:00 UTC on 2 March 2026 (21:00 on 1 March there)
+    svc = _service(tmp_path)
+    try:
+        ctx = svc.context(datetime(2026, 3, 2, 3, 0, tzinfo=UTC))
+        # Then the steps work as of 1 March, the day on the payer's calendar
+        assert ctx.as_of == date(2026, 3, 1)
+        # And from 06:00 UTC (midnight in Chicago) as of 2 March
+        assert svc.context(datetime(2026, 3, 2, 6, 0, tzinfo=UTC)).as_of == date(2026, 3, 2)
+    finally:
+        svc.store.dispose()
+
+
 def _dropped(tmp_path: Path, source: Path, at: datetime) -> Path:
     inbound = tmp_path / "inbound"
     inbound.mkdir(exist_ok=True)

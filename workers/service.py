@@ -129,9 +129,13 @@ class Service:
         return self.mailboxes / name / "outbound" if name is not None else None
 
     def context(self, now: datetime | None = None) -> steps.StepContext:
+        """A step's context at ``now`` (UTC): its as-of date, the day reference data,
+        plans and payment cycles are read for, is on the business calendar, as a
+        file's receipt date is."""
         moment = now or datetime.now(tz=UTC)
         return steps.StepContext(store=self.store, archive=self.archive, now=moment,
-                                 as_of=moment.date(), policy=EnvelopePolicy(),
+                                 as_of=receipt_date(moment, self.business_zone),
+                                 policy=EnvelopePolicy(),
                                  code_sets=self.code_sets, reference=self.reference,
                                  actor="worker")
 
