@@ -250,11 +250,16 @@ class Authorization(Row):
     units: Decimal
 
 
+FILING_LIMIT_KINDS = ("initial", "correction", "secondary")
+
+
 class FilingLimit(Row):
     """How many days a claim or a correction may take to arrive.
 
     ``kind`` ``initial``: from the date of service; ``correction``: from the original's
-    remittance date. ``state`` ``*`` applies to every state without a row of its own.
+    remittance date; ``secondary``: from the day the payer before us adjudicated a
+    secondary or later claim (an alternative to ``initial``, whichever ends later).
+    ``state`` ``*`` applies to every state without a row of its own.
     """
 
     line_of_business: LineOfBusiness

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from adjudication.errors import ReferenceDataError, ReferenceProblem
 from adjudication.reference import (
+    FILING_LIMIT_KINDS,
     Accumulator,
     AddOnCode,
     Authorization,
@@ -343,8 +344,8 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                     ("procedure_codes", lambda r: bool(r.procedure_codes), "is empty"),
                     ("units", lambda r: r.units > 0, "must be positive")),
     FilingLimit: (("state", lambda r: _state_or_star(r.state), "must be a state code or *"),
-                  ("kind", lambda r: r.kind in ("initial", "correction"),
-                   "must be initial or correction"),
+                  ("kind", lambda r: r.kind in FILING_LIMIT_KINDS,
+                   "must be initial, correction or secondary"),
                   ("days", lambda r: r.days > 0, "must be positive")),
     SupervisionPolicy: (("state", lambda r: _state_or_star(r.state),
                          "must be a state code or *"),),

@@ -23,7 +23,7 @@ written in implementation-guide order.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -273,6 +273,21 @@ class OtherSubscriber(Loop):
         """NM109 of 2330B: what SVD01 of this payer's 2430 loops repeats."""
         return self.other_payer.name.identification_code if self.other_payer else None
 
+    @property
+    def adjudication_date(self) -> date | None:
+        """2330B DTP*573 (D8): the day that payer adjudicated the claim (the guide asks
+        for it when the payer reported no 2430 lines); None when absent or not a date."""
+        if self.other_payer is None:
+            return None
+        for seg in self.other_payer.untyped:
+            e = seg.elements
+            if len(e) > 3 and e[:3] == ("DTP", "573", "D8"):
+                try:
+                    return datetime.strptime(e[3], "%Y%m%d").date()
+                except ValueError:
+                    return None
+        return None
+
 
 class LineAdjudication(Loop):
     """2430 SVD, CAS, DTP*573, AMT*EAF: how another payer adjudicated this line."""
@@ -372,6 +387,16 @@ class ParsedClaim(_Value):
     @property
     def payer(self) -> Party:
         return self.subscriber.payer
+
+    def rendering_npi(self, line: ServiceLine) -> str | None:
+        """Who rendered ``line``: 2420A, else 2310B, else the billing provider (2010AA)."""
+        rendering = line.rendering or self.claim.rendering
+        return (rendering.name.npi if rendering else None) or self.billing_provider.npi
+
+    def rendering_npis(self) -> tuple[str, ...]:
+        """Every clinician who rendered a line of the claim, each once, in line order."""
+        return tuple(dict.fromkeys(
+            npi for line in self.claim.lines if (npi := self.rendering_npi(line))))
 
 
 class PatientLevel(_Value):

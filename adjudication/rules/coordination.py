@@ -175,6 +175,21 @@ def prior_paid(claim: ParsedClaim, line_number: int) -> PriorPaid:
     return PriorPaid(total, tuple(basis))
 
 
+def prior_adjudication_date(claim: ParsedClaim, line_number: int) -> date | None:
+    """When the last payer before us adjudicated this line: the latest 2430 DTP*573 of
+    the line among the prior payers that reported lines, else their 2330B DTP*573;
+    None for a primary claim or when no prior payer dated its adjudication."""
+    lines = claim.claim.lines
+    line = next((x for x in lines if x.assigned_number == line_number), None)
+    days = []
+    for other in prior_payers(claim):
+        payer_id = other.other_payer_id
+        dated = [a.adjudication_date for a in (line.adjudications if line else ())
+                 if a.other_payer_primary_identifier == payer_id and a.adjudication_date]
+        days += dated or ([other.adjudication_date] if other.adjudication_date else [])
+    return max(days, default=None)
+
+
 def _apportioned(amount: Decimal, charges: list[Decimal], index: int) -> Decimal:
     whole = sum(charges, Decimal(0))
     if whole <= 0:
