@@ -70,6 +70,7 @@ fuzz: $(STAMP)
 bench: $(STAMP) services
 	$(BIN)/python -m workers.bench
 	$(BIN)/python -m workers.bench_store
+	$(BIN)/python -m workers.bench_review
 	$(BIN)/python -m workers.bench_service
 
 clean:

@@ -66,7 +66,6 @@ class LineFacts:
         c = claim.claim
         dates = line.service_date or c.date("472")
         billing = claim.billing_provider.npi or ""
-        rendering = line.rendering or c.rendering
         supervising = line.supervising or c.supervising
         cited = line.prior_authorization_numbers + (
             (c.prior_authorization_number,) if c.prior_authorization_number else ())
@@ -76,7 +75,7 @@ class LineFacts:
             units=line.service_unit_count if line.service_unit_count is not None else Decimal(1),
             start=dates.start if dates else None, through=dates.through if dates else None,
             billing_npi=billing,
-            rendering_npi=(rendering.name.npi if rendering else None) or billing,
+            rendering_npi=claim.rendering_npi(line) or billing,
             supervising_npi=supervising.name.npi if supervising else None,
             supervisor_named=supervising is not None, authorization_numbers=cited,
             place_of_service=line.place_of_service_code or c.place_of_service_code,

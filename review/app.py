@@ -35,11 +35,15 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 log = structlog.get_logger("claims.review")
 
 
-def create_app(store: Store, settings: ReviewSettings | None = None) -> FastAPI:
+def create_app(store: Store, settings: ReviewSettings | None = None, *,
+               deliver: Callable[[], int] | None = None) -> FastAPI:
+    """The application over ``store``; ``deliver`` sends released 835s not delivered yet
+    to the partners (run after a cycle is released on the Payments screen)."""
     app = FastAPI(title="Claims 87726 review", docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.store = store
     app.state.settings = settings or ReviewSettings()
+    app.state.deliver = deliver
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, work, payments, admin):
         app.include_router(module.router)

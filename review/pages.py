@@ -143,9 +143,9 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
     with store_of(request).transaction() as s:
         page = queries.queue(s, kind, f, settings_of(request).page_size)  # type: ignore[arg-type]
         partners = queries.partners(s)
-        lobs = queries.lines_of_business(s)
     return render(request, "queue.html", partial="queue_results.html", kind=kind,
-                  title=QUEUES[kind], f=f, result=page, partners=partners, lobs=lobs,
+                  title=QUEUES[kind], f=f, result=page, partners=partners,
+                  lobs=queries.lines_of_business(),
                   params=params)
 
 

@@ -2,9 +2,12 @@
 
 A cycle is released by `workers.remit.run_cycle`, the same step ``claims remit``
 runs: planned, every 835 written, read back, proven to balance and checked by pyx12
-in one transaction, or refused whole. Only a supervisor may release one. The 835s
-go into the archive; the service's delivery (or ``claims redeliver``) takes them to
-the partners' outbound folders.
+in one transaction with its audit row, or refused whole. Only a supervisor may
+release one. The 835s go into the archive, then, as the service's ``remit`` actor
+does, every 835 not yet delivered is copied to the outbound folder of the senders
+whose claims it pays (`workers.delivery.deliver_remittances`, given to `create_app`
+by ``claims review``); a delivery that fails leaves them for ``claims redeliver``
+(``claims status`` counts them) and the cycle page says which were delivered.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import exists, func, select
@@ -27,6 +32,7 @@ from review.web import (
     BadRequest,
     Signed,
     allowed,
+    business_today,
     client_of,
     csrf_checked,
     now,
@@ -38,6 +44,7 @@ from review.work import reference_source
 from store.models import (
     Claim,
     DecisionRecord,
+    Event,
     PaymentCycle,
     RemittanceRecord,
     RemittedClaim,
@@ -45,6 +52,10 @@ from store.models import (
 from workers.steps import archive_path
 
 router = APIRouter()
+log = structlog.get_logger("claims.review")
+Delivery = Callable[[], int]
+"""Delivers every released 835 not delivered yet (`workers.delivery.deliver_remittances`
+over the service's folders); how many."""
 PhiReader = Annotated[Principal, Depends(allowed(Permission.PHI, "Reading 835s and "
                                                                  "remittance advices"))]
 Releaser = Annotated[Principal, Depends(allowed(Permission.RELEASE_CYCLES,
@@ -54,7 +65,7 @@ STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 def waiting(s: Session, as_of: date | None) -> list[dict[str, Any]]:
     """What the next cycle would pay, per payee: decided, not pended, not remitted."""
-    npi = DecisionRecord.data["billing_npi"].as_string()
+    npi = Claim.billing_npi
     query = (select(npi, func.count(), func.sum(DecisionRecord.paid_cents))
              .join(Claim, Claim.id == DecisionRecord.claim_id)
              .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
@@ -82,7 +93,7 @@ def payments(request: Request, principal: Signed, page: int = 1) -> Response:
             .group_by(RemittanceRecord.cycle_id))}
         pending = waiting(s, None)
     return render(request, "payments.html", cycles=cycles, totals=totals, waiting=pending,
-                  page=page, pages=pages, today=now().date().isoformat())
+                  page=page, pages=pages, today=business_today(request).isoformat())
 
 
 def _as_of(value: str) -> date:
@@ -94,7 +105,7 @@ def _as_of(value: str) -> date:
 
 @router.get("/payments/release")
 def release_preview(request: Request, principal: Releaser, as_of: str = "") -> Response:
-    day = _as_of(as_of or now().date().isoformat())
+    day = _as_of(as_of or business_today(request).isoformat())
     with store_of(request).transaction() as s:
         payees = waiting(s, day)
     return render(request, "cycle_confirm.html", as_of=day.isoformat(), payees=payees,
@@ -106,7 +117,7 @@ def release_preview(request: Request, principal: Releaser, as_of: str = "") -> R
 def release(request: Request, principal: Annotated[Principal, Depends(csrf_checked)],
             releaser: Releaser, as_of: Annotated[str, Form()] = "") -> Response:
     from remittance.era import render_era
-    from workers.remit import run_cycle
+    from workers.remit import CycleOutcome, run_cycle
 
     day = _as_of(as_of)
     archive = settings_of(request).archive_dir
@@ -114,11 +125,23 @@ def release(request: Request, principal: Annotated[Principal, Depends(csrf_check
         raise BadRequest("This server has no archive to keep 835s in "
                          "(start claims review with --archive DIR).")
     store = store_of(request)
-    cycle = run_cycle(store, archive, as_of=day, now=now(), reference=reference_source(store),
-                      actor=releaser.name, render_html=render_era)
-    auth.record(store, releaser, "cycle.release", str(cycle.cycle_id), client_of(request),
-                outcome=cycle.outcome, remittances=len(cycle.remittances),
-                as_of=day.isoformat())
+    moment = now()
+
+    def audited(s: Session, outcome: CycleOutcome) -> None:
+        auth.audit(s, releaser.name, "cycle.release", str(outcome.cycle_id),
+                   client_of(request), moment, outcome=outcome.outcome,
+                   remittances=len(outcome.remittances), as_of=day.isoformat())
+
+    cycle = run_cycle(store, archive, as_of=day, now=moment,
+                      reference=reference_source(store), actor=releaser.name,
+                      render_html=render_era, audit=audited)
+    deliver: Delivery | None = request.app.state.deliver
+    if cycle.outcome == "released" and deliver is not None:
+        try:  # as the service's remit actor does once its cycle is released
+            deliver()
+        except Exception as exc:  # released all the same: claims redeliver sends them
+            log.error("review.delivery_failed", cycle=cycle.cycle_id,
+                      error=type(exc).__name__)
     return RedirectResponse(f"/payments/cycles/{cycle.cycle_id}", status_code=303)
 
 
@@ -130,8 +153,11 @@ def cycle(request: Request, principal: Signed, cycle_id: int) -> Response:
             raise BadRequest("No such payment cycle.")
         remittances = list(s.scalars(select(RemittanceRecord).where(
             RemittanceRecord.cycle_id == cycle_id).order_by(RemittanceRecord.id)))
+        delivered = set(s.scalars(select(Event.subject).where(
+            Event.kind == "remittance.delivered",
+            Event.subject.in_([r.trace_number for r in remittances]))))
     return render(request, "cycle.html", cycle=row, remittances=remittances,
-                  total_cents=sum(r.amount_cents for r in remittances))
+                  total_cents=sum(r.amount_cents for r in remittances), delivered=delivered)
 
 
 def _remittance(request: Request, remittance_id: int, principal: Principal,

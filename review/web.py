@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Form, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.responses import Response
 
 from review import auth
@@ -26,6 +29,7 @@ from review.auth import Principal
 from review.roles import WHO_MAY, Permission
 from review.settings import ReviewSettings
 from store.engine import Store
+from workers.receipt import receipt_date
 
 SESSION_COOKIE = "review_session"
 LOGIN_CSRF_COOKIE = "review_login_csrf"
@@ -143,15 +147,28 @@ def money(value: Decimal | int | str | None, *, cents: bool = False) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
-def when(moment: datetime | None) -> str:
-    """A timestamp for people, in UTC (the store's zone)."""
+def when(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A timestamp for people in ``zone`` with its abbreviation (``2026-11-23 08:05
+    CST``); the store keeps UTC."""
     if moment is None:
         return ""
-    return auth.aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return auth.aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@pass_context
+def _when(context: Context, moment: datetime | None) -> str:
+    """`when` in the business time zone of the app the page is rendered for."""
+    request: Request = context["request"]
+    return when(moment, settings_of(request).zone)
+
+
+def business_today(request: Request) -> date:
+    """Today on the payer's calendar (the business time zone), not UTC's."""
+    return receipt_date(now(), settings_of(request).zone)
 
 
 TEMPLATES.env.filters["money"] = money
-TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["when"] = _when
 
 
 def code_meaning(code: str) -> str:

@@ -3,8 +3,8 @@
 Both go through `workers.review_cli` (the same functions as ``claims pends release``):
 a preview decides the claim again without writing anything and shows the decision
 before and after; the confirmation does it for real, in one transaction with the
-new decision version, the release row and its event. An analyst's release must
-not pay more than their limit; a supervisor's has none.
+new decision version, the release row, its event and the audit row. An analyst's
+release must not pay more than their limit; a supervisor's has none.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from adjudication.decision import Decision
 from review import auth
@@ -134,18 +135,21 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: int,
         if refusal:
             raise LimitExceeded(refusal)
 
+    def audited(s: Session, decision: Decision) -> None:
+        auth.audit(s, principal.name, "pend.release", icn, client_of(request), moment,
+                   status=decision.status, paid=f"{decision.paid:.2f}",
+                   allowed={str(k): str(v) for k, v in overrides.items()})
+
+    moment = now()
     try:
-        decision = release(store, icn, overrides, principal.name, note,
-                           reference_source(store), now(), approve=approve)
+        release(store, icn, overrides, principal.name, note, reference_source(store), moment,
+                approve=approve, audit=audited)
     except LimitExceeded as exc:
         auth.record(store, principal, "access.denied", icn, client_of(request),
                     needs="release limit")
         raise Refused(principal, Permission.ANY_PEND, str(exc)) from None
     except ReviewError as exc:
         raise BadRequest(str(exc).replace("--allowed", "Allowed amount")) from None
-    auth.record(store, principal, "pend.release", icn, client_of(request),
-                status=decision.status, paid=f"{decision.paid:.2f}",
-                allowed={str(k): str(v) for k, v in overrides.items()})
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
 
 
@@ -169,11 +173,16 @@ def deny_confirmed(request: Request, principal: Worker, claim_id: int,
                    note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)
     icn = _icn(store, claim_id)
+    moment = now()
+
+    def audited(s: Session, _decision: Decision) -> None:
+        auth.audit(s, principal.name, "pend.deny", icn, client_of(request), moment,
+                   carc=carc.strip())
+
     try:
-        deny(store, icn, carc.strip(), principal.name, note, now())
+        deny(store, icn, carc.strip(), principal.name, note, moment, audit=audited)
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
-    auth.record(store, principal, "pend.deny", icn, client_of(request), carc=carc.strip())
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
 
 

@@ -117,7 +117,8 @@ class Interchange(Base):
     """A received ISA/IEA. ``dedup_key`` (sender + ISA13) is set for accepted ones only."""
 
     __tablename__ = "interchanges"
-    __table_args__ = (UniqueConstraint("file_id", "ordinal"),)
+    __table_args__ = (UniqueConstraint("file_id", "ordinal"),
+                      Index("ix_interchanges_sender_file", "sender_id", "file_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
@@ -150,7 +151,16 @@ class Claim(Base):
     """A claim as received and as the front end answered it."""
 
     __tablename__ = "claims"
-    __table_args__ = (Index("ix_claims_file_state", "file_id", "state"),)
+    __table_args__ = (
+        Index("ix_claims_file_state", "file_id", "state"),
+        # the review queues: every filter and sort column of a queue in one narrow
+        # index, so a count over 30,000 denials never reads a claim row (`parsed` is
+        # several KB)
+        Index("ix_claims_rejections", "front_end", "id", "charge_cents", "receipt_date",
+              "billing_npi", "file_id", "icn"),
+        Index("ix_claims_decided", "decision_status", "id", "charge_cents", "receipt_date",
+              "billing_npi", "file_id", "icn"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     """Receipt order: claims are adjudicated in id order."""
@@ -171,19 +181,43 @@ class Claim(Base):
     subscriber_id: Mapped[str | None] = mapped_column(String(80), index=True)
     original_icn: Mapped[str | None] = mapped_column(String(50))
     receipt_date: Mapped[date] = mapped_column(Date)
+    billing_npi: Mapped[str | None] = mapped_column(String(80), index=True)
+    """The billing provider's NPI (2010AA NM109) as the 277CA names it, for accepted
+    and rejected claims alike (None: the front end never reached the claim). A
+    provider's identifier, not PHI: the review queues' payee filter and search."""
+    decision_status: Mapped[str | None] = mapped_column(String(16))
+    """The status of the claim's current decision (``decisions.status`` where
+    ``current``), set in the transaction that writes that decision
+    (`workers.steps.mark_decided`): the review queues read it from the claim's index."""
     parsed: Mapped[str | None] = mapped_column(Text)
     """The parsed 837P claim as JSON (accepted claims): what adjudication and releases read."""
+
+
+class ClaimRenderingNpi(Base):
+    """A clinician who rendered a line of a claim (`ParsedClaim.rendering_npis`): search
+    by rendering NPI. Kept for every claim the front end read, rejected ones too."""
+
+    __tablename__ = "claim_rendering_npis"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    npi: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
 
 class DecisionRecord(Base):
     """One decision on a claim; a pend release adds a version, the latest is current."""
 
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("icn", "version"),)
+    __table_args__ = (
+        UniqueConstraint("icn", "version"),
+        # a claim's decisions; for the queues' line-of-business and code filters the
+        # current one's columns are read from the index, never the row (data, trace)
+        Index("ix_decisions_claim", "claim_id", "current", "line_of_business", "codes",
+              "rule_ids"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     """Decision order: state is rebuilt by applying decisions in id order."""
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
     icn: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[int]
     current: Mapped[bool] = mapped_column(Boolean)
@@ -193,6 +227,12 @@ class DecisionRecord(Base):
     member_id: Mapped[str | None] = mapped_column(String(80), index=True)
     subscriber_id: Mapped[str | None] = mapped_column(String(80), index=True)
     line_of_business: Mapped[str | None] = mapped_column(String(24))
+    codes: Mapped[str] = mapped_column(Text, default="")
+    """Its adjustment and remark codes as ``|CO-29|PR-1|N130|`` (`workers.decisions.
+    codes_text`): the denials queue's code filter reads this column, not the JSON."""
+    rule_ids: Mapped[str] = mapped_column(Text, default="")
+    """``rules`` as ``|PRICING|COST-SHARE|`` (`workers.decisions.rule_ids_text`): what
+    the pends queue's rule filter reads (from the index, never the row)."""
     rule_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     rules: Mapped[list[Any]] = mapped_column(default=list)
     """The rules that decided (what summary.json lists), kept so a summary needs no trace."""

@@ -634,31 +634,93 @@ def review(
         help="the archive of received files and 835s (downloads, payment cycles)")] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
-    ssl_keyfile: Annotated[Path | None, typer.Option("--ssl-keyfile")] = None,
-    ssl_certfile: Annotated[Path | None, typer.Option("--ssl-certfile")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(
+        "--ssl-keyfile", exists=True, dir_okay=False, readable=True,
+        help="the TLS private key (PEM), with --ssl-certfile")] = None,
+    ssl_certfile: Annotated[Path | None, typer.Option(
+        "--ssl-certfile", exists=True, dir_okay=False, readable=True,
+        help="the TLS certificate chain (PEM), with --ssl-keyfile")] = None,
+    outbound: Annotated[Path | None, typer.Option(
+        "--outbound", help="answers for senders with no mailbox (default: DIR/outbound "
+                           "with --out, else EDI_OUTBOUND_DIR)")] = None,
+    mailboxes: Annotated[Path | None, typer.Option(
+        "--mailboxes", help="the partners' mailboxes (default: EDI_MAILBOXES, none "
+                            "with --out)")] = None,
 ) -> None:
-    """Serve the review screens (sign in with a user from 'claims user add')."""
+    """Serve the review screens (sign in with a user from 'claims user add').
+
+    A payment cycle released on the screens has its 835s delivered as the service
+    does: into the outbound folder of each partner whose claims it pays."""
     import uvicorn
 
     from review.app import create_app
     from review.settings import ReviewSettings
     from store.engine import Store
 
+    if (ssl_keyfile is None) != (ssl_certfile is None):
+        raise typer.BadParameter("give both --ssl-keyfile and --ssl-certfile, or neither",
+                                 param_hint="--ssl-keyfile/--ssl-certfile")
+    tls = _tls_files(ssl_keyfile, ssl_certfile)
     logs.configure("INFO")
-    settings = ReviewSettings()
+    settings = _review_settings(ReviewSettings)
     if archive is not None or out is not None or settings.archive_dir is None:
         settings = settings.model_copy(update={
             "archive_dir": archive or (out / "archive" if out is not None else None)})
     store = Store(_review_store_url(out, db))
-    scheme = "https" if ssl_certfile else "http"
+    deliver = _review_delivery(store, settings.archive_dir, out, outbound, mailboxes)
+    scheme = "https" if tls else "http"
     console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
     try:
         # no access log: a URL can carry a searched member id
-        uvicorn.run(create_app(store, settings), host=host, port=port, access_log=False,
-                    log_level="warning", ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
-                    ssl_certfile=str(ssl_certfile) if ssl_certfile else None)
+        uvicorn.run(create_app(store, settings, deliver=deliver), host=host, port=port,
+                    access_log=False, log_level="warning",
+                    ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None)
     finally:
         store.dispose()
+
+
+def _tls_files(keyfile: Path | None, certfile: Path | None) -> tuple[str, str] | None:
+    """(key, certificate) paths once they load as a pair, so a wrong file is a usage
+    error before the server starts (never a traceback from inside uvicorn)."""
+    import ssl
+
+    if keyfile is None or certfile is None:
+        return None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            str(certfile), str(keyfile))
+    except (ssl.SSLError, OSError, ValueError):
+        raise typer.BadParameter("the certificate and key do not load as a PEM pair",
+                                 param_hint="--ssl-keyfile/--ssl-certfile") from None
+    return str(keyfile), str(certfile)
+
+
+def _review_settings(factory: Callable[[], Any]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return factory()
+    except ValidationError as exc:  # a bad EDI_* value: say which, never a traceback
+        names = ", ".join(str(e["loc"][0]).upper() for e in exc.errors() if e["loc"])
+        raise typer.BadParameter(f"not a valid value: {names}", param_hint=names) from None
+
+
+def _review_delivery(store: Store, archive: Path | None, out: Path | None,
+                     outbound: Path | None, mailboxes: Path | None) -> Callable[[], int] | None:
+    """What sends a released cycle's 835s on: `deliver_remittances` over the service's
+    folders (None without an archive: no cycle can be released then)."""
+    from workers.delivery import deliver_remittances
+    from workers.service import Service
+
+    if archive is None:
+        return None
+    if out is not None:
+        folders = (outbound or out / "outbound", mailboxes)
+    else:
+        settings = _service_settings(None, mailboxes)
+        folders = (outbound or settings.outbound_dir, settings.mailboxes)
+    service = Service(store, archive, folders[0], None, mailboxes=folders[1])
+    return lambda: deliver_remittances(service)
 
 
 user_app = typer.Typer(help="Users of the review screens.", no_args_is_help=True)

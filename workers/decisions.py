@@ -85,6 +85,36 @@ def summary_fields(decision: Decision, rules: list[str]) -> dict[str, Any]:
     }
 
 
+def adjustment_codes(data: dict[str, Any]) -> list[str]:
+    """A stored decision's codes, each once: group and CARC (``CO-29``) of the claim's
+    and its lines' adjustments, then the remark codes (``N130``)."""
+    found = [f"{a['group']}-{a['carc']}" for a in data.get("claim_adjustments", [])]
+    for line in data.get("lines", []):
+        found += [f"{a['group']}-{a['carc']}" for a in line.get("adjustments", [])]
+        found += list(line.get("rarcs", []))
+    found += list(data.get("rarcs", []))
+    return list(dict.fromkeys(found))
+
+
+def codes_text(data: dict[str, Any]) -> str:
+    """`adjustment_codes` as the ``decisions.codes`` column keeps them: ``|CO-29|N130|``
+    (every code between bars, so one reads as ``LIKE '%|CO-29|%'`` or, by its CARC
+    alone, ``LIKE '%-29|%'``); empty when there is none."""
+    codes = adjustment_codes(data)
+    return f"|{'|'.join(codes)}|" if codes else ""
+
+
+def codes_of(text: str) -> list[str]:
+    """The codes a ``decisions.codes`` (or ``rule_ids``) value holds, in order."""
+    return [code for code in text.split("|") if code]
+
+
+def rule_ids_text(rules: list[str]) -> str:
+    """The deciding rules (`deciding_rules`) as the ``decisions.rule_ids`` column keeps
+    them, ``|PRICING|COST-SHARE|``: the pends queue matches ``LIKE '%|PRICING|%'``."""
+    return f"|{'|'.join(rules)}|" if rules else ""
+
+
 def deciding_rules(decision: Decision) -> list[str]:
     """The rules that decided: per line the last rule that looked at it (the one that
     denied or pended it, or cost share after pricing for a paid line), and the

@@ -66,6 +66,8 @@ class SetOutcome:
     fingerprints: list[str] = field(default_factory=list)
     claims: list[KeptClaim | None] = field(default_factory=list)
     """Each claim the edits accept, as kept (None for a rejected one)."""
+    rendering_npis: list[tuple[str, ...]] = field(default_factory=list)
+    """Each claim's rendering clinicians (`ParsedClaim.rendering_npis`), rejected too."""
 
     @property
     def readable(self) -> bool:
@@ -100,6 +102,7 @@ def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext,
         outcome.statuses.append(status)
         outcome.fingerprints.append(fingerprint(claim))
         outcome.claims.append(None if rejects(status) else KeptClaim.of(claim))
+        outcome.rendering_npis.append(claim.rendering_npis())
 
     with path.open("rb") as stream:
         for reading in read_sets(stream, accepted - skip, on_claim):

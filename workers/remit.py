@@ -84,69 +84,85 @@ class CycleOutcome:
 def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
               reference: ReferenceSource | None, payer: Payer = DEFAULT_PAYER,
               actor: str = "payment-cycle",
-              render_html: Callable[[Remittance], str] | None = None) -> CycleOutcome:
-    """Plan, prove and (when every 835 balances) release one payment cycle."""
+              render_html: Callable[[Remittance], str] | None = None,
+              audit: Callable[[Session, CycleOutcome], None] | None = None) -> CycleOutcome:
+    """Plan, prove and (when every 835 balances) release one payment cycle.
+
+    ``audit`` writes its record of the outcome in the cycle's own transaction: the
+    release and the record of who released it commit together, or neither does."""
     with store.transaction() as s:
-        if store.postgresql:
-            s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
-        shared = (reference.for_claims(s, (), _originals_named(s, as_of))
-                  if reference is not None else ReferenceData())
-        waiting, facts = _waiting(s, as_of, shared)
-        icns = {key: icn for key, (icn, _claim_id) in facts.items()}
-        carried = _carried(s)
+        outcome = _cycle(s, archive, as_of=as_of, now=now, reference=reference, payer=payer,
+                         actor=actor, render_html=render_html, postgresql=store.postgresql)
+        if audit is not None:
+            audit(s, outcome)
+        return outcome
 
-        def account(payee: Payee) -> BankAccount | None:
-            row = shared.payee_account(payee.npi, payee.tax_id, as_of)
-            return (BankAccount(row.routing, row.account, row.account_type)
-                    if row is not None else None)
 
-        def next_trace() -> str:
-            return f"{PAYER_ID}{take(s, 'trace'):010d}"
+def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
+           reference: ReferenceSource | None, payer: Payer, actor: str,
+           render_html: Callable[[Remittance], str] | None,
+           postgresql: bool) -> CycleOutcome:
+    """The cycle inside ``s``: planned, written, proven, then released or refused."""
+    if postgresql:
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
+    shared = (reference.for_claims(s, (), _originals_named(s, as_of))
+              if reference is not None else ReferenceData())
+    waiting, facts = _waiting(s, as_of, shared)
+    icns = {key: icn for key, (icn, _claim_id) in facts.items()}
+    carried = _carried(s)
 
-        plan = plan_cycle(waiting, payer=payer, carried=carried, account=account,
-                          next_trace=next_trace, effective=as_of, produced=now.date())
-        held = [icns[key] for key in plan.held]
-        if not plan.remittances:
-            cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="empty", problems=[],
-                                 held=held)
-            s.add(cycle)
-            s.flush()
-            return CycleOutcome(cycle.id, "empty", held=held)
-        responder = Responder(when=now, control=StoredControlNumbers(s))
-        written: list[tuple[PayeeRemittance, str, list[str]]] = []
-        for planned in plan.remittances:
-            document = io.StringIO()
-            write_835(planned.remittance, responder, document)
-            x12 = document.getvalue()
-            problems = [str(p) for p in prove_interchanges(read_835(
-                io.BytesIO(x12.encode("latin-1"))))]
-            problems += [f"pyx12: {p}" for p in outbound_problems(x12)]
-            written.append((planned, x12, problems))
-        problems = [f"{p.remittance.trace_number}: {problem}"
-                    for p, _x12, found in written for problem in found]
-        outcomes = [_outcome(p, [icns[r.key] for r in p.remitted], not found)
-                    for p, _x12, found in written]
-        if problems:
-            cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="refused",
-                                 problems=problems, held=held)
-            s.add(cycle)
-            s.flush()
-            s.add(Event(at=now, kind="cycle.refused", actor=actor, subject=str(cycle.id),
-                        detail={"problems": len(problems)}))
-            return CycleOutcome(cycle.id, "refused", outcomes, problems, held)
-        cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="released", problems=[],
+    def account(payee: Payee) -> BankAccount | None:
+        row = shared.payee_account(payee.npi, payee.tax_id, as_of)
+        return (BankAccount(row.routing, row.account, row.account_type)
+                if row is not None else None)
+
+    def next_trace() -> str:
+        return f"{PAYER_ID}{take(s, 'trace'):010d}"
+
+    plan = plan_cycle(waiting, payer=payer, carried=carried, account=account,
+                      next_trace=next_trace, effective=as_of, produced=now.date())
+    held = [icns[key] for key in plan.held]
+    if not plan.remittances:
+        cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="empty", problems=[],
                              held=held)
         s.add(cycle)
         s.flush()
-        released = []
-        for (planned, x12, _found), outcome in zip(written, outcomes, strict=True):
-            released.append(_release(s, archive, cycle.id, planned, x12, outcome,
-                                     facts=facts, render_html=render_html))
-        _store_balances(s, plan.remittances, now)
-        s.add(Event(at=now, kind="cycle.released", actor=actor, subject=str(cycle.id),
-                    detail={"remittances": len(released),
-                            "traces": [r.trace for r in released]}))
-        return CycleOutcome(cycle.id, "released", released, [], held)
+        return CycleOutcome(cycle.id, "empty", held=held)
+    responder = Responder(when=now, control=StoredControlNumbers(s))
+    written: list[tuple[PayeeRemittance, str, list[str]]] = []
+    for planned in plan.remittances:
+        document = io.StringIO()
+        write_835(planned.remittance, responder, document)
+        x12 = document.getvalue()
+        problems = [str(p) for p in prove_interchanges(read_835(
+            io.BytesIO(x12.encode("latin-1"))))]
+        problems += [f"pyx12: {p}" for p in outbound_problems(x12)]
+        written.append((planned, x12, problems))
+    problems = [f"{p.remittance.trace_number}: {problem}"
+                for p, _x12, found in written for problem in found]
+    outcomes = [_outcome(p, [icns[r.key] for r in p.remitted], not found)
+                for p, _x12, found in written]
+    if problems:
+        cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="refused",
+                             problems=problems, held=held)
+        s.add(cycle)
+        s.flush()
+        s.add(Event(at=now, kind="cycle.refused", actor=actor, subject=str(cycle.id),
+                    detail={"problems": len(problems)}))
+        return CycleOutcome(cycle.id, "refused", outcomes, problems, held)
+    cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="released", problems=[],
+                         held=held)
+    s.add(cycle)
+    s.flush()
+    released = []
+    for (planned, x12, _found), outcome in zip(written, outcomes, strict=True):
+        released.append(_release(s, archive, cycle.id, planned, x12, outcome,
+                                 facts=facts, render_html=render_html))
+    _store_balances(s, plan.remittances, now)
+    s.add(Event(at=now, kind="cycle.released", actor=actor, subject=str(cycle.id),
+                detail={"remittances": len(released),
+                        "traces": [r.trace for r in released]}))
+    return CycleOutcome(cycle.id, "released", released, [], held)
 
 
 def _waiting(s: Session, as_of: date, shared: ReferenceData

@@ -36,7 +36,7 @@ from workers.decisions import (
 )
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
-from workers.steps import decision_record
+from workers.steps import decision_record, mark_decided
 
 MAX_AMOUNT = Decimal("99999999.99")
 DENIAL_RULE = "REVIEW-DENIAL"
@@ -138,11 +138,13 @@ def preview_release(store: Store, icn: str, overrides: dict[int, Decimal],
 
 def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str, note: str,
             source: ReferenceSource, now: datetime | None = None, *,
-            approve: Callable[[Decision], None] | None = None) -> Decision:
+            approve: Callable[[Decision], None] | None = None,
+            audit: Callable[[Session, Decision], None] | None = None) -> Decision:
     """Re-adjudicate a pended claim with the allowed amounts a person entered.
 
     The claim is the one the store keeps under this number (never re-read from a
-    file); the new decision, the release and its audit event commit together.
+    file); the new decision, the release and its audit event commit together, with
+    what ``audit`` writes (the review screens' audit row) in the same transaction.
     ``approve`` sees the new decision before anything is written and raises
     `ReviewError` to refuse it (a reviewer's release limit).
     """
@@ -159,6 +161,8 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
                           released_at=now))
         s.add(Event(at=now, kind="pend.released", actor=reviewer, subject=icn,
                     detail={"status": decision.status, "from_version": current.version}))
+        if audit is not None:
+            audit(s, decision)
     return decision
 
 
@@ -188,9 +192,11 @@ def preview_denial(store: Store, icn: str, carc: str) -> tuple[Decision, Decisio
 
 
 def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
-         now: datetime | None = None) -> Decision:
+         now: datetime | None = None, *,
+         audit: Callable[[Session, Decision], None] | None = None) -> Decision:
     """Deny a pended claim with a reason code: a new decision version, the release
-    row (``{"deny": "CO-<carc>"}``) and its ``pend.denied`` event commit together."""
+    row (``{"deny": "CO-<carc>"}``), its ``pend.denied`` event and what ``audit``
+    writes commit together."""
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         current = _pended(s, icn, lock=True)
@@ -201,6 +207,8 @@ def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
                           to_version=current.version + 1, released_at=now))
         s.add(Event(at=now, kind="pend.denied", actor=reviewer, subject=icn,
                     detail={"carc": carc, "from_version": current.version}))
+        if audit is not None:
+            audit(s, decision)
     return decision
 
 
@@ -255,3 +263,4 @@ def _replace(s: Session, current: DecisionRecord, decision: Decision, *,
         decision, claim_id=current.claim_id, version=current.version + 1,
         subscriber_id=current.subscriber_id or "", reference_version=reference_version,
         at=at)])
+    mark_decided(s, {current.claim_id: decision.status})

@@ -51,6 +51,7 @@ from store.codec import from_json, to_json
 from store.engine import Store
 from store.models import (
     Claim,
+    ClaimRenderingNpi,
     DecisionRecord,
     DuplicateReceipt,
     Event,
@@ -61,7 +62,13 @@ from store.models import (
 )
 from store.sequences import StoredControlNumbers, take
 from workers.collector import cyclic_gc_held_off, release_free_memory
-from workers.decisions import deciding_rules, split_decision, to_cents
+from workers.decisions import (
+    codes_text,
+    deciding_rules,
+    rule_ids_text,
+    split_decision,
+    to_cents,
+)
 from workers.front_end import KeptClaim, SetOutcome, claim_summaries, number_set, set_outcomes
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
@@ -436,9 +443,11 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         kept: Sequence[KeptClaim | None] = (
             outcome.claims if outcome.readable else [None] * len(summaries))
         fingerprints = outcome.fingerprints if outcome.readable else [None] * len(summaries)
+        billing = ([status.billing_provider.npi for status in statuses] if statuses
+                   else [None] * len(summaries))
         rows = []
-        for position, (summary, claim, key) in enumerate(
-                zip(summaries, kept, fingerprints, strict=True), 1):
+        for position, (summary, claim, key, npi) in enumerate(
+                zip(summaries, kept, fingerprints, billing, strict=True), 1):
             accepted = summary.front_end == "accepted" and claim is not None
             rows.append({
                 "file_id": file_id, "set_id": set_row.id, "position": position,
@@ -450,11 +459,17 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
                 "fingerprint": key if accepted else None,
                 "subscriber_id": claim.subscriber_id if claim is not None else None,
                 "original_icn": claim.original_icn if claim is not None else None,
-                "receipt_date": received,
+                "receipt_date": received, "billing_npi": npi,
                 "parsed": claim.json if accepted and claim is not None else None,
             })
         if rows:  # Core insert: no ORM object per claim is kept for the transaction
-            s.execute(insert(Claim), rows)
+            ids = s.scalars(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
+                            rows).all()
+            rendering = outcome.rendering_npis if outcome.readable else [()] * len(ids)
+            npis = [{"claim_id": claim_id, "npi": npi}
+                    for claim_id, found in zip(ids, rendering, strict=True) for npi in found]
+            if npis:
+                s.execute(insert(ClaimRenderingNpi), npis)
         set_row.answer = to_json(outcome.answer(statuses, received)) if statuses else None
         set_row.state = "answered"
         event(s, ctx, "set.answered", f"{file_id}:{reading.control_number}",
@@ -521,6 +536,7 @@ def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
                    for m in reference.members_with_subscriber(sub)}
         state = state_for(s, subscribers, members, originals)
         records = []
+        statuses: dict[int, str] = {}
         for row, claim in zip(rows, claims, strict=True):
             assert row.icn is not None
             try:
@@ -534,16 +550,27 @@ def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
                 decision = pend_after_engine_fault(claim, icn=row.icn,
                                                    received=row.receipt_date, as_of=ctx.as_of)
             state = state.apply(decision)  # applied once: the number exists already
+            statuses[row.id] = decision.status
             records.append(decision_record(decision, claim_id=row.id, version=1,
                                            subscriber_id=claim.subscriber.member_id,
                                            reference_version=source.version, at=ctx.now))
-        # Core statements: one INSERT and one UPDATE for the batch, no ORM object per claim
+        # Core statements: one INSERT and an UPDATE per status, no ORM object per claim
         s.execute(insert(DecisionRecord), records)
-        s.execute(update(Claim).where(Claim.id.in_([row.id for row in rows]))
-                  .values(state="decided"))
+        mark_decided(s, statuses)
         event(s, ctx, "batch.adjudicated", str(file_id), claims=len(rows),
               first=rows[0].icn, last=rows[-1].icn)
         return len(rows)
+
+
+def mark_decided(s: Session, statuses: dict[int, str]) -> None:
+    """Claims (by row id) whose current decision was just written, with its status:
+    the claim row keeps it (`Claim.decision_status`) for the review queues."""
+    by_status: dict[str, list[int]] = {}
+    for claim_id, status in statuses.items():
+        by_status.setdefault(status, []).append(claim_id)
+    for status, ids in sorted(by_status.items()):
+        s.execute(update(Claim).where(Claim.id.in_(ids))
+                  .values(state="decided", decision_status=status))
 
 
 def decision_record(decision: Decision, *, claim_id: int, version: int,
@@ -551,6 +578,7 @@ def decision_record(decision: Decision, *, claim_id: int, version: int,
                     at: datetime) -> dict[str, object]:
     """The decisions row of one decision (its trace encoded once, apart)."""
     data, trace = split_decision(decision)
+    rules = deciding_rules(decision)
     return {
         "claim_id": claim_id, "icn": decision.icn, "version": version, "current": True,
         "status": decision.status, "paid_cents": to_cents(decision.paid),
@@ -558,9 +586,9 @@ def decision_record(decision: Decision, *, claim_id: int, version: int,
         "member_id": decision.member_id, "subscriber_id": subscriber_id,
         "line_of_business": str(decision.line_of_business)
         if decision.line_of_business else None,
-        "rule_versions": rule_versions(decision.trace), "rules": deciding_rules(decision),
+        "rule_versions": rule_versions(decision.trace), "rules": rules,
         "reference_version": reference_version, "data": data, "trace": trace,
-        "decided_at": at,
+        "decided_at": at, "codes": codes_text(data), "rule_ids": rule_ids_text(rules),
     }
 
 

@@ -1,0 +1,255 @@
+"""What the review screens' actions leave behind: delivered 835s, audit rows in the
+action's own transaction, locked users, and times in the business time zone.
+
+Given the store of tests/review_support.py (rejections, denials, a pend, no cycle yet)
+and a user of each role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import func, select, update
+
+from review import auth, web
+from review.app import create_app
+from review.settings import ReviewSettings
+from store.engine import Store
+from store.models import (
+    AuditEntry,
+    Event,
+    Interchange,
+    PaymentCycle,
+    PendRelease,
+    ReceivedFile,
+    RemittanceRecord,
+    RemittedClaim,
+    ReviewSession,
+    ReviewUser,
+)
+from tests.databases import database
+from tests.review_support import AS_OF, USERS, claim_ids, client, seed, sign_in
+from workers.cli import _review_delivery
+from workers.delivery import undelivered_remittances
+from workers.steps import archive_path
+
+
+@pytest.fixture
+def sqlite_seeded(tmp_path: Path) -> Iterator[tuple[Store, Path]]:
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path)
+        store = Store(url)
+        try:
+            yield store, archive
+        finally:
+            store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Path]]:
+    with database(request.param, tmp_path / "db") as url:
+        archive = seed(url, tmp_path)
+        store = Store(url)
+        try:
+            yield store, archive
+        finally:
+            store.dispose()
+
+
+def _app_client(store: Store, archive: Path, deliver: Callable[[], int] | None = None,
+                **settings: Any) -> TestClient:
+    app = create_app(store, ReviewSettings(archive_dir=archive, **settings), deliver=deliver)
+    return TestClient(app, base_url="https://testserver", follow_redirects=False,
+                      raise_server_exceptions=False)
+
+
+def _audit(store: Store, action: str) -> list[AuditEntry]:
+    with store.transaction() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def _release_cycle(c: TestClient) -> int:
+    token = sign_in(c, "supervisor")
+    released = c.post("/payments/release", data={"csrf_token": token, "as_of": AS_OF})
+    assert released.status_code == 303, released.text
+    return int(released.headers["location"].rsplit("/", 1)[-1])
+
+
+def test_a_cycle_released_on_the_screens_is_delivered_to_the_partners_like_the_services(
+        sqlite_seeded: tuple[Store, Path], tmp_path: Path) -> None:
+    store, archive = sqlite_seeded
+    data = tmp_path / "review-data"
+    deliver = _review_delivery(store, archive, data, None, None)  # claims review --out DIR
+    assert deliver is not None
+    c = _app_client(store, archive, deliver)
+    cycle_id = _release_cycle(c)
+    with store.transaction() as s:
+        remittances = list(s.execute(select(RemittanceRecord.payee_npi,
+                                            RemittanceRecord.trace_number,
+                                            RemittanceRecord.sha256)))
+        senders = set(s.scalars(select(Interchange.sender_id).where(
+            Interchange.accepted.is_(True))))
+        delivered = set(s.scalars(select(Event.subject).where(
+            Event.kind == "remittance.delivered")))
+    assert remittances and undelivered_remittances(store) == 0
+    for npi, trace, sha in remittances:
+        assert trace in delivered
+        copies = list((data / "outbound").glob(f"*/{npi}-{trace}.835"))
+        assert copies, trace
+        assert {p.parent.name.split("-", 1)[1] for p in copies} <= senders
+        assert all(p.read_bytes() == archive_path(archive, sha).read_bytes() for p in copies)
+    page = c.get(f"/payments/cycles/{cycle_id}").text
+    assert "not yet" not in page and page.count('<td class="delivery">yes</td>') == len(
+        remittances)
+
+
+def test_a_delivery_that_fails_leaves_the_released_835s_for_claims_redeliver(
+        sqlite_seeded: tuple[Store, Path], tmp_path: Path) -> None:
+    store, archive = sqlite_seeded
+    blocked = tmp_path / "outbound"
+    blocked.write_text("a file where the outbound folder should be")
+    deliver = _review_delivery(store, archive, None, blocked, None)
+    assert deliver is not None
+    c = _app_client(store, archive, deliver)
+    cycle_id = _release_cycle(c)
+    with store.transaction() as s:
+        assert s.scalar(select(PaymentCycle.outcome)) == "released"
+        count = s.scalar(select(func.count()).select_from(RemittanceRecord))
+    assert count and undelivered_remittances(store) == count
+    page = c.get(f"/payments/cycles/{cycle_id}").text
+    assert page.count("not yet (claims redeliver)") == count
+    blocked.unlink()
+    assert deliver() == count and undelivered_remittances(store) == 0
+
+
+def test_an_action_and_its_audit_row_commit_together_or_neither_does(
+        seeded: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, archive = seeded
+    real = auth.audit
+    failing = {"pend.release", "pend.deny", "cycle.release", "user.lock"}
+
+    def audit_then_fail(s: Any, user: str, action: str, *args: Any, **detail: Any) -> None:
+        real(s, user, action, *args, **detail)  # the row is written, then the commit fails
+        if action in failing:
+            raise RuntimeError("the audit log is full")
+
+    monkeypatch.setattr(auth, "audit", audit_then_fail)
+    (pended,) = claim_ids(store, "pended")
+    analyst = _app_client(store, archive)
+    token = sign_in(analyst, "analyst")
+    assert analyst.post(f"/claims/{pended}/release", data={
+        "csrf_token": token, "allowed_1": "80.00"}).status_code == 500
+    assert analyst.post(f"/claims/{pended}/deny", data={
+        "csrf_token": token, "carc": "96"}).status_code == 500
+    supervisor = _app_client(store, archive)
+    supervisor_token = sign_in(supervisor, "supervisor")
+    assert supervisor.post("/payments/release", data={
+        "csrf_token": supervisor_token, "as_of": AS_OF}).status_code == 500
+    admin = _app_client(store, archive)
+    admin_token = sign_in(admin, "admin")
+    assert admin.post(f"/users/{USERS['viewer']}/lock",
+                      data={"csrf_token": admin_token}).status_code == 500
+    with store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PendRelease)) == 0
+        assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
+        assert s.scalar(select(func.count()).select_from(RemittedClaim)) == 0
+        assert s.scalar(select(func.count()).select_from(Event).where(
+            Event.kind.in_(["pend.released", "pend.denied", "cycle.released"]))) == 0
+        assert s.scalar(select(ReviewUser.locked_until).where(
+            ReviewUser.name == USERS["viewer"])) is None
+    assert claim_ids(store, "pended") == [pended]
+    assert all(_audit(store, action) == [] for action in failing)
+    # with the audit log working, the release and its row are one transaction's
+    monkeypatch.setattr(auth, "audit", real)
+    assert analyst.post(f"/claims/{pended}/release", data={
+        "csrf_token": token, "allowed_1": "80.00"}).status_code == 303
+    (row,) = _audit(store, "pend.release")
+    with store.transaction() as s:
+        (release,) = s.scalars(select(PendRelease))
+    assert auth.aware(row.at) == auth.aware(release.released_at)
+    assert (row.user_name, row.detail["allowed"]) == (USERS["analyst"], {"1": "80.00"})
+
+
+def test_an_admin_locks_and_unlocks_a_user_with_the_users_screen_buttons(
+        sqlite_seeded: tuple[Store, Path]) -> None:
+    store, archive = sqlite_seeded
+    viewer_name = USERS["viewer"]
+    viewer = client(store, archive)
+    sign_in(viewer, "viewer")
+    admin = client(store, archive)
+    token = sign_in(admin, "admin")
+    assert f'action="/users/{viewer_name}/lock"' in admin.get("/users").text
+
+    def locked() -> datetime | None:
+        with store.transaction() as s:
+            return s.scalar(select(ReviewUser.locked_until).where(
+                ReviewUser.name == viewer_name))
+
+    # no CSRF token, or a non-admin's: refused, nothing changes
+    assert admin.post(f"/users/{viewer_name}/lock", data={}).status_code == 403
+    supervisor = client(store, archive)
+    supervisor_token = sign_in(supervisor, "supervisor")
+    refused = supervisor.post(f"/users/{viewer_name}/lock",
+                              data={"csrf_token": supervisor_token})
+    assert refused.status_code == 403 and "Managing users" in refused.text
+    assert locked() is None
+    assert [a.user_name for a in _audit(store, "access.denied")
+            if a.subject == f"/users/{viewer_name}/lock"] == [USERS["supervisor"]]
+    # the admin's button locks the account and ends its sessions
+    done = admin.post(f"/users/{viewer_name}/lock", data={"csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == "/users"
+    assert locked() is not None and auth.aware(locked()) == auth.DISABLED_UNTIL  # type: ignore[arg-type]
+    assert viewer.get("/files").status_code == 303
+    with store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(ReviewSession).join(
+            ReviewUser, ReviewUser.id == ReviewSession.user_id).where(
+            ReviewUser.name == viewer_name)) == 0
+    (lock_row,) = _audit(store, "user.lock")
+    assert (lock_row.user_name, lock_row.subject) == (USERS["admin"], viewer_name)
+    page = admin.get("/users").text
+    assert f'action="/users/{viewer_name}/unlock"' in page and ">Unlock<" in page
+    # and unlocks it: the person signs in again
+    assert admin.post(f"/users/{viewer_name}/unlock",
+                      data={"csrf_token": token}).status_code == 303
+    assert locked() is None
+    (unlock_row,) = _audit(store, "user.unlock")
+    assert (unlock_row.user_name, unlock_row.subject) == (USERS["admin"], viewer_name)
+    sign_in(client(store, archive), "viewer")
+    assert admin.post(f"/users/{USERS['admin']}/lock",
+                      data={"csrf_token": token}).status_code == 400
+    assert admin.post("/users/nobody/lock", data={"csrf_token": token}).status_code == 400
+
+
+def test_times_are_shown_in_the_business_time_zone_with_its_abbreviation(
+        sqlite_seeded: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, archive = sqlite_seeded
+    monkeypatch.delenv("EDI_BUSINESS_TIMEZONE", raising=False)
+    with store.transaction() as s:
+        s.execute(update(ReceivedFile).values(
+            received_at=datetime(2026, 11, 23, 15, 4, tzinfo=UTC)))
+    chicago = client(store, archive)
+    sign_in(chicago, "analyst")
+    files = chicago.get("/files").text
+    assert "2026-11-23 09:04 CST" in files and "UTC" not in files
+    monkeypatch.setenv("EDI_BUSINESS_TIMEZONE", "America/New_York")
+    eastern = client(store, archive)
+    sign_in(eastern, "analyst")
+    assert "2026-11-23 10:04 EST" in eastern.get("/files").text
+    with store.transaction() as s:
+        s.execute(update(ReceivedFile).values(
+            received_at=datetime(2026, 7, 1, 15, 4, tzinfo=UTC)))
+    assert "2026-07-01 11:04 EDT" in eastern.get("/files").text
+    # a cycle's default as-of day is the payer's date: 03:00 UTC is the evening before
+    supervisor = client(store, archive)
+    sign_in(supervisor, "supervisor")
+    monkeypatch.setattr(web, "now", lambda: datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
+    assert 'id="as-of" value="2026-11-23"' in supervisor.get("/payments").text
+    monkeypatch.setenv("EDI_BUSINESS_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValidationError):
+        ReviewSettings()
