@@ -200,10 +200,28 @@ def _exact_copy(value: str | None) -> str:
 
 
 def ta1_elements(ic: InterchangeResult, when: datetime) -> list[str]:
+    """TA101-TA105: the received ISA13, ISA09 and ISA10 echoed when they are valid
+    values of their types; otherwise zeros for the control number and the answer's own
+    date and time (an ISA09 of 261399 or an ISA10 of 0977 is six or four digits but no
+    date or time, and a TA1 echoing it is invalid: pyx12 rejects it)."""
     number = ic.control_number if re.fullmatch(r"\d{9}", ic.control_number) else "000000000"
-    date = ic.date if re.fullmatch(r"\d{6}", ic.date) else when.strftime("%y%m%d")
-    time = ic.time if re.fullmatch(r"\d{4}", ic.time) else when.strftime("%H%M")
+    date = ic.date if _is_date(ic.date) else when.strftime("%y%m%d")
+    time = ic.time if _TIME.fullmatch(ic.time) else when.strftime("%H%M")
     return [number, date, time, "R" if ic.rejected else "A", ic.note_code]
+
+
+_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d")
+
+
+def _is_date(value: str) -> bool:
+    """Whether ``value`` is a calendar date as YYMMDD."""
+    if not re.fullmatch(r"\d{6}", value):
+        return False
+    try:
+        datetime.strptime(value, "%y%m%d")
+    except ValueError:
+        return False
+    return True
 
 
 def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,

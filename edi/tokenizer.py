@@ -9,14 +9,18 @@ byte to one character: no input can make the tokenizer raise a decoding error, a
 characters outside the X12 character set are left for the validators to report.
 
 Memory stays flat: the stream is read in chunks and only the unread tail of the
-current chunk is kept.
+current chunk is kept. A segment is bounded too: past `MAX_SEGMENT_LENGTH` characters
+the rest of it is skipped unread up to its terminator, and past `MAX_ELEMENTS` data
+elements the rest are dropped; the segment is still yielded, cut, with ``cut`` saying
+why, so the implementation-guide check can reject it (999 IK3/IK4 in a transaction
+set, TA1 024 outside one) at its true position instead of holding it in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, Literal, NamedTuple
 
 from edi.errors import X12SyntaxError
 
@@ -25,6 +29,14 @@ UTF8_BOM = b"\xef\xbb\xbf"
 _CHUNK = 1 << 20
 _BETWEEN_SEGMENTS = "\r\n"
 _ISA_ELEMENT_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+MAX_SEGMENT_LENGTH = 65_536
+"""Characters a segment may hold, its terminator excluded. The longest 837P segment
+the guide allows (an HI with twelve full composites) is about 2,100 characters."""
+MAX_ELEMENTS = 99
+"""Data elements a segment may hold: X12 numbers element positions with two digits
+(NM109, CLM20, and IK401 in a 999), so no segment defines more."""
+Cut = Literal["", "length", "elements"]
+"""Why a segment was cut: not at all, past `MAX_SEGMENT_LENGTH`, past `MAX_ELEMENTS`."""
 
 
 class Delimiters(NamedTuple):
@@ -51,6 +63,8 @@ class Segment:
     delimiters: Delimiters
     index: int
     """1-based ordinal of the segment in the file."""
+    cut: Cut = ""
+    """Why the tokenizer cut the segment short (``""``: it is whole)."""
 
     @property
     def id(self) -> str:
@@ -129,6 +143,9 @@ class RawSegment(NamedTuple):
 
     text: str
     delimiters: Delimiters
+    cut: Cut = ""
+    """Why ``text`` is not the whole segment (``""``: it is): see `MAX_SEGMENT_LENGTH`
+    and `MAX_ELEMENTS`."""
 
 
 class _Buffer:
@@ -175,17 +192,32 @@ class _Buffer:
             if pos < len(text) or not self.fill():
                 return
 
-    def find(self, char: str) -> int:
-        """Index of the next ``char`` at or after pos, reading more as needed; -1 at EOF."""
+    def find(self, char: str, limit: int | None = None) -> int:
+        """Index of the next ``char`` at or after pos, reading more as needed; -1 at EOF,
+        -2 when it is not within ``limit`` characters of pos (the rest is not read)."""
         searched = self.pos
         while True:
             index = self.text.find(char, searched)
             if index >= 0:
-                return index
+                return -2 if limit is not None and index - self.pos > limit else index
             already = len(self.text) - self.pos  # unread characters already searched
+            if limit is not None and already > limit:
+                return -2
             if not self.fill():
                 return -1
             searched = self.pos + already
+
+    def skip_past(self, char: str) -> bool:
+        """Drop everything up to and including the next ``char``, keeping none of it in
+        memory; False when the stream ends first."""
+        while True:
+            index = self.text.find(char, self.pos)
+            if index >= 0:
+                self.pos = index + 1
+                return True
+            self.pos = len(self.text)
+            if not self.fill():
+                return False
 
 
 def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[RawSegment]:
@@ -211,20 +243,30 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
         yield RawSegment(isa[:-1], delimiters)
         buf.pos += ISA_LENGTH
         while True:
-            end = buf.find(terminator)
-            if end < 0:
+            end = buf.find(terminator, MAX_SEGMENT_LENGTH)
+            cut: Cut = ""
+            if end == -2:
+                text, cut = buf.text[buf.pos:buf.pos + MAX_SEGMENT_LENGTH], "length"
+                if not buf.skip_past(terminator):
+                    raise X12SyntaxError("the file ends inside a segment", code="023")
+            elif end < 0:
                 rest = buf.text[buf.pos:].strip()
                 buf.pos = len(buf.text)
                 if rest:
                     raise X12SyntaxError("the file ends inside a segment", code="023")
                 raise X12SyntaxError("the file ends before the IEA trailer", code="023")
-            text = buf.text[buf.pos:end]
-            buf.pos = end + 1
+            else:
+                text = buf.text[buf.pos:end]
+                buf.pos = end + 1
             if strip:
                 text = text.lstrip(strip)
             elif terminator == "\n":
                 text = text.rstrip("\r")
-            yield RawSegment(text, delimiters)
+            if text.count(delimiters.element) > MAX_ELEMENTS:
+                text = delimiters.element.join(text.split(delimiters.element, MAX_ELEMENTS + 1)
+                                               [:MAX_ELEMENTS + 1])
+                cut = cut or "elements"
+            yield RawSegment(text, delimiters, cut)
             if text.lstrip().startswith("IEA"):
                 break
         buf.skip_whitespace()
@@ -234,8 +276,9 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
 
 def iter_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Segment]:
     """Yield parsed segments (leading blanks removed) from a binary stream."""
-    for index, (text, delimiters) in enumerate(iter_raw_segments(stream, chunk_size), start=1):
-        yield Segment(text.lstrip().split(delimiters.element), delimiters, index)
+    for index, raw in enumerate(iter_raw_segments(stream, chunk_size), start=1):
+        yield Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters, index,
+                      raw.cut)
 
 
 def segments_from_bytes(data: bytes) -> list[Segment]:

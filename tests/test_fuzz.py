@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import MUTATIONS, PLANTED, mutate, plant
@@ -46,3 +48,134 @@ def test_a_group_count_too_long_to_echo_is_replaced_by_the_sets_counted() -> Non
                       Responder(when=WHEN, control=CountingControlNumbers()))
     ak9 = next(s.strip() for s in ack.text.split("~") if s.strip().startswith("AK9"))
     assert ak9.split("*")[2] == "1" and outbound_problems(ack.text) == []
+
+
+def _acknowledged(data: bytes) -> tuple[str, str, dict[str, int]]:
+    """(kind, text, engine faults counted) of the engine's answer to ``data``."""
+    import io
+
+    from edi.faults import FAULTS
+    from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+
+    before = FAULTS.copy()
+    ack = acknowledge(check_stream(io.BytesIO(data), EnvelopePolicy()),
+                      Responder(when=WHEN, control=CountingControlNumbers()))
+    return ack.kind, ack.text, dict(FAULTS - before)
+
+
+def test_the_trailers_of_a_group_we_do_not_take_left_open_are_no_engine_fault() -> None:
+    """Found by the fuzz suite (a nested envelope in a 005010X222 file): the GS of a
+    version we do not take never reaches pyx12's error tree, and a GS inside the set
+    broke the envelope before GE and IEA; at the end pyx12 reported the GE missing to a
+    group node it did not have (AttributeError at error_handler.py:254, counted as an
+    envelope-trailers fault). The missing GE now goes on our group result."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    data = data.replace(b"005010X222A1", b"005010X222", 1).replace(
+        b"\nCLM*", b"\nGS*HC*A*B*20260101*1200*7*X*005010X222A1~\nCLM*", 1)
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    assert kind == "TA1" and "TA1*000000101*261120*0930*R*022~" in text
+    assert pyx12_accepts(text)
+
+
+def test_the_trailer_of_a_set_the_walker_could_not_open_rejects_that_set() -> None:
+    """ST01 of 8 matches no set of the 837 map, so pyx12's error tree has no node for
+    the set; the SE's count and control number errors were filed under it and raised
+    (error_handler.py:267, a guide-walk fault). They now reject the set itself."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"ST*837*0001*005010X222A1~", b"ST*8*0001~", 1)
+    se = data.index(b"\nSE*") + 1
+    data = data[:se] + b"SE*1*9" + data[data.index(b"~", se):]
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    assert kind == "999" and "AK9*R*1*1*0~" in text
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+@pytest.mark.parametrize(("isa09", "isa10"), [
+    (b"261399", b"0930"),  # month 13
+    (b"261131", b"0930"),  # 31 November
+    (b"261120", b"0977"),  # minute 77
+    (b"261120", b"2400"),  # no such hour
+])
+def test_a_ta1_never_echoes_an_isa_date_or_time_that_is_not_one(isa09: bytes,
+                                                                 isa10: bytes) -> None:
+    """Found by the fuzz suite (a byte flip in ISA09/ISA10): the TA1 echoed any six or
+    four digits, pyx12 rejects such a TA102/TA103 (its x12n_document even raised
+    AttributeError on it, which the run counted as a traceback). The TA1 now carries
+    the answer's own date and time instead."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"*261120*0930*", b"*" + isa09 + b"*" + isa10 + b"*", 1)
+    kind, text, faults = _acknowledged(data)
+    ta1 = next(s.strip() for s in text.split("~") if s.strip().startswith("TA1"))
+    assert kind == "TA1" and ta1.split("*")[4] == "R"
+    date, time = ta1.split("*")[2:4]
+    assert date == (isa09.decode() if isa09 == b"261120" else WHEN.strftime("%y%m%d"))
+    assert time == (isa10.decode() if isa10 == b"0930" else WHEN.strftime("%H%M"))
+    assert pyx12_accepts(text) and faults == {}
+
+
+def test_a_999_with_the_ta1_of_a_second_interchange_with_a_bad_date_is_valid() -> None:
+    """The same echo inside a 999: one sender's two interchanges, the second dated
+    261399, are answered in one interchange holding its TA1 and the first one's 999."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    first = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    second = first.replace(b"*261120*0930*", b"*261399*0930*", 1).replace(
+        b"000000101", b"000000102")
+    kind, text, faults = _acknowledged(first + second)
+    assert kind == "999" and "TA1*000000102*261123*0930*R*014~" in text
+    assert outbound_problems(text) == [] and pyx12_accepts(text) and faults == {}
+
+
+def test_the_outbound_check_reports_an_invalid_ta1_inside_a_999() -> None:
+    """The oracle itself: pyx12's error tree has no place for an element error of a TA1
+    (outside any transaction set); the check raised, counted an engine fault and
+    reported nothing, so an invalid TA1 inside a 999 passed. It is now a problem."""
+    kind, text, _ = _acknowledged((ACK_FIXTURES / "valid-two-claims.837").read_bytes())
+    bad = text.replace("TA1*000000101*261120*", "TA1*000000101*261399*", 1)
+    assert kind == "999" and bad != text and outbound_problems(text) == []
+    from edi.faults import FAULTS
+
+    before = FAULTS.copy()
+    assert any("TA102" in problem for problem in outbound_problems(bad))
+    assert FAULTS - before == {}
+
+
+@pytest.mark.parametrize("ge01", [b"1X", b"\xb2", b""])
+def test_a_group_count_that_is_no_number_rejects_the_group_not_its_last_set(
+        ge01: bytes) -> None:
+    """Found by the fuzz suite (a byte flip in GE01): pyx12's err_gs.close takes
+    int(GE01) unguarded; the ValueError (error_handler.py:652, a guide-walk fault)
+    rejected the group's last transaction set at its GE. The group is now rejected for
+    its count (AK905 5) and its set keeps its own verdict."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"GE*1*", b"GE*" + ge01 + b"*", 1)
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    assert kind == "999" and "IK5*A~" in text and "IK3*" not in text
+    ak9 = next(s.strip() for s in text.split("~") if s.strip().startswith("AK9"))
+    assert ak9.startswith("AK9*R*1*1*") and "5" in ak9.split("*")[5:]
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+def test_a_control_byte_before_gs_breaks_the_envelope_without_an_engine_fault() -> None:
+    """Found by the fuzz suite (case 40947 of seed 1: a byte flip put \\x1d before GS):
+    the envelope guard stripped it as whitespace and took the segment for a GS, pyx12
+    did not, and the next ST found no group (IndexError, a guide-walk fault). Both now
+    read the same ID: no GS there, so the interchange's structure is invalid (TA1 022)."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"\nGS*", b"\n\x1dGS*", 1)
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    assert kind == "TA1" and "*R*022~" in text and pyx12_accepts(text)

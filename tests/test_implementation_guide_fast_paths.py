@@ -50,3 +50,15 @@ def test_fast_paths_find_the_same_as_pyx12s_own_on_mutated_files(data: bytes) ->
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, plain = _both_ways(data, monkeypatch)
     assert fast == plain
+
+
+def test_the_element_check_memo_remembers_no_long_segment() -> None:
+    """The memo is keyed by input text: a long segment (here a 50,000-character name)
+    is checked but not remembered, so a long run's memory does not grow with its
+    input (it grew by megabytes per thousand fuzzed files)."""
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"NM1*IL*1*", b"NM1*IL*1*" + b"X" * 50_000, 1)
+    ig._ELEMENT_CHECKS.clear()
+    ig.check_stream(io.BytesIO(data), ig.EnvelopePolicy())
+    assert ig._ELEMENT_CHECKS  # the short segments are remembered
+    assert max(len(key[4]) for key in ig._ELEMENT_CHECKS) <= ig._ELEMENT_CHECKS_LINE

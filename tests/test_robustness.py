@@ -119,3 +119,48 @@ def test_a_valid_sender_is_answered_as_received() -> None:
     kind, text = _answer(BASE)
     isa = text.split("~", 1)[0].split("*")
     assert kind == "999" and (isa[7], isa[8].strip()) == ("ZZ", "CLEARHOUSE01")
+
+
+def _lines(text: str, *ids: str) -> list[str]:
+    return [s.strip() for s in text.split("~") if s.strip()[:3] in ids]
+
+
+def test_a_segment_longer_than_the_cap_rejects_its_set_with_ik4_too_long() -> None:
+    """A 5 MB subscriber name: the reader keeps the first 65,536 characters, skips the
+    rest unread, and the 999 rejects the set at that segment with IK4 5 (too long)."""
+    data = BASE.replace(b"NM1*IL*1*", b"NM1*IL*1*" + b"X" * 5_000_000, 1)
+    kind, text = _answer(data)
+    assert kind == "999"
+    position = _segment_position(data, b"NM1*IL*1*")
+    ik3 = _lines(text, "IK3")
+    assert ik3 == [f"IK3*NM1*{position}**8"]
+    assert "IK4*3*1035*5" in _lines(text, "IK4")
+    assert _lines(text, "IK5", "AK9") == ["IK5*R*5", "AK9*R*1*1*0"]
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+def test_a_segment_with_more_than_99_elements_rejects_its_set_with_ik4_too_many() -> None:
+    """Element 100 onward is never read; the IK4 names the first element the guide does
+    not define for the segment (NM113), code 3 (too many data elements)."""
+    data = BASE.replace(b"NM1*IL*1*", b"NM1*IL*1*" + b"A*" * 150, 1)
+    kind, text = _answer(data)
+    position = _segment_position(data, b"NM1*IL*1*")
+    assert kind == "999" and _lines(text, "IK3") == [f"IK3*NM1*{position}**8"]
+    assert _lines(text, "IK4")[0] == "IK4*13**3"
+    assert _lines(text, "IK5") == ["IK5*R*5"]
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+def test_an_envelope_segment_longer_than_the_cap_rejects_the_interchange_with_ta1_024() -> None:
+    data = BASE.replace(b"GS*HC*", b"GS*HC*" + b"Y" * 100_000 + b"*", 1)
+    kind, text = _answer(data)
+    assert kind == "TA1" and _lines(text, "TA1")[0].endswith("*R*024")
+    assert pyx12_accepts(text)
+
+
+def _segment_position(data: bytes, prefix: bytes) -> int:
+    """1-based position in its transaction set (ST = 1) of the segment starting so."""
+    segments = [s.strip() for s in data.split(b"~")]
+    at = next(i for i, s in enumerate(segments) if s.startswith(prefix))
+    st = max(i for i, s in enumerate(segments[:at]) if s.startswith(b"ST*"))
+    return at - st + 1

@@ -152,3 +152,42 @@ def test_the_writer_refuses_a_value_containing_a_delimiter() -> None:
 
 def test_the_writer_drops_trailing_empty_elements_and_components() -> None:
     assert format_segment("SV1", [["HC", "90837", ""], "150", "", ""]) == "SV1*HC:90837*150"
+
+
+def test_a_segment_past_the_length_cap_is_cut_and_the_rest_skipped_unheld() -> None:
+    # Given an N3 segment of 20 MB, bigger than the 1 MB chunks the stream is read in
+    import tracemalloc
+
+    from edi.tokenizer import MAX_SEGMENT_LENGTH
+
+    huge = "N3*" + "X" * 20_000_000
+    data = _write(Delimiters(), [["N3", "1 MAIN ST"], ["REF", "EI", "1"]], "\n").replace(
+        b"REF*", huge.encode() + b"~\nREF*", 1)
+    # When it is read
+    tracemalloc.start()
+    read = segments_from_bytes(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Then the segment comes out cut at the cap, says so, and the next one is intact
+    cut = read[2]
+    assert cut.id == "N3" and cut.cut == "length"
+    assert MAX_SEGMENT_LENGTH - 2 <= len("*".join(cut.elements)) <= MAX_SEGMENT_LENGTH
+    assert [s.id for s in read] == ["ISA", "N3", "N3", "REF", "IEA"]
+    assert read[3].elements == ["REF", "EI", "1"] and read[3].cut == ""
+    # and the 20 MB were never held (the input itself is not traced: it is 20 MB of bytes
+    # made before tracing started)
+    assert peak < 8_000_000, peak
+
+
+def test_a_segment_with_more_than_99_elements_is_cut_at_the_99th() -> None:
+    data = _write(Delimiters(), [["NM1", *["A"] * 150], ["N3", "1 MAIN ST"]], "")
+    read = segments_from_bytes(data)
+    assert read[1].cut == "elements" and len(read[1]) == 99
+    assert read[2].cut == "" and read[2].elements == ["N3", "1 MAIN ST"]
+
+
+def test_a_file_ending_inside_an_overlong_segment_is_a_premature_end() -> None:
+    data = _write(Delimiters(), [], "").replace(b"IEA*", b"N3*" + b"X" * 3_000_000, 1)
+    with pytest.raises(X12SyntaxError) as raised:
+        segments_from_bytes(data)
+    assert raised.value.code == "023"

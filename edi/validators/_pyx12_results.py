@@ -7,6 +7,7 @@ and element names are carried over into sentences, the value goes to ``bad_value
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from edi.codes import (
@@ -114,10 +115,35 @@ def _fill_transaction_set(result: TransactionSetResult, node: Any) -> None:
     segments = [_segment_finding(child) for child in node.children]
     if segments:
         codes.append("5")
-    result.segments = [*result.segments, *segments]
+    result.segments = merged(result.segments, segments)
     result.syntax_codes = sorted({c for c in codes if c in VALID_IK502})
     if result.syntax_codes or result.segments:
         result.ack_code = "R"
+
+
+def merged(own: list[SegmentFinding], found: list[SegmentFinding]) -> list[SegmentFinding]:
+    """The engine's own findings (a segment cut short, a walk that raised) joined to
+    pyx12's finding about the same segment, so a segment gets one IK3 with the codes
+    and IK4s of both; pyx12's own findings are kept as they are."""
+    rest = list(found)
+    alone = []
+    for finding in own:
+        at = next((i for i, f in enumerate(rest) if f.position == finding.position), None)
+        if at is None:
+            alone.append(finding)
+            continue
+        other = rest[at]
+        known = {(e.position, e.code) for e in other.elements}
+        rest[at] = replace(
+            finding,
+            codes=finding.codes + tuple(c for c in other.codes if c not in finding.codes),
+            sentences=finding.sentences + other.sentences,
+            elements=tuple(e for e in finding.elements if (e.position, e.code) not in known)
+            + other.elements,
+            loop_id=finding.loop_id or other.loop_id,
+            claim_id=finding.claim_id or other.claim_id,
+        )
+    return [*alone, *rest]
 
 
 def _segment_finding(node: Any) -> SegmentFinding:

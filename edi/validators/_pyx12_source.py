@@ -18,7 +18,7 @@ import pyx12.x12file
 
 from edi.errors import X12SyntaxError
 from edi.segment_ids import segment_name
-from edi.tokenizer import RawSegment
+from edi.tokenizer import Cut, RawSegment
 
 
 class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
@@ -33,6 +33,7 @@ class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
         self.failure: X12SyntaxError | None = None
         self.raw_elements: list[str] = []
         self.raw_line = ""
+        self.raw_cut: Cut = ""
         self.structure_faults: list[tuple[int, str]] = []
 
     def _use(self, raw: RawSegment) -> None:
@@ -55,7 +56,11 @@ class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
             if line.startswith("ISA"):
                 self._use(raw)
                 self.loops: list[Any] = []
-            fault = structure.fault(line.lstrip().split(self.ele_term, 1)[0])
+            # the ID pyx12 will see: only a leading space is stripped (below); lstrip()
+            # also took control bytes such as \x1d, so "\x1dGS" opened a group here that
+            # the walk never opened (IndexError on the next ST, a guide-walk fault)
+            seen = line.lstrip() if line.startswith(" ") else line
+            fault = structure.fault(seen.split(self.ele_term, 1)[0])
             if fault is not None:
                 self.structure_faults.append((structure.interchanges, fault))
             if structure.broken:
@@ -67,6 +72,7 @@ class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
                 self._seg_error("SEG1", "Segment contains trailing element terminators", None,
                                 self.cur_line + 1)
             self.raw_line = line
+            self.raw_cut = raw.cut
             self.raw_elements = line.split(self.ele_term)
             seg = pyx12.segment.Segment(line, self.seg_term, self.ele_term, self.subele_term)
             try:

@@ -51,6 +51,7 @@ from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import fill_results, interchange_from_isa
 from edi.validators._pyx12_source import Pyx12Source
+from edi.validators._reader_errors import check_ta1, cut_segment, handle_reader_errors
 
 CONTROL_MAP = "x12.control.00501.xml"
 #: (GS01, GS08) -> the pyx12 map that checks it, and the version pyx12 must see.
@@ -182,6 +183,8 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
         except Exception as exc:
             record_fault("envelope-walk", exc)
             _envelope_fault(walk, "the envelope segments could not be followed")
+        if src.raw_cut:
+            cut_segment(walk, src, seg.get_seg_id(), src.raw_cut)
     for ordinal, fault in src.structure_faults:
         if ordinal <= len(walk.check.interchanges):
             ic = walk.check.interchanges[ordinal - 1]
@@ -196,7 +199,7 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     else:
         try:
             src.cleanup()
-            walk.errh.handle_errors(src.pop_errors())
+            handle_reader_errors(walk, src.pop_errors())
         except Exception as exc:
             record_fault("envelope-trailers", exc)
             _envelope_fault(walk, "trailer segments are missing")
@@ -252,7 +255,7 @@ def _step(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
         _step_unsupported(walk, src, seg_id)
     elif seg_id == "IEA":
         walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/IEA")
-        errh.handle_errors(src.pop_errors())
+        handle_reader_errors(walk, src.pop_errors())
         errh.close_isa_loop(walk.node, seg, src)
     elif walk.skip_set:
         src.pop_errors()
@@ -275,9 +278,9 @@ def _open_interchange(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     result = interchange_from_isa(src.raw_elements, walk.policy.receiver_ids)
     walk.check.interchanges.append(result)
     walk.errh.add_isa_loop(seg, src)
-    walk.errh.handle_errors(src.pop_errors())
-    apply_segment_errors(walk.node, seg, walk.errh)
     walk.links.append((result, walk.errh.cur_isa_node))
+    handle_reader_errors(walk, src.pop_errors())
+    apply_segment_errors(walk.node, seg, walk.errh)
 
 
 def _open_group(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
@@ -314,9 +317,9 @@ def _open_group(walk: _Walk, src: Pyx12Source, seg: Any) -> None:
     walk.node = walk.cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
     src.check_837_lx = True
     walk.errh.add_gs_loop(seg, src)
-    walk.errh.handle_errors(src.pop_errors())
-    apply_segment_errors(walk.node, seg, walk.errh)
     walk.links.append((result, walk.errh.cur_gs_node))
+    handle_reader_errors(walk, src.pop_errors())
+    apply_segment_errors(walk.node, seg, walk.errh)
 
 
 def _step_unsupported(walk: _Walk, src: Pyx12Source, seg_id: str) -> None:
@@ -362,25 +365,40 @@ def _walk_segment(walk: _Walk, src: Pyx12Source, seg: Any, seg_id: str) -> None:
     if node is None:
         return
     walk.node = node
+    if seg_id == "TA1":
+        handle_reader_errors(walk, src.pop_errors())
+        check_ta1(walk, node, seg)
+        return
     if seg_id == "GE":
-        errh.handle_errors(src.pop_errors())
-        errh.close_gs_loop(node, seg, src)
+        handle_reader_errors(walk, src.pop_errors())
+        # pyx12's err_gs.close takes int(GE01) unguarded (ValueError on "1X", which
+        # rejected the group's last set at its GE); the count is the reader's to check
+        # (AK905 5) and the value the element check's, so pyx12 need not see it
+        ge01 = src.raw_elements[1] if len(src.raw_elements) > 1 else ""
+        errh.close_gs_loop(node, seg if ge01.isascii() and ge01.isdigit() else None, src)
         walk.group.included = _int(src.raw_elements[1] if len(src.raw_elements) > 1 else "")
     elif seg_id == "ST":
         errh.add_st_loop(seg, src)
-        errh.handle_errors(src.pop_errors())
         walk.links.append((walk.transaction_set, errh.cur_st_node))
+        handle_reader_errors(walk, src.pop_errors())
     elif seg_id == "SE":
-        errh.handle_errors(src.pop_errors())
+        handle_reader_errors(walk, src.pop_errors())
         errh.close_st_loop(node, seg, src)
     else:
         errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
-        errh.handle_errors(src.pop_errors())
+        handle_reader_errors(walk, src.pop_errors())
     _apply_element_checks(node, seg, errh, src)
 
 
 _ELEMENT_CHECKS: dict[tuple[int, str, str, str | None, str], tuple[Any, ...]] = {}
-_ELEMENT_CHECKS_MAX = 50_000
+_ELEMENT_CHECKS_MAX = 20_000
+"""Entries of the memo before it starts afresh (a few MB at most, see below)."""
+_ELEMENT_CHECKS_LINE = 256
+"""Longest segment text remembered. The memo is keyed by input text: before this bound
+it kept every segment that had not repeated, of any length, with pyx12's errors (which
+hold a copy of a bad value), so a long run grew by megabytes per thousand files (a
+200,000-character element stayed twice) until 50,000 entries; the segments that do
+repeat (addresses, references, payer and provider names) are short."""
 
 
 def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> None:
@@ -392,15 +410,17 @@ def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> N
     the result is kept in a bounded memo. The errors are replayed onto the error
     handler exactly as `pyx12.map_if._segment.apply_segment_errors` does.
     """
+    remember = FAST_PATHS and len(src.raw_line) <= _ELEMENT_CHECKS_LINE
     key = (id(node), src.ele_term or "", src.subele_term or "", src.repetition_term,
            src.raw_line)
-    errors = _ELEMENT_CHECKS.get(key) if FAST_PATHS else None
+    errors = _ELEMENT_CHECKS.get(key) if remember else None
     if errors is None:
         _ok, found = node.is_valid_errors(seg)
         errors = tuple(found)
-        if len(_ELEMENT_CHECKS) >= _ELEMENT_CHECKS_MAX:
-            _ELEMENT_CHECKS.clear()
-        _ELEMENT_CHECKS[key] = errors
+        if remember:
+            if len(_ELEMENT_CHECKS) >= _ELEMENT_CHECKS_MAX:
+                _ELEMENT_CHECKS.clear()
+            _ELEMENT_CHECKS[key] = errors
     cursor = None
     for error in errors:
         if error.map_node is None:
