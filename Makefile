@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := edi adjudication remittance store workers fixtures review
 
-.PHONY: demo test lint typecheck unit bench fault fuzz clean services system-packages
+.PHONY: demo test lint typecheck unit bench fault fuzz conformance clean services system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,13 @@ SEED ?= 1
 fuzz: $(STAMP)
 	$(BIN)/python -m workers.fuzz $(N) $(SEED)
 
+# The compiled implementation guide against pyx12's path on 10,000 seeded mutants
+# (make test runs 2,000).
+conformance: $(STAMP)
+	EDI_CONFORMANCE_CASES=10000 $(BIN)/pytest $(XDIST) tests/test_compiled_validator.py
+
 bench: $(STAMP) services
+	$(BIN)/python -m workers.bench_validator
 	$(BIN)/python -m workers.bench
 	$(BIN)/python -m workers.bench_store
 	$(BIN)/python -m workers.bench_review

@@ -1,0 +1,125 @@
+"""Validation + 999 side by side: pyx12's path, the compiled guide, and a plain split.
+
+``python -m workers.bench_validator [CLAIMS...]`` (default 1,000 and 20,000) writes
+generated 837P files under a temporary directory, then measures on each, every step
+in its own subprocess so its peak RSS is its own:
+
+- pyx12: `implementation_guide.check_stream` (pyx12's map walker) and the 999;
+- compiled: `compiled.check_stream` (tables loaded from the on-disk cache, included in
+  the time) and the 999;
+- split: the file cut into segments by `edi.tokenizer` and nothing else (the floor);
+
+and prints claims/s, seconds, the ratio to pyx12 and the peak RSS. Both checks must
+accept the generated file.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+SIZES = (1_000, 20_000)
+STEPS = ("pyx12", "compiled", "split")
+LABELS = {"pyx12": "pyx12 path validate + 999", "compiled": "compiled validate + 999",
+          "split": "split into segments"}
+
+
+def _acknowledged(check_stream: Callable[..., object], path: Path) -> None:
+    from edi.acks import CountingControlNumbers, Responder, acknowledge
+
+    with path.open("rb") as stream:
+        check = check_stream(stream)
+    ack = acknowledge(check, Responder(when=datetime.now(tz=UTC),  # type: ignore[arg-type]
+                                       control=CountingControlNumbers()))
+    if ack.kind != "999" or ack.code != "A":
+        raise SystemExit(f"the check did not accept the generated file: {ack.code}")
+
+
+def _pyx12(path: Path) -> None:
+    from edi.validators.implementation_guide import check_stream
+
+    _acknowledged(check_stream, path)
+
+
+def _compiled(path: Path) -> None:
+    from edi.validators.compiled import check_stream
+
+    _acknowledged(check_stream, path)
+
+
+def _split(path: Path) -> None:
+    from edi.tokenizer import iter_raw_segments
+
+    with path.open("rb") as stream:
+        for _segment in iter_raw_segments(stream):
+            pass
+
+
+def run_one(step: str, path: Path) -> dict[str, float]:
+    """One measurement in this process (`main` runs each in a subprocess)."""
+    steps: dict[str, Callable[[Path], None]] = {
+        "pyx12": _pyx12, "compiled": _compiled, "split": _split}
+    start, cpu_start = time.perf_counter(), _cpu()
+    steps[step](path)
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
+    return {"seconds": seconds, "cpu_seconds": cpu,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(step: str, path: Path) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, "-m", "workers.bench_validator", "--one", step, str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def _write(directory: Path, claims: int) -> Path:
+    from fixtures.generator import write_837
+
+    path = directory / f"bench-{claims}.837"
+    with path.open("w", newline="") as out:
+        write_837(out, claims=claims, seed=claims)
+    return path
+
+
+def main(sizes: tuple[int, ...] = SIZES) -> None:
+    from edi.validators.compiled.cache import process_tables
+
+    process_tables()  # compile once into the cache, so no measured step compiles
+    print(f"validator benchmark {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, "
+          f"python {sys.version.split()[0]}; each step in its own process")
+    print("x pyx12: the ratio of wall times; CPU x: of CPU times (steadier on a busy machine)")
+    print(f"{'claims':>7} {'step':<27} {'claims/s':>10} {'seconds':>8} {'x pyx12':>8} "
+          f"{'CPU s':>7} {'CPU x':>6} {'peak RSS MB':>12}")
+    with tempfile.TemporaryDirectory(prefix="bench-validator-") as tmp:
+        for size in sizes:
+            path = _write(Path(tmp), size)
+            results = {step: _measure(step, path) for step in STEPS}
+            base, base_cpu = results["pyx12"]["seconds"], results["pyx12"]["cpu_seconds"]
+            for step in STEPS:
+                r = results[step]
+                print(f"{size:>7} {LABELS[step]:<27} {size / r['seconds']:>10.0f} "
+                      f"{r['seconds']:>8.2f} {base / r['seconds']:>8.1f} "
+                      f"{r['cpu_seconds']:>7.2f} {base_cpu / r['cpu_seconds']:>6.1f} "
+                      f"{r['peak_rss_mb']:>12.1f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(json.dumps(run_one(sys.argv[2], Path(sys.argv[3]))))
+    else:
+        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
