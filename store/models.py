@@ -97,6 +97,10 @@ class ReceivedFile(Base):
     interchange_numbers: Mapped[list[Any]] = mapped_column(default=list)
     accepted_sets: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime]
+    delivered_status: Mapped[str | None] = mapped_column(String(20))
+    """The service's delivery of the file's answers: ``pending`` until the first one,
+    then the file status the last delivery answered (``done``: the 277CA went too), or
+    ``failed`` when its retries were used up. NULL: not the service's to deliver."""
 
 
 class DuplicateReceipt(Base):

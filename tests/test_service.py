@@ -218,6 +218,56 @@ def test_the_reconciler_sends_again_what_a_lost_message_left_unfinished(
     assert _statuses(service.store) == ["done"]
 
 
+def test_the_reconciler_delivers_the_answers_of_a_done_file_whose_delivery_was_lost(
+    service: Service, tmp_path: Path,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    # every step runs, and every message it sends is lost (Redis restarted each time):
+    # the deliveries of the 999 and of the 277CA among them
+    actors.process_file.fn(file_id)
+    broker.flush_all()
+    for ordinal in steps.unanswered_sets(service.context(), file_id):
+        actors.answer_set.fn(file_id, ordinal)
+        broker.flush_all()
+    while _statuses(service.store) != ["done"]:
+        actors.adjudicate.fn(file_id)
+        broker.flush_all()
+    assert not service.outbound.exists() or not any(service.outbound.rglob("*.*"))
+    later = datetime.now(tz=UTC) + timedelta(minutes=10)
+    assert reconcile(service.store, actors, older_than=60) == []  # not stale yet
+    assert reconcile(service.store, actors, older_than=60, now=later) == [file_id]
+    _run(broker)
+    (folder,) = list(service.outbound.iterdir())
+    assert sorted(p.suffix for p in folder.iterdir()) == [".277ca", ".999"]
+    with service.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None and row.delivered_status == "done"
+    assert reconcile(service.store, actors, older_than=60, now=later) == []  # owed nothing
+
+
+def test_a_delivery_whose_retries_ran_out_is_left_to_redeliver_not_the_reconciler(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service, max_retries=0)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise OSError("the outbound share is gone")
+
+    monkeypatch.setattr("workers.delivery.atomic_text", unreachable)
+    actors.process_file.send(file_id)
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+    with service.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None and row.delivered_status == "failed"
+    later = datetime.now(tz=UTC) + timedelta(minutes=10)
+    assert reconcile(service.store, actors, older_than=60, now=later) == []
+
+
 def test_a_later_file_waits_until_every_earlier_file_is_adjudicated(
     service: Service, tmp_path: Path,
 ) -> None:

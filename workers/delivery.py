@@ -62,6 +62,7 @@ def deliver_file(svc: Service, file_id: int) -> None:
             ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
             copy_atomically(steps.archive_path(svc.archive, row.claim_ack_sha256),
                             folder / f"{stem}.277ca")
+        row.delivered_status = row.status  # "done": the 277CA went too (if there is one)
         s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                     subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
 

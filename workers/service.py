@@ -65,6 +65,10 @@ WAITING_FOR_EARLIER_FILES_MS = 2_000
 MAX_RETRIES = 5
 #: Statuses a file is in while its steps are not finished (the reconciler's work).
 UNFINISHED = ("received", "acknowledged", "answered", "adjudicated")
+#: A done file's delivery statuses that still owe the sender an answer: nothing
+#: delivered yet, or only what went before the file was done (its 999, not its 277CA).
+#: ``failed`` is left to ``claims redeliver``.
+DELIVERY_OWED = ("pending", *UNFINISHED)
 
 
 class ServiceSettings(BaseSettings):
@@ -186,6 +190,8 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
             row = s.get(ReceivedFile, file_id, with_for_update=True)
             if row is not None and message.get("actor_name") == "deliver":
                 # the file is decided; only its answers did not reach the folder
+                # (claims redeliver sends them; the reconciler leaves them alone)
+                row.delivered_status = "failed"
                 s.add(Event(at=ctx.now, kind="delivery.failed", actor="worker",
                             subject=row.sha256, detail={"reason": reason}))
             elif row is not None and row.status in UNFINISHED:
@@ -281,19 +287,26 @@ def _earlier_files_unfinished(store: Store, file_id: int) -> bool:
 
 def reconcile(store: Store, actors: Actors, *, older_than: float,
               now: datetime | None = None) -> list[int]:
-    """Send again the step of every file left unfinished for ``older_than`` seconds
+    """Send again the step of every file left unfinished for ``older_than`` seconds,
+    and the delivery of every done file whose answers did not all reach the sender
     (a message lost with Redis, a worker killed mid-step); returns the file ids."""
     moment = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         rows = list(s.execute(select(ReceivedFile.id, ReceivedFile.status,
                                      ReceivedFile.updated_at)
                               .where(ReceivedFile.status.in_(UNFINISHED))))
+        undelivered = list(s.execute(
+            select(ReceivedFile.id, ReceivedFile.status, ReceivedFile.updated_at)
+            .where(ReceivedFile.status == "done",
+                   ReceivedFile.delivered_status.in_(DELIVERY_OWED))))
     sent = []
-    for file_id, status, updated_at in rows:
+    for file_id, status, updated_at in rows + undelivered:
         stamp = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
         if (moment - stamp).total_seconds() < older_than:
             continue
-        if status in ("received", "acknowledged"):
+        if status == "done":
+            actors.deliver.send(file_id)
+        elif status in ("received", "acknowledged"):
             actors.process_file.send(file_id)
         else:
             actors.adjudicate.send(file_id)
@@ -322,7 +335,8 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     run = steps.begin_run(ctx, f"upload:{upload}")
     received_at = arrival_instant(stat.st_mtime)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
-                                  received or receipt_date(received_at, svc.business_zone))
+                                  received or receipt_date(received_at, svc.business_zone),
+                                  delivered=True)
     partner_id = _record_partner(svc, file_id, partner)
     if role != "duplicate":
         _taken(ctx, run, taken)

@@ -219,8 +219,10 @@ def archive_path(archive: Path, sha: str) -> Path:
 
 
 def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
-            received_at: datetime, receipt_date: date) -> tuple[int, Role]:
-    """The file's row: new, this run's own (resume), or another run's (a duplicate)."""
+            received_at: datetime, receipt_date: date, *,
+            delivered: bool = False) -> tuple[int, Role]:
+    """The file's row: new, this run's own (resume), or another run's (a duplicate).
+    ``delivered``: the service delivers this file's answers (its delivery is pending)."""
     for _attempt in range(3):
         try:
             with ctx.store.transaction() as s:
@@ -228,7 +230,8 @@ def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
                 if row is None:
                     row = ReceivedFile(sha256=sha, run_id=run_id, name=name[-255:], size=size,
                                        received_at=received_at, receipt_date=receipt_date,
-                                       status="received", updated_at=ctx.now)
+                                       status="received", updated_at=ctx.now,
+                                       delivered_status="pending" if delivered else None)
                     s.add(row)
                     s.flush()
                     event(s, ctx, "file.received", sha, size=size)
