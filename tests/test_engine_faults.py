@@ -71,16 +71,17 @@ def test_a_claim_the_engine_raises_on_is_pended_logged_and_counted(
 def test_a_segment_the_guide_walk_raises_on_rejects_its_set_and_is_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from edi.validators import implementation_guide
+    from edi.validators.compiled import steps as compiled_steps
 
-    real = implementation_guide._walk_segment
+    real = compiled_steps.walk_segment
 
-    def buggy(walk: Any, src: Any, seg: Any, seg_id: str) -> Any:
+    def buggy(walk: Any, src: Any, seg: Any, seg_id: str | None) -> Any:
         if seg_id == "CLM":
             raise ValueError(SECRET)
         return real(walk, src, seg, seg_id)
 
-    monkeypatch.setattr(implementation_guide, "_walk_segment", buggy)
+    # the engine's path is the compiled guide: a claim's first segment walks in full
+    monkeypatch.setattr(compiled_steps, "walk_segment", buggy)
     before = FAULTS["guide-walk"]
     with caplog.at_level(logging.ERROR, logger="claims.engine"):
         summary = _process(tmp_path)

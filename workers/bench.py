@@ -49,7 +49,7 @@ def _parse(path: Path) -> int:
 
 def _engine(path: Path) -> int:
     from edi.acks import CountingControlNumbers, Responder, acknowledge
-    from edi.validators.implementation_guide import check_stream
+    from edi.validators.compiled import check_stream
 
     with path.open("rb") as stream:
         check = check_stream(stream)
@@ -64,8 +64,8 @@ def _front_end(path: Path) -> int:
     from edi.ack277 import render_277ca
     from edi.acks import CountingControlNumbers, Responder, acknowledge
     from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
-    from edi.validators.implementation_guide import check_stream
     from workers.front_end import run_front_end
 
     now = datetime.now(tz=UTC)
@@ -82,8 +82,8 @@ def _adjudicate(path: Path) -> int:
     """The front end plus adjudication against the shipped reference data."""
     from edi.acks import CountingControlNumbers, Responder, acknowledge
     from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
-    from edi.validators.implementation_guide import check_stream
     from fixtures.generator import default_receipt_date
     from workers.adjudicate import decide_in_memory
     from workers.front_end import run_front_end

@@ -47,8 +47,8 @@ BATCH = 5_000
 def templates() -> tuple[str, dict[str, Any], bytes]:
     """A sample claim's parsed JSON, its decision's data and trace (the engine's own)."""
     from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
-    from edi.validators.implementation_guide import check_stream
     from fixtures.samples import SAMPLE_DIRECTORY
     from workers.adjudicate import decide_in_memory
     from workers.front_end import run_front_end

@@ -47,8 +47,8 @@ def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
     now = datetime.now(tz=UTC)
     if engine == "memory":
         from edi.front_end import InMemoryClaimNumbers
+        from edi.validators.compiled import check_stream
         from edi.validators.edits import EditContext
-        from edi.validators.implementation_guide import check_stream
         from workers.adjudicate import decide_in_memory
         from workers.front_end import run_front_end
 

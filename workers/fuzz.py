@@ -46,8 +46,9 @@ from edi.ack277 import render_277ca
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.faults import FAULTS
 from edi.front_end import InMemoryClaimNumbers
+from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
-from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import PLANTED, mutate, plant
 from workers import logs

@@ -45,8 +45,9 @@ from edi.faults import FAULTS, record_fault
 from edi.findings import FileCheck, InterchangeResult
 from edi.front_end import rejects
 from edi.validators.codesets import CodeSetRegistry
+from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
-from edi.validators.implementation_guide import EnvelopePolicy, check_stream
+from edi.validators.implementation_guide import EnvelopePolicy
 from store.codec import from_json, to_json
 from store.engine import Store
 from store.models import (

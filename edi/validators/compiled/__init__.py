@@ -6,7 +6,8 @@
 - `walker`, `elements`, `source`, `errtree`: pyx12's walk, element checks, reader
   bookkeeping and error tree over the tables;
 - `check.check_stream`: the same interface and verdicts as
-  `edi.validators.implementation_guide.check_stream`.
+  `edi.validators.implementation_guide.check_stream`; the engine's path for every
+  inbound file (the steps, `claims process`, the service, the fuzz suite, the benches).
 """
 
 from edi.validators.compiled.check import check_stream, covers

@@ -1,4 +1,5 @@
-"""SNIP 1-2 for 837P from the compiled tables: `check_stream` without pyx12 in the hot path.
+"""SNIP 1-2 for 837P from the compiled tables: `check_stream` without pyx12 in the hot path
+(the engine's check of every inbound file).
 
 Same interface and verdicts as `edi.validators.implementation_guide.check_stream`.
 The usual body segment (inside a transaction set, a walk seen before that raises no
