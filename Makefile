@@ -56,10 +56,12 @@ unit: $(STAMP) services system-packages
 
 test: lint typecheck unit
 
-# A worker killed and Redis restarted mid-file, 5 times (make test runs it too;
-# EDI_FAULT_REPEATS=N for more).
-fault: $(STAMP) services
-	$(BIN)/pytest $(XDIST) tests/test_fault.py
+# The long fault runs: a worker killed and Redis restarted mid-file 5 times, and
+# claims process killed at random points 20 times per engine (make test runs them 2
+# and 6 times; EDI_FAULT_REPEATS=N and EDI_CRASH_TRIALS=N for more).
+fault: $(STAMP) services system-packages
+	EDI_FAULT_REPEATS=$${EDI_FAULT_REPEATS:-5} EDI_CRASH_TRIALS=$${EDI_CRASH_TRIALS:-20} \
+	  $(BIN)/pytest $(XDIST) tests/test_fault.py tests/test_crash.py
 
 # Seeded mutations through the front end with every oracle (make test runs 2,000).
 N ?= 100000

@@ -33,7 +33,9 @@ from store.engine import Store, sqlite_url
 from store.models import Claim, DecisionRecord, ReceivedFile, Run
 from tests.databases import outbound_isa13, postgres_schema, require_postgres
 
-TRIALS = 20
+TRIALS = int(os.environ.get("EDI_CRASH_TRIALS", "6"))
+"""Kills per engine: `make test` runs 6 (each step waited for at least once), `make
+fault` 20."""
 CLAIMS = 2000
 AS_OF, RECEIVED = "2026-11-23", "2026-01-12"  # the generator's receipt date for seed 7
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
