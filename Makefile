@@ -63,11 +63,13 @@ fault: $(STAMP) services system-packages
 	EDI_FAULT_REPEATS=$${EDI_FAULT_REPEATS:-5} EDI_CRASH_TRIALS=$${EDI_CRASH_TRIALS:-20} \
 	  $(BIN)/pytest $(XDIST) tests/test_fault.py tests/test_crash.py
 
-# Seeded mutations through the front end with every oracle (make test runs 2,000).
+# Seeded mutations through the front end with every oracle (make test runs 2,000),
+# in JOBS processes (one per core here).
 N ?= 100000
 SEED ?= 1
+JOBS ?= 2
 fuzz: $(STAMP)
-	$(BIN)/python -m workers.fuzz $(N) $(SEED)
+	$(BIN)/python -m workers.fuzz $(N) $(SEED) 0 --jobs $(JOBS)
 
 # The compiled implementation guide against pyx12's path on 10,000 seeded mutants
 # (make test runs 2,000).

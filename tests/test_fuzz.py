@@ -14,7 +14,7 @@ from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import MUTATIONS, PLANTED, mutate, plant
 from tests.paths import ACK_FIXTURES
-from workers.fuzz import WHEN, report, run
+from workers.fuzz import WHEN, main, ranges, report, run, run_jobs
 
 
 def test_two_thousand_mutated_files_hold_every_oracle() -> None:
@@ -23,6 +23,24 @@ def test_two_thousand_mutated_files_hold_every_oracle() -> None:
     assert failing == [], report(outcomes)
     # the draw covered every kind of mutation
     assert {name for o in outcomes for name in o.mutations} == set(MUTATIONS)
+
+
+def test_jobs_run_the_same_cases_as_one_process_in_case_order() -> None:
+    assert ranges(0, 100_000, 2) == [(0, 50_000), (50_000, 100_000)]
+    assert ranges(10, 13, 5) == [(10, 11), (11, 12), (12, 13)]  # never an empty job
+    assert ranges(5, 5, 2) == []
+    alone = run(14, seed=3, first=4)
+    split, _faults = run_jobs(14, 3, 4, 3)
+    assert [(o.index, o.mutations, o.failures) for o in split] == \
+        [(o.index, o.mutations, o.failures) for o in alone]
+
+
+@pytest.mark.parametrize("argv", [["ten"], ["10", "1", "0", "--jobs", "0"],
+                                  ["10", "--jobs"], ["10", "1", "0", "7"], ["-3"]])
+def test_a_bad_command_line_is_a_usage_error(argv: list[str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m workers.fuzz")
 
 
 def test_planting_replaces_names_ids_and_birth_dates() -> None:

@@ -1,10 +1,12 @@
 """The fuzz suite: seeded mutations of real files through the front end, with oracles.
 
-    python -m workers.fuzz N [SEED] [FIRST]    (make fuzz N=100000)
+    python -m workers.fuzz N [SEED] [FIRST] [--jobs J]    (make fuzz N=100000)
 
 FIRST runs only cases FIRST to N-1 of the seed's sequence (same bytes as in a full
-run); each failing case is printed to stderr with its index as it happens, and
-`case(seed, index)` rebuilds one case's bytes.
+run); ``--jobs`` cuts the cases into J contiguous ranges run by J processes (each
+case has the same bytes either way; `make fuzz` runs 2, one per core); each failing
+case is printed to stderr with its index as it happens, and `case(seed, index)`
+rebuilds one case's bytes.
 
 Each case is a sample file (`sources`) with planted markers (`fixtures.fuzz.plant`)
 and one to three mutations (`fixtures.fuzz.mutate`), run through what a received file
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import logging
 import random
 import resource
@@ -232,20 +235,70 @@ def _print_progress(outcomes: list[Outcome]) -> None:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The largest resident set of this process or of any process it ran (the jobs)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def ranges(first: int, count: int, jobs: int) -> list[tuple[int, int]]:
+    """``first`` to ``count - 1`` cut into at most ``jobs`` contiguous (first, end) ranges."""
+    total = max(0, count - first)
+    jobs = max(1, min(jobs, total or 1))
+    bounds = [first + total * part // jobs for part in range(jobs + 1)]
+    return [(low, high) for low, high in itertools.pairwise(bounds) if high > low]
+
+
+def _run_range(seed: int, first: int, end: int) -> tuple[list[Outcome], Counter[str]]:
+    """One job: cases ``first`` to ``end - 1`` (in a process of its own)."""
+    before = FAULTS.copy()
+    outcomes = run(end, seed, first, on_failure=_print_failure, on_progress=_print_progress)
+    return outcomes, FAULTS - before
+
+
+def run_jobs(count: int, seed: int, first: int, jobs: int
+             ) -> tuple[list[Outcome], Counter[str]]:
+    """Cases ``first`` to ``count - 1`` of ``seed`` in ``jobs`` processes, one contiguous
+    range each (the same bytes per case as one process makes); the outcomes in case
+    order and the engine faults of every job."""
+    parts = ranges(first, count, jobs)
+    if len(parts) <= 1:
+        return _run_range(seed, first, count)
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
+        done = list(pool.map(_run_range, [seed] * len(parts), *zip(*parts, strict=True)))
+    outcomes = [o for part, _faults in done for o in part]
+    faults: Counter[str] = Counter()
+    for _part, part_faults in done:
+        faults.update(part_faults)
+    return outcomes, faults
+
+
+USAGE = "usage: python -m workers.fuzz [N] [SEED] [FIRST] [--jobs J]"
 
 
 def main(argv: list[str]) -> int:
+    args = list(argv)
+    jobs = 1
     try:
-        count = int(argv[0]) if argv else 2000
-        seed = int(argv[1]) if len(argv) > 1 else 0
-        first = int(argv[2]) if len(argv) > 2 else 0
-    except ValueError:
-        print("usage: python -m workers.fuzz [N] [SEED] [FIRST]", file=sys.stderr)
+        if "--jobs" in args:
+            at = args.index("--jobs")
+            jobs = int(args[at + 1])
+            del args[at:at + 2]
+            if jobs < 1:
+                raise ValueError(jobs)
+        count = int(args[0]) if args else 2000
+        seed = int(args[1]) if len(args) > 1 else 0
+        first = int(args[2]) if len(args) > 2 else 0
+        if len(args) > 3 or count < 0 or first < 0:
+            raise ValueError(args)
+    except (ValueError, IndexError):
+        print(USAGE, file=sys.stderr)
         return 2
-    before = FAULTS.copy()
-    outcomes = run(count, seed, first, on_failure=_print_failure, on_progress=_print_progress)
-    print(report(outcomes, FAULTS - before))
+    outcomes, faults = run_jobs(count, seed, first, jobs)
+    print(report(outcomes, faults))
     return 1 if any(o.failures for o in outcomes) else 0
 
 
