@@ -84,6 +84,8 @@ class Outcome:
     mutations: tuple[str, ...]
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    faults: tuple[str, ...] = ()
+    """Where the engine's catch-alls caught a fault of its own on this case."""
 
 
 def run_case(data: bytes, directory: Path) -> list[str]:
@@ -193,8 +195,10 @@ def run(count: int, seed: int = 0, first: int = 0,
             if index < first:
                 continue
             started = time.perf_counter()
+            before = FAULTS.copy()
             outcome = Outcome(index, mutations, run_case(data, Path(directory)))
             outcome.seconds = time.perf_counter() - started
+            outcome.faults = tuple(sorted((FAULTS - before).elements()))
             if outcome.seconds > SECONDS_PER_CASE:
                 outcome.failures.append("slow")
             if outcome.failures and on_failure is not None:
@@ -219,7 +223,9 @@ def report(outcomes: list[Outcome], faults: Counter[str] | None = None) -> str:
                      f"(case {slowest.index}: {', '.join(slowest.mutations)})")
     lines.append(f"  peak memory (max RSS): {peak_mb:,.0f} MB")
     for where, count in sorted((faults or Counter()).items()):
-        lines.append(f"  engine faults caught ({where}): {count:,}")
+        seen = [o.index for o in outcomes if where in o.faults]
+        cases = ", ".join(map(str, seen[:10])) + (", ..." if len(seen) > 10 else "")
+        lines.append(f"  engine faults caught ({where}): {count:,} (cases {cases})")
     return "\n".join(lines)
 
 

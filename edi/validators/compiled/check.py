@@ -22,6 +22,7 @@ from edi.findings import FileCheck
 from edi.tokenizer import iter_raw_segments
 from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import fill_results
+from edi.validators.compiled import bounds
 from edi.validators.compiled.compiler import CLAIM_MAP
 from edi.validators.compiled.elements import rules_hold
 from edi.validators.compiled.source import NESTING, CompiledSource, Seg
@@ -172,9 +173,8 @@ def _run(walk: Walk, src: CompiledSource) -> None:
                     if pattern is not None and pattern is not _UNBUILT \
                             and pattern.fullmatch(line) is not None \
                             and (node not in ruled or rules_hold(ruled[node], parts, component)):
-                        if len(memo) >= _MEMO_LIMIT:
-                            memo.clear()
-                        memo[(node, line)] = ()
+                        if len(line) <= bounds.LINE:
+                            bounds.remember(memo, (node, line), ())
                     else:
                         element_checks(walk, src, node, parts[1:], line)
                 elif found:
@@ -189,8 +189,6 @@ def _run(walk: Walk, src: CompiledSource) -> None:
 
 _COUNTED = frozenset({"HL", "LX", "CLM"})
 _UNBUILT = object()
-_MEMO_LIMIT = 100_000
-"""Segment verdicts remembered per delimiter set before the memo starts again."""
 _COUNTED_USAGE = ("R", "S")
 _FULL_WALK: QuietPlan = ((), 0, -1, [], 0, (), -1, None)
 """A plan whose check always fails: the segment takes the full walk."""
@@ -216,9 +214,8 @@ def _quiet_plan(g: Guide, key: tuple[int, tuple[str | None, ...]]) -> QuietPlan:
         if loop.usage in _COUNTED_USAGE and below and below[-1] - below[0] + 1 == len(below):
             plan = (outcome.miss_keys, loop.key, loop.max_repeat, [0] * len(below), below[0],
                     (loop.key, first.key), first.index, first.loop_id)
-    if len(g.quiet) >= _MEMO_LIMIT:
-        g.quiet.clear()
-    g.quiet[key] = plan
+    if bounds.short(key[1]):
+        bounds.remember(g.quiet, key, plan)
     return plan
 
 

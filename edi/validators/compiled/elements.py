@@ -17,6 +17,7 @@ from typing import Any
 import pyx12.segment
 from pyx12 import validation
 
+from edi.validators.compiled import bounds
 from edi.validators.compiled.patterns import PatternBuilder
 from edi.validators.compiled.tables import CompositeDef, ElementDef, GuideTables, Node
 
@@ -61,6 +62,7 @@ class ElementChecker:
         """The segment patterns built so far for one delimiter set, by node."""
         patterns = self._patterns.get(delimiters)
         if patterns is None:
+            self._make_room(self._patterns)
             patterns = self._patterns[delimiters] = {}
         return patterns
 
@@ -69,8 +71,16 @@ class ElementChecker:
         """The remembered verdicts for one delimiter set, by (node, segment text)."""
         memo = self.memos.get(delimiters)
         if memo is None:
+            self._make_room(self.memos)
             memo = self.memos[delimiters] = {}
         return memo
+
+    def _make_room(self, kept: dict[Any, Any]) -> None:
+        """Before a new delimiter set is kept: at `bounds.DELIMITER_SETS`, forget them
+        all (what one delimiter set remembers is no use to another)."""
+        if len(kept) >= bounds.DELIMITER_SETS:
+            kept.clear()
+            self._builders.clear()
 
     def check(self, node: Node, elements: list[str], line: str,
               delimiters: tuple[str, str, str, str | None]) -> tuple[ElementError, ...]:
@@ -89,9 +99,8 @@ class ElementChecker:
             found = ()
         else:
             found = exact_errors(node, elements, delimiters)
-        if len(memo) > 100_000:
-            memo.clear()
-        memo[key] = found
+        if len(line) <= bounds.LINE:
+            bounds.remember(memo, key, found)
         return found
 
     def matches(self, node: Node, elements: list[str], line: str,
@@ -220,9 +229,9 @@ class ElementChecker:
         key = (id(d), value)
         known = self._known.get(key)
         if known is None:
-            known = self._known[key] = self._element_uncached(d, value)
-            if len(self._known) > 200_000:
-                self._known.clear()
+            known = self._element_uncached(d, value)
+            if len(value) <= bounds.VALUE:
+                bounds.remember(self._known, key, known)
         return known
 
     def _element_uncached(self, d: ElementDef, value: str) -> bool:

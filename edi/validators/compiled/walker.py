@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edi.validators.compiled import bounds
 from edi.validators.compiled.tables import LOOP, ROOT, SEGMENT, GuideTables, Node
 
 NOT_FOUND, SEG_MATCH, LOOP_ENTRY, LOST = 0, 1, 2, 3
@@ -73,9 +74,8 @@ class Walker:
         outcome = self.memo.get((start, signature))
         if outcome is None:
             outcome = analyse(self.nodes, start, seg_id, Values(elements, component))
-            if len(self.memo) > 100_000:
-                self.memo.clear()
-            self.memo[(start, signature)] = outcome
+            if bounds.short(signature):
+                bounds.remember(self.memo, (start, signature), outcome)
         return self.replay(outcome, start, seg_id, seg_count)
 
     def replay(self, outcome: Outcome, start: int, seg_id: str | None,
