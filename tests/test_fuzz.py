@@ -43,6 +43,16 @@ def test_a_bad_command_line_is_a_usage_error(argv: list[str],
     assert capsys.readouterr().err.startswith("usage: python -m workers.fuzz")
 
 
+def test_a_process_holding_too_much_memory_after_a_case_fails_the_memory_oracle(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import workers.fuzz as fuzz
+
+    monkeypatch.setattr(fuzz, "MB_PER_PROCESS", 1.0)  # any real process holds more
+    (outcome,) = run(1, seed=3)
+    assert outcome.failures == ["memory"]
+    assert 50 < fuzz._resident_mb() < 2_000
+
+
 def test_planting_replaces_names_ids_and_birth_dates() -> None:
     planted = plant((ACK_FIXTURES / "valid-two-claims.837").read_bytes())
     assert all(marker.encode() in planted for marker in PLANTED)

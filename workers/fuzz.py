@@ -18,7 +18,9 @@ its 277CA. The oracles, each a kind of failure:
   answer exists and passes pyx12 (TA1 through pyx12 itself, 999 and 277CA through the
   engine's pyx12-driven check of outbound files);
 - ``planted PHI``: a marker in a problem, a claim's reasons or an exception text;
-- ``slow``: a case over `SECONDS_PER_CASE`.
+- ``slow``: a case over `SECONDS_PER_CASE`;
+- ``memory``: the process over `MB_PER_PROCESS` resident after a case (what one file
+  needs is freed after it; a process that keeps growing leaks per file).
 The run ends with a table: cases, failures by kind, the slowest case, peak memory.
 """
 
@@ -59,6 +61,9 @@ from workers.front_end import run_front_end
 from workers.summary_store import problems_of
 
 SECONDS_PER_CASE = 20.0
+MB_PER_PROCESS = 300.0
+"""Resident memory a fuzz process may hold after any case (it starts at about 130 MB:
+the compiled guide, pyx12's maps for the answers, the samples)."""
 PROGRESS_EVERY = 1000
 MAX_SOURCE_BYTES = 200_000
 WHEN = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -201,6 +206,8 @@ def run(count: int, seed: int = 0, first: int = 0,
             outcome.faults = tuple(sorted((FAULTS - before).elements()))
             if outcome.seconds > SECONDS_PER_CASE:
                 outcome.failures.append("slow")
+            if _resident_mb() > MB_PER_PROCESS:
+                outcome.failures.append("memory")
             if outcome.failures and on_failure is not None:
                 on_failure(outcome)
             outcomes.append(outcome)
@@ -245,6 +252,15 @@ def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def ranges(first: int, count: int, jobs: int) -> list[tuple[int, int]]:
