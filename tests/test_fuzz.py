@@ -79,16 +79,21 @@ def test_a_group_count_too_long_to_echo_is_replaced_by_the_sets_counted() -> Non
 
 
 def _acknowledged(data: bytes) -> tuple[str, str, dict[str, int]]:
-    """(kind, text, engine faults counted) of the engine's answer to ``data``."""
+    """(kind, text, engine faults counted) of the engine's answer to ``data``: the
+    compiled guide's (the engine's path), which must equal pyx12's path's answer."""
     import io
 
     from edi.faults import FAULTS
+    from edi.validators import compiled
     from edi.validators.implementation_guide import EnvelopePolicy, check_stream
 
     before = FAULTS.copy()
-    ack = acknowledge(check_stream(io.BytesIO(data), EnvelopePolicy()),
-                      Responder(when=WHEN, control=CountingControlNumbers()))
-    return ack.kind, ack.text, dict(FAULTS - before)
+    answers = [acknowledge(check(io.BytesIO(data), EnvelopePolicy()),
+                           Responder(when=WHEN, control=CountingControlNumbers()))
+               for check in (compiled.check_stream, check_stream)]
+    ours, oracle = answers
+    assert (ours.kind, ours.text) == (oracle.kind, oracle.text)
+    return ours.kind, ours.text, dict(FAULTS - before)
 
 
 def test_the_trailers_of_a_group_we_do_not_take_left_open_are_no_engine_fault() -> None:
@@ -199,7 +204,9 @@ def test_a_control_byte_before_gs_breaks_the_envelope_without_an_engine_fault() 
     """Found by the fuzz suite (case 40947 of seed 1: a byte flip put \\x1d before GS):
     the envelope guard stripped it as whitespace and took the segment for a GS, pyx12
     did not, and the next ST found no group (IndexError, a guide-walk fault). Both now
-    read the same ID: no GS there, so the interchange's structure is invalid (TA1 022)."""
+    read the same ID: no GS there, so the interchange's structure is invalid (TA1 022).
+    The compiled guide's source made the same mistake (str.isspace counts \\x1d as
+    space) until the fuzz run on it found the case again."""
     from tests.pyx12_oracle import pyx12_accepts
 
     data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
@@ -207,3 +214,20 @@ def test_a_control_byte_before_gs_breaks_the_envelope_without_an_engine_fault() 
     kind, text, faults = _acknowledged(data)
     assert faults == {}
     assert kind == "TA1" and "*R*022~" in text and pyx12_accepts(text)
+
+
+def test_a_composite_with_too_many_components_is_rejected_without_an_engine_fault() -> None:
+    """Found by the fuzz run on the compiled path (cases 13402, 59867 and 78169 of seed
+    1): pyx12's `is_valid_errors` raises IndexError on a composite with more
+    components than the guide defines (it names the error after a child past the
+    last), so the set was rejected as an engine fault. Both paths now report what
+    pyx12 means to: too many sub-elements, a segment with data element errors."""
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    clm = data.index(b"CLM*")
+    facility = data.index(b"*11:B:1*", clm)
+    data = data[:facility] + b"*11:B:1:7:7*" + data[facility + len(b"*11:B:1*"):]
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    assert kind == "999" and outbound_problems(text) == []
+    assert "IK3*CLM*" in text and "IK5*R*5~" in text
+

@@ -17,6 +17,7 @@ from edi.codes import ELEMENT_SYNTAX, GROUP_SYNTAX, INTERCHANGE_NOTE, VALID_IK50
 from edi.findings import ElementFinding, InterchangeResult, SegmentFinding
 from edi.segment_ids import element_name, segment_name
 from edi.tokenizer import MAX_ELEMENTS, MAX_SEGMENT_LENGTH, Cut
+from edi.validators._pyx12_segment import segment_errors
 
 if TYPE_CHECKING:
     from edi.validators._pyx12_source import Pyx12Source
@@ -70,7 +71,7 @@ def check_ta1(walk: _Walk, node: Any, seg: Any) -> None:
     :211, no transaction set to hang it on) and the fault was only counted, so a TA1 of
     ours echoing an ISA09 of 261399 passed the outbound check of a 999.
     """
-    _ok, errors = node.is_valid_errors(seg)
+    errors = segment_errors(node, seg)
     if not errors or not walk.check.interchanges or walk.interchange.rejected:
         return
     refs = sorted({e.refdes for e in errors

@@ -55,6 +55,7 @@ from edi.segment_ids import segment_name
 from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import fill_results, interchange_from_isa
+from edi.validators._pyx12_segment import segment_errors
 from edi.validators._pyx12_source import Pyx12Source
 from edi.validators._reader_errors import check_ta1, cut_segment, handle_reader_errors
 
@@ -420,8 +421,7 @@ def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> N
            src.raw_line)
     errors = _ELEMENT_CHECKS.get(key) if remember else None
     if errors is None:
-        _ok, found = node.is_valid_errors(seg)
-        errors = tuple(found)
+        errors = tuple(segment_errors(node, seg))
         if remember:
             if len(_ELEMENT_CHECKS) >= _ELEMENT_CHECKS_MAX:
                 _ELEMENT_CHECKS.clear()

@@ -17,6 +17,7 @@ from typing import Any
 import pyx12.segment
 from pyx12 import validation
 
+from edi.validators._pyx12_segment import segment_errors
 from edi.validators.compiled import bounds
 from edi.validators.compiled.patterns import PatternBuilder
 from edi.validators.compiled.tables import CompositeDef, ElementDef, GuideTables, Node
@@ -402,7 +403,7 @@ def exact_errors(node: Node, elements: list[str],
     segment_term, element_term, component, _repetition = delimiters
     segment = pyx12.segment.Segment(element_term.join([node.id, *elements]), segment_term,
                                     element_term, component)
-    _ok, errors = _pyx12_node(node.locator).is_valid_errors(segment)
+    errors = segment_errors(_pyx12_node(node.locator), segment)
     out: list[ElementError] = []
     for error in errors:
         map_node = error.map_node

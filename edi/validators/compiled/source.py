@@ -73,9 +73,11 @@ class CompiledSource(pyx12.x12file.X12Reader):  # type: ignore[misc]
             self.loops: list[tuple[str, str | None]] = []
         ele_term = self.ele_term
         leading_space = line[:1] == " "
-        if line[:1].isspace():
-            nested_id = line.lstrip().split(ele_term, 1)[0]
-            parts = (line.lstrip() if leading_space else line).split(ele_term)
+        if leading_space:
+            # only a leading space is stripped, as `Pyx12Source` does: a control byte
+            # such as \x1d (which str.isspace() counts as space) stays part of the id
+            parts = line.lstrip().split(ele_term)
+            nested_id = parts[0]
         else:
             parts = line.split(ele_term)
             nested_id = parts[0]
