@@ -1,12 +1,17 @@
-"""Validation + 999 side by side: pyx12's path, the compiled guide, and a plain split.
+"""Validation + 999 side by side: pyx12's path, the compiled guide, the whole front
+end, and a plain split.
 
-``python -m workers.bench_validator [CLAIMS...]`` (default 1,000 and 20,000) writes
-generated 837P files under a temporary directory, then measures on each, every step
-in its own subprocess so its peak RSS is its own:
+``python -m workers.bench_validator [CLAIMS...]`` (default 1,000, 20,000 and 200,000)
+writes generated 837P files under a temporary directory, then measures on each, every
+step in its own subprocess so its peak RSS is its own:
 
 - pyx12: `implementation_guide.check_stream` (pyx12's map walker) and the 999;
 - compiled: `compiled.check_stream` (tables loaded from the on-disk cache, included in
   the time) and the 999;
+- front end: the compiled check and 999, then what the engine's steps do per
+  transaction set without the store: parse, edits, fingerprints, claim numbers, each
+  accepted claim's JSON and each claim's summary line written out, and the 277CA
+  written as it goes (`write_277ca_by_sender`), one set in memory at a time;
 - split: the file cut into segments by `edi.tokenizer` and nothing else (the floor);
 
 and prints claims/s, seconds, the ratio to pyx12 and the peak RSS. Both checks must
@@ -21,14 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-SIZES = (1_000, 20_000)
-STEPS = ("pyx12", "compiled", "split")
+SIZES = (1_000, 20_000, 200_000)
+STEPS = ("pyx12", "compiled", "front", "split")
 LABELS = {"pyx12": "pyx12 path validate + 999", "compiled": "compiled validate + 999",
-          "split": "split into segments"}
+          "front": "whole front end (+ 277CA)", "split": "split into segments"}
 
 
 def _acknowledged(check_stream: Callable[..., object], path: Path) -> None:
@@ -54,6 +59,43 @@ def _compiled(path: Path) -> None:
     _acknowledged(check_stream, path)
 
 
+def _front(path: Path) -> None:
+    import os
+
+    from edi.ack277 import write_277ca_by_sender
+    from edi.acks import CountingControlNumbers, Responder, acknowledge, receiver_key
+    from edi.claim_status import TransactionStatus
+    from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.compiled import check_stream
+    from edi.validators.edits import EditContext
+    from workers.front_end import claim_summaries, number_set, set_outcomes
+
+    now = datetime.now(tz=UTC)
+    responder = Responder(when=now, control=CountingControlNumbers())
+    with path.open("rb") as stream:
+        check = check_stream(stream)
+    if acknowledge(check, responder).code != "A":
+        raise SystemExit("the check did not accept the generated file")
+    context = EditContext(received=now.date())
+    numbers = InMemoryClaimNumbers()
+    sender = check.interchanges[0]
+    with tempfile.TemporaryFile("w") as kept, open(os.devnull, "w") as out:
+        def answers() -> Iterator[TransactionStatus]:
+            for outcome in set_outcomes(path, check.accepted_ordinals(), context):
+                statuses = number_set(outcome, numbers, context.received)
+                for summary in claim_summaries(outcome, statuses):
+                    kept.write(summary.model_dump_json() + "\n")
+                for claim in outcome.claims:
+                    if claim is not None:
+                        kept.write(claim.json + "\n")
+                if statuses:
+                    yield outcome.answer(statuses, context.received)
+
+        write_277ca_by_sender(
+            [(receiver_key(sender.sender_qualifier, sender.sender_id), answers())],
+            responder, out)
+
+
 def _split(path: Path) -> None:
     from edi.tokenizer import iter_raw_segments
 
@@ -65,7 +107,7 @@ def _split(path: Path) -> None:
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (`main` runs each in a subprocess)."""
     steps: dict[str, Callable[[Path], None]] = {
-        "pyx12": _pyx12, "compiled": _compiled, "split": _split}
+        "pyx12": _pyx12, "compiled": _compiled, "front": _front, "split": _split}
     start, cpu_start = time.perf_counter(), _cpu()
     steps[step](path)
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
