@@ -440,28 +440,35 @@ def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> N
 def _engine_fault(walk: _Walk, src: Pyx12Source, seg_id: str) -> None:
     """pyx12 raised: reject the current transaction set at this segment and move on."""
     src.pop_errors()
+    if reject_set_at_fault(walk, seg_id, src.get_seg_count()) and walk.cur_map is not None:
+        walk.node = walk.cur_map.getnodebypath(_ST_PATH)
+
+
+def reject_set_at_fault(walk: Any, seg_id: str, position: int) -> bool:
+    """The walk (either path's) raised on a segment: reject its transaction set there
+    (or, before any set, its group) and skip to the set's end; whether a set was
+    rejected (the caller then moves its walk to the set's trailer)."""
     if not walk.check.interchanges or not walk.interchange.groups:
-        return
+        return False
     group = walk.group
     if not group.transaction_sets:
         group.syntax_codes.append("1")
         walk.skip_group = True
-        return
+        return False
     ts = walk.transaction_set
     ts.ack_code = "R"
     ts.sentences.append(
-        f"The {segment_name(seg_id)} at position {src.get_seg_count()} could not be "
+        f"The {segment_name(seg_id)} at position {position} could not be "
         "checked against the implementation guide; the transaction set is rejected."
     )
     ts.syntax_codes.append("5")
     ts.segments.append(SegmentFinding(
-        segment_id=seg_id or "", position=src.get_seg_count(), loop_id=None,
+        segment_id=seg_id or "", position=position, loop_id=None,
         codes=("1" if not seg_id.isalnum() else "8",),
         sentences=("the segment could not be read",),
     ))
     walk.skip_set = True
-    if walk.cur_map is not None:
-        walk.node = walk.cur_map.getnodebypath(_ST_PATH)
+    return True
 
 
 def _int(value: str) -> int:

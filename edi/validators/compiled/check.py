@@ -84,7 +84,6 @@ def _run(walk: Walk, src: CompiledSource) -> None:
     positions_of = g.match_positions
     counts = walk.walker.counts
     errh = walk.errh
-    structure = src.structure
     valid_ids = src.valid_ids
     memo: dict[tuple[int, str], tuple[Any, ...]] = {}
     patterns: dict[int, Any] = {}
@@ -96,24 +95,12 @@ def _run(walk: Walk, src: CompiledSource) -> None:
         for raw in chain((src.first,), src.raw):
             line = raw.text
             if not hot or not line or line[0] <= " " or line[-1] == ele_term or raw.cut:
-                general(walk, src, raw)
-                hot = structure.level == 3 and not structure.broken and not walk.skip_group \
-                    and not walk.skip_set
-                ele_term, component = src.ele_term, src.subele_term
-                delimiters = (src.seg_term, ele_term, component, src.repetition_term)
-                memo = g.checker.memo_for(delimiters)
-                patterns = g.checker.patterns_for(delimiters)
+                hot, ele_term, component, memo, patterns = _full_step(walk, src, raw)
                 continue
             parts = line.split(ele_term)
             seg_id = parts[0]
             if not hot_ids.get(seg_id) or len(parts) < 2 or not parts[1].strip(component):
-                general(walk, src, raw)
-                hot = structure.level == 3 and not structure.broken and not walk.skip_group \
-                    and not walk.skip_set
-                ele_term, component = src.ele_term, src.subele_term
-                delimiters = (src.seg_term, ele_term, component, src.repetition_term)
-                memo = g.checker.memo_for(delimiters)
-                patterns = g.checker.patterns_for(delimiters)
+                hot, ele_term, component, memo, patterns = _full_step(walk, src, raw)
                 if seg_id not in NESTING and valid_ids.get(seg_id):
                     hot_ids[seg_id] = True
                 continue
@@ -185,6 +172,20 @@ def _run(walk: Walk, src: CompiledSource) -> None:
                 hot = not walk.skip_set and not walk.skip_group
     except X12SyntaxError as exc:  # the tokenizer's: the rest of the file is unreadable
         src.failure = exc
+
+
+def _full_step(walk: Walk, src: CompiledSource, raw: Any
+               ) -> tuple[bool, str, str, dict[tuple[int, str], tuple[Any, ...]],
+                          dict[int, Any]]:
+    """One segment through `steps.general`, then what the short path needs next:
+    whether it may take the next segment, the delimiters, and their memo and patterns."""
+    general(walk, src, raw)
+    hot = src.structure.level == 3 and not src.structure.broken and not walk.skip_group \
+        and not walk.skip_set
+    delimiters = (src.seg_term, src.ele_term, src.subele_term, src.repetition_term)
+    checker = walk.guide.checker
+    return (hot, src.ele_term, src.subele_term, checker.memo_for(delimiters),
+            checker.patterns_for(delimiters))
 
 
 _COUNTED = frozenset({"HL", "LX", "CLM"})

@@ -18,10 +18,8 @@ from edi.findings import (
     FileCheck,
     GroupResult,
     InterchangeResult,
-    SegmentFinding,
     TransactionSetResult,
 )
-from edi.segment_ids import segment_name
 from edi.tokenizer import RawSegment
 from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import interchange_from_isa
@@ -400,26 +398,7 @@ def element_checks(walk: Walk, src: CompiledSource, node: int, elements: list[st
 
 
 def engine_fault(walk: Walk, src: CompiledSource, seg_id: str) -> None:
+    """The walk raised: `implementation_guide.reject_set_at_fault`, then on to the SE."""
     src.pop_errors()
-    if not walk.check.interchanges or not walk.interchange.groups:
-        return
-    group = walk.group
-    if not group.transaction_sets:
-        group.syntax_codes.append("1")
-        walk.skip_group = True
-        return
-    ts = walk.transaction_set
-    ts.ack_code = "R"
-    ts.sentences.append(
-        f"The {segment_name(seg_id)} at position {src.get_seg_count()} could not be "
-        "checked against the implementation guide; the transaction set is rejected."
-    )
-    ts.syntax_codes.append("5")
-    ts.segments.append(SegmentFinding(
-        segment_id=seg_id or "", position=src.get_seg_count(), loop_id=None,
-        codes=("1" if not seg_id.isalnum() else "8",),
-        sentences=("the segment could not be read",),
-    ))
-    walk.skip_set = True
-    if walk.in_claim_map:
+    if ig.reject_set_at_fault(walk, seg_id, src.get_seg_count()) and walk.in_claim_map:
         walk.node = walk.guide.se
