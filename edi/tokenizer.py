@@ -242,9 +242,41 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
         strip = _BETWEEN_SEGMENTS if terminator not in _BETWEEN_SEGMENTS else ""
         yield RawSegment(isa[:-1], delimiters)
         buf.pos += ISA_LENGTH
+        element = delimiters.element
+        cut: Cut
         while True:
+            # the usual case: whole segments already read, split at once (the same
+            # segments as one at a time below, which reads more and cuts long ones)
+            chunk, start = buf.text, buf.pos
+            last = chunk.rfind(terminator, start)
+            if last > start:
+                ended = long = False
+                for text in chunk[start:last].split(terminator):
+                    if len(text) > MAX_SEGMENT_LENGTH:
+                        long = True
+                        break  # cut one at a time below
+                    start += len(text) + 1
+                    buf.pos = start
+                    if strip:
+                        text = text.lstrip(strip)
+                    elif terminator == "\n":
+                        text = text.rstrip("\r")
+                    cut = ""
+                    if text.count(element) > MAX_ELEMENTS:
+                        text = element.join(text.split(element, MAX_ELEMENTS + 1)
+                                            [:MAX_ELEMENTS + 1])
+                        cut = "elements"
+                    yield RawSegment(text, delimiters, cut)
+                    if text.startswith("IEA") or (text[:1].isspace()
+                                                  and text.lstrip().startswith("IEA")):
+                        ended = True
+                        break
+                if ended:
+                    break
+                if not long:
+                    continue
             end = buf.find(terminator, MAX_SEGMENT_LENGTH)
-            cut: Cut = ""
+            cut = ""
             if end == -2:
                 text, cut = buf.text[buf.pos:buf.pos + MAX_SEGMENT_LENGTH], "length"
                 if not buf.skip_past(terminator):

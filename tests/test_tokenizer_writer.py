@@ -191,3 +191,29 @@ def test_a_file_ending_inside_an_overlong_segment_is_a_premature_end() -> None:
     with pytest.raises(X12SyntaxError) as raised:
         segments_from_bytes(data)
     assert raised.value.code == "023"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 4096, 1 << 20])
+def test_any_chunk_size_cuts_the_same_segments(chunk_size: int) -> None:
+    """Whole segments already read are split at once, the rest one at a time: both give
+    the same segments, cuts and delimiters wherever the chunks end (here line breaks,
+    a second interchange with other delimiters, a segment past the length bound and one
+    past the element bound)."""
+    from edi.tokenizer import MAX_ELEMENTS, MAX_SEGMENT_LENGTH, iter_raw_segments
+    from tests.paths import ACK_FIXTURES
+
+    sample = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    other = sample.replace(b"*", b"|").replace(b"~", b"!")
+    long_name = b"NM1*IL*1*" + b"X" * (MAX_SEGMENT_LENGTH + 10) + b"~"
+    many = b"REF*" + b"*".join([b"E"] * (MAX_ELEMENTS + 5)) + b"~"
+    body = sample.replace(b"\nSE*", b"\n" + long_name + many + b"SE*", 1)
+    data = body.replace(b"~\n", b"~\r\n") + b"\n" + other
+
+    def segments(size: int) -> list[tuple[str, str, str]]:
+        return [(raw.text, raw.cut, raw.delimiters.element)
+                for raw in iter_raw_segments(io.BytesIO(data), chunk_size=size)]
+
+    expected = segments(1 << 22)  # the whole file in one read
+    assert segments(chunk_size) == expected
+    assert {cut for _text, cut, _e in expected} == {"", "length", "elements"}
+    assert {element for _text, _cut, element in expected} == {"*", "|"}
