@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -125,10 +126,17 @@ class Site:
         os.utime(target, (when.timestamp(), when.timestamp()))
 
     def statuses(self) -> list[str]:
+        return self._column(ReceivedFile.status)
+
+    def delivered(self) -> list[str | None]:
+        """What each file's last delivery answered (`ReceivedFile.delivered_status`)."""
+        return self._column(ReceivedFile.delivered_status)
+
+    def _column(self, column: Any) -> list[Any]:
         store = Store(self.url)
         try:
             with store.transaction() as s:
-                return list(s.scalars(select(ReceivedFile.status).order_by(ReceivedFile.id)))
+                return list(s.scalars(select(column).order_by(ReceivedFile.id)))
         finally:
             store.dispose()
 
@@ -166,9 +174,12 @@ def test_a_killed_worker_and_a_restarted_redis_lose_no_claim_and_pay_nothing_twi
         workers[0].wait()
         redis_server.restart()  # every queued message and every connection is gone
         deadline = time.monotonic() + 300
-        while site.statuses() != ["done"]:
+        # done, and its answers delivered (a delivery lost with the restart after the
+        # file was done is sent again by the reconciler)
+        while site.statuses() != ["done"] or site.delivered() != ["done"]:
             assert workers[1].poll() is None, "the surviving worker died"
-            assert time.monotonic() < deadline, f"stuck at {site.statuses()}"
+            assert time.monotonic() < deadline, \
+                f"stuck at {site.statuses()}, delivered {site.delivered()}"
             time.sleep(1)
     finally:
         _stop(workers)
