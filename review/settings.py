@@ -7,10 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, business_zone
+from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, BusinessTimezone, business_zone
 
 
 class ReviewSettings(BaseSettings):
@@ -32,18 +32,12 @@ class ReviewSettings(BaseSettings):
     lock_minutes: int = 15
     """...for this long."""
     page_size: int = 50
-    business_timezone: str = Field(
+    business_timezone: BusinessTimezone = Field(
         default=DEFAULT_BUSINESS_TIMEZONE,
         validation_alias=AliasChoices("EDI_BUSINESS_TIMEZONE", "business_timezone"))
     """The payer's business time zone (``EDI_BUSINESS_TIMEZONE``, as the service's):
     the pages show times in it, with its abbreviation, and date a cycle's default
     as-of day by its calendar."""
-
-    @field_validator("business_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        business_zone(value)
-        return value
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -11,7 +11,10 @@ correction windows count from is taken on the payer's calendar. A file dropped a
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
 
 DEFAULT_BUSINESS_TIMEZONE = "America/Chicago"
 """The payer's business time zone unless ``EDI_BUSINESS_TIMEZONE`` or ``--timezone``
@@ -30,6 +33,16 @@ def business_zone(name: str) -> ZoneInfo:
         raise UnknownTimeZone(
             f"unknown time zone {name!r}: use an IANA name such as "
             f"{DEFAULT_BUSINESS_TIMEZONE}") from None
+
+
+def known_zone_name(name: str) -> str:
+    """``name`` when it is a business time zone (`business_zone`), for settings."""
+    business_zone(name)
+    return name
+
+
+BusinessTimezone = Annotated[str, AfterValidator(known_zone_name)]
+"""A setting naming the business time zone, refused (`UnknownTimeZone`) when unknown."""
 
 
 def arrival_instant(mtime: float) -> datetime:

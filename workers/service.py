@@ -41,7 +41,6 @@ from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -55,6 +54,7 @@ from workers.delivery import answered_to, deliver_file, deliver_remittances
 from workers.files import atomic_text
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
+    BusinessTimezone,
     arrival_instant,
     business_zone,
     receipt_date,
@@ -85,14 +85,8 @@ class ServiceSettings(BaseSettings):
     code_sets_dir: Path | None = None
     """CMS ICD-10-CM order files to load besides the shipped FY2025 and FY2026
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
-    business_timezone: str = DEFAULT_BUSINESS_TIMEZONE
+    business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE
     """IANA zone whose calendar gives a file's receipt date (`workers.receipt`)."""
-
-    @field_validator("business_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        business_zone(value)
-        return value
 
 
 @dataclass
