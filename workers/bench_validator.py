@@ -68,6 +68,7 @@ def _front(path: Path) -> None:
     from edi.front_end import InMemoryClaimNumbers
     from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
+    from workers.collector import release_free_memory
     from workers.front_end import claim_summaries, number_set, set_outcomes
 
     now = datetime.now(tz=UTC)
@@ -90,6 +91,7 @@ def _front(path: Path) -> None:
                         kept.write(claim.json + "\n")
                 if statuses:
                     yield outcome.answer(statuses, context.received)
+                release_free_memory()  # as the steps do after each set
 
         write_277ca_by_sender(
             [(receiver_key(sender.sender_qualifier, sender.sender_id), answers())],
