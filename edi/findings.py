@@ -149,3 +149,22 @@ class FileCheck:
             for ts in group.transaction_sets
             if ts.accepted
         )
+
+
+class CheckCursor:
+    """Where a walk over a file is in its `FileCheck`: the last interchange, group and
+    transaction set opened (both implementation-guide walks use it)."""
+
+    check: FileCheck
+
+    @property
+    def interchange(self) -> InterchangeResult:
+        return self.check.interchanges[-1]
+
+    @property
+    def group(self) -> GroupResult:
+        return self.interchange.groups[-1]
+
+    @property
+    def transaction_set(self) -> TransactionSetResult:
+        return self.group.transaction_sets[-1]

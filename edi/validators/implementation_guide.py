@@ -44,6 +44,7 @@ from pyx12.map_walker import apply_walk_errors, walk_tree
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import (
+    CheckCursor,
     FileCheck,
     GroupResult,
     InterchangeResult,
@@ -140,7 +141,7 @@ def new_walker() -> Any:
 
 
 @dataclass
-class _Walk:
+class _Walk(CheckCursor):
     """The state of one pass over a file."""
 
     policy: EnvelopePolicy
@@ -153,18 +154,6 @@ class _Walk:
     st_ordinal: int = 0
     check: FileCheck = field(default_factory=FileCheck)
     links: list[tuple[Any, Any]] = field(default_factory=list)
-
-    @property
-    def interchange(self) -> InterchangeResult:
-        return self.check.interchanges[-1]
-
-    @property
-    def group(self) -> GroupResult:
-        return self.interchange.groups[-1]
-
-    @property
-    def transaction_set(self) -> TransactionSetResult:
-        return self.group.transaction_sets[-1]
 
 
 def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> FileCheck:

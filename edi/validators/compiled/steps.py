@@ -15,6 +15,7 @@ import pyx12.segment
 
 from edi.faults import record_fault
 from edi.findings import (
+    CheckCursor,
     FileCheck,
     GroupResult,
     InterchangeResult,
@@ -82,7 +83,7 @@ def guide() -> Guide:
 
 
 @dataclass
-class Walk:
+class Walk(CheckCursor):
     """The state of one pass over a file (`implementation_guide._Walk`'s counterpart)."""
 
     policy: ig.EnvelopePolicy
@@ -96,18 +97,6 @@ class Walk:
     st_ordinal: int = 0
     check: FileCheck = field(default_factory=FileCheck)
     links: list[tuple[Any, LoopNode]] = field(default_factory=list)
-
-    @property
-    def interchange(self) -> InterchangeResult:
-        return self.check.interchanges[-1]
-
-    @property
-    def group(self) -> GroupResult:
-        return self.interchange.groups[-1]
-
-    @property
-    def transaction_set(self) -> TransactionSetResult:
-        return self.group.transaction_sets[-1]
 
 
 def general(walk: Walk, src: CompiledSource, raw: RawSegment) -> None:
