@@ -156,13 +156,12 @@ def _run(walk: Walk, src: CompiledSource) -> None:
                     handle_errors(walk, src.pop_errors())
                 found = memo.get((node, line))
                 if found is None:
+                    # a text the node's pattern accepts is not remembered: the pattern
+                    # settles it as fast next time (the memo keeps the exact checks')
                     pattern = patterns.get(node, _UNBUILT)
-                    if pattern is not None and pattern is not _UNBUILT \
-                            and pattern.fullmatch(line) is not None \
-                            and (node not in ruled or rules_hold(ruled[node], parts, component)):
-                        if len(line) <= bounds.LINE:
-                            bounds.remember(memo, (node, line), ())
-                    else:
+                    if pattern is None or pattern is _UNBUILT \
+                            or pattern.fullmatch(line) is None \
+                            or (node in ruled and not rules_hold(ruled[node], parts, component)):
                         element_checks(walk, src, node, parts[1:], line)
                 elif found:
                     element_checks(walk, src, node, parts[1:], line)
