@@ -43,14 +43,23 @@ def test_a_bad_command_line_is_a_usage_error(argv: list[str],
     assert capsys.readouterr().err.startswith("usage: python -m workers.fuzz")
 
 
-def test_a_process_holding_too_much_memory_after_a_case_fails_the_memory_oracle(
+def test_a_process_growing_too_much_during_the_run_fails_the_memory_oracle(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import workers.fuzz as fuzz
 
-    monkeypatch.setattr(fuzz, "MB_PER_PROCESS", 1.0)  # any real process holds more
+    resident = iter([100.0, 100.0 + fuzz.MB_GROWTH + 1])  # at the start, after the case
+    monkeypatch.setattr(fuzz, "_resident_mb", lambda: next(resident))
     (outcome,) = run(1, seed=3)
     assert outcome.failures == ["memory"]
-    assert 50 < fuzz._resident_mb() < 2_000
+
+
+def test_the_resident_size_is_read_from_the_process() -> None:
+    from workers.fuzz import _resident_mb
+
+    held = bytearray(64 * 2**20)  # 64 MB, touched
+    held[:: 4096] = b"x" * len(held[:: 4096])
+    assert _resident_mb() > 64
+    del held
 
 
 def test_planting_replaces_names_ids_and_birth_dates() -> None:
