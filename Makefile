@@ -48,7 +48,8 @@ system-packages:
 
 # Two pytest processes (pytest-xdist) on this 2-core machine; each test file's own
 # resources (PostgreSQL schemas, Redis databases, ports, mailboxes) never overlap.
-XDIST := -n 2 --dist worksteal
+# The 15 slowest tests are listed at the end (make test has a 15-minute budget).
+XDIST := -n 2 --dist worksteal --durations=15
 
 unit: $(STAMP) services system-packages
 	$(BIN)/pytest $(XDIST)
