@@ -180,6 +180,14 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
             _envelope_fault(walk, "the envelope segments could not be followed")
         if src.raw_cut:
             cut_segment(walk, src, seg.get_seg_id(), src.raw_cut)
+    finish_walk(walk, src)
+    fill_results(walk.links)
+    return walk.check
+
+
+def finish_walk(walk: Any, src: Any) -> None:
+    """After the last segment (either path's walk and reader): structure faults, an
+    unreadable rest, missing trailers."""
     for ordinal, fault in src.structure_faults:
         if ordinal <= len(walk.check.interchanges):
             ic = walk.check.interchanges[ordinal - 1]
@@ -198,8 +206,6 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
         except Exception as exc:
             record_fault("envelope-trailers", exc)
             _envelope_fault(walk, "trailer segments are missing")
-    fill_results(walk.links)
-    return walk.check
 
 
 def _envelope_fault(walk: _Walk, what: str) -> None:

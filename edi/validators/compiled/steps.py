@@ -152,25 +152,8 @@ class _WalkView:
 
 
 def finish(walk: Walk, src: CompiledSource) -> None:
-    """After the last segment: structure faults, an unreadable rest, missing trailers."""
-    for ordinal, fault in src.structure_faults:
-        if ordinal <= len(walk.check.interchanges):
-            ic = walk.check.interchanges[ordinal - 1]
-            if not ic.rejected:
-                ic.note_code = "022"
-                ic.sentences.append(f"The control structure is invalid: {fault}.")
-    if src.failure is not None and walk.check.interchanges:
-        ic = walk.interchange
-        if not ic.rejected:
-            ic.note_code = src.failure.code
-            ic.sentences.append(f"The interchange is incomplete: {src.failure}.")
-    else:
-        try:
-            src.cleanup()
-            handle_errors(walk, src.pop_errors())
-        except Exception as exc:
-            record_fault("envelope-trailers", exc)
-            ig._envelope_fault(walk, "trailer segments are missing")  # type: ignore[arg-type]
+    """After the last segment: `implementation_guide.finish_walk`, as pyx12's path."""
+    ig.finish_walk(walk, src)
 
 
 def step(walk: Walk, src: CompiledSource, seg: Seg) -> None:
