@@ -9,6 +9,8 @@ are added with known passwords.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -93,3 +95,17 @@ def claim_ids(store: Store, status: str) -> list[int]:
 def rejected_ids(store: Store) -> list[int]:
     with store.transaction() as s:
         return list(s.scalars(select(Claim.id).where(Claim.front_end == "rejected")))
+
+
+@contextmanager
+def seeded_store(kind: str, directory: Path) -> Iterator[tuple[Store, Path]]:
+    """A seeded database of ``kind`` (`seed`) under ``directory``: its store and archive."""
+    from tests.databases import database
+
+    with database(kind, directory / "db") as url:
+        archive = seed(url, directory)
+        store = Store(url)
+        try:
+            yield store, archive
+        finally:
+            store.dispose()

@@ -33,8 +33,7 @@ from store.models import (
     ReviewSession,
     ReviewUser,
 )
-from tests.databases import database
-from tests.review_support import AS_OF, USERS, claim_ids, client, seed, sign_in
+from tests.review_support import AS_OF, USERS, claim_ids, client, seeded_store, sign_in
 from workers.cli import _review_delivery
 from workers.delivery import undelivered_remittances
 from workers.steps import archive_path
@@ -42,24 +41,14 @@ from workers.steps import archive_path
 
 @pytest.fixture
 def sqlite_seeded(tmp_path: Path) -> Iterator[tuple[Store, Path]]:
-    with database("sqlite", tmp_path / "db") as url:
-        archive = seed(url, tmp_path)
-        store = Store(url)
-        try:
-            yield store, archive
-        finally:
-            store.dispose()
+    with seeded_store("sqlite", tmp_path) as seeded:
+        yield seeded
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Path]]:
-    with database(request.param, tmp_path / "db") as url:
-        archive = seed(url, tmp_path)
-        store = Store(url)
-        try:
-            yield store, archive
-        finally:
-            store.dispose()
+    with seeded_store(request.param, tmp_path) as seeded:
+        yield seeded
 
 
 def _app_client(store: Store, archive: Path, deliver: Callable[[], int] | None = None,

@@ -23,19 +23,13 @@ from store.models import (
     PendRelease,
     RemittedClaim,
 )
-from tests.databases import database
-from tests.review_support import claim_ids, client, rejected_ids, seed, sign_in
+from tests.review_support import claim_ids, client, rejected_ids, seeded_store, sign_in
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Path]]:
-    with database(request.param, tmp_path / "db") as url:
-        archive = seed(url, tmp_path)
-        store = Store(url)
-        try:
-            yield store, archive
-        finally:
-            store.dispose()
+    with seeded_store(request.param, tmp_path) as seeded:
+        yield seeded
 
 
 def _count(store: Store, *where: object) -> tuple[int, int]:
