@@ -11,6 +11,9 @@ segment IDs, control numbers and codes.
 
 from __future__ import annotations
 
+import copyreg
+from typing import Any, SupportsIndex
+
 from edi.segment_ids import safe_segment_id
 
 
@@ -62,3 +65,9 @@ class ParseError(EdiError):
         self.segment_id = segment_id
         self.file_position = file_position
         self.in_transaction_set = in_transaction_set
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickled as the object it is (its keyword-only arguments are not in ``args``):
+        a spooled set outcome holds its reading's `ParseError`."""
+        return (copyreg.__newobj_ex__,  # type: ignore[attr-defined]
+                (type(self), self.args, {}), self.__dict__)

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 
 from edi.ack277 import findings_of
 from edi.claim_status import ClaimStatus, Provider277, TransactionStatus
 from edi.claims import ParsedClaim
+from edi.errors import ParseError
+from edi.faults import record_fault
 from edi.findings import FileCheck
 from edi.front_end import (
     ClaimNumbers,
@@ -30,9 +33,15 @@ from edi.front_end import (
     transaction_status,
     unprocessable,
 )
+from edi.parsers.claim837 import ClaimFeed
+from edi.tokenizer import RawSegment, Segment
+from edi.validators import implementation_guide as ig
+from edi.validators.compiled import check_stream as compiled_check
+from edi.validators.compiled.check import covers
 from edi.validators.edits import EditContext
+from edi.validators.implementation_guide import EnvelopePolicy
 from workers.summary import ClaimSummary
-from workers.transaction_sets import SetReading, read_sets
+from workers.transaction_sets import SetReading, note, open_reading, read_sets
 
 log = structlog.get_logger("claims.front_end")
 UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
@@ -73,6 +82,24 @@ class SetOutcome:
     def readable(self) -> bool:
         return self.reading.accepted and self.reading.parse_error is None
 
+    def add(self, claim: ParsedClaim, context: EditContext) -> None:
+        """One parsed claim of the set through the edits, kept as the store keeps it."""
+        status = examine(claim, context)
+        self.statuses.append(status)
+        self.fingerprints.append(fingerprint(claim))
+        self.claims.append(None if rejects(status) else KeptClaim.of(claim))
+        self.rendering_npis.append(claim.rendering_npis())
+
+    def settle(self, accepted: frozenset[int]) -> SetOutcome:
+        """The outcome as the 999 decided it: a set parsed before the check's verdict and
+        then not accepted keeps only its reading (its claims are not reached)."""
+        reading = self.reading
+        reading.accepted = reading.ordinal in accepted
+        if not reading.accepted:
+            self.statuses, self.fingerprints, self.claims, self.rendering_npis = [], [], [], []
+            reading.parse_error = None
+        return self
+
     def unprocessable_statuses(self) -> list[ClaimStatus]:
         """A set the reader could not finish: every claim is returned unprocessable."""
         provider = self.statuses[0].billing_provider if self.statuses else UNKNOWN_PROVIDER
@@ -91,28 +118,137 @@ class SetOutcome:
 
 def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext,
                  skip: frozenset[int] = frozenset()) -> Iterator[SetOutcome]:
-    """The front end's findings per transaction set; sets in ``skip`` are not parsed."""
+    """The front end's findings per transaction set, read again after the check; sets
+    in ``skip`` are not parsed."""
+    with path.open("rb") as stream:
+        yield from _outcomes(stream, accepted - skip, context)
+
+
+def _outcomes(stream: BinaryIO, accepted: frozenset[int], context: EditContext
+              ) -> Iterator[SetOutcome]:
     current: list[SetOutcome] = []
 
     def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
         if not current or current[-1].reading is not reading:
             current[:] = [SetOutcome(reading)]
-        outcome = current[0]
-        status = examine(claim, context)
-        outcome.statuses.append(status)
-        outcome.fingerprints.append(fingerprint(claim))
-        outcome.claims.append(None if rejects(status) else KeptClaim.of(claim))
-        outcome.rendering_npis.append(claim.rendering_npis())
+        current[0].add(claim, context)
 
-    with path.open("rb") as stream:
-        for reading in read_sets(stream, accepted - skip, on_claim):
-            outcome = current[0] if current and current[0].reading is reading \
-                else SetOutcome(reading)
-            current.clear()
-            if reading.accepted and reading.parse_error is not None:
-                log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
-                            position=reading.parse_error.position)
-            yield outcome
+    for reading in read_sets(stream, accepted, on_claim):
+        outcome = current[0] if current and current[0].reading is reading \
+            else SetOutcome(reading)
+        current.clear()
+        _log_unreadable(reading)
+        yield outcome
+
+
+def _log_unreadable(reading: SetReading) -> None:
+    if reading.accepted and reading.parse_error is not None:
+        log.warning("transaction_set.unreadable", transaction_set=reading.control_number,
+                    position=reading.parse_error.position)
+
+
+class SetCollector:
+    """The front end's half of the one pass: `compiled.check_stream` taps each segment
+    to it as the tokenizer reads it, and each transaction set is parsed and edited as
+    its segments go by, before the 999 says whether it is accepted. At the set's SE
+    (or where the file ends) its `SetOutcome` goes to ``done``, so one set is held at a
+    time; `SetOutcome.settle` applies the verdict afterwards.
+
+    The sets are counted and read the way `read_sets` reads them (every ST, the ISA and
+    GS in force in front of it, a `ParseError` ending that set's parse only), so an
+    outcome equals what `set_outcomes` gives for the same set.
+    """
+
+    def __init__(self, context: EditContext, done: Callable[[SetOutcome], None]) -> None:
+        self._context = context
+        self._done = done
+        self._index = 0
+        self._ordinal = 0
+        self._isa: Segment | None = None
+        self._gs: Segment | None = None
+        self._open: SetOutcome | None = None
+        self._feed: ClaimFeed | None = None
+
+    def __call__(self, raw: RawSegment) -> None:
+        self._index += 1
+        seg = Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters,
+                      self._index, raw.cut)
+        outcome = self._open
+        if outcome is None:
+            sid = seg.elements[0]
+            if sid == "ISA":
+                self._isa, self._gs = seg, None
+            elif sid == "GS":
+                self._gs = seg
+            elif sid == "ST":
+                self._start(seg)
+            return
+        note(outcome.reading, seg)
+        self._push(outcome, seg)
+        if seg.elements[0] == "SE":
+            self._close(outcome)
+
+    def _start(self, st: Segment) -> None:
+        self._ordinal += 1
+        isa, gs = self._isa, self._gs
+        outcome = self._open = SetOutcome(open_reading(self._ordinal, st, isa, gs, False))
+        self._feed = None
+        if isa is not None and gs is not None:
+            self._feed = ClaimFeed()
+            for seg in (isa, gs, st):
+                self._push(outcome, seg)
+
+    def _push(self, outcome: SetOutcome, seg: Segment) -> None:
+        feed = self._feed
+        if feed is None:
+            return
+        try:
+            claim = feed.push(seg)
+            if claim is not None:
+                outcome.add(claim, self._context)
+        except ParseError as exc:
+            outcome.reading.parse_error = exc
+            self._feed = None
+        except Exception as exc:  # an engine bug: the set's claims go back unprocessable
+            record_fault("front-end-pass", exc)
+            outcome.reading.parse_error = ParseError(
+                "the set could not be read", position=seg.index, segment_id=seg.elements[0],
+                file_position=seg.index)
+            self._feed = None
+
+    def _close(self, outcome: SetOutcome) -> None:
+        self._open, self._feed = None, None
+        self._done(outcome)
+
+    def finish(self) -> None:
+        """The file is over: a set still open ends here, as `read_sets` ends it."""
+        outcome = self._open
+        if outcome is None:
+            return
+        if self._feed is not None:
+            try:
+                self._feed.finish()
+            except ParseError as exc:
+                outcome.reading.parse_error = exc
+        self._close(outcome)
+
+
+def front_pass(stream: BinaryIO, policy: EnvelopePolicy, context: EditContext,
+               done: Callable[[SetOutcome], None]) -> FileCheck:
+    """The 999 check and every set's parse and edits over one reading of the file; the
+    check's verdict, with each set's outcome (not yet settled) handed to ``done`` in
+    file order. A policy the compiled tables do not cover is checked on pyx12's path
+    and its sets read again after the check (`set_outcomes`)."""
+    if not covers(policy):
+        check = ig.check_stream(stream, policy)
+        stream.seek(0)
+        for outcome in _outcomes(stream, check.accepted_ordinals(), context):
+            done(outcome)
+        return check
+    collector = SetCollector(context, done)
+    check = compiled_check(stream, policy, tap=collector)
+    collector.finish()
+    return check
 
 
 def claim_summaries(outcome: SetOutcome, statuses: list[ClaimStatus]) -> list[ClaimSummary]:

@@ -70,9 +70,17 @@ from workers.decisions import (
     split_decision,
     to_cents,
 )
-from workers.front_end import KeptClaim, SetOutcome, claim_summaries, number_set, set_outcomes
+from workers.front_end import (
+    KeptClaim,
+    SetOutcome,
+    claim_summaries,
+    front_pass,
+    number_set,
+    set_outcomes,
+)
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
+from workers.set_spool import SetSpool
 from workers.summary_store import problems_of
 
 BATCH = 500
@@ -255,8 +263,11 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
         return
     sha = waiting.sha256
     faults = FAULTS.copy()
+    spool = set_spool(ctx, waiting)
     with archive_path(ctx.archive, sha).open("rb") as raw:
-        check = check_stream(raw, ctx.policy)
+        # one reading: the 999 check, and every set parsed and edited into the spool
+        check = front_pass(raw, ctx.policy, edit_context(ctx, waiting), spool.put)
+    spool.seal()
     for _attempt in range(3):
         try:
             _acknowledge(ctx, file_id, sha, check, faults)
@@ -392,14 +403,10 @@ def answer_set(ctx: StepContext, file_id: int, ordinal: int) -> None:
         return
     if ordinal not in unanswered_sets(ctx, file_id):
         return
-    context = EditContext(received=waiting.receipt_date, code_sets=ctx.code_sets)
-    accepted = frozenset(waiting.accepted_sets) & {ordinal}
     faults = FAULTS.copy()
-    for outcome in set_outcomes(archive_path(ctx.archive, waiting.sha256), accepted, context):
-        if outcome.reading.ordinal == ordinal:
-            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
-            break
-        faults = FAULTS.copy()
+    for outcome in _outcomes(ctx, waiting, lambda found: found == ordinal):
+        _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+        break
     release_free_memory()
 
 
@@ -410,20 +417,56 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
     waiting = _file_in(ctx, file_id, "acknowledged")
     if waiting is None:
         return False
-    sha, received = waiting.sha256, waiting.receipt_date
-    accepted = frozenset(waiting.accepted_sets)
     with ctx.store.transaction() as s:
         done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
             TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
-    context = EditContext(received=received, code_sets=ctx.code_sets)
-    path = archive_path(ctx.archive, sha)
     faults = FAULTS.copy()  # what the reader counts while parsing the next set
-    for outcome in set_outcomes(path, accepted, context, skip=done):
-        if outcome.reading.ordinal not in done:
-            _answer_set(ctx, file_id, outcome, received, faults)
-            release_free_memory()
+    for outcome in _outcomes(ctx, waiting, lambda ordinal: ordinal not in done):
+        _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+        release_free_memory()
         faults = FAULTS.copy()
-    return _advance(ctx, file_id, "acknowledged", "answered")
+    moved = _advance(ctx, file_id, "acknowledged", "answered")
+    set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
+    return moved
+
+
+def edit_context(ctx: StepContext, row: ReceivedFile) -> EditContext:
+    return EditContext(received=row.receipt_date, code_sets=ctx.code_sets)
+
+
+def set_spool(ctx: StepContext, row: ReceivedFile) -> SetSpool:
+    """Where the one pass keeps the file's set outcomes until they are answered: valid
+    only for the receipt date and code-set releases the edits ran with."""
+    releases = ",".join(release.name for release in ctx.code_sets.releases)
+    return SetSpool(ctx.archive / "spool" / row.sha256,
+                    f"{row.receipt_date.isoformat()}|{releases}")
+
+
+def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
+              ) -> Iterator[SetOutcome]:
+    """The wanted sets' outcomes as the 999 settled them: from the spool the one pass
+    wrote, and any set it does not hold (none written, one damaged, another host) from
+    reading the archived file again."""
+    accepted = frozenset(row.accepted_sets)
+    spool = set_spool(ctx, row)
+    sets = spool.sets()
+    missing: set[int] = set()
+    if sets is not None:
+        for ordinal in range(1, sets + 1):
+            if wanted(ordinal):
+                outcome = spool.get(ordinal)
+                if outcome is None:
+                    missing.add(ordinal)
+                else:
+                    yield outcome.settle(accepted)
+        if not missing:
+            return
+    again = (lambda ordinal: ordinal in missing) if sets is not None else wanted
+    reread = frozenset(filter(again, accepted))
+    for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), reread,
+                                edit_context(ctx, row)):
+        if again(outcome.reading.ordinal):
+            yield outcome
 
 
 def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,

@@ -58,12 +58,7 @@ class _SetSegments:
             return
         reading = self._reading
         for seg in self._rest:
-            if seg.id == "CLM":
-                reading.clm_segments.append((seg.get(1), seg.get(2)))
-            elif seg.id == "BHT":
-                reading.batch_reference = seg.get(3) or None
-            elif seg.id == "NM1" and seg.get(1) == "41" and not reading.submitter_name:
-                reading.submitter_name, reading.submitter_id = seg.get(3), seg.get(9)
+            note(reading, seg)
             yield seg
             if seg.id == "SE":
                 self._finished = True
@@ -73,6 +68,29 @@ class _SetSegments:
     def drain(self) -> None:
         for _ in self:
             pass
+
+
+def note(reading: SetReading, seg: Segment) -> None:
+    """What a set's reading records of a segment inside it: its claims (CLM01, CLM02),
+    BHT03 and the submitter."""
+    sid = seg.elements[0]
+    if sid == "CLM":
+        reading.clm_segments.append((seg.get(1), seg.get(2)))
+    elif sid == "BHT":
+        reading.batch_reference = seg.get(3) or None
+    elif sid == "NM1" and seg.get(1) == "41" and not reading.submitter_name:
+        reading.submitter_name, reading.submitter_id = seg.get(3), seg.get(9)
+
+
+def open_reading(ordinal: int, st: Segment, isa: Segment | None, gs: Segment | None,
+                 accepted: bool) -> SetReading:
+    """The reading of the set ``st`` opens, named from the ISA and GS in force."""
+    reading = SetReading(ordinal, st.get(2), accepted)
+    if isa is not None and gs is not None:
+        reading.sender_qualifier, reading.sender_id = isa.get(5), isa.get(6).strip()
+        reading.application_sender = gs.get(2)
+        reading.usage_indicator = "T" if isa.get(15) == "T" else "P"
+    return reading
 
 
 def read_sets(
@@ -93,11 +111,7 @@ def read_sets(
                 gs = seg
             elif seg.id == "ST":
                 ordinal += 1
-                reading = SetReading(ordinal, seg.get(2), ordinal in accepted)
-                if isa is not None and gs is not None:
-                    reading.sender_qualifier, reading.sender_id = isa.get(5), isa.get(6).strip()
-                    reading.application_sender = gs.get(2)
-                    reading.usage_indicator = "T" if isa.get(15) == "T" else "P"
+                reading = open_reading(ordinal, seg, isa, gs, ordinal in accepted)
                 body = _SetSegments(seg, segments, reading)
                 try:
                     if reading.accepted and isa is not None and gs is not None:

@@ -21,7 +21,7 @@ from edi.parsers._fields import Bad
 from edi.parsers._transaction import ENVELOPE_IDS, KNOWN_IDS, TransactionReader
 from edi.tokenizer import Segment
 
-__all__ = ["iter_claims", "read_transactions"]
+__all__ = ["ClaimFeed", "iter_claims", "read_transactions"]
 
 ST = f.Used(1, 2, 3)
 SE = f.Used(1, 2)
@@ -105,33 +105,62 @@ class _Envelope:
         return done, transaction
 
 
-def _walk(segments: Iterable[Segment], keep_tree: bool) -> Iterator[ParsedClaim | Transaction837]:
-    state = _Envelope()
-    seg: Segment | None = None
-    try:
-        for seg in segments:
+class ClaimFeed:
+    """The reader driven one segment at a time: `push` each segment in file order and
+    take back the claim it completed (None when it completed none).
+
+    `iter_claims` and `read_transactions` pull a stream through it; a caller that already
+    walks the segments (the one-pass front end, which feeds the 999 check from the same
+    tokenizer) pushes them instead. A bad segment raises `ParseError`, after which the
+    feed takes nothing more.
+    """
+
+    __slots__ = ("_seg", "_state", "keep_tree", "transaction")
+
+    def __init__(self, keep_tree: bool = False) -> None:
+        self.keep_tree = keep_tree
+        self._state = _Envelope()
+        self._seg: Segment | None = None
+        self.transaction: Transaction837 | None = None
+        """With ``keep_tree``: the set the last SE closed (until the next SE)."""
+
+    def push(self, seg: Segment) -> ParsedClaim | None:
+        state = self._state
+        self._seg = seg
+        try:
             reader = state.reader
             if reader is None:
-                state.outside(seg, keep_tree)
-            elif seg.elements[0] == "SE":
-                done, transaction = state.end(seg)
-                if done is not None:
-                    yield done
-                if transaction is not None:
-                    yield transaction
-            else:
-                done = reader.add(seg, seg.index - state.st_index + 1)
-                if done is not None:
-                    yield done
-        if state.reader is not None:
-            raise Bad("the data ends inside a transaction set")
-    except Bad as bad:
-        raise _error(bad.reason, seg, state, bad.position, bad.segment_id) from None
-    except (EdiError, OSError):
-        raise
-    except Exception as exc:  # an engine bug: the set is rejected, and the bug is counted
-        record_fault("837p-reader", exc)
-        raise _error("the segment cannot be read", seg, state, None, None) from None
+                state.outside(seg, self.keep_tree)
+                return None
+            if seg.elements[0] == "SE":
+                done, self.transaction = state.end(seg)
+                return done
+            return reader.add(seg, seg.index - state.st_index + 1)
+        except Bad as bad:
+            raise _error(bad.reason, seg, state, bad.position, bad.segment_id) from None
+        except EdiError:
+            raise
+        except Exception as exc:  # an engine bug: the set is rejected, and the bug is counted
+            record_fault("837p-reader", exc)
+            raise _error("the segment cannot be read", seg, state, None, None) from None
+
+    def finish(self) -> None:
+        """The segments are over: `ParseError` if they ended inside a transaction set."""
+        if self._state.reader is not None:
+            raise _error("the data ends inside a transaction set", self._seg, self._state,
+                         None, None)
+
+
+def _walk(segments: Iterable[Segment], keep_tree: bool) -> Iterator[ParsedClaim | Transaction837]:
+    feed = ClaimFeed(keep_tree)
+    for seg in segments:
+        done = feed.push(seg)
+        if done is not None:
+            yield done
+        if feed.transaction is not None:
+            yield feed.transaction
+            feed.transaction = None
+    feed.finish()
 
 
 def _error(

@@ -13,13 +13,14 @@ names a map the tables do not hold (the outbound 999, 277CA and 835 guides).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, BinaryIO
 
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import FileCheck
-from edi.tokenizer import iter_raw_segments
+from edi.tokenizer import RawSegment, iter_raw_segments
 from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import fill_results
 from edi.validators.compiled import bounds
@@ -49,8 +50,14 @@ def covers(policy: ig.EnvelopePolicy) -> bool:
     return all(map_name == CLAIM_MAP for map_name, _version in policy.groups.values())
 
 
-def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None) -> FileCheck:
-    """`implementation_guide.check_stream`'s verdicts, from the compiled tables."""
+def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
+                 tap: Callable[[RawSegment], object] | None = None) -> FileCheck:
+    """`implementation_guide.check_stream`'s verdicts, from the compiled tables.
+
+    ``tap``, when given, sees every segment the tokenizer reads, in file order, before
+    the check walks it: the one-pass front end parses the sets from it (a policy the
+    tables do not cover goes to pyx12's path, which taps nothing: see `covers`).
+    """
     policy = policy or ig.EnvelopePolicy()
     if not covers(policy):
         return ig.check_stream(stream, policy)
@@ -59,6 +66,8 @@ def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None) -> F
     walk = Walk(policy, g, Walker(g.tables, g.outcomes))
     head = stream.read(ig._HEAD)
     raw = iter_raw_segments(ig._Prefixed(head, stream))  # type: ignore[arg-type]
+    if tap is not None:
+        raw = _tapped(raw, tap)
     try:
         first = next(raw)
     except X12SyntaxError as exc:
@@ -74,6 +83,13 @@ def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None) -> F
     finish(walk, src)
     fill_results(walk.links)
     return walk.check
+
+
+def _tapped(raw: Iterator[RawSegment], tap: Callable[[RawSegment], object]
+            ) -> Iterator[RawSegment]:
+    for segment in raw:
+        tap(segment)
+        yield segment
 
 
 def _run(walk: Walk, src: CompiledSource) -> None:

@@ -1,0 +1,200 @@
+"""The steps answer a file's sets from the one pass's spool, and from the file when the
+spool cannot serve.
+
+`acknowledge_file` checks the file and parses and edits its sets in one reading,
+spooling each set's outcome; `answer_sets` answers from that spool without reading the
+file again. A spool that is absent, damaged, foreign or written for another receipt
+date is never trusted: the sets are read again from the archived file, and what is
+stored is the same either way.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from edi.validators.codesets import default_registry
+from edi.validators.implementation_guide import EnvelopePolicy
+from store import migrate
+from store.engine import Store
+from store.models import Claim, TransactionSet
+from tests.paths import ACK_FIXTURES, FIXTURES
+from workers import steps
+from workers.set_spool import SetSpool
+
+RECEIVED = date(2026, 6, 1)
+FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
+
+
+def _context(tmp_path: Path) -> steps.StepContext:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    migrate.upgrade(url)
+    return steps.StepContext(store=Store(url), archive=tmp_path / "archive",
+                             now=datetime(2026, 6, 1, 12, tzinfo=UTC), as_of=RECEIVED,
+                             policy=EnvelopePolicy(), code_sets=default_registry(),
+                             reference=None)
+
+
+def _acknowledged(ctx: steps.StepContext, path: Path) -> int:
+    run_id = steps.begin_run(ctx, "spool-test")
+    with path.open("rb") as source:
+        sha, size, _archived = steps.archive_copy(source, ctx.archive)
+    file_id, _role = steps.receive(ctx, run_id, path.name, sha, size,
+                                   datetime(2026, 6, 1, 9, tzinfo=UTC), RECEIVED)
+    steps.acknowledge_file(ctx, file_id)
+    return file_id
+
+
+def _spool(ctx: steps.StepContext, file_id: int) -> SetSpool:
+    from store.models import ReceivedFile
+
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        return steps.set_spool(ctx, row)
+
+
+Stored = tuple[Sequence[tuple[object, ...]], Sequence[tuple[object, ...]]]
+
+
+def _stored(ctx: steps.StepContext, file_id: int) -> Stored:
+    """Everything the front end stored, claim numbers aside (they come from a sequence)."""
+    with ctx.store.transaction() as s:
+        claims = [(c.position, c.patient_control_number, c.charge_cents, c.front_end, c.state,
+                   c.codes, c.reasons, c.fingerprint, c.subscriber_id, c.billing_npi,
+                   c.parsed is not None, c.icn is not None)
+                  for c in s.scalars(select(Claim).where(Claim.file_id == file_id)
+                                     .order_by(Claim.set_id, Claim.position))]
+        sets = [(t.ordinal, t.accepted, t.state, t.answer is not None)
+                for t in s.scalars(select(TransactionSet).where(TransactionSet.file_id == file_id)
+                                   .order_by(TransactionSet.ordinal))]
+    return claims, sets
+
+
+def _answered(tmp_path: Path, path: Path,
+              meddle: Callable[[steps.StepContext, SetSpool], None] | None = None) -> Stored:
+    ctx = _context(tmp_path)
+    try:
+        file_id = _acknowledged(ctx, path)
+        spool = _spool(ctx, file_id)
+        if meddle is not None:
+            meddle(ctx, spool)
+        assert steps.answer_sets(ctx, file_id)
+        assert not spool.directory.exists()  # answered: the spool has served
+        return _stored(ctx, file_id)
+    finally:
+        ctx.store.dispose()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_sets_are_answered_from_the_spool_without_reading_the_file_again(
+        tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = _answered(tmp_path / "reference", path,
+                          lambda ctx, spool: spool.remove())  # read again from the file
+
+    def read_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(steps, "set_outcomes", read_again)
+    spooled = _answered(tmp_path / "spooled", path,
+                        lambda ctx, spool: _assert_sealed(spool))
+    assert spooled == reference
+    claims, sets = reference
+    assert claims and len(sets) > 1
+
+
+def _assert_sealed(spool: SetSpool) -> None:
+    assert spool.sets() is not None and spool.sets() > 1  # type: ignore[operator]
+    assert spool.get(1) is not None
+
+
+def _damaged(ctx: steps.StepContext, spool: SetSpool) -> None:
+    (spool.directory / f"{1:07d}.set").write_bytes(b"not a pickle")
+
+
+class _Foreign:
+    """A pickle naming a callable: loading it would run a command."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        import os
+
+        return os.system, ("touch /tmp/spool-pickle-ran",)
+
+
+def _foreign(ctx: steps.StepContext, spool: SetSpool) -> None:
+    (spool.directory / f"{2:07d}.set").write_bytes(pickle.dumps(_Foreign()))
+
+
+def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
+    written_for_another_day = SetSpool(spool.directory, "2026-05-31|" + spool.key.split("|")[1])
+    outcome = spool.get(1)
+    assert outcome is not None
+    written_for_another_day.put(outcome)
+
+
+@pytest.mark.parametrize("meddle", [_damaged, _foreign, _other_day],
+                         ids=["damaged", "foreign", "another-receipt-date"])
+def test_a_set_the_spool_cannot_serve_is_read_again_from_the_file(
+        tmp_path: Path, meddle: Callable[[steps.StepContext, SetSpool], None]) -> None:
+    path = FILES[0]
+    Path("/tmp/spool-pickle-ran").unlink(missing_ok=True)
+    reference = _answered(tmp_path / "reference", path)
+    assert any(claim[4] == "accepted" for claim in reference[0])
+    assert _answered(tmp_path / "meddled", path, meddle) == reference
+    assert not Path("/tmp/spool-pickle-ran").exists()
+
+
+def test_an_unsealed_spool_is_not_trusted(tmp_path: Path) -> None:
+    """A pass that died before its seal left some sets: the file is read again."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+
+    def unseal(ctx: steps.StepContext, spool: SetSpool) -> None:
+        (spool.directory / "complete.json").unlink()
+        (spool.directory / f"{3:07d}.set").unlink()
+        assert spool.sets() is None
+
+    assert _answered(tmp_path / "unsealed", FILES[0], unseal) == reference
+
+
+def test_one_set_answered_on_its_own_is_taken_from_the_spool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's per-set step (`answer_set`) reads its one set from the spool."""
+    ctx = _context(tmp_path)
+    try:
+        file_id = _acknowledged(ctx, FILES[0])
+        monkeypatch.setattr(steps, "set_outcomes", None)  # reading the file would fail
+        steps.answer_set(ctx, file_id, 3)
+        with ctx.store.transaction() as s:
+            states = {t.ordinal: t.state for t in s.scalars(
+                select(TransactionSet).where(TransactionSet.file_id == file_id))}
+        assert states == {1: "pending", 2: "pending", 3: "answered", 4: "pending"}
+    finally:
+        ctx.store.dispose()
+
+
+def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk under the spool: the 999 is still made, and the sets are read again."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+    written: list[str] = []
+    write = SetSpool._write
+
+    def full(self: SetSpool, name: str, data: bytes) -> None:
+        written.append(name)
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        write(self, name, data)
+
+    monkeypatch.setattr(SetSpool, "_write", full)
+
+    def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
+        assert spool.sets() is None
+        assert spool.get(1) is not None and spool.get(3) is None
+
+    assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
