@@ -23,7 +23,7 @@ from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
 from fixtures import fuzz
 from tests.paths import ACK_FIXTURES, FIXTURES, ROOT, corpus_837p
-from workers.front_end import SetOutcome, front_pass, set_outcomes
+from workers.front_end import Outcomes, SetOutcome, front_pass, set_outcomes
 
 SAMPLES = [*sorted(ACK_FIXTURES.glob("*.837")), *sorted((FIXTURES / "837p").glob("*.837")),
            *sorted((FIXTURES / "edits").glob("*.837")),
@@ -49,10 +49,11 @@ Seen = tuple[frozenset[int], list[object]]
 
 def both(path: Path, policy: ig.EnvelopePolicy = POLICY) -> tuple[Seen, Seen]:
     """(one pass, two passes): the accepted sets and every set's outcome."""
-    passed: list[SetOutcome] = []
+    kept = Outcomes()
     with path.open("rb") as stream:
-        check = front_pass(stream, policy, CONTEXT, passed.append)
+        check = front_pass(stream, policy, CONTEXT, kept)
     accepted = check.accepted_ordinals()
+    passed = kept.sets
     with path.open("rb") as stream:
         oracle = check_stream(stream, policy).accepted_ordinals()
     return ((accepted, [view(o.settle(accepted)) for o in passed]),
@@ -70,10 +71,10 @@ def test_the_samples_hold_accepted_claims_and_sets_the_check_rejects() -> None:
     999 rejects (parsed in the pass, then settled as not reached)."""
     claims = rejected = 0
     for path in SAMPLES:
-        passed: list[SetOutcome] = []
+        kept = Outcomes()
         with path.open("rb") as stream:
-            accepted = front_pass(stream, POLICY, CONTEXT, passed.append).accepted_ordinals()
-        for outcome in passed:
+            accepted = front_pass(stream, POLICY, CONTEXT, kept).accepted_ordinals()
+        for outcome in kept.sets:
             outcome.settle(accepted)
             claims += len(outcome.statuses)
             rejected += not outcome.reading.accepted
@@ -111,15 +112,16 @@ def test_an_engine_fault_in_the_pass_makes_the_set_unreadable_not_a_crash(
     from edi.faults import FAULTS
     from workers import front_end
 
-    def broken(self: SetOutcome, claim: object, context: EditContext) -> None:
+    def broken(claim: object, context: EditContext) -> None:
         raise RuntimeError("an engine bug")
 
-    monkeypatch.setattr(front_end.SetOutcome, "add", broken)
+    monkeypatch.setattr(front_end.EditedClaim, "of", broken)
     path = FIRST
     before = FAULTS["front-end-pass"]
-    passed: list[SetOutcome] = []
+    kept = Outcomes()
     with path.open("rb") as stream:
-        check = front_pass(stream, POLICY, CONTEXT, passed.append)
+        check = front_pass(stream, POLICY, CONTEXT, kept)
+    passed = kept.sets
     assert check.accepted_ordinals()
     assert passed and all(o.reading.parse_error is not None for o in passed)
     assert FAULTS["front-end-pass"] > before
@@ -135,6 +137,27 @@ def test_the_pass_reads_a_stream_once() -> None:
         def seek(self, *args: object) -> int:
             raise AssertionError("the file was read again")
 
-    passed: list[SetOutcome] = []
-    check = front_pass(Once(FIRST.read_bytes()), POLICY, CONTEXT, passed.append)
-    assert check.accepted_ordinals() and passed[0].statuses
+    kept = Outcomes()
+    check = front_pass(Once(FIRST.read_bytes()), POLICY, CONTEXT, kept)
+    assert check.accepted_ordinals() and kept.sets[0].statuses
+
+
+def test_a_kept_claim_reads_back_as_the_claim_parsed() -> None:
+    """The stored JSON leaves out fields at their defaults; reading it gives them back."""
+    from edi.errors import ParseError, X12SyntaxError
+    from edi.parsers.claim837 import iter_claims
+    from edi.tokenizer import iter_segments
+    from workers.front_end import KeptClaim
+
+    compared = 0
+    for path in SAMPLES:
+        with path.open("rb") as stream:
+            try:
+                for claim in iter_claims(iter_segments(stream)):
+                    kept = KeptClaim.of(claim)
+                    assert kept.parsed() == claim
+                    assert len(kept.json) < len(claim.model_dump_json())
+                    compared += 1
+            except (ParseError, X12SyntaxError):  # a sample the reader rejects ends early
+                continue
+    assert compared > 50

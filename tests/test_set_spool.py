@@ -135,7 +135,7 @@ def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
     written_for_another_day = SetSpool(spool.directory, "2026-05-31|" + spool.key.split("|")[1])
     outcome = spool.get(1)
     assert outcome is not None
-    written_for_another_day.put(outcome)
+    outcome.put(written_for_another_day)
 
 
 @pytest.mark.parametrize("meddle", [_damaged, _foreign, _other_day],
@@ -182,19 +182,20 @@ def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk under the spool: the 999 is still made, and the sets are read again."""
     reference = _answered(tmp_path / "reference", FILES[0])
-    written: list[str] = []
-    write = SetSpool._write
+    dump = SetSpool._dump
+    dumped: list[object] = []
 
-    def full(self: SetSpool, name: str, data: bytes) -> None:
-        written.append(name)
-        if len(written) == 2:
+    def full(self: SetSpool, record: object) -> None:
+        dumped.append(record)
+        if record == (1, self.key, 2):  # set 2's first record: the disk is full
             raise OSError(28, "No space left on device")
-        write(self, name, data)
+        dump(self, record)
 
-    monkeypatch.setattr(SetSpool, "_write", full)
+    monkeypatch.setattr(SetSpool, "_dump", full)
 
     def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
         assert spool.sets() is None
-        assert spool.get(1) is not None and spool.get(3) is None
+        assert spool.get(1) is not None and spool.get(2) is None and spool.get(3) is None
+        assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
 
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference

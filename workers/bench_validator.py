@@ -8,10 +8,11 @@ step in its own subprocess so its peak RSS is its own:
 - pyx12: `implementation_guide.check_stream` (pyx12's map walker) and the 999;
 - compiled: `compiled.check_stream` (tables loaded from the on-disk cache, included in
   the time) and the 999;
-- front end: the compiled check and 999, then what the engine's steps do per
-  transaction set without the store: parse, edits, fingerprints, claim numbers, each
-  accepted claim's JSON and each claim's summary line written out, and the 277CA
-  written as it goes (`write_277ca_by_sender`), one set in memory at a time;
+- front end: what the engine's steps do without the store: the one pass
+  (`front_end.front_pass`: the compiled check, and each set parsed, edited and
+  spooled to disk as its segments go by), the 999, then per set from the spool: claim
+  numbers, each accepted claim's JSON and each claim's summary line written out, and
+  the 277CA written as it goes (`write_277ca_by_sender`), one set in memory at a time;
 - split: the file cut into segments by `edi.tokenizer` and nothing else (the floor);
 
 and prints claims/s, seconds, the ratio to pyx12 and the peak RSS. Both checks must
@@ -65,23 +66,34 @@ def _front(path: Path) -> None:
     from edi.ack277 import write_277ca_by_sender
     from edi.acks import CountingControlNumbers, Responder, acknowledge, receiver_key
     from edi.claim_status import TransactionStatus
-    from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
+    from edi.validators.implementation_guide import EnvelopePolicy
     from workers.collector import release_free_memory
-    from workers.front_end import claim_summaries, number_set, set_outcomes
+    from workers.front_end import claim_summaries, front_pass, number_set
+    from workers.set_spool import SetSpool
 
     now = datetime.now(tz=UTC)
     responder = Responder(when=now, control=CountingControlNumbers())
-    with path.open("rb") as stream:
-        check = check_stream(stream)
-    if acknowledge(check, responder).code != "A":
-        raise SystemExit("the check did not accept the generated file")
     context = EditContext(received=now.date())
     numbers = _Sequence()
-    sender = check.interchanges[0]
-    with tempfile.TemporaryFile("w") as kept, open(os.devnull, "w") as out:
+    with tempfile.TemporaryDirectory(prefix="bench-spool-") as spooled, \
+            tempfile.TemporaryFile("w") as kept, open(os.devnull, "w") as out:
+        spool = SetSpool(Path(spooled), "bench")
+        with path.open("rb") as stream:  # one reading: the check, and the sets spooled
+            check = front_pass(stream, EnvelopePolicy(), context, spool)
+        spool.seal()
+        release_free_memory()  # as the step does after the pass
+        if acknowledge(check, responder).code != "A":
+            raise SystemExit("the check did not accept the generated file")
+        accepted = check.accepted_ordinals()
+        sender = check.interchanges[0]
+
         def answers() -> Iterator[TransactionStatus]:
-            for outcome in set_outcomes(path, check.accepted_ordinals(), context):
+            for ordinal in range(1, (spool.sets() or 0) + 1):
+                found = spool.get(ordinal)
+                if found is None:
+                    raise SystemExit(f"set {ordinal} was not spooled")
+                outcome = found.settle(accepted)
                 statuses = number_set(outcome, numbers, context.received)
                 for summary in claim_summaries(outcome, statuses):
                     kept.write(summary.model_dump_json() + "\n")

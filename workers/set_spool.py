@@ -15,15 +15,16 @@ types they hold, so a file put there by anyone else cannot name any other callab
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import structlog
 
@@ -38,7 +39,7 @@ from edi.claim_status import (
 )
 from edi.errors import ParseError
 from edi.faults import record_fault
-from workers.front_end import KeptClaim, SetOutcome
+from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import SetReading
 
 log = structlog.get_logger("claims.set_spool")
@@ -60,42 +61,34 @@ class _Outcomes(pickle.Unpickler):
 
 class SetSpool:
     """One file's spooled set outcomes, under ``directory``, valid for ``key`` (the
-    receipt date and code-set releases the edits ran with)."""
+    receipt date and code-set releases the edits ran with). A `SetSink`: each claim is
+    written as it is edited (one set file at a time, renamed into place at its end), so
+    the pass holds one claim of a set, not the set."""
 
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.key = key
         self._sets = 0
         self._broken = False
+        self._open: tuple[str, Any, pickle.Pickler] | None = None
 
-    def put(self, outcome: SetOutcome) -> None:
-        """Keep one set's outcome (written whole, then renamed into place). A set that
-        cannot be kept (a full disk) leaves the spool unsealed: the answers then read
-        the file again, and the check goes on."""
-        ordinal = outcome.reading.ordinal
-        self._sets = max(self._sets, ordinal)
-        if self._broken:
-            return
-        try:
-            self._write(f"{ordinal:07d}.set",
-                        pickle.dumps((VERSION, self.key, outcome), protocol=5))
-        except OSError as exc:
-            log.warning("set_spool.not_written", transaction_set_ordinal=ordinal,
-                        error=type(exc).__name__)
-            self._broken = True
-        except Exception as exc:  # an engine bug: counted, and the file is read again
-            record_fault("set-spool", exc)
-            self._broken = True
+    def begin(self, reading: SetReading) -> None:
+        self._sets = max(self._sets, reading.ordinal)
+        self._guarded(self._begin, reading)
+
+    def claim(self, claim: EditedClaim) -> None:
+        if self._open is not None:
+            self._guarded(self._dump, tuple(claim))
+
+    def end(self, reading: SetReading) -> None:
+        if self._open is not None:
+            self._guarded(self._end, reading)
 
     def seal(self) -> None:
         """Every set of the file is spooled: `sets` may now be trusted."""
         if self._broken:
             return
-        try:
-            self._write(_COMPLETE, json.dumps(
-                {"version": VERSION, "key": self.key, "sets": self._sets}).encode())
-        except OSError as exc:
-            log.warning("set_spool.not_sealed", error=type(exc).__name__)
+        self._guarded(self._seal, None)
 
     def sets(self) -> int | None:
         """How many sets the sealed spool holds; None when it is not sealed for this key."""
@@ -113,29 +106,85 @@ class SetSpool:
         """The spooled outcome of set ``ordinal``, not yet settled; None when there is no
         usable one (the caller reads the file again)."""
         try:
-            data = (self.directory / f"{ordinal:07d}.set").read_bytes()
+            source = (self.directory / _name(ordinal)).open("rb")
         except OSError:
             return None
-        try:
-            version, key, outcome = _Outcomes(io.BytesIO(data)).load()
-        except Exception:  # a damaged or foreign file: the set is read again
-            log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
-            return None
-        if version != VERSION or key != self.key or not isinstance(outcome, SetOutcome) \
-                or outcome.reading.ordinal != ordinal:
-            return None
-        return outcome
+        with source:
+            try:
+                return self._load(source, ordinal)
+            except Exception:  # a damaged or foreign file: the set is read again
+                log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
+                return None
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _load(self, source: BinaryIO, ordinal: int) -> SetOutcome | None:
+        # each record was pickled on its own (its own memo): one unpickler a record
+        if _Outcomes(source).load() != (VERSION, self.key, ordinal):
+            return None
+        claims: list[tuple[Any, ...]] = []
+        while True:
+            record = _Outcomes(source).load()
+            if isinstance(record, SetReading):  # the last record
+                outcome = SetOutcome(record)
+                for claim in claims:
+                    outcome.take(EditedClaim(*claim))
+                return outcome if record.ordinal == ordinal else None
+            claims.append(record)
+
+    def _guarded(self, write: Callable[[Any], None], value: Any) -> None:
+        """A write that fails leaves the spool unsealed (its sets are read again from the
+        file) and the pass going: a full disk is logged, an engine bug also counted."""
+        if self._broken:
+            return
+        try:
+            write(value)
+        except Exception as exc:
+            if not isinstance(exc, OSError):
+                record_fault("set-spool", exc)
+            log.warning("set_spool.not_written", error=type(exc).__name__)
+            self._broken = True
+            self._discard()
+
+    def _begin(self, reading: SetReading) -> None:
+        self._discard()
         self.directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, self.directory / name)
-        except BaseException:
+        out = os.fdopen(handle, "wb")
+        self._open = (temporary, out, pickle.Pickler(out, protocol=5))
+        self._dump((VERSION, self.key, reading.ordinal))
+
+    def _dump(self, record: object) -> None:
+        assert self._open is not None
+        pickler = self._open[2]
+        pickler.dump(record)
+        pickler.clear_memo()  # the memo would hold every object of the set
+
+    def _end(self, reading: SetReading) -> None:
+        self._dump(reading)
+        assert self._open is not None
+        temporary, out, _pickler = self._open
+        self._open = None
+        out.close()
+        os.replace(temporary, self.directory / _name(reading.ordinal))
+
+    def _seal(self, _: None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(json.dumps({"version": VERSION, "key": self.key,
+                                  "sets": self._sets}).encode())
+        os.replace(temporary, self.directory / _COMPLETE)
+
+    def _discard(self) -> None:
+        """Drop a set file left half written."""
+        if self._open is not None:
+            temporary, out, _pickler = self._open
+            self._open = None
+            out.close()
             Path(temporary).unlink(missing_ok=True)
-            raise
+
+
+def _name(ordinal: int) -> str:
+    return f"{ordinal:07d}.set"

@@ -266,8 +266,9 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
     spool = set_spool(ctx, waiting)
     with archive_path(ctx.archive, sha).open("rb") as raw:
         # one reading: the 999 check, and every set parsed and edited into the spool
-        check = front_pass(raw, ctx.policy, edit_context(ctx, waiting), spool.put)
+        check = front_pass(raw, ctx.policy, edit_context(ctx, waiting), spool)
     spool.seal()
+    release_free_memory()
     for _attempt in range(3):
         try:
             _acknowledge(ctx, file_id, sha, check, faults)
