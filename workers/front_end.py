@@ -1,15 +1,22 @@
 """The front end of a received file, one transaction set at a time.
 
-`set_outcomes` reads the file once after the 999 check (streaming) and yields, per
-transaction set, what the front end found: every claim edited (`ClaimStatus`, no
-number yet), its fingerprint and, for claims no edit rejects, the parsed claim that
-adjudication will read. Numbering and keeping the outcome is the caller's step (the
-store's one transaction per set; `run_front_end` in memory for tests and benchmarks).
+`front_pass` reads the file once: the 999 check (`compiled.check_stream`) taps each
+segment to a `SetCollector`, which parses and edits every transaction set as its
+segments go by and hands each claim found (`EditedClaim`: its 277CA record with no
+number yet, its fingerprint, the parsed claim adjudication will read when no edit
+rejects it) to a `SetSink` (the steps' on-disk `workers.set_spool.SetSpool`; `Outcomes`
+in memory). Once the 999 is decided, `SetOutcome.settle` keeps the claims of the sets
+it accepted. Numbering and keeping the outcome is the caller's step (the store's one
+transaction per set; `run_front_end` in memory for tests and benchmarks).
+
+`set_outcomes` is the same front end after the check, reading the file again: the
+fallback when a spooled set is missing, the path for a policy the compiled tables do
+not cover, and the oracle `tests/test_one_pass.py` holds the pass to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -123,6 +130,7 @@ class SetOutcome:
         if not reading.accepted:
             self.statuses, self.fingerprints, self.claims, self.rendering_npis = [], [], [], []
             reading.parse_error = None
+        _log_unreadable(reading)
         return self
 
     def unprocessable_statuses(self) -> list[ClaimStatus]:
@@ -141,12 +149,12 @@ class SetOutcome:
             usage_indicator=r.usage_indicator)
 
 
-def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext,
-                 skip: frozenset[int] = frozenset()) -> Iterator[SetOutcome]:
-    """The front end's findings per transaction set, read again after the check; sets
-    in ``skip`` are not parsed."""
+def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext
+                 ) -> Iterator[SetOutcome]:
+    """The front end's findings per transaction set, read again after the check (only
+    the sets in ``accepted`` are parsed)."""
     with path.open("rb") as stream:
-        yield from _outcomes(stream, accepted - skip, context)
+        yield from _outcomes(stream, accepted, context)
 
 
 def _outcomes(stream: BinaryIO, accepted: frozenset[int], context: EditContext
@@ -331,13 +339,20 @@ class FrontEndResult:
 def run_front_end(path: Path, check: FileCheck, context: EditContext, numbers: ClaimNumbers,
                   on_set: Callable[[SetOutcome], None] | None = None) -> FrontEndResult:
     """The whole front end in memory (tests, benchmarks): numbered, answered, summarised."""
+    return front_end_result(set_outcomes(path, check.accepted_ordinals(), context), numbers,
+                            context.received, on_set)
+
+
+def front_end_result(outcomes: Iterable[SetOutcome], numbers: ClaimNumbers, received: date,
+                     on_set: Callable[[SetOutcome], None] | None = None) -> FrontEndResult:
+    """Settled set outcomes numbered, answered and summarised, in memory."""
     result = FrontEndResult()
-    for outcome in set_outcomes(path, check.accepted_ordinals(), context):
+    for outcome in outcomes:
         if on_set is not None:
             on_set(outcome)
-        statuses = number_set(outcome, numbers, context.received)
+        statuses = number_set(outcome, numbers, received)
         if statuses:
-            result.answered.append(outcome.answer(statuses, context.received))
+            result.answered.append(outcome.answer(statuses, received))
         result.claims += claim_summaries(outcome, statuses)
         if outcome.readable:
             result.accepted += [(s.payer_claim_control_number or "", c.parsed())

@@ -34,7 +34,6 @@ import logging
 import random
 import resource
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -52,13 +51,12 @@ from edi.ack277 import render_277ca
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.faults import FAULTS
 from edi.front_end import InMemoryClaimNumbers
-from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import PLANTED, mutate, plant
 from workers import logs
-from workers.front_end import run_front_end
+from workers.front_end import Outcomes, front_end_result, front_pass
 from workers.summary_store import problems_of
 
 SECONDS_PER_CASE = 20.0
@@ -96,12 +94,14 @@ class Outcome:
     """Where the engine's catch-alls caught a fault of its own on this case."""
 
 
-def run_case(data: bytes, directory: Path) -> list[str]:
+def run_case(data: bytes) -> list[str]:
     """The failures of one file (empty: every oracle holds)."""
     failures: list[str] = []
     texts: list[str] = []
     try:
-        check = check_stream(io.BytesIO(data), EnvelopePolicy())
+        kept = Outcomes()  # the engine's one pass: the check, and the sets parsed
+        check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED),
+                           kept)
         responder = Responder(when=WHEN, control=CountingControlNumbers())
         ack = acknowledge(check, responder)
         if not ack.text.startswith("ISA"):
@@ -111,10 +111,9 @@ def run_case(data: bytes, directory: Path) -> list[str]:
         elif ack.kind == "TA1" and not _pyx12_accepts(ack.text):
             failures.append("invalid TA1")
         texts += problems_of(check)
-        path = directory / "case.837"
-        path.write_bytes(data)
-        result = run_front_end(path, check, EditContext(received=RECEIVED),
-                               InMemoryClaimNumbers())
+        accepted = check.accepted_ordinals()
+        result = front_end_result((outcome.settle(accepted) for outcome in kept.sets),
+                                  InMemoryClaimNumbers(), RECEIVED)
         for claim in result.claims:
             texts += claim.reasons
         if result.answered and outbound_problems(render_277ca(result.answered, responder)):
@@ -199,24 +198,23 @@ def run(count: int, seed: int = 0, first: int = 0,
     logs.configure("ERROR")
     outcomes = []
     baseline = _resident_mb()
-    with tempfile.TemporaryDirectory() as directory:
-        for index, (data, mutations) in enumerate(cases(count, seed)):
-            if index < first:
-                continue
-            started = time.perf_counter()
-            before = FAULTS.copy()
-            outcome = Outcome(index, mutations, run_case(data, Path(directory)))
-            outcome.seconds = time.perf_counter() - started
-            outcome.faults = tuple(sorted((FAULTS - before).elements()))
-            if outcome.seconds > SECONDS_PER_CASE:
-                outcome.failures.append("slow")
-            if _resident_mb() - baseline > MB_GROWTH:
-                outcome.failures.append("memory")
-            if outcome.failures and on_failure is not None:
-                on_failure(outcome)
-            outcomes.append(outcome)
-            if on_progress is not None and len(outcomes) % PROGRESS_EVERY == 0:
-                on_progress(outcomes)
+    for index, (data, mutations) in enumerate(cases(count, seed)):
+        if index < first:
+            continue
+        started = time.perf_counter()
+        before = FAULTS.copy()
+        outcome = Outcome(index, mutations, run_case(data))
+        outcome.seconds = time.perf_counter() - started
+        outcome.faults = tuple(sorted((FAULTS - before).elements()))
+        if outcome.seconds > SECONDS_PER_CASE:
+            outcome.failures.append("slow")
+        if _resident_mb() - baseline > MB_GROWTH:
+            outcome.failures.append("memory")
+        if outcome.failures and on_failure is not None:
+            on_failure(outcome)
+        outcomes.append(outcome)
+        if on_progress is not None and len(outcomes) % PROGRESS_EVERY == 0:
+            on_progress(outcomes)
     return outcomes
 
 
