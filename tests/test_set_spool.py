@@ -22,7 +22,7 @@ from edi.validators.codesets import default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store import migrate
 from store.engine import Store
-from store.models import Claim, TransactionSet
+from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
 from workers.set_spool import SetSpool
@@ -52,8 +52,6 @@ def _acknowledged(ctx: steps.StepContext, path: Path) -> int:
 
 
 def _spool(ctx: steps.StepContext, file_id: int) -> SetSpool:
-    from store.models import ReceivedFile
-
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         assert row is not None
@@ -199,3 +197,29 @@ def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
         assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
 
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
+
+
+def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers took the same file; the first acknowledged and answered it while the
+    second was still reading it: the second's spool is removed, nothing else changes."""
+    ctx = _context(tmp_path)
+    try:
+        file_id = _acknowledged(ctx, FILES[0])
+        assert steps.answer_sets(ctx, file_id)
+        spool = _spool(ctx, file_id)
+        before = _stored(ctx, file_id)
+        file_in = steps._file_in
+
+        def stale(ctx: steps.StepContext, file_id: int, status: str) -> object:
+            if status == "received":  # the second worker read the row before the first
+                with ctx.store.transaction() as s:
+                    return s.get(ReceivedFile, file_id)
+            return file_in(ctx, file_id, status)
+
+        monkeypatch.setattr(steps, "_file_in", stale)
+        steps.acknowledge_file(ctx, file_id)
+        assert not spool.directory.exists()
+        assert _stored(ctx, file_id) == before
+    finally:
+        ctx.store.dispose()

@@ -257,7 +257,8 @@ def _dedup_key(ic: InterchangeResult) -> str:
 
 
 def acknowledge_file(ctx: StepContext, file_id: int) -> None:
-    """Envelope and implementation-guide check, interchanges and sets kept, TA1/999 written."""
+    """Envelope and implementation-guide check, interchanges and sets kept, TA1/999
+    written; every set parsed and edited into the spool in the same reading."""
     waiting = _file_in(ctx, file_id, "received")
     if waiting is None:
         return
@@ -271,7 +272,11 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
     release_free_memory()
     for _attempt in range(3):
         try:
-            _acknowledge(ctx, file_id, sha, check, faults)
+            if not _acknowledge(ctx, file_id, sha, check, faults) \
+                    and _file_in(ctx, file_id, "acknowledged") is None:
+                # another process acknowledged it and its sets are answered already: this
+                # pass's spool would never be read or removed
+                spool.remove()
             return
         except IntegrityError:
             # another file took one of these sender + ISA13 keys at the same moment:
@@ -281,12 +286,13 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
 
 
 def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
-                 faults: Counter[str]) -> None:
+                 faults: Counter[str]) -> bool:
+    """Whether this call recorded the step (not another process meanwhile)."""
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
         assert row is not None
         if row.status != "received":
-            return  # another process did this step meanwhile
+            return False  # another process did this step meanwhile
         _record_faults(s, ctx, sha, faults)
         keys = [_dedup_key(ic) for ic in check.interchanges]
         taken = set(s.scalars(select(Interchange.dedup_key).where(
@@ -318,6 +324,7 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
         row.status = "acknowledged"
         row.updated_at = ctx.now
         event(s, ctx, "file.acknowledged", sha, ack=ack.kind, code=ack.code)
+        return True
 
 
 def _record_faults(session: Session, ctx: StepContext, subject: str,
