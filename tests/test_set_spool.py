@@ -10,6 +10,7 @@ stored is the same either way.
 
 from __future__ import annotations
 
+import gzip
 import pickle
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -126,7 +127,11 @@ class _Foreign:
 
 
 def _foreign(ctx: steps.StepContext, spool: SetSpool) -> None:
-    (spool.directory / f"{2:07d}.set").write_bytes(pickle.dumps(_Foreign()))
+    """A file the spool would read, as far as the header, then a callable's record."""
+    from workers.set_spool import VERSION
+
+    records = pickle.dumps((VERSION, spool.key, 2)) + pickle.dumps(_Foreign())
+    (spool.directory / f"{2:07d}.set").write_bytes(gzip.compress(records))
 
 
 def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
@@ -223,3 +228,16 @@ def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
         assert _stored(ctx, file_id) == before
     finally:
         ctx.store.dispose()
+
+
+def test_the_spool_refuses_to_build_anything_but_the_outcome_types(tmp_path: Path) -> None:
+    """The restricted unpickler itself: a callable named in a record is an error before
+    anything is built."""
+    from workers.set_spool import VERSION
+
+    spool = SetSpool(tmp_path, "key")
+    records = pickle.dumps((VERSION, "key", 1)) + pickle.dumps(_Foreign())
+    (tmp_path / f"{1:07d}.set").write_bytes(gzip.compress(records))
+    with gzip.open(tmp_path / f"{1:07d}.set", "rb") as unzipped, \
+            pytest.raises(pickle.UnpicklingError, match="not a spooled type"):
+        spool._load(unzipped, 1)

@@ -8,13 +8,14 @@ The spool is a cache, never the record: a set whose file is missing, damaged or 
 written for another receipt date or code-set release is read again from the archived
 file (`front_end.set_outcomes`), which gives the same outcome (tests/test_one_pass.py).
 
-The files are pickles written by this engine into its own archive. They are loaded
+The files are gzip-compressed pickles written by this engine into its own archive. They are loaded
 through an unpickler that builds only the engine's outcome classes and the few standard
 types they hold, so a file put there by anyone else cannot name any other callable.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pickle
@@ -70,7 +71,7 @@ class SetSpool:
         self.key = key
         self._sets = 0
         self._broken = False
-        self._open: tuple[str, Any, pickle.Pickler] | None = None
+        self._open: tuple[str, BinaryIO, gzip.GzipFile, pickle.Pickler] | None = None
 
     def begin(self, reading: SetReading) -> None:
         self._sets = max(self._sets, reading.ordinal)
@@ -109,9 +110,9 @@ class SetSpool:
             source = (self.directory / _name(ordinal)).open("rb")
         except OSError:
             return None
-        with source:
+        with source, gzip.GzipFile(fileobj=source, mode="rb") as unzipped:
             try:
-                return self._load(source, ordinal)
+                return self._load(unzipped, ordinal)
             except Exception:  # a damaged or foreign file: the set is read again
                 log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
                 return None
@@ -119,7 +120,7 @@ class SetSpool:
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def _load(self, source: BinaryIO, ordinal: int) -> SetOutcome | None:
+    def _load(self, source: gzip.GzipFile, ordinal: int) -> SetOutcome | None:
         # each record was pickled on its own (its own memo): one unpickler a record
         if _Outcomes(source).load() != (VERSION, self.key, ordinal):
             return None
@@ -152,20 +153,24 @@ class SetSpool:
         self.directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
         out = os.fdopen(handle, "wb")
-        self._open = (temporary, out, pickle.Pickler(out, protocol=5))
+        # compressed as it is written (level 1): a claim's record is about 5 KB of JSON
+        # and 277CA fields, 450 bytes compressed, for about 4 % more time in the pass
+        zipped = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1)
+        self._open = (temporary, out, zipped, pickle.Pickler(zipped, protocol=5))
         self._dump((VERSION, self.key, reading.ordinal))
 
     def _dump(self, record: object) -> None:
         assert self._open is not None
-        pickler = self._open[2]
+        pickler = self._open[3]
         pickler.dump(record)
         pickler.clear_memo()  # the memo would hold every object of the set
 
     def _end(self, reading: SetReading) -> None:
         self._dump(reading)
         assert self._open is not None
-        temporary, out, _pickler = self._open
+        temporary, out, zipped, _pickler = self._open
         self._open = None
+        zipped.close()
         out.close()
         os.replace(temporary, self.directory / _name(reading.ordinal))
 
@@ -180,7 +185,7 @@ class SetSpool:
     def _discard(self) -> None:
         """Drop a set file left half written."""
         if self._open is not None:
-            temporary, out, _pickler = self._open
+            temporary, out, _zipped, _pickler = self._open
             self._open = None
             out.close()
             Path(temporary).unlink(missing_ok=True)
