@@ -47,8 +47,9 @@ log = structlog.get_logger("claims.set_spool")
 VERSION = 1
 """Raised whenever what a spooled outcome holds changes: older files are not read."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
-    SetOutcome, SetReading, KeptClaim, ParseError, ClaimStatus, Provider277, LineStatus,
-    ClaimFinding, Location, StatusCategory, Entity, Decimal, date)}
+    SetReading, KeptClaim, ParseError, ClaimStatus, Provider277, LineStatus, ClaimFinding,
+    Location, StatusCategory, Entity, Decimal, date)}
+"""What a spooled record may build: a set's records are tuples of these and strings."""
 _COMPLETE = "complete.json"
 
 
