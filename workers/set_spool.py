@@ -1,16 +1,17 @@
 """Set outcomes kept on disk between the one pass and the sets' answers.
 
 `acknowledge_file` checks a file and parses and edits its sets in one reading
-(`front_end.front_pass`); each set's `SetOutcome` is written here at its SE, so one set
-is in memory at a time, and the 999 is decided. The per-set steps that number, store
-and answer the claims then load their set from here instead of reading the file again.
-The spool is a cache, never the record: a set whose file is missing, damaged or was
-written for another receipt date or code-set release is read again from the archived
-file (`front_end.set_outcomes`), which gives the same outcome (tests/test_one_pass.py).
+(`front_end.front_pass`); what the edits find is written here claim by claim, one
+file per transaction set, so the pass holds no set whole, and the 999 is decided.
+The per-set steps that number, store and answer the claims then load their set from
+here instead of reading the file again. The spool is a cache, never the record: a set
+whose file is missing, damaged, unsealed or written for another receipt date or
+code-set release is read again from the archived file (`front_end.set_outcomes`),
+which gives the same outcome (tests/test_one_pass.py, tests/test_set_spool.py).
 
-The files are gzip-compressed pickles written by this engine into its own archive. They are loaded
-through an unpickler that builds only the engine's outcome classes and the few standard
-types they hold, so a file put there by anyone else cannot name any other callable.
+The files are gzip-compressed pickles written by this engine into its own archive.
+They are loaded through an unpickler that builds only the outcome types and the few
+standard types they hold, so a file put there by anyone else cannot name a callable.
 """
 
 from __future__ import annotations
