@@ -46,7 +46,6 @@ from edi.validators import implementation_guide as ig
 from edi.validators.compiled import check_stream as compiled_check
 from edi.validators.compiled.check import covers
 from edi.validators.edits import EditContext
-from edi.validators.implementation_guide import EnvelopePolicy
 from workers.summary import ClaimSummary
 from workers.transaction_sets import SetReading, note, open_reading, read_sets
 
@@ -293,7 +292,7 @@ class SetCollector:
         self._close(reading)
 
 
-def front_pass(stream: BinaryIO, policy: EnvelopePolicy, context: EditContext,
+def front_pass(stream: BinaryIO, policy: ig.EnvelopePolicy, context: EditContext,
                sink: SetSink) -> FileCheck:
     """The 999 check and every set's parse and edits over one reading of the file; the
     check's verdict, with each set's outcome (not yet settled) put into ``sink`` in file

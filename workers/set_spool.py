@@ -41,6 +41,7 @@ from edi.claim_status import (
 )
 from edi.errors import ParseError
 from edi.faults import record_fault
+from workers.files import atomic_text
 from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import SetReading
 
@@ -178,11 +179,8 @@ class SetSpool:
 
     def _seal(self, _: None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(json.dumps({"version": VERSION, "key": self.key,
-                                  "sets": self._sets}).encode())
-        os.replace(temporary, self.directory / _COMPLETE)
+        with atomic_text(self.directory / _COMPLETE) as out:
+            out.write(json.dumps({"version": VERSION, "key": self.key, "sets": self._sets}))
 
     def _discard(self) -> None:
         """Drop a set file left half written."""
