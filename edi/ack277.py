@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from itertools import chain
 from typing import TextIO
 
@@ -156,6 +157,7 @@ def _text(value: str | None, max_len: int, fallback: str = "UNKNOWN", min_len: i
     return cleaned if len(cleaned) >= min_len else fallback
 
 
+@lru_cache(maxsize=1024)  # a 277CA repeats a few dates on every claim
 def _d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 

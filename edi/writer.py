@@ -8,9 +8,11 @@ so the writer never produces a file that reads back differently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TextIO
 
 from edi.errors import WriterError
@@ -20,28 +22,46 @@ Element = str | Sequence[str]
 
 
 def _check(value: str, forbidden: frozenset[str]) -> str:
-    if forbidden.intersection(value):
+    if not forbidden.isdisjoint(value):
         raise WriterError("a value contains a delimiter character")
     return value
+
+
+@lru_cache(maxsize=16)
+def _separators(delimiters: Delimiters) -> tuple[str, frozenset[str], re.Pattern[str]]:
+    """The element separator, every separator, and a pattern finding any separator
+    but the element one (a segment's text holds only its own element separators)."""
+    others = "".join(re.escape(c) for c in delimiters.all() if c != delimiters.element)
+    return delimiters.element, delimiters.all(), re.compile(f"[{others}]" if others else "(?!)")
 
 
 def format_segment(
     seg_id: str, elements: Sequence[Element], delimiters: Delimiters = DEFAULT_DELIMITERS
 ) -> str:
     """One segment's text, without the terminator."""
-    forbidden = delimiters.all()
+    separator, forbidden, others = _separators(delimiters)
     parts = [seg_id]
+    composites = False
     for element in elements:
         if isinstance(element, str):
-            parts.append(_check(element, forbidden))
+            parts.append(element)
         else:
+            composites = True
             components = [_check(c, forbidden) for c in element]
             while components and components[-1] == "":
                 components.pop()
             parts.append(delimiters.component.join(components))
     while len(parts) > 1 and parts[-1] == "":
         parts.pop()
-    return delimiters.element.join(parts)
+    text = separator.join(parts)
+    # the simple values are checked on the joined text at once: it holds no other
+    # separator and no element separator beyond the ones the join put there
+    if text.count(separator) != len(parts) - 1 or (
+            others.search(text) is not None and (
+                not composites or any(isinstance(e, str) and not forbidden.isdisjoint(e)
+                                      for e in elements))):
+        raise WriterError("a value contains a delimiter character")
+    return text
 
 
 def isa_elements(

@@ -236,6 +236,25 @@ def test_a_code_expanded_in_fy2026_is_accepted_for_may_2025_and_rejected_from_oc
     assert registry.is_billable(code, date(2025, 10, 1)) == (False, FY2026_RELEASE_NAME)
 
 
+def test_the_registry_remembers_answers_by_code_and_date_and_forgets_past_its_bound() -> None:
+    # Given a registry of two releases where G35 is billable in FY2025 only
+    registry = CodeSetRegistry([
+        CodeSetRelease("old", date(2024, 10, 1), frozenset({"G35"})),
+        CodeSetRelease("new", date(2025, 10, 1), frozenset({"G35A"}))])
+    # Then asking again, on either date, gives each date its own release's answer
+    for _round in range(2):
+        assert registry.is_billable("G35", date(2025, 5, 15)) == (True, "old")
+        assert registry.is_billable("G35", date(2025, 10, 1)) == (False, "new")
+        assert registry.is_billable("g35.a", date(2025, 10, 1)) == (True, "new")
+    # And a flood of made-up codes (hostile input) never holds more than the bound
+    from edi.validators.codesets import icd10
+
+    for number in range(icd10._ANSWERS_KEPT + 10):
+        assert registry.is_billable(f"Z{number}", date(2025, 5, 15)) == (False, "old")
+    assert len(registry._answers) <= icd10._ANSWERS_KEPT
+    assert registry.is_billable("G35", date(2025, 5, 15)) == (True, "old")
+
+
 # ICD-10-CM: dates of service no loaded release covers (fail closed, nearest release)
 
 

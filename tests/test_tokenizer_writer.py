@@ -145,9 +145,23 @@ def test_a_file_cut_short_inside_the_interchange_is_a_premature_end() -> None:
     assert raised.value.code == "023"
 
 
-def test_the_writer_refuses_a_value_containing_a_delimiter() -> None:
+@pytest.mark.parametrize("elements", [
+    ["A*B"], ["A:B"], ["A^B"], ["A~B"],  # a simple value, each separator
+    [["HC", "90*837"], "1"], [["HC", "90~837"], "1"],  # a component
+    [["HC", "90837"], "A:B"], [["HC", "90837"], "A^B"],  # a simple value beside a composite
+    ["", "", "x*"],  # after empty elements
+])
+def test_the_writer_refuses_a_value_containing_a_delimiter(elements: list[object]) -> None:
     with pytest.raises(WriterError):
-        format_segment("NM1", ["A*B"])
+        format_segment("NM1", elements)  # type: ignore[arg-type]
+
+
+def test_the_writer_refuses_the_separators_in_force_not_the_default_ones() -> None:
+    other = Delimiters(element="|", component=">", repetition="", segment="\n")
+    assert format_segment("NM1", ["A*B:C^D~", ["1", "2"]], other) == "NM1|A*B:C^D~|1>2"
+    for bad in (["A|B"], ["A>B"], [["1", "2>"]], ["A\nB"]):
+        with pytest.raises(WriterError):
+            format_segment("NM1", bad, other)  # type: ignore[arg-type]
 
 
 def test_the_writer_drops_trailing_empty_elements_and_components() -> None:

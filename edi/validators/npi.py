@@ -15,6 +15,8 @@ comes from NPPES or the provider file.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 NPI_LENGTH = 10
 _PREFIX_CONSTANT = 24  # the Luhn contribution of the "80840" prefix
 
@@ -43,6 +45,7 @@ def npi_check_digit(base9: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=4096)  # a file names few providers, each on many claims
 def is_valid_npi(value: str) -> bool:
     """True when ``value`` is ten digits, starts with 1 or 2 and its check digit is right."""
     if len(value) != NPI_LENGTH or not _is_ascii_digits(value) or value[0] not in "12":

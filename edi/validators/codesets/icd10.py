@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 NEAREST_RELEASE_NOTE = "nearest release, none loaded is in force on that date"
+_ANSWERS_KEPT = 65_536
 
 
 def normalize_code(code: str) -> str:
@@ -85,7 +86,7 @@ class BillableCheck(NamedTuple):
 class CodeSetRegistry:
     """ICD-10-CM releases ordered by effective date; answers for a date of service."""
 
-    __slots__ = ("_effective", "_ends", "_releases")
+    __slots__ = ("_answers", "_effective", "_ends", "_releases")
 
     def __init__(self, releases: Iterable[CodeSetRelease]) -> None:
         ordered = tuple(sorted(releases, key=lambda release: release.effective))
@@ -104,6 +105,8 @@ class CodeSetRegistry:
             min(release.fiscal_year_end, following.effective)
             for release, following in pairwise(ordered)
         ] + [ordered[-1].fiscal_year_end]
+        self._answers: dict[tuple[str, date], BillableCheck] = {}
+        """`is_billable`'s answers: a file names few codes and dates, on many claims."""
 
     @property
     def releases(self) -> tuple[CodeSetRelease, ...]:
@@ -143,9 +146,16 @@ class CodeSetRegistry:
         Every code is checked: when no release is in force on the date, the nearest
         release decides and the answer says so (`NEAREST_RELEASE_NOTE`).
         """
-        release, in_force = self.deciding_release(service_date)
-        name = release.name if in_force else f"{release.name}; {NEAREST_RELEASE_NOTE}"
-        return BillableCheck(normalize_code(code) in release.codes, name)
+        answers = self._answers
+        answer = answers.get((code, service_date))
+        if answer is None:
+            release, in_force = self.deciding_release(service_date)
+            name = release.name if in_force else f"{release.name}; {NEAREST_RELEASE_NOTE}"
+            answer = BillableCheck(normalize_code(code) in release.codes, name)
+            if len(answers) >= _ANSWERS_KEPT:  # bounded: hostile input names endless codes
+                answers.clear()
+            answers[code, service_date] = answer
+        return answer
 
     @classmethod
     def from_directory(
