@@ -85,7 +85,7 @@ def _front(path: Path) -> None:
     from edi.claim_status import TransactionStatus
     from edi.validators.edits import EditContext
     from edi.validators.implementation_guide import EnvelopePolicy
-    from workers.collector import release_free_memory
+    from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
     from workers.front_end import claim_summaries, front_pass, number_set
     from workers.set_spool import SetSpool
 
@@ -119,11 +119,13 @@ def _front(path: Path) -> None:
                         kept.write(claim.json + "\n")
                 if statuses:
                     yield outcome.answer(statuses, context.received)
-                release_free_memory()  # as the steps do after each set
+                collect_young()  # as the steps do after each set
+                release_free_memory()
 
-        write_277ca_by_sender(
-            [(receiver_key(sender.sender_qualifier, sender.sender_id), answers())],
-            responder, out)
+        with cyclic_gc_held_off():  # as the steps answer the sets
+            write_277ca_by_sender(
+                [(receiver_key(sender.sender_qualifier, sender.sender_id), answers())],
+                responder, out)
 
 
 class _Sequence:

@@ -43,6 +43,12 @@ def cyclic_gc_held_off() -> Iterator[None]:
                 gc.enable()
 
 
+def collect_young() -> None:
+    """Collect the youngest generation: the cycles, if any, one set or batch left behind
+    while the collector was held off (the survivors move on to the older generations)."""
+    gc.collect(0)
+
+
 def _malloc_trim() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, or None on a C library without it (musl, macOS)."""
     try:

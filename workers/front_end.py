@@ -16,7 +16,6 @@ not cover, and the oracle `tests/test_one_pass.py` holds the pass to.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,7 +46,7 @@ from edi.validators import implementation_guide as ig
 from edi.validators.compiled import check_stream as compiled_check
 from edi.validators.compiled.check import covers
 from edi.validators.edits import EditContext
-from workers.collector import cyclic_gc_held_off
+from workers.collector import collect_young, cyclic_gc_held_off
 from workers.summary import ClaimSummary
 from workers.transaction_sets import SetReading, note, open_reading, read_sets
 
@@ -280,7 +279,7 @@ class SetCollector:
     def _close(self, reading: SetReading) -> None:
         self._open, self._feed = None, None
         self._sink.end(reading)
-        gc.collect(0)  # what the set left behind, however `front_pass` runs the collector
+        collect_young()  # what the set left behind (`front_pass` holds the collector off)
 
     def finish(self) -> None:
         """The file is over: a set still open ends here, as `read_sets` ends it."""
@@ -310,7 +309,7 @@ def front_pass(stream: BinaryIO, policy: ig.EnvelopePolicy, context: EditContext
     collector = SetCollector(context, sink)
     # the pass builds some hundred thousand acyclic objects a set (segments, parsed
     # claims, findings) that reference counting frees: the cyclic collector walking them
-    # cost it about 6 %; it is held off, and each set's young objects collected at its end
+    # cost it about 6 %; it is held off, and each set's young objects collected at its SE
     with cyclic_gc_held_off():
         check = compiled_check(stream, policy, tap=collector)
         collector.finish()

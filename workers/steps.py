@@ -62,7 +62,7 @@ from store.models import (
     TransactionSet,
 )
 from store.sequences import StoredControlNumbers, take
-from workers.collector import cyclic_gc_held_off, release_free_memory
+from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
 from workers.decisions import (
     codes_text,
     deciding_rules,
@@ -412,9 +412,10 @@ def answer_set(ctx: StepContext, file_id: int, ordinal: int) -> None:
     if ordinal not in unanswered_sets(ctx, file_id):
         return
     faults = FAULTS.copy()
-    for outcome in _outcomes(ctx, waiting, lambda found: found == ordinal):
-        _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
-        break
+    with cyclic_gc_held_off():  # loading and numbering a set: see `answer_sets`
+        for outcome in _outcomes(ctx, waiting, lambda found: found == ordinal):
+            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+            break
     release_free_memory()
 
 
@@ -429,10 +430,15 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
         done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
             TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
     faults = FAULTS.copy()  # what the reader counts while parsing the next set
-    for outcome in _outcomes(ctx, waiting, lambda ordinal: ordinal not in done):
-        _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
-        release_free_memory()
-        faults = FAULTS.copy()
+    # a set's outcome loaded from the spool, numbered and stored is some hundred thousand
+    # objects the cyclic collector would walk again and again (a fifth of the step):
+    # held off, and each set's young objects collected once it is answered
+    with cyclic_gc_held_off():
+        for outcome in _outcomes(ctx, waiting, lambda ordinal: ordinal not in done):
+            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+            collect_young()
+            release_free_memory()
+            faults = FAULTS.copy()
     moved = _advance(ctx, file_id, "acknowledged", "answered")
     set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
     return moved
