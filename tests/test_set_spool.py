@@ -10,7 +10,7 @@ stored is the same either way.
 
 from __future__ import annotations
 
-import gzip
+import io
 import pickle
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -26,7 +26,7 @@ from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
-from workers.set_spool import SetSpool
+from workers.set_spool import VERSION, SetSpool, packed, unpacked
 
 RECEIVED = date(2026, 6, 1)
 FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
@@ -117,6 +117,14 @@ def _damaged(ctx: steps.StepContext, spool: SetSpool) -> None:
     (spool.directory / f"{1:07d}.set").write_bytes(b"not a pickle")
 
 
+def _packed(records: bytes) -> bytes:
+    """``records`` as the spool compresses a set file."""
+    out = io.BytesIO()
+    with packed(out) as zipped:
+        zipped.write(records)
+    return out.getvalue()
+
+
 class _Foreign:
     """A pickle naming a callable: loading it would run a command."""
 
@@ -128,10 +136,8 @@ class _Foreign:
 
 def _foreign(ctx: steps.StepContext, spool: SetSpool) -> None:
     """A file the spool would read, as far as the header, then a callable's record."""
-    from workers.set_spool import VERSION
-
     records = pickle.dumps((VERSION, spool.key, 2)) + pickle.dumps(_Foreign())
-    (spool.directory / f"{2:07d}.set").write_bytes(gzip.compress(records))
+    (spool.directory / f"{2:07d}.set").write_bytes(_packed(records))
 
 
 def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
@@ -190,7 +196,7 @@ def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
 
     def full(self: SetSpool, record: object) -> None:
         dumped.append(record)
-        if record == (1, self.key, 2):  # set 2's first record: the disk is full
+        if record == (VERSION, self.key, 2):  # set 2's first record: the disk is full
             raise OSError(28, "No space left on device")
         dump(self, record)
 
@@ -233,11 +239,9 @@ def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
 def test_the_spool_refuses_to_build_anything_but_the_outcome_types(tmp_path: Path) -> None:
     """The restricted unpickler itself: a callable named in a record is an error before
     anything is built."""
-    from workers.set_spool import VERSION
-
     spool = SetSpool(tmp_path, "key")
     records = pickle.dumps((VERSION, "key", 1)) + pickle.dumps(_Foreign())
-    (tmp_path / f"{1:07d}.set").write_bytes(gzip.compress(records))
-    with gzip.open(tmp_path / f"{1:07d}.set", "rb") as unzipped, \
+    (tmp_path / f"{1:07d}.set").write_bytes(_packed(records))
+    with (tmp_path / f"{1:07d}.set").open("rb") as source, unpacked(source) as unzipped, \
             pytest.raises(pickle.UnpicklingError, match="not a spooled type"):
         spool._load(unzipped, 1)

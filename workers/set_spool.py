@@ -9,14 +9,15 @@ whose file is missing, damaged, unsealed or written for another receipt date or
 code-set release is read again from the archived file (`front_end.set_outcomes`),
 which gives the same outcome (tests/test_one_pass.py, tests/test_set_spool.py).
 
-The files are gzip-compressed pickles written by this engine into its own archive.
+The files are zstd-compressed pickles written by this engine into its own archive
+(zstd at level 1: a fifth of gzip's time both ways, and half its size).
 They are loaded through an unpickler that builds only the outcome types and the few
 standard types they hold, so a file put there by anyone else cannot name a callable.
 """
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import os
 import pickle
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import structlog
+import zstandard
 
 from edi.claim_status import (
     ClaimFinding,
@@ -46,8 +48,9 @@ from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 1
-"""Raised whenever what a spooled outcome holds changes: older files are not read."""
+VERSION = 2
+"""Raised whenever what a spooled outcome holds, or how it is written, changes: older
+files are not read (1: gzip-compressed)."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
     SetReading, KeptClaim, ParseError, ClaimStatus, Provider277, LineStatus, ClaimFinding,
     Location, StatusCategory, Entity, Decimal, date)}
@@ -74,7 +77,7 @@ class SetSpool:
         self.key = key
         self._sets = 0
         self._broken = False
-        self._open: tuple[str, BinaryIO, gzip.GzipFile, pickle.Pickler] | None = None
+        self._open: tuple[str, BinaryIO, BinaryIO, pickle.Pickler] | None = None
 
     def begin(self, reading: SetReading) -> None:
         self._sets = max(self._sets, reading.ordinal)
@@ -113,7 +116,7 @@ class SetSpool:
             source = (self.directory / _name(ordinal)).open("rb")
         except OSError:
             return None
-        with source, gzip.GzipFile(fileobj=source, mode="rb") as unzipped:
+        with source, unpacked(source) as unzipped:
             try:
                 return self._load(unzipped, ordinal)
             except Exception:  # a damaged or foreign file: the set is read again
@@ -123,7 +126,7 @@ class SetSpool:
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def _load(self, source: gzip.GzipFile, ordinal: int) -> SetOutcome | None:
+    def _load(self, source: BinaryIO, ordinal: int) -> SetOutcome | None:
         # each record was pickled on its own (its own memo): one unpickler a record
         if _Outcomes(source).load() != (VERSION, self.key, ordinal):
             return None
@@ -156,9 +159,9 @@ class SetSpool:
         self.directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
         out = os.fdopen(handle, "wb")
-        # compressed as it is written (level 1): a claim's record is about 5 KB of JSON
-        # and 277CA fields, 450 bytes compressed, for about 4 % more time in the pass
-        zipped = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1)
+        # compressed as it is written: a claim's record is about 5 KB of JSON and 277CA
+        # fields, about 210 bytes compressed, for about 1 % more time in the pass
+        zipped = packed(out)
         self._open = (temporary, out, zipped, pickle.Pickler(zipped, protocol=5))
         self._dump((VERSION, self.key, reading.ordinal))
 
@@ -189,6 +192,18 @@ class SetSpool:
             self._open = None
             out.close()
             Path(temporary).unlink(missing_ok=True)
+
+
+def packed(out: BinaryIO) -> BinaryIO:
+    """A stream compressing into ``out`` (which closing it leaves open)."""
+    writer: BinaryIO = zstandard.ZstdCompressor(level=1).stream_writer(out, closefd=False)
+    return writer
+
+
+def unpacked(source: BinaryIO) -> BinaryIO:
+    """What ``packed`` wrote into ``source``, buffered (pickle reads it by frames and lines)."""
+    reader = zstandard.ZstdDecompressor().stream_reader(source, closefd=False)
+    return io.BufferedReader(reader)
 
 
 def _name(ordinal: int) -> str:
