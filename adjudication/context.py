@@ -163,6 +163,19 @@ class LineWork:
     prior_payer_impact: Decimal = ZERO
     """OA-23: the part of the allowed amount the payers before us account for (a
     secondary or tertiary claim; `adjudication.rules.coordination`)."""
+    balance_bill_covered: Decimal = ZERO
+    """The part of the PR-45 balance bill the payers before us already paid (a
+    secondary or tertiary out-of-network line): the member no longer owes it, so it
+    is OA-23 with the rest of their impact (`adjudication.rules.coordination`)."""
+
+    @property
+    def balance_bill(self) -> Decimal:
+        """PR-45 before coordination of benefits: the payable charge above allowed of a
+        line priced on the out-of-network benefit (no contract: the member may be
+        billed it); zero in network, where the same difference is a CO-45 write-off."""
+        if self.out_of_network is None or self.allowed is None:
+            return ZERO
+        return max(ZERO, self.payable_charge - self.allowed)
 
     @property
     def payable_units(self) -> Decimal:

@@ -214,19 +214,24 @@ def _closed(work: LineWork, outcome: Outcome) -> LineDecision:
 
 def _priced(work: LineWork) -> LineDecision:
     """A paid line: the units beyond a partial authorization CO-198 for their share of
-    the charge, the rest of the charge above allowed CO-45, then the patient's share,
-    then OA-23 what the payers before us account for (a secondary or tertiary claim)."""
+    the charge, the rest of the charge above allowed CO-45 (in network) or PR-45 (out
+    of network, less what the payers before us already paid of it), then the patient's
+    share, then OA-23 what the payers before us account for (a secondary or tertiary
+    claim)."""
     assert work.allowed is not None
     charge = work.payable_charge
     adjustments = []
     if charge < work.facts.charge:
         adjustments.append(Adjustment(Group.CO, "198", work.facts.charge - charge))
-    if charge > work.allowed:  # no contract out of network: the member may be billed it
-        write_off = Group.PR if work.out_of_network is not None else Group.CO
-        adjustments.append(Adjustment(write_off, "45", charge - work.allowed))
+    if work.out_of_network is None and charge > work.allowed:
+        adjustments.append(Adjustment(Group.CO, "45", charge - work.allowed))
+    owed = work.balance_bill - work.balance_bill_covered
+    if owed:  # no contract out of network: the member may be billed it
+        adjustments.append(Adjustment(Group.PR, "45", owed))
     adjustments += [Adjustment(Group.PR, carc, amount) for carc, amount in work.patient_share]
-    if work.prior_payer_impact:
-        adjustments.append(Adjustment(Group.OA, "23", work.prior_payer_impact))
+    if work.prior_payer_impact + work.balance_bill_covered:
+        adjustments.append(Adjustment(Group.OA, "23",
+                                      work.prior_payer_impact + work.balance_bill_covered))
     share = sum((amount for _, amount in work.patient_share), ZERO)
     paid = work.allowed - share - work.prior_payer_impact
     line = _line(work.facts, status="paid", allowed=work.allowed, paid=paid,

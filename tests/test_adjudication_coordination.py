@@ -17,9 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adjudication.decision import AccumulatorChange, Decision
-from adjudication.reference import CobMethodType, LineOfBusiness, ReferenceData, Row
+from adjudication.reference import (
+    CobMethodType,
+    LineOfBusiness,
+    OutOfNetworkBenefit,
+    ReferenceData,
+    Row,
+    oon_accumulator_plan,
+)
 from adjudication.rules.coordination import prior_paid, split
 from edi.acks import CountingControlNumbers, Responder
+from edi.claims import ParsedClaim
 from edi.parsers.claim837 import iter_claims
 from edi.parsers.remit835 import read_835
 from edi.remit835 import Party, Payee, Remittance, render_835
@@ -29,8 +37,10 @@ from remittance.balance import prove_interchanges
 from remittance.claims import claim_payment
 from remittance.payer import DEFAULT_PAYER
 from tests.adjudication_builders import (
+    CLINICIAN_NPI,
     MEDICAID,
     MEDICARE_ADVANTAGE,
+    PLAN_ID,
     World,
     accumulator,
     build_claim,
@@ -141,6 +151,99 @@ def test_a_primary_that_paid_more_than_our_allowed_leaves_nothing_to_pay() -> No
     # Then balance = max(0, 100.00 - 120.00) = 0.00: we pay 0.00, the member 0.00,
     # OA-23 = 100.00 (the impact on our allowed amount), CO-45 100.00
     assert _amounts(decision) == {"CO-45": "100.00", "OA-23": "100.00", "paid": "0.00"}
+
+
+# -- secondary, out of network: the balance bill after the primary --------------------------
+_OON = OutOfNetworkBenefit(effective=date(2026, 1, 1), plan_id=PLAN_ID, benefit_year=2026,
+                           allowed_percent=money("70"), deductible=money("1000"),
+                           coinsurance_percent=money("40"), out_of_pocket_max=money("6000"))
+
+
+def _out_of_network_reference() -> ReferenceData:
+    """A PPO that covers out-of-network care (70 % of the fee schedule, 40 %
+    coinsurance), its out-of-network deductible (1,000.00) already met; the LCSW is out
+    of network; 90837's fee is 100.00, so allowed = 70 % x 100.00 = 70.00."""
+    world = World(plans=(plan(deductible="500", coinsurance="20", oon=True),),
+                  providers=(provider(CLINICIAN_NPI, network="out"), *World().providers[1:]))
+    return world.reference(oon_benefits=(_OON,), accumulators=(
+        accumulator("1000", "1000", plan_id=oon_accumulator_plan(PLAN_ID)),))
+
+
+def _out_of_network_secondary(primary_paid: str) -> tuple[Decision, ParsedClaim]:
+    """Our secondary claim for 90837 at 200.00 whose primary reported the line in 2430."""
+    claim = build_claim(sequence="S", other_payers=(
+        other_payer("P", primary_paid, payer_id="PRIMARY1"),),
+        lines=[line(adjudications=(paid_by("PRIMARY1", primary_paid),))])
+    return decide(claim, _out_of_network_reference()), claim
+
+
+def test_an_out_of_network_secondary_line_bills_the_member_only_what_the_primary_left() -> None:
+    # Given an out-of-network secondary line (SBR01 S): charge 200.00, our allowed 70.00,
+    # and a primary that paid most of the charge: 150.00 (2430 SVD02)
+    decision, _claim = _out_of_network_secondary("150.00")
+    # Then, worked by hand:
+    #   balance bill before COB = 200.00 - 70.00                       = 130.00
+    #   cost share (deductible met): 40 % x 70.00                      =  28.00
+    #   normal benefit  = 70.00 - 28.00                                =  42.00
+    #   balance         = max(0, 70.00 - 150.00)                       =   0.00
+    #   we pay          = min(42.00, 0.00)                             =   0.00
+    #   cost share owed = max(0, min(28.00, 70.00 - 150.00 - 0.00))    =   0.00
+    #   the member owes at most 200.00 - 150.00 (primary) - 0.00 (us)  =  50.00
+    #   PR-45           = min(130.00, 50.00 - 0.00)                    =  50.00
+    #   OA-23 = (70.00 - 0.00 - 0.00) + (130.00 - 50.00) = 70.00 + 80.00 = 150.00
+    #   200.00 - 50.00 PR-45 - 150.00 OA-23 = 0.00 paid
+    #   primary 150.00 + member 50.00 + us 0.00 = 200.00, the charge (not 280.00)
+    assert _amounts(decision) == {"PR-45": "50.00", "OA-23": "150.00", "paid": "0.00"}
+    assert decision.patient_responsibility == money("50.00") and decision.paid == 0
+    # And the member owes nothing of the cost share: out-of-pocket takes back the 28.00
+    # COST-SHARE counted (28.00 - 28.00 = 0.00; the deductible was met), so no change
+    assert decision.accumulator_changes == ()
+    # And the trace shows the balance bill before and after coordination
+    step = dict(next(s for s in decision.trace
+                     if s.rule_id == "COORDINATION-OF-BENEFITS").shown)
+    assert (step["balance_bill"], step["balance_bill_owed"]) == ("130.00", "50.00")
+
+
+def test_an_out_of_network_secondary_line_after_a_small_primary_payment_keeps_pr_45() -> None:
+    # Given the same line, the primary paid only 20.00 (2430 SVD02)
+    decision, _claim = _out_of_network_secondary("20.00")
+    # Then, worked by hand:
+    #   normal benefit  = 70.00 - 28.00                                =  42.00
+    #   balance         = 70.00 - 20.00                                =  50.00
+    #   we pay          = min(42.00, 50.00)                            =  42.00
+    #   cost share owed = min(28.00, 70.00 - 20.00 - 42.00)            =   8.00 (PR-2)
+    #   the member owes at most 200.00 - 20.00 - 42.00                 = 138.00
+    #   PR-45           = min(130.00, 138.00 - 8.00)                   = 130.00 (all of it)
+    #   OA-23           = 70.00 - 42.00 - 8.00                         =  20.00
+    #   200.00 - 130.00 - 8.00 - 20.00 = 42.00 paid
+    assert _amounts(decision) == {"PR-45": "130.00", "PR-2": "8.00", "OA-23": "20.00",
+                                  "paid": "42.00"}
+    assert decision.patient_responsibility == money("138.00")
+    # And out-of-pocket (out of network) moves by the 8.00 the member still owes
+    assert decision.accumulator_changes == (
+        AccumulatorChange("M100", "PLAN-C:OON", 2026, money("0.00"), money("8.00")),)
+
+
+def test_the_835_of_an_out_of_network_secondary_claim_balances_and_pyx12_accepts_it() -> None:
+    # Given the out-of-network secondary claim whose primary paid 150.00 of 200.00
+    decision, claim = _out_of_network_secondary("150.00")
+    payment = claim_payment(decision, claim)
+    # When its 835 is written
+    text = render_835(Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001",
+                                                      "123456789"),
+                                 "NON", money("0.00"), "T1", date(2026, 4, 1),
+                                 date(2026, 3, 30), (payment,), ()),
+                      Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC),
+                                control=CountingControlNumbers()))
+    segments = [s.strip() for s in text.split("~")]
+    # Then CLP02 2, charge 200.00, paid 0.00, patient responsibility 50.00 (the PR-45)
+    clp = next(s for s in segments if s.startswith("CLP*")).split("*")
+    assert clp[2:6] == ["2", "200.00", "0.00", "50.00"]
+    # And the line: 200.00 - 50.00 (PR-45) - 150.00 (OA-23) = 0.00
+    assert "CAS*PR*45*50.00" in segments and "CAS*OA*23*150.00" in segments
+    # And the 835 balances and pyx12 accepts it
+    assert prove_interchanges(read_835(io.BytesIO(text.encode()))) == []
+    assert outbound_problems(text) == []
 
 
 # -- Medicaid: payer of last resort ---------------------------------------------------------
@@ -357,16 +460,23 @@ _CENTS = st.integers(min_value=0, max_value=1_000_000).map(lambda c: Decimal(c) 
 
 
 @given(allowed=_CENTS, share_cents=st.integers(0, 1_000_000), prior=_CENTS,
-       method=st.sampled_from(list(CobMethodType)))
-def test_the_split_always_adds_up_to_allowed_and_oa_23_is_what_the_prior_payers_paid(
-        allowed: Decimal, share_cents: int, prior: Decimal, method: CobMethodType) -> None:
+       method=st.sampled_from(list(CobMethodType)), balance_bill=_CENTS)
+def test_the_split_always_adds_up_to_the_charge_and_oa_23_is_what_the_prior_payers_paid(
+        allowed: Decimal, share_cents: int, prior: Decimal, method: CobMethodType,
+        balance_bill: Decimal) -> None:
     cost_share = min(allowed, Decimal(share_cents) / 100)
-    s = split(method, allowed, cost_share, prior)
-    # we, the member and the prior payers account for the allowed amount exactly
+    s = split(method, allowed, cost_share, prior, balance_bill)
+    # we, the member and the prior payers account for the allowed amount exactly, and
+    # the balance bill is owed or already paid by the prior payers
     assert s.liability + s.member + s.prior_impact == allowed
-    assert min(s.liability, s.member, s.prior_impact) >= 0
-    # OA-23 is what the prior payers paid, up to our allowed amount
-    assert s.prior_impact == min(prior, allowed)
+    assert s.balance_bill_owed + s.balance_bill_covered == balance_bill
+    assert min(s.liability, s.member, s.prior_impact, s.balance_bill_owed,
+               s.balance_bill_covered) >= 0
+    # OA-23 is what the prior payers paid, up to the charge (allowed + balance bill)
+    charge = allowed + balance_bill
+    assert s.prior_impact + s.balance_bill_covered == min(prior, charge)
+    # the member never owes more than the charge leaves after the prior payers and us
+    assert s.member_total <= max(Decimal(0), charge - prior - s.liability)
     if method is CobMethodType.STANDARD:  # never more than as primary, nor the balance
         assert s.liability <= allowed - cost_share and s.member <= cost_share
     else:  # last resort: the member owes nothing

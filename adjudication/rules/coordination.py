@@ -26,6 +26,10 @@ Line level, after the line's pack and before it is paid (`COORDINATION`), by the
   cost share (deductible, then copay, then coinsurance);
 - ``payer_of_last_resort``: we pay allowed less what the prior payers paid, not below
   zero, and the member owes nothing;
+- out of network, the member's whole bill (cost share and the PR-45 balance bill)
+  is at most what the charge leaves after the prior payers' payments and ours; the
+  part of the balance bill the prior payers already paid is OA-23 too (42 CFR
+  411.33(a)(1), the NAIC model's "all plans together": adjudication/README.md);
 - the rest of the allowed amount is OA-23 (impact of prior payers), so the line still
   balances: charge = paid + CO-45 + PR + OA-23 (+ CO-198 of a partial authorization).
 
@@ -200,18 +204,38 @@ def _apportioned(amount: Decimal, charges: list[Decimal], index: int) -> Decimal
 
 @dataclass(frozen=True)
 class Split:
-    """How one line's allowed amount divides between us, the member and prior payers."""
+    """How one line's charge divides between us, the member and prior payers: the
+    allowed amount (liability + member + prior impact), and an out-of-network line's
+    balance bill above it (what the member still owes of it + what the prior payers
+    already paid of it)."""
 
     normal_benefit: Decimal
     balance: Decimal
     liability: Decimal
     member: Decimal
+    """The member's cost share still owed (deductible, copay, coinsurance)."""
     prior_impact: Decimal
+    """The part of the allowed amount the prior payers account for."""
+    balance_bill_owed: Decimal = ZERO
+    """PR-45 the member still owes: at most what the charge leaves after the prior
+    payers, us and the cost share."""
+    balance_bill_covered: Decimal = ZERO
+    """The rest of the balance bill, already paid by the prior payers (OA-23)."""
+
+    @property
+    def member_total(self) -> Decimal:
+        """Everything the member owes on the line (every PR group, PR-45 included)."""
+        return self.member + self.balance_bill_owed
 
 
 def split(method: CobMethodType, allowed: Decimal, cost_share: Decimal,
-          paid_before: Decimal) -> Split:
-    """Our liability by ``method``; member + liability + prior impact = allowed."""
+          paid_before: Decimal, balance_bill: Decimal = ZERO) -> Split:
+    """Our liability by ``method``; member + liability + prior impact = allowed, and
+    balance bill owed + covered = ``balance_bill`` (PR-45 before coordination).
+
+    The member never owes more than what is left of the charge (allowed + balance
+    bill) after the prior payers' payments and ours: out of network, a primary that
+    paid more than our allowed amount has paid part of the balance bill too."""
     normal = allowed - cost_share
     balance = max(ZERO, allowed - paid_before)
     if method is CobMethodType.PAYER_OF_LAST_RESORT:
@@ -219,7 +243,10 @@ def split(method: CobMethodType, allowed: Decimal, cost_share: Decimal,
     else:
         liability = min(normal, balance)
         member = max(ZERO, min(cost_share, allowed - paid_before - liability))
-    return Split(normal, balance, liability, member, allowed - liability - member)
+    left = max(ZERO, allowed + balance_bill - paid_before - liability - member)
+    owed = min(balance_bill, left)
+    return Split(normal, balance, liability, member, allowed - liability - member,
+                 owed, balance_bill - owed)
 
 
 def _coordinate(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | None:
@@ -235,20 +262,24 @@ def _coordinate(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
         return Pend(f"no coordination-of-benefits method for {work.lob} on {work.day}")
     paid = prior_paid(claim, work.facts.number)
     cost_share = sum((amount for _, amount in work.patient_share), ZERO)
-    s = split(row.method, work.allowed, cost_share, paid.amount)
+    s = split(row.method, work.allowed, cost_share, paid.amount, work.balance_bill)
     work.patient_share = _capped(work.patient_share, s.member)
     work.prior_payer_impact = s.prior_impact
+    work.balance_bill_covered = s.balance_bill_covered
     if s.member != cost_share:  # out-of-pocket counts only what the member still owes
         plan_id = work.plan.plan_id  # the accumulator COST-SHARE moved
         key = plan_id if work.out_of_network is None else oon_accumulator_plan(plan_id)
         ledger.add(AccumulatorChange(work.ctx.member.member_id, key, work.day.year, ZERO,
                                      s.member - cost_share))
     work.note(rule, f"we pay {s.liability} as payer {our_place(claim)} ({row.method}); "
-                    f"member {s.member}, OA-23 {s.prior_impact}",
+                    f"member {s.member_total}, OA-23 "
+                    f"{s.prior_impact + s.balance_bill_covered}",
               sequence=sequence, method=row.method, prior_paid=paid.amount,
               prior_paid_from=paid.basis, allowed=work.allowed, cost_share=cost_share,
               normal_benefit=s.normal_benefit, balance_after_prior=s.balance,
-              our_liability=s.liability, source=row.source, verified=row.verified)
+              our_liability=s.liability, balance_bill=work.balance_bill,
+              balance_bill_owed=s.balance_bill_owed, source=row.source,
+              verified=row.verified)
     return None
 
 
@@ -266,7 +297,7 @@ def _capped(shares: tuple[tuple[str, Decimal], ...],
 
 
 COORDINATION = LineRule(
-    "COORDINATION-OF-BENEFITS", 1,
+    "COORDINATION-OF-BENEFITS", 2,
     "Secondary and tertiary claims: our liability after the prior payers (OA-23)",
     ("OA-23", "pend"), _coordinate)
 """Runs after the line's pack (it needs the allowed amount and the cost share)."""
