@@ -19,6 +19,7 @@ from tests.adjudication_builders import (
     fee,
     license_factor,
     line,
+    money,
     plan,
     provider,
     supervision,
@@ -115,6 +116,11 @@ def test_a_supervisor_not_on_file_is_denied_co16_n297() -> None:
                       world.reference(providers=providers))
     # Then nothing is paid: the supervising identifier is invalid for this payer
     assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("N297",)
+    # By hand: the whole 200.00 charge is CO-16, 200.00 - 200.00 = 0.00 paid, nothing
+    # billed to the member (a compliant line would have been allowed 85 % of 100.00)
+    (denied,) = decision.lines
+    assert [(a.code, a.amount) for a in denied.adjustments] == [("CO-16", money("200.00"))]
+    assert (denied.paid, decision.patient_responsibility) == (money("0.00"), money("0.00"))
     step = next(s for s in decision.trace if s.rule_id == "SUPERVISOR-VERIFIED")
     assert ("supervisor_on_file", "no") in step.shown
 

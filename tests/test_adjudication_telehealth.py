@@ -35,13 +35,24 @@ def _world(lob: LineOfBusiness = LineOfBusiness.COMMERCIAL) -> World:
 def test_a_home_video_visit_with_95_is_paid_at_the_office_rate() -> None:
     decision = decide(build_claim([_line("10", "95")]), _world().reference())
     assert decision.status == "paid" and decision.lines[0].allowed == money("100.00")
+    # By hand: charge 200.00, the office rate is the fee schedule's 100.00 (100 %), no
+    # cost share on the default plan: CO-45 = 200.00 - 100.00 = 100.00, paid 100.00
+    assert [(a.code, a.amount) for a in decision.lines[0].adjustments] == [
+        ("CO-45", money("100.00"))]
+    assert decision.paid == money("100.00") and decision.patient_responsibility == 0
     step = next(s for s in decision.trace if s.rule_id == "TELEHEALTH")
     assert step.conclusion == "telehealth allowed, paid at the office rate"
 
 
 def test_a_telehealth_place_without_its_modifier_is_denied_co4() -> None:
+    # Given 90837 at the patient's home (POS 10) for 200.00 with no telehealth modifier
     decision = decide(build_claim([_line("10")]), _world().reference())
+    # Then, by hand: the whole charge is the provider's write-off, CO-4 200.00, and
+    # 200.00 - 200.00 = 0.00 paid; nothing is billed to the member
     assert codes(decision) == ["CO-4"] and decision.paid == money("0.00")
+    assert [(a.code, a.amount) for a in decision.lines[0].adjustments] == [
+        ("CO-4", money("200.00"))]
+    assert decision.patient_responsibility == money("0.00")
 
 
 def test_medicare_advantage_pays_pos_02_at_the_facility_rate() -> None:
