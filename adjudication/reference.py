@@ -109,6 +109,10 @@ class OutOfNetworkBenefit(Row):
     deductible: Decimal
     coinsurance_percent: Decimal
     out_of_pocket_max: Decimal
+    source: str
+    """Where the values come from (the plan document, a contract; the trace shows it)."""
+    verified: bool
+    """False: the values were not checked against the plan's benefit documents."""
 
 
 def oon_accumulator_plan(plan_id: str) -> str:

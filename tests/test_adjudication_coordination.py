@@ -156,7 +156,8 @@ def test_a_primary_that_paid_more_than_our_allowed_leaves_nothing_to_pay() -> No
 # -- secondary, out of network: the balance bill after the primary --------------------------
 _OON = OutOfNetworkBenefit(effective=date(2026, 1, 1), plan_id=PLAN_ID, benefit_year=2026,
                            allowed_percent=money("70"), deductible=money("1000"),
-                           coinsurance_percent=money("40"), out_of_pocket_max=money("6000"))
+                           coinsurance_percent=money("40"), out_of_pocket_max=money("6000"),
+                           source="test row", verified=False)
 
 
 def _out_of_network_reference() -> ReferenceData:

@@ -25,7 +25,8 @@ from tests.adjudication_builders import (
 
 OON = OutOfNetworkBenefit(effective=date(2026, 1, 1), plan_id=PLAN_ID, benefit_year=2026,
                           allowed_percent=money("70"), deductible=money("1000"),
-                          coinsurance_percent=money("40"), out_of_pocket_max=money("6000"))
+                          coinsurance_percent=money("40"), out_of_pocket_max=money("6000"),
+                          source="test row", verified=False)
 
 
 def _world(*, covered: bool = True) -> World:
@@ -55,6 +56,9 @@ def test_an_out_of_network_ppo_line_is_priced_on_the_oon_benefit_and_the_rest_is
     (change,) = decision.accumulator_changes
     assert change.plan_id == "PLAN-C:OON"
     assert (change.deductible, change.out_of_pocket) == (money("0.00"), money("28.00"))
+    # And the OUT-OF-NETWORK trace names the benefit row's source and verified flag
+    step = dict(next(s for s in decision.trace if s.rule_id == "OUT-OF-NETWORK").shown)
+    assert (step["source"], step["verified"]) == ("test row", "no")
 
 
 def test_the_out_of_network_deductible_comes_first() -> None:

@@ -350,6 +350,31 @@ def test_every_generator_code_has_a_category_and_a_fee_for_each_line_of_business
     assert missing == DELIBERATELY_WITHOUT_FEE
 
 
+WITHOUT_UNIT_LIMIT = frozenset({"H0004", "H2019"})
+"""Priced codes with no unit limit: no value was found for them (docs/reference-data.md)."""
+
+
+def test_every_code_the_fee_schedule_prices_has_a_unit_limit_that_names_its_basis() -> None:
+    # Given the shipped fee schedule and unit limits
+    data = shipped()
+    day = date(2026, 1, 15)
+    priced = {f.procedure_code for f in data.fees}
+    # Then every priced code has a unit limit in force, except the two documented ones
+    limited = {code for code in priced if data.unit_limit(code, day) is not None}
+    assert priced - limited == WITHOUT_UNIT_LIMIT
+    # And each row says what its value is based on, and that it is not verified
+    for row in data.unit_limits:
+        assert row.source.strip() and "not verified" in row.source and not row.verified
+    assert {code: data.unit_limit(code, day).max_units_per_day  # type: ignore[union-attr]
+            for code in ("90833", "96127", "97154", "99214", "H0035")} == {
+        "90833": 1, "96127": 3, "97154": 12, "99214": 1, "H0035": 1}
+
+
+def test_the_shipped_out_of_network_benefits_say_where_they_come_from() -> None:
+    rows = shipped().oon_benefits
+    assert rows and all(r.source.strip() and not r.verified for r in rows)
+
+
 def test_shipped_rows_change_on_their_dates() -> None:
     data = shipped()
     # a fee schedule update on 2026-01-01

@@ -53,7 +53,8 @@ def _out_of_network(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome 
                     "the charge above it the member's", plan_id=plan.plan_id,
               allowed_percent=benefit.allowed_percent, oon_deductible=benefit.deductible,
               oon_coinsurance_percent=benefit.coinsurance_percent,
-              oon_out_of_pocket_max=benefit.out_of_pocket_max, **inputs)
+              oon_out_of_pocket_max=benefit.out_of_pocket_max, source=benefit.source,
+              verified=benefit.verified, **inputs)
     return None
 
 
