@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from adjudication.decision import Decision
 from adjudication.reference import AddOnCode, ProcedurePair, ReferenceData, UnitLimit
 from tests.adjudication_builders import (
     World,
@@ -84,6 +85,14 @@ def test_a_pair_denies_the_column_2_code_co236_unless_xe_marks_a_distinct_servic
                       _reference())
     assert bypassed.status == "paid"
     assert [x.paid for x in bypassed.lines] == [money("150.00"), money("100.00")]
+    # and the PROCEDURE-PAIR step says the modifier let the pair through (the denial's
+    # step says it did not)
+    def pair_step(d: Decision) -> dict[str, str]:
+        return dict(next(s for s in d.trace
+                         if s.rule_id == "PROCEDURE-PAIR" and s.line_number == 2).shown)
+    assert (pair_step(bypassed)["bypassed"], pair_step(bypassed)["bypass_modifier"]) == (
+        "yes", "XE")
+    assert pair_step(decision)["bypassed"] == "no"
 
 
 def test_a_pair_that_allows_no_modifier_is_not_bypassed() -> None:
@@ -94,6 +103,7 @@ def test_a_pair_that_allows_no_modifier_is_not_bypassed() -> None:
     assert codes(decision, 2) == ["CO-236"]
     step = next(s for s in decision.trace if s.rule_id == "PROCEDURE-PAIR" and s.line_number == 2)
     assert dict(step.shown)["modifier_allowed"] == "no"
+    assert dict(step.shown)["bypassed"] == "no"
 
 
 def test_a_pair_reaches_a_claim_already_decided_that_day() -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.console import Console
 
+from adjudication.decision import TraceStep
+from workers.decisions import may_show_a_bypass, pairs_bypassed
 from workers.report import SITUATIONS, print_run, situation_counts, situations_of
 from workers.summary import ClaimSummary, FileSummary, RunSummary
 
@@ -34,7 +36,8 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
         "add-on without its primary (CO-107)": decided("partially_paid",
                                                        adjustments="CO-45 CO-107"),
         "same-day pair denied (CO-236)": decided("partially_paid", adjustments="CO-45 CO-236"),
-        "same-day pair with a bypass modifier": decided(modifiers=["XE"], adjustments="CO-45"),
+        "same-day pair with a bypass modifier": decided(modifiers=["XE"], adjustments="CO-45",
+                                                        pairs_bypassed=1),
         "other plan pays first (CO-22)": decided("denied", lob="medicaid", adjustments="CO-22",
                                                  rules=["COORDINATION"]),
         "suspect duplicate": decided("pended", rules=["DUPLICATE"]),
@@ -54,9 +57,28 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
     assert situations_of(decided("denied", adjustments="CO-5", rules=["TELEHEALTH"],
                                  modifiers=["93"])) == {"telehealth",
                                                         "telehealth outside the policy"}
-    # And a bypass modifier on a claim whose pair was denied all the same is not a bypass
+    # And a bypass modifier on a claim whose pair was denied all the same is not a bypass,
+    # nor is one on a late replacement the pair edit never saw (denied CO-29 first)
     assert situations_of(decided("partially_paid", adjustments="CO-236", modifiers=["59"])) == {
         "same-day pair denied (CO-236)"}
+    assert situations_of(decided("denied", frequency_code="7", adjustments="CO-29",
+                                 modifiers=["XE"], rules=["CORRECTION-FILING"])) == {
+        "late replacement"}
+
+
+def test_a_bypass_is_counted_from_the_procedure_pair_trace() -> None:
+    # Given trace steps as PROCEDURE-PAIR writes them: line 2 let through by XE, line 3
+    # denied, and a step of another rule that happens to have the same input name
+    def step(rule: str, line: int, bypassed: bool) -> TraceStep:
+        return TraceStep(rule, 1, line, (("bypass_modifier", "XE"), ("bypassed", bypassed)),
+                         "...")
+    trace = (step("PROCEDURE-PAIR", 2, True), step("PROCEDURE-PAIR", 2, True),
+             step("PROCEDURE-PAIR", 3, False), step("OTHER", 4, True))
+    # Then one line was let through a pair edit by a bypass modifier
+    assert pairs_bypassed(trace) == 1
+    # And a stored decision's trace is worth reading only when a line has such a modifier
+    assert may_show_a_bypass({"lines": [{"modifiers": ["HO"]}, {"modifiers": ["XE"]}]})
+    assert not may_show_a_bypass({"lines": [{"modifiers": ["95", "U5"]}]})
 
 
 def test_the_report_prints_the_situations_per_line_of_business() -> None:

@@ -8,6 +8,7 @@ the columns, rounded by the engine's one rule (`adjudication.decision.cents`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,7 +25,9 @@ from adjudication.decision import (
     TraceStep,
     cents,
 )
+from adjudication.policy import DEFAULT_POLICY
 from adjudication.reference import LineOfBusiness
+from adjudication.rules.coding import PROCEDURE_PAIR
 
 
 def to_cents(amount: Decimal) -> int:
@@ -82,7 +85,26 @@ def summary_fields(decision: Decision, rules: list[str]) -> dict[str, Any]:
         "modifiers": list(dict.fromkeys(m for line in decision.lines for m in line.modifiers)),
         "lines_partly_authorized": sum(line.units_paid is not None for line in decision.lines
                                        if line.status == "paid"),
+        "pairs_bypassed": pairs_bypassed(decision.trace),
     }
+
+
+
+def pairs_bypassed(trace: Sequence[TraceStep]) -> int:
+    """Lines a bypass modifier (59, XE, XS, XP, XU) let through a same-day pair edit:
+    those with a PROCEDURE-PAIR step whose ``bypassed`` input is true. Zero for a
+    decision read back without its trace (`may_show_a_bypass` says when to read it)."""
+    return len({step.line_number for step in trace
+                if step.rule_id == PROCEDURE_PAIR.id
+                and dict(step.shown).get("bypassed") == "yes"})
+
+
+def may_show_a_bypass(data: dict[str, Any]) -> bool:
+    """Whether a stored decision (without its trace) has a line carrying one of the
+    engine's pair-bypass modifiers: only then can its trace show a bypass, so a
+    summary reads the trace of those decisions alone."""
+    bypass = DEFAULT_POLICY.pair_bypass_modifiers
+    return any(bypass.intersection(line.get("modifiers", ())) for line in data.get("lines", ()))
 
 
 def adjustment_codes(data: dict[str, Any]) -> list[str]:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from adjudication.policy import EnginePolicy
 from adjudication.rules.telehealth import TELEHEALTH_MODIFIERS
 from workers.summary import ClaimSummary, RunSummary
 
@@ -19,7 +18,6 @@ SITUATIONS = ("secondary", "other plan pays first (CO-22)", "telehealth",
               "same-day pair denied (CO-236)", "same-day pair with a bypass modifier",
               "suspect duplicate", "late replacement")
 """What the situation table counts, in its row order (see `situations_of`)."""
-_PAIR_BYPASS = EnginePolicy().pair_bypass_modifiers
 
 
 def print_run(console: Console, summary: RunSummary) -> None:
@@ -126,8 +124,10 @@ def situations_of(claim: ClaimSummary) -> set[str]:
     the policy: TELEHEALTH denied a line (CO-4 or CO-5); out of network: priced on the
     out-of-network benefit (PR-45); partial authorization: a line paid for fewer units
     than billed (CO-198 for the rest); coding edits by their codes (CO-151, CO-107,
-    CO-236), and a bypass modifier (59, XE, XS, XP, XU) on a claim no pair edit
-    denied; suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
+    CO-236), and a line a bypass modifier (59, XE, XS, XP, XU) let through a pair
+    edit (PROCEDURE-PAIR's trace says so: `ClaimSummary.pairs_bypassed`; a modifier
+    on a claim whose pair edit never ran, such as a late replacement denied CO-29,
+    is not one); suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
     denied); late replacement: a replacement (frequency 7) denied CO-29.
     """
     codes = {f"{a['group']}-{a['carc']}" for a in claim.adjustments}
@@ -149,7 +149,7 @@ def situations_of(claim: ClaimSummary) -> set[str]:
                             ("CO-236", "same-day pair denied (CO-236)")):
         if code in codes:
             found.add(situation)
-    if _PAIR_BYPASS & set(claim.modifiers) and "CO-236" not in codes:
+    if claim.pairs_bypassed:
         found.add("same-day pair with a bypass modifier")
     if claim.status == "pended" and "DUPLICATE" in claim.rules and "OA-18" not in codes:
         found.add("suspect duplicate")

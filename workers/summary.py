@@ -45,6 +45,9 @@ class ClaimSummary(BaseModel):
     lines_partly_authorized: int = Field(
         default=0, description="lines paid for fewer units than billed: a partial "
                                "authorization, the units beyond denied CO-198")
+    pairs_bypassed: int = Field(
+        default=0, description="lines a bypass modifier (59, XE, XS, XP, XU) let through a "
+                               "same-day pair edit, as the PROCEDURE-PAIR trace says")
 
 
 class FileSummary(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from edi.amounts import amount_text, from_cents
 from edi.findings import FileCheck
 from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
-from workers.decisions import decision_from_record, summary_fields
+from workers.decisions import decision_from_record, may_show_a_bypass, summary_fields
 from workers.summary import AckCode, ClaimSummary, FileSummary
 
 MAX_PROBLEMS = 200
@@ -39,24 +40,35 @@ def claims_of(session: Session, file_id: int) -> Iterator[ClaimSummary]:
     """Every claim of the file in receipt order, with its current decision when decided.
 
     Streams (the rows a thousand at a time, the parsed claim never read): a file of
-    100,000 claims is summarised in flat memory.
+    100,000 claims is summarised in flat memory. A decision's trace is read only when
+    one of its lines carries a pair-bypass modifier (`_bypass_trace`).
     """
     rows = session.execute(
         select(Claim.patient_control_number, Claim.front_end, Claim.codes,
                Claim.charge_cents, TransactionSet.control_number, Claim.icn, Claim.reasons,
-               DecisionRecord.data, DecisionRecord.rules)
+               DecisionRecord.data, DecisionRecord.rules, DecisionRecord.id)
         .join(TransactionSet, TransactionSet.id == Claim.set_id)
         .outerjoin(DecisionRecord, (DecisionRecord.claim_id == Claim.id)
                    & DecisionRecord.current.is_(True))
         .where(Claim.file_id == file_id).order_by(Claim.id)
         .execution_options(yield_per=1000))
-    for pcn, front_end, codes, cents, set_control, icn, reasons, data, rules in rows:
+    for pcn, front_end, codes, cents, set_control, icn, reasons, data, rules, record in rows:
         yield ClaimSummary(
             patient_control_number=pcn, front_end=front_end, front_end_codes=list(codes),
             charge=amount_text(from_cents(cents)), transaction_set=set_control or "",
             payer_claim_control_number=icn, reasons=list(reasons),
-            **(summary_fields(decision_from_record(data), rules) if data is not None else {}),
+            **(summary_fields(decision_from_record(data, _bypass_trace(session, record, data)),
+                              rules) if data is not None else {}),
         )
+
+
+def _bypass_trace(session: Session, record: int, data: dict[str, Any]) -> bytes | None:
+    """The trace of a decision whose lines carry a pair-bypass modifier (only its
+    PROCEDURE-PAIR steps tell whether the modifier let a pair through); None for the
+    others, whose summary needs no trace."""
+    if not may_show_a_bypass(data):
+        return None
+    return session.scalar(select(DecisionRecord.trace).where(DecisionRecord.id == record))
 
 
 def file_summary(session: Session, file_id: int, *, path: str, ack_path: str,

@@ -18,7 +18,9 @@ reversed or voided ones, nor the original a replacement reverses).
   The column 1 code is never denied by the pair.
 
 The trace names the rows used (their source and whether the value is verified) and
-the services that counted.
+the services that counted; a PROCEDURE-PAIR step found a pair, and says with
+``bypassed`` whether a bypass modifier let the line through it (the run report counts
+those lines: `workers.decisions.pairs_bypassed`).
 """
 
 from __future__ import annotations
@@ -125,23 +127,27 @@ def _procedure_pair(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome 
         return None
     services = list(same_day_services(work))
     bypass = work.ctx.policy.pair_bypass_modifiers
+    let_through = False
     for pair in pairs:
         other = next((s for s in services if s.procedure_code == pair.column1_code), None)
         if other is None:
             continue
         modifier = next((m for m in facts.modifiers if m in bypass), None)
+        bypassed = pair.modifier_allowed and modifier is not None
         inputs = {"column1_code": pair.column1_code, "column2_code": pair.column2_code,
                   "billed_with": other.where, "modifier_allowed": pair.modifier_allowed,
-                  "bypass_modifier": modifier or "none", "source": pair.source,
-                  "verified": pair.verified}
-        if pair.modifier_allowed and modifier is not None:
+                  "bypass_modifier": modifier or "none", "bypassed": bypassed,
+                  "source": pair.source, "verified": pair.verified}
+        if bypassed:
             work.note(rule, f"billed with {pair.column1_code} the same day; modifier "
                             f"{modifier} marks a distinct service", **inputs)
+            let_through = True
             continue
         work.note(rule, f"denied: {facts.procedure_code} is not billed with "
                         f"{pair.column1_code} by one clinician on one day", **inputs)
         return Deny(Group.CO, "236")
-    work.note(rule, "no pair edit applies", procedure_code=facts.procedure_code)
+    work.note(rule, "every pair edit found was bypassed by a modifier" if let_through
+              else "no pair edit applies", procedure_code=facts.procedure_code)
     return None
 
 
