@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -57,7 +58,17 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
     # and its claims show every situation the rules single out at least once, as the
     # situation table it printed says
     summary = RunSummary.model_validate_json((pipeline / "summary.json").read_text())
-    counts = situation_counts(c for f in summary.files for c in f.claims if c.status)
+    decided_claims = [c for f in summary.files for c in f.claims if c.status]
+    counts = situation_counts(decided_claims)
     assert all(counts[situation] for situation in SITUATIONS), counts
     assert "Situations by line of business" in done.stdout
-    assert "add-on without its primary (CO-107)" in done.stdout
+    for row in ("add-on without its primary (CO-107)", "supervisor not on file (CO-16 N297)",
+                "supervisor an associate or out of network (CO-185)",
+                "secondary after a primary denial", "same-day pair with a bypass modifier"):
+        assert row in done.stdout, row
+    # and each line of business has secondary claims (Medicaid as payer of last resort)
+    for lob in ("commercial", "medicaid", "medicare_advantage"):
+        claims = [c for c in decided_claims if c.line_of_business == lob]
+        assert situation_counts(claims)["secondary"], lob
+    # and a pair let through by its bypass modifier was paid money, not only allowed
+    assert any(c.pairs_bypassed and Decimal(c.paid or 0) > 0 for c in decided_claims)

@@ -35,7 +35,7 @@ from fixtures.catalog import (
 from fixtures.cob import other_coverage
 from fixtures.generator import GeneratedFile, generate_837_text, write_837
 from fixtures.members import Household, iter_households
-from fixtures.providers import BILLING_PROVIDERS, all_clinicians
+from fixtures.providers import BILLING_PROVIDERS, UNLISTED_SUPERVISORS, all_clinicians
 from fixtures.samples import SAMPLE_DIRECTORY, SAMPLE_FILES, render_sample
 from fixtures.situations import (
     DEFAULT_SITUATIONS,
@@ -488,6 +488,61 @@ def test_secondary_claims_carry_the_primary_payers_adjudication_in_balance(mixed
             assert primary.payer_paid_amount == sum(
                 (line.adjudications[0].service_line_paid_amount for line in lines), Decimal(0))
     assert 0 < with_lines < len(secondary)
+
+
+def _named_supervisors(claims: list[Claim]) -> Counter[str]:
+    """What kind of supervisor each supervised claim names in 2310D."""
+    roster = {c.npi: c for c in all_clinicians()}
+    unlisted = {c.npi for c in UNLISTED_SUPERVISORS}
+    kinds: Counter[str] = Counter()
+    for claim in claims:
+        if "DQ" in claim.providers:
+            npi = claim.providers["DQ"].get(9)
+            assert npi != claim.providers["82"].get(9)
+            kinds["not on file" if npi in unlisted
+                  else "associate" if not roster[npi].licensed else "licensed"] += 1
+    return kinds
+
+
+def test_supervised_claims_now_and_then_name_a_supervisor_the_payer_cannot_accept() -> None:
+    # Given the clinicians outside the roster (never on the payer's provider file)
+    unlisted = {c.npi for c in UNLISTED_SUPERVISORS}
+    assert unlisted and not unlisted & {c.npi for c in all_clinicians()}
+    assert all(is_valid_npi(npi) for npi in unlisted)
+    # When a file is drawn with those situations raised
+    rates = Situations(supervisor_not_on_file=0.4, associate_supervisor=0.4)
+    raised = _named_supervisors(read_claims(generate_837_text(
+        600, 21, supervised_share=0.4, situations=rates)))
+    # Then supervised claims name one off the roster, an associate of the practice, or
+    # (most often, for practices with one associate) the supervisee's own supervisor
+    assert raised["not on file"] and raised["associate"] and raised["licensed"]
+    # And at the default rates (1 % each) they are rare, and absent at rate zero
+    default = _named_supervisors(read_claims(generate_837_text(2000, 31,
+                                                               claims_per_transaction=500)))
+    assert default["not on file"] + default["associate"] < 0.05 * sum(default.values())
+    none = Situations(supervisor_not_on_file=0.0, associate_supervisor=0.0)
+    quiet = _named_supervisors(read_claims(generate_837_text(
+        600, 21, supervised_share=0.4, situations=none)))
+    assert set(quiet) == {"licensed"}
+
+
+def test_a_demo_file_can_pick_medicaid_and_medicare_advantage_secondary_patients() -> None:
+    # Given a file drawn with government_secondary at 1 (and no practice billing us as
+    # primary), for a 60-claim file
+    rates = Situations(government_secondary=1.0, billed_as_primary=0.0)
+    parsed = list(iter_claims(segments_from_bytes(
+        generate_837_text(60, 22, situations=rates).encode("ascii"))))
+    members = population()
+    lobs = Counter(members[c.subscriber.member_id or ""].line_of_business for c in parsed
+                   if c.subscriber.payer_responsibility_sequence_number_code == "S")
+    # Then most claims are Medicaid or Medicare Advantage secondary claims, of both
+    assert lobs[LineOfBusiness.MEDICAID] and lobs[LineOfBusiness.MEDICARE_ADVANTAGE]
+    assert lobs[LineOfBusiness.MEDICAID] + lobs[LineOfBusiness.MEDICARE_ADVANTAGE] > 30
+    # And a primary's denial (AMT*D 0.00) follows primary_denied
+    denied = Situations(government_secondary=1.0, billed_as_primary=0.0, primary_denied=1.0)
+    again = [c for c in iter_claims(segments_from_bytes(generate_837_text(
+        60, 22, situations=denied).encode("ascii"))) if c.claim.other_subscribers]
+    assert again and all(c.claim.other_subscribers[0].payer_paid_amount == 0 for c in again)
 
 
 def _situation_counts(text: str) -> Counter[str]:

@@ -40,6 +40,10 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
                                                         pairs_bypassed=1),
         "other plan pays first (CO-22)": decided("denied", lob="medicaid", adjustments="CO-22",
                                                  rules=["COORDINATION"]),
+        "supervisor not on file (CO-16 N297)": decided(
+            "denied", adjustments="CO-16", rarc=["N297"], rules=["SUPERVISOR-VERIFIED"]),
+        "supervisor an associate or out of network (CO-185)": decided(
+            "denied", adjustments="CO-185", rules=["SUPERVISOR-VERIFIED"]),
         "suspect duplicate": decided("pended", rules=["DUPLICATE"]),
         "late replacement": decided("denied", frequency_code="7", adjustments="CO-29",
                                     rules=["CORRECTION-WINDOW"]),
@@ -57,6 +61,21 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
     assert situations_of(decided("denied", adjustments="CO-5", rules=["TELEHEALTH"],
                                  modifiers=["93"])) == {"telehealth",
                                                         "telehealth outside the policy"}
+    # And a secondary claim paid with no OA-23 on any line (the payers before us paid
+    # nothing: a primary denial) shows both secondary rows; one denied for another
+    # reason, or one whose primary paid (OA-23), only the first
+    assert situations_of(decided(claim_status_code="2", adjustments="CO-45 PR-2")) == {
+        "secondary", "secondary after a primary denial"}
+    assert situations_of(decided("denied", claim_status_code="2", adjustments="CO-29")) == {
+        "secondary"}
+    assert situations_of(decided(claim_status_code="2", adjustments="CO-45 OA-23")) == {
+        "secondary"}
+    # And N297 or CO-185 from another rule (a supervisor not named; Medicaid enrolment)
+    # is not a supervisor the payer checked and refused
+    assert situations_of(decided("denied", adjustments="CO-16", rarc=["N297"],
+                                 rules=["SUPERVISOR-NAMED"])) == set()
+    assert situations_of(decided("denied", adjustments="CO-185",
+                                 rules=["MEDICAID-ENROLLMENT"])) == set()
     # And a bypass modifier on a claim whose pair was denied all the same is not a bypass,
     # nor is one on a late replacement the pair edit never saw (denied CO-29 first)
     assert situations_of(decided("partially_paid", adjustments="CO-236", modifiers=["59"])) == {
@@ -106,7 +125,7 @@ def test_the_report_prints_the_situations_per_line_of_business() -> None:
     assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
         "situation", "commercial", "medicaid"]
     assert rows[0] == ["claims decided", "2", "1"]
-    expected = {"secondary": ["1", "0"], "telehealth": ["1", "0"],
+    expected = {"secondary": ["1", "0"], "telehealth": ["1", "0"],  # the secondary had OA-23
                 "out of network": ["1", "0"], "units over the limit (CO-151)": ["0", "1"]}
     assert [row[0] for row in rows[1:]] == list(SITUATIONS)
     for row in rows[1:]:

@@ -12,11 +12,13 @@ from rich.table import Table
 from adjudication.rules.telehealth import TELEHEALTH_MODIFIERS
 from workers.summary import ClaimSummary, RunSummary
 
-SITUATIONS = ("secondary", "other plan pays first (CO-22)", "telehealth",
-              "telehealth outside the policy", "out of network", "partial authorization",
-              "units over the limit (CO-151)", "add-on without its primary (CO-107)",
-              "same-day pair denied (CO-236)", "same-day pair with a bypass modifier",
-              "suspect duplicate", "late replacement")
+SITUATIONS = ("secondary", "secondary after a primary denial", "other plan pays first (CO-22)",
+              "telehealth", "telehealth outside the policy", "out of network",
+              "partial authorization", "units over the limit (CO-151)",
+              "add-on without its primary (CO-107)", "same-day pair denied (CO-236)",
+              "same-day pair with a bypass modifier", "supervisor not on file (CO-16 N297)",
+              "supervisor an associate or out of network (CO-185)", "suspect duplicate",
+              "late replacement")
 """What the situation table counts, in its row order (see `situations_of`)."""
 
 
@@ -118,8 +120,10 @@ def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> 
 def situations_of(claim: ClaimSummary) -> set[str]:
     """The situations a decided claim shows, as far as its summary tells them.
 
-    secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); other plan
-    pays first: billed as primary though another plan on file pays first (CO-22);
+    secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); after a
+    primary denial: a secondary claim we paid lines of with no OA-23 on any line (the
+    payers before us paid nothing: AMT*D 0.00); other plan pays first: billed as
+    primary though another plan on file pays first (CO-22);
     telehealth: a line with 95, GT, 93 or FQ, or a line TELEHEALTH decided; outside
     the policy: TELEHEALTH denied a line (CO-4 or CO-5); out of network: priced on the
     out-of-network benefit (PR-45); partial authorization: a line paid for fewer units
@@ -127,13 +131,17 @@ def situations_of(claim: ClaimSummary) -> set[str]:
     CO-236), and a line a bypass modifier (59, XE, XS, XP, XU) let through a pair
     edit (PROCEDURE-PAIR's trace says so: `ClaimSummary.pairs_bypassed`; a modifier
     on a claim whose pair edit never ran, such as a late replacement denied CO-29,
-    is not one); suspect duplicate: pended by DUPLICATE (an exact duplicate is OA-18,
-    denied); late replacement: a replacement (frequency 7) denied CO-29.
+    is not one); supervisor not on file, or an associate or out of network:
+    SUPERVISOR-VERIFIED decided a line, with N297 or CO-185; suspect duplicate:
+    pended by DUPLICATE (an exact duplicate is OA-18, denied); late replacement: a
+    replacement (frequency 7) denied CO-29.
     """
     codes = {f"{a['group']}-{a['carc']}" for a in claim.adjustments}
     found = set()
     if claim.claim_status_code in ("2", "3") or "OA-23" in codes:
         found.add("secondary")
+        if claim.status in ("paid", "partially_paid") and "OA-23" not in codes:
+            found.add("secondary after a primary denial")
     if "CO-22" in codes:
         found.add("other plan pays first (CO-22)")
     if TELEHEALTH_MODIFIERS & set(claim.modifiers) or "TELEHEALTH" in claim.rules:
@@ -151,6 +159,11 @@ def situations_of(claim: ClaimSummary) -> set[str]:
             found.add(situation)
     if claim.pairs_bypassed:
         found.add("same-day pair with a bypass modifier")
+    if "SUPERVISOR-VERIFIED" in claim.rules:
+        if "N297" in claim.rarc:
+            found.add("supervisor not on file (CO-16 N297)")
+        if "CO-185" in codes:
+            found.add("supervisor an associate or out of network (CO-185)")
     if claim.status == "pended" and "DUPLICATE" in claim.rules and "OA-18" not in codes:
         found.add("suspect duplicate")
     if claim.frequency_code == "7" and "CO-29" in codes:
