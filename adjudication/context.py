@@ -169,11 +169,18 @@ class LineWork:
     is OA-23 with the rest of their impact (`adjudication.rules.coordination`)."""
 
     @property
+    def balance_billed(self) -> bool:
+        """Whether the charge above allowed is the member's (PR-45): only on a line
+        priced on an out-of-network benefit (no contract), and never for a Medicaid
+        member, whom no provider may bill beyond the plan's payment (42 CFR 447.15);
+        otherwise it is a CO-45 write-off."""
+        return self.out_of_network is not None and self.lob is not LineOfBusiness.MEDICAID
+
+    @property
     def balance_bill(self) -> Decimal:
-        """PR-45 before coordination of benefits: the payable charge above allowed of a
-        line priced on the out-of-network benefit (no contract: the member may be
-        billed it); zero in network, where the same difference is a CO-45 write-off."""
-        if self.out_of_network is None or self.allowed is None:
+        """PR-45 before coordination of benefits: the payable charge above allowed when
+        the member may be billed it (`balance_billed`), else zero."""
+        if not self.balance_billed or self.allowed is None:
             return ZERO
         return max(ZERO, self.payable_charge - self.allowed)
 

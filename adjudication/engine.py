@@ -214,16 +214,16 @@ def _closed(work: LineWork, outcome: Outcome) -> LineDecision:
 
 def _priced(work: LineWork) -> LineDecision:
     """A paid line: the units beyond a partial authorization CO-198 for their share of
-    the charge, the rest of the charge above allowed CO-45 (in network) or PR-45 (out
-    of network, less what the payers before us already paid of it), then the patient's
-    share, then OA-23 what the payers before us account for (a secondary or tertiary
-    claim)."""
+    the charge, the rest of the charge above allowed CO-45 (in network, and any Medicaid
+    line) or PR-45 (out of network, less what the payers before us already paid of it),
+    then the patient's share, then OA-23 what the payers before us account for (a
+    secondary or tertiary claim)."""
     assert work.allowed is not None
     charge = work.payable_charge
     adjustments = []
     if charge < work.facts.charge:
         adjustments.append(Adjustment(Group.CO, "198", work.facts.charge - charge))
-    if work.out_of_network is None and charge > work.allowed:
+    if not work.balance_billed and charge > work.allowed:
         adjustments.append(Adjustment(Group.CO, "45", charge - work.allowed))
     owed = work.balance_bill - work.balance_bill_covered
     if owed:  # no contract out of network: the member may be billed it

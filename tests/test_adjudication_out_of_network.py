@@ -10,13 +10,16 @@ from adjudication.decision import AccumulatorChange, Group
 from adjudication.reference import OutOfNetworkBenefit, oon_accumulator_plan
 from tests.adjudication_builders import (
     CLINICIAN_NPI,
+    MEDICAID,
     MEMBER_ID,
     PLAN_ID,
     World,
     accumulator,
     build_claim,
     codes,
+    coverage,
     decide,
+    fee,
     money,
     past_claim,
     plan,
@@ -109,3 +112,22 @@ def test_replacing_an_out_of_network_original_gives_back_to_the_oon_accumulator(
     assert decision.lines[0].amount(Group.PR, "1") == money("70.00")
     assert new == AccumulatorChange(MEMBER_ID, "PLAN-C:OON", 2026, money("70.00"),
                                     money("70.00"))
+
+
+def test_a_medicaid_member_is_never_billed_the_charge_above_an_out_of_network_allowed() -> None:
+    # Given a Medicaid plan with an out-of-network benefit (reference data may hold one:
+    # an out-of-state clinician, say), its deductible met, and the LCSW out of network
+    world = World(coverage=(coverage(lob=MEDICAID),),
+                  plans=(plan(lob=MEDICAID, deductible="500", coinsurance="20", oon=True),),
+                  providers=_world().providers, fees=(fee(lob=MEDICAID),))
+    reference = world.reference(oon_benefits=(OON,), accumulators=(
+        accumulator("1000", "1000", plan_id=oon_accumulator_plan(PLAN_ID)),))
+    # When the clinician bills 90837 for 200.00
+    decision = decide(build_claim(), reference)
+    # Then allowed = 70 % of 100.00 = 70.00 as for any plan, but the 130.00 above it is a
+    # CO-45 write-off, not the member's (42 CFR 447.15: the plan's payment is payment in
+    # full); coinsurance 40 % of 70.00 = 28.00 (PR-2); paid 70.00 - 28.00 = 42.00
+    (paid,) = decision.lines
+    assert [(a.code, a.amount) for a in paid.adjustments] == [
+        ("CO-45", money("130.00")), ("PR-2", money("28.00"))]
+    assert paid.paid == money("42.00") and decision.patient_responsibility == money("28.00")
