@@ -89,7 +89,6 @@ def summary_fields(decision: Decision, rules: list[str]) -> dict[str, Any]:
     }
 
 
-
 def pairs_bypassed(trace: Sequence[TraceStep]) -> int:
     """Lines a bypass modifier (59, XE, XS, XP, XU) let through a same-day pair edit:
     those with a PROCEDURE-PAIR step whose ``bypassed`` input is true. Zero for a
