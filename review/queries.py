@@ -295,7 +295,6 @@ SearchKind = Literal["icn", "pcn", "npi", "rendering", "member"]
 SEARCHES: dict[str, str] = {"icn": "Payer claim number", "pcn": "Patient control number",
                             "npi": "Provider NPI (billing)",
                             "rendering": "Provider NPI (rendering)", "member": "Member id"}
-PHI_SEARCHES = ("pcn", "member")
 SEARCH_LIMIT = 200
 
 

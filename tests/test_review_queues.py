@@ -86,7 +86,7 @@ def test_search_finds_a_claim_by_the_npi_that_rendered_its_lines(
     # the same clinicians adjudication named on the decision's lines (2420A, 2310B, 2010AA)
     assert kept == {line["rendering_npi"] for line in data["lines"]}
     c = client(store, archive)
-    sign_in(c, "viewer")  # an NPI is no PHI: a viewer may search by it
+    sign_in(c, "analyst")  # search is for the roles that see PHI (its results carry it)
     rendering = sorted(kept)[0]
     found = c.get(f"/search?kind=rendering&q={rendering}").text
     assert icn in found and "Provider NPI (rendering)" in found

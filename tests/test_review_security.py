@@ -149,16 +149,18 @@ def test_a_viewer_sees_no_names_member_ids_or_birth_dates(seeded: tuple[Store, P
     with store.transaction() as s:
         every_claim = list(s.scalars(select(Claim.id)))
         icn = s.scalar(select(Claim.icn).where(Claim.icn.is_not(None)))
+    assert icn is not None
     pages = ["/files", "/queues/rejections", "/queues/denials", "/queues/pends", "/payments",
-             f"/search?kind=icn&q={icn}", *[f"/claims/{i}" for i in every_claim]]
+             *[f"/claims/{i}" for i in every_claim]]
     for path in pages:
         text = viewer.get(path).text
         assert viewer.get(path).status_code == 200, path
         leaked = sorted(v for v in phi if re.search(rf"\b{re.escape(v)}\b", text))
         assert leaked == [], (path, len(leaked))
-    # the searches by PHI and the downloads are refused
+    # search (any kind) and the downloads are refused
     member = sorted(phi)[0]
     refused = viewer.get(f"/search?kind=member&q={member}")
+    assert refused.status_code == 403
     assert "needs an analyst" in refused.text and member not in refused.text.split(
         "</form>")[-1]
     assert viewer.get("/files/1/raw").status_code == 403
@@ -167,6 +169,40 @@ def test_a_viewer_sees_no_names_member_ids_or_birth_dates(seeded: tuple[Store, P
     sign_in(analyst, "analyst")
     (pended,) = claim_ids(store, "pended")
     assert any(v in analyst.get(f"/claims/{pended}").text for v in phi)
+
+
+def test_search_is_refused_to_the_roles_that_may_not_see_phi(
+        seeded: tuple[Store, Path]) -> None:
+    """Every search result shows PHI (the patient control number): a viewer and an
+    admin get a page saying their role may not search, by any kind, with 403 and an
+    ``access.denied`` row each time; an analyst searches as before."""
+    store, archive = seeded
+    with store.transaction() as s:
+        icn, npi = s.execute(select(Claim.icn, Claim.billing_npi)
+                             .where(Claim.icn.is_not(None)).order_by(Claim.id).limit(1)).one()
+    for role in ("viewer", "admin"):
+        c = client(store, archive)
+        sign_in(c, role)
+        before = len(_audit(store, "access.denied"))
+        assert 'href="/search"' not in c.get("/files").text  # not offered in the menu
+        for path in ("/search", f"/search?kind=icn&q={icn}", f"/search?kind=npi&q={npi}",
+                     f"/search?kind=rendering&q={npi}"):
+            answer = c.get(path)
+            assert answer.status_code == 403, (role, path)
+            main = answer.text.split("</form>")[-1]
+            assert (f"Searching claims (every result shows PHI, such as the patient control "
+                    f"number) needs an analyst or a supervisor; you are signed in as "
+                    f"{USERS[role]} ({role})") in main
+            assert 'id="found"' not in main and icn not in main
+        refusals = _audit(store, "access.denied")[before:]
+        assert [(r.user_name, r.subject, r.detail) for r in refusals] == [
+            (USERS[role], "/search", {"needs": "phi"})] * 4
+        assert not [r for r in _audit(store, "search") if r.user_name == USERS[role]]
+    analyst = client(store, archive)
+    sign_in(analyst, "analyst")
+    assert 'href="/search"' in analyst.get("/files").text
+    found = analyst.get(f"/search?kind=icn&q={icn}")
+    assert found.status_code == 200 and 'id="found"' in found.text and icn in found.text
 
 
 def test_the_three_wrong_sign_ins_answer_alike(seeded: tuple[Store, Path]) -> None:
