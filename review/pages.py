@@ -136,6 +136,9 @@ def download(request: Request, principal: PhiReader, file_id: int, what: str) ->
 
 @router.get("/queues/{kind}")
 def queue(request: Request, principal: Signed, kind: str) -> Response:
+    """A queue page (or its results, for htmx). A role that sees PHI is shown patient
+    control numbers: each such view is audited (``queue.view``: the queue, its filters,
+    which hold no PHI, and the claims shown), as a claim view or a search is."""
     if kind not in QUEUES:
         raise BadRequest("No such queue.")
     params = dict(request.query_params)
@@ -146,6 +149,10 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
     with store_of(request).transaction() as s:
         page = queries.queue(s, kind, f, settings_of(request).page_size)  # type: ignore[arg-type]
         partners = queries.partners(s)
+        if principal.phi:
+            auth.audit(s, principal.name, "queue.view", kind, client_of(request), now(),
+                       filters=f.query_string(page=page.page), count=page.count,
+                       claims=[row.icn or f"claim {row.claim_id}" for row in page.rows])
     return render(request, "queue.html", partial="queue_results.html", kind=kind,
                   title=QUEUES[kind], f=f, result=page, partners=partners,
                   lobs=queries.lines_of_business(),

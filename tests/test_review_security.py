@@ -250,6 +250,8 @@ def test_analyst_views_releases_and_sign_out_are_written_to_the_audit_log(
         c = client(store, archive)
         token = sign_in(c, "analyst")
         (pended,) = claim_ids(store, "pended")
+        c.get("/queues/pends?sort=charge&dir=desc")
+        c.get("/queues/rejections?payee=1234567890", headers={"HX-Request": "true"})
         c.get(f"/claims/{pended}")
         c.get("/search?kind=pcn&q=PCN-0501")
         c.get("/files/1/raw")
@@ -263,11 +265,30 @@ def test_analyst_views_releases_and_sign_out_are_written_to_the_audit_log(
         mine = [(r.action, r.subject) for r in rows if r.user_name == USERS["analyst"]]
         with store.transaction() as s:
             icn = s.scalar(select(Claim.icn).where(Claim.id == pended))
-        assert mine == [("login", USERS["analyst"]), ("claim.view", icn),
+        assert mine == [("login", USERS["analyst"]), ("queue.view", "pends"),
+                        ("queue.view", "rejections"), ("claim.view", icn),
                         ("search", "pcn"), ("file.download", "1:raw"),
                         ("access.denied", "/payments/release"), ("pend.release", icn),
                         ("logout", USERS["analyst"])]
         by_action = {r.action: r for r in rows if r.user_name == USERS["analyst"]}
+        with store.transaction() as s:
+            theirs = list(s.scalars(select(Claim.id).where(
+                Claim.front_end == "rejected", Claim.billing_npi == "1234567890")
+                .order_by(Claim.id)))
+        views = [r.detail for r in rows if r.action == "queue.view"]
+        # the queue, its filters and the claims it showed (a rejected claim by its row)
+        assert views == [
+            {"filters": "sort=charge&dir=desc&page=1", "count": 1, "claims": [icn]},
+            {"filters": "payee=1234567890&sort=received&dir=asc&page=1", "count": 2,
+             "claims": [f"claim {i}" for i in theirs]}]
+        # a viewer is shown no PHI in a queue: nothing to audit
+        viewer = client(store, archive)
+        sign_in(viewer, "viewer")
+        assert viewer.get("/queues/pends").status_code == 200
+        with store.transaction() as s:
+            assert s.scalar(select(AuditEntry.id).where(
+                AuditEntry.action == "queue.view",
+                AuditEntry.user_name == USERS["viewer"])) is None
         assert by_action["claim.view"].detail == {"phi": True}
         assert by_action["search"].detail["claims"] == [icn]
         assert by_action["pend.release"].detail["allowed"] == {"1": "80.00"}
