@@ -299,6 +299,59 @@ def test_analyst_views_releases_and_sign_out_are_written_to_the_audit_log(
         store.dispose()
 
 
+def test_a_denial_the_advice_and_835_of_a_cycle_and_a_user_added_are_audited(
+        tmp_path: Path) -> None:
+    """Given a pend, a paid claim and no cycle yet: an analyst denies the pend, a
+    supervisor releases a cycle and opens an advice and an 835, an admin adds a user on
+    the Users screen; each is one audit row naming who, what, when and from where."""
+    from store.models import RemittanceRecord
+
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path)
+        store = Store(url)
+        try:
+            analyst = client(store, archive)
+            token = sign_in(analyst, "analyst")
+            (pended,) = claim_ids(store, "pended")
+            denied = analyst.post(f"/claims/{pended}/deny",
+                                  data={"csrf_token": token, "carc": "96", "note": "no"})
+            assert denied.status_code == 303
+            supervisor = client(store, archive)
+            token = sign_in(supervisor, "supervisor")
+            assert supervisor.post("/payments/release", data={
+                "csrf_token": token, "as_of": "2026-11-23"}).status_code == 303
+            with store.transaction() as s:
+                remittance, trace = s.execute(
+                    select(RemittanceRecord.id, RemittanceRecord.trace_number)
+                    .order_by(RemittanceRecord.id).limit(1)).one()
+            advice = supervisor.get(f"/payments/remittances/{remittance}/advice")
+            x12 = supervisor.get(f"/payments/remittances/{remittance}/835")
+            assert advice.status_code == 200 and x12.status_code == 200
+            admin = client(store, archive)
+            token = sign_in(admin, "admin")
+            added = admin.post("/users", data={"csrf_token": token, "name": "new-analyst",
+                                               "role": "analyst",
+                                               "password": "a long password 1"})
+            assert added.status_code == 303
+            with store.transaction() as s:
+                icn = s.scalar(select(Claim.icn).where(Claim.id == pended))
+            rows = {action: _audit(store, action)
+                    for action in ("pend.deny", "era.view", "835.download", "user.add")}
+        finally:
+            store.dispose()
+    who = [(a, r.user_name, r.subject, r.detail) for a, found in rows.items() for r in found
+           if r.user_name != "command line"]  # the seed's own users, added by the CLI
+    assert who == [("pend.deny", USERS["analyst"], icn, {"carc": "96"}),
+                   ("era.view", USERS["supervisor"], trace, {"remittance": remittance}),
+                   ("835.download", USERS["supervisor"], trace, {"remittance": remittance}),
+                   ("user.add", USERS["admin"], "new-analyst", {"role": "analyst"})]
+    assert all(r.client == "testclient" and r.at is not None
+               for found in rows.values() for r in found if r.user_name != "command line")
+    # the new user's password never reaches the audit log
+    assert not any("a long password" in str(r.detail) for found in rows.values()
+                   for r in found)
+
+
 def test_idle_sessions_expire_and_sign_out_ends_the_session(
         seeded: tuple[Store, Path]) -> None:
     store, archive = seeded
