@@ -51,15 +51,15 @@ from adjudication.decision import (
 )
 from adjudication.packs import GATE, PACKS
 from adjudication.policy import DEFAULT_POLICY, EnginePolicy
-from adjudication.reference import Coverage, Member, ReferenceData
+from adjudication.reference import Coverage, LineOfBusiness, Member, ReferenceData
 from adjudication.rules.coordination import COORDINATION, check_claim, claim_status_code
 from adjudication.rules.corrections import check_correction
-from adjudication.rules.member import identify_member
+from adjudication.rules.member import PatientKey, find_member, identify_member, service_days
 from adjudication.state import AdjudicationState
 from edi.claims import ParsedClaim
 
 __all__ = ["DEFAULT_POLICY", "ENGINE_FAULT_REASON", "EnginePolicy", "adjudicate",
-           "pend_after_engine_fault"]
+           "line_of_business", "pend_after_engine_fault"]
 
 ENGINE_FAULT_REASON = "the engine could not decide this claim; a person must review it"
 
@@ -111,7 +111,7 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
     releasing the claim's pend.
     """
     overrides = _checked(claim, overrides or {})
-    days = _service_days(claim)
+    days = service_days(claim)
     member, step = identify_member(claim, reference, days[0] if days else None, as_of)
     coverage = _claim_coverage(member, days, reference) if member else None
     header = _Header(claim, icn, member, coverage, received, as_of)
@@ -281,10 +281,16 @@ def _checked(claim: ParsedClaim, overrides: Mapping[int, Decimal]) -> Mapping[in
     return dict(overrides)
 
 
-def _service_days(claim: ParsedClaim) -> list[date]:
-    """Each line's first date of service, in line order (lines without one left out)."""
-    days = [LineFacts.of(claim, line).start for line in claim.claim.lines]
-    return [day for day in days if day is not None]
+def line_of_business(key: PatientKey, reference: ReferenceData,
+                     as_of: date) -> LineOfBusiness | None:
+    """The line of business `adjudicate` would report the claim ``key`` was read from
+    under (`Decision.line_of_business`): its member, then the coverage the claim is
+    reported under. None when no member matches or the member has no coverage on file.
+    For a claim the front end rejected, which is never adjudicated (the review queue
+    of rejections filters by it)."""
+    member = find_member(key, reference, as_of)
+    coverage = _claim_coverage(member, key.service_days, reference) if member else None
+    return coverage.line_of_business if coverage else None
 
 
 def _claim_coverage(member: Member, days: Sequence[date],

@@ -2,11 +2,12 @@
 
 The queues are three views of the claims table: front-end rejections (the 277CA
 rejected them), denials and pends (the current decision's status). Filters are
-exact matches or ranges on columns (status, billing NPI, line of business, receipt
-date, charge), the codes as text (a rejection's 277CA codes, a decision's ``codes``
-and ``rule_ids`` columns); counts and charge totals come from the same filtered
-query. Store revision 0006 added the columns and indexes these read
-(``make bench`` times every page at 100,000 claims).
+exact matches or ranges on columns (status, billing NPI, line of business: the
+decision's, or a rejected claim's as named when it was answered; receipt date,
+charge), the codes as text (a rejection's 277CA codes, a decision's ``codes`` and
+``rule_ids`` columns); counts and charge totals come from the same filtered query.
+Store revisions 0006 and 0008 added the columns and indexes these read (``make
+bench`` times and checks every page at 100,000 claims).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from store.models import (
     TradingPartner,
 )
 from workers.decisions import codes_of
+from workers.line_of_business import UNKNOWN
 
 QueueKind = Literal["rejections", "denials", "pends"]
 QUEUES: dict[str, str] = {"rejections": "Front-end rejections", "denials": "Denials",
@@ -142,14 +144,18 @@ class QueuePage:
 
 def _filtered(kind: QueueKind, f: QueueFilter, columns: list[Any]) -> Select[Any]:
     query = select(*columns).select_from(Claim)
-    if kind == "rejections":
+    if kind == "rejections":  # the line of business named when it was answered
         query = query.where(Claim.front_end == "rejected")
+        if f.line_of_business:
+            query = query.where(Claim.line_of_business == f.line_of_business)
     else:  # the current decision's status, kept on the claim (its queue index)
         query = query.where(Claim.decision_status == STATUSES[kind])
         if f.line_of_business or f.code:
             query = query.join(DecisionRecord, (DecisionRecord.claim_id == Claim.id)
                                & (DecisionRecord.current == true()))
-        if f.line_of_business:
+        if f.line_of_business == UNKNOWN:  # no member or no coverage: the decision names none
+            query = query.where(DecisionRecord.line_of_business.is_(None))
+        elif f.line_of_business:
             query = query.where(DecisionRecord.line_of_business == f.line_of_business)
     if f.payee:
         query = query.where(Claim.billing_npi == f.payee)
@@ -204,7 +210,8 @@ def _rows(s: Session, kind: QueueKind, ids: list[int]) -> list[QueueRow]:
     """The queue rows of these claims, in this order."""
     columns: list[Any] = [Claim.id, Claim.icn, Claim.patient_control_number,
                           Claim.receipt_date, Claim.charge_cents, ReceivedFile.name,
-                          Claim.billing_npi, Claim.codes, Claim.reasons]
+                          Claim.billing_npi, Claim.codes, Claim.reasons,
+                          Claim.line_of_business]
     query = select(*columns).join(ReceivedFile, ReceivedFile.id == Claim.file_id)
     if kind != "rejections":
         query = query.add_columns(
@@ -217,14 +224,16 @@ def _rows(s: Session, kind: QueueKind, ids: list[int]) -> list[QueueRow]:
                     received=row[3], charge_cents=row[4], file_name=_base(row[5]),
                     payee_npi=row[6])
         if kind == "rejections":
-            found[row[0]] = QueueRow(**base, codes=list(row[7]), reasons=list(row[8]))
+            found[row[0]] = QueueRow(**base, codes=list(row[7]), reasons=list(row[8]),
+                                     line_of_business=row[9] or UNKNOWN)
             continue
-        data = row[12]
+        data = row[13]
         found[row[0]] = QueueRow(
-            **base, line_of_business=row[9], paid=data.get("paid"), codes=codes_of(row[10]),
+            **base, line_of_business=row[10] or UNKNOWN, paid=data.get("paid"),
+            codes=codes_of(row[11]),
             reasons=[f"line {line['line_number']}: {line['pend_reason']}"
                      for line in data.get("lines", []) if line.get("pend_reason")],
-            rules=list(row[11]))
+            rules=list(row[12]))
     return [found[claim_id] for claim_id in ids if claim_id in found]
 
 
@@ -243,8 +252,10 @@ def partners(s: Session) -> list[tuple[str, str]]:
 
 
 def lines_of_business() -> list[str]:
-    """The engine's lines of business (its rule packs), not a scan of every decision."""
-    return [lob.value for lob in LineOfBusiness]
+    """The engine's lines of business (its rule packs), not a scan of every decision,
+    and `UNKNOWN`: no member or no coverage matched (a decision names none; a
+    rejected claim's could not be named)."""
+    return [*(lob.value for lob in LineOfBusiness), UNKNOWN]
 
 
 @dataclass(frozen=True)

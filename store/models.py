@@ -161,7 +161,7 @@ class Claim(Base):
         # index, so a count over 30,000 denials never reads a claim row (`parsed` is
         # several KB)
         Index("ix_claims_rejections", "front_end", "id", "charge_cents", "receipt_date",
-              "billing_npi", "file_id", "icn"),
+              "billing_npi", "file_id", "icn", "line_of_business"),
         Index("ix_claims_decided", "decision_status", "id", "charge_cents", "receipt_date",
               "billing_npi", "file_id", "icn"),
     )
@@ -193,6 +193,10 @@ class Claim(Base):
     """The status of the claim's current decision (``decisions.status`` where
     ``current``), set in the transaction that writes that decision
     (`workers.steps.mark_decided`): the review queues read it from the claim's index."""
+    line_of_business: Mapped[str | None] = mapped_column(String(24))
+    """A rejected claim's line of business, named when it was answered as adjudication
+    would name it (`workers.line_of_business`), or ``unknown``; None for the other
+    claims (an accepted claim's decision names it). The rejections queue's filter."""
     parsed: Mapped[str | None] = mapped_column(Text)
     """The parsed 837P claim as JSON (accepted claims): what adjudication and releases read."""
 

@@ -1,10 +1,12 @@
-"""The columns the review queues read (store revision 0006), on SQLite and PostgreSQL.
+"""The columns the review queues read (store revisions 0006 and 0008), on SQLite and
+PostgreSQL.
 
 Given a store with front-end rejections, denials and a pend, every claim the front
 end read keeps its billing NPI (rejected ones too: the rejections queue filters by
-payee) and its rendering NPIs (search), the claim row keeps its current decision's
-status and the decision its codes and deciding rules as text, and revision 0006
-fills the same values into a database written before it.
+payee) and its rendering NPIs (search), a rejected claim its line of business, the
+claim row keeps its current decision's status and the decision its codes and
+deciding rules as text, and revisions 0006 and 0008 fill values into a database
+written before them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 
 from store import migrate
 from store.engine import Store
-from store.models import Claim, ClaimRenderingNpi, DecisionRecord
+from store.models import Claim, ClaimRenderingNpi, DecisionRecord, ReceivedFile
 from tests.databases import database
 from tests.review_support import claim_ids, client, rejected_ids, seed, sign_in
 from workers.decisions import adjustment_codes
@@ -69,6 +71,42 @@ def test_rejected_claims_keep_their_billing_npi_and_the_rejections_queue_filters
     assert f"<strong>{theirs}</strong> claim" in page and npi in page
     assert 'id="f-payee"' in page
     assert "<strong>0</strong> claims" in c.get("/queues/rejections?payee=0000000000").text
+
+
+def test_a_rejected_claim_keeps_the_line_of_business_adjudication_would_name(
+        seeded: tuple[Store, Path, str]) -> None:
+    store, archive, _url = seeded
+    with store.transaction() as s:
+        rejected = s.execute(select(ReceivedFile.name, Claim.patient_control_number,
+                                    Claim.line_of_business)
+                             .join(ReceivedFile, ReceivedFile.id == Claim.file_id)
+                             .where(Claim.front_end == "rejected").order_by(Claim.id)).all()
+        others = set(s.scalars(select(Claim.line_of_business)
+                               .where(Claim.front_end != "rejected")))
+    # the subscribers' coverage in the shipped reference data (coverage.csv): OBH000001
+    # (PCN-0001 in both files) commercial, OBH000002 (PCN-0002) medicaid
+    assert [(Path(name).name, pcn, lob) for name, pcn, lob in rejected] == [
+        ("payer-billing-npi.837", "PCN-0001", "commercial"),
+        ("payer-billing-npi.837", "PCN-0002", "medicaid"),
+        ("snip3-charge-balance.837", "PCN-0001", "commercial")]
+    assert others == {None}  # an accepted claim's decision names it
+    c = client(store, archive)
+    sign_in(c, "analyst")
+    page = c.get("/queues/rejections?lob=medicaid").text
+    assert "<strong>1</strong> claim," in page and "medicaid" in page.split('id="queue"')[1]
+    assert 'id="f-lob"' in page
+
+
+def test_revision_0008_gives_claims_rejected_before_it_an_unknown_line_of_business(
+        seeded: tuple[Store, Path, str]) -> None:
+    store, _archive, url = seeded
+    migrate.downgrade(url, "0007")
+    migrate.upgrade(url)
+    with store.transaction() as s:
+        kept = sorted(s.execute(select(Claim.front_end, Claim.line_of_business)
+                                .distinct()).tuples().all(), key=str)
+    # nothing was kept to name it from (no parsed claim, no member id): unknown
+    assert kept == [("accepted", None), ("rejected", "unknown")]
 
 
 def test_search_finds_a_claim_by_the_npi_that_rendered_its_lines(

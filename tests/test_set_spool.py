@@ -26,20 +26,21 @@ from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
+from workers.reference_store import ReferenceSource
 from workers.set_spool import VERSION, SetSpool, packed, unpacked
 
 RECEIVED = date(2026, 6, 1)
 FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
 
 
-def _context(tmp_path: Path) -> steps.StepContext:
+def _context(tmp_path: Path, reference: ReferenceSource | None = None) -> steps.StepContext:
     tmp_path.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     migrate.upgrade(url)
     return steps.StepContext(store=Store(url), archive=tmp_path / "archive",
                              now=datetime(2026, 6, 1, 12, tzinfo=UTC), as_of=RECEIVED,
                              policy=EnvelopePolicy(), code_sets=default_registry(),
-                             reference=None)
+                             reference=reference)
 
 
 def _acknowledged(ctx: steps.StepContext, path: Path) -> int:
@@ -67,7 +68,7 @@ def _stored(ctx: steps.StepContext, file_id: int) -> Stored:
     with ctx.store.transaction() as s:
         claims = [(c.position, c.patient_control_number, c.charge_cents, c.front_end, c.state,
                    c.codes, c.reasons, c.fingerprint, c.subscriber_id, c.billing_npi,
-                   c.parsed is not None, c.icn is not None)
+                   c.line_of_business, c.parsed is not None, c.icn is not None)
                   for c in s.scalars(select(Claim).where(Claim.file_id == file_id)
                                      .order_by(Claim.set_id, Claim.position))]
         sets = [(t.ordinal, t.accepted, t.state, t.answer is not None)
@@ -77,8 +78,9 @@ def _stored(ctx: steps.StepContext, file_id: int) -> Stored:
 
 
 def _answered(tmp_path: Path, path: Path,
-              meddle: Callable[[steps.StepContext, SetSpool], None] | None = None) -> Stored:
-    ctx = _context(tmp_path)
+              meddle: Callable[[steps.StepContext, SetSpool], None] | None = None,
+              reference: ReferenceSource | None = None) -> Stored:
+    ctx = _context(tmp_path, reference)
     try:
         file_id = _acknowledged(ctx, path)
         spool = _spool(ctx, file_id)
@@ -106,6 +108,27 @@ def test_the_sets_are_answered_from_the_spool_without_reading_the_file_again(
     assert spooled == reference
     claims, sets = reference
     assert claims and len(sets) > 1
+
+
+def test_a_rejected_claims_line_of_business_is_named_from_the_spool_as_from_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool keeps a rejected claim's member-identification inputs: the answer names
+    the same line of business whether the set comes from the spool or the file."""
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+    from workers.reference_store import InMemoryReference
+
+    # received 2026-06-01, every claim's service (2026-11) is still to come: all rejected
+    path = FIXTURES / "edits" / "payer-billing-npi.837"
+    source = InMemoryReference(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), "shipped")
+    again = _answered(tmp_path / "again", path, lambda ctx, spool: spool.remove(), source)
+    monkeypatch.setattr(steps, "set_outcomes", None)  # reading the file would fail
+    spooled = _answered(tmp_path / "spooled", path, reference=source)
+    assert spooled == again
+    # the subscribers' coverage (reference coverage.csv): OBH000001 commercial,
+    # OBH000002 medicaid
+    assert [(claim[1], claim[3], claim[10]) for claim in spooled[0]] == [
+        ("PCN-0001", "rejected", "commercial"), ("PCN-0002", "rejected", "medicaid"),
+        ("PCN-0101", "rejected", "commercial"), ("PCN-0102", "rejected", "medicaid")]
 
 
 def _assert_sealed(spool: SetSpool) -> None:

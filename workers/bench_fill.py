@@ -4,7 +4,8 @@ Rows are written with Core inserts, 5,000 to a statement, not through the pipeli
 the payloads are real (a sample claim's parsed JSON and a decision's data and
 trace, decided by the engine in memory) and the columns the queues read are set as
 the engine sets them (`workers.decisions.codes_text` for the codes, the billing NPI
-on every claim the front end read, the rendering NPIs beside). Every claim reuses
+on every claim the front end read, the rendering NPIs beside, a rejected claim's line
+of business, one in twenty ``unknown``). Every claim reuses
 the one parsed claim: the queue pages never read it.
 """
 
@@ -140,6 +141,8 @@ def fill(store: Store, claims: int, seed: int = 12) -> dict[str, str]:
                 "icn": icn, "fingerprint": None if icn is None else f"{n:064x}",
                 "subscriber_id": subscriber, "original_icn": None,
                 "receipt_date": received[f], "billing_npi": payee,
+                "line_of_business": None if icn is not None else (
+                    "unknown" if rng.random() < 0.05 else rng.choice(lobs)),
                 "decision_status": status,
                 "parsed": None if icn is None else parsed})
             rendering_rows += [{"claim_id": n + 1, "npi": npi}

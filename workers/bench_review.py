@@ -43,8 +43,7 @@ def pages(sample: dict[str, str]) -> list[tuple[str, str]]:
             (f"{kind}: first page", base),
             (f"{kind}: sender", f"{base}?partner={sample['partner']}"),
             (f"{kind}: payee", f"{base}?payee={sample['payee']}"),
-            *([(f"{kind}: line of business", f"{base}?lob=medicaid")]
-              if kind != "rejections" else []),
+            (f"{kind}: line of business", f"{base}?lob=medicaid"),
             (f"{kind}: code {code}", f"{base}?code={code}"),
             (f"{kind}: a month received", f"{base}?{month}"),
             (f"{kind}: charge $100-$500", f"{base}?min_charge=100&max_charge=500"),

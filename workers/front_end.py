@@ -25,6 +25,7 @@ from typing import BinaryIO, NamedTuple, Protocol
 
 import structlog
 
+from adjudication.rules.member import PatientKey
 from edi.ack277 import findings_of
 from edi.claim_status import ClaimStatus, Provider277, TransactionStatus
 from edi.claims import ParsedClaim
@@ -84,12 +85,28 @@ class EditedClaim(NamedTuple):
     kept: KeptClaim | None
     """The claim as the store keeps it; None when an edit rejects it."""
     rendering_npis: tuple[str, ...]
+    patient: PatientKey | None = None
+    """A rejected claim's member-identification inputs, from which its line of business
+    is named when it is answered (`workers.line_of_business`); None for an accepted
+    claim (adjudication names it) and when they could not be read."""
 
     @classmethod
     def of(cls, claim: ParsedClaim, context: EditContext) -> EditedClaim:
         status = examine(claim, context)
-        return cls(status, fingerprint(claim), None if rejects(status) else KeptClaim.of(claim),
-                   claim.rendering_npis())
+        if rejects(status):
+            return cls(status, fingerprint(claim), None, claim.rendering_npis(),
+                       _patient_key(claim))
+        return cls(status, fingerprint(claim), KeptClaim.of(claim), claim.rendering_npis())
+
+
+def _patient_key(claim: ParsedClaim) -> PatientKey | None:
+    """The key, or None after an engine fault: it only names a line of business, and
+    never costs the claim its 277CA answer."""
+    try:
+        return PatientKey.of(claim)
+    except Exception as exc:
+        record_fault("line-of-business", exc)
+        return None
 
 
 @dataclass
@@ -103,6 +120,8 @@ class SetOutcome:
     """Each claim the edits accept, as kept (None for a rejected one)."""
     rendering_npis: list[tuple[str, ...]] = field(default_factory=list)
     """Each claim's rendering clinicians (`ParsedClaim.rendering_npis`), rejected too."""
+    patients: list[PatientKey | None] = field(default_factory=list)
+    """Each rejected claim's `EditedClaim.patient` (None for an accepted one)."""
 
     @property
     def readable(self) -> bool:
@@ -112,7 +131,7 @@ class SetOutcome:
         """The outcome into a sink, as the one pass puts a set."""
         sink.begin(self.reading)
         for edited in zip(self.statuses, self.fingerprints, self.claims, self.rendering_npis,
-                          strict=True):
+                          self.patients, strict=True):
             sink.claim(EditedClaim(*edited))
         sink.end(self.reading)
 
@@ -121,6 +140,7 @@ class SetOutcome:
         self.fingerprints.append(claim.fingerprint)
         self.claims.append(claim.kept)
         self.rendering_npis.append(claim.rendering_npis)
+        self.patients.append(claim.patient)
 
     def settle(self, accepted: frozenset[int]) -> SetOutcome:
         """The outcome as the 999 decided it: a set parsed before the check's verdict and
@@ -128,7 +148,8 @@ class SetOutcome:
         reading = self.reading
         reading.accepted = reading.ordinal in accepted
         if not reading.accepted:
-            self.statuses, self.fingerprints, self.claims, self.rendering_npis = [], [], [], []
+            self.statuses, self.fingerprints, self.claims = [], [], []
+            self.rendering_npis, self.patients = [], []
             reading.parse_error = None
         _log_unreadable(reading)
         return self

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 import structlog
 import zstandard
 
+from adjudication.rules.member import PatientKey
 from edi.claim_status import (
     ClaimFinding,
     ClaimStatus,
@@ -48,12 +49,12 @@ from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 2
+VERSION = 3
 """Raised whenever what a spooled outcome holds, or how it is written, changes: older
-files are not read (1: gzip-compressed)."""
+files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`)."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
-    SetReading, KeptClaim, ParseError, ClaimStatus, Provider277, LineStatus, ClaimFinding,
-    Location, StatusCategory, Entity, Decimal, date)}
+    SetReading, KeptClaim, PatientKey, ParseError, ClaimStatus, Provider277, LineStatus,
+    ClaimFinding, Location, StatusCategory, Entity, Decimal, date)}
 """What a spooled record may build: a set's records are tuples of these and strings."""
 _COMPLETE = "complete.json"
 

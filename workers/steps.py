@@ -79,8 +79,10 @@ from workers.front_end import (
     set_outcomes,
 )
 from workers.history import state_for
+from workers.line_of_business import rejected_lines_of_business
 from workers.reference_store import ReferenceSource
 from workers.set_spool import SetSpool
+from workers.summary import ClaimSummary
 from workers.summary_store import problems_of
 
 BATCH = 500
@@ -506,9 +508,10 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         fingerprints = outcome.fingerprints if outcome.readable else [None] * len(summaries)
         billing = ([status.billing_provider.npi for status in statuses] if statuses
                    else [None] * len(summaries))
+        lobs = _rejected_lobs(s, ctx, outcome, summaries)
         rows = []
-        for position, (summary, claim, key, npi) in enumerate(
-                zip(summaries, kept, fingerprints, billing, strict=True), 1):
+        for position, (summary, claim, key, npi, lob) in enumerate(
+                zip(summaries, kept, fingerprints, billing, lobs, strict=True), 1):
             accepted = summary.front_end == "accepted" and claim is not None
             rows.append({
                 "file_id": file_id, "set_id": set_row.id, "position": position,
@@ -520,7 +523,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
                 "fingerprint": key if accepted else None,
                 "subscriber_id": claim.subscriber_id if claim is not None else None,
                 "original_icn": claim.original_icn if claim is not None else None,
-                "receipt_date": received, "billing_npi": npi,
+                "receipt_date": received, "billing_npi": npi, "line_of_business": lob,
                 "parsed": claim.json if accepted and claim is not None else None,
             })
         if rows:  # Core insert: no ORM object per claim is kept for the transaction
@@ -536,6 +539,21 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         event(s, ctx, "set.answered", f"{file_id}:{reading.control_number}",
               claims=len(summaries),
               accepted=sum(1 for c in summaries if c.front_end == "accepted"))
+
+
+def _rejected_lobs(s: Session, ctx: StepContext, outcome: SetOutcome,
+                   summaries: Sequence[ClaimSummary]) -> list[str | None]:
+    """Each rejected claim's line of business, as adjudication would name it (the
+    review's rejections queue filters by it); None for the others (a decision names
+    an accepted claim's)."""
+    rejected = [summary.front_end == "rejected" for summary in summaries]
+    if not any(rejected):
+        return [None] * len(summaries)
+    patients = outcome.patients if outcome.readable else [None] * len(summaries)
+    named = rejected_lines_of_business(
+        s, ctx.reference, [p if r else None for p, r in zip(patients, rejected, strict=True)],
+        ctx.as_of)
+    return [lob if r else None for lob, r in zip(named, rejected, strict=True)]
 
 
 def to_cents_text(amount: str) -> int:

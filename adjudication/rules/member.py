@@ -7,15 +7,69 @@ level) are decided on the line's first date of service.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
-from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
+from adjudication.context import Deny, Ledger, LineFacts, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import Group, TraceStep, text
 from adjudication.reference import Member, ReferenceData
 from edi.claims import ParsedClaim
 
 MEMBER_RULE_ID = "MEMBER-IDENTIFICATION"
 MEMBER_RULE_VERSION = 1
+
+
+def service_days(claim: ParsedClaim) -> list[date]:
+    """Each line's first date of service, in line order (lines without one left out)."""
+    days = [LineFacts.of(claim, line).start for line in claim.claim.lines]
+    return [day for day in days if day is not None]
+
+
+class PatientKey(NamedTuple):
+    """What member identification and the claim's coverage read from a claim, and
+    nothing else: enough to name the line of business of a claim that is never
+    adjudicated (the front end rejected it). PHI: held in memory and in the set spool
+    only, never logged or stored in a row."""
+
+    subscriber_id: str
+    """2010BA NM109."""
+    birth_date: date | None
+    """The patient's (2010CA, else 2010BA)."""
+    first_name: str
+    """The patient's, casefolded."""
+    patient_loop: bool
+    """A 2000C patient loop is present (the patient is a dependent)."""
+    service_days: tuple[date, ...]
+    """`service_days`."""
+
+    @classmethod
+    def of(cls, claim: ParsedClaim, days: Sequence[date] | None = None) -> PatientKey:
+        """The claim's key; ``days``: its `service_days` when the caller has them."""
+        person = claim.patient if claim.patient is not None else claim.subscriber
+        return cls(claim.subscriber.member_id or "",
+                   person.demographics.birth_date if person.demographics else None,
+                   (person.name.first_name or "").casefold(), claim.patient is not None,
+                   tuple(service_days(claim) if days is None else days))
+
+
+def _match(reference: ReferenceData, key: PatientKey, day: date, as_of: date
+           ) -> tuple[Member | None, int]:
+    """The member ``key`` names, and how many members the subscriber had to pick from."""
+    candidates = reference.members_for(key.subscriber_id, day) or reference.members_for(
+        key.subscriber_id, as_of)
+    pool = [m for m in candidates if key.birth_date is None or m.birth_date == key.birth_date]
+    if len(pool) > 1 and key.first_name:
+        pool = [m for m in pool if m.first_name.casefold() == key.first_name] or pool
+    if len(pool) > 1:
+        pool = [m for m in pool if (m.relationship == "self") != key.patient_loop] or pool
+    return (min(pool, key=lambda m: m.member_id) if pool else None), len(candidates)
+
+
+def find_member(key: PatientKey, reference: ReferenceData, as_of: date) -> Member | None:
+    """The member `identify_member` finds for the claim ``key`` was read from."""
+    day = key.service_days[0] if key.service_days else as_of
+    return _match(reference, key, day, as_of)[0]
 
 
 def identify_member(claim: ParsedClaim, reference: ReferenceData, first_service: date | None,
@@ -26,27 +80,16 @@ def identify_member(claim: ParsedClaim, reference: ReferenceData, first_service:
     patient loop) is matched by birth date, then first name; with several left, the
     subscriber themself when there is no patient loop, a dependent when there is.
     """
-    subscriber_id = claim.subscriber.member_id or ""
+    key = PatientKey.of(claim, days=())  # the day to look members up on is given
     day = first_service or as_of
-    candidates = reference.members_for(subscriber_id, day) or reference.members_for(
-        subscriber_id, as_of)
-    person = claim.patient if claim.patient is not None else claim.subscriber
-    birth = person.demographics.birth_date if person.demographics else None
-    first = (person.name.first_name or "").casefold()
-    wants_self = claim.patient is None
-    pool = [m for m in candidates if birth is None or m.birth_date == birth]
-    if len(pool) > 1 and first:
-        pool = [m for m in pool if m.first_name.casefold() == first] or pool
-    if len(pool) > 1:
-        pool = [m for m in pool if (m.relationship == "self") == wants_self] or pool
-    member = min(pool, key=lambda m: m.member_id) if pool else None
+    member, candidates = _match(reference, key, day, as_of)
     conclusion = (f"patient is member {member.member_id} ({member.relationship})" if member
                   else "no member matches: the patient cannot be identified as our insured")
     step = TraceStep(
         rule_id=MEMBER_RULE_ID, version=MEMBER_RULE_VERSION, line_number=None,
-        inputs=(("subscriber_id", subscriber_id), ("patient_loop", text(claim.patient is not None)),
-                ("birth_date", text(birth)), ("looked_up_on", text(day)),
-                ("candidates", text(len(candidates)))),
+        inputs=(("subscriber_id", key.subscriber_id), ("patient_loop", text(key.patient_loop)),
+                ("birth_date", text(key.birth_date)), ("looked_up_on", text(day)),
+                ("candidates", text(candidates))),
         conclusion=conclusion)
     return member, step
 
