@@ -1,9 +1,12 @@
 """A store with something to review: front-end rejections, denials, a pend, no cycle yet.
 
 The files go through ``claims process`` (in process, `--no-remit`) on the database
-given: a corrected-claim mix decided late (timely-filing denials), two files the
-front end rejects, and the claim pended for want of a fee. Users of every role
-are added with known passwords.
+given: twelve claims decided late (timely-filing denials, two Medicare Advantage
+claims billed as primary: CO-22), two files whose claims the front end partly
+rejects, the claim pended for want of a fee, and a file the 999 rejects (an invalid
+claim filing indicator, SBR09: its claims are not reached). A second run receives
+the pend's file again under another name: a duplicate (TA1 025), nothing decided.
+Users of every role are added with known passwords.
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ USERS = {role.value: f"{role.value}-1" for role in Role}
 SOURCES = [FIXTURES / "837p" / "demo-small.837",
            FIXTURES / "edits" / "payer-billing-npi.837",
            FIXTURES / "edits" / "snip3-charge-balance.837",
-           FIXTURES / "adjudication" / "pend-no-fee.837"]
+           FIXTURES / "adjudication" / "pend-no-fee.837",
+           FIXTURES / "ack" / "invalid-filing-indicator.837"]
+AGAIN = (FIXTURES / "adjudication" / "pend-no-fee.837", "pend-no-fee-again.837")
+"""A file of the first run received again (same bytes, another name) in a second run."""
 
 
 def seed(url: str, work: Path, sources: list[Path] | None = None) -> Path:
@@ -52,6 +58,13 @@ def seed(url: str, work: Path, sources: list[Path] | None = None) -> Path:
                                       "--quiet", "--as-of", AS_OF, "--received", AS_OF,
                                       "--no-remit"])
     assert result.exit_code == 0, result.output
+    if sources is None:
+        again = inbound / AGAIN[1]
+        shutil.copy(AGAIN[0], again)
+        result = CliRunner().invoke(app, ["process", str(again), "--out", str(out),
+                                          "--db", url, "--quiet", "--as-of", AS_OF,
+                                          "--received", AS_OF, "--no-remit"])
+        assert result.exit_code == 0, result.output
     store = Store(url)
     try:
         now = datetime.now(tz=UTC)

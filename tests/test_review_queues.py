@@ -106,7 +106,7 @@ def test_revision_0008_gives_claims_rejected_before_it_an_unknown_line_of_busine
         kept = sorted(s.execute(select(Claim.front_end, Claim.line_of_business)
                                 .distinct()).tuples().all(), key=str)
     # nothing was kept to name it from (no parsed claim, no member id): unknown
-    assert kept == [("accepted", None), ("rejected", "unknown")]
+    assert kept == [("accepted", None), ("not_reached", None), ("rejected", "unknown")]
 
 
 def test_search_finds_a_claim_by_the_npi_that_rendered_its_lines(

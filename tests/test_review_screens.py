@@ -92,6 +92,60 @@ def test_files_queues_filters_sorting_and_pages(seeded: tuple[Store, Path]) -> N
     assert "no fee on file" in c.get("/queues/pends").text
 
 
+def _row(page: str, name: str) -> str:
+    """The table row of the files screen that names ``name``."""
+    (row,) = [r for r in page.split("<tr>") if f"<td>{name}" in r]
+    return row.split("</tr>")[0]
+
+
+def test_the_files_screen_flags_duplicates_says_why_a_file_was_rejected_and_serves_its_answers(
+        seeded: tuple[Store, Path]) -> None:
+    import hashlib
+    import re
+
+    from store.models import DuplicateReceipt, ReceivedFile
+    from tests.paths import FIXTURES
+
+    store, archive = seeded
+    c = client(store, archive)
+    sign_in(c, "analyst")
+    page = c.get("/files").text
+    # Given a file the 999 rejected (SBR09 not a claim filing indicator code)
+    rejected = _row(page, "invalid-filing-indicator.837")
+    assert "999 R" in rejected and "(rejected)" in rejected
+    assert "SBR09 (Claim Filing Indicator Code) has an invalid code value" in rejected
+    # none of its two claims reached: accepted, rejected and not reached counts
+    assert '<td class="n">0</td>\n  <td class="n">0</td>\n  <td class="n">2</td>' in rejected
+    assert "277CA" not in rejected  # no set passed the 999: no 277CA to download
+    # and a file received again in a later run: flagged, with what it was answered
+    again = _row(page, "pend-no-fee.837")
+    assert "duplicate ×1" in again and "received again: answered TA1 025" in again
+    assert "999 A" in again and ">277CA</a>" in again
+    assert page.count("duplicate ×") == 1
+    with store.transaction() as s:
+        files = {Path(f.name).name: f for f in s.scalars(select(ReceivedFile))}
+        (duplicate,) = s.scalars(select(DuplicateReceipt))
+    assert duplicate.file_id == files["pend-no-fee.837"].id
+    assert "TA1*000000501*261120*0930*R*025~" in duplicate.ack_text
+    # the downloads: the 999 as the store keeps it, the received bytes, the 277CA
+    bad = files["invalid-filing-indicator.837"]
+    ack = c.get(f"/files/{bad.id}/ack")
+    assert ack.status_code == 200 and ack.text == bad.ack_text
+    assert "IK3*SBR*29**8~" in ack.text and "IK5*R*5~" in ack.text and "AK9*R*1*1*0~" in ack.text
+    assert 'filename="invalid-filing-indicator.999"' in ack.headers["content-disposition"]
+    raw = c.get(f"/files/{bad.id}/raw")
+    assert raw.content == (FIXTURES / "ack" / "invalid-filing-indicator.837").read_bytes()
+    assert c.get(f"/files/{bad.id}/277ca").status_code == 400
+    npi = files["payer-billing-npi.837"]
+    answer = c.get(f"/files/{npi.id}/277ca")
+    assert answer.status_code == 200
+    assert hashlib.sha256(answer.content).hexdigest() == npi.claim_ack_sha256
+    # its two rejected claims (the STC date is the day the 277CA was written)
+    assert len(re.findall(r"STC\*A7:562:85\*\d{8}\*U\*", answer.text)) == 2
+    assert "The billing provider's NPI fails the NPI check digit." in answer.text
+    assert 'filename="payer-billing-npi.277ca"' in answer.headers["content-disposition"]
+
+
 def test_the_claim_page_shows_codes_in_words_the_trace_and_the_277ca(
         seeded: tuple[Store, Path]) -> None:
     store, archive = seeded
