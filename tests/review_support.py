@@ -75,6 +75,49 @@ def seed(url: str, work: Path, sources: list[Path] | None = None) -> Path:
     return out / "archive"
 
 
+LATER = "2026-11-25"
+"""When `receive_later`'s files arrive."""
+
+
+def _variant(source: Path, target: Path, edits: list[tuple[str, str]]) -> Path:
+    text = source.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    target.write_text(text)
+    return target
+
+
+def receive_later(url: str, work: Path) -> None:
+    """A second sender's files, received two days after the seed's (`LATER`), for the
+    queue filters. From CLEARHOUSE02, ``pend-later.837`` (pend-no-fee.837 a week
+    later: PCN-0601 for member OBH000001, commercial, 320.00, and PCN-0602 for
+    OBH000002, Medicaid, 150.00, both billing the 90840 crisis add-on that has no fee:
+    both pend) and ``npi-later.837`` (payer-billing-npi.837 with its 90837 lines at
+    175.00: PCN-0701 at 275.00 and PCN-0702 at 150.00 rejected for the billing NPI's
+    check digit, A7:562:85; PCN-0711 still claiming 300.00 for 275.00 of lines,
+    rejected A7:400; PCN-0712 the very service PCN-0102 was paid for: denied OA-18)."""
+    inbound = work / "later"
+    inbound.mkdir(parents=True, exist_ok=True)
+    sender = ("CLEARHOUSE01", "CLEARHOUSE02")
+    pends = _variant(FIXTURES / "adjudication" / "pend-no-fee.837", inbound / "pend-later.837", [
+        sender, ("000000501", "000000601"), ("PCN-0501*300", "PCN-0601*320"),
+        ("SV1*HC:90839*100", "SV1*HC:90839*120"), ("DTP*472*D8*20261105", "DTP*472*D8*20261112"),
+        ("PCN-0502", "PCN-0602"),
+        ("SV1*HC:90834*150*UN*1***1~\nDTP*472*D8*20261110~",
+         "SV1*HC:90840*100*UN*1***1~\nDTP*472*D8*20261117~\nLX*2~\n"
+         "SV1*HC:90839*50*UN*1***1~\nDTP*472*D8*20261117~"),
+        ("SE*42*0001", "SE*45*0001")])
+    npis = _variant(FIXTURES / "edits" / "payer-billing-npi.837", inbound / "npi-later.837", [
+        sender, ("000000301", "000000602"), ("SV1*HC:90837*200", "SV1*HC:90837*175"),
+        ("CLM*PCN-0001*300", "CLM*PCN-0701*275"), ("PCN-0002", "PCN-0702"),
+        ("PCN-0101", "PCN-0711"), ("PCN-0102", "PCN-0712")])
+    result = CliRunner().invoke(app, ["process", str(pends), str(npis), "--out",
+                                      str(work / "out"), "--db", url, "--quiet", "--as-of",
+                                      LATER, "--received", LATER, "--no-remit"])
+    assert result.exit_code == 0, result.output
+
+
 def client(store: Store, archive: Path, **settings: object) -> TestClient:
     """A TestClient over HTTPS (the cookies are Secure)."""
     config = ReviewSettings(archive_dir=archive, **settings)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Text, cast, func, select
 
 from store.engine import Store
@@ -90,6 +91,150 @@ def test_files_queues_filters_sorting_and_pages(seeded: tuple[Store, Path]) -> N
     assert f"<strong>{len(rejected_ids(store))}</strong>" in rejections
     assert "A7:562" in rejections and "check digit" in rejections
     assert "no fee on file" in c.get("/queues/pends").text
+
+
+R = {1: "payer-billing-npi.837:PCN-0001", 2: "payer-billing-npi.837:PCN-0002",
+     3: "snip3-charge-balance.837:PCN-0001", 4: "npi-later.837:PCN-0701",
+     5: "npi-later.837:PCN-0702", 6: "npi-later.837:PCN-0711"}
+"""The rejections: 300.00, 150.00 (billing NPI 1234567890, A7:562:85) and 310.00
+(1234567893, A7:400) from CLEARHOUSE01 on 2026-11-23; 275.00, 150.00 (1234567890,
+A7:562:85) and 300.00 (1234567893, A7:400) from CLEARHOUSE02 on 2026-11-25. PCN-0001
+and its later copies are member OBH000001 (commercial), PCN-0002's OBH000002 (Medicaid)."""
+D = {**{n: f"demo-small.837:{'PCP' if n <= 6 else 'PHD'}001{n:06d}" for n in range(1, 13)},
+     13: "snip3-charge-balance.837:PCN-0002", 14: "pend-no-fee.837:PCN-0502",
+     15: "npi-later.837:PCN-0712"}
+"""The denials: demo-small.837's twelve from CLEARPATHEDI (1-6 billed by 2356399792, 7-12
+by 1094724170; 1-10 commercial CO-29 at 1,273.00, 133.00, 237.50, 90.25, 722.00, 90.25,
+308.00, 616.00, 341.00, 649.00; 11-12 Medicare Advantage CO-22 MA04 at 104.50 and
+209.00), and three Medicaid OA-18 duplicates of 150.00 billed by 1234567893 (13-14 from
+CLEARHOUSE01 on 2026-11-23, 15 from CLEARHOUSE02 on 2026-11-25)."""
+P = {1: "pend-no-fee.837:PCN-0501", 2: "pend-later.837:PCN-0601",
+     3: "pend-later.837:PCN-0602"}
+"""The pends, all billed by 1234567893 and pended by PRICING (no fee for 90840): 300.00
+commercial from CLEARHOUSE01 on 2026-11-23; 320.00 commercial and 150.00 Medicaid from
+CLEARHOUSE02 on 2026-11-25."""
+
+
+def _shown(c: TestClient, path: str) -> tuple[int, str, list[str]]:
+    """A queue page's count, charge total and rows (``file:patient control number``)."""
+    import re
+
+    page = c.get(path)
+    assert page.status_code == 200, (path, page.text[-500:])
+    count = int(re.search(r'id="totals"><strong>([\d,]+)</strong>', page.text)
+                .group(1).replace(",", ""))  # type: ignore[union-attr]
+    total = re.search(r"claims?, charges (\$[\d,.]+)", page.text).group(1)  # type: ignore[union-attr]
+    body = page.text.split('id="queue"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        if len(cells) > 1:  # not the "nothing in this queue" row
+            rows.append(f"{cells[-1]}:{cells[1]}")
+    return count, total, rows
+
+
+FILTERS: list[tuple[str, str, list[str]]] = [
+    # (queue, query, the claims it shows in order), each derived by hand from R, D and P
+    ("rejections", "", [R[n] for n in range(1, 7)]),
+    ("rejections", "partner=CLEARHOUSE02", [R[4], R[5], R[6]]),
+    ("rejections", "partner=CLEARPATHEDI", []),
+    ("rejections", "payee=1234567893", [R[3], R[6]]),
+    ("rejections", "lob=medicaid", [R[2], R[5]]),
+    ("rejections", "lob=commercial", [R[1], R[3], R[4], R[6]]),
+    ("rejections", "lob=unknown", []),
+    ("rejections", "code=A7:400", [R[3], R[6]]),
+    ("rejections", "code=A7:562", [R[1], R[2], R[4], R[5]]),
+    ("rejections", "received_from=2026-11-24", [R[4], R[5], R[6]]),
+    ("rejections", "received_to=2026-11-23", [R[1], R[2], R[3]]),
+    ("rejections", "min_charge=300", [R[1], R[3], R[6]]),
+    ("rejections", "max_charge=150.00", [R[2], R[5]]),
+    ("rejections", "min_charge=200&max_charge=299.99", [R[4]]),
+    ("rejections", "partner=CLEARHOUSE02&lob=commercial&code=A7:400", [R[6]]),
+    ("rejections", "sort=charge", [R[2], R[5], R[4], R[1], R[6], R[3]]),
+    ("rejections", "sort=charge&dir=desc", [R[3], R[1], R[6], R[4], R[2], R[5]]),
+    ("rejections", "sort=claim&dir=desc", [R[n] for n in range(6, 0, -1)]),
+    ("rejections", "sort=received&dir=desc", [R[n] for n in range(6, 0, -1)]),
+    ("denials", "", [D[n] for n in range(1, 16)]),
+    ("denials", "partner=CLEARPATHEDI", [D[n] for n in range(1, 13)]),
+    ("denials", "partner=CLEARHOUSE02", [D[15]]),
+    ("denials", "payee=1094724170", [D[n] for n in range(7, 13)]),
+    ("denials", "payee=1234567893", [D[13], D[14], D[15]]),
+    ("denials", "lob=medicare_advantage", [D[11], D[12]]),
+    ("denials", "lob=medicaid", [D[13], D[14], D[15]]),
+    ("denials", "lob=unknown", []),
+    ("denials", "code=29", [D[n] for n in range(1, 11)]),
+    ("denials", "code=CO-22", [D[11], D[12]]),
+    ("denials", "code=MA04", [D[11], D[12]]),
+    ("denials", "code=18", [D[13], D[14], D[15]]),
+    ("denials", "code=CO-18", []),
+    ("denials", "received_from=2026-11-24", [D[15]]),
+    ("denials", "received_to=2026-11-23", [D[n] for n in range(1, 15)]),
+    ("denials", "min_charge=600", [D[1], D[5], D[8], D[10]]),
+    ("denials", "max_charge=100", [D[4], D[6]]),
+    ("denials", "min_charge=150&max_charge=150", [D[13], D[14], D[15]]),
+    ("denials", "lob=commercial&payee=1094724170&max_charge=400", [D[7], D[9]]),
+    ("denials", "sort=charge&dir=desc", [D[n] for n in (1, 5, 10, 8, 9, 7, 3, 12, 13, 14, 15,
+                                                         2, 11, 4, 6)]),
+    ("denials", "sort=claim&dir=desc", [D[n] for n in range(15, 0, -1)]),
+    ("pends", "", [P[1], P[2], P[3]]),
+    ("pends", "partner=CLEARHOUSE02", [P[2], P[3]]),
+    ("pends", "partner=CLEARHOUSE01", [P[1]]),
+    ("pends", "payee=1234567893", [P[1], P[2], P[3]]),
+    ("pends", "payee=1234567890", []),
+    ("pends", "lob=medicaid", [P[3]]),
+    ("pends", "lob=commercial", [P[1], P[2]]),
+    ("pends", "code=PRICING", [P[1], P[2], P[3]]),
+    ("pends", "code=TIMELY-FILING", []),
+    ("pends", "received_from=2026-11-24", [P[2], P[3]]),
+    ("pends", "received_to=2026-11-23", [P[1]]),
+    ("pends", "min_charge=300", [P[1], P[2]]),
+    ("pends", "max_charge=200", [P[3]]),
+    ("pends", "sort=charge", [P[3], P[1], P[2]]),
+    ("pends", "sort=charge&dir=desc", [P[2], P[1], P[3]]),
+    ("pends", "sort=claim", [P[1], P[2], P[3]]),
+    ("pends", "sort=claim&dir=desc", [P[3], P[2], P[1]]),
+]
+CHARGES = {**{R[1]: 30000, R[2]: 15000, R[3]: 31000, R[4]: 27500, R[5]: 15000, R[6]: 30000},
+           **dict(zip([D[n] for n in range(1, 16)],
+                      [127300, 13300, 23750, 9025, 72200, 9025, 30800, 61600, 34100, 64900,
+                       10450, 20900, 15000, 15000, 15000], strict=True)),
+           P[1]: 30000, P[2]: 32000, P[3]: 15000}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_senders(request: pytest.FixtureRequest, tmp_path: Path
+                ) -> Iterator[tuple[Store, Path]]:
+    """The seeded store, then a second sender's files two days later (`receive_later`)."""
+    from tests.databases import database
+    from tests.review_support import receive_later, seed
+
+    with database(request.param, tmp_path / "db") as url:
+        archive = seed(url, tmp_path)
+        receive_later(url, tmp_path)
+        store = Store(url)
+        try:
+            yield store, archive
+        finally:
+            store.dispose()
+
+
+def test_every_queue_filters_by_each_field_and_sorts_to_the_claims_worked_out_by_hand(
+        two_senders: tuple[Store, Path]) -> None:
+    store, archive = two_senders
+    c = client(store, archive)
+    sign_in(c, "analyst")
+    for kind, query, expected in FILTERS:
+        count, total, rows = _shown(c, f"/queues/{kind}?{query}")
+        assert rows == expected, (kind, query)
+        assert count == len(expected), (kind, query)
+        assert total == f"${sum(CHARGES[r] for r in expected) / 100:,.2f}", (kind, query)
+    # pages of four: the second page of the rejections holds the fifth and sixth
+    paged = client(store, archive, page_size=4)
+    sign_in(paged, "analyst")
+    assert _shown(paged, "/queues/rejections?page=2") == (6, "$1,485.00", [R[5], R[6]])
+    assert "Page 2 of 2" in paged.get("/queues/rejections?page=2").text
+    assert _shown(paged, "/queues/denials?sort=charge&dir=desc&page=4")[2] == [D[11], D[4], D[6]]
 
 
 def _row(page: str, name: str) -> str:
