@@ -13,7 +13,10 @@ three queues is asked for ``R`` times after one warm-up: unfiltered, filtered by
 sender, payee, line of business, code, a month of receipt dates and a charge range,
 sorted by charge and by claim number, a deep page, every filter at once; and
 search by billing and rendering NPI. The table gives the median and the worst per
-page and engine. The SQLite file is deleted and the PostgreSQL schema dropped after.
+page and engine. Then every queue page is checked, not only timed
+(`workers.bench_check`): its count, charge total, page number and rows against what
+plain reads of the claims say it must show; a page that differs fails the bench. The
+SQLite file is deleted and the PostgreSQL schema dropped after.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ def measure(engine: str, claims: int, repeat: int) -> dict[str, list[float]]:
     from review.settings import ReviewSettings
     from store.engine import Store
     from store.migrate import upgrade
+    from workers.bench_check import check_pages
     from workers.bench_fill import fill
 
     with _database(engine) as url:
@@ -101,17 +105,24 @@ def measure(engine: str, claims: int, repeat: int) -> dict[str, list[float]]:
             add_user(store, "bench-analyst", Role.ANALYST, PASSWORD, datetime.now(tz=UTC))
             client = TestClient(create_app(store, ReviewSettings(archive_dir=None)),
                                 base_url="https://testserver", follow_redirects=False)
-            _sign_in(client)
+            sign_in(client)
             times: dict[str, list[float]] = {}
             for label, url_path in pages(sample):
                 _get(client, url_path)  # warm-up: plans and pages cached as in use
                 times[label] = [_get(client, url_path) for _ in range(repeat)]
+            checked, wrong = check_pages(client, store, pages(sample),
+                                         ReviewSettings().page_size)
+            if wrong:
+                raise SystemExit(f"{engine}: pages that do not show what the store holds:\n"
+                                 + "\n".join(wrong))
+            print(f"{engine}: {checked} queue pages checked: counts, charge totals, page "
+                  f"numbers and rows agree with the store", flush=True)
             return times
         finally:
             store.dispose()
 
 
-def _sign_in(client: object) -> None:
+def sign_in(client: object) -> None:
     from fastapi.testclient import TestClient
 
     assert isinstance(client, TestClient)
