@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudication.decision import Decision, TraceStep
-from edi.claim_status import Entity
 from edi.claims import EntityName, ParsedClaim, Party
-from remittance.era import meaning
+from review.codes import front_end_words, relationship_words
 from store.models import (
     Claim,
     DecisionRecord,
@@ -35,11 +34,6 @@ PHI_INPUTS = frozenset({"subscriber_id", "member_id", "birth_date", "patient_loo
                         "patient_name", "name"})
 FREQUENCY = {"1": "original", "7": "replacement of a prior claim",
              "8": "void of a prior claim"}
-CATEGORY_WORDS = {"A1": "acknowledged", "A2": "accepted into adjudication",
-                  "A3": "returned as unprocessable", "A6": "rejected for missing information",
-                  "A7": "rejected for invalid information",
-                  "A8": "rejected for a relational field in error"}
-ENTITY_WORDS = {e.value: e.name.lower().replace("_", " ") for e in Entity}
 
 
 @dataclass(frozen=True)
@@ -85,23 +79,9 @@ class ClaimPage:
     remittances: list[dict[str, Any]] = field(default_factory=list)
 
 
-def adjustment_words(group: str, carc: str) -> str:
-    return f"{meaning('carc', carc)} ({meaning('groups', group)})"
-
-
-def rarc_words(code: str) -> str:
-    return meaning("rarc", code)
-
-
 def front_end_code(code: str) -> Code:
-    """``A7:562:85`` in words: the 277CA category, status code and entity."""
-    parts = code.split(":")
-    words = [CATEGORY_WORDS.get(parts[0], "category " + parts[0])]
-    if len(parts) > 1:
-        words.append(f"status {parts[1]}")
-    if len(parts) > 2:
-        words.append(ENTITY_WORDS.get(parts[2], "entity " + parts[2]))
-    return Code(code, ", ".join(words))
+    """``A7:562:85`` in words (`review.codes.front_end_words`)."""
+    return Code(code, front_end_words(code))
 
 
 def _name(name: EntityName) -> str:
@@ -208,7 +188,8 @@ def _from_parsed(page: ClaimPage, parsed: ParsedClaim, hide: Redactor) -> None:
             born = pat.demographics.birth_date if pat.demographics else None
             page.parties.insert(1, PartyView(
                 "Patient", _name(pat.name), None,
-                f"relationship {pat.patient_information.individual_relationship_code or ''}"
+                "relationship " + _relationship(
+                    pat.patient_information.individual_relationship_code)
                 + (f", born {born.isoformat()}" if born else "")))
         page.diagnoses = [Code(d.code, _diagnosis(d.code)) for d in c.diagnoses]
     decided = {line.line_number: line for line in page.decision.lines} \
@@ -217,13 +198,17 @@ def _from_parsed(page: ClaimPage, parsed: ParsedClaim, hide: Redactor) -> None:
         start = line.service_date.start if line.service_date else None
         page.lines.append({
             "number": line.assigned_number,
-            "service": " ".join([line.procedure_code, *line.procedure_modifiers]),
+            "procedure": line.procedure_code, "modifiers": list(line.procedure_modifiers),
             "date": start.isoformat() if start else "",
             "units": line.service_unit_count, "charge": line.line_item_charge_amount,
             "place": line.place_of_service_code or c.place_of_service_code or "",
             "rendering": (line.rendering.name.identification_code if line.rendering
                           else None),
             "decided": decided.get(line.assigned_number)})
+
+
+def _relationship(code: str | None) -> str:
+    return f"{code} ({relationship_words(code)})" if code else ""
 
 
 def _step(step: TraceStep, hide: Redactor) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from review import auth, queries
 from review.auth import Principal
-from review.claim_page import adjustment_words, claim_page, rarc_words
+from review.claim_page import claim_page
+from review.codes import adjustment_words, rarc_words
 from review.queries import QUEUES, SEARCHES, FilterError, QueueFilter
 from review.roles import Permission
 from review.web import (

@@ -171,16 +171,17 @@ TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["when"] = _when
 
 
-def code_meaning(code: str) -> str:
-    """A queue's code in words: ``CO-29`` (group and CARC), a RARC, or a 277CA code."""
-    from review.claim_page import adjustment_words, front_end_code, rarc_words
+def _code_filters() -> None:
+    """Every code in words, beside the code (`review.codes`)."""
+    from review import codes
 
-    if ":" in code:
-        return front_end_code(code).meaning
-    if "-" in code:
-        group, carc = code.split("-", 1)
-        return adjustment_words(group, carc)
-    return rarc_words(code)
+    filters = TEMPLATES.env.filters
+    filters["meaning"] = codes.queue_code
+    filters["rule_words"] = codes.rule_words
+    filters["place_words"] = codes.place_words
+    filters["procedure_words"] = codes.procedure_words
+    filters["modifier_words"] = codes.modifier_words
+    filters["claim_status_words"] = codes.claim_status_words
 
 
-TEMPLATES.env.filters["meaning"] = code_meaning
+_code_filters()

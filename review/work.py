@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from adjudication.decision import Decision
 from review import auth
 from review.auth import Principal
-from review.claim_page import adjustment_words, rarc_words
+from review.codes import adjustment_words, rarc_words
 from review.roles import Permission
 from review.web import (
     BadRequest,

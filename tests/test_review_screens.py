@@ -307,6 +307,56 @@ def test_the_claim_page_shows_codes_in_words_the_trace_and_the_277ca(
     assert c.get("/claims/999999").status_code == 400
 
 
+def _visible(html: str) -> str:
+    """The text a person reads: tags (and so their attributes, tooltips) left out."""
+    import html as entities
+    import re
+
+    return " ".join(entities.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_every_code_is_shown_beside_its_meaning_not_in_a_tooltip(
+        seeded: tuple[Store, Path]) -> None:
+    """Queues and the claim page show each code followed by its meaning as text a
+    keyboard or a screen reader reaches: CARCs with their group, remark codes, 277CA
+    codes, deciding rules, places of service, procedure codes and modifiers."""
+    store, archive = seeded
+    c = client(store, archive)
+    sign_in(c, "analyst")
+    denials = _visible(c.get("/queues/denials").text)
+    assert ("CO-29 The time limit for filing has expired. (contractual obligation)"
+            in denials)
+    assert ("TIMELY-FILING The claim arrived within the initial filing limit of the "
+            "service") in denials
+    assert ("MA04 Secondary payment needs the primary payer's identity or payment "
+            "information") in denials
+    assert "OA-18 Exact duplicate claim or service. (other adjustment)" in denials
+    pends = _visible(c.get("/queues/pends").text)
+    assert "PRICING Allowed amount from the fee schedule and the license-level factor" in pends
+    assert "COST-SHARE Deductible, copay and coinsurance" in pends
+    rejections = _visible(c.get("/queues/rejections").text)
+    assert ("A7:562:85 rejected for invalid information, the billing provider, failing the "
+            "edit “Billing (2010AA) and rendering (2310B, 2420A) NPIs pass the check "
+            "digit") in rejections
+    assert ("A7:400 rejected for invalid information, failing the edit “CLM02 equals the "
+            "sum of SV102”") in rejections
+    # a supervised telehealth visit: its place of service, procedure and modifiers
+    with store.transaction() as s:
+        visit = s.scalar(select(Claim.id).where(Claim.icn == "OBH263270000006"))
+    claim = _visible(c.get(f"/claims/{visit}").text)
+    assert "Place of service 10 telehealth in patient home" in claim
+    assert ("90832 Psychotherapy, 30 minutes U5 supervised service (the payer's supervision "
+            "modifier) 95 synchronous telemedicine, audio and video 1 10 telehealth in "
+            "patient home") in claim
+    assert "denied (CLP02 1: processed as primary)" in claim
+    assert ("TIMELY-FILING v3 · line 1 · The claim arrived within the initial filing limit"
+            in claim)
+    assert "CO-29 $90.25: The time limit for filing has expired." in claim
+    # and no template hides a meaning in a hover title
+    for template in (Path(__file__).resolve().parents[1] / "review" / "templates").glob("*"):
+        assert "<abbr" not in template.read_text() and " title=" not in template.read_text()
+
+
 def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
         seeded: tuple[Store, Path]) -> None:
     store, archive = seeded
