@@ -6,7 +6,9 @@ claims billed as primary: CO-22), two files whose claims the front end partly
 rejects, the claim pended for want of a fee, and a file the 999 rejects (an invalid
 claim filing indicator, SBR09: its claims are not reached). A second run receives
 the pend's file again under another name: a duplicate (TA1 025), nothing decided.
-Users of every role are added with known passwords.
+Users of every role are added with known passwords. Tests add to it: a second
+sender's files two days later (`receive_later`), and a replacement and a void
+(`correct_and_void`).
 """
 
 from __future__ import annotations
@@ -115,6 +117,31 @@ def receive_later(url: str, work: Path) -> None:
     result = CliRunner().invoke(app, ["process", str(pends), str(npis), "--out",
                                       str(work / "out"), "--db", url, "--quiet", "--as-of",
                                       LATER, "--received", LATER, "--no-remit"])
+    assert result.exit_code == 0, result.output
+
+
+CORRECTED = "2026-11-24"
+"""When `correct_and_void`'s file arrives."""
+
+
+def correct_and_void(url: str, work: Path, replaced: str, voided: str) -> None:
+    """The provider's corrections a day after the seed (`CORRECTED`), from the same
+    billing provider (1234567893): ``corrections.837`` replaces claim ``replaced``
+    (PCN-0101, frequency 7) and voids claim ``voided`` (PCN-0102, frequency 8), each
+    naming its original in REF*F8."""
+    inbound = work / "corrections"
+    inbound.mkdir(parents=True, exist_ok=True)
+    corrections = _variant(FIXTURES / "ack" / "valid-two-claims.837",
+                           inbound / "corrections.837", [
+        ("000000101", "000000901"),
+        ("CLM*PCN-0001*300***11:B:1*Y*A*Y*Y~",
+         f"CLM*PCN-0101*300***11:B:7*Y*A*Y*Y~REF*F8*{replaced}~"),
+        ("CLM*PCN-0002*150***11:B:1*Y*A*Y*Y~",
+         f"CLM*PCN-0102*150***11:B:8*Y*A*Y*Y~REF*F8*{voided}~"),
+        ("SE*42*0001", "SE*44*0001")])
+    result = CliRunner().invoke(app, ["process", str(corrections), "--out", str(work / "out"),
+                                      "--db", url, "--quiet", "--as-of", CORRECTED,
+                                      "--received", CORRECTED, "--no-remit"])
     assert result.exit_code == 0, result.output
 
 

@@ -307,6 +307,72 @@ def test_the_claim_page_shows_codes_in_words_the_trace_and_the_277ca(
     assert c.get("/claims/999999").status_code == 400
 
 
+def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
+        seeded: tuple[Store, Path]) -> None:
+    """Given PCN-0101 and PCN-0102 paid in a first cycle, then replaced and voided by the
+    provider and the corrections paid in a second cycle: each claim page links the
+    original and its correction both ways and lists every 835 that paid or reversed it;
+    an analyst reads the diagnoses with their ICD-10-CM descriptions."""
+    import re
+
+    from tests.review_support import correct_and_void
+
+    store, archive = seeded
+    supervisor = client(store, archive)
+    token = sign_in(supervisor, "supervisor")
+
+    def release(day: str) -> str:
+        done = supervisor.post("/payments/release", data={"csrf_token": token, "as_of": day})
+        assert done.status_code == 303
+        return str(done.headers["location"]).rsplit("/", 1)[1]
+
+    def claim(pcn: str, corrects: bool) -> tuple[int, str]:
+        with store.transaction() as s:
+            found = s.execute(select(Claim.id, Claim.icn).where(
+                Claim.patient_control_number == pcn, Claim.icn.is_not(None),
+                Claim.original_icn.is_not(None) if corrects
+                else Claim.original_icn.is_(None))).one()
+        return found[0], str(found[1])
+
+    first = release("2026-11-23")
+    (original, original_icn), (gone, gone_icn) = claim("PCN-0101", False), claim("PCN-0102", False)
+    correct_and_void(store.engine.url.render_as_string(hide_password=False),
+                     archive.parent.parent, original_icn, gone_icn)
+    second = release("2026-11-24")
+    (replacement, replacement_icn) = claim("PCN-0101", True)
+    (void, void_icn) = claim("PCN-0102", True)
+    page = _visible(supervisor.get(f"/claims/{original}").text)
+    links = supervisor.get(f"/claims/{original}").text
+    assert f'Replaced or voided by <a href="/claims/{replacement}">{replacement_icn}</a>' in links
+    paid = re.search(rf"paid in cycle {first} ?, 835 trace \d+ \(2026-11-23\), paid "
+                     r"(\$[\d.,]+)", page)
+    assert paid is not None  # the reversal takes back exactly what the first cycle paid
+    assert re.search(rf"reversed by {replacement_icn} in cycle {second} ?, 835 trace \d+ "
+                     rf"\(2026-11-24\), paid -\{paid.group(1)}", page)
+    page = supervisor.get(f"/claims/{replacement}").text
+    assert f'<dt>Corrects</dt><dd><a href="/claims/{original}">{original_icn}</a>' in page
+    assert f'<li>Corrects <a href="/claims/{original}">{original_icn}</a></li>' in page
+    assert "Frequency replacement of a prior claim" in _visible(page)
+    assert f"paid in cycle {second}" in _visible(page)
+    assert f"reversal of {original_icn} in cycle {second}" in _visible(page)
+    assert "Replaced or voided by" not in page
+    page = supervisor.get(f"/claims/{void}").text
+    assert f'<li>Corrects <a href="/claims/{gone}">{gone_icn}</a></li>' in page
+    assert "Frequency void of a prior claim" in _visible(page)
+    assert 'id="claim-status">voided<' in page
+    assert f"reversal of {gone_icn} in cycle {second}" in _visible(page)
+    assert f'Replaced or voided by <a href="/claims/{void}">{void_icn}</a>' in supervisor.get(
+        f"/claims/{gone}").text
+    assert f"reversed by {void_icn} in cycle {second}" in _visible(
+        supervisor.get(f"/claims/{gone}").text)
+    # the diagnoses with their words (HI*ABK:F321*ABF:F411), for a role that sees PHI
+    assert ("Diagnoses F321 Major depressive disorder, single episode, moderate F411 "
+            "Generalized anxiety disorder") in _visible(supervisor.get(f"/claims/{original}").text)
+    viewer = client(store, archive)
+    sign_in(viewer, "viewer")
+    assert "Diagnoses" not in viewer.get(f"/claims/{original}").text
+
+
 def _visible(html: str) -> str:
     """The text a person reads: tags (and so their attributes, tooltips) left out."""
     import html as entities
