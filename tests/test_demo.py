@@ -3,7 +3,8 @@
 The run must need no service, leave every answer where it says, and end with one
 upload through the service's actors on the in-process broker: its 999, 277CA and
 835s in the partner's outbound folder (each accepted by pyx12), the same bytes again
-answered with a TA1 note 025 and nothing decided twice.
+answered with a TA1 note 025 and nothing decided twice; then it prints how to open
+its store in the review screens (`claims user add`, `claims review`, the address).
 """
 
 from __future__ import annotations
@@ -72,3 +73,10 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
         assert situation_counts(claims)["secondary"], lob
     # and a pair let through by its bypass modifier was paid money, not only allowed
     assert any(c.pairs_bypassed and Decimal(c.paid or 0) > 0 for c in decided_claims)
+    # and it ends by saying how to look at this run in the review screens, and where
+    said = " ".join(done.stdout.split())  # the console wraps long lines
+    data = out / "data"
+    assert (f"Review screens for this run's store: claims user add NAME --role supervisor "
+            f"--out {data}, then claims review --out {data} and open "
+            "http://127.0.0.1:8000/ (docs/review.md)") in said
+    assert (data / "claims.db").is_file()  # the store it names is there to look at
