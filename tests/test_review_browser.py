@@ -2,10 +2,12 @@
 
 One server (uvicorn on a free loopback port, a SQLite store with rejections,
 denials and a pend) and one browser session walk a payment team's day: sign in as
-an analyst, filter the denials queue, open a claim and read its trace, release the
-pend, be refused a supervisor's action, sign out; sign in as a supervisor, release
-the payment cycle, read the remittance advice, sign out. A screenshot of every page
-goes to ``out/screenshots/review/`` (``EDI_SCREENSHOTS`` names another directory).
+an analyst, look at the rejections, work the denials queue from the keyboard and
+filter it, open a claim and read its trace (on a laptop screen too, and as printed),
+release the pend, be refused a supervisor's action, sign out; sign in as a
+supervisor, release the payment cycle, read the remittance advice, search (the
+progress indicator shown while it runs), sign out. A screenshot of every page goes
+to ``out/screenshots/review/`` (``EDI_SCREENSHOTS`` names another directory).
 
 Chromium and chromedriver come from Debian (``make system-packages``); Selenium is
 pointed at them, never at a browser it would download. Without them the test skips
@@ -154,6 +156,108 @@ class Walk:
         self.wait_for("#sign-in")
 
 
+def _tab_order(walk: Walk, stop: str, limit: int = 80) -> list[str]:
+    """What the Tab key reaches from the top of the page, in order (each element
+    once), up to the first element matching ``stop``."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    walk.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+    reached: list[str] = []
+    for _ in range(limit):
+        ActionChains(walk.driver).send_keys(Keys.TAB).perform()
+        element = walk.driver.switch_to.active_element
+        name = element.get_attribute("id") or (
+            f"{element.tag_name}:{element.text.strip().split(' ')[0]}")
+        if not reached or reached[-1] != name:  # a date input's day, month and year
+            reached.append(name)
+        if walk.driver.execute_script("return arguments[0].matches(arguments[1])",
+                                      element, stop):
+            return reached
+    raise AssertionError(f"Tab never reached {stop}: {reached}")
+
+
+def _keyboard_works_the_queue(walk: Walk) -> None:
+    """From the top of the denials queue the Tab key reaches the menu, then every
+    filter in the order they read, then the sort links, then the claims; a focused
+    link shows a focus ring and Enter opens the claim."""
+    from selenium.webdriver.common.keys import Keys
+
+    walk.go("/queues/denials")
+    walk.wait_for("#totals")
+    reached = _tab_order(walk, "#queue a.claim-link")
+    wanted = ["a:Files", "a:Rejections", "a:Denials", "a:Pends", "logout", "f-partner",
+              "f-payee", "f-lob", "f-code", "f-from", "f-to", "f-min", "f-max",
+              "apply-filters", "a:Clear", "a:Claim", "a:Received", "a:Charge"]
+    assert [name for name in reached if name in wanted] == wanted, reached
+    link = walk.driver.switch_to.active_element
+    ring = walk.driver.execute_script(
+        "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];",
+        link)
+    assert ring == ["solid", "2px"]
+    target = link.get_attribute("href")
+    link.send_keys(Keys.ENTER)
+    walk.wait_for("#timeline")
+    assert walk.driver.current_url == target
+
+
+def _fits_a_laptop_and_prints_without_navigation(walk: Walk, claim: str) -> None:
+    """The claim page, the queues and the files at 1366x768 and 1280x720 scroll only
+    down, never sideways; in print media the navigation, actions and forms are hidden
+    and the claim is not."""
+    for width, height in ((1366, 768), (1280, 720)):
+        walk.driver.set_window_size(width, height)
+        for path in ("/queues/rejections", "/queues/denials", "/queues/pends", "/files",
+                     claim):
+            walk.go(path)
+            walk.wait_for("main h1")
+            page, main = walk.driver.execute_script(
+                "const m = document.querySelector('main'), d = document.documentElement;"
+                "return [[d.scrollWidth, d.clientWidth], [m.scrollWidth, m.clientWidth]];")
+            assert page[0] <= page[1] and main[0] <= main[1], (width, path, page, main)
+    walk.wait_for("#timeline")
+    walk.driver.save_screenshot(str(SHOTS / "claim-laptop-1280x720.png"))
+    walk.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = walk.driver.execute_script(
+            "const d = s => getComputedStyle(document.querySelector(s)).display;"
+            "return [d('header.top'), d('.actions'), d('main'), d('#timeline'), d('#lines')];")
+        assert shown[:2] == ["none", "none"] and "none" not in shown[2:], shown
+    finally:
+        walk.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    walk.driver.set_window_size(1280, 800)
+
+
+def _search_shows_its_progress(walk: Walk) -> None:
+    """The search form is an htmx form whose indicator, "Searching…", is hidden at rest,
+    carries htmx's request class while the search runs, and is hidden again after."""
+    walk.go("/search")
+    form = walk.wait_for("#search-form")
+    assert (form.get_attribute("hx-get"), form.get_attribute("hx-target"),
+            form.get_attribute("hx-indicator")) == ("/search", "#results", "#busy")
+    busy = walk.find("#busy")
+    assert busy.get_attribute("role") == "status" and "htmx-indicator" in busy.get_attribute(
+        "class")
+    assert walk.driver.execute_script("return typeof htmx === 'object'")
+    assert walk.driver.execute_script(
+        "return getComputedStyle(document.querySelector('#busy')).opacity") == "0"
+    walk.driver.execute_script(
+        "window.searching = [];"
+        "document.body.addEventListener('htmx:beforeSend', () => window.searching.push("
+        "document.querySelector('#busy').classList.contains('htmx-request')));")
+    walk.find("#search-q").send_keys("2356399792")
+    walk.find("#search-kind").send_keys("Provider")
+    walk.find("#search-go").click()
+    walk.wait_for("#found")
+    assert walk.driver.execute_script("return window.searching") == [True]
+    assert walk.driver.execute_script("return document.querySelector('#busy').textContent"
+                                      ) == "Searching…"
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(walk.driver, 5).until(lambda d: d.execute_script(
+        "return getComputedStyle(document.querySelector('#busy')).opacity") == "0")
+
+
 def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> None:
     walk = Walk(browser, server)
     walk.go("/queues/denials")
@@ -162,7 +266,14 @@ def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> Non
     walk.shot("login")
     walk.sign_in("analyst")
 
-    # the denials queue, filtered to timely filing (htmx swaps the results in place)
+    # the front end's rejections, by line of business (named as adjudication would)
+    walk.go("/queues/rejections?lob=commercial")
+    assert "commercial" in walk.wait_for("#queue").text
+    walk.shot("rejections")
+
+    # the denials queue worked from the keyboard, then filtered to timely filing
+    # (htmx swaps the results in place)
+    _keyboard_works_the_queue(walk)
     walk.go("/queues/denials")
     everything = walk.wait_for("#totals").text
     walk.find("#f-code").send_keys("29")
@@ -179,10 +290,14 @@ def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> Non
     timeline = walk.wait_for("#timeline")
     assert "TIMELY-FILING" in timeline.text and "CO-29" in walk.find("#lines").text
     walk.shot("claim-trace")
+    _fits_a_laptop_and_prints_without_navigation(
+        walk, browser.current_url.removeprefix(walk.base))
 
     # the pend: release it with an allowed amount, seeing the decision before and after
     walk.go("/queues/pends")
-    walk.wait_for("#queue .claim-link").click()
+    walk.wait_for("#queue .claim-link")
+    walk.shot("pends")
+    walk.find("#queue .claim-link").click()
     walk.wait_for("#release-form")
     walk.shot("pend")
     walk.find("#allowed-1").send_keys("80.00")
@@ -226,11 +341,7 @@ def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> Non
     walk.go("/files")
     walk.wait_for("table.grid")
     walk.shot("files")
-    walk.go("/search")
-    walk.wait_for("#search-q").send_keys("2356399792")
-    walk.find("#search-kind").send_keys("Provider")
-    walk.find("#search-go").click()
-    walk.wait_for("#found")
+    _search_shows_its_progress(walk)
     walk.shot("search")
     walk.go("/files")
     walk.wait_for("#logout")
