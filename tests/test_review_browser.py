@@ -336,6 +336,9 @@ def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> Non
     walk.find(".advice-link").click()
     walk.wait_for("h1", "Remittance advice")
     walk.shot("remittance-advice")
+    walk.go("/payments")  # the overview, with the cycle released
+    assert "released" in walk.wait_for("#cycles").text
+    walk.shot("payments")
 
     # files and search, then sign out
     walk.go("/files")
