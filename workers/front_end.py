@@ -111,17 +111,34 @@ def _patient_key(claim: ParsedClaim) -> PatientKey | None:
 
 @dataclass
 class SetOutcome:
-    """One transaction set as the front end found it, before any claim is numbered."""
+    """One transaction set as the front end found it, before any claim is numbered:
+    its reading and each claim as the edits left it, in file order."""
 
     reading: SetReading
-    statuses: list[ClaimStatus] = field(default_factory=list)
-    fingerprints: list[str] = field(default_factory=list)
-    claims: list[KeptClaim | None] = field(default_factory=list)
-    """Each claim the edits accept, as kept (None for a rejected one)."""
-    rendering_npis: list[tuple[str, ...]] = field(default_factory=list)
-    """Each claim's rendering clinicians (`ParsedClaim.rendering_npis`), rejected too."""
-    patients: list[PatientKey | None] = field(default_factory=list)
-    """Each rejected claim's `EditedClaim.patient` (None for an accepted one)."""
+    edited: list[EditedClaim] = field(default_factory=list)
+
+    @property
+    def statuses(self) -> list[ClaimStatus]:
+        return [claim.status for claim in self.edited]
+
+    @property
+    def fingerprints(self) -> list[str]:
+        return [claim.fingerprint for claim in self.edited]
+
+    @property
+    def claims(self) -> list[KeptClaim | None]:
+        """Each claim the edits accept, as kept (None for a rejected one)."""
+        return [claim.kept for claim in self.edited]
+
+    @property
+    def rendering_npis(self) -> list[tuple[str, ...]]:
+        """Each claim's rendering clinicians (`ParsedClaim.rendering_npis`), rejected too."""
+        return [claim.rendering_npis for claim in self.edited]
+
+    @property
+    def patients(self) -> list[PatientKey | None]:
+        """Each rejected claim's `EditedClaim.patient` (None for an accepted one)."""
+        return [claim.patient for claim in self.edited]
 
     @property
     def readable(self) -> bool:
@@ -130,17 +147,12 @@ class SetOutcome:
     def put(self, sink: SetSink) -> None:
         """The outcome into a sink, as the one pass puts a set."""
         sink.begin(self.reading)
-        for edited in zip(self.statuses, self.fingerprints, self.claims, self.rendering_npis,
-                          self.patients, strict=True):
-            sink.claim(EditedClaim(*edited))
+        for claim in self.edited:
+            sink.claim(claim)
         sink.end(self.reading)
 
     def take(self, claim: EditedClaim) -> None:
-        self.statuses.append(claim.status)
-        self.fingerprints.append(claim.fingerprint)
-        self.claims.append(claim.kept)
-        self.rendering_npis.append(claim.rendering_npis)
-        self.patients.append(claim.patient)
+        self.edited.append(claim)
 
     def settle(self, accepted: frozenset[int]) -> SetOutcome:
         """The outcome as the 999 decided it: a set parsed before the check's verdict and
@@ -148,15 +160,14 @@ class SetOutcome:
         reading = self.reading
         reading.accepted = reading.ordinal in accepted
         if not reading.accepted:
-            self.statuses, self.fingerprints, self.claims = [], [], []
-            self.rendering_npis, self.patients = [], []
+            self.edited = []
             reading.parse_error = None
         _log_unreadable(reading)
         return self
 
     def unprocessable_statuses(self) -> list[ClaimStatus]:
         """A set the reader could not finish: every claim is returned unprocessable."""
-        provider = self.statuses[0].billing_provider if self.statuses else UNKNOWN_PROVIDER
+        provider = self.edited[0].status.billing_provider if self.edited else UNKNOWN_PROVIDER
         return [unprocessable(pcn, amount(charge), provider)
                 for pcn, charge in self.reading.clm_segments]
 
