@@ -344,6 +344,9 @@ def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
     page = _visible(supervisor.get(f"/claims/{original}").text)
     links = supervisor.get(f"/claims/{original}").text
     assert f'Replaced or voided by <a href="/claims/{replacement}">{replacement_icn}</a>' in links
+    # and its heading says at once that the paid original no longer stands
+    assert (f'id="claim-superseded">superseded by <a href="/claims/{replacement}">'
+            f'{replacement_icn}</a>') in links
     paid = re.search(rf"paid in cycle {first} ?, 835 trace \d+ \(2026-11-23\), paid "
                      r"(\$[\d.,]+)", page)
     assert paid is not None  # the reversal takes back exactly what the first cycle paid
@@ -355,7 +358,7 @@ def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
     assert "Frequency replacement of a prior claim" in _visible(page)
     assert f"paid in cycle {second}" in _visible(page)
     assert f"reversal of {original_icn} in cycle {second}" in _visible(page)
-    assert "Replaced or voided by" not in page
+    assert "Replaced or voided by" not in page and "claim-superseded" not in page
     page = supervisor.get(f"/claims/{void}").text
     assert f'<li>Corrects <a href="/claims/{gone}">{gone_icn}</a></li>' in page
     assert "Frequency void of a prior claim" in _visible(page)
