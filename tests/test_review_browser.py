@@ -140,7 +140,9 @@ class Walk:
         """A screenshot of the whole page (the window grown to the page's height)."""
         self.shots += 1
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(1280, max(800, min(int(height), 4000)))
+        # the window's own bars take part of its height: the page gets what is left
+        bars = self.driver.execute_script("return window.outerHeight - window.innerHeight")
+        self.driver.set_window_size(1280, max(800, min(int(height) + int(bars), 4000)))
         self.driver.save_screenshot(str(SHOTS / f"{self.shots:02d}-{name}.png"))
         self.driver.set_window_size(1280, 800)
 
