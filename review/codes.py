@@ -10,14 +10,16 @@ Where the words come from:
 - Rule ids: the titles the rule packs give them (`adjudication.packs`).
 - Place of service: CMS's code set as `PlaceOfService` names it.
 - Procedure codes: CPT's own descriptors are the AMA's and are not shipped; the
-  behavioural-health codes the shipped fee schedules price carry the project's short
-  descriptions (`fixtures.catalog.PROCEDURES`), any other code its family (CPT
+  codes the shipped fee schedules price and the generator bills carry the project's short
+  descriptions (`review/data/procedure_words.json`), any other code its family (CPT
   Category I, HCPCS Level II, ...). Modifiers: the ones the rules read.
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from importlib import resources
 
 from edi.claim_status import Entity
 from edi.validators.codesets.places_of_service import PlaceOfService
@@ -143,13 +145,19 @@ def place_words(code: str) -> str:
 
 def procedure_words(code: str) -> str:
     """A procedure code's short description, else its family (see the module)."""
-    from fixtures.catalog import PROCEDURES
-
-    known = PROCEDURES.get(code)
+    known = _procedure_words().get(code)
     if known is not None:
-        return known.description
+        return known
     kind = procedure_code_kind(code)
     return f"a {kind} code" if kind is not None else "not a CPT or HCPCS code"
+
+
+@cache
+def _procedure_words() -> dict[str, str]:
+    text = resources.files("review").joinpath("data/procedure_words.json").read_text(
+        encoding="utf-8")
+    words: dict[str, str] = json.loads(text)["codes"]
+    return words
 
 
 def modifier_words(code: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from adjudication.packs import CLAIM_RULES, GATE, PACKS
 from adjudication.rules.coordination import COORDINATION
 from edi.validators.codesets.places_of_service import PlaceOfService
@@ -16,6 +18,7 @@ from review.codes import (
     queue_code,
     rule_words,
 )
+from tests.paths import FIXTURES
 from workers.review_cli import DENIAL_RULE
 
 UNKNOWN_RULE = "a rule this engine no longer runs"
@@ -55,7 +58,15 @@ def test_adjustment_places_procedures_and_modifiers_in_words() -> None:
         "telehealth other than patient home")
     assert all(place_words(p.value) != "not a CMS place-of-service code" for p in PlaceOfService)
     assert place_words("00") == "not a CMS place-of-service code"
-    assert all(procedure_words(code) == p.description for code, p in PROCEDURES.items())
+    assert procedure_words("90837") == "Psychotherapy, 60 minutes"
+    assert procedure_words("H0035") == "Mental health partial hospitalization, per diem"
+    # every code the shipped fee schedules price, and every code the generator bills, has
+    # words of its own (not only its family)
+    priced = {row["procedure_code"] for row in csv.DictReader(
+        (FIXTURES / "reference" / "fees.csv").open())}
+    unnamed = [code for code in sorted(priced | set(PROCEDURES))
+               if procedure_words(code).startswith(("a ", "not "))]
+    assert unnamed == []
     assert procedure_words("99285") == "a CPT Category I code"  # not one the fees price
     assert procedure_words("H2020") == "a HCPCS Level II code"
     assert procedure_words("ABCDE") == "not a CPT or HCPCS code"
