@@ -193,7 +193,12 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     assert _statuses(service.store) == ["dead", "done"]
     with service.store.transaction() as s:
         (detail,) = s.scalars(select(Event.detail).where(Event.kind == "file.dead"))
+        dead_sha = s.scalar(select(ReceivedFile.sha256).where(ReceivedFile.id == poison))
     assert detail == {"reason": "RuntimeError", "actor": "answer_set"}
+    # its sets were spooled by the pass before answering failed; dead, the spool is gone
+    assert dead_sha and not (service.archive / "spool" / dead_sha).exists()
+    assert not (service.archive / "spool").exists() or not any(
+        (service.archive / "spool").iterdir())  # the done file's was removed when answered
     from workers.status import oldest_unfinished, status_counts
 
     counts = status_counts(service.store)

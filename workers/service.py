@@ -192,6 +192,9 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
                 row.status, row.updated_at = "dead", ctx.now
                 s.add(Event(at=ctx.now, kind="file.dead", actor="worker", subject=row.sha256,
                             detail={"reason": reason, "actor": message.get("actor_name")}))
+                # no step reads its set spool now (a file sent again reads its sets from
+                # the archived file): the spool would only hold disk
+                steps.set_spool(ctx, row).remove()
 
     dead = dramatiq.actor(dead_letter, broker=broker, actor_name="dead_letter", max_retries=0)
     options = {"broker": broker, "max_retries": max_retries, "min_backoff": min_backoff_ms,
