@@ -65,7 +65,7 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
     assert "Situations by line of business" in done.stdout
     for row in ("add-on without its primary (CO-107)", "supervisor not on file (CO-16 N297)",
                 "supervisor an associate or out of network (CO-185)",
-                "secondary after a primary denial", "same-day pair with a bypass modifier"):
+                "secondary after a primary paid nothing", "same-day pair with a bypass modifier"):
         assert row in done.stdout, row
     # and each line of business has secondary claims (Medicaid as payer of last resort)
     for lob in ("commercial", "medicaid", "medicare_advantage"):

@@ -62,10 +62,10 @@ def test_each_situation_is_read_from_the_claim_summary() -> None:
                                  modifiers=["93"])) == {"telehealth",
                                                         "telehealth outside the policy"}
     # And a secondary claim paid with no OA-23 on any line (the payers before us paid
-    # nothing: a primary denial) shows both secondary rows; one denied for another
+    # nothing: a primary denial, say) shows both secondary rows; one denied for another
     # reason, or one whose primary paid (OA-23), only the first
     assert situations_of(decided(claim_status_code="2", adjustments="CO-45 PR-2")) == {
-        "secondary", "secondary after a primary denial"}
+        "secondary", "secondary after a primary paid nothing"}
     assert situations_of(decided("denied", claim_status_code="2", adjustments="CO-29")) == {
         "secondary"}
     assert situations_of(decided(claim_status_code="2", adjustments="CO-45 OA-23")) == {

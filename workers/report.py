@@ -12,8 +12,9 @@ from rich.table import Table
 from adjudication.rules.telehealth import TELEHEALTH_MODIFIERS
 from workers.summary import ClaimSummary, RunSummary
 
-SITUATIONS = ("secondary", "secondary after a primary denial", "other plan pays first (CO-22)",
-              "telehealth", "telehealth outside the policy", "out of network",
+SITUATIONS = ("secondary", "secondary after a primary paid nothing",
+              "other plan pays first (CO-22)", "telehealth", "telehealth outside the policy",
+              "out of network",
               "partial authorization", "units over the limit (CO-151)",
               "add-on without its primary (CO-107)", "same-day pair denied (CO-236)",
               "same-day pair with a bypass modifier", "supervisor not on file (CO-16 N297)",
@@ -121,8 +122,9 @@ def situations_of(claim: ClaimSummary) -> set[str]:
     """The situations a decided claim shows, as far as its summary tells them.
 
     secondary: billed to us after another payer (CLP02 2 or 3, or OA-23); after a
-    primary denial: a secondary claim we paid lines of with no OA-23 on any line (the
-    payers before us paid nothing: AMT*D 0.00); other plan pays first: billed as
+    primary paid nothing: a secondary claim we paid lines of with no OA-23 on any line
+    (the payers before us paid nothing, AMT*D 0.00: a primary denial, or a primary
+    whose whole allowed amount went to its deductible); other plan pays first: billed as
     primary though another plan on file pays first (CO-22);
     telehealth: a line with 95, GT, 93 or FQ, or a line TELEHEALTH decided; outside
     the policy: TELEHEALTH denied a line (CO-4 or CO-5); out of network: priced on the
@@ -141,7 +143,7 @@ def situations_of(claim: ClaimSummary) -> set[str]:
     if claim.claim_status_code in ("2", "3") or "OA-23" in codes:
         found.add("secondary")
         if claim.status in ("paid", "partially_paid") and "OA-23" not in codes:
-            found.add("secondary after a primary denial")
+            found.add("secondary after a primary paid nothing")
     if "CO-22" in codes:
         found.add("other plan pays first (CO-22)")
     if TELEHEALTH_MODIFIERS & set(claim.modifiers) or "TELEHEALTH" in claim.rules:
