@@ -93,10 +93,9 @@ class EditedClaim(NamedTuple):
     @classmethod
     def of(cls, claim: ParsedClaim, context: EditContext) -> EditedClaim:
         status = examine(claim, context)
-        if rejects(status):
-            return cls(status, fingerprint(claim), None, claim.rendering_npis(),
-                       _patient_key(claim))
-        return cls(status, fingerprint(claim), KeptClaim.of(claim), claim.rendering_npis())
+        rejected = rejects(status)
+        return cls(status, fingerprint(claim), None if rejected else KeptClaim.of(claim),
+                   claim.rendering_npis(), _patient_key(claim) if rejected else None)
 
 
 def _patient_key(claim: ParsedClaim) -> PatientKey | None:
