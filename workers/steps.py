@@ -545,14 +545,13 @@ def _rejected_lobs(s: Session, ctx: StepContext, outcome: SetOutcome,
                    summaries: Sequence[ClaimSummary]) -> list[str | None]:
     """Each rejected claim's line of business, as adjudication would name it (the
     review's rejections queue filters by it); None for the others (a decision names
-    an accepted claim's)."""
+    an accepted claim's). Only a rejected claim carries a `PatientKey`
+    (`EditedClaim.of`)."""
     rejected = [summary.front_end == "rejected" for summary in summaries]
     if not any(rejected):
         return [None] * len(summaries)
     patients = outcome.patients if outcome.readable else [None] * len(summaries)
-    named = rejected_lines_of_business(
-        s, ctx.reference, [p if r else None for p, r in zip(patients, rejected, strict=True)],
-        ctx.as_of)
+    named = rejected_lines_of_business(s, ctx.reference, patients, ctx.as_of)
     return [lob if r else None for lob, r in zip(named, rejected, strict=True)]
 
 
