@@ -23,9 +23,9 @@ from sqlalchemy import select, true
 from review.queries import QueueFilter
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Interchange
+from workers.line_of_business import UNKNOWN
 
 STATUSES = {"denials": "denied", "pends": "pended"}
-UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

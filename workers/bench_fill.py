@@ -30,6 +30,7 @@ from store.models import (
     TransactionSet,
 )
 from workers.decisions import codes_text, deciding_rules, rule_ids_text, split_decision
+from workers.line_of_business import UNKNOWN
 
 CLAIMS_PER_FILE = 500
 SENDERS = [f"CLEARHOUSE{n:02d}" for n in range(8)]
@@ -142,7 +143,7 @@ def fill(store: Store, claims: int, seed: int = 12) -> dict[str, str]:
                 "subscriber_id": subscriber, "original_icn": None,
                 "receipt_date": received[f], "billing_npi": payee,
                 "line_of_business": None if icn is not None else (
-                    "unknown" if rng.random() < 0.05 else rng.choice(lobs)),
+                    UNKNOWN if rng.random() < 0.05 else rng.choice(lobs)),
                 "decision_status": status,
                 "parsed": None if icn is None else parsed})
             rendering_rows += [{"claim_id": n + 1, "npi": npi}

@@ -14,8 +14,7 @@ from workers.summary import ClaimSummary, RunSummary
 
 SITUATIONS = ("secondary", "secondary after a primary paid nothing",
               "other plan pays first (CO-22)", "telehealth", "telehealth outside the policy",
-              "out of network",
-              "partial authorization", "units over the limit (CO-151)",
+              "out of network", "partial authorization", "units over the limit (CO-151)",
               "add-on without its primary (CO-107)", "same-day pair denied (CO-236)",
               "same-day pair with a bypass modifier", "supervisor not on file (CO-16 N297)",
               "supervisor an associate or out of network (CO-185)", "suspect duplicate",
