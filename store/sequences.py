@@ -4,6 +4,14 @@ The row is locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL;
 SQLite the writer already holds the database lock from ``BEGIN IMMEDIATE``), so two
 processes never read the same value, and a step that rolls back gives its numbers
 back with everything else it did.
+
+Lock order: a received file's row before a number. The steps that lock a file's row
+for update (acknowledge, finish) take numbers while they hold it, so a step that
+writes a row referring to a file (a foreign key takes a key-share lock on the file's
+row) locks that row before it takes its number; otherwise each waits for the other
+(two runs of one file: the first acknowledging it, the second answering it as a
+duplicate). The steps that lock other rows for update (adjudication, pend review)
+take no numbers.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from store import migrate
 from store.engine import Store
@@ -131,6 +132,71 @@ def test_batches_of_one_file_take_turns_on_postgresql(tmp_path: Path) -> None:
                 assert batch.is_alive() and decided() == 0
             batch.join(30)
             assert not batch.is_alive() and decided() == 2
+        finally:
+            holder.dispose()
+            store.dispose()
+
+
+def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """The second run of one file answers it as a duplicate while the first still
+    acknowledges it (holding the file's row, about to take an ISA13). The duplicate's
+    answer locks the file's row before it takes its own ISA13; taking the number first
+    and the row after deadlocked the two (PostgreSQL names one the victim)."""
+    import shutil
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from store.models import DuplicateReceipt, ReceivedFile
+    from store.sequences import take
+    from tests.databases import postgres_schema
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.service import Service, receive_into_service
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        store, holder = Store(url), Store(url)
+        try:
+            service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+            upload = tmp_path / "two.837"
+            shutil.copy(ACK_FIXTURES / "valid-two-claims.837", upload)
+            file_id, _ = receive_into_service(service, upload)
+            ctx = service.context()
+            second_run = steps.begin_run(ctx, "the second run")
+            failures: list[BaseException] = []
+
+            def answer() -> None:
+                try:
+                    steps.answer_duplicate(ctx, second_run, file_id, "two.837",
+                                           datetime.now(tz=UTC))
+                except BaseException as failure:  # reported by the assertion below
+                    failures.append(failure)
+
+            def waiting_on_a_lock(s: Session) -> bool:
+                return bool(s.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND pid <> pg_backend_pid() AND datname = current_database()")))
+
+            with holder.transaction() as s:  # the first run acknowledging the file
+                s.get(ReceivedFile, file_id, with_for_update=True)
+                duplicate = threading.Thread(target=answer)
+                duplicate.start()
+                deadline = time.monotonic() + 60
+                while not waiting_on_a_lock(s):
+                    assert duplicate.is_alive() and time.monotonic() < deadline, failures
+                    time.sleep(0.05)
+                first_number = take(s, "isa13")  # deadlocked here when the bug was in
+            duplicate.join(60)
+            assert not duplicate.is_alive() and failures == []
+            with store.transaction() as s:
+                receipt = s.scalar(select(DuplicateReceipt))
+                assert receipt is not None and receipt.file_id == file_id
+                assert take(s, "isa13") == first_number + 2  # the duplicate's came after
         finally:
             holder.dispose()
             store.dispose()

@@ -364,6 +364,10 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
         ic.sentences.append("This file was already received.")
     try:
         with ctx.store.transaction() as s:
+            # the file's row first, as every step does before it takes a control number
+            # (store.sequences): the receipt below refers to it, and taking that key lock
+            # after the number would deadlock with a run still acknowledging the file
+            s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
             ack = acknowledge(check, Responder(
                 when=ctx.now, control=StoredControlNumbers(s)))
             s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=name[-255:],
@@ -499,6 +503,8 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
             s.flush()
         if set_row.state == "answered":
             return
+        # the claims refer to the file: its row before the claim numbers (store.sequences)
+        s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
         _record_faults(s, ctx, f"{file_id}:{reading.control_number}", faults)
         needed = sum(1 for status in outcome.statuses if not rejects(status))
         statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
