@@ -9,7 +9,6 @@ and fails when ``CI`` is set.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from store.engine import Store, sqlite_url
+from store.scratch import SERVER, scratch_schema
 
-POSTGRES = os.environ.get("EDI_TEST_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES = SERVER
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -58,17 +57,8 @@ def require_redis(url: str) -> None:
 def postgres_schema() -> Iterator[str]:
     """A URL whose connections use a fresh, empty schema, dropped afterwards."""
     require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES else "?"
-    try:
-        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES) as url:
+        yield url
 
 
 @contextmanager

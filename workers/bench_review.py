@@ -75,9 +75,9 @@ def _database(engine: str) -> Iterator[str]:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return
-    from tests.databases import postgres_schema
+    from store.scratch import SERVER, scratch_schema
 
-    with postgres_schema() as url:
+    with scratch_schema(SERVER) as url:
         yield url
 
 

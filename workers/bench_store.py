@@ -68,9 +68,9 @@ def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
         url = sqlite_url(scratch)
         upgrade(url)
         return _adjudicate_stored(url, scratch, path, received, now)
-    from tests.databases import postgres_schema
+    from store.scratch import SERVER, scratch_schema
 
-    with postgres_schema() as url:
+    with scratch_schema(SERVER) as url:
         upgrade(url)
         return _adjudicate_stored(url, scratch, path, received, now)
 
