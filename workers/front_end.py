@@ -16,7 +16,7 @@ not cover, and the oracle `tests/test_one_pass.py` holds the pass to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -130,18 +130,14 @@ class SetOutcome:
         return [claim.kept for claim in self.edited]
 
     @property
-    def rendering_npis(self) -> list[tuple[str, ...]]:
-        """Each claim's rendering clinicians (`ParsedClaim.rendering_npis`), rejected too."""
-        return [claim.rendering_npis for claim in self.edited]
-
-    @property
-    def patients(self) -> list[PatientKey | None]:
-        """Each rejected claim's `EditedClaim.patient` (None for an accepted one)."""
-        return [claim.patient for claim in self.edited]
-
-    @property
     def readable(self) -> bool:
         return self.reading.accepted and self.reading.parse_error is None
+
+    def answered(self, count: int) -> Sequence[EditedClaim | None]:
+        """What the edits kept of each of the ``count`` claims the set's answer names, in
+        order: None for each when the set was not read to its end (rejected by the 999,
+        or the reader stopped: the answer then comes from its CLM segments alone)."""
+        return self.edited if self.readable else [None] * count
 
     def put(self, sink: SetSink) -> None:
         """The outcome into a sink, as the one pass puts a set."""

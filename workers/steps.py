@@ -71,7 +71,7 @@ from workers.decisions import (
     to_cents,
 )
 from workers.front_end import (
-    KeptClaim,
+    EditedClaim,
     SetOutcome,
     claim_summaries,
     front_pass,
@@ -509,15 +509,14 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         needed = sum(1 for status in outcome.statuses if not rejects(status))
         statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
         summaries = claim_summaries(outcome, statuses)
-        kept: Sequence[KeptClaim | None] = (
-            outcome.claims if outcome.readable else [None] * len(summaries))
-        fingerprints = outcome.fingerprints if outcome.readable else [None] * len(summaries)
+        edited = outcome.answered(len(summaries))
         billing = ([status.billing_provider.npi for status in statuses] if statuses
                    else [None] * len(summaries))
-        lobs = _rejected_lobs(s, ctx, outcome, summaries)
+        lobs = _rejected_lobs(s, ctx, edited, summaries)
         rows = []
-        for position, (summary, claim, key, npi, lob) in enumerate(
-                zip(summaries, kept, fingerprints, billing, lobs, strict=True), 1):
+        for position, (summary, one, npi, lob) in enumerate(
+                zip(summaries, edited, billing, lobs, strict=True), 1):
+            claim = one.kept if one is not None else None
             accepted = summary.front_end == "accepted" and claim is not None
             rows.append({
                 "file_id": file_id, "set_id": set_row.id, "position": position,
@@ -526,7 +525,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
                 "state": "accepted" if accepted else "closed",
                 "codes": summary.front_end_codes, "reasons": summary.reasons,
                 "icn": summary.payer_claim_control_number,
-                "fingerprint": key if accepted else None,
+                "fingerprint": one.fingerprint if accepted and one is not None else None,
                 "subscriber_id": claim.subscriber_id if claim is not None else None,
                 "original_icn": claim.original_icn if claim is not None else None,
                 "receipt_date": received, "billing_npi": npi, "line_of_business": lob,
@@ -535,9 +534,9 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         if rows:  # Core insert: no ORM object per claim is kept for the transaction
             ids = s.scalars(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
                             rows).all()
-            rendering = outcome.rendering_npis if outcome.readable else [()] * len(ids)
             npis = [{"claim_id": claim_id, "npi": npi}
-                    for claim_id, found in zip(ids, rendering, strict=True) for npi in found]
+                    for claim_id, one in zip(ids, edited, strict=True) if one is not None
+                    for npi in one.rendering_npis]
             if npis:
                 s.execute(insert(ClaimRenderingNpi), npis)
         set_row.answer = to_json(outcome.answer(statuses, received)) if statuses else None
@@ -547,7 +546,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
               accepted=sum(1 for c in summaries if c.front_end == "accepted"))
 
 
-def _rejected_lobs(s: Session, ctx: StepContext, outcome: SetOutcome,
+def _rejected_lobs(s: Session, ctx: StepContext, edited: Sequence[EditedClaim | None],
                    summaries: Sequence[ClaimSummary]) -> list[str | None]:
     """Each rejected claim's line of business, as adjudication would name it (the
     review's rejections queue filters by it); None for the others (a decision names
@@ -556,7 +555,7 @@ def _rejected_lobs(s: Session, ctx: StepContext, outcome: SetOutcome,
     rejected = [summary.front_end == "rejected" for summary in summaries]
     if not any(rejected):
         return [None] * len(summaries)
-    patients = outcome.patients if outcome.readable else [None] * len(summaries)
+    patients = [one.patient if one is not None else None for one in edited]
     named = rejected_lines_of_business(s, ctx.reference, patients, ctx.as_of)
     return [lob if r else None for lob, r in zip(named, rejected, strict=True)]
 
