@@ -61,18 +61,13 @@ Worker = Annotated[Principal, Depends(worker)]
 
 def reference_source(store: Store) -> ReferenceSource:
     """The store's current reference version, else the shipped CSV directory."""
-    from workers.reference import (
-        SHIPPED_REFERENCE_DIRECTORY,
-        load_reference_dir,
-        reference_version,
-    )
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
     from workers.reference_store import InMemoryReference, StoredReference
 
     try:
         return StoredReference(store)
     except LookupError:
-        return InMemoryReference(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY),
-                                 reference_version(SHIPPED_REFERENCE_DIRECTORY))
+        return InMemoryReference(*read_reference_dir(SHIPPED_REFERENCE_DIRECTORY))
 
 
 def _icn(store: Store, claim_id: int) -> str:

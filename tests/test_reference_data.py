@@ -405,3 +405,33 @@ def test_the_hand_written_demo_file_has_its_members_providers_and_benefits() -> 
     therapist = data.provider("1245319599", day)
     assert therapist and therapist.license_level == "LICSW" and therapist.medicaid_enrolled
     assert data.provider("1234567893", day) and data.provider("1647123458", day)
+
+
+def test_a_directory_is_parsed_once_per_content_and_named_by_the_bytes_it_parsed(
+    tmp_path: Path,
+) -> None:
+    from workers.reference import read_reference_dir, reference_version
+
+    # Given the minimal set written as a directory
+    for name, text in minimal_files().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    # When it is read twice
+    first, version = read_reference_dir(tmp_path)
+    again, version_again = read_reference_dir(tmp_path)
+    # Then it was parsed once, and named as `reference_version` names the directory
+    assert again is first and version_again == version == reference_version(tmp_path)
+    # When a fee changes (the same size, so only the content tells them apart)
+    fees = tmp_path / "fees.csv"
+    assert "165.00" in fees.read_text()
+    fees.write_text(fees.read_text().replace("165.00", "166.00"), encoding="utf-8")
+    changed, changed_version = read_reference_dir(tmp_path)
+    # Then it is parsed again, with the new fee, under a new name
+    assert changed is not first and changed_version != version
+    assert changed_version == reference_version(tmp_path)
+    assert [f.allowed_per_unit for f in changed.fees] == [Decimal("160.00"), Decimal("166.00")]
+    assert [f.allowed_per_unit for f in first.fees] == [Decimal("160.00"), Decimal("165.00")]
+    # When a file breaks, nothing is kept: the problem is raised again on every read
+    fees.write_text(fees.read_text().replace("166.00", "not money"), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ReferenceDataError):
+            read_reference_dir(tmp_path)

@@ -178,16 +178,11 @@ def _store(out: Path | None, db: str | None) -> Store:
 def _reference(directory: Path | None) -> InMemoryReference:
     """A CSV directory read into memory (the shipped fixtures when none is named)."""
     from adjudication.errors import ReferenceDataError
-    from workers.reference import (
-        SHIPPED_REFERENCE_DIRECTORY,
-        load_reference_dir,
-        reference_version,
-    )
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
     from workers.reference_store import InMemoryReference
 
-    path = directory or SHIPPED_REFERENCE_DIRECTORY
     try:
-        return InMemoryReference(load_reference_dir(path), reference_version(path))
+        return InMemoryReference(*read_reference_dir(directory or SHIPPED_REFERENCE_DIRECTORY))
     except ReferenceDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--reference") from None
 
