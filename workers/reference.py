@@ -97,13 +97,13 @@ def read_reference_dir(path: Path) -> tuple[ReferenceData, str]:
         raise ReferenceDataError(problems)
     key = digest.hexdigest()
     with _parsed_lock:
-        data_parsed = _parsed.get(key)
-        if data_parsed is not None:
+        parsed = _parsed.get(key)
+        if parsed is not None:
             _parsed.move_to_end(key)
-    if data_parsed is None:
-        data_parsed = parse_reference(files)  # raises on a problem: nothing kept
+    if parsed is None:
+        parsed = parse_reference(files)  # raises on a problem: nothing kept
         with _parsed_lock:
-            _parsed[key] = data_parsed
+            _parsed[key] = parsed
             while len(_parsed) > PARSED_KEPT:
                 _parsed.popitem(last=False)
-    return data_parsed, _version_name(digest)
+    return parsed, _version_name(digest)
