@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from functools import cache
+from operator import attrgetter
 from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -207,6 +208,7 @@ def iter_rows(table: Table, lines: Iterable[str],
                 header[0] = header[0][1:]
             if not _header_ok(table, header, problems):
                 return
+            columns = [(name, _columns(table.model)[name]) for name in header]
         elif not cells:
             continue  # a blank line
         elif len(cells) != len(header):
@@ -214,7 +216,7 @@ def iter_rows(table: Table, lines: Iterable[str],
                 table.file, start, None,
                 f"has {len(cells)} cells where the header has {len(header)}"))
         else:
-            row = _row(table, start, dict(zip(header, cells, strict=True)), problems)
+            row = _row(table, start, zip(columns, cells, strict=True), problems)
             if row is not None:
                 yield start, row
     if header is None:
@@ -261,12 +263,15 @@ def _cell(table: Table, name: str, column: _Column, cell: str) -> tuple[object, 
     return cell, None
 
 
-def _row(table: Table, line: int, cells: dict[str, str],
+def _row(table: Table, line: int, cells: Iterable[tuple[tuple[str, _Column], str]],
          problems: list[ReferenceProblem]) -> Row | None:
     values: dict[str, object] = {}
     found: list[ReferenceProblem] = []
-    for name, cell in cells.items():
-        value, message = _cell(table, name, _columns(table.model)[name], cell)
+    for (name, column), cell in cells:
+        if cell and column.kind is str:  # most cells: text kept as it is
+            values[name] = cell
+            continue
+        value, message = _cell(table, name, column, cell)
         if message is not None:
             found.append(ReferenceProblem(table.file, line, name, message))
         elif value is not _OMIT:
@@ -279,12 +284,11 @@ def _row(table: Table, line: int, cells: dict[str, str],
     except ValidationError as error:
         for detail in error.errors(include_url=False, include_input=False,
                                    include_context=False):
-            column = str(detail["loc"][0]) if detail["loc"] else None
-            problems.append(ReferenceProblem(table.file, line, column, detail["msg"]))
+            where = str(detail["loc"][0]) if detail["loc"] else None
+            problems.append(ReferenceProblem(table.file, line, where, detail["msg"]))
         return None
-    bad = [ReferenceProblem(table.file, line, column, message)
-           for column, check, message in (*_COMMON_CHECKS, *_ROW_CHECKS.get(table.model, ()))
-           if not check(row)]
+    bad = [ReferenceProblem(table.file, line, field, message)
+           for field, check, message in _checks(table.model) if not check(row)]
     problems.extend(bad)
     return None if bad else row
 
@@ -386,6 +390,12 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
 }
 
 
+@cache
+def _checks(model: type[Row]) -> tuple[_Check, ...]:
+    """The checks every row of ``model`` passes after validation."""
+    return (*_COMMON_CHECKS, *_ROW_CHECKS.get(model, ()))
+
+
 # -- checks across rows and files ------------------------------------------------------
 _KEYS: dict[str, tuple[str, ...]] = {
     "members": ("member_id",),
@@ -418,10 +428,13 @@ def _file(attribute: str) -> str:
 
 def _overlaps(tables: Mapping[str, Located]) -> Iterator[ReferenceProblem]:
     for attribute, key in _KEYS.items():
-        groups: dict[tuple[object, ...], Located] = defaultdict(list)
+        identity = attrgetter(*key)
+        groups: dict[object, Located] = defaultdict(list)
         for line, row in tables[attribute]:
-            groups[tuple(getattr(row, k) for k in key)].append((line, row))
+            groups[identity(row)].append((line, row))
         for rows in groups.values():
+            if len(rows) < 2:
+                continue
             rows.sort(key=lambda item: (item[1].effective, item[0]))
             last_line, last_end = rows[0][0], rows[0][1].termination
             for line, row in rows[1:]:
