@@ -12,6 +12,11 @@ row) locks that row before it takes its number; otherwise each waits for the oth
 (two runs of one file: the first acknowledging it, the second answering it as a
 duplicate). The steps that lock other rows for update (adjudication, pend review)
 take no numbers.
+
+A payment cycle holds its transaction long (it writes, reads back and checks every 835
+before it commits): on PostgreSQL it takes its 835s' ISA13 and GS06 through
+`CommittedControlNumbers`, each in a short transaction of its own, so the files'
+acknowledgments, which take the same sequences, never wait for a cycle.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.engine import is_postgresql
+from store.engine import Store, is_postgresql
 from store.models import ControlSequence
 
 
@@ -54,3 +59,23 @@ class StoredControlNumbers:
 
     def next_group(self, receiver: str) -> int:
         return take(self._session, "gs06")
+
+
+class CommittedControlNumbers:
+    """Outbound ISA13 and GS06 (`edi.acks.ControlNumbers`), each taken in a transaction
+    of its own and committed at once: for a step whose own transaction stays open a
+    long time (a payment cycle on PostgreSQL). A number taken for a step that then
+    rolls back is never used: a gap, which X12 allows (it asks only that a number not
+    repeat). Not for SQLite, where the step's open transaction holds the database's
+    one writer lock: another transaction could not commit before it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def next_interchange(self, receiver: str) -> int:
+        with self._store.transaction() as s:
+            return take(s, "isa13")
+
+    def next_group(self, receiver: str) -> int:
+        with self._store.transaction() as s:
+            return take(s, "gs06")

@@ -243,3 +243,70 @@ def test_corrections_of_originals_from_the_stored_history_are_reversed_in_the_83
     finally:
         store.dispose()
     assert held == []
+
+
+def test_a_file_is_acknowledged_while_a_payment_cycle_is_still_open_on_postgresql(
+    tmp_path: Path,
+) -> None:
+    """A cycle writes and checks every 835 before it commits (half a minute for 20,000
+    claims). Its ISA13 and GS06 are taken in short transactions of their own, so a file
+    arriving meanwhile gets its 999 at once instead of waiting for the cycle's commit
+    on the sequences' rows; every number is still used once."""
+    import threading
+    from datetime import UTC, datetime
+
+    from remittance.era import render_era
+    from store.models import ReceivedFile
+    from tests.databases import postgres_schema
+    from workers import steps
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
+    from workers.reference_store import InMemoryReference
+    from workers.service import Service, receive_into_service
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        (tmp_path / "first").mkdir()
+        _process(tmp_path / "first", url, "--no-remit")  # decided, waiting for a cycle
+        store = Store(url)
+        try:
+            written, go_on = threading.Event(), threading.Event()
+
+            def slow_advice(remittance: Any) -> str:  # called once the 835s are checked
+                written.set()
+                assert go_on.wait(120), "the test never let the cycle go on"
+                return render_era(remittance)
+
+            outcomes: list[workers.remit.CycleOutcome] = []
+            cycle = threading.Thread(target=lambda: outcomes.append(workers.remit.run_cycle(
+                store, tmp_path / "first" / "out" / "archive",
+                as_of=datetime.fromisoformat(AS_OF).date(), now=datetime.now(tz=UTC),
+                reference=InMemoryReference(*read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)),
+                render_html=slow_advice)))
+            cycle.start()
+            try:
+                assert written.wait(120), "the cycle wrote no 835"
+                service = Service(store, tmp_path / "second" / "archive",
+                                  tmp_path / "second" / "outbound", None)
+                upload = tmp_path / "two.837"
+                shutil.copy(TWO_CLAIMS, upload)
+                file_id, _ = receive_into_service(service, upload)
+                acknowledged = threading.Thread(
+                    target=steps.acknowledge_file, args=(service.context(), file_id))
+                acknowledged.start()
+                acknowledged.join(30)
+                # the cycle is still open, and the file has its 999 all the same
+                assert not acknowledged.is_alive() and cycle.is_alive()
+            finally:
+                go_on.set()
+                cycle.join(120)
+            assert outcomes and outcomes[0].outcome == "released"
+            with store.transaction() as s:
+                ack = s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == file_id))
+            numbers = [ack.split("*")[13]] if ack else []
+            for r in outcomes[0].remittances:
+                assert r.sha256 is not None
+                released = steps.archive_path(tmp_path / "first" / "out" / "archive", r.sha256)
+                numbers += [released.read_text().split("*")[13]]
+            assert len(numbers) == 1 + len(outcomes[0].remittances) == len(set(numbers))
+        finally:
+            store.dispose()

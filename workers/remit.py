@@ -27,7 +27,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from adjudication.reference import ReferenceData
-from edi.acks import Responder
+from edi.acks import ControlNumbers, Responder
 from edi.amounts import from_cents
 from edi.claims import ParsedClaim
 from edi.parsers.remit835 import read_835
@@ -49,7 +49,7 @@ from store.models import (
     RemittanceRecord,
     RemittedClaim,
 )
-from store.sequences import StoredControlNumbers, take
+from store.sequences import CommittedControlNumbers, StoredControlNumbers, take
 from workers.decisions import decision_from_record, to_cents
 from workers.reference_store import ReferenceSource
 from workers.steps import archive_text
@@ -92,7 +92,9 @@ def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
     release and the record of who released it commit together, or neither does."""
     with store.transaction() as s:
         outcome = _cycle(s, archive, as_of=as_of, now=now, reference=reference, payer=payer,
-                         actor=actor, render_html=render_html, postgresql=store.postgresql)
+                         actor=actor, render_html=render_html, postgresql=store.postgresql,
+                         control=(CommittedControlNumbers(store) if store.postgresql
+                                  else StoredControlNumbers(s)))
         if audit is not None:
             audit(s, outcome)
         return outcome
@@ -101,8 +103,10 @@ def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
 def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
            reference: ReferenceSource | None, payer: Payer, actor: str,
            render_html: Callable[[Remittance], str] | None,
-           postgresql: bool) -> CycleOutcome:
-    """The cycle inside ``s``: planned, written, proven, then released or refused."""
+           postgresql: bool, control: ControlNumbers) -> CycleOutcome:
+    """The cycle inside ``s``: planned, written, proven, then released or refused. The
+    835s' ISA13 and GS06 come from ``control`` (`store.sequences`: on PostgreSQL outside
+    ``s``, so no acknowledgment waits for the cycle)."""
     if postgresql:
         s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
     shared = (reference.for_claims(s, (), _originals_named(s, as_of))
@@ -128,7 +132,7 @@ def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
         s.add(cycle)
         s.flush()
         return CycleOutcome(cycle.id, "empty", held=held)
-    responder = Responder(when=now, control=StoredControlNumbers(s))
+    responder = Responder(when=now, control=control)
     written: list[tuple[PayeeRemittance, str, list[str]]] = []
     for planned in plan.remittances:
         document = io.StringIO()
