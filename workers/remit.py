@@ -12,7 +12,8 @@ carried; otherwise the cycle is recorded as refused with the rules broken and
 nothing is remitted. Claim rows are never re-read from files, and a claim remitted
 once (unique per claim and role) is never remitted again, so running a cycle again
 releases nothing twice. On PostgreSQL a cycle takes an advisory lock: two cycles
-never plan from the same claims.
+never plan from the same claims; and it takes its 835s' ISA13 and GS06 outside its
+transaction (`store.sequences.CommittedControlNumbers`), so no file's 999 waits for it.
 """
 
 from __future__ import annotations
