@@ -178,9 +178,10 @@ def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
                     failures.append(failure)
 
             def waiting_on_a_lock(s: Session) -> bool:
+                """Whether a backend waits for a lock this one (``s``) holds."""
                 return bool(s.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND pid <> pg_backend_pid() AND datname = current_database()")))
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")))
 
             with holder.transaction() as s:  # the first run acknowledging the file
                 s.get(ReceivedFile, file_id, with_for_update=True)
