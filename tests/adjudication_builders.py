@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from adjudication.decision import Decision
@@ -42,6 +42,8 @@ from adjudication.reference import (
     SupervisionPolicy,
 )
 from adjudication.state import AdjudicationState
+from edi import remit835
+from edi.acks import CountingControlNumbers, Responder
 from edi.claims import (
     Address,
     AdjustmentReason,
@@ -65,6 +67,7 @@ from edi.claims import (
     Subscriber,
     TransactionHeader,
 )
+from remittance.payer import DEFAULT_PAYER
 
 COMMERCIAL = LineOfBusiness.COMMERCIAL
 MEDICAID = LineOfBusiness.MEDICAID
@@ -384,3 +387,15 @@ def codes(decision: Decision, number: int = 1) -> list[str]:
 
 def rules_fired(decision: Decision) -> list[str]:
     return [step.rule_id for step in decision.trace]
+
+
+# -- the 835 ---------------------------------------------------------------------------
+def practice_835(payment: remit835.ClaimPayment, method: str, amount: str) -> str:
+    """The 835 paying one claim to a practice (trace T1, effective 2026-04-01, produced
+    2026-03-30), as a cycle would write it."""
+    return remit835.render_835(
+        remit835.Remittance(DEFAULT_PAYER, remit835.Payee(remit835.Party("PRACTICE"),
+                                                          "1000000001", "123456789"),
+                            method, Decimal(amount), "T1", date(2026, 4, 1),
+                            date(2026, 3, 30), (payment,), ()),
+        Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC), control=CountingControlNumbers()))

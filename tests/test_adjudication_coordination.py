@@ -9,7 +9,7 @@ deductible met and 20 % coinsurance.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
@@ -26,16 +26,13 @@ from adjudication.reference import (
     oon_accumulator_plan,
 )
 from adjudication.rules.coordination import prior_paid, split
-from edi.acks import CountingControlNumbers, Responder
 from edi.claims import ParsedClaim
 from edi.parsers.claim837 import iter_claims
 from edi.parsers.remit835 import read_835
-from edi.remit835 import Party, Payee, Remittance, render_835
 from edi.tokenizer import segments_from_bytes
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
 from remittance.claims import claim_payment
-from remittance.payer import DEFAULT_PAYER
 from tests.adjudication_builders import (
     CLINICIAN_NPI,
     MEDICAID,
@@ -57,6 +54,7 @@ from tests.adjudication_builders import (
     other_payer,
     paid_by,
     plan,
+    practice_835,
     provider,
     rules_fired,
 )
@@ -230,12 +228,7 @@ def test_the_835_of_an_out_of_network_secondary_claim_balances_and_pyx12_accepts
     decision, claim = _out_of_network_secondary("150.00")
     payment = claim_payment(decision, claim)
     # When its 835 is written
-    text = render_835(Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001",
-                                                      "123456789"),
-                                 "NON", money("0.00"), "T1", date(2026, 4, 1),
-                                 date(2026, 3, 30), (payment,), ()),
-                      Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC),
-                                control=CountingControlNumbers()))
+    text = practice_835(payment, "NON", "0.00")
     segments = [s.strip() for s in text.split("~")]
     # Then CLP02 2, charge 200.00, paid 0.00, patient responsibility 50.00 (the PR-45)
     clp = next(s for s in segments if s.startswith("CLP*")).split("*")
@@ -393,12 +386,7 @@ def test_the_835_of_a_secondary_claim_says_clp02_2_with_oa_23_and_balances() -> 
     claim = build_claim(sequence="S", other_payers=(other_payer("P", "70.00"),))
     payment = claim_payment(decide(claim, _met_reference()), claim)
     # When its 835 is written
-    text = render_835(Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001",
-                                                      "123456789"),
-                                 "CHK", money("30.00"), "T1", date(2026, 4, 1),
-                                 date(2026, 3, 30), (payment,), ()),
-                      Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC),
-                                control=CountingControlNumbers()))
+    text = practice_835(payment, "CHK", "30.00")
     segments = [s.strip() for s in text.split("~")]
     # Then CLP02 is 2, CLP03 200.00, CLP04 30.00, CLP05 empty (the member owes nothing)
     clp = next(s for s in segments if s.startswith("CLP*")).split("*")

@@ -17,6 +17,7 @@ from tests.adjudication_builders import (
     line,
     money,
     past_claim,
+    practice_835,
     requires_auth,
 )
 
@@ -231,15 +232,11 @@ def test_the_authorization_the_claim_cites_is_used_first() -> None:
 def test_a_split_line_is_remitted_with_units_paid_of_units_billed() -> None:
     """835 for the 3-of-5 split: SVC05 3 units paid, SVC07 5 billed, CO-198 for 2 units."""
     import io
-    from datetime import UTC, datetime
 
-    from edi.acks import CountingControlNumbers, Responder
     from edi.parsers.remit835 import read_835
-    from edi.remit835 import Party, Payee, Remittance, render_835
     from edi.validators.outbound import outbound_problems
     from remittance.balance import prove_interchanges
     from remittance.claims import claim_payment
-    from remittance.payer import DEFAULT_PAYER
 
     history = (past_claim("OBH-OLD", code="96130", service_date=date(2026, 3, 1),
                           charge="400.00", units="2"),)
@@ -247,12 +244,7 @@ def test_a_split_line_is_remitted_with_units_paid_of_units_billed() -> None:
                                            past_claims=history)
     claim = _testing(units="5")
     payment = claim_payment(decide(claim, reference), claim)
-    text = render_835(Remittance(DEFAULT_PAYER, Payee(Party("PRACTICE"), "1000000001",
-                                                      "123456789"),
-                                 "CHK", money("450.00"), "T1", date(2026, 4, 1),
-                                 date(2026, 3, 30), (payment,), ()),
-                      Responder(when=datetime(2026, 3, 30, 9, tzinfo=UTC),
-                                control=CountingControlNumbers()))
+    text = practice_835(payment, "CHK", "450.00")
     segments = [s.strip() for s in text.split("~")]
     assert "SVC*HC:96130*1000.00*450.00**3**5" in segments
     assert "CAS*CO*198*400.00*2*45*150.00" in segments
