@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from edi.pickled import ByFields
+
 
 class StatusCategory(StrEnum):
     """277CA STC01-1 claim status category codes (X12 external code list 507)."""
@@ -49,7 +51,7 @@ class Entity(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Location:
+class Location(ByFields):
     """One place in the 837P: loop, segment, element, and the service line when any."""
 
     loop: str
@@ -65,7 +67,7 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimFinding:
+class ClaimFinding(ByFields):
     """One rejecting finding of a front-end edit, as the 277CA reports it."""
 
     edit_id: str
@@ -90,7 +92,7 @@ class ClaimFinding:
 
 
 @dataclass(frozen=True, slots=True)
-class Provider277:
+class Provider277(ByFields):
     """The billing provider as the 277CA names it (2100C NM1*85, 2200C REF*TJ)."""
 
     entity_type: str
@@ -102,7 +104,7 @@ class Provider277:
 
 
 @dataclass(frozen=True, slots=True)
-class LineStatus:
+class LineStatus(ByFields):
     """A service line echoed at 2220D when it carries a line-level finding."""
 
     line_number: int
@@ -117,7 +119,7 @@ class LineStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimStatus:
+class ClaimStatus(ByFields):
     """What the 277CA says about one claim (2000D-2220D)."""
 
     patient_control_number: str

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from edi.claims import ParsedClaim, Transaction837
 from edi.errors import ParseError, X12SyntaxError
+from edi.parsers import _fields
 from edi.parsers.claim837 import iter_claims, read_transactions
 from edi.parsers.serialize837 import transaction_elements, transaction_segments
 from edi.tokenizer import Delimiters, Segment, segments_from_bytes
@@ -252,6 +253,26 @@ def test_money_is_an_exact_decimal() -> None:
     assert claim.lines[1].service_unit_count == Decimal("0.5")
     assert sum(line.line_item_charge_amount for line in claim.lines) == (
         claim.total_claim_charge_amount)
+
+
+def test_amounts_and_dates_read_again_are_the_same_values_and_the_memory_of_them_is_bounded(
+) -> None:
+    # Given an amount and a date read once (remembered by their text)
+    first = _fields.decimal("125.50", "SV102")
+    assert _fields.decimal("125.50", "SV102") is first
+    assert _fields.ccyymmdd("20251208", "DTP03") == date(2025, 12, 8)
+    # Then the text is the key: the same number written another way keeps its exponent
+    assert str(_fields.decimal("125.5", "SV102")) == "125.5"
+    # And a bad value is refused every time, also once the memory was cleared
+    for text in (f"{n}.01" for n in range(2 * _fields._READ_KEPT)):
+        assert _fields.decimal(text, "SV102") == Decimal(text)
+    assert len(_fields._DECIMALS) <= _fields._READ_KEPT
+    for bad in ("1e5", "12,50", ""):
+        with pytest.raises(_fields.Bad, match="SV102 is not a decimal number"):
+            _fields.decimal(bad, "SV102")
+    for bad_date in ("20250230", "2025W011"):
+        with pytest.raises(_fields.Bad):
+            _fields.ccyymmdd(bad_date, "DTP03")
 
 
 def test_a_service_date_range_rd8_is_read_as_from_and_through() -> None:

@@ -13,12 +13,23 @@ from __future__ import annotations
 import io
 import pickle
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from edi.claim_status import (
+    ClaimFinding,
+    ClaimStatus,
+    Entity,
+    LineStatus,
+    Location,
+    Provider277,
+    StatusCategory,
+)
 from edi.validators.codesets import default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store import migrate
@@ -26,6 +37,7 @@ from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
+from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
 from workers.set_spool import VERSION, SetSpool, packed, unpacked
 
@@ -268,3 +280,22 @@ def test_the_spool_refuses_to_build_anything_but_the_outcome_types(tmp_path: Pat
     with (tmp_path / f"{1:07d}.set").open("rb") as source, unpacked(source) as unzipped, \
             pytest.raises(pickle.UnpicklingError, match="not a spooled type"):
         spool._load(unzipped, 1)
+
+
+def test_the_spooled_records_pickle_as_their_class_and_field_values() -> None:
+    """`edi.pickled.ByFields`: each record type is rebuilt by its own constructor (no
+    per-call field lookup), equal to what was written, and only from its own fields."""
+    where = Location("2400", "SV1", "SV102", 2)
+    finding = ClaimFinding("E", 1, 3, StatusCategory.INVALID, ("583",), Entity.BILLING, where,
+                           "The line charge must be a non-negative amount.", "FY2026")
+    line = LineStatus(2, "90837", ("95",), Decimal("-1"), None, date(2026, 1, 5), None, None,
+                      (finding,))
+    status = ClaimStatus("PCN1", Decimal("10"), date(2026, 1, 5), date(2026, 1, 5), "DOE", None,
+                         "M1", Provider277("2", "CLINIC", None, "1234567893", "123456789"),
+                         findings=(finding,), lines=(line,))
+    kept = KeptClaim('{"position":3}', "M1", None)
+    for record in (where, finding, line, status, kept):
+        cls, values = record.__reduce__()
+        assert cls is type(record) and values == tuple(
+            getattr(record, f.name) for f in fields(record))
+        assert pickle.loads(pickle.dumps(record, protocol=5)) == record

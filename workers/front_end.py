@@ -42,6 +42,7 @@ from edi.front_end import (
     unprocessable,
 )
 from edi.parsers.claim837 import ClaimFeed
+from edi.pickled import ByFields
 from edi.tokenizer import RawSegment, Segment
 from edi.validators import implementation_guide as ig
 from edi.validators.compiled import check_stream as compiled_check
@@ -56,7 +57,7 @@ UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
-class KeptClaim:
+class KeptClaim(ByFields):
     """An accepted claim as the store keeps it: JSON, and the keys adjudication reads by.
 
     A set of 5,000 claims is held this way (a few KB each), never as parsed objects."""

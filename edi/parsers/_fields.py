@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from edi.claims import (
     Demographics,
@@ -24,6 +25,13 @@ from edi.claims import (
 from edi.tokenizer import Segment
 
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+_T = TypeVar("_T")
+_READ_KEPT = 4_096
+"""Values read from text are remembered per text (a file repeats its amounts and dates
+thousands of times; `Decimal` and `date` are immutable), at most this many of each:
+hostile input can name endless distinct ones."""
+_DECIMALS: dict[str, Decimal] = {}
+_DATES: dict[str, date] = {}
 
 Street = tuple[str | None, str | None]
 """N301, N302."""
@@ -87,13 +95,24 @@ def composite(seg: Segment, position: int, most: int) -> list[str]:
 
 
 def ccyymmdd(value: str, what: str) -> date:
+    known = _DATES.get(value)
+    if known is not None:
+        return known
     # ASCII digits first: fromisoformat would also take ISO week dates like 2025W011.
     if len(value) != 8 or not (value.isascii() and value.isdigit()):
         raise Bad(f"{what} is not a CCYYMMDD date")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Bad(f"{what} is not a calendar date") from None
+    _remember(_DATES, value, day)
+    return day
+
+
+def _remember(memo: dict[str, _T], text: str, value: _T) -> None:
+    if len(memo) >= _READ_KEPT:
+        memo.clear()
+    memo[text] = value
 
 
 def optional_date(seg: Segment, position: int) -> date | None:
@@ -102,9 +121,14 @@ def optional_date(seg: Segment, position: int) -> date | None:
 
 
 def decimal(value: str, what: str) -> Decimal:
+    known = _DECIMALS.get(value)
+    if known is not None:
+        return known
     if not _DECIMAL.fullmatch(value):
         raise Bad(f"{what} is not a decimal number")
-    return Decimal(value)
+    number = Decimal(value)
+    _remember(_DECIMALS, value, number)
+    return number
 
 
 def optional_decimal(seg: Segment, position: int) -> Decimal | None:
