@@ -37,23 +37,30 @@ def _diagnosis_dates(claim: ParsedClaim, received: date) -> list[tuple[date, str
             "date of service", emits=("A7:254", "A7:255"))
 def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
     dates = _diagnosis_dates(claim, ctx.received)
+    is_billable = ctx.code_sets.is_billable
     for position, diagnosis in enumerate(claim.claim.diagnoses, start=1):
-        principal = position == 1
-        status = "254" if principal else "255"
-        where = Location("2300", "HI", f"HI{position:02d}-2")
-        kind = "principal diagnosis" if principal else f"diagnosis in position {position}"
         if diagnosis.qualifier not in ICD10_QUALIFIERS:
+            status, where, kind = _diagnosis_named(position)
             yield e.finding(A7, (status,), None, where,
                             f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
                             "other code lists are not accepted.")
             continue
         for day, named in dates:
-            billable, release = ctx.code_sets.is_billable(diagnosis.code, day)
+            billable, release = is_billable(diagnosis.code, day)
             if not billable:
+                status, where, kind = _diagnosis_named(position)
                 yield e.finding(A7, (status,), None, where,
                                 f"The {kind} is not a valid billable ICD-10-CM code for the "
                                 f"{named} {day:%Y-%m-%d} ({release}).", code_set=release)
                 break
+
+
+def _diagnosis_named(position: int) -> tuple[str, Location, str]:
+    """A diagnosis finding's status code, location and words (built only for a finding)."""
+    if position == 1:
+        return "254", Location("2300", "HI", "HI01-2"), "principal diagnosis"
+    return ("255", Location("2300", "HI", f"HI{position:02d}-2"),
+            f"diagnosis in position {position}")
 
 
 @edit("SNIP5-PLACE-OF-SERVICE", version=1, snip=5,
