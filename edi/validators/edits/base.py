@@ -8,7 +8,7 @@ code sets, the payer's policies) comes in an `EditContext`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -131,18 +131,16 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def npi_finding(e: Edit, npi: str | None, entity: Entity, where: Location,
+def npi_finding(e: Edit, npi: str | None, entity: Entity, loop: str, line: int | None,
                 who: str) -> ClaimFinding | None:
-    """A provider's NPI missing (A6:562) or failing the check digit (A7:562), else None."""
+    """A provider's NPI (NM109 of ``loop``) missing (A6:562) or failing the check digit
+    (A7:562), else None."""
     if not npi:
-        return e.finding(StatusCategory.MISSING, ("562",), entity, where,
+        return e.finding(StatusCategory.MISSING, ("562",), entity,
+                         Location(loop, "NM1", "NM109", line),
                          f"The {who} must be identified by an NPI (NM108 = XX).")
     if not is_valid_npi(npi):
-        return e.finding(StatusCategory.INVALID, ("562",), entity, where,
+        return e.finding(StatusCategory.INVALID, ("562",), entity,
+                         Location(loop, "NM1", "NM109", line),
                          f"The {who}'s NPI fails the NPI check digit.")
     return None
-
-
-def each(findings: Iterable[ClaimFinding | None]) -> Iterator[ClaimFinding]:
-    """Drop the Nones of helper checks that may or may not find something."""
-    return (f for f in findings if f is not None)

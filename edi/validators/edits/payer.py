@@ -75,7 +75,7 @@ def _npi_findings(e: Edit, party: Party | None, entity: Entity, loop: str,
                   line: int | None, who: str) -> Iterator[ClaimFinding]:
     if party is None:
         return
-    finding = npi_finding(e, party.name.npi, entity, Location(loop, "NM1", "NM109", line), who)
+    finding = npi_finding(e, party.name.npi, entity, loop, line, who)
     if finding is not None:
         yield finding
     if party.name.entity_type_qualifier != "1":
@@ -89,8 +89,7 @@ def _npi_findings(e: Edit, party: Party | None, entity: Entity, loop: str,
       emits=("A6:562:85", "A7:562:85", "A6:562:82", "A7:562:82"))
 def provider_npis(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
     billing = claim.billing_provider
-    finding = npi_finding(e, billing.npi, Entity.BILLING, Location("2010AA", "NM1", "NM109"),
-                          "billing provider")
+    finding = npi_finding(e, billing.npi, Entity.BILLING, "2010AA", None, "billing provider")
     if finding is not None:
         yield finding
     c = claim.claim

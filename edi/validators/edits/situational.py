@@ -9,7 +9,6 @@ from edi.claims import ParsedClaim, Party
 from edi.validators.edits.base import (
     Edit,
     EditContext,
-    each,
     edit,
     npi_finding,
     patient_birth_date,
@@ -53,11 +52,14 @@ def original_reference(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterat
       emits=("A6:562:DQ", "A7:562:DQ"))
 def supervising_npi(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
     parties: list[tuple[str, int | None, Party | None]] = [("2310D", None, claim.claim.supervising)]
-    parties += [("2420D", line.assigned_number, line.supervising) for line in claim.claim.lines]
-    yield from each(
-        npi_finding(e, party.name.npi, Entity.SUPERVISING,
-                    Location(loop, "NM1", "NM109", line_number), "supervising provider")
-        for loop, line_number, party in parties if party is not None)
+    parties += [("2420D", line.assigned_number, line.supervising) for line in claim.claim.lines
+                if line.supervising is not None]
+    for loop, line_number, party in parties:
+        if party is not None:
+            finding = npi_finding(e, party.name.npi, Entity.SUPERVISING, loop, line_number,
+                                  "supervising provider")
+            if finding is not None:
+                yield finding
 
 
 @edit("SNIP4-SERVICE-DATE", version=1, snip=4,
@@ -68,12 +70,13 @@ def service_date(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Clai
     entity, _loop = patient_entity(claim)
     for line in claim.claim.lines:
         start, end = service_dates(line, claim)
-        where = Location("2400", "DTP", "DTP03", line.assigned_number)
         if start is None or end is None:
             continue
         if end > ctx.received:
-            yield e.finding(A7, ("187", "510"), None, where,
+            yield e.finding(A7, ("187", "510"), None,
+                            Location("2400", "DTP", "DTP03", line.assigned_number),
                             "The date of service is after the date the claim was received.")
         if birth is not None and start < birth:
-            yield e.finding(A8, ("187", "158"), entity, where,
+            yield e.finding(A8, ("187", "158"), entity,
+                            Location("2400", "DTP", "DTP03", line.assigned_number),
                             "The date of service is before the patient's date of birth.")
