@@ -17,6 +17,9 @@ _GETTERS: dict[type, Any] = {}
 
 
 class ByFields:
+    """A mixin for a frozen, slotted dataclass whose fields are all ``__init__``
+    parameters: pickled as ``(class, field values)``."""
+
     __slots__ = ()
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
