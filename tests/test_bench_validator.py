@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.generator import write_837
-from workers import bench_validator
+from workers import bench_phases, bench_validator
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +33,23 @@ def test_each_step_accepts_and_measures_the_generated_file(
 
 def test_every_step_names_the_modules_it_imports() -> None:
     assert set(bench_validator.MODULES) == set(bench_validator.STEPS)
+
+
+def test_the_phases_are_the_parts_less_what_they_contain() -> None:
+    # Given measured parts (seconds chosen by hand)
+    best = {"check": 1.0, "segments": 0.5, "reader": 2.5, "edits": 1.5, "pass": 6.0,
+            "pass+spool": 7.0, "whole": 8.0}
+    shares = bench_phases.phases(best)
+    # Then the reader excludes the segments, the collector is the rest of the pass, and
+    # the phases add up to the whole
+    assert shares == {
+        "compiled check": 1.0, "837P reader (typed models)": 2.0,
+        "edits, fingerprint, kept JSON": 1.5, "collector bookkeeping and segments": 1.5,
+        "spool writes": 1.0, "answers (spool loads, numbers, summaries, 277CA)": 1.0}
+    assert sum(shares.values()) == best["whole"]
+
+
+def test_every_part_is_measured_on_a_generated_file(small_file: Path) -> None:
+    best = bench_phases.measure(small_file, rounds=1)
+    assert set(best) == {"check", "segments", "reader", "edits", "pass", "pass+spool", "whole"}
+    assert all(seconds > 0 for seconds in best.values())

@@ -80,7 +80,10 @@ def _compiled(path: Path) -> None:
     _acknowledged(check_stream, path)
 
 
-def _front(path: Path) -> None:
+def whole_front_end(path: Path) -> None:
+    """The front end as the engine's steps run it, without the store (the module's
+    docstring): the one pass into the set spool, the 999, then set by set the claim
+    numbers, claim JSON and summary lines, and the 277CA."""
     import os
 
     from edi.ack277 import write_277ca_by_sender
@@ -169,7 +172,7 @@ disk per process (the compiled tables, the ICD-10-CM code sets) stays in its tim
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (`main` runs each in a subprocess)."""
     steps: dict[str, Callable[[Path], None]] = {
-        "pyx12": _pyx12, "pyx12 path": _pyx12_path, "compiled": _compiled, "front": _front,
+        "pyx12": _pyx12, "pyx12 path": _pyx12_path, "compiled": _compiled, "front": whole_front_end,
         "split": _split}
     for module in MODULES[step]:
         importlib.import_module(module)
