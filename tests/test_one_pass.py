@@ -66,6 +66,23 @@ def test_every_sample_reads_the_same_in_one_pass(path: Path) -> None:
     assert one == two
 
 
+@pytest.mark.parametrize(("segments", "characters"), [(1, 1 << 20), (7, 1 << 20), (4_096, 90)])
+def test_the_collector_reads_the_same_whatever_its_batches(
+        segments: int, characters: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The samples fit in one batch of the default size: here batches of one segment,
+    of seven (sets, claims and the envelope straddle them) and of about 90 characters
+    end all over the files, and every sample (ta1-truncated.837 ends inside a segment)
+    still reads as the two passes read it."""
+    from workers import front_end
+
+    monkeypatch.setattr(front_end, "BATCH_SEGMENTS", segments)
+    monkeypatch.setattr(front_end, "BATCH_CHARACTERS", characters)
+    assert ACK_FIXTURES / "ta1-truncated.837" in SAMPLES
+    for path in SAMPLES:
+        one, two = both(path)
+        assert one == two, path.name
+
+
 def test_the_samples_hold_accepted_claims_and_sets_the_check_rejects() -> None:
     """The comparison is not empty: the samples do hold parsed claims, and sets the
     999 rejects (parsed in the pass, then settled as not reached)."""
