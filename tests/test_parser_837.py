@@ -263,16 +263,18 @@ def test_amounts_and_dates_read_again_are_the_same_values_and_the_memory_of_them
     assert _fields.ccyymmdd("20251208", "DTP03") == date(2025, 12, 8)
     # Then the text is the key: the same number written another way keeps its exponent
     assert str(_fields.decimal("125.5", "SV102")) == "125.5"
-    # And a bad value is refused every time, also once the memory was cleared
-    for text in (f"{n}.01" for n in range(2 * _fields._READ_KEPT)):
+    # And a bad value is refused every time, also after the memory filled up
+    for text in (f"{n}.01" for n in range(2 * _fields.READ_KEPT)):
         assert _fields.decimal(text, "SV102") == Decimal(text)
-    assert len(_fields._DECIMALS) <= _fields._READ_KEPT
+    assert _fields._decimal_of.cache_info().currsize <= _fields.READ_KEPT
     for bad in ("1e5", "12,50", ""):
         with pytest.raises(_fields.Bad, match="SV102 is not a decimal number"):
             _fields.decimal(bad, "SV102")
-    for bad_date in ("20250230", "2025W011"):
-        with pytest.raises(_fields.Bad):
-            _fields.ccyymmdd(bad_date, "DTP03")
+    for bad_date, why in (("20250230", "is not a calendar date"),
+                          ("2025W011", "is not a CCYYMMDD date")):
+        for _again in range(2):
+            with pytest.raises(_fields.Bad, match=f"^DTP03 {why}$"):
+                _fields.ccyymmdd(bad_date, "DTP03")
 
 
 def test_a_service_date_range_rd8_is_read_as_from_and_through() -> None:

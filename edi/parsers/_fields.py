@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from functools import lru_cache
 
 from edi.claims import (
     Demographics,
@@ -25,13 +25,10 @@ from edi.claims import (
 from edi.tokenizer import Segment
 
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
-_T = TypeVar("_T")
-_READ_KEPT = 4_096
-"""Values read from text are remembered per text (a file repeats its amounts and dates
+READ_KEPT = 4_096
+"""Amounts and dates are read once per text and remembered (a file repeats them
 thousands of times; `Decimal` and `date` are immutable), at most this many of each:
 hostile input can name endless distinct ones."""
-_DECIMALS: dict[str, Decimal] = {}
-_DATES: dict[str, date] = {}
 
 Street = tuple[str | None, str | None]
 """N301, N302."""
@@ -95,24 +92,22 @@ def composite(seg: Segment, position: int, most: int) -> list[str]:
 
 
 def ccyymmdd(value: str, what: str) -> date:
-    known = _DATES.get(value)
-    if known is not None:
-        return known
-    # ASCII digits first: fromisoformat would also take ISO week dates like 2025W011.
-    if len(value) != 8 or not (value.isascii() and value.isdigit()):
-        raise Bad(f"{what} is not a CCYYMMDD date")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Bad(f"{what} is not a calendar date") from None
-    _remember(_DATES, value, day)
+    day = _date_of(value)
+    if isinstance(day, str):
+        raise Bad(f"{what} {day}")
     return day
 
 
-def _remember(memo: dict[str, _T], text: str, value: _T) -> None:
-    if len(memo) >= _READ_KEPT:
-        memo.clear()
-    memo[text] = value
+@lru_cache(maxsize=READ_KEPT)
+def _date_of(value: str) -> date | str:
+    """The date a CCYYMMDD text names, or why it names none."""
+    # ASCII digits first: fromisoformat would also take ISO week dates like 2025W011.
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
+        return "is not a CCYYMMDD date"
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return "is not a calendar date"
 
 
 def optional_date(seg: Segment, position: int) -> date | None:
@@ -121,14 +116,16 @@ def optional_date(seg: Segment, position: int) -> date | None:
 
 
 def decimal(value: str, what: str) -> Decimal:
-    known = _DECIMALS.get(value)
-    if known is not None:
-        return known
-    if not _DECIMAL.fullmatch(value):
+    number = _decimal_of(value)
+    if number is None:
         raise Bad(f"{what} is not a decimal number")
-    number = Decimal(value)
-    _remember(_DECIMALS, value, number)
     return number
+
+
+@lru_cache(maxsize=READ_KEPT)
+def _decimal_of(value: str) -> Decimal | None:
+    """The exact number a text names (its exponent kept), or None when it names none."""
+    return Decimal(value) if _DECIMAL.fullmatch(value) else None
 
 
 def optional_decimal(seg: Segment, position: int) -> Decimal | None:
