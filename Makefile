@@ -58,7 +58,7 @@ unit: $(STAMP) services system-packages
 test: lint typecheck unit
 
 # The long fault runs: a worker killed and Redis restarted mid-file 5 times, and
-# claims process killed at random points 20 times per engine (make test runs them 2
+# claims process killed at random points 20 times per engine (make test runs them 1
 # and 6 times; EDI_FAULT_REPEATS=N and EDI_CRASH_TRIALS=N for more).
 fault: $(STAMP) services system-packages
 	EDI_FAULT_REPEATS=$${EDI_FAULT_REPEATS:-5} EDI_CRASH_TRIALS=$${EDI_CRASH_TRIALS:-20} \

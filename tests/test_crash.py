@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.engine import Store, sqlite_url
+from store.migrate import upgrade
 from store.models import Claim, DecisionRecord, ReceivedFile, Run
 from tests.databases import outbound_isa13, postgres_schema, require_postgres
 
@@ -95,14 +96,14 @@ def _acks(out: Path) -> dict[str, str]:
 
 
 def _trial(workload: dict[str, object], directory: Path, url: str, seed: int) -> str:
-    """One kill and one resume; returns the step the kill interrupted."""
+    """One kill and one resume on a migrated database; returns the step the kill
+    interrupted."""
     source = workload["source"]
     assert isinstance(source, Path)
     seconds = workload["seconds"]
     assert isinstance(seconds, float)
     out = directory / "out"
     out.mkdir(parents=True)
-    subprocess.run([str(CLAIMS_BIN), "migrate", "--db", url], check=True, capture_output=True)
     rng = random.Random(seed)
     # the kill waits for a step chosen per trial, then a random moment more: under any
     # load (two test processes, other trials) the kills spread over every step
@@ -201,16 +202,20 @@ def test_a_run_killed_at_random_points_resumes_and_loses_nothing(
     if engine == "postgresql":
         require_postgres()
 
-    def one(seed: int) -> str:
-        directory = tmp_path / f"trial-{seed}"
-        with ExitStack() as stack:
-            url = (sqlite_url(directory.parent / f"db-{seed}") if engine == "sqlite"
-                   else stack.enter_context(postgres_schema()))
+    with ExitStack() as stack:
+        urls = []
+        for seed in range(TRIALS):
             if engine == "sqlite":
-                (directory.parent / f"db-{seed}").mkdir()
-            return _trial(workload, directory, url, seed)
+                (tmp_path / f"db-{seed}").mkdir()
+                urls.append(sqlite_url(tmp_path / f"db-{seed}"))
+            else:
+                urls.append(stack.enter_context(postgres_schema()))
+            upgrade(urls[-1])  # here, one at a time (alembic's context is global)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two trials at a time, one per core
-        interrupted = Counter(pool.map(one, range(TRIALS)))
+        def one(seed: int) -> str:
+            return _trial(workload, tmp_path / f"trial-{seed}", urls[seed], seed)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two trials at a time, one per core
+            interrupted = Counter(pool.map(one, range(TRIALS)))
     # the kills landed in several different steps, not all before or after the work
     assert len(set(interrupted) - {"finished"}) >= 3, interrupted
