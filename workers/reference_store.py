@@ -239,9 +239,31 @@ def _values(version_id: int, table: Table, line: int, row: Row) -> dict[str, Any
 
 def _insert(session: Session, version_id: int, table: Table, rows: Located) -> int:
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(ReferenceRow), [_values(version_id, table, line, row)
-                                               for line, row in rows[start:start + CHUNK]])
+        _write(session, [_values(version_id, table, line, row)
+                         for line, row in rows[start:start + CHUNK]])
     return len(rows)
+
+
+_COLUMNS = ("version_id", "kind", "lookup", "lookup2", "natural_key", "effective",
+            "termination", "tag", "line", "data")
+"""The columns `_values` fills, in the order PostgreSQL's COPY takes them."""
+_COPY = f"COPY reference_rows ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One chunk of rows in the load's transaction: on PostgreSQL by COPY (one stream;
+    an executemany sends a statement per row, about half of a load's time), elsewhere
+    by a bulk insert."""
+    driver = (session.connection().connection.driver_connection
+              if is_postgresql(session.get_bind()) else None)
+    if driver is None:
+        session.execute(insert(ReferenceRow), rows)
+        return
+    from psycopg.types.json import Json
+
+    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+        for row in rows:
+            copy.write_row([Json(row[c]) if c == "data" else row[c] for c in _COLUMNS])
 
 
 def _stream(session: Session, version_id: int, table: Table,
@@ -254,10 +276,10 @@ def _stream(session: Session, version_id: int, table: Table,
         buffer.append(_values(version_id, table, line, row))
         count += 1
         if len(buffer) >= CHUNK:
-            session.execute(insert(ReferenceRow), buffer)
+            _write(session, buffer)
             buffer = []
     if buffer:
-        session.execute(insert(ReferenceRow), buffer)
+        _write(session, buffer)
     return count
 
 
