@@ -53,3 +53,35 @@ def test_every_part_is_measured_on_a_generated_file(small_file: Path) -> None:
     best = bench_phases.measure(small_file, rounds=1)
     assert set(best) == {"check", "segments", "reader", "edits", "pass", "pass+spool", "whole"}
     assert all(seconds > 0 for seconds in best.values())
+
+
+def _result(seconds: float, peak: float = 30.0) -> dict[str, float]:
+    return {"seconds": seconds, "cpu_seconds": seconds, "peak_rss_mb": peak}
+
+
+def test_the_targets_are_read_against_the_run_and_say_what_3000_claims_a_second_is_that_day(
+) -> None:
+    # Given a run's best results (chosen by hand: pyx12 at 500 claims/s on 20,000 claims,
+    # the compiled check 32x, the front end at 2,500 claims/s; on 200,000 claims pyx12 at
+    # 400, the front end at 3,200 and 151 MB)
+    results = {
+        1_000: {"pyx12": _result(2.0), "compiled": _result(0.1), "front": _result(0.5, 80.0)},
+        20_000: {"pyx12": _result(40.0), "compiled": _result(1.25),
+                 "front": _result(8.0, 145.0)},
+        200_000: {"pyx12": _result(500.0), "compiled": _result(13.0),
+                  "front": _result(62.5, 151.0)},
+    }
+    # Then each target is read as the issue states it, the front end's also as a ratio
+    assert bench_validator.targets(results) == [
+        "validation + 999 at 20x pyx12 or more on 20,000 claims: 32.0x, met",
+        "whole front end at 3,000 claims/s or more on 20,000 claims: 2,500, NOT met; pyx12 "
+        "ran at 500 claims/s, so the target was 6.0x pyx12 in this run (15x when the issue "
+        "was filed) and the front end ran at 5.0x",
+        "whole front end at 3,000 claims/s or more on 200,000 claims: 3,200, met; pyx12 ran "
+        "at 400 claims/s, so the target was 7.5x pyx12 in this run (15x when the issue was "
+        "filed) and the front end ran at 8.0x",
+        "whole front end's peak RSS under 150 MB at 200,000 claims: 151 MB, NOT met; +6 MB "
+        "from 20,000 claims",
+    ]
+    # and a run without the large files names only what it measured
+    assert bench_validator.targets({1_000: results[1_000]}) == []
