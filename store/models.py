@@ -93,6 +93,9 @@ class ReceivedFile(Base):
     claim_ack_sha256: Mapped[str | None] = mapped_column(String(64))
     """The 277CA, kept in the archive under this sha256 (too large for a row: a file
     of 100,000 claims answers with some 30 MB)."""
+    claim_ack_control: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The 277CA's ``[ISA13, GS06]`` per interchange, reserved before it is rendered
+    (`workers.steps.finish_file`)."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     interchange_numbers: Mapped[list[Any]] = mapped_column(default=list)
     accepted_sets: Mapped[list[Any]] = mapped_column(default=list)

@@ -16,7 +16,9 @@ take no numbers.
 A payment cycle holds its transaction long (it writes, reads back and checks every 835
 before it commits): on PostgreSQL it takes its 835s' ISA13 and GS06 through
 `CommittedControlNumbers`, each in a short transaction of its own, so the files'
-acknowledgments, which take the same sequences, never wait for a cycle.
+acknowledgments, which take the same sequences, never wait for a cycle. A file's 277CA
+reserves its numbers in a short transaction before it is rendered and keeps them on
+the file's row (`ReservedControlNumbers`, `workers.steps.finish_file`).
 """
 
 from __future__ import annotations
@@ -79,3 +81,30 @@ class CommittedControlNumbers:
     def next_group(self, receiver: str) -> int:
         with self._store.transaction() as s:
             return take(s, "gs06")
+
+
+class ReservedControlNumbers:
+    """Outbound ISA13 and GS06 (`edi.acks.ControlNumbers`) reserved earlier and kept,
+    handed out in order: ``pairs`` holds one ``[isa13, gs06]`` per interchange. A file's
+    277CA takes its numbers this way (`workers.steps.finish_file`): they are taken and
+    kept in a short transaction before the 277CA is rendered. Asking for more numbers
+    than were reserved is an engine fault (the count of interchanges was wrong)."""
+
+    def __init__(self, pairs: list[list[int]]) -> None:
+        self._pairs = pairs
+        self._interchanges = 0
+        self._groups = 0
+
+    def next_interchange(self, receiver: str) -> int:
+        self._interchanges += 1
+        return self._nth(self._interchanges, 0)
+
+    def next_group(self, receiver: str) -> int:
+        self._groups += 1
+        return self._nth(self._groups, 1)
+
+    def _nth(self, count: int, which: int) -> int:
+        if count > len(self._pairs):
+            raise RuntimeError(f"{len(self._pairs)} interchange(s) reserved, "
+                               f"control number {count} asked for")
+        return self._pairs[count - 1][which]

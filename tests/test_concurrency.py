@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from store.models import Claim, DecisionRecord
 from tests.databases import outbound_isa13
 
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
+DEMO_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "837p" / "demo-small.837"
 
 
 def _generate(path: Path, seed: int, claims: int = 300) -> Path:
@@ -201,3 +203,137 @@ def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
         finally:
             holder.dispose()
             store.dispose()
+
+
+def _adjudicated(service: Any, source: Path, name: str) -> int:
+    """A file received and taken through every step before its 277CA (front end only:
+    the service has no reference data, so adjudication decides nothing)."""
+    import shutil
+
+    from workers import steps
+    from workers.service import receive_into_service
+
+    upload = service.archive.parent / name
+    shutil.copy(source, upload)
+    file_id, _ = receive_into_service(service, upload)
+    ctx = service.context()
+    steps.acknowledge_file(ctx, file_id)
+    steps.answer_sets(ctx, file_id)
+    steps.adjudicate_file(ctx, file_id)
+    return file_id
+
+
+def _277ca_control(store: Store, archive: Path, file_id: int) -> tuple[int, int]:
+    """The ISA13 and GS06 of a done file's 277CA, read from the archived text."""
+    from store.models import ReceivedFile
+    from workers import steps
+
+    with store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None and row.status == "done" and row.claim_ack_sha256
+        sha = row.claim_ack_sha256
+    segments = [seg.split("*") for seg in steps.archive_path(archive, sha).read_text().split("~")]
+    isa = next(seg for seg in segments if seg[0].strip() == "ISA")
+    gs = next(seg for seg in segments if seg[0].strip() == "GS")
+    return int(isa[13]), int(gs[6])
+
+
+def test_a_file_is_acknowledged_while_another_files_277ca_is_rendered_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large file's 277CA takes seconds to render. Its ISA13 and GS06 are reserved in
+    a short transaction before, so a file arriving meanwhile gets its 999 at once; when
+    the 277CA took its numbers in the transaction that renders it, the 999 waited for
+    that transaction's commit on the sequences' rows."""
+    import threading
+
+    from store.models import ReceivedFile
+    from tests.databases import postgres_schema
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.service import Service, receive_into_service
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        store = Store(url)
+        try:
+            (tmp_path / "archive").mkdir()
+            service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+            first = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "first.837")
+            written, go_on = threading.Event(), threading.Event()
+            record = steps.event
+
+            def slow_event(s: Session, ctx: Any, kind: str, *args: Any, **detail: Any) -> None:
+                if kind == "file.done":  # the 277CA is written, its transaction still open
+                    written.set()
+                    assert go_on.wait(120), "the test never let the 277CA go on"
+                record(s, ctx, kind, *args, **detail)
+
+            monkeypatch.setattr(steps, "event", slow_event)
+            finish = threading.Thread(target=steps.finish_file,
+                                      args=(service.context(), first))
+            finish.start()
+            try:
+                assert written.wait(60), "the 277CA was never written"
+                second, _ = receive_into_service(service, DEMO_SMALL)
+                acknowledged = threading.Thread(target=steps.acknowledge_file,
+                                                args=(service.context(), second))
+                acknowledged.start()
+                acknowledged.join(30)
+                # the first file's 277CA is still being written; the second has its 999
+                assert not acknowledged.is_alive() and finish.is_alive()
+            finally:
+                go_on.set()
+                finish.join(60)
+            with store.transaction() as s:
+                ack = s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == second))
+            assert ack is not None
+            isa13, _gs06 = _277ca_control(store, tmp_path / "archive", first)
+            with store.transaction() as s:
+                first_ack = s.scalar(select(ReceivedFile.ack_text)
+                                     .where(ReceivedFile.id == first))
+            assert first_ack is not None
+            numbers = [int(text.split("*")[13]) for text in (first_ack, ack)] + [isa13]
+            assert len(set(numbers)) == 3  # the 999s and the 277CA: each number once
+        finally:
+            store.dispose()
+
+
+def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 277CA's numbers are kept on the file's row when they are reserved: a finish
+    that fails (or is killed) while rendering is done again with the same ISA13 and
+    GS06, not new ones, as the crash tests require of a resumed run."""
+    from store.models import ReceivedFile
+    from store.sequences import take
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.service import Service
+
+    migrate.upgrade(database_url)
+    store = Store(database_url)
+    try:
+        (tmp_path / "archive").mkdir()
+        service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+        file_id = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
+
+        def broken(*args: Any) -> None:
+            raise OSError("the disk is full")
+
+        monkeypatch.setattr(steps, "write_277ca_by_sender", broken)
+        with pytest.raises(OSError):
+            steps.finish_file(service.context(), file_id)
+        with store.transaction() as s:
+            row = s.get(ReceivedFile, file_id)
+            assert row is not None and row.status == "adjudicated"
+            reserved = row.claim_ack_control
+        assert reserved is not None and len(reserved) == 1  # one sender, one interchange
+        monkeypatch.undo()
+        steps.finish_file(service.context(), file_id)
+        assert list(_277ca_control(store, tmp_path / "archive", file_id)) == reserved[0]
+        with store.transaction() as s:  # nothing more was taken for it
+            assert take(s, "isa13") == reserved[0][0] + 1
+            assert take(s, "gs06") == reserved[0][1] + 1
+    finally:
+        store.dispose()

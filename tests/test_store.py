@@ -268,3 +268,15 @@ def test_an_interchange_repeated_within_one_file_is_answered_as_a_duplicate(
     assert re.search(r"TA1\*000000101\*\d{6}\*\d{4}\*R\*025", Path(entry.ack_path).read_text())
     assert [c.front_end for c in entry.claims] == [
         "accepted", "accepted", "not_reached", "not_reached"]
+
+
+def test_reserved_control_numbers_are_handed_out_in_order_and_never_more() -> None:
+    from store.sequences import ReservedControlNumbers
+
+    # Given two interchanges' numbers, reserved and kept
+    numbers = ReservedControlNumbers([[41, 17], [42, 18]])
+    # Then they are handed out as reserved, and a third interchange is an engine fault
+    assert [numbers.next_interchange("ZZ:A"), numbers.next_group("ZZ:A")] == [41, 17]
+    assert [numbers.next_interchange("ZZ:B"), numbers.next_group("ZZ:B")] == [42, 18]
+    with pytest.raises(RuntimeError, match="2 interchange"):
+        numbers.next_interchange("ZZ:C")

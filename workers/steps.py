@@ -61,7 +61,7 @@ from store.models import (
     Run,
     TransactionSet,
 )
-from store.sequences import StoredControlNumbers, take
+from store.sequences import ReservedControlNumbers, StoredControlNumbers, take
 from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
 from workers.decisions import (
     codes_text,
@@ -685,35 +685,56 @@ def _answer(session: Session, set_id: int) -> TransactionStatus:
     return from_json(TransactionStatus, data)
 
 
-def _answers_by_sender(session: Session, set_ids: list[int]
-                       ) -> list[tuple[str, Iterator[TransactionStatus]]]:
-    """Each sender's sets, in the order the file names the senders, each set decoded
-    only when the 277CA writer reaches it (one set of claims in memory at a time)."""
+def _senders(session: Session, file_id: int) -> dict[str, list[int]]:
+    """The ids of the file's answered sets by sender, in set order, the senders in the
+    order the file names them (each sender's key read from its set's answer in the
+    database: no answer is decoded here)."""
     senders: dict[str, list[int]] = {}
-    for set_id in set_ids:
-        data = session.scalar(select(TransactionSet.answer).where(TransactionSet.id == set_id))
-        assert data is not None
-        sender = receiver_key(data["receiver_sender_qualifier"], data["receiver_sender_id"])
-        senders.setdefault(sender, []).append(set_id)
-    return [(sender, (_answer(session, set_id) for set_id in ids))
-            for sender, ids in senders.items()]
+    for set_id, qualifier, sender_id in session.execute(
+            select(TransactionSet.id,
+                   TransactionSet.answer["receiver_sender_qualifier"].as_string(),
+                   TransactionSet.answer["receiver_sender_id"].as_string())
+            .where(TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
+            .order_by(TransactionSet.ordinal)):
+        senders.setdefault(receiver_key(qualifier or "", sender_id or ""), []).append(set_id)
+    return senders
+
+
+def _reserve_277ca_numbers(ctx: StepContext, file_id: int) -> list[list[int]] | None:
+    """The ISA13 and GS06 of each interchange of the file's 277CA (one per sender),
+    taken in a short transaction of its own and kept on the file's row: rendering a
+    large file's 277CA then holds no sequence row, so other files' 999s do not wait
+    for it, and a finish that fails or is killed is done again with the same numbers.
+    None when the file is not waiting for its 277CA."""
+    with ctx.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id, with_for_update=True)
+        if row is None or row.status != "adjudicated":
+            return None
+        if row.claim_ack_control is None:
+            row.claim_ack_control = [[take(s, "isa13"), take(s, "gs06")]
+                                     for _sender in _senders(s, file_id)]
+        return [list(pair) for pair in row.claim_ack_control]
 
 
 def finish_file(ctx: StepContext, file_id: int) -> None:
     """The 277CA for every answered set, in set order, one interchange per sender,
-    written into the archive as it is rendered (the row names it by sha256)."""
+    written into the archive as it is rendered (the row names it by sha256), with the
+    control numbers `_reserve_277ca_numbers` kept for it."""
+    reserved = _reserve_277ca_numbers(ctx, file_id)
+    if reserved is None:
+        return
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
         assert row is not None
         if row.status != "adjudicated":
             return
-        set_ids = list(s.scalars(select(TransactionSet.id).where(
-            TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
-            .order_by(TransactionSet.ordinal)))
-        if set_ids:
-            responder = Responder(when=ctx.now, control=StoredControlNumbers(s))
+        senders = _senders(s, file_id)
+        if senders:
+            responder = Responder(when=ctx.now, control=ReservedControlNumbers(reserved))
+            answers = [(sender, (_answer(s, set_id) for set_id in ids))
+                       for sender, ids in senders.items()]
             row.claim_ack_sha256, _size = archive_text(ctx.archive, lambda out: (
-                write_277ca_by_sender(_answers_by_sender(s, set_ids), responder, out)))
+                write_277ca_by_sender(answers, responder, out)))
         row.status = "done"
         row.updated_at = ctx.now
         event(s, ctx, "file.done", row.sha256)
