@@ -43,8 +43,14 @@ class ClaimNumbers(Protocol):
     def assign(self, fingerprint: str, received: date) -> str: ...
 
 
+def claim_number(received: date, number: int) -> str:
+    """The payer claim control number (ICN) ``number`` of a claim received that day:
+    ``OBH`` + YY + day of year + the number in seven digits."""
+    return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
+
+
 class InMemoryClaimNumbers:
-    """ICNs ``OBH`` + YY + day of year + a seven-digit sequence, idempotent per fingerprint."""
+    """ICNs (`claim_number`) from a sequence, idempotent per fingerprint."""
 
     def __init__(self, start: int = 1) -> None:
         self._next = start
@@ -53,7 +59,7 @@ class InMemoryClaimNumbers:
     def assign(self, fingerprint: str, received: date) -> str:
         number = self._assigned.get(fingerprint)
         if number is None:
-            number = f"OBH{received:%y}{received.timetuple().tm_yday:03d}{self._next:07d}"
+            number = claim_number(received, self._next)
             self._next += 1
             self._assigned[fingerprint] = number
         return number

@@ -144,7 +144,9 @@ class _Sequence:
 
     def assign(self, fingerprint: str, received: date) -> str:
         number, self._next = self._next, self._next + 1
-        return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
+        from edi.front_end import claim_number
+
+        return claim_number(received, number)
 
 
 def _split(path: Path) -> None:

@@ -43,7 +43,7 @@ from edi.claim_status import TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
 from edi.findings import FileCheck, InterchangeResult
-from edi.front_end import rejects
+from edi.front_end import claim_number, rejects
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
@@ -394,7 +394,7 @@ class StoredClaimNumbers:
         if self._next is None:
             self._next = take(self._session, "claim-number", max(self._needed, 1))
         number, self._next = self._next, self._next + 1
-        return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
+        return claim_number(received, number)
 
 
 def unanswered_sets(ctx: StepContext, file_id: int) -> list[int]:
