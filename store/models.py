@@ -152,6 +152,10 @@ class TransactionSet(Base):
     """pending -> answered (claims numbered, 277CA records kept)."""
     control_number: Mapped[str | None] = mapped_column(String(9))
     answer: Mapped[dict[str, Any] | None]
+    first_claim_number: Mapped[int | None] = mapped_column(BigInteger)
+    """The first of the block of claim numbers reserved for the set's claims before it
+    is answered (`workers.steps._reserve_claim_numbers`); None until then, or when the
+    set numbers no claim."""
 
 
 class Claim(Base):

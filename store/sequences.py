@@ -18,7 +18,9 @@ before it commits): on PostgreSQL it takes its 835s' ISA13 and GS06 through
 `CommittedControlNumbers`, each in a short transaction of its own, so the files'
 acknowledgments, which take the same sequences, never wait for a cycle. A file's 277CA
 reserves its numbers in a short transaction before it is rendered and keeps them on
-the file's row (`ReservedControlNumbers`, `workers.steps.finish_file`).
+the file's row (`ReservedControlNumbers`, `workers.steps.finish_file`); a transaction
+set reserves its block of claim numbers the same way before its claims are inserted
+(`workers.steps._reserve_claim_numbers`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from edi.front_end import claim_number
 from store import migrate
 from store.engine import Store
 from store.models import Claim, DecisionRecord
@@ -335,5 +336,123 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
         with store.transaction() as s:  # nothing more was taken for it
             assert take(s, "isa13") == reserved[0][0] + 1
             assert take(s, "gs06") == reserved[0][1] + 1
+    finally:
+        store.dispose()
+
+
+def _acknowledged(service: Any, source: Path, name: str, received: Any = None) -> int:
+    import shutil
+
+    from workers import steps
+    from workers.service import receive_into_service
+
+    upload = service.archive.parent / name
+    shutil.copy(source, upload)
+    file_id, _ = receive_into_service(service, upload, received)
+    steps.acknowledge_file(service.context(), file_id)
+    return file_id
+
+
+def _first_claim_numbers(store: Store, file_id: int) -> list[int | None]:
+    from store.models import TransactionSet
+
+    with store.transaction() as s:
+        return list(s.scalars(select(TransactionSet.first_claim_number)
+                              .where(TransactionSet.file_id == file_id)
+                              .order_by(TransactionSet.ordinal)))
+
+
+def test_a_files_sets_are_answered_while_another_files_set_is_stored_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A set's answer inserts its claims (about a second for 5,000 on PostgreSQL). Its
+    claim numbers are reserved in a short transaction before, so another file's sets
+    are numbered and stored meanwhile; when the block was taken in the set's own
+    transaction, every other set waited for its commit on the sequence's row."""
+    import threading
+    from datetime import date
+
+    from tests.databases import postgres_schema
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.service import Service
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        store = Store(url)
+        try:
+            (tmp_path / "archive").mkdir()
+            service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+            first = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "one.837")
+            second = _acknowledged(service, DEMO_SMALL, "two.837", date(2025, 11, 20))
+            stored, go_on = threading.Event(), threading.Event()
+            record = steps.event
+
+            def slow_event(s: Session, ctx: Any, kind: str, subject: str,
+                           **detail: Any) -> None:
+                if kind == "set.answered" and subject.startswith(f"{first}:"):
+                    stored.set()  # the first file's claims are inserted, not committed
+                    assert go_on.wait(120), "the test never let the set go on"
+                record(s, ctx, kind, subject, **detail)
+
+            monkeypatch.setattr(steps, "event", slow_event)
+            answering = threading.Thread(target=steps.answer_sets,
+                                         args=(service.context(), first))
+            answering.start()
+            try:
+                assert stored.wait(60), "the first file's set was never stored"
+                other = threading.Thread(target=steps.answer_sets,
+                                         args=(service.context(), second))
+                other.start()
+                other.join(30)
+                # the first file's set is still open, and the second's are answered
+                assert not other.is_alive() and answering.is_alive()
+            finally:
+                go_on.set()
+                answering.join(60)
+            ones, twos = _first_claim_numbers(store, first), _first_claim_numbers(store, second)
+            # both numbered claims (or the test would prove nothing), from separate blocks
+            assert None not in ones + twos
+            assert len(set(ones + twos)) == len(ones + twos)
+        finally:
+            store.dispose()
+
+
+def test_a_set_whose_answer_fails_is_answered_again_with_the_numbers_it_reserved(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The block's first number is kept on the set's row when it is reserved: a set
+    whose answer fails (or is killed) is answered again with the same claim numbers."""
+    from store.models import Claim
+    from store.sequences import take
+    from tests.paths import ACK_FIXTURES
+    from workers import steps
+    from workers.service import Service
+
+    migrate.upgrade(database_url)
+    store = Store(database_url)
+    try:
+        (tmp_path / "archive").mkdir()
+        service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+        file_id = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
+
+        def broken(*args: Any) -> None:
+            raise OSError("the database went away")
+
+        monkeypatch.setattr(steps, "_rejected_lobs", broken)
+        with pytest.raises(OSError):
+            steps.answer_sets(service.context(), file_id)
+        [first] = _first_claim_numbers(store, file_id)
+        assert first is not None
+        monkeypatch.undo()
+        steps.answer_sets(service.context(), file_id)
+        assert _first_claim_numbers(store, file_id) == [first]
+        with store.transaction() as s:
+            rows = list(s.execute(select(Claim.icn, Claim.receipt_date)
+                                  .where(Claim.front_end == "accepted").order_by(Claim.id)))
+            assert len(rows) == 2  # the two claims, numbered from the kept block
+            assert [icn for icn, _ in rows] == [
+                claim_number(received, first + n) for n, (_, received) in enumerate(rows)]
+            assert take(s, "claim-number") == first + 2  # nothing more was taken
     finally:
         store.dispose()

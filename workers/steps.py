@@ -382,17 +382,34 @@ class StoredClaimNumbers:
     """Claim numbers (`edi.front_end.ClaimNumbers`) from the store's sequence, in a step.
 
     The set's numbers are reserved as one block on first use (one query, not one per
-    claim); the block goes back with everything else if the step rolls back.
+    claim); the block goes back with everything else if the step rolls back. ``first``
+    is the block's first number (None: no claim was numbered).
     """
 
     def __init__(self, session: Session, needed: int) -> None:
         self._session = session
         self._needed = needed
-        self._next: int | None = None
+        self.first: int | None = None
+        self._next = 0
+
+    def assign(self, fingerprint: str, received: date) -> str:
+        if self.first is None:
+            self.first = self._next = take(self._session, "claim-number", max(self._needed, 1))
+        number, self._next = self._next, self._next + 1
+        return claim_number(received, number)
+
+
+class ReservedClaimNumbers:
+    """Claim numbers (`edi.front_end.ClaimNumbers`) from a block reserved earlier,
+    starting at ``first`` (`_reserve_claim_numbers`). A claim to number where no block
+    was reserved is an engine fault."""
+
+    def __init__(self, first: int | None) -> None:
+        self._next = first
 
     def assign(self, fingerprint: str, received: date) -> str:
         if self._next is None:
-            self._next = take(self._session, "claim-number", max(self._needed, 1))
+            raise RuntimeError("no claim numbers were reserved for this set")
         number, self._next = self._next, self._next + 1
         return claim_number(received, number)
 
@@ -489,8 +506,13 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             yield outcome
 
 
-def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
-                faults: Counter[str]) -> None:
+def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome,
+                           received: date) -> bool:
+    """The set's claim numbers, one block taken in a short transaction of its own and
+    its first number kept on the set's row: the set's answer (its claims inserted, about
+    a second for 5,000 claims on PostgreSQL) then holds no sequence row, so other sets
+    and files are answered meanwhile, and a set whose answer fails or is killed is
+    answered again with the same numbers. False when the set is answered already."""
     reading = outcome.reading
     with ctx.store.transaction() as s:
         set_row = s.scalar(select(TransactionSet).where(
@@ -502,12 +524,34 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
             s.add(set_row)
             s.flush()
         if set_row.state == "answered":
+            return False
+        if set_row.first_claim_number is None:
+            # the claims refer to the file: its row before the claim numbers (store.sequences)
+            s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
+            numbers = StoredClaimNumbers(
+                s, sum(1 for status in outcome.statuses if not rejects(status)))
+            number_set(outcome, numbers, received)  # takes the block if it numbers a claim
+            set_row.first_claim_number = numbers.first
+        return True
+
+
+def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
+                faults: Counter[str]) -> None:
+    reading = outcome.reading
+    if not _reserve_claim_numbers(ctx, file_id, outcome, received):
+        return
+    with ctx.store.transaction() as s:
+        set_row = s.scalar(select(TransactionSet).where(
+            TransactionSet.file_id == file_id, TransactionSet.ordinal == reading.ordinal)
+            .with_for_update())
+        assert set_row is not None  # kept by `_reserve_claim_numbers`
+        if set_row.state == "answered":
             return
-        # the claims refer to the file: its row before the claim numbers (store.sequences)
+        # the claims refer to the file: its row key-share locked before they are inserted
         s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
         _record_faults(s, ctx, f"{file_id}:{reading.control_number}", faults)
-        needed = sum(1 for status in outcome.statuses if not rejects(status))
-        statuses = number_set(outcome, StoredClaimNumbers(s, needed), received)
+        statuses = number_set(outcome, ReservedClaimNumbers(set_row.first_claim_number),
+                              received)
         summaries = claim_summaries(outcome, statuses)
         edited = outcome.answered(len(summaries))
         billing = ([status.billing_provider.npi for status in statuses] if statuses
