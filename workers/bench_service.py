@@ -2,11 +2,13 @@
 
     python -m workers.bench_service          (make bench runs it last)
 
-For 1 and then 2 `claims worker` processes (2 threads each) on the machine's Redis
-and a SQLite store: four 1,000-claim files are dropped into a partner's mailbox at
-once and taken by `claims intake`; the clock runs until the last 277CA is in the
-partner's outbound folder (claims/s, upload to 277CA). Then, with one worker, one
-1,000-claim file alone: the seconds from its upload to its 999 and to its 277CA.
+For 1 and then 2 `claims worker` processes (2 threads each) on the machine's Redis,
+with a SQLite store and then with a fresh schema of the machine's PostgreSQL
+(`store.scratch.SERVER`; skipped when it is not reachable): four 1,000-claim files
+are dropped into a partner's mailbox at once and taken by `claims intake`; the clock
+runs until the last 277CA is in the partner's outbound folder (claims/s, upload to
+277CA). Then, with one worker, one 1,000-claim file alone: the seconds from its
+upload to its 999 and to its 277CA.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
 
 from workers.bench import DATA
 
@@ -28,14 +34,15 @@ REDIS = os.environ.get("EDI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 FILES, PER_FILE = 4, 1_000
 
 
-def _site(base: Path) -> dict[str, str]:
+def _site(base: Path, url: str | None) -> dict[str, str]:
+    """A new site under ``base``: its store at ``url`` (None: SQLite under ``base``)."""
     from fixtures.generator import CLEARINGHOUSE_ID
     from store.engine import sqlite_url
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
 
     shutil.rmtree(base, ignore_errors=True)
     (base / "db").mkdir(parents=True)
-    url = sqlite_url(base / "db")
+    url = url or sqlite_url(base / "db")
     env = {**os.environ, "EDI_DATABASE_URL": url, "EDI_REDIS_URL": REDIS,
            "EDI_ARCHIVE_DIR": str(base / "archive"), "EDI_MAILBOXES": str(base / "mailboxes"),
            "EDI_OUTBOUND_DIR": str(base / "outbound")}
@@ -66,9 +73,10 @@ def _files(count: int) -> list[Path]:
     return paths
 
 
-def _run(workers: int, files: list[Path], base: Path) -> tuple[float, float | None]:
+def _run(workers: int, files: list[Path], base: Path,
+         url: str | None) -> tuple[float, float | None]:
     """(seconds from the drop to the last 277CA, seconds to the first 999)."""
-    env = _site(base)
+    env = _site(base, url)
     outbound = base / "mailboxes" / "bench" / "outbound"
     inbound = base / "mailboxes" / "bench" / "inbound"
     running = [subprocess.Popen([str(CLAIMS_BIN), "worker", "--threads", "2"], env=env,
@@ -95,17 +103,39 @@ def _run(workers: int, files: list[Path], base: Path) -> tuple[float, float | No
             process.wait(60)
 
 
+@contextmanager
+def _store(engine: str) -> Iterator[str | None]:
+    """A store for one run: None (SQLite under the run's directory) or a new schema of
+    the machine's PostgreSQL, dropped afterwards."""
+    from store.scratch import SERVER, scratch_schema
+
+    if engine == "SQLite":
+        yield None
+        return
+    with scratch_schema(SERVER) as url:
+        yield url
+
+
 def main() -> None:
+    from store.scratch import SERVER
+
     files = _files(FILES)
-    print(f"\nservice: {FILES} files of {PER_FILE:,} claims dropped at once, upload to the "
-          "last 277CA (SQLite store, Redis)")
-    for workers in (1, 2):
-        seconds, _ = _run(workers, files, DATA / f"service-{workers}")
-        print(f"  {workers} worker process(es): {seconds:.1f} s, "
-              f"{FILES * PER_FILE / seconds:.0f} claims/s")
-    seconds, first = _run(1, files[:1], DATA / "service-one")
-    print(f"  one {PER_FILE:,}-claim file, 1 worker: 999 after {first or 0:.1f} s, "
-          f"277CA after {seconds:.1f} s")
+    for engine in ("SQLite", "PostgreSQL"):
+        print(f"\nservice: {FILES} files of {PER_FILE:,} claims dropped at once, upload to "
+              f"the last 277CA ({engine} store, Redis)")
+        try:
+            for workers in (1, 2):
+                with _store(engine) as url:
+                    seconds, _ = _run(workers, files, DATA / f"service-{workers}", url)
+                print(f"  {workers} worker process(es): {seconds:.1f} s, "
+                      f"{FILES * PER_FILE / seconds:.0f} claims/s", flush=True)
+            with _store(engine) as url:
+                seconds, first = _run(1, files[:1], DATA / "service-one", url)
+        except OperationalError:  # only a PostgreSQL schema can fail to be made
+            print(f"  skipped: no PostgreSQL at {SERVER}")
+            continue
+        print(f"  one {PER_FILE:,}-claim file, 1 worker: 999 after {first or 0:.1f} s, "
+              f"277CA after {seconds:.1f} s")
 
 
 if __name__ == "__main__":
