@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import threading
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,12 @@ from sqlalchemy.orm import Session
 from edi.front_end import claim_number
 from store import migrate
 from store.engine import Store
-from store.models import Claim, DecisionRecord
-from tests.databases import outbound_isa13
+from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
+from store.sequences import take
+from tests.databases import outbound_isa13, postgres_schema
+from tests.paths import ACK_FIXTURES
+from workers import steps
+from workers.service import Service, receive_into_service
 
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
 DEMO_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "837p" / "demo-small.837"
@@ -95,18 +102,12 @@ def test_two_runs_of_the_same_file_at_once_process_it_once(
 def test_batches_of_one_file_take_turns_on_postgresql(tmp_path: Path) -> None:
     """A batch holds its file's advisory lock: a second chain of the same file (the
     reconciler's copy) waits for the first to commit, then reads its decisions."""
-    import shutil
-    import threading
     from datetime import UTC, datetime
 
     from sqlalchemy import text
 
-    from tests.databases import postgres_schema
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import StoredReference, load_reference
-    from workers.service import Service, receive_into_service
 
     with postgres_schema() as url:
         migrate.upgrade(url)
@@ -147,19 +148,12 @@ def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
     acknowledges it (holding the file's row, about to take an ISA13). The duplicate's
     answer locks the file's row before it takes its own ISA13; taking the number first
     and the row after deadlocked the two (PostgreSQL names one the victim)."""
-    import shutil
-    import threading
     import time
     from datetime import UTC, datetime
 
     from sqlalchemy import text
 
-    from store.models import DuplicateReceipt, ReceivedFile
-    from store.sequences import take
-    from tests.databases import postgres_schema
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
-    from workers.service import Service, receive_into_service
+    from store.models import DuplicateReceipt
 
     with postgres_schema() as url:
         migrate.upgrade(url)
@@ -206,28 +200,33 @@ def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
             store.dispose()
 
 
-def _adjudicated(service: Any, source: Path, name: str) -> int:
-    """A file received and taken through every step before its 277CA (front end only:
-    the service has no reference data, so adjudication decides nothing)."""
-    import shutil
+def _service(store: Store, tmp_path: Path) -> Service:
+    """A service on ``store`` with its archive under ``tmp_path`` and no reference data
+    (front end only: adjudication decides nothing)."""
+    (tmp_path / "archive").mkdir()
+    return Service(store, tmp_path / "archive", tmp_path / "outbound", None)
 
-    from workers import steps
-    from workers.service import receive_into_service
 
+def _acknowledged(service: Service, source: Path, name: str, received: date | None = None
+                  ) -> int:
+    """A file received and acknowledged (its 999 written, its sets spooled)."""
     upload = service.archive.parent / name
     shutil.copy(source, upload)
-    file_id, _ = receive_into_service(service, upload)
-    ctx = service.context()
-    steps.acknowledge_file(ctx, file_id)
-    steps.answer_sets(ctx, file_id)
-    steps.adjudicate_file(ctx, file_id)
+    file_id, _ = receive_into_service(service, upload, received)
+    steps.acknowledge_file(service.context(), file_id)
+    return file_id
+
+
+def _adjudicated(service: Service, source: Path, name: str) -> int:
+    """A file taken through every step before its 277CA."""
+    file_id = _acknowledged(service, source, name)
+    steps.answer_sets(service.context(), file_id)
+    steps.adjudicate_file(service.context(), file_id)
     return file_id
 
 
 def _277ca_control(store: Store, archive: Path, file_id: int) -> tuple[int, int]:
     """The ISA13 and GS06 of a done file's 277CA, read from the archived text."""
-    from store.models import ReceivedFile
-    from workers import steps
 
     with store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
@@ -246,20 +245,13 @@ def test_a_file_is_acknowledged_while_another_files_277ca_is_rendered_on_postgre
     a short transaction before, so a file arriving meanwhile gets its 999 at once; when
     the 277CA took its numbers in the transaction that renders it, the 999 waited for
     that transaction's commit on the sequences' rows."""
-    import threading
 
-    from store.models import ReceivedFile
-    from tests.databases import postgres_schema
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
-    from workers.service import Service, receive_into_service
 
     with postgres_schema() as url:
         migrate.upgrade(url)
         store = Store(url)
         try:
-            (tmp_path / "archive").mkdir()
-            service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+            service = _service(store, tmp_path)
             first = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "first.837")
             written, go_on = threading.Event(), threading.Event()
             record = steps.event
@@ -306,17 +298,11 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
     """The 277CA's numbers are kept on the file's row when they are reserved: a finish
     that fails (or is killed) while rendering is done again with the same ISA13 and
     GS06, not new ones, as the crash tests require of a resumed run."""
-    from store.models import ReceivedFile
-    from store.sequences import take
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
-    from workers.service import Service
 
     migrate.upgrade(database_url)
     store = Store(database_url)
     try:
-        (tmp_path / "archive").mkdir()
-        service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+        service = _service(store, tmp_path)
         file_id = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
 
         def broken(*args: Any) -> None:
@@ -340,21 +326,7 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
         store.dispose()
 
 
-def _acknowledged(service: Any, source: Path, name: str, received: Any = None) -> int:
-    import shutil
-
-    from workers import steps
-    from workers.service import receive_into_service
-
-    upload = service.archive.parent / name
-    shutil.copy(source, upload)
-    file_id, _ = receive_into_service(service, upload, received)
-    steps.acknowledge_file(service.context(), file_id)
-    return file_id
-
-
 def _first_claim_numbers(store: Store, file_id: int) -> list[int | None]:
-    from store.models import TransactionSet
 
     with store.transaction() as s:
         return list(s.scalars(select(TransactionSet.first_claim_number)
@@ -369,20 +341,13 @@ def test_a_files_sets_are_answered_while_another_files_set_is_stored_on_postgres
     claim numbers are reserved in a short transaction before, so another file's sets
     are numbered and stored meanwhile; when the block was taken in the set's own
     transaction, every other set waited for its commit on the sequence's row."""
-    import threading
-    from datetime import date
 
-    from tests.databases import postgres_schema
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
-    from workers.service import Service
 
     with postgres_schema() as url:
         migrate.upgrade(url)
         store = Store(url)
         try:
-            (tmp_path / "archive").mkdir()
-            service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+            service = _service(store, tmp_path)
             first = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "one.837")
             second = _acknowledged(service, DEMO_SMALL, "two.837", date(2025, 11, 20))
             stored, go_on = threading.Event(), threading.Event()
@@ -423,17 +388,11 @@ def test_a_set_whose_answer_fails_is_answered_again_with_the_numbers_it_reserved
 ) -> None:
     """The block's first number is kept on the set's row when it is reserved: a set
     whose answer fails (or is killed) is answered again with the same claim numbers."""
-    from store.models import Claim
-    from store.sequences import take
-    from tests.paths import ACK_FIXTURES
-    from workers import steps
-    from workers.service import Service
 
     migrate.upgrade(database_url)
     store = Store(database_url)
     try:
-        (tmp_path / "archive").mkdir()
-        service = Service(store, tmp_path / "archive", tmp_path / "outbound", None)
+        service = _service(store, tmp_path)
         file_id = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
 
         def broken(*args: Any) -> None:
