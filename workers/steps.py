@@ -506,6 +506,13 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             yield outcome
 
 
+def _set_row(session: Session, file_id: int, ordinal: int) -> TransactionSet | None:
+    """The file's transaction set ``ordinal``, locked for the rest of the transaction."""
+    return session.scalar(select(TransactionSet).where(
+        TransactionSet.file_id == file_id, TransactionSet.ordinal == ordinal)
+        .with_for_update())
+
+
 def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome,
                            received: date) -> bool:
     """The set's claim numbers, one block taken in a short transaction of its own and
@@ -515,9 +522,7 @@ def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome,
     answered again with the same numbers. False when the set is answered already."""
     reading = outcome.reading
     with ctx.store.transaction() as s:
-        set_row = s.scalar(select(TransactionSet).where(
-            TransactionSet.file_id == file_id, TransactionSet.ordinal == reading.ordinal)
-            .with_for_update())
+        set_row = _set_row(s, file_id, reading.ordinal)
         if set_row is None:  # a set the envelope check never reached: keep its claims too
             set_row = TransactionSet(file_id=file_id, ordinal=reading.ordinal, accepted=False,
                                      state="pending", control_number=reading.control_number[:9])
@@ -541,9 +546,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
     if not _reserve_claim_numbers(ctx, file_id, outcome, received):
         return
     with ctx.store.transaction() as s:
-        set_row = s.scalar(select(TransactionSet).where(
-            TransactionSet.file_id == file_id, TransactionSet.ordinal == reading.ordinal)
-            .with_for_update())
+        set_row = _set_row(s, file_id, reading.ordinal)
         assert set_row is not None  # kept by `_reserve_claim_numbers`
         if set_row.state == "answered":
             return
