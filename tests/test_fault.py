@@ -9,7 +9,7 @@ gone. The surviving worker reconnects, and its reconciler sends the unfinished s
 again. Then, on the store: every accepted claim has exactly one decision, a payment
 cycle puts every paid claim in exactly one 835, and the 835s pay exactly what the
 decisions say. The same file uploaded again is a duplicate and pays nothing.
-`make test` runs this once (about three minutes on a slow day for this machine),
+`make test` runs this once (about a minute on a slow day for this machine),
 `make fault` 5 times (``EDI_FAULT_REPEATS``), each at another random moment.
 """
 
