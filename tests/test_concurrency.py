@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,17 @@ def test_a_duplicate_answered_while_the_file_is_acknowledged_waits_for_it(
             store.dispose()
 
 
+@contextmanager
+def _migrated(url: str) -> Iterator[Store]:
+    """A store at ``url``, migrated to the head revision, disposed of afterwards."""
+    migrate.upgrade(url)
+    store = Store(url)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
 def _service(store: Store, tmp_path: Path) -> Service:
     """A service on ``store`` with its archive under ``tmp_path`` and no reference data
     (front end only: adjudication decides nothing)."""
@@ -225,9 +238,42 @@ def _adjudicated(service: Service, source: Path, name: str) -> int:
     return file_id
 
 
+@contextmanager
+def _held_open(monkeypatch: pytest.MonkeyPatch, kind: str, subject: str,
+               step: Callable[..., object], *args: object) -> Iterator[threading.Thread]:
+    """``step(*args)`` running in a thread, held when it records its ``kind`` event for
+    a subject starting with ``subject``: its work is written, its transaction still
+    open. Let go and joined when the block ends."""
+    reached, go_on = threading.Event(), threading.Event()
+    record = steps.event
+
+    def held(s: Session, ctx: Any, event_kind: str, event_subject: str, **detail: Any) -> None:
+        if event_kind == kind and event_subject.startswith(subject):
+            reached.set()
+            assert go_on.wait(120), "the test never let the step go on"
+        record(s, ctx, event_kind, event_subject, **detail)
+
+    monkeypatch.setattr(steps, "event", held)
+    running = threading.Thread(target=step, args=args)
+    running.start()
+    try:
+        assert reached.wait(60), f"the step never recorded {kind}"
+        yield running
+    finally:
+        go_on.set()
+        running.join(60)
+
+
+def _done_within(step: Callable[..., object], *args: object) -> bool:
+    """Whether ``step(*args)``, run in a thread, ends within 30 seconds."""
+    running = threading.Thread(target=step, args=args)
+    running.start()
+    running.join(30)
+    return not running.is_alive()
+
+
 def _277ca_control(store: Store, archive: Path, file_id: int) -> tuple[int, int]:
     """The ISA13 and GS06 of a done file's 277CA, read from the archived text."""
-
     with store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         assert row is not None and row.status == "done" and row.claim_ack_sha256
@@ -245,51 +291,23 @@ def test_a_file_is_acknowledged_while_another_files_277ca_is_rendered_on_postgre
     a short transaction before, so a file arriving meanwhile gets its 999 at once; when
     the 277CA took its numbers in the transaction that renders it, the 999 waited for
     that transaction's commit on the sequences' rows."""
-
-
-    with postgres_schema() as url:
-        migrate.upgrade(url)
-        store = Store(url)
-        try:
-            service = _service(store, tmp_path)
-            first = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "first.837")
-            written, go_on = threading.Event(), threading.Event()
-            record = steps.event
-
-            def slow_event(s: Session, ctx: Any, kind: str, *args: Any, **detail: Any) -> None:
-                if kind == "file.done":  # the 277CA is written, its transaction still open
-                    written.set()
-                    assert go_on.wait(120), "the test never let the 277CA go on"
-                record(s, ctx, kind, *args, **detail)
-
-            monkeypatch.setattr(steps, "event", slow_event)
-            finish = threading.Thread(target=steps.finish_file,
-                                      args=(service.context(), first))
-            finish.start()
-            try:
-                assert written.wait(60), "the 277CA was never written"
-                second, _ = receive_into_service(service, DEMO_SMALL)
-                acknowledged = threading.Thread(target=steps.acknowledge_file,
-                                                args=(service.context(), second))
-                acknowledged.start()
-                acknowledged.join(30)
-                # the first file's 277CA is still being written; the second has its 999
-                assert not acknowledged.is_alive() and finish.is_alive()
-            finally:
-                go_on.set()
-                finish.join(60)
-            with store.transaction() as s:
-                ack = s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == second))
-            assert ack is not None
-            isa13, _gs06 = _277ca_control(store, tmp_path / "archive", first)
-            with store.transaction() as s:
-                first_ack = s.scalar(select(ReceivedFile.ack_text)
-                                     .where(ReceivedFile.id == first))
-            assert first_ack is not None
-            numbers = [int(text.split("*")[13]) for text in (first_ack, ack)] + [isa13]
-            assert len(set(numbers)) == 3  # the 999s and the 277CA: each number once
-        finally:
-            store.dispose()
+    with postgres_schema() as url, _migrated(url) as store:
+        service = _service(store, tmp_path)
+        first = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "first.837")
+        with _held_open(monkeypatch, "file.done", "", steps.finish_file, service.context(),
+                        first) as finish:
+            second, _ = receive_into_service(service, DEMO_SMALL)
+            # the first file's 277CA is written, its transaction still open; the second
+            # file has its 999 all the same
+            assert _done_within(steps.acknowledge_file, service.context(), second)
+            assert finish.is_alive()
+        with store.transaction() as s:
+            acks = [s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == file_id))
+                    for file_id in (first, second)]
+        assert None not in acks
+        isa13, _gs06 = _277ca_control(store, tmp_path / "archive", first)
+        numbers = [int(str(text).split("*")[13]) for text in acks] + [isa13]
+        assert len(set(numbers)) == 3  # the 999s and the 277CA: each number once
 
 
 def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
@@ -298,10 +316,7 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
     """The 277CA's numbers are kept on the file's row when they are reserved: a finish
     that fails (or is killed) while rendering is done again with the same ISA13 and
     GS06, not new ones, as the crash tests require of a resumed run."""
-
-    migrate.upgrade(database_url)
-    store = Store(database_url)
-    try:
+    with _migrated(database_url) as store:
         service = _service(store, tmp_path)
         file_id = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
 
@@ -322,12 +337,9 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
         with store.transaction() as s:  # nothing more was taken for it
             assert take(s, "isa13") == reserved[0][0] + 1
             assert take(s, "gs06") == reserved[0][1] + 1
-    finally:
-        store.dispose()
 
 
 def _first_claim_numbers(store: Store, file_id: int) -> list[int | None]:
-
     with store.transaction() as s:
         return list(s.scalars(select(TransactionSet.first_claim_number)
                               .where(TransactionSet.file_id == file_id)
@@ -341,46 +353,20 @@ def test_a_files_sets_are_answered_while_another_files_set_is_stored_on_postgres
     claim numbers are reserved in a short transaction before, so another file's sets
     are numbered and stored meanwhile; when the block was taken in the set's own
     transaction, every other set waited for its commit on the sequence's row."""
-
-
-    with postgres_schema() as url:
-        migrate.upgrade(url)
-        store = Store(url)
-        try:
-            service = _service(store, tmp_path)
-            first = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "one.837")
-            second = _acknowledged(service, DEMO_SMALL, "two.837", date(2025, 11, 20))
-            stored, go_on = threading.Event(), threading.Event()
-            record = steps.event
-
-            def slow_event(s: Session, ctx: Any, kind: str, subject: str,
-                           **detail: Any) -> None:
-                if kind == "set.answered" and subject.startswith(f"{first}:"):
-                    stored.set()  # the first file's claims are inserted, not committed
-                    assert go_on.wait(120), "the test never let the set go on"
-                record(s, ctx, kind, subject, **detail)
-
-            monkeypatch.setattr(steps, "event", slow_event)
-            answering = threading.Thread(target=steps.answer_sets,
-                                         args=(service.context(), first))
-            answering.start()
-            try:
-                assert stored.wait(60), "the first file's set was never stored"
-                other = threading.Thread(target=steps.answer_sets,
-                                         args=(service.context(), second))
-                other.start()
-                other.join(30)
-                # the first file's set is still open, and the second's are answered
-                assert not other.is_alive() and answering.is_alive()
-            finally:
-                go_on.set()
-                answering.join(60)
-            ones, twos = _first_claim_numbers(store, first), _first_claim_numbers(store, second)
-            # both numbered claims (or the test would prove nothing), from separate blocks
-            assert None not in ones + twos
-            assert len(set(ones + twos)) == len(ones + twos)
-        finally:
-            store.dispose()
+    with postgres_schema() as url, _migrated(url) as store:
+        service = _service(store, tmp_path)
+        first = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "one.837")
+        second = _acknowledged(service, DEMO_SMALL, "two.837", date(2025, 11, 20))
+        with _held_open(monkeypatch, "set.answered", f"{first}:", steps.answer_sets,
+                        service.context(), first) as answering:
+            # the first file's claims are inserted, its set's transaction still open; the
+            # second file's sets are answered all the same
+            assert _done_within(steps.answer_sets, service.context(), second)
+            assert answering.is_alive()
+        ones, twos = _first_claim_numbers(store, first), _first_claim_numbers(store, second)
+        # both numbered claims (or the test would prove nothing), from separate blocks
+        assert None not in ones + twos
+        assert len(set(ones + twos)) == len(ones + twos)
 
 
 def test_a_set_whose_answer_fails_is_answered_again_with_the_numbers_it_reserved(
@@ -388,10 +374,7 @@ def test_a_set_whose_answer_fails_is_answered_again_with_the_numbers_it_reserved
 ) -> None:
     """The block's first number is kept on the set's row when it is reserved: a set
     whose answer fails (or is killed) is answered again with the same claim numbers."""
-
-    migrate.upgrade(database_url)
-    store = Store(database_url)
-    try:
+    with _migrated(database_url) as store:
         service = _service(store, tmp_path)
         file_id = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "two.837")
 
@@ -413,5 +396,3 @@ def test_a_set_whose_answer_fails_is_answered_again_with_the_numbers_it_reserved
             assert [icn for icn, _ in rows] == [
                 claim_number(received, first + n) for n, (_, received) in enumerate(rows)]
             assert take(s, "claim-number") == first + 2  # nothing more was taken
-    finally:
-        store.dispose()
