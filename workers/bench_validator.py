@@ -140,13 +140,14 @@ class _Sequence:
     engine holds: 40 MB at 200,000 claims)."""
 
     def __init__(self) -> None:
+        from edi.front_end import claim_number  # not at the top: the pyx12 step's RSS
+
         self._next = 1
+        self._number = claim_number
 
     def assign(self, fingerprint: str, received: date) -> str:
         number, self._next = self._next, self._next + 1
-        from edi.front_end import claim_number
-
-        return claim_number(received, number)
+        return self._number(received, number)
 
 
 def _split(path: Path) -> None:
