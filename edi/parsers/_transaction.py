@@ -4,8 +4,8 @@ HL parents are found through HL02. When HL02 is empty or names no earlier level
 (real senders reuse HL IDs and leave dangling parents; the implementation-guide
 check reports that), the level is attached to the nearest preceding level of the
 kind the guide requires (20 above 22, 22 above 23). An HL02 that names a level of
-the wrong kind is refused, and so, while streaming, is one that names a subscriber
-level more than `SUBSCRIBER_WINDOW` subscriber levels back.
+the wrong kind is refused, and so, while streaming, is one that names a billing
+provider or subscriber level more than `PARENT_WINDOW` levels of its kind back.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from edi.parsers._claim import ClaimBuilder
 from edi.parsers._fields import Bad
 from edi.tokenizer import Segment
 
-SUBSCRIBER_WINDOW = 1024
-"""How many subscriber levels back an HL02 may reach while streaming (`iter_claims`)."""
+PARENT_WINDOW = 1024
+"""How many billing provider (or subscriber) levels back an HL02 may reach while
+streaming (`iter_claims`): a set of any size is read holding at most this many of each."""
+_NAMES = {"20": "billing provider", "22": "subscriber"}
 LEVEL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
 PARENT_LEVEL = {"22": "20", "23": "22"}
 ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "GE", "IEA", "TA1"))
@@ -78,7 +80,7 @@ class TransactionReader:
         self.codes: dict[str, str] = {}
         """HL03 of every HL01 seen, to tell a dangling HL02 from a wrong one."""
         self.by_id: dict[str, Level] = {}
-        self.recent_subscribers: deque[tuple[str, Level]] = deque()
+        self.recent: dict[str, deque[tuple[str, Level]]] = {"20": deque(), "22": deque()}
         self.latest: dict[str, Level] = {}
         self.roots: list[Level] = []
 
@@ -150,15 +152,15 @@ class TransactionReader:
         self.latest[code] = self.level = level
         if code != "23":  # a patient level is never a parent
             self.by_id[hl.id] = level
-        if code == "22" and not self.keep_tree:
-            self._keep_recent(hl.id, level)
+            if not self.keep_tree:
+                self._keep_recent(code, hl.id, level)
 
-    def _keep_recent(self, hl_id: str, level: Level) -> None:
-        """Streaming keeps the last `SUBSCRIBER_WINDOW` subscriber levels: memory stays
-        flat however many subscribers a transaction set holds."""
-        recent = self.recent_subscribers
+    def _keep_recent(self, code: str, hl_id: str, level: Level) -> None:
+        """Streaming keeps the last `PARENT_WINDOW` billing provider and subscriber
+        levels: memory stays flat however many of them a transaction set holds."""
+        recent = self.recent[code]
         recent.append((hl_id, level))
-        if len(recent) > SUBSCRIBER_WINDOW:
+        if len(recent) > PARENT_WINDOW:
             old_id, old = recent.popleft()
             if self.by_id.get(old_id) is old:
                 del self.by_id[old_id]
@@ -179,7 +181,8 @@ class TransactionReader:
         assert parent_id is not None
         named = self.by_id.get(parent_id)
         if named is None:
-            raise Bad("HL02 names a subscriber level too far back to attach while streaming")
+            raise Bad(f"HL02 names a {_NAMES[wanted]} level too far back to attach while "
+                      "streaming")
         return named
 
     def _close_level(self) -> None:

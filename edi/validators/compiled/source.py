@@ -156,7 +156,11 @@ class CompiledSource(pyx12.x12file.X12Reader):  # type: ignore[misc]
             if not members.get(hl_parent):
                 self._seg_error("HL2", "the HL parent is not a valid parent")
             while stack and hl_parent != stack[-1]:
-                members[stack.pop()] -= 1
+                left = stack.pop()
+                if members[left] > 1:
+                    members[left] -= 1
+                else:  # not kept at zero: a set of any size keeps only its open levels
+                    del members[left]
         stack.append(self.hl_count)
         members[self.hl_count] += 1
 
