@@ -85,7 +85,7 @@ def sender_key(status: TransactionStatus) -> str:
     return receiver_key(status.receiver_sender_qualifier, status.receiver_sender_id)
 
 
-def render_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStatus]]],
+def render_277ca_by_sender(senders: Iterable[tuple[str, Iterable[Answered]]],
                            responder: Responder) -> str:
     """The 277CA from each sender's transaction sets, one interchange per sender."""
     out = io.StringIO()
@@ -93,28 +93,30 @@ def render_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStat
     return out.getvalue()
 
 
-def write_277ca_by_sender(senders: Iterable[tuple[str, Iterable[TransactionStatus]]],
+def write_277ca_by_sender(senders: Iterable[tuple[str, Iterable[Answered]]],
                           responder: Responder, out: TextIO) -> None:
     """`render_277ca_by_sender` written to a text stream as it goes.
 
-    Each set is taken from its iterable only while it is written, so a caller that
-    decodes sets lazily and writes to a file answers a file of 100,000 claims with one
-    set of claims in memory at a time.
+    Each set is taken from its iterable only while it is written, and a `SetAnswer`'s
+    claims one at a time, so a caller that reads them lazily and writes to a file holds
+    no set whole (a `TransactionStatus` holds its own).
     """
     writer = X12Writer(out)
     written = 0
     for receiver, statuses in senders:
-        written += _interchange(writer, receiver, iter(statuses), responder)
+        answers = (s if isinstance(s, SetAnswer) else SetAnswer.of(s) for s in statuses)
+        written += _interchange(writer, receiver, answers, responder)
     if not written:
         raise ValueError("a 277CA answers at least one transaction set")
 
 
-def _interchange(writer: X12Writer, receiver: str, statuses: Iterator[TransactionStatus],
+def _interchange(writer: X12Writer, receiver: str, answers: Iterator[SetAnswer],
                  responder: Responder) -> int:
     """One sender's interchange; returns how many transaction sets it answers."""
-    first = next(statuses, None)
-    if first is None:
+    opening = next(answers, None)
+    if opening is None:
         return 0
+    first = opening.header
     qualifier, _, identifier = receiver.partition(":")
     when = responder.when
     interchange = responder.control.next_interchange(receiver)
@@ -129,14 +131,14 @@ def _interchange(writer: X12Writer, receiver: str, statuses: Iterator[Transactio
                  when.strftime("%Y%m%d"), when.strftime("%H%M"), str(group), "X",
                  ACK_277CA_VERSION)
     count = 0
-    for ordinal, status in enumerate(chain([first], statuses), start=1):
-        if not status.claims:
+    for ordinal, answer in enumerate(chain([opening], answers), start=1):
+        if not answer.totals.total.claims:
             raise ValueError("a 277CA transaction set acknowledges at least one claim")
         st02 = f"{ordinal:04d}"
         start = writer.segment_count
         writer.write("ST", "277", st02, ACK_277CA_VERSION)
         reference = f"{interchange:09d}{ordinal:04d}"
-        for seg_id, elements in _transaction_set(status, reference, responder):
+        for seg_id, elements in _transaction_set(answer, reference, responder):
             writer.write(seg_id, *elements)
         writer.write("SE", str(writer.segment_count - start + 1), st02)
         count = ordinal
@@ -172,12 +174,15 @@ class Tally:
     rejected_amount: Decimal = ZERO
 
     @classmethod
-    def of(cls, claims: Sequence[ClaimStatus]) -> Tally:
-        accepted = [c for c in claims if is_accepted(c)]
-        rejected = [c for c in claims if not is_accepted(c)]
-        return cls(len(accepted), len(rejected),
-                   sum((cents(c.total_charge) for c in accepted), ZERO),
-                   sum((cents(c.total_charge) for c in rejected), ZERO))
+    def of(cls, claims: Iterable[ClaimStatus]) -> Tally:
+        counted = TallyBuilder()
+        for claim in claims:
+            counted.add(claim)
+        return counted.totals().total
+
+    @property
+    def claims(self) -> int:
+        return self.accepted + self.rejected
 
     @property
     def total(self) -> Decimal:
@@ -201,6 +206,84 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class ProviderTally:
+    """One billing provider's level (2000C) and its totals."""
+
+    provider: Provider277
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class SetTotals:
+    """What a transaction set's 277CA states before its claims: the set's totals (2000B)
+    and each billing provider's (2000C), the providers in order of first appearance."""
+
+    total: Tally
+    providers: tuple[ProviderTally, ...]
+
+
+class TallyBuilder:
+    """`SetTotals` counted claim by claim, so a set's totals are known without holding its
+    claims (the store keeps each claim's record on its own row)."""
+
+    def __init__(self) -> None:
+        self._groups: dict[Provider277, int] = {}
+        self._counts: list[list[int]] = []  # per group: accepted, rejected (claims, cents)
+        self._amounts: list[list[Decimal]] = []
+
+    def add(self, claim: ClaimStatus) -> int:
+        """Count the claim; the index of its billing provider's group (in `SetTotals`)."""
+        group = self._groups.setdefault(claim.billing_provider, len(self._groups))
+        if group == len(self._counts):
+            self._counts.append([0, 0])
+            self._amounts.append([ZERO, ZERO])
+        side = 0 if is_accepted(claim) else 1
+        self._counts[group][side] += 1
+        self._amounts[group][side] += cents(claim.total_charge)
+        return group
+
+    def totals(self) -> SetTotals:
+        providers = tuple(
+            ProviderTally(provider, Tally(counts[0], counts[1], amounts[0], amounts[1]))
+            for provider, counts, amounts in zip(self._groups, self._counts, self._amounts,
+                                                 strict=True))
+        return SetTotals(Tally(sum(p.tally.accepted for p in providers),
+                               sum(p.tally.rejected for p in providers),
+                               sum((p.tally.accepted_amount for p in providers), ZERO),
+                               sum((p.tally.rejected_amount for p in providers), ZERO)),
+                         providers)
+
+
+@dataclass(frozen=True)
+class SetAnswer:
+    """One transaction set's 277CA: its header (`TransactionStatus`, whose ``claims`` are
+    not read), its totals, and its claims grouped by billing provider in the order of
+    ``totals.providers`` (in file order within a group). The claims are taken one at a
+    time while they are written, so a set read from the store claim by claim is never
+    held whole."""
+
+    header: TransactionStatus
+    totals: SetTotals
+    claims: Iterable[ClaimStatus]
+
+    @classmethod
+    def of(cls, status: TransactionStatus) -> SetAnswer:
+        """The answer of a set held in memory."""
+        counted = TallyBuilder()
+        groups: list[list[ClaimStatus]] = []
+        for claim in status.claims:
+            group = counted.add(claim)
+            if group == len(groups):
+                groups.append([])
+            groups[group].append(claim)
+        return cls(status, counted.totals(), chain.from_iterable(groups))
+
+
+Answered = TransactionStatus | SetAnswer
+"""A transaction set to answer: held in memory, or its claims read as they are written."""
+
+
+@dataclass(frozen=True)
 class _Dates:
     """STC02 dates: receipt for A1:19 (acknowledged receipt), processing for the rest."""
 
@@ -221,9 +304,10 @@ def is_accepted(claim: ClaimStatus) -> bool:
     return claim.accepted and not findings_of(claim)
 
 
-def _transaction_set(status: TransactionStatus, reference: str,
+def _transaction_set(answer: SetAnswer, reference: str,
                      responder: Responder) -> Iterator[Segment]:
     """BHT through the last 2000D of one 277CA (ST and SE are written by the caller)."""
+    status, totals = answer.header, answer.totals
     when = responder.when
     processed = when.date()
     yield "BHT", ["0085", "08", reference, _d8(processed), when.strftime("%H%M"), "TH"]
@@ -237,31 +321,29 @@ def _transaction_set(status: TransactionStatus, reference: str,
                   _text(status.submitter_id, 80, min_len=2)]
     batch = status.batch_reference or status.transaction_set_control_number
     yield "TRN", ["2", _text(batch, 50, fallback="0")]
-    tally = Tally.of(status.claims)
-    yield "STC", [["A1", "19", "PR"], _d8(status.received), tally.action, amount_text(tally.total)]
-    yield from tally.segments("90", "AA")
+    yield "STC", [["A1", "19", "PR"], _d8(status.received), totals.total.action,
+                  amount_text(totals.total.total)]
+    yield from totals.total.segments("90", "AA")
     dates = _Dates(received=status.received, processed=processed)
+    claims = iter(answer.claims)
     next_id = 3
-    for ordinal, (provider, claims) in enumerate(_by_provider(status.claims), start=1):
+    for ordinal, group in enumerate(totals.providers, start=1):
         provider_id = next_id
-        yield from _provider(provider, claims, provider_id, f"{reference}-{ordinal}")
-        for offset, claim in enumerate(claims, start=1):
+        yield from _provider(group, provider_id, f"{reference}-{ordinal}")
+        for offset in range(1, group.tally.claims + 1):
+            claim = next(claims, None)
+            if claim is None or claim.billing_provider != group.provider:
+                raise ValueError("a 277CA's claims do not follow its billing providers' totals")
             yield "HL", [str(provider_id + offset), str(provider_id), "PT"]
             yield from _claim(claim, dates)
-        next_id = provider_id + len(claims) + 1
+        next_id = provider_id + group.tally.claims + 1
+    if next(claims, None) is not None:
+        raise ValueError("a 277CA's claims outnumber its totals")
 
 
-def _by_provider(claims: Sequence[ClaimStatus]) -> list[tuple[Provider277, list[ClaimStatus]]]:
-    """Claims grouped by billing provider, providers and claims in order of first appearance."""
-    groups: dict[Provider277, list[ClaimStatus]] = {}
-    for claim in claims:
-        groups.setdefault(claim.billing_provider, []).append(claim)
-    return list(groups.items())
-
-
-def _provider(provider: Provider277, claims: Sequence[ClaimStatus], hl_id: int,
-              trace: str) -> Iterator[Segment]:
+def _provider(group: ProviderTally, hl_id: int, trace: str) -> Iterator[Segment]:
     """2000C-2200C: the billing provider, its receipt status and its totals."""
+    provider, tally = group.provider, group.tally
     yield "HL", [str(hl_id), "2", "19", "1"]
     person = provider.entity_type == "1"
     if provider.npi and clean(provider.npi, 80):
@@ -275,7 +357,6 @@ def _provider(provider: Provider277, claims: Sequence[ClaimStatus], hl_id: int,
                   _text(provider.last_or_organization_name, 60), first, "", "", "",
                   qualifier, identifier]
     yield "TRN", ["1", trace]
-    tally = Tally.of(claims)
     # 2200C STC02 is not used in X214: the composite, action and charge only.
     yield "STC", [["A1", "19", "PR"], "", tally.action, amount_text(tally.total)]
     tax_id = clean(provider.tax_id or "", 50)
@@ -376,5 +457,6 @@ def _service_line(line: LineStatus, findings: Sequence[ClaimFinding],
                                              line.service_from)]
 
 
-__all__ = ["ACK_277CA_VERSION", "Tally", "findings_of", "is_accepted", "render_277ca",
-           "render_277ca_by_sender", "sender_key"]
+__all__ = ["ACK_277CA_VERSION", "Answered", "ProviderTally", "SetAnswer", "SetTotals", "Tally",
+           "TallyBuilder", "findings_of", "is_accepted", "render_277ca", "render_277ca_by_sender",
+           "sender_key", "write_277ca_by_sender"]

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edi.ack277 import render_277ca
+from edi.ack277 import (
+    SetAnswer,
+    TallyBuilder,
+    render_277ca,
+    render_277ca_by_sender,
+    sender_key,
+)
 from edi.acks import CountingControlNumbers, Responder
 from edi.claim_status import (
     ClaimFinding,
@@ -209,6 +215,46 @@ def test_claims_are_grouped_by_billing_provider_in_order_of_first_appearance() -
                    ("9", "2", "19"), ("10", "9", "PT")]
     assert providers == ["SUNRISE BEHAVIORAL HEALTH", "RIVERA", "LAKESIDE COUNSELING"]
     assert claims == ["PCN-0001", "PCN-0003", "PCN-0002", "PCN-0005", "PCN-0004"]
+
+
+def _read_back(status: TransactionStatus, order: Callable[[list[tuple[int, int]]], None]
+               = list.sort) -> SetAnswer:
+    """The set as the store gives it back (`workers.steps._answer`): its header without
+    claims, its totals counted claim by claim as it was answered, and its claims one at
+    a time in (provider group, position) order, or in the order ``order`` leaves them."""
+    counted = TallyBuilder()
+    keys = [(counted.add(claim), position) for position, claim in enumerate(status.claims)]
+    order(keys)
+    return SetAnswer(replace(status, claims=[]), counted.totals(),
+                     (status.claims[position] for _group, position in keys))
+
+
+def _render_answers(*answers: SetAnswer) -> str:
+    return render_277ca_by_sender([(sender_key(answers[0].header), answers)],
+                                  Responder(when=WHEN, control=CountingControlNumbers()))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_a_set_read_back_claim_by_claim_gives_the_277ca_of_the_set_in_memory(
+        scenario: str) -> None:
+    # Given a set whose claims come back one at a time (interleaved providers too)
+    status = SCENARIOS[scenario]()
+    # Then its 277CA is the one written from the whole set in memory
+    assert _render_answers(_read_back(status)) == _render(status)
+
+
+def test_claims_that_do_not_follow_the_totals_are_refused() -> None:
+    # Given the mixed set read back in file order (its providers interleave), or with a
+    # claim missing, or with one more than its totals count
+    status = _mixed()
+    extra = _read_back(status)
+    # Then the renderer refuses to write a 277CA whose totals would not match its claims
+    with pytest.raises(ValueError, match="do not follow"):
+        _render_answers(_read_back(status, lambda keys: keys.sort(key=lambda k: k[1])))
+    with pytest.raises(ValueError, match="do not follow"):
+        _render_answers(_read_back(status, lambda keys: keys.pop()))
+    with pytest.raises(ValueError, match="outnumber"):
+        _render_answers(replace(extra, claims=[*extra.claims, status.claims[0]]))
 
 
 def test_the_envelope_answers_the_837_sender_and_se01_counts_the_segments() -> None:
