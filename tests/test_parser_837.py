@@ -609,6 +609,32 @@ def _many_subscribers(count: int, patient_parent: str) -> str:
     return "\n".join([head.rstrip("\n"), *levels, patient])
 
 
+def _many_providers(count: int, subscriber_parent: str) -> str:
+    head = _TWO_PROVIDERS.split("HL*1**20*1\n", 1)[0]
+    providers = [f"HL*{n}**20*1\nNM1*85*2*PRACTICE {n}*****XX*1111111111"
+                 for n in range(1, count + 1)]
+    subscriber = (f"HL*{count + 1}*{subscriber_parent}*22*0\nSBR*P*18*******MC\n"
+                  "NM1*IL*1*ROE*MARGUERITE****MI*M900100\n"
+                  "NM1*PR*2*OPTUM BEHAVIORAL HEALTH*****PI*87726\n"
+                  "CLM*P1*10***11:B:1*Y*A*Y*Y\nLX*1\nSV1*HC:90832*10*UN*1***1")
+    return "\n".join([head.rstrip("\n"), *providers, subscriber])
+
+
+def test_streaming_reaches_back_a_bounded_number_of_billing_provider_levels() -> None:
+    # Given a subscriber level whose HL02 names the first of 1,100 billing providers
+    segments = segments_from_bytes(_interchange(_many_providers(1100, subscriber_parent="1")))
+    # When the claims are streamed, Then the reader refuses rather than hold every level
+    with pytest.raises(ParseError, match="billing provider level too far back"):
+        list(iter_claims(segments))
+    # And reading the whole transaction set still attaches it to the provider named
+    tx = next(read_transactions(segments))
+    assert [len(p.subscribers) for p in tx.billing_providers][:2] == [1, 0]
+    # And a near parent streams fine
+    near = segments_from_bytes(_interchange(_many_providers(1100, subscriber_parent="1090")))
+    assert [c.billing_provider.name.last_or_organization_name for c in iter_claims(near)] == [
+        "PRACTICE 1090"]
+
+
 def test_streaming_reaches_back_a_bounded_number_of_subscriber_levels() -> None:
     # Given a patient level whose HL02 names the first of 1,100 subscribers
     body = _many_subscribers(1100, patient_parent="2")
