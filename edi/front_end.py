@@ -16,7 +16,6 @@ whether it duplicates one already paid.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -129,21 +128,13 @@ def rejects(status: ClaimStatus) -> bool:
     return bool(findings_of(status))
 
 
-def number_accepted(
-    statuses: Sequence[ClaimStatus], fingerprints: Sequence[str], numbers: ClaimNumbers,
-    received: date,
-) -> list[ClaimStatus]:
-    """Give every claim without findings its claim number (once the set is complete)."""
-    out = []
-    for status, key in zip(statuses, fingerprints, strict=True):
-        if not rejects(status):
-            status = _with_number(status, numbers.assign(key, received))
-        out.append(status)
-    return out
-
-
-def _with_number(status: ClaimStatus, number: str) -> ClaimStatus:
-    return replace(status, payer_claim_control_number=number)
+def numbered(status: ClaimStatus, fingerprint: str, numbers: ClaimNumbers,
+             received: date) -> ClaimStatus:
+    """The claim's record with its claim number when no finding rejects it (the claims of
+    a set are numbered in file order once the set is complete); as it is otherwise."""
+    if rejects(status):
+        return status
+    return replace(status, payer_claim_control_number=numbers.assign(fingerprint, received))
 
 
 UNREADABLE_STATUS_CODES = ("21", "0")

@@ -139,7 +139,8 @@ class Interchange(Base):
 
 
 class TransactionSet(Base):
-    """A received ST/SE; ``answer`` holds its 277CA records once the front end ran."""
+    """A received ST/SE; once the front end ran, ``answer`` and ``totals`` hold its
+    277CA's header and totals, and each of its claims its own 277CA record."""
 
     __tablename__ = "transaction_sets"
     __table_args__ = (UniqueConstraint("file_id", "ordinal"),)
@@ -152,6 +153,11 @@ class TransactionSet(Base):
     """pending -> answered (claims numbered, 277CA records kept)."""
     control_number: Mapped[str | None] = mapped_column(String(9))
     answer: Mapped[dict[str, Any] | None]
+    """The 277CA's header (`edi.claim_status.TransactionStatus`, its ``claims`` empty:
+    each is on its claim's row); None when the 999 did not accept the set."""
+    totals: Mapped[dict[str, Any] | None]
+    """The 277CA's totals (`edi.ack277.SetTotals`): the set's, then each billing
+    provider's, the providers in order of first appearance."""
     first_claim_number: Mapped[int | None] = mapped_column(BigInteger)
     """The first of the block of claim numbers reserved for the set's claims before it
     is answered (`workers.steps._reserve_claim_numbers`); None until then, or when the
@@ -171,6 +177,8 @@ class Claim(Base):
               "billing_npi", "file_id", "icn", "line_of_business"),
         Index("ix_claims_decided", "decision_status", "id", "charge_cents", "receipt_date",
               "billing_npi", "file_id", "icn"),
+        # a set's 277CA reads its claims' records in this order (`workers.steps._answer`)
+        Index("ix_claims_set_answer", "set_id", "provider_group", "position"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +214,11 @@ class Claim(Base):
     claims (an accepted claim's decision names it). The rejections queue's filter."""
     parsed: Mapped[str | None] = mapped_column(Text)
     """The parsed 837P claim as JSON (accepted claims): what adjudication and releases read."""
+    answer: Mapped[dict[str, Any] | None]
+    """The claim's 277CA record (`edi.claim_status.ClaimStatus`, numbered when accepted);
+    None when the 999 rejected its set."""
+    provider_group: Mapped[int | None]
+    """Which of its set's ``totals.providers`` the 277CA names the claim under."""
 
 
 class ClaimRenderingNpi(Base):

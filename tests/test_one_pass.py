@@ -41,7 +41,7 @@ def view(outcome: SetOutcome) -> object:
             None if error is None else (str(error), error.position),
             r.sender_qualifier, r.sender_id, r.application_sender, r.batch_reference,
             r.submitter_name, r.submitter_id, r.usage_indicator,
-            outcome.edited)
+            list(outcome.edited), outcome.kept)
 
 
 Seen = tuple[frozenset[int], list[object]]
@@ -93,7 +93,7 @@ def test_the_samples_hold_accepted_claims_and_sets_the_check_rejects() -> None:
             accepted = front_pass(stream, POLICY, CONTEXT, kept).accepted_ordinals()
         for outcome in kept.sets:
             outcome.settle(accepted)
-            claims += len(outcome.statuses)
+            claims += len(list(outcome.edited))
             rejected += not outcome.reading.accepted
     assert claims > 50
     assert rejected > 3
@@ -156,7 +156,7 @@ def test_the_pass_reads_a_stream_once() -> None:
 
     kept = Outcomes()
     check = front_pass(Once(FIRST.read_bytes()), POLICY, CONTEXT, kept)
-    assert check.accepted_ordinals() and kept.sets[0].statuses
+    assert check.accepted_ordinals() and kept.sets[0].edited
 
 
 def test_a_kept_claim_reads_back_as_the_claim_parsed() -> None:

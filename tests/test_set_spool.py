@@ -11,6 +11,7 @@ stored is the same either way.
 from __future__ import annotations
 
 import io
+import json
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -19,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from edi.claim_status import (
     ClaimFinding,
@@ -39,7 +40,7 @@ from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
 from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
-from workers.set_spool import VERSION, SetSpool, packed, unpacked
+from workers.set_spool import VERSION, SetSpool, SpoolDamaged, SpooledClaims, packed
 
 RECEIVED = date(2026, 6, 1)
 FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
@@ -80,10 +81,11 @@ def _stored(ctx: steps.StepContext, file_id: int) -> Stored:
     with ctx.store.transaction() as s:
         claims = [(c.position, c.patient_control_number, c.charge_cents, c.front_end, c.state,
                    c.codes, c.reasons, c.fingerprint, c.subscriber_id, c.billing_npi,
-                   c.line_of_business, c.parsed is not None, c.icn is not None)
+                   c.line_of_business, c.parsed, c.icn is not None, c.provider_group,
+                   {**c.answer, "payer_claim_control_number": None} if c.answer else None)
                   for c in s.scalars(select(Claim).where(Claim.file_id == file_id)
                                      .order_by(Claim.set_id, Claim.position))]
-        sets = [(t.ordinal, t.accepted, t.state, t.answer is not None)
+        sets = [(t.ordinal, t.accepted, t.state, t.answer, t.totals)
                 for t in s.scalars(select(TransactionSet).where(TransactionSet.file_id == file_id)
                                    .order_by(TransactionSet.ordinal))]
     return claims, sets
@@ -194,6 +196,50 @@ def test_a_set_the_spool_cannot_serve_is_read_again_from_the_file(
     assert not Path("/tmp/spool-pickle-ran").exists()
 
 
+def test_a_set_without_its_end_record_is_read_again_from_the_file(tmp_path: Path) -> None:
+    """The record of a set's end is written last: a set without it is not trusted."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+
+    def endless(ctx: steps.StepContext, spool: SetSpool) -> None:
+        (spool.directory / f"{2:07d}.end").unlink()
+        assert spool.get(2) is None and spool.get(1) is not None
+
+    assert _answered(tmp_path / "endless", FILES[0], endless) == reference
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_a_set_answered_a_claim_at_a_time_is_stored_as_one_answered_at_once(
+        tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set is read from the spool, numbered and inserted in chunks (`ANSWER_CHUNK`):
+    chunks of one claim store the same rows, records and totals as one chunk."""
+    whole = _answered(tmp_path / "whole", path)
+    assert sum(1 for claim in whole[0] if claim[14] is not None) > 1  # records to compare
+    monkeypatch.setattr(steps, "ANSWER_CHUNK", 1)
+    assert _answered(tmp_path / "chunked", path) == whole
+
+
+def test_revision_0011_moves_the_records_of_sets_answered_before_it(tmp_path: Path) -> None:
+    """Sets answered before revision 0011 kept their claims' 277CA records in the set's
+    answer: the revision moves them onto the claims, with their provider groups and the
+    set's totals, as the engine now writes them; its downgrade moves them back."""
+    ctx = _context(tmp_path)
+    try:
+        file_id = _acknowledged(ctx, FILES[0])
+        assert steps.answer_sets(ctx, file_id)
+        written = _stored(ctx, file_id)
+        url = str(ctx.store.engine.url)
+        migrate.downgrade(url, "0010")
+        with ctx.store.engine.connect() as connection:
+            kept = [len(json.loads(answer)["claims"]) for (answer,) in connection.execute(
+                text("SELECT answer FROM transaction_sets WHERE answer IS NOT NULL "
+                     "ORDER BY ordinal"))]
+        assert sum(kept) == sum(1 for claim in written[0] if claim[14] is not None) > 1
+        migrate.upgrade(url)
+        assert _stored(ctx, file_id) == written
+    finally:
+        ctx.store.dispose()
+
+
 def test_an_unsealed_spool_is_not_trusted(tmp_path: Path) -> None:
     """A pass that died before its seal left some sets: the file is read again."""
     reference = _answered(tmp_path / "reference", FILES[0])
@@ -274,12 +320,12 @@ def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
 def test_the_spool_refuses_to_build_anything_but_the_outcome_types(tmp_path: Path) -> None:
     """The restricted unpickler itself: a callable named in a record is an error before
     anything is built."""
-    spool = SetSpool(tmp_path, "key")
     records = pickle.dumps((VERSION, "key", 1)) + pickle.dumps(_Foreign())
     (tmp_path / f"{1:07d}.set").write_bytes(_packed(records))
-    with (tmp_path / f"{1:07d}.set").open("rb") as source, unpacked(source) as unzipped, \
-            pytest.raises(pickle.UnpicklingError, match="not a spooled type"):
-        spool._load(unzipped, 1)
+    with pytest.raises(SpoolDamaged) as raised:
+        list(SpooledClaims(tmp_path / f"{1:07d}.set", (VERSION, "key", 1), 1))
+    assert isinstance(raised.value.__cause__, pickle.UnpicklingError)
+    assert "not a spooled type" in str(raised.value.__cause__)
 
 
 def test_the_spooled_records_pickle_as_their_class_and_field_values() -> None:

@@ -92,7 +92,7 @@ def whole_front_end(path: Path) -> None:
     from edi.validators.edits import EditContext
     from edi.validators.implementation_guide import EnvelopePolicy
     from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
-    from workers.front_end import claim_summaries, front_pass, number_set
+    from workers.front_end import answered_claims, front_pass
     from workers.set_spool import SetSpool
 
     now = datetime.now(tz=UTC)
@@ -117,12 +117,13 @@ def whole_front_end(path: Path) -> None:
                 if found is None:
                     raise SystemExit(f"set {ordinal} was not spooled")
                 outcome = found.settle(accepted)
-                statuses = number_set(outcome, numbers, context.received)
-                for summary in claim_summaries(outcome, statuses):
-                    kept.write(summary.model_dump_json() + "\n")
-                for claim in outcome.claims:
-                    if claim is not None:
-                        kept.write(claim.json + "\n")
+                statuses = []
+                for one in answered_claims(outcome, numbers, context.received):
+                    kept.write(one.summary.model_dump_json() + "\n")
+                    if one.kept is not None:
+                        kept.write(one.kept.json + "\n")
+                    if one.status is not None:
+                        statuses.append(one.status)
                 if statuses:
                     yield outcome.answer(statuses, context.received)
                 collect_young()  # as the steps do after each set
@@ -135,7 +136,7 @@ def whole_front_end(path: Path) -> None:
 
 
 class _Sequence:
-    """Claim numbers from a plain sequence, as the store's `StoredClaimNumbers` gives
+    """Claim numbers from a plain sequence, as the store's block reserved for a set gives
     them (`InMemoryClaimNumbers` remembers every fingerprint, which is not what the
     engine holds: 40 MB at 200,000 claims)."""
 

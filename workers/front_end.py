@@ -16,7 +16,7 @@ not cover, and the oracle `tests/test_one_pass.py` holds the pass to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -36,7 +36,7 @@ from edi.front_end import (
     ClaimNumbers,
     examine,
     fingerprint,
-    number_accepted,
+    numbered,
     rejects,
     transaction_status,
     unprocessable,
@@ -112,33 +112,17 @@ def _patient_key(claim: ParsedClaim) -> PatientKey | None:
 @dataclass
 class SetOutcome:
     """One transaction set as the front end found it, before any claim is numbered:
-    its reading and each claim as the edits left it, in file order."""
+    its reading and each claim as the edits left it, in file order: a list, or the
+    spool's claims read one at a time while they are taken (`workers.set_spool`)."""
 
     reading: SetReading
-    edited: list[EditedClaim] = field(default_factory=list)
-
-    @property
-    def statuses(self) -> list[ClaimStatus]:
-        return [claim.status for claim in self.edited]
-
-    @property
-    def fingerprints(self) -> list[str]:
-        return [claim.fingerprint for claim in self.edited]
-
-    @property
-    def claims(self) -> list[KeptClaim | None]:
-        """Each claim the edits accept, as kept (None for a rejected one)."""
-        return [claim.kept for claim in self.edited]
+    edited: Iterable[EditedClaim] = field(default_factory=list)
+    kept: int = 0
+    """How many of the claims the edits accept (those numbered when it is answered)."""
 
     @property
     def readable(self) -> bool:
         return self.reading.accepted and self.reading.parse_error is None
-
-    def answered(self, count: int) -> Sequence[EditedClaim | None]:
-        """What the edits kept of each of the ``count`` claims the set's answer names, in
-        order: None for each when the set was not read to its end (rejected by the 999,
-        or the reader stopped: the answer then comes from its CLM segments alone)."""
-        return self.edited if self.readable else [None] * count
 
     def put(self, sink: SetSink) -> None:
         """The outcome into a sink, as the one pass puts a set."""
@@ -148,7 +132,9 @@ class SetOutcome:
         sink.end(self.reading)
 
     def take(self, claim: EditedClaim) -> None:
+        assert isinstance(self.edited, list), "a spooled set's claims are read, not taken"
         self.edited.append(claim)
+        self.kept += claim.kept is not None
 
     def settle(self, accepted: frozenset[int]) -> SetOutcome:
         """The outcome as the 999 decided it: a set parsed before the check's verdict and
@@ -156,18 +142,24 @@ class SetOutcome:
         reading = self.reading
         reading.accepted = reading.ordinal in accepted
         if not reading.accepted:
-            self.edited = []
+            self.edited, self.kept = [], 0
             reading.parse_error = None
         _log_unreadable(reading)
         return self
 
+    def to_number(self) -> int:
+        """How many claim numbers answering the set takes."""
+        return self.kept if self.readable else 0
+
     def unprocessable_statuses(self) -> list[ClaimStatus]:
         """A set the reader could not finish: every claim is returned unprocessable."""
-        provider = self.edited[0].status.billing_provider if self.edited else UNKNOWN_PROVIDER
+        first = next(iter(self.edited), None)
+        provider = first.status.billing_provider if first is not None else UNKNOWN_PROVIDER
         return [unprocessable(pcn, amount(charge), provider)
                 for pcn, charge in self.reading.clm_segments]
 
     def answer(self, statuses: list[ClaimStatus], received: date) -> TransactionStatus:
+        """The set's 277CA header, with ``statuses`` as its claims."""
         r = self.reading
         return transaction_status(
             submitter_name=r.submitter_name, submitter_id=r.submitter_id,
@@ -175,6 +167,52 @@ class SetOutcome:
             application_sender=r.application_sender, control_number=r.control_number,
             batch_reference=r.batch_reference, received=received, claims=statuses,
             usage_indicator=r.usage_indicator)
+
+
+class AnsweredClaim(NamedTuple):
+    """One claim of a set as the set's answer gives it."""
+
+    summary: ClaimSummary
+    status: ClaimStatus | None
+    """Its 277CA record, numbered when accepted; None when the 999 rejected the set."""
+    edited: EditedClaim | None
+    """What the edits kept of it; None when the set was not read to its end (rejected
+    by the 999, or the reader stopped: the answer then comes from its CLM segments)."""
+
+    @property
+    def kept(self) -> KeptClaim | None:
+        """The claim to store and adjudicate: accepted by the edits, else None."""
+        return self.edited.kept if self.edited is not None else None
+
+
+def answered_claims(outcome: SetOutcome, numbers: ClaimNumbers, received: date
+                    ) -> Iterator[AnsweredClaim]:
+    """The set's claims answered one at a time, in file order: the accepted ones numbered
+    as they come, so a set is never held whole to answer it."""
+    reading = outcome.reading
+    if not reading.accepted:
+        for pcn, charge in reading.clm_segments:
+            yield AnsweredClaim(ClaimSummary(
+                patient_control_number=pcn, front_end="not_reached",
+                charge=money_text(charge), transaction_set=reading.control_number), None, None)
+    elif reading.parse_error is not None:
+        for status in outcome.unprocessable_statuses():
+            yield AnsweredClaim(_summary(reading, status), status, None)
+    else:
+        for claim in outcome.edited:
+            status = numbered(claim.status, claim.fingerprint, numbers, received)
+            yield AnsweredClaim(_summary(reading, status), status, claim)
+
+
+def _summary(reading: SetReading, status: ClaimStatus) -> ClaimSummary:
+    findings = findings_of(status)
+    return ClaimSummary(
+        patient_control_number=status.patient_control_number,
+        front_end="rejected" if findings else "accepted",
+        front_end_codes=[f.codes for f in findings],
+        charge=money_text(str(status.total_charge)), transaction_set=reading.control_number,
+        payer_claim_control_number=status.payer_claim_control_number,
+        reasons=[f"{f.location}: {f.sentence}" for f in findings])
 
 
 def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext
@@ -370,23 +408,6 @@ def front_pass(stream: BinaryIO, policy: ig.EnvelopePolicy, context: EditContext
     return check
 
 
-def claim_summaries(outcome: SetOutcome, statuses: list[ClaimStatus]) -> list[ClaimSummary]:
-    """The summary lines of a set's claims (not reached when the 999 rejected the set)."""
-    reading = outcome.reading
-    if not reading.accepted:
-        return [ClaimSummary(patient_control_number=pcn, front_end="not_reached",
-                             charge=money_text(charge), transaction_set=reading.control_number)
-                for pcn, charge in reading.clm_segments]
-    return [ClaimSummary(
-        patient_control_number=s.patient_control_number,
-        front_end="rejected" if rejects(s) else "accepted",
-        front_end_codes=[f.codes for f in findings_of(s)],
-        charge=money_text(str(s.total_charge)), transaction_set=reading.control_number,
-        payer_claim_control_number=s.payer_claim_control_number,
-        reasons=[f"{f.location}: {f.sentence}" for f in findings_of(s)],
-    ) for s in statuses]
-
-
 @dataclass
 class FrontEndResult:
     claims: list[ClaimSummary] = field(default_factory=list)
@@ -409,24 +430,15 @@ def front_end_result(outcomes: Iterable[SetOutcome], numbers: ClaimNumbers, rece
     for outcome in outcomes:
         if on_set is not None:
             on_set(outcome)
-        statuses = number_set(outcome, numbers, received)
+        answered = list(answered_claims(outcome, numbers, received))
+        statuses = [one.status for one in answered if one.status is not None]
         if statuses:
             result.answered.append(outcome.answer(statuses, received))
-        result.claims += claim_summaries(outcome, statuses)
-        if outcome.readable:
-            result.accepted += [(s.payer_claim_control_number or "", c.parsed())
-                                for s, c in zip(statuses, outcome.claims, strict=True)
-                                if c is not None]
+        result.claims += [one.summary for one in answered]
+        result.accepted += [(one.status.payer_claim_control_number or "", kept.parsed())
+                            for one in answered
+                            if one.status is not None and (kept := one.kept) is not None]
     return result
-
-
-def number_set(outcome: SetOutcome, numbers: ClaimNumbers, received: date) -> list[ClaimStatus]:
-    """The set's 277CA records: numbered when readable, all unprocessable when not."""
-    if not outcome.reading.accepted:
-        return []
-    if outcome.reading.parse_error is not None:
-        return outcome.unprocessable_statuses()
-    return number_accepted(outcome.statuses, outcome.fingerprints, numbers, received)
 
 
 def amount(value: str) -> Decimal:

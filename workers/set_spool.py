@@ -23,7 +23,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -49,9 +49,10 @@ from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 3
+VERSION = 4
 """Raised whenever what a spooled outcome holds, or how it is written, changes: older
-files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`)."""
+files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`; 3: no
+record of a set's end beside it, the set loaded whole)."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
     SetReading, KeptClaim, PatientKey, ParseError, ClaimStatus, Provider277, LineStatus,
     ClaimFinding, Location, StatusCategory, Entity, Decimal, date)}
@@ -70,8 +71,10 @@ class _Outcomes(pickle.Unpickler):
 class SetSpool:
     """One file's spooled set outcomes, under ``directory``, valid for ``key`` (the
     receipt date and code-set releases the edits ran with). A `SetSink`: each claim is
-    written as it is edited (one set file at a time, renamed into place at its end), so
-    the pass holds one claim of a set, not the set."""
+    written as it is edited (one set file at a time, renamed into place at its end, with
+    a small record of the set's end beside it), so the pass holds one claim of a set,
+    not the set; and `get` gives a set whose claims are read back one at a time while
+    they are taken, so answering a set does not hold it whole either."""
 
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
@@ -79,6 +82,7 @@ class SetSpool:
         self._sets = 0
         self._broken = False
         self._open: tuple[str, BinaryIO, BinaryIO, pickle.Pickler] | None = None
+        self._counts = [0, 0]  # the open set's claims, and those the edits accept
 
     def begin(self, reading: SetReading) -> None:
         self._sets = max(self._sets, reading.ordinal)
@@ -87,6 +91,8 @@ class SetSpool:
     def claim(self, claim: EditedClaim) -> None:
         if self._open is not None:
             self._guarded(self._dump, tuple(claim))
+            self._counts[0] += 1
+            self._counts[1] += claim.kept is not None
 
     def end(self, reading: SetReading) -> None:
         if self._open is not None:
@@ -111,35 +117,28 @@ class SetSpool:
         return sets
 
     def get(self, ordinal: int) -> SetOutcome | None:
-        """The spooled outcome of set ``ordinal``, not yet settled; None when there is no
-        usable one (the caller reads the file again)."""
+        """The spooled outcome of set ``ordinal``, not yet settled, its claims read from
+        disk whenever they are iterated; None when there is no usable one (the caller
+        reads the file again). A set file damaged after this check raises
+        `SpoolDamaged` while its claims are read."""
         try:
-            source = (self.directory / _name(ordinal)).open("rb")
-        except OSError:
-            return None
-        with source, unpacked(source) as unzipped:
-            try:
-                return self._load(unzipped, ordinal)
-            except Exception:  # a damaged or foreign file: the set is read again
-                log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
+            with (self.directory / _end_name(ordinal)).open("rb") as source:
+                header, reading, claims, kept = _Outcomes(source).load()
+            spooled = self.directory / _name(ordinal)
+            if header != (VERSION, self.key, ordinal) or not isinstance(reading, SetReading) \
+                    or reading.ordinal != ordinal or not spooled.is_file():
                 return None
+        except Exception:  # missing, damaged or foreign: the set is read again
+            log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
+            return None
+        return SetOutcome(reading, SpooledClaims(spooled, header, claims), kept)
+
+    def forget(self, ordinal: int) -> None:
+        """Set ``ordinal`` is not to be read from here again (found damaged)."""
+        (self.directory / _end_name(ordinal)).unlink(missing_ok=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
-
-    def _load(self, source: BinaryIO, ordinal: int) -> SetOutcome | None:
-        # each record was pickled on its own (its own memo): one unpickler a record
-        if _Outcomes(source).load() != (VERSION, self.key, ordinal):
-            return None
-        claims: list[tuple[Any, ...]] = []
-        while True:
-            record = _Outcomes(source).load()
-            if isinstance(record, SetReading):  # the last record
-                outcome = SetOutcome(record)
-                for claim in claims:
-                    outcome.take(EditedClaim(*claim))
-                return outcome if record.ordinal == ordinal else None
-            claims.append(record)
 
     def _guarded(self, write: Callable[[Any], None], value: Any) -> None:
         """A write that fails leaves the spool unsealed (its sets are read again from the
@@ -158,12 +157,14 @@ class SetSpool:
     def _begin(self, reading: SetReading) -> None:
         self._discard()
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.forget(reading.ordinal)  # an earlier pass's end no longer stands for the set
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
         out = os.fdopen(handle, "wb")
         # compressed as it is written: a claim's record is about 5 KB of JSON and 277CA
         # fields, about 210 bytes compressed, for about 1 % more time in the pass
         zipped = packed(out)
         self._open = (temporary, out, zipped, pickle.Pickler(zipped, protocol=5))
+        self._counts = [0, 0]
         self._dump((VERSION, self.key, reading.ordinal))
 
     def _dump(self, record: object) -> None:
@@ -180,6 +181,12 @@ class SetSpool:
         zipped.close()
         out.close()
         os.replace(temporary, self.directory / _name(reading.ordinal))
+        # the set's end beside it, written last: `get` trusts a set only with it
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
+        with os.fdopen(handle, "wb") as end:
+            pickle.dump(((VERSION, self.key, reading.ordinal), reading, *self._counts), end,
+                        protocol=5)
+        os.replace(temporary, self.directory / _end_name(reading.ordinal))
 
     def _seal(self, _: None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -209,3 +216,39 @@ def unpacked(source: BinaryIO) -> BinaryIO:
 
 def _name(ordinal: int) -> str:
     return f"{ordinal:07d}.set"
+
+
+def _end_name(ordinal: int) -> str:
+    return f"{ordinal:07d}.end"
+
+
+class SpoolDamaged(Exception):
+    """A spooled set's claims could not be read back whole (the set is read again from
+    the archived file)."""
+
+
+class SpooledClaims:
+    """A spooled set's claims, read from its file one at a time each time they are
+    iterated, and checked to be all there."""
+
+    def __init__(self, path: Path, header: tuple[int, str, int], claims: int) -> None:
+        self._path = path
+        self._header = header
+        self._claims = claims
+
+    def __iter__(self) -> Iterator[EditedClaim]:
+        read = 0
+        try:
+            with self._path.open("rb") as source, unpacked(source) as unzipped:
+                # each record was pickled on its own (its own memo): one unpickler a record
+                if _Outcomes(unzipped).load() != self._header:
+                    raise SpoolDamaged("another set's file")
+                while not isinstance(record := _Outcomes(unzipped).load(), SetReading):
+                    read += 1
+                    yield EditedClaim(*record)
+        except SpoolDamaged:
+            raise
+        except Exception as exc:
+            raise SpoolDamaged(type(exc).__name__) from exc
+        if read != self._claims or record.ordinal != self._header[2]:
+            raise SpoolDamaged("claims missing")

@@ -23,9 +23,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Literal, Protocol, TextIO
 
+import structlog
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,13 +39,13 @@ from adjudication.engine import (
     adjudicate,
     pend_after_engine_fault,
 )
-from edi.ack277 import write_277ca_by_sender
+from edi.ack277 import SetAnswer, SetTotals, TallyBuilder, write_277ca_by_sender
 from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
-from edi.claim_status import TransactionStatus
+from edi.claim_status import ClaimStatus, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
 from edi.findings import FileCheck, InterchangeResult
-from edi.front_end import claim_number, rejects
+from edi.front_end import claim_number
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
@@ -71,20 +73,19 @@ from workers.decisions import (
     to_cents,
 )
 from workers.front_end import (
-    EditedClaim,
+    AnsweredClaim,
     SetOutcome,
-    claim_summaries,
+    answered_claims,
     front_pass,
-    number_set,
     set_outcomes,
 )
 from workers.history import state_for
 from workers.line_of_business import rejected_lines_of_business
 from workers.reference_store import ReferenceSource
-from workers.set_spool import SetSpool
-from workers.summary import ClaimSummary
+from workers.set_spool import SetSpool, SpoolDamaged
 from workers.summary_store import problems_of
 
+log = structlog.get_logger("claims.steps")
 BATCH = 500
 """Claims adjudicated per transaction."""
 
@@ -378,27 +379,6 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
 
 
 # the front end ----------------------------------------------------------------------------
-class StoredClaimNumbers:
-    """Claim numbers (`edi.front_end.ClaimNumbers`) from the store's sequence, in a step.
-
-    The set's numbers are reserved as one block on first use (one query, not one per
-    claim); the block goes back with everything else if the step rolls back. ``first``
-    is the block's first number (None: no claim was numbered).
-    """
-
-    def __init__(self, session: Session, needed: int) -> None:
-        self._session = session
-        self._needed = needed
-        self.first: int | None = None
-        self._next = 0
-
-    def assign(self, fingerprint: str, received: date) -> str:
-        if self.first is None:
-            self.first = self._next = take(self._session, "claim-number", max(self._needed, 1))
-        number, self._next = self._next, self._next + 1
-        return claim_number(received, number)
-
-
 class ReservedClaimNumbers:
     """Claim numbers (`edi.front_end.ClaimNumbers`) from a block reserved earlier,
     starting at ``first`` (`_reserve_claim_numbers`). A claim to number where no block
@@ -437,7 +417,7 @@ def answer_set(ctx: StepContext, file_id: int, ordinal: int) -> None:
     faults = FAULTS.copy()
     with cyclic_gc_held_off():  # loading and numbering a set: see `answer_sets`
         for outcome in _outcomes(ctx, waiting, lambda found: found == ordinal):
-            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+            _answer_outcome(ctx, waiting, outcome, faults)
             break
     release_free_memory()
 
@@ -458,7 +438,7 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
     # held off, and each set's young objects collected once it is answered
     with cyclic_gc_held_off():
         for outcome in _outcomes(ctx, waiting, lambda ordinal: ordinal not in done):
-            _answer_set(ctx, file_id, outcome, waiting.receipt_date, faults)
+            _answer_outcome(ctx, waiting, outcome, faults)
             collect_young()
             release_free_memory()
             faults = FAULTS.copy()
@@ -487,23 +467,45 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
     accepted = frozenset(row.accepted_sets)
     spool = set_spool(ctx, row)
     sets = spool.sets()
+    if sets is None:
+        yield from _reread(ctx, row, wanted)
+        return
     missing: set[int] = set()
-    if sets is not None:
-        for ordinal in range(1, sets + 1):
-            if wanted(ordinal):
-                outcome = spool.get(ordinal)
-                if outcome is None:
-                    missing.add(ordinal)
-                else:
-                    yield outcome.settle(accepted)
-        if not missing:
-            return
-    again = (lambda ordinal: ordinal in missing) if sets is not None else wanted
-    reread = frozenset(filter(again, accepted))
-    for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), reread,
+    for ordinal in range(1, sets + 1):
+        if wanted(ordinal):
+            outcome = spool.get(ordinal)
+            if outcome is None:
+                missing.add(ordinal)
+            else:
+                yield outcome.settle(accepted)
+    if missing:
+        yield from _reread(ctx, row, missing.__contains__)
+
+
+def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
+            ) -> Iterator[SetOutcome]:
+    """The wanted sets' outcomes from reading the archived file again (only the wanted
+    sets the 999 accepted are parsed)."""
+    parsed = frozenset(filter(wanted, row.accepted_sets))
+    for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), parsed,
                                 edit_context(ctx, row)):
-        if again(outcome.reading.ordinal):
+        if wanted(outcome.reading.ordinal):
             yield outcome
+
+
+def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
+                    faults: Counter[str]) -> None:
+    """A set answered (`_answer_set`). A spooled set whose claims turn out damaged while
+    they are read (its answer's transaction rolled back) is forgotten by the spool and
+    answered from the archived file read again."""
+    try:
+        _answer_set(ctx, row.id, outcome, row.receipt_date, faults)
+    except SpoolDamaged as exc:
+        ordinal = outcome.reading.ordinal
+        log.warning("set_spool.damaged", transaction_set_ordinal=ordinal, error=str(exc))
+        set_spool(ctx, row).forget(ordinal)
+        for again in _reread(ctx, row, lambda found: found == ordinal):
+            _answer_set(ctx, row.id, again, row.receipt_date, faults)
 
 
 def _set_row(session: Session, file_id: int, ordinal: int) -> TransactionSet | None:
@@ -513,8 +515,7 @@ def _set_row(session: Session, file_id: int, ordinal: int) -> TransactionSet | N
         .with_for_update())
 
 
-def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome,
-                           received: date) -> bool:
+def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome) -> bool:
     """The set's claim numbers, one block taken in a short transaction of its own and
     its first number kept on the set's row: the set's answer (its claims inserted, about
     a second for 5,000 claims on PostgreSQL) then holds no sequence row, so other sets
@@ -530,20 +531,23 @@ def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome,
             s.flush()
         if set_row.state == "answered":
             return False
-        if set_row.first_claim_number is None:
+        needed = outcome.to_number()
+        if set_row.first_claim_number is None and needed:
             # the claims refer to the file: its row before the claim numbers (store.sequences)
             s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
-            numbers = StoredClaimNumbers(
-                s, sum(1 for status in outcome.statuses if not rejects(status)))
-            number_set(outcome, numbers, received)  # takes the block if it numbers a claim
-            set_row.first_claim_number = numbers.first
+            set_row.first_claim_number = take(s, "claim-number", needed)
         return True
+
+
+ANSWER_CHUNK = 1_000
+"""Claims of a set inserted per statement while it is answered: the set is read from
+the spool, numbered and stored a chunk at a time, never held whole."""
 
 
 def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: date,
                 faults: Counter[str]) -> None:
     reading = outcome.reading
-    if not _reserve_claim_numbers(ctx, file_id, outcome, received):
+    if not _reserve_claim_numbers(ctx, file_id, outcome):
         return
     with ctx.store.transaction() as s:
         set_row = _set_row(s, file_id, reading.ordinal)
@@ -553,56 +557,69 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         # the claims refer to the file: its row key-share locked before they are inserted
         s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
         _record_faults(s, ctx, f"{file_id}:{reading.control_number}", faults)
-        statuses = number_set(outcome, ReservedClaimNumbers(set_row.first_claim_number),
-                              received)
-        summaries = claim_summaries(outcome, statuses)
-        edited = outcome.answered(len(summaries))
-        billing = ([status.billing_provider.npi for status in statuses] if statuses
-                   else [None] * len(summaries))
-        lobs = _rejected_lobs(s, ctx, edited, summaries)
-        rows = []
-        for position, (summary, one, npi, lob) in enumerate(
-                zip(summaries, edited, billing, lobs, strict=True), 1):
-            claim = one.kept if one is not None else None
-            accepted = summary.front_end == "accepted" and claim is not None
-            rows.append({
-                "file_id": file_id, "set_id": set_row.id, "position": position,
-                "patient_control_number": summary.patient_control_number[:38],
-                "charge_cents": to_cents_text(summary.charge), "front_end": summary.front_end,
-                "state": "accepted" if accepted else "closed",
-                "codes": summary.front_end_codes, "reasons": summary.reasons,
-                "icn": summary.payer_claim_control_number,
-                "fingerprint": one.fingerprint if accepted and one is not None else None,
-                "subscriber_id": claim.subscriber_id if claim is not None else None,
-                "original_icn": claim.original_icn if claim is not None else None,
-                "receipt_date": received, "billing_npi": npi, "line_of_business": lob,
-                "parsed": claim.json if accepted and claim is not None else None,
-            })
-        if rows:  # Core insert: no ORM object per claim is kept for the transaction
-            ids = s.scalars(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
-                            rows).all()
-            npis = [{"claim_id": claim_id, "npi": npi}
-                    for claim_id, one in zip(ids, edited, strict=True) if one is not None
-                    for npi in one.rendering_npis]
-            if npis:
-                s.execute(insert(ClaimRenderingNpi), npis)
-        set_row.answer = to_json(outcome.answer(statuses, received)) if statuses else None
+        answered = answered_claims(outcome, ReservedClaimNumbers(set_row.first_claim_number),
+                                   received)
+        counted = TallyBuilder()
+        claims = accepted = 0
+        while chunk := list(islice(answered, ANSWER_CHUNK)):
+            accepted += _store_claims(s, ctx, set_row, claims, chunk, counted, received)
+            claims += len(chunk)
+        totals = counted.totals()
+        if totals.total.claims:
+            set_row.answer = to_json(outcome.answer([], received))
+            set_row.totals = to_json(totals)
         set_row.state = "answered"
         event(s, ctx, "set.answered", f"{file_id}:{reading.control_number}",
-              claims=len(summaries),
-              accepted=sum(1 for c in summaries if c.front_end == "accepted"))
+              claims=claims, accepted=accepted)
 
 
-def _rejected_lobs(s: Session, ctx: StepContext, edited: Sequence[EditedClaim | None],
-                   summaries: Sequence[ClaimSummary]) -> list[str | None]:
+def _store_claims(s: Session, ctx: StepContext, set_row: TransactionSet, before: int,
+                  chunk: Sequence[AnsweredClaim], counted: TallyBuilder,
+                  received: date) -> int:
+    """A chunk of a set's answered claims inserted (the set's first ``before`` are),
+    each with its 277CA record, counted into the set's totals; how many are accepted."""
+    lobs = _rejected_lobs(s, ctx, chunk)
+    rows = []
+    for position, (one, lob) in enumerate(zip(chunk, lobs, strict=True), before + 1):
+        summary, status, kept = one.summary, one.status, one.kept
+        accepted = summary.front_end == "accepted" and kept is not None
+        rows.append({
+            "file_id": set_row.file_id, "set_id": set_row.id, "position": position,
+            "patient_control_number": summary.patient_control_number[:38],
+            "charge_cents": to_cents_text(summary.charge), "front_end": summary.front_end,
+            "state": "accepted" if accepted else "closed",
+            "codes": summary.front_end_codes, "reasons": summary.reasons,
+            "icn": summary.payer_claim_control_number,
+            "fingerprint": one.edited.fingerprint if accepted and one.edited else None,
+            "subscriber_id": kept.subscriber_id if kept is not None else None,
+            "original_icn": kept.original_icn if kept is not None else None,
+            "receipt_date": received, "line_of_business": lob,
+            "billing_npi": status.billing_provider.npi if status is not None else None,
+            "parsed": kept.json if accepted and kept is not None else None,
+            "answer": to_json(status) if status is not None else None,
+            "provider_group": counted.add(status) if status is not None else None,
+        })
+    # Core insert: no ORM object per claim is kept for the transaction
+    ids = s.scalars(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
+                    rows).all()
+    npis = [{"claim_id": claim_id, "npi": npi}
+            for claim_id, one in zip(ids, chunk, strict=True) if one.edited is not None
+            for npi in one.edited.rendering_npis]
+    if npis:
+        s.execute(insert(ClaimRenderingNpi), npis)
+    return sum(1 for row in rows if row["state"] == "accepted")
+
+
+def _rejected_lobs(s: Session, ctx: StepContext, chunk: Sequence[AnsweredClaim]
+                   ) -> list[str | None]:
     """Each rejected claim's line of business, as adjudication would name it (the
     review's rejections queue filters by it); None for the others (a decision names
     an accepted claim's). Only a rejected claim carries a `PatientKey`
     (`EditedClaim.of`)."""
-    rejected = [summary.front_end == "rejected" for summary in summaries]
+    rejected = [one.summary.front_end == "rejected" for one in chunk]
     if not any(rejected):
-        return [None] * len(summaries)
-    patients = [one.patient if one is not None else None for one in edited]
+        return [None] * len(chunk)
+    patients = [one.edited.patient if one.edited is not None else None for one in chunk]
     named = rejected_lines_of_business(s, ctx.reference, patients, ctx.as_of)
     return [lob if r else None for lob, r in zip(named, rejected, strict=True)]
 
@@ -727,9 +744,21 @@ def rule_versions(trace: Sequence[TraceStep]) -> dict[str, int]:
 
 
 # finish ------------------------------------------------------------------------------------
-def _answer(session: Session, set_id: int) -> TransactionStatus:
-    data = session.scalar(select(TransactionSet.answer).where(TransactionSet.id == set_id))
-    return from_json(TransactionStatus, data)
+ANSWER_READ = 500
+"""Claims' 277CA records fetched at a time while a set's 277CA is written."""
+
+
+def _answer(session: Session, set_id: int) -> SetAnswer:
+    """A set's 277CA as the store keeps it: its header and totals, and its claims' records
+    read in the order the totals name their providers, a few hundred at a time."""
+    header, totals = session.execute(select(TransactionSet.answer, TransactionSet.totals)
+                                     .where(TransactionSet.id == set_id)).one()
+    records = session.scalars(
+        select(Claim.answer).where(Claim.set_id == set_id, Claim.answer.is_not(None))
+        .order_by(Claim.provider_group, Claim.position)
+        .execution_options(yield_per=ANSWER_READ))
+    return SetAnswer(from_json(TransactionStatus, header), from_json(SetTotals, totals),
+                     (from_json(ClaimStatus, record) for record in records))
 
 
 def _senders(session: Session, file_id: int) -> dict[str, list[int]]:
