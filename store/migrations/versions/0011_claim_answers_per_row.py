@@ -60,7 +60,7 @@ def _spread(bind: sa.Connection) -> None:
 
     for set_id in _answered_sets(bind):  # one set's records in memory at a time
         answer: dict[str, Any] = bind.scalar(sa.select(_sets.c.answer)
-                                             .where(_sets.c.id == set_id))
+                                             .where(_sets.c.id == set_id)) or {}
         counted = TallyBuilder()
         rows = [{"set": set_id, "pos": position, "record": record,
                  "group": counted.add(from_json(ClaimStatus, record))}
@@ -78,7 +78,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     for set_id in _answered_sets(bind):
         answer: dict[str, Any] = bind.scalar(sa.select(_sets.c.answer)
-                                             .where(_sets.c.id == set_id))
+                                             .where(_sets.c.id == set_id)) or {}
         records = list(bind.scalars(sa.select(_claims.c.answer).where(
             _claims.c.set_id == set_id, _claims.c.answer.is_not(None))
             .order_by(_claims.c.position)))
