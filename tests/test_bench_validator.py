@@ -85,3 +85,20 @@ def test_the_targets_are_read_against_the_run_and_say_what_3000_claims_a_second_
     ]
     # and a run without the large files names only what it measured
     assert bench_validator.targets({1_000: results[1_000]}) == []
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["20000", "many"], ["0"], ["-5"]])
+def test_a_bad_size_on_the_command_line_is_a_clear_error(arguments: list[str]) -> None:
+    with pytest.raises(SystemExit, match=r"usage: python -m workers\.bench_validator"):
+        bench_validator.sizes_of(arguments)
+
+
+def test_the_sizes_named_are_measured_or_the_default_ones() -> None:
+    assert bench_validator.sizes_of(["1000", "20000"]) == (1000, 20000)
+    assert bench_validator.sizes_of([]) == bench_validator.SIZES
+
+
+def test_a_step_that_fails_says_why_without_a_traceback_of_the_bench(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"the 'split' step failed on missing\.837") as failed:
+        bench_validator._measure("split", tmp_path / "missing.837")
+    assert "FileNotFoundError" in str(failed.value)

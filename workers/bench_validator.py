@@ -193,11 +193,12 @@ def _cpu() -> float:
 
 
 def _measure(step: str, path: Path) -> dict[str, float]:
-    output = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "workers.bench_validator", "--one", step, str(path)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+        capture_output=True, text=True)
+    if done.returncode != 0:  # the child's own error, not a traceback of this process
+        raise SystemExit(f"the {step!r} step failed on {path.name}:\n{done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -288,8 +289,18 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         print(f"  {line}")
 
 
+def sizes_of(arguments: list[str]) -> tuple[int, ...]:
+    """The file sizes named on the command line (claims, each a whole number of at
+    least 1), or `SIZES`; anything else is a clear error."""
+    if not all(a.isdigit() and int(a) > 0 for a in arguments):
+        default = " ".join(map(str, SIZES))
+        raise SystemExit("usage: python -m workers.bench_validator [CLAIMS ...]  (each CLAIMS "
+                         f"a whole number of claims, at least 1; default {default})")
+    return tuple(int(a) for a in arguments) or SIZES
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
         print(json.dumps(run_one(sys.argv[2], Path(sys.argv[3]))))
     else:
-        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
+        main(sizes_of(sys.argv[1:]))
