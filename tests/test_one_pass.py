@@ -41,7 +41,7 @@ def view(outcome: SetOutcome) -> object:
             None if error is None else (str(error), error.position),
             r.sender_qualifier, r.sender_id, r.application_sender, r.batch_reference,
             r.submitter_name, r.submitter_id, r.usage_indicator,
-            list(outcome.edited), outcome.kept)
+            list(outcome.edited), outcome.kept_count)
 
 
 Seen = tuple[frozenset[int], list[object]]

@@ -291,6 +291,27 @@ def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
 
 
+def test_a_set_end_that_cannot_be_written_leaves_no_half_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk as set 2's end record is written: no temporary file is left, and the
+    sets are read again from the file."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+    dump = pickle.dump
+
+    def full(value: object, *args: object, **kwargs: object) -> None:
+        if isinstance(value, tuple) and value and value[0] == (VERSION, value[0][1], 2):
+            raise OSError(28, "No space left on device")
+        dump(value, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pickle, "dump", full)
+
+    def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
+        assert spool.sets() is None
+        assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
+
+    assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
+
+
 def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two workers took the same file; the first acknowledged and answered it while the

@@ -117,7 +117,7 @@ class SetOutcome:
 
     reading: SetReading
     edited: Iterable[EditedClaim] = field(default_factory=list)
-    kept: int = 0
+    kept_count: int = 0
     """How many of the claims the edits accept (those numbered when it is answered)."""
 
     @property
@@ -134,7 +134,7 @@ class SetOutcome:
     def take(self, claim: EditedClaim) -> None:
         assert isinstance(self.edited, list), "a spooled set's claims are read, not taken"
         self.edited.append(claim)
-        self.kept += claim.kept is not None
+        self.kept_count += claim.kept is not None
 
     def settle(self, accepted: frozenset[int]) -> SetOutcome:
         """The outcome as the 999 decided it: a set parsed before the check's verdict and
@@ -142,14 +142,14 @@ class SetOutcome:
         reading = self.reading
         reading.accepted = reading.ordinal in accepted
         if not reading.accepted:
-            self.edited, self.kept = [], 0
+            self.edited, self.kept_count = [], 0
             reading.parse_error = None
         _log_unreadable(reading)
         return self
 
     def to_number(self) -> int:
         """How many claim numbers answering the set takes."""
-        return self.kept if self.readable else 0
+        return self.kept_count if self.readable else 0
 
     def unprocessable_statuses(self) -> list[ClaimStatus]:
         """A set the reader could not finish: every claim is returned unprocessable."""

@@ -2,9 +2,11 @@
 
 `acknowledge_file` checks a file and parses and edits its sets in one reading
 (`front_end.front_pass`); what the edits find is written here claim by claim, one
-file per transaction set, so the pass holds no set whole, and the 999 is decided.
-The per-set steps that number, store and answer the claims then load their set from
-here instead of reading the file again. The spool is a cache, never the record: a set
+file per transaction set with a small record of the set's end beside it (its reading,
+how many claims it holds and how many the edits accept), so the pass holds no set
+whole, and the 999 is decided. The per-set steps that number, store and answer the
+claims then read their set's claims from here one at a time, instead of reading the
+file again. The spool is a cache, never the record: a set
 whose file is missing, damaged, unsealed or written for another receipt date or
 code-set release is read again from the archived file (`front_end.set_outcomes`),
 which gives the same outcome (tests/test_one_pass.py, tests/test_set_spool.py).
@@ -131,7 +133,7 @@ class SetSpool:
         except Exception:  # missing, damaged or foreign: the set is read again
             log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
             return None
-        return SetOutcome(reading, SpooledClaims(spooled, header, claims), kept)
+        return SetOutcome(reading, SpooledClaims(spooled, header, claims), kept_count=kept)
 
     def forget(self, ordinal: int) -> None:
         """Set ``ordinal`` is not to be read from here again (found damaged)."""
@@ -183,10 +185,14 @@ class SetSpool:
         os.replace(temporary, self.directory / _name(reading.ordinal))
         # the set's end beside it, written last: `get` trusts a set only with it
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
-        with os.fdopen(handle, "wb") as end:
-            pickle.dump(((VERSION, self.key, reading.ordinal), reading, *self._counts), end,
-                        protocol=5)
-        os.replace(temporary, self.directory / _end_name(reading.ordinal))
+        try:
+            with os.fdopen(handle, "wb") as end:
+                pickle.dump(((VERSION, self.key, reading.ordinal), reading, *self._counts),
+                            end, protocol=5)
+            os.replace(temporary, self.directory / _end_name(reading.ordinal))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     def _seal(self, _: None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -590,7 +590,8 @@ def _store_claims(s: Session, ctx: StepContext, set_row: TransactionSet, before:
             "state": "accepted" if accepted else "closed",
             "codes": summary.front_end_codes, "reasons": summary.reasons,
             "icn": summary.payer_claim_control_number,
-            "fingerprint": one.edited.fingerprint if accepted and one.edited else None,
+            "fingerprint": one.edited.fingerprint if accepted and one.edited is not None
+            else None,
             "subscriber_id": kept.subscriber_id if kept is not None else None,
             "original_icn": kept.original_icn if kept is not None else None,
             "receipt_date": received, "line_of_business": lob,
