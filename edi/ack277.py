@@ -173,13 +173,6 @@ class Tally:
     accepted_amount: Decimal = ZERO
     rejected_amount: Decimal = ZERO
 
-    @classmethod
-    def of(cls, claims: Iterable[ClaimStatus]) -> Tally:
-        counted = TallyBuilder()
-        for claim in claims:
-            counted.add(claim)
-        return counted.totals().total
-
     @property
     def claims(self) -> int:
         return self.accepted + self.rejected
@@ -228,7 +221,8 @@ class TallyBuilder:
 
     def __init__(self) -> None:
         self._groups: dict[Provider277, int] = {}
-        self._counts: list[list[int]] = []  # per group: accepted, rejected (claims, cents)
+        # per group, accepted then rejected: how many claims, and their charges in cents
+        self._counts: list[list[int]] = []
         self._amounts: list[list[Decimal]] = []
 
     def add(self, claim: ClaimStatus) -> int:
