@@ -102,3 +102,13 @@ def test_a_step_that_fails_says_why_without_a_traceback_of_the_bench(tmp_path: P
     with pytest.raises(SystemExit, match=r"the 'split' step failed on missing\.837") as failed:
         bench_validator._measure("split", tmp_path / "missing.837")
     assert "FileNotFoundError" in str(failed.value)
+
+
+def test_a_step_reports_its_own_peak_memory_not_the_bench_process_it_came_from(
+        small_file: Path) -> None:
+    """Linux keeps a forked process's peak RSS across exec (``ru_maxrss``): each step
+    reads its own program's peak (VmHWM), so a large bench process does not raise it."""
+    ballast = bytearray(300 * 2**20)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # every page resident
+    split = bench_validator._measure("split", small_file)
+    assert len(ballast) and split["peak_rss_mb"] < 200

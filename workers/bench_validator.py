@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from workers.bench import peak_rss_mb
+
 SIZES = (1_000, 20_000, 200_000)
 REPEATS = 3
 """Rounds per size: a shared machine's other work slows single runs by up to a third."""
@@ -175,6 +177,7 @@ disk per process (the compiled tables, the ICD-10-CM code sets) stays in its tim
 
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (`main` runs each in a subprocess)."""
+
     steps: dict[str, Callable[[Path], None]] = {
         "pyx12": _pyx12, "pyx12 path": _pyx12_path, "compiled": _compiled, "front": whole_front_end,
         "split": _split}
@@ -183,8 +186,7 @@ def run_one(step: str, path: Path) -> dict[str, float]:
     start, cpu_start = time.perf_counter(), _cpu()
     steps[step](path)
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
-    return {"seconds": seconds, "cpu_seconds": cpu,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_rss_mb()}
 
 
 def _cpu() -> float:
