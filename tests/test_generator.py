@@ -631,25 +631,28 @@ class CountingSink(io.TextIOBase):
         return len(text)
 
 
-def test_a_2000_claim_file_streams_without_being_held_in_memory() -> None:
+def test_a_4000_claim_file_streams_without_being_held_in_memory() -> None:
     # Given a sink that keeps nothing but a count
     sink = CountingSink()
-    # When 2,000 claims are written to it while memory is traced
+    # When 4,000 claims are written to it while memory is traced
     gc.collect()
     tracemalloc.start()
     try:
-        summary = write_837(sink, claims=2000, seed=17, claims_per_transaction=500)
+        summary = write_837(sink, claims=4000, seed=17, claims_per_transaction=500)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # Then the whole file went through (about half a kilobyte per claim)
-    assert summary.claims == 2000 and summary.transactions == 4
-    assert 2000 * 300 < sink.size < 2000 * 1000
-    # And the generator never held even half of it (the peak does not grow with the file)
+    assert summary.claims == 4000 and summary.transactions == 8
+    assert 4000 * 300 < sink.size < 4000 * 1000
+    # And the generator never held even half of it: it writes as it goes. (Its peak is
+    # about 630 KB here. tracemalloc counts every allocation of the test process
+    # meanwhile: at 2,000 claims one CI run measured 700 KB where the test alone measures
+    # 510, against a limit of 530; the larger file leaves that noise no say.)
     assert peak < sink.size / 2
     # And the same arguments stream the same bytes again
     again = CountingSink()
-    write_837(again, claims=2000, seed=17, claims_per_transaction=500)
+    write_837(again, claims=4000, seed=17, claims_per_transaction=500)
     assert (again.size, again.digest.digest()) == (sink.size, sink.digest.digest())
 
 
