@@ -196,6 +196,31 @@ def test_a_set_the_spool_cannot_serve_is_read_again_from_the_file(
     assert not Path("/tmp/spool-pickle-ran").exists()
 
 
+def test_a_set_read_again_from_the_file_is_spooled_and_answered_a_claim_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spool that is gone: the sets are read again from the file into the spool, claim
+    by claim, and answered from it, not held in memory (`set_outcomes` would fail)."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+    monkeypatch.setattr(steps, "set_outcomes", None)
+    assert _answered(tmp_path / "again", FILES[0], lambda ctx, spool: spool.remove()) \
+        == reference
+
+
+def test_a_set_read_again_onto_a_full_disk_is_answered_from_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool is gone and the disk is full: each set read again is held in memory."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+
+    def full(self: SetSpool, record: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    def gone_and_full(ctx: steps.StepContext, spool: SetSpool) -> None:
+        spool.remove()
+        monkeypatch.setattr(SetSpool, "_dump", full)
+
+    assert _answered(tmp_path / "full", FILES[0], gone_and_full) == reference
+
+
 def test_a_set_without_its_end_record_is_read_again_from_the_file(tmp_path: Path) -> None:
     """The record of a set's end is written last: a set without it is not trusted."""
     reference = _answered(tmp_path / "reference", FILES[0])

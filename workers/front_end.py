@@ -225,19 +225,34 @@ def set_outcomes(path: Path, accepted: frozenset[int], context: EditContext
 
 def _outcomes(stream: BinaryIO, accepted: frozenset[int], context: EditContext
               ) -> Iterator[SetOutcome]:
-    current: list[SetOutcome] = []
+    kept = Outcomes()
+    for _reading in read_into(stream, accepted, context, kept):
+        yield kept.sets.pop()  # one set held at a time
+
+
+def read_into(stream: BinaryIO, parsed: frozenset[int], context: EditContext, sink: SetSink,
+              wanted: Callable[[int], bool] = lambda ordinal: True) -> Iterator[SetReading]:
+    """The front end read again after the check: each ``wanted`` set put into ``sink``
+    claim by claim as it is parsed and edited (only the sets in ``parsed`` are parsed),
+    its reading yielded once the set is in the sink."""
+    begun: list[SetReading] = []
+
+    def begin(reading: SetReading) -> None:
+        if not begun or begun[0] is not reading:
+            begun[:] = [reading]
+            sink.begin(reading)
 
     def on_claim(reading: SetReading, claim: ParsedClaim) -> None:
-        if not current or current[-1].reading is not reading:
-            current[:] = [SetOutcome(reading)]
-        current[0].take(EditedClaim.of(claim, context))
+        if wanted(reading.ordinal):
+            begin(reading)
+            sink.claim(EditedClaim.of(claim, context))
 
-    for reading in read_sets(stream, accepted, on_claim):
-        outcome = current[0] if current and current[0].reading is reading \
-            else SetOutcome(reading)
-        current.clear()
+    for reading in read_sets(stream, parsed, on_claim):
         _log_unreadable(reading)
-        yield outcome
+        if wanted(reading.ordinal):
+            begin(reading)
+            sink.end(reading)
+            yield reading
 
 
 def _log_unreadable(reading: SetReading) -> None:
@@ -395,8 +410,8 @@ def front_pass(stream: BinaryIO, policy: ig.EnvelopePolicy, context: EditContext
     if not covers(policy):
         check = ig.check_stream(stream, policy)
         stream.seek(0)
-        for outcome in _outcomes(stream, check.accepted_ordinals(), context):
-            outcome.put(sink)
+        for _reading in read_into(stream, check.accepted_ordinals(), context, sink):
+            pass  # each set put into the sink claim by claim
         return check
     collector = SetCollector(context, sink)
     # the pass builds some hundred thousand acyclic objects a set (segments, parsed

@@ -77,6 +77,7 @@ from workers.front_end import (
     SetOutcome,
     answered_claims,
     front_pass,
+    read_into,
     set_outcomes,
 )
 from workers.history import state_for
@@ -485,7 +486,26 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
 def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             ) -> Iterator[SetOutcome]:
     """The wanted sets' outcomes from reading the archived file again (only the wanted
-    sets the 999 accepted are parsed)."""
+    sets the 999 accepted are parsed): each written into the spool claim by claim as it
+    is read, then given from there one claim at a time, as the one pass's sets are; a
+    set the spool cannot take (a full disk) is held in memory instead."""
+    spool = set_spool(ctx, row)
+    parsed = frozenset(filter(wanted, row.accepted_sets))
+    left: set[int] = set()
+    with archive_path(ctx.archive, row.sha256).open("rb") as stream:
+        for reading in read_into(stream, parsed, edit_context(ctx, row), spool, wanted):
+            outcome = spool.get(reading.ordinal)
+            if outcome is None:
+                left.add(reading.ordinal)
+            else:
+                yield outcome
+    if left:
+        yield from _in_memory(ctx, row, left.__contains__)
+
+
+def _in_memory(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
+               ) -> Iterator[SetOutcome]:
+    """The wanted sets' outcomes read again from the archived file, each held in memory."""
     parsed = frozenset(filter(wanted, row.accepted_sets))
     for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), parsed,
                                 edit_context(ctx, row)):
@@ -497,14 +517,15 @@ def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
                     faults: Counter[str]) -> None:
     """A set answered (`_answer_set`). A spooled set whose claims turn out damaged while
     they are read (its answer's transaction rolled back) is forgotten by the spool and
-    answered from the archived file read again."""
+    answered from the archived file read again, held in memory (a disk that damages what
+    is written to it is not trusted with the set again)."""
     try:
         _answer_set(ctx, row.id, outcome, row.receipt_date, faults)
     except SpoolDamaged as exc:
         ordinal = outcome.reading.ordinal
         log.warning("set_spool.damaged", transaction_set_ordinal=ordinal, error=str(exc))
         set_spool(ctx, row).forget(ordinal)
-        for again in _reread(ctx, row, lambda found: found == ordinal):
+        for again in _in_memory(ctx, row, lambda found: found == ordinal):
             _answer_set(ctx, row.id, again, row.receipt_date, faults)
 
 
