@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from edi.claims import ParsedClaim, Transaction837
 from edi.errors import ParseError, X12SyntaxError
 from edi.parsers import _fields
+from edi.parsers._transaction import LevelCodes
 from edi.parsers.claim837 import iter_claims, read_transactions
 from edi.parsers.serialize837 import transaction_elements, transaction_segments
 from edi.tokenizer import Delimiters, Segment, segments_from_bytes
@@ -607,6 +610,34 @@ def _many_subscribers(count: int, patient_parent: str) -> str:
     patient = (f"HL*{count + 2}*{patient_parent}*23*0\nPAT*19\nNM1*QC*1*ROE*THEODORA\n"
                "CLM*P1*10***11:B:1*Y*A*Y*Y\nLX*1\nSV1*HC:90832*10*UN*1***1")
     return "\n".join([head.rstrip("\n"), *levels, patient])
+
+
+_HL_IDS = st.one_of(st.integers(1, 12).map(str),
+                   st.sampled_from(["0", "01", "007", "A1", "", "\u00b2", "99999999999999999999"]))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["put", "get"]), _HL_IDS,
+                          st.sampled_from(["20", "22", "23"])), max_size=60))
+def test_level_codes_answer_as_a_dict_of_every_hl_seen_would(
+        steps: list[tuple[str, str, str]]) -> None:
+    # Given HL01s in and out of count order, reused, and not numbers at all
+    kept, seen = LevelCodes(), dict[str, str]()
+    for action, hl_id, code in steps:
+        if action == "put":
+            kept.put(hl_id, code)
+            seen[hl_id] = code
+        # Then each ID gives the code its latest level had, or None
+        assert kept.get(hl_id) == seen.get(hl_id)
+    assert all(kept.get(hl_id) == code for hl_id, code in seen.items())
+
+
+def test_level_codes_keep_a_byte_for_each_hl_counted_in_order() -> None:
+    kept = LevelCodes()
+    for n in range(1, 100_001):
+        kept.put(str(n), "22" if n % 2 else "23")
+    assert kept.get("99999") == "22" and kept.get("100000") == "23"
+    assert kept.get("100001") is None and kept.get("0") is None
+    assert len(kept._counted) == 100_000 and not kept._other
 
 
 def _many_providers(count: int, subscriber_parent: str) -> str:
