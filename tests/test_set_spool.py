@@ -40,7 +40,15 @@ from tests.paths import ACK_FIXTURES, FIXTURES
 from workers import steps
 from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
-from workers.set_spool import VERSION, SetSpool, SpoolDamaged, SpooledClaims, packed
+from workers.set_spool import (
+    VERSION,
+    SetSpool,
+    SpoolDamaged,
+    SpooledClaims,
+    _Outcomes,
+    packed,
+)
+from workers.transaction_sets import ClaimHeads
 
 RECEIVED = date(2026, 6, 1)
 FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
@@ -391,3 +399,16 @@ def test_the_spooled_records_pickle_as_their_class_and_field_values() -> None:
         assert cls is type(record) and values == tuple(
             getattr(record, f.name) for f in fields(record))
         assert pickle.loads(pickle.dumps(record, protocol=5)) == record
+
+
+def test_a_sets_clm_list_is_kept_packed_and_reads_back_as_written() -> None:
+    """`ClaimHeads`: CLM01/CLM02 pairs in one buffer, whatever their text, rebuilt by the
+    spool's unpickler from two byte strings."""
+    written = [("PCN-0001", "150.00"), ("", ""), ("ÉLAN\udcff", "1e3"), ("x" * 70_000, "0")]
+    heads = ClaimHeads()
+    for pcn, charge in written:
+        heads.append(pcn, charge)
+    assert list(heads) == written and len(heads) == 4
+    again = _Outcomes(io.BytesIO(pickle.dumps(heads, protocol=5))).load()
+    assert isinstance(again, ClaimHeads) and again == heads and list(again) == written
+    assert again != ClaimHeads() and len(ClaimHeads()) == 0

@@ -48,15 +48,15 @@ from edi.errors import ParseError
 from edi.faults import record_fault
 from workers.files import atomic_text
 from workers.front_end import EditedClaim, KeptClaim, SetOutcome
-from workers.transaction_sets import SetReading
+from workers.transaction_sets import ClaimHeads, SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 4
+VERSION = 5
 """Raised whenever what a spooled outcome holds, or how it is written, changes: older
 files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`; 3: no
-record of a set's end beside it, the set loaded whole)."""
+record of a set's end beside it, the set loaded whole; 4: CLM01/CLM02 as a list)."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
-    SetReading, KeptClaim, PatientKey, ParseError, ClaimStatus, Provider277, LineStatus,
+    SetReading, ClaimHeads, KeptClaim, PatientKey, ParseError, ClaimStatus, Provider277, LineStatus,
     ClaimFinding, Location, StatusCategory, Entity, Decimal, date)}
 """What a spooled record may build: a set's records are tuples of these and strings."""
 _COMPLETE = "complete.json"

@@ -8,6 +8,7 @@ was rejected, or that the reader could not finish, are still listed.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -19,6 +20,50 @@ from edi.parsers.claim837 import iter_claims
 from edi.tokenizer import Segment, iter_segments
 
 
+class ClaimHeads:
+    """(CLM01, CLM02) of every claim of a set, in order, packed into one buffer: a set of
+    200,000 claims keeps about 5 MB, where a tuple of two strings a claim took 35 MB.
+    Pickled as two byte strings (the spool's unpickler builds nothing else)."""
+
+    __slots__ = ("_lengths", "_text")
+
+    def __init__(self, text: bytes = b"", lengths: bytes = b"") -> None:
+        self._text = bytearray(text)
+        self._lengths = array("I")
+        self._lengths.frombytes(lengths)
+
+    def append(self, pcn: str, charge: str) -> None:
+        for value in (pcn, charge):
+            encoded = value.encode("utf-8", "surrogatepass")
+            self._text += encoded
+            self._lengths.append(len(encoded))
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        text, lengths, start = self._text, self._lengths, 0
+        for n in range(0, len(lengths), 2):
+            middle = start + lengths[n]
+            end = middle + lengths[n + 1]
+            yield (text[start:middle].decode("utf-8", "surrogatepass"),
+                   text[middle:end].decode("utf-8", "surrogatepass"))
+            start = end
+
+    def __len__(self) -> int:
+        return len(self._lengths) // 2
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClaimHeads):
+            return NotImplemented
+        return self._text == other._text and self._lengths == other._lengths
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the list it replaces
+
+    def __repr__(self) -> str:
+        return f"ClaimHeads({list(self)!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[bytes, bytes]]:
+        return ClaimHeads, (bytes(self._text), self._lengths.tobytes())
+
+
 @dataclass
 class SetReading:
     """What one pass over a transaction set found."""
@@ -26,7 +71,7 @@ class SetReading:
     ordinal: int
     control_number: str
     accepted: bool
-    clm_segments: list[tuple[str, str]] = field(default_factory=list)
+    clm_segments: ClaimHeads = field(default_factory=ClaimHeads)
     """(CLM01, CLM02) of every claim in the set, in order."""
     parse_error: ParseError | None = None
     sender_qualifier: str = ""
@@ -75,7 +120,7 @@ def note(reading: SetReading, seg: Segment) -> None:
     BHT03 and the submitter."""
     sid = seg.elements[0]
     if sid == "CLM":
-        reading.clm_segments.append((seg.get(1), seg.get(2)))
+        reading.clm_segments.append(seg.get(1), seg.get(2))
     elif sid == "BHT":
         reading.batch_reference = seg.get(3) or None
     elif sid == "NM1" and seg.get(1) == "41" and not reading.submitter_name:
