@@ -1,8 +1,8 @@
 """Frozen dataclasses to JSON values and back, by their type hints.
 
-The store keeps some pure-core records whole (the 277CA records of a transaction set,
-a decision without its trace) as JSON. Decimals travel as strings so no amount is ever
-a float; dates as ISO strings; enums as their values.
+The store keeps some pure-core records whole (a claim's 277CA record, a transaction
+set's 277CA header and totals, a decision without its trace) as JSON. Decimals travel
+as strings so no amount is ever a float; dates as ISO strings; enums as their values.
 """
 
 from __future__ import annotations
