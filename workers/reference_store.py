@@ -244,16 +244,12 @@ def _insert(session: Session, version_id: int, table: Table, rows: Located) -> i
     return len(rows)
 
 
-_COLUMNS = ("version_id", "kind", "lookup", "lookup2", "natural_key", "effective",
-            "termination", "tag", "line", "data")
-"""The columns `_values` fills, in the order PostgreSQL's COPY takes them."""
-_COPY = f"COPY reference_rows ({', '.join(_COLUMNS)}) FROM STDIN"
-
-
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One chunk of rows in the load's transaction: on PostgreSQL by COPY (one stream;
-    an executemany sends a statement per row, about half of a load's time), elsewhere
-    by a bulk insert."""
+    """One chunk of rows (`_values`) in the load's transaction: on PostgreSQL by COPY of
+    the columns `_values` fills (one stream; an executemany sends a statement per row,
+    about half of a load's time), elsewhere by a bulk insert."""
+    if not rows:
+        return
     driver = (session.connection().connection.driver_connection
               if is_postgresql(session.get_bind()) else None)
     if driver is None:
@@ -261,9 +257,11 @@ def _write(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     from psycopg.types.json import Json
 
-    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+    columns = tuple(rows[0])
+    with driver.cursor() as cursor, \
+            cursor.copy(f"COPY reference_rows ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([Json(row[c]) if c == "data" else row[c] for c in _COLUMNS])
+            copy.write_row([Json(row[c]) if c == "data" else row[c] for c in columns])
 
 
 def _stream(session: Session, version_id: int, table: Table,
