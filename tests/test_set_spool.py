@@ -189,7 +189,10 @@ def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
     written_for_another_day = SetSpool(spool.directory, "2026-05-31|" + spool.key.split("|")[1])
     outcome = spool.get(1)
     assert outcome is not None
-    outcome.put(written_for_another_day)
+    written_for_another_day.begin(outcome.reading)  # set 1 as the one pass puts it
+    for claim in outcome.edited:
+        written_for_another_day.claim(claim)
+    written_for_another_day.end(outcome.reading)
 
 
 @pytest.mark.parametrize("meddle", [_damaged, _foreign, _other_day],

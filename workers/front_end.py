@@ -124,13 +124,6 @@ class SetOutcome:
     def readable(self) -> bool:
         return self.reading.accepted and self.reading.parse_error is None
 
-    def put(self, sink: SetSink) -> None:
-        """The outcome into a sink, as the one pass puts a set."""
-        sink.begin(self.reading)
-        for claim in self.edited:
-            sink.claim(claim)
-        sink.end(self.reading)
-
     def take(self, claim: EditedClaim) -> None:
         assert isinstance(self.edited, list), "a spooled set's claims are read, not taken"
         self.edited.append(claim)

@@ -67,9 +67,10 @@ _BYTE_CODES = {n: code for code, n in _CODE_BYTES.items()}
 
 
 class LevelCodes:
-    """HL01 -> HL03 of every level of a set, latest first. HL01 counts 1, 2, 3... (the
-    guide's rule): such an ID is kept as one byte at its place in a row, any other in a
-    dict, so a set of 200,000 claims keeps about half a megabyte, not 50 MB."""
+    """HL01 -> HL03 of every level of a set (an ID used again: its latest level). HL01
+    counts 1, 2, 3... (the guide's rule): such an ID is kept as one byte at its place in
+    a row, any other in a dict, so a set of 200,000 claims keeps about half a megabyte,
+    not 50 MB."""
 
     def __init__(self) -> None:
         self._counted = bytearray()
