@@ -44,7 +44,9 @@ class ParseError(EdiError):
     ``position`` is the 1-based ordinal of the offending segment within its transaction
     set (ST = 1), or within the file for a segment outside any transaction set
     (``in_transaction_set`` tells which); ``file_position`` is always the file ordinal.
-    The message names the position, the segment ID and a fixed reason, never a value.
+    The message names the position, the segment ID and a fixed reason, never a value;
+    ``segment_id`` is the ID as read when X12 defines it, else a placeholder
+    (`segment_ids.safe_segment_id`).
     """
 
     def __init__(
@@ -57,12 +59,12 @@ class ParseError(EdiError):
         in_transaction_set: bool = True,
     ) -> None:
         where = "transaction set" if in_transaction_set else "file"
-        # the ID may be whatever the reader took for one: name it only if X12 defines it
-        super().__init__(
-            f"segment {position} ({safe_segment_id(segment_id)}) of the {where}: {reason}")
+        # the ID may be whatever the reader took for one: kept, and named, only if X12
+        # defines it
+        self.segment_id = safe_segment_id(segment_id)
+        super().__init__(f"segment {position} ({self.segment_id}) of the {where}: {reason}")
         self.reason = reason
         self.position = position
-        self.segment_id = segment_id
         self.file_position = file_position
         self.in_transaction_set = in_transaction_set
 

@@ -36,7 +36,7 @@ UNTOKENIZABLE = {
 """Corpus files the tokenizer refuses (X12SyntaxError); the reader never sees them."""
 
 BROKEN = {
-    "imsweb-x12_bad_segment_identifier.txt": (4, "unknown segment ID"),  # "*IC" in 1000A
+    "imsweb-x12_bad_segment_identifier.txt": (4, "unrecognised"),  # "*IC" in 1000A
     "imsweb-x12_bad_valid_code.txt": (7, "NM1"),  # NM1*117 where 2010AA needs NM1*85
     "imsweb-x12_loop_errors1_exceeds_max_1_parent.txt": (13, "NM1"),  # 2010AA twice
     "imsweb-x12_loop_errors2_exceeds_max_repeats_multiple_parents.txt": (32, "NM1"),
@@ -547,6 +547,16 @@ def test_a_parse_error_never_carries_a_member_name_or_id(variant: str) -> None:
         assert value not in shown, variant
     # And no chained exception carries the value either
     assert error.__cause__ is None and error.__suppress_context__
+
+
+def test_a_parse_error_keeps_only_an_id_x12_defines() -> None:
+    # Given an error raised at a line whose "ID" is a member's name (the engine's own
+    # catch-all raises it from whatever the line starts with)
+    error = ParseError("the set could not be read", position=3, segment_id="THEODORA",
+                       file_position=5)
+    # Then neither the error nor its message keeps the name; a real ID stays as it is
+    assert error.segment_id == "unrecognised" and "THEODORA" not in str(error)
+    assert ParseError("x", position=1, segment_id="CLP", file_position=1).segment_id == "CLP"
 
 
 def test_malformed_segments_raise_parse_error_not_index_error() -> None:

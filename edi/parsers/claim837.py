@@ -18,14 +18,13 @@ from edi.errors import EdiError, ParseError
 from edi.faults import record_fault
 from edi.parsers import _fields as f
 from edi.parsers._fields import Bad
-from edi.parsers._transaction import ENVELOPE_IDS, KNOWN_IDS, TransactionReader
+from edi.parsers._transaction import TransactionReader
 from edi.tokenizer import Segment
 
 __all__ = ["ClaimFeed", "iter_claims", "read_transactions"]
 
 ST = f.Used(1, 2, 3)
 SE = f.Used(1, 2)
-_ECHOED_IDS = KNOWN_IDS | ENVELOPE_IDS | {"SE"}
 
 
 def iter_claims(segments: Iterable[Segment]) -> Iterator[ParsedClaim]:
@@ -169,9 +168,8 @@ def _error(
 ) -> ParseError:
     """A `ParseError` at ``seg`` (or at the loop start named by ``position``)."""
     file_position = seg.index if seg is not None else 0
+    # a broken line can start with a name: `ParseError` keeps the ID only if X12 has it
     raw_id = segment_id or (seg.elements[0] if seg is not None and seg.elements else "")
-    # Only IDs the guide knows are echoed: a broken line can start with a name.
-    safe_id = raw_id if raw_id in _ECHOED_IDS else "unknown segment ID"
     in_transaction = state.reader is not None
     if in_transaction and position is not None:
         file_position = state.st_index + position - 1
@@ -180,6 +178,6 @@ def _error(
     else:
         position = file_position
     return ParseError(
-        reason, position=position, segment_id=safe_id, file_position=file_position,
+        reason, position=position, segment_id=raw_id, file_position=file_position,
         in_transaction_set=in_transaction,
     )
