@@ -85,7 +85,7 @@ async def _allowed_amounts(request: Request) -> dict[int, Decimal]:
     try:
         return parse_overrides(values)
     except ReviewError as exc:
-        raise BadRequest(str(exc).replace("--allowed", "Allowed amounts")) from None
+        raise BadRequest(str(exc)) from None
 
 
 def _limit_refusal(principal: Principal, decision: Decision) -> str:
@@ -112,7 +112,7 @@ async def release_preview(request: Request, principal: Worker, claim_id: int,
     try:
         before, after = preview_release(store, icn, overrides, reference_source(store))
     except ReviewError as exc:
-        raise BadRequest(str(exc).replace("--allowed", "Allowed amount")) from None
+        raise BadRequest(str(exc)) from None
     fields = {f"allowed_{k}": str(v) for k, v in overrides.items()}
     return _confirm(request, claim_id, icn, "release", before, after,
                     _limit_refusal(principal, after), note=note, **fields)
@@ -144,7 +144,7 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: int,
                     needs="release limit")
         raise Refused(principal, Permission.ANY_PEND, str(exc)) from None
     except ReviewError as exc:
-        raise BadRequest(str(exc).replace("--allowed", "Allowed amount")) from None
+        raise BadRequest(str(exc)) from None
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
 
 

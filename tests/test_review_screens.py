@@ -440,6 +440,13 @@ def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
     bad = analyst.post(f"/claims/{pended}/release/preview",
                        data={"csrf_token": token, "allowed_1": "-5"})
     assert bad.status_code == 400 and "from 0" in bad.text
+    typed = analyst.post(f"/claims/{pended}/release/preview",
+                         data={"csrf_token": token, "allowed_1": "eighty"})
+    assert typed.status_code == 400 and "--allowed" not in typed.text
+    assert "the allowed amount for line 1 is not an amount in dollars and cents" in typed.text
+    absent = analyst.post(f"/claims/{pended}/release/preview",
+                          data={"csrf_token": token, "allowed_7": "1.00"})
+    assert absent.status_code == 400 and "line 7, which the claim does not have" in absent.text
     done = analyst.post(f"/claims/{pended}/release",
                         data={"csrf_token": token, "allowed_1": "80.00", "note": "agreed"})
     assert done.status_code == 303

@@ -345,7 +345,7 @@ def pends_release(
     reference: Annotated[Path | None, typer.Option("--reference")] = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
-    from workers.review_cli import ReviewError, parse_overrides, release
+    from workers.review_cli import AllowedAmountError, ReviewError, parse_overrides, release
 
     try:
         overrides = parse_overrides(allowed or [])
@@ -355,6 +355,8 @@ def pends_release(
     try:
         source = _release_reference(store, reference)
         decision = release(store, icn, overrides, reviewer, note, source)
+    except AllowedAmountError as exc:  # a line the claim does not have, above its charge
+        raise typer.BadParameter(str(exc), param_hint="--allowed") from None
     except ReviewError as exc:
         raise typer.BadParameter(str(exc), param_hint="ICN") from None
     finally:

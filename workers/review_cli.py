@@ -47,7 +47,13 @@ the fee schedule): never the reason a whole line is denied."""
 
 
 class ReviewError(Exception):
-    """A review command cannot be carried out (unknown claim, not pended, bad amount)."""
+    """A review command cannot be carried out (unknown claim, not pended, bad amount);
+    its text is a sentence for the person who asked, on the command line or a screen."""
+
+
+class AllowedAmountError(ReviewError):
+    """A reviewer's allowed amount cannot be taken (the command line names its option,
+    the release screen its line's field)."""
 
 
 def _current(store: Store, icn: str) -> tuple[Decision, list[str]]:
@@ -109,20 +115,29 @@ def list_pends(console: Console, store: Store) -> None:
 
 
 def parse_overrides(values: list[str]) -> dict[int, Decimal]:
-    """``LINE=AMOUNT`` values: a line number and a finite, non-negative amount in cents."""
+    """``LINE=AMOUNT`` values: a line number and a finite, non-negative amount in cents
+    (`AllowedAmountError` otherwise)."""
     overrides: dict[int, Decimal] = {}
     for value in values:
         line, _, amount = value.partition("=")
+        line = line.strip()
+        if not (line.isascii() and line.isdigit() and len(line) <= 4):
+            raise AllowedAmountError("an allowed amount is written LINE=AMOUNT, a claim line "
+                                     "number and an amount (e.g. 1=120.00)")
+        number = int(line)
         try:
-            number, allowed = int(line), Decimal(amount.strip())
-        except (ValueError, InvalidOperation):
-            raise ReviewError("--allowed takes LINE=AMOUNT, e.g. 1=120.00") from None
+            allowed = Decimal(amount.strip())
+        except InvalidOperation:
+            raise AllowedAmountError(f"the allowed amount for line {number} is not an amount "
+                                     "in dollars and cents (e.g. 120.00)") from None
         if not allowed.is_finite() or allowed < 0 or allowed > MAX_AMOUNT:
-            raise ReviewError("--allowed needs an amount from 0 to the line's charge")
+            raise AllowedAmountError(
+                f"the allowed amount for line {number} must be from 0 to the line's charge")
         if allowed != allowed.quantize(Decimal("0.01")):
-            raise ReviewError("--allowed amounts are in dollars and cents (two decimals)")
+            raise AllowedAmountError(f"the allowed amount for line {number} must be in "
+                                     "dollars and cents (two decimals)")
         if number in overrides:
-            raise ReviewError(f"--allowed names line {number} twice")
+            raise AllowedAmountError(f"line {number} is given two allowed amounts")
         overrides[number] = allowed
     return overrides
 
@@ -233,9 +248,11 @@ def _redecided(s: Session, current: DecisionRecord, overrides: dict[int, Decimal
                for line in claim.claim.lines}
     for number, allowed in overrides.items():
         if number not in charges:
-            raise ReviewError(f"--allowed names line {number}, which the claim does not have")
+            raise AllowedAmountError(
+                f"an allowed amount is given for line {number}, which the claim does not have")
         if allowed > charges[number]:
-            raise ReviewError(f"--allowed for line {number} is above the line's charge")
+            raise AllowedAmountError(
+                f"the allowed amount for line {number} is above the line's charge")
     original = decision_from_record(current.data)
     subscriber = claim.subscriber.member_id or ""
     original_icn = claim.claim.payer_claim_control_number
