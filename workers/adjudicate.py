@@ -8,7 +8,7 @@ the store against, and what tests use to check both decide alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from adjudication.decision import Decision
@@ -22,11 +22,17 @@ def decide_in_memory(claims: Iterable[tuple[str, ParsedClaim]], reference: Refer
                      as_of: date, received: date,
                      policy: EnginePolicy = DEFAULT_POLICY) -> list[Decision]:
     """Each (claim number, claim) decided in order, each seeing the decisions before it."""
+    return list(decided(claims, reference, as_of, received, policy))
+
+
+def decided(claims: Iterable[tuple[str, ParsedClaim]], reference: ReferenceData,
+            as_of: date, received: date,
+            policy: EnginePolicy = DEFAULT_POLICY) -> Iterator[Decision]:
+    """`decide_in_memory` one decision at a time (what it carries on is the state, not
+    the decisions made)."""
     state = AdjudicationState()
-    decisions = []
     for icn, claim in claims:
         decision = adjudicate(claim, icn=icn, reference=reference, as_of=as_of,
                               received=received, state=state, policy=policy)
         state = state.apply(decision)
-        decisions.append(decision)
-    return decisions
+        yield decision
