@@ -24,7 +24,7 @@ def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_step_takes_every_claim_of_the_generated_file(step: str, small_file: Path) -> None:
     result = bench.run_one(step, small_file)
     assert result["seconds"] > 0 and result["peak_rss_mb"] > 0
-    assert all(module in sys.modules for module in bench.MODULES[step])
+    assert all(module in sys.modules for module in bench.STEPS[step].modules)
     if step == "adjudicate":  # one decision per claim the front end accepts
         assert result["claims"] == len(_accepted_in_memory(small_file)) > 0
     else:
@@ -43,7 +43,3 @@ def _accepted_in_memory(path: Path) -> list[object]:
         check = check_stream(stream)
     context = EditContext(received=default_receipt_date(12))
     return list(run_front_end(path, check, context, InMemoryClaimNumbers()).accepted)
-
-
-def test_every_step_has_a_label_and_its_modules() -> None:
-    assert set(bench.LABELS) == set(bench.MODULES) == set(bench.STEPS)

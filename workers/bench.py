@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,24 +46,6 @@ SIZES = (1_000, 20_000)
 #: Best of N runs per step, the steps interleaved: one run of 20,000 claims through
 #: pyx12 takes over a minute, so the large file is measured once.
 REPEATS = {1_000: 3, 20_000: 1}
-STEPS = ("parse", "front", "adjudicate", "pyx12")
-LABELS = {"parse": "tokenize + parse", "front": "whole front end (+ 277CA)",
-          "adjudicate": "+ adjudication", "pyx12": "pyx12 validate + 999"}
-MODULES = {
-    "parse": ("edi.parsers.claim837", "edi.tokenizer"),
-    "front": ("workers.bench_validator", "edi.ack277", "edi.acks", "edi.claim_status",
-              "edi.validators.edits", "edi.validators.implementation_guide",
-              "workers.collector", "workers.front_end", "workers.set_spool"),
-    "adjudicate": ("edi.acks", "edi.front_end", "edi.validators.edits",
-                   "edi.validators.implementation_guide", "fixtures.generator",
-                   "workers.adjudicate", "workers.front_end", "workers.reference",
-                   "workers.set_spool"),
-    "pyx12": ("pyx12.params", "pyx12.x12n_document"),
-}
-"""What each step imports before its clock starts; what it loads from disk per process
-(the compiled tables, the code sets, the reference CSVs) stays in its time."""
-
-
 def peak_rss_mb() -> float:
     """This process's peak resident size in MB, since it started its program: Linux's
     VmHWM. (``ru_maxrss`` keeps, across exec, the peak of the process it was forked
@@ -76,6 +59,57 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+FRONT_END_MODULES = (
+    "edi.ack277", "edi.acks", "edi.claim_status", "edi.validators.edits",
+    "edi.validators.implementation_guide", "workers.collector", "workers.front_end",
+    "workers.set_spool")
+"""What `bench_validator.whole_front_end` imports (both benches run it)."""
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measured step of a bench: its row's label, what it runs on a file (the claims
+    it counted, or None when that is the file's size), and the modules it imports before
+    its clock starts, as a running worker has them before a file comes (what it loads
+    from disk per process, the compiled tables, the code sets, the reference CSVs, stays
+    in its time)."""
+
+    label: str
+    run: Callable[[Path], int | None]
+    modules: tuple[str, ...] = ()
+
+
+def timed(step: Step, path: Path) -> dict[str, float]:
+    """One measurement in this process: wall and CPU seconds, peak RSS, and the claims
+    the step counted when it counts them."""
+    for module in step.modules:
+        importlib.import_module(module)
+    start, cpu_start = time.perf_counter(), cpu_seconds()
+    counted = step.run(path)
+    result = {"seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu_start,
+              "peak_rss_mb": peak_rss_mb()}
+    if counted is not None:
+        result["claims"] = counted
+    return result
+
+
+def in_subprocess(bench: str, step: str, path: Path) -> dict[str, float]:
+    """``python -m <bench> --one <step> <path>`` in a process of its own (its peak RSS
+    is its own); a step that fails ends the bench with the step's own error."""
+    done = subprocess.run([sys.executable, "-m", bench, "--one", step, str(path)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the {step!r} step failed on {path.name}:\n{done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _parse(path: Path) -> int:
@@ -157,26 +191,22 @@ def _count_claims(path: Path) -> int:
                    for chunk in iter(lambda: stream.read(1 << 20), b""))
 
 
+STEPS = {
+    "parse": Step("tokenize + parse", _parse, ("edi.parsers.claim837", "edi.tokenizer")),
+    "front": Step("whole front end (+ 277CA)", _front_end,
+                  ("workers.bench_validator", *FRONT_END_MODULES)),
+    "adjudicate": Step("+ adjudication", _adjudicate, (
+        "edi.acks", "edi.front_end", "edi.validators.edits",
+        "edi.validators.implementation_guide", "fixtures.generator", "workers.adjudicate",
+        "workers.front_end", "workers.reference", "workers.set_spool")),
+    "pyx12": Step("pyx12 validate + 999", pyx12_document,
+                  ("pyx12.params", "pyx12.x12n_document")),
+}
+
+
 def run_one(step: str, path: Path) -> dict[str, float]:
-    """One measurement in this process (called in a subprocess by `main`)."""
-    steps: dict[str, Callable[[Path], int]] = {
-        "parse": _parse, "front": _front_end, "adjudicate": _adjudicate,
-        "pyx12": pyx12_document}
-    for module in MODULES[step]:
-        importlib.import_module(module)
-    start = time.perf_counter()
-    claims = steps[step](path)
-    seconds = time.perf_counter() - start
-    return {"claims": claims, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
-
-
-def _measure(step: str, path: Path) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, "-m", "workers.bench", "--one", step, str(path)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    return result
+    """One measurement in this process (`main` runs each in a subprocess)."""
+    return timed(STEPS[step], path)
 
 
 def ensure_file(claims: int) -> Path:
@@ -200,12 +230,12 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {step: [] for step in STEPS}
         for _ in range(REPEATS[size]):
             for step in STEPS:
-                runs[step].append(_measure(step, path))
+                runs[step].append(in_subprocess("workers.bench", step, path))
         results = {step: min(r, key=lambda m: m["seconds"]) for step, r in runs.items()}
         baseline = results["pyx12"]["seconds"]
         for step in STEPS:
             r = results[step]
-            print(f"{size:>7} {LABELS[step]:<26} {r['claims'] / r['seconds']:>10.0f} "
+            print(f"{size:>7} {STEPS[step].label:<26} {r['claims'] / r['seconds']:>10.0f} "
                   f"{r['seconds']:>8.2f} {baseline / r['seconds']:>8.1f} "
                   f"{r['peak_rss_mb']:>12.1f}", flush=True)
 

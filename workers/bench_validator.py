@@ -20,7 +20,7 @@ step in its own subprocess so its peak RSS is its own:
 - split: the file cut into segments by `edi.tokenizer` and nothing else (the floor);
 
 and prints claims/s, seconds, the ratio to pyx12 and the peak RSS. Each step's modules
-are imported before its clock starts (`MODULES`), as in a worker that is already
+are imported before its clock starts (`STEPS`), as in a worker that is already
 running; loading the compiled tables and the code sets is timed. The steps take
 turns over `REPEATS` rounds (files up to `REPEATED_UP_TO` claims) and each keeps its
 best time. Every check must accept the generated file.
@@ -28,18 +28,14 @@ best time. Every check must accept the generated file.
 
 from __future__ import annotations
 
-import importlib
 import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from workers.bench import peak_rss_mb
+from workers.bench import FRONT_END_MODULES, Step, in_subprocess, pyx12_document, timed
 
 SIZES = (1_000, 20_000, 200_000)
 REPEATS = 3
@@ -47,12 +43,6 @@ REPEATS = 3
 REPEATED_UP_TO = 20_000
 """Larger files are measured once, without the engine on pyx12's walker (pyx12 alone
 takes about a quarter of an hour on 200,000 claims)."""
-STEPS = ("pyx12", "pyx12 path", "compiled", "front", "split")
-LABELS = {"pyx12": "pyx12 validate + 999", "pyx12 path": "engine on pyx12's walker",
-          "compiled": "compiled validate + 999", "front": "whole front end (+ 277CA)",
-          "split": "split into segments"}
-
-
 def _acknowledged(check_stream: Callable[..., object], path: Path) -> None:
     from edi.acks import CountingControlNumbers, Responder, acknowledge
 
@@ -62,12 +52,6 @@ def _acknowledged(check_stream: Callable[..., object], path: Path) -> None:
                                        control=CountingControlNumbers()))
     if ack.kind != "999" or ack.code != "A":
         raise SystemExit(f"the check did not accept the generated file: {ack.code}")
-
-
-def _pyx12(path: Path) -> None:
-    from workers.bench import pyx12_document
-
-    pyx12_document(path)
 
 
 def _pyx12_path(path: Path) -> None:
@@ -161,47 +145,22 @@ def _split(path: Path) -> None:
             pass
 
 
-MODULES = {
-    "pyx12": ("pyx12.params", "pyx12.x12n_document", "workers.bench"),
-    "pyx12 path": ("edi.acks", "edi.validators.implementation_guide"),
-    "compiled": ("edi.acks", "edi.validators.compiled"),
-    "front": ("edi.ack277", "edi.acks", "edi.claim_status", "edi.validators.edits",
-              "edi.validators.implementation_guide", "workers.collector",
-              "workers.front_end", "workers.set_spool"),
-    "split": ("edi.tokenizer",),
+STEPS = {
+    "pyx12": Step("pyx12 validate + 999", pyx12_document, ("pyx12.params", "pyx12.x12n_document")),
+    "pyx12 path": Step("engine on pyx12's walker", _pyx12_path,
+                       ("edi.acks", "edi.validators.implementation_guide")),
+    "compiled": Step("compiled validate + 999", _compiled,
+                     ("edi.acks", "edi.validators.compiled")),
+    "front": Step("whole front end (+ 277CA)", whole_front_end, FRONT_END_MODULES),
+    "split": Step("split into segments", _split, ("edi.tokenizer",)),
 }
-"""What each step imports, imported before its clock starts, as a running worker has
-them before a file comes (about 0.3 s for the front end's). What a step loads from
-disk per process (the compiled tables, the ICD-10-CM code sets) stays in its time."""
+"""The steps in the order they take turns (`workers.bench.Step`: each imports its modules
+before its clock starts, about 0.3 s for the front end's)."""
 
 
 def run_one(step: str, path: Path) -> dict[str, float]:
     """One measurement in this process (`main` runs each in a subprocess)."""
-
-    steps: dict[str, Callable[[Path], None]] = {
-        "pyx12": _pyx12, "pyx12 path": _pyx12_path, "compiled": _compiled, "front": whole_front_end,
-        "split": _split}
-    for module in MODULES[step]:
-        importlib.import_module(module)
-    start, cpu_start = time.perf_counter(), _cpu()
-    steps[step](path)
-    seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
-    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_rss_mb()}
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _measure(step: str, path: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-m", "workers.bench_validator", "--one", step, str(path)],
-        capture_output=True, text=True)
-    if done.returncode != 0:  # the child's own error, not a traceback of this process
-        raise SystemExit(f"the {step!r} step failed on {path.name}:\n{done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return timed(STEPS[step], path)
 
 
 def _write(directory: Path, claims: int) -> Path:
@@ -272,7 +231,8 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         for size in sizes:
             path = _write(Path(tmp), size)
             steps = [step for step in STEPS if step != "pyx12 path" or size <= REPEATED_UP_TO]
-            rounds = [{step: _measure(step, path) for step in steps}
+            rounds = [{step: in_subprocess("workers.bench_validator", step, path)
+                       for step in steps}
                       for _round in range(REPEATS if size <= REPEATED_UP_TO else 1)]
             results = {step: {"seconds": min(r[step]["seconds"] for r in rounds),
                               "cpu_seconds": min(r[step]["cpu_seconds"] for r in rounds),
@@ -282,7 +242,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
             base, base_cpu = results["pyx12"]["seconds"], results["pyx12"]["cpu_seconds"]
             for step in steps:
                 r = results[step]
-                print(f"{size:>7} {LABELS[step]:<27} {size / r['seconds']:>10.0f} "
+                print(f"{size:>7} {STEPS[step].label:<27} {size / r['seconds']:>10.0f} "
                       f"{r['seconds']:>8.2f} {base / r['seconds']:>8.1f} "
                       f"{r['cpu_seconds']:>7.2f} {base_cpu / r['cpu_seconds']:>6.1f} "
                       f"{r['peak_rss_mb']:>12.1f}", flush=True)
