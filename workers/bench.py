@@ -46,6 +46,8 @@ SIZES = (1_000, 20_000)
 #: Best of N runs per step, the steps interleaved: one run of 20,000 claims through
 #: pyx12 takes over a minute, so the large file is measured once.
 REPEATS = {1_000: 3, 20_000: 1}
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident size in MB, since it started its program: Linux's
     VmHWM. (``ru_maxrss`` keeps, across exec, the peak of the process it was forked
