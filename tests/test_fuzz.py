@@ -7,6 +7,7 @@ long run."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
@@ -14,15 +15,27 @@ from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import MUTATIONS, PLANTED, mutate, plant
 from tests.paths import ACK_FIXTURES
-from workers.fuzz import WHEN, main, ranges, report, run, run_jobs
+from workers.fuzz import (
+    KEPT_FAILING,
+    KEPT_FAULT_CASES,
+    WHEN,
+    Outcome,
+    Tally,
+    main,
+    ranges,
+    report,
+    run,
+    run_jobs,
+)
 
 
 def test_two_thousand_mutated_files_hold_every_oracle() -> None:
-    outcomes = run(2000, seed=20261128)
-    failing = [(o.mutations, o.failures) for o in outcomes if o.failures]
-    assert failing == [], report(outcomes)
+    tally = run(2000, seed=20261128)
+    assert tally.cases == 2000
+    assert [(o.mutations, o.failures) for o in tally.failing] == [], report(tally)
+    assert tally.failed == 0 and not tally.failures
     # the draw covered every kind of mutation
-    assert {name for o in outcomes for name in o.mutations} == set(MUTATIONS)
+    assert set(tally.mutations) == set(MUTATIONS)
 
 
 def test_jobs_run_the_same_cases_as_one_process_in_case_order() -> None:
@@ -31,8 +44,32 @@ def test_jobs_run_the_same_cases_as_one_process_in_case_order() -> None:
     assert ranges(5, 5, 2) == []
     alone = run(14, seed=3, first=4)
     split, _faults = run_jobs(14, 3, 4, 3)
-    assert [(o.index, o.mutations, o.failures) for o in split] == \
-        [(o.index, o.mutations, o.failures) for o in alone]
+    # the same cases, each with the same mutations and failures (the digest is of them)
+    assert (split.cases, split.last, split.digest, split.mutations) == \
+        (alone.cases, alone.last, alone.digest, alone.mutations) == \
+        (10, 13, alone.digest, alone.mutations)
+    assert run(14, seed=3, first=5).digest != alone.digest  # one case fewer shows
+
+
+def test_a_tally_stays_the_same_size_however_many_cases_it_counts() -> None:
+    # Given a tally that took many cases, each failing and catching an engine fault
+    tally = Tally()
+    for index in range(5_000):
+        tally.add(Outcome(index, ("truncation",), ["slow"], seconds=index / 1000,
+                          faults=("guide-walk",)))
+    # Then it counts them all but keeps a bounded few whole
+    assert (tally.cases, tally.failed, tally.failures["slow"]) == (5_000, 5_000, 5_000)
+    assert len(tally.failing) == KEPT_FAILING and tally.failing[0].index == 0
+    assert tally.fault_cases == {"guide-walk": list(range(KEPT_FAULT_CASES))}
+    assert tally.slowest is not None and tally.slowest.index == 4_999
+    # and a second range merged in keeps the same bounds
+    other = Tally()
+    other.add(Outcome(9_000, ("nul bytes",), [], seconds=9.0))
+    tally.merge(other)
+    assert (tally.cases, tally.last, len(tally.failing)) == (5_001, 9_000, KEPT_FAILING)
+    assert tally.slowest is not None and tally.slowest.index == 9_000
+    assert "engine faults caught (guide-walk): 7 (cases 0, 1, 2" in report(
+        tally, Counter({"guide-walk": 7}))
 
 
 @pytest.mark.parametrize("argv", [["ten"], ["10", "1", "0", "--jobs", "0"],
@@ -49,8 +86,9 @@ def test_a_process_growing_too_much_during_the_run_fails_the_memory_oracle(
 
     resident = iter([100.0, 100.0 + fuzz.MB_GROWTH + 1])  # at the start, after the case
     monkeypatch.setattr(fuzz, "_resident_mb", lambda: next(resident))
-    (outcome,) = run(1, seed=3)
-    assert outcome.failures == ["memory"]
+    tally = run(1, seed=3)
+    assert tally.failures == Counter({"memory": 1})
+    assert [o.failures for o in tally.failing] == [["memory"]]
 
 
 def test_the_resident_size_is_read_from_the_process() -> None:

@@ -28,6 +28,7 @@ The run ends with a table: cases, failures by kind, the slowest case, peak memor
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import itertools
 import logging
@@ -92,6 +93,67 @@ class Outcome:
     seconds: float = 0.0
     faults: tuple[str, ...] = ()
     """Where the engine's catch-alls caught a fault of its own on this case."""
+
+
+KEPT_FAILING = 100
+"""Failing cases a tally keeps whole (each is printed as it happens; the rest counted)."""
+KEPT_FAULT_CASES = 10
+"""Cases a tally names per place an engine fault was caught."""
+
+
+@dataclass
+class Tally:
+    """What a run keeps of its cases, in a size that does not grow with them (so the
+    memory oracle measures the engine, not the run's own bookkeeping): counts, the
+    failing cases (the first `KEPT_FAILING`), the slowest, the cases of each engine
+    fault (the first `KEPT_FAULT_CASES`), and a digest of which cases ran with which
+    mutations and failures (the same however the cases are cut into jobs)."""
+
+    cases: int = 0
+    last: int = -1
+    """The index of the last case taken."""
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    mutations: Counter[str] = field(default_factory=Counter)
+    failing: list[Outcome] = field(default_factory=list)
+    slowest: Outcome | None = None
+    fault_cases: dict[str, list[int]] = field(default_factory=dict)
+    digest: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        self.cases += 1
+        self.last = max(self.last, outcome.index)
+        self.failures.update(outcome.failures)
+        self.mutations.update(outcome.mutations)
+        if outcome.failures:
+            self.failed += 1
+            if len(self.failing) < KEPT_FAILING:
+                self.failing.append(outcome)
+        if self.slowest is None or outcome.seconds > self.slowest.seconds:
+            self.slowest = outcome
+        for where in outcome.faults:
+            seen = self.fault_cases.setdefault(where, [])
+            if len(seen) < KEPT_FAULT_CASES and outcome.index not in seen:
+                seen.append(outcome.index)
+        case = repr((outcome.index, outcome.mutations, outcome.failures)).encode()
+        self.digest = (self.digest + int.from_bytes(
+            hashlib.sha256(case).digest()[:8], "big")) % 2**64
+
+    def merge(self, other: Tally) -> None:
+        """``other``'s cases added (a later range of the same run)."""
+        self.cases += other.cases
+        self.last = max(self.last, other.last)
+        self.failed += other.failed
+        self.failures.update(other.failures)
+        self.mutations.update(other.mutations)
+        self.failing += other.failing[:KEPT_FAILING - len(self.failing)]
+        if other.slowest is not None and (
+                self.slowest is None or other.slowest.seconds > self.slowest.seconds):
+            self.slowest = other.slowest
+        for where, seen in other.fault_cases.items():
+            mine = self.fault_cases.setdefault(where, [])
+            mine += seen[:KEPT_FAULT_CASES - len(mine)]
+        self.digest = (self.digest + other.digest) % 2**64
 
 
 def run_case(data: bytes) -> list[str]:
@@ -190,13 +252,13 @@ def case(seed: int, index: int) -> tuple[bytes, tuple[str, ...]]:
 
 def run(count: int, seed: int = 0, first: int = 0,
         on_failure: Callable[[Outcome], None] | None = None,
-        on_progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]:
+        on_progress: Callable[[Tally], None] | None = None) -> Tally:
     """Run cases ``first`` to ``count - 1`` of ``seed`` (the earlier draws are still made,
     so a case has the same bytes in any range); ``on_failure`` sees each failing case,
-    ``on_progress`` the outcomes so far after every `PROGRESS_EVERY` cases."""
+    ``on_progress`` the tally so far after every `PROGRESS_EVERY` cases."""
     logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
     logs.configure("ERROR")
-    outcomes = []
+    tally = Tally()
     baseline = _resident_mb()
     for index, (data, mutations) in enumerate(cases(count, seed)):
         if index < first:
@@ -212,28 +274,26 @@ def run(count: int, seed: int = 0, first: int = 0,
             outcome.failures.append("memory")
         if outcome.failures and on_failure is not None:
             on_failure(outcome)
-        outcomes.append(outcome)
-        if on_progress is not None and len(outcomes) % PROGRESS_EVERY == 0:
-            on_progress(outcomes)
-    return outcomes
+        tally.add(outcome)
+        if on_progress is not None and tally.cases % PROGRESS_EVERY == 0:
+            on_progress(tally)
+    return tally
 
 
-def report(outcomes: list[Outcome], faults: Counter[str] | None = None) -> str:
+def report(tally: Tally, faults: Counter[str] | None = None) -> str:
     """The summary table; ``faults`` are engine faults the catch-alls counted (each
     turned into a rejection and logged, so not a failure, but worth a look)."""
-    kinds = Counter(kind for o in outcomes for kind in o.failures)
-    slowest = max(outcomes, key=lambda o: o.seconds) if outcomes else None
+    slowest = tally.slowest
     peak_mb = _peak_mb()
-    lines = [f"fuzz: {len(outcomes):,} cases, "
-             f"{sum(1 for o in outcomes if o.failures):,} with failures"]
-    lines += [f"  {kind}: {count:,}" for kind, count in sorted(kinds.items())]
+    lines = [f"fuzz: {tally.cases:,} cases, {tally.failed:,} with failures"]
+    lines += [f"  {kind}: {count:,}" for kind, count in sorted(tally.failures.items())]
     if slowest is not None:
         lines.append(f"  slowest case: {slowest.seconds:.2f} s "
                      f"(case {slowest.index}: {', '.join(slowest.mutations)})")
     lines.append(f"  peak memory (max RSS): {peak_mb:,.0f} MB")
     for where, count in sorted((faults or Counter()).items()):
-        seen = [o.index for o in outcomes if where in o.faults]
-        cases = ", ".join(map(str, seen[:10])) + (", ..." if len(seen) > 10 else "")
+        seen = sorted(tally.fault_cases.get(where, []))
+        cases = ", ".join(map(str, seen)) + (", ..." if count > len(seen) else "")
         lines.append(f"  engine faults caught ({where}): {count:,} (cases {cases})")
     return "\n".join(lines)
 
@@ -243,10 +303,10 @@ def _print_failure(outcome: Outcome) -> None:
           f"({', '.join(outcome.mutations)})", file=sys.stderr, flush=True)
 
 
-def _print_progress(outcomes: list[Outcome]) -> None:
-    failing = sum(1 for o in outcomes if o.failures)
-    print(f"progress: {len(outcomes):,} cases (last {outcomes[-1].index}), {failing:,} failing, "
-          f"peak memory {_peak_mb():,.0f} MB", file=sys.stderr, flush=True)
+def _print_progress(tally: Tally) -> None:
+    print(f"progress: {tally.cases:,} cases (last {tally.last}), {tally.failed:,} failing, "
+          f"resident {_resident_mb():,.0f} MB, peak {_peak_mb():,.0f} MB",
+          file=sys.stderr, flush=True)
 
 
 def _peak_mb() -> float:
@@ -273,18 +333,17 @@ def ranges(first: int, count: int, jobs: int) -> list[tuple[int, int]]:
     return [(low, high) for low, high in itertools.pairwise(bounds) if high > low]
 
 
-def _run_range(seed: int, first: int, end: int) -> tuple[list[Outcome], Counter[str]]:
+def _run_range(seed: int, first: int, end: int) -> tuple[Tally, Counter[str]]:
     """One job: cases ``first`` to ``end - 1`` (in a process of its own)."""
     before = FAULTS.copy()
-    outcomes = run(end, seed, first, on_failure=_print_failure, on_progress=_print_progress)
-    return outcomes, FAULTS - before
+    tally = run(end, seed, first, on_failure=_print_failure, on_progress=_print_progress)
+    return tally, FAULTS - before
 
 
-def run_jobs(count: int, seed: int, first: int, jobs: int
-             ) -> tuple[list[Outcome], Counter[str]]:
+def run_jobs(count: int, seed: int, first: int, jobs: int) -> tuple[Tally, Counter[str]]:
     """Cases ``first`` to ``count - 1`` of ``seed`` in ``jobs`` processes, one contiguous
-    range each (the same bytes per case as one process makes); the outcomes in case
-    order and the engine faults of every job."""
+    range each (the same bytes per case as one process makes); their tallies merged in
+    case order, and the engine faults of every job."""
     parts = ranges(first, count, jobs)
     if len(parts) <= 1:
         return _run_range(seed, first, count)
@@ -293,11 +352,11 @@ def run_jobs(count: int, seed: int, first: int, jobs: int
 
     with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
         done = list(pool.map(_run_range, [seed] * len(parts), *zip(*parts, strict=True)))
-    outcomes = [o for part, _faults in done for o in part]
-    faults: Counter[str] = Counter()
-    for _part, part_faults in done:
+    tally, faults = Tally(), Counter[str]()
+    for part, part_faults in done:
+        tally.merge(part)
         faults.update(part_faults)
-    return outcomes, faults
+    return tally, faults
 
 
 USAGE = "usage: python -m workers.fuzz [N] [SEED] [FIRST] [--jobs J]"
@@ -321,9 +380,9 @@ def main(argv: list[str]) -> int:
     except (ValueError, IndexError):
         print(USAGE, file=sys.stderr)
         return 2
-    outcomes, faults = run_jobs(count, seed, first, jobs)
-    print(report(outcomes, faults))
-    return 1 if any(o.failures for o in outcomes) else 0
+    tally, faults = run_jobs(count, seed, first, jobs)
+    print(report(tally, faults))
+    return 1 if tally.failed else 0
 
 
 if __name__ == "__main__":
