@@ -267,7 +267,7 @@ def generate(
 
     receipt = _date(dated, "--dated") if dated is not None else None
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    with out_file.open("w", newline="") as out:
+    with out_file.open("w", encoding="utf-8", newline="") as out:
         write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction,
                   receipt_date=receipt)
     console.print(f"wrote {claims} claims to {out_file}")
@@ -292,7 +292,7 @@ def docs(
     """Regenerate docs/edits.md from the registered front-end edits."""
     from edi.validators.edits.catalog import render_markdown
 
-    edits.write_text(render_markdown())
+    edits.write_text(render_markdown(), encoding="utf-8")
     console.print(f"wrote {edits}")
 
 
