@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+import orjson
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -161,19 +161,19 @@ def _write_summary(store: Store, path: Path, summary: RunSummary,
                    file_ids: list[int | None]) -> None:
     """``summary.json``, each file's claims streamed from the store as they are written."""
     with atomic_text(path) as out, store.transaction() as s:
-        out.write('{\n  "as_of": ' + json.dumps(summary.as_of) + ',\n  "files": [')
+        out.write('{\n  "as_of": ' + _json(summary.as_of) + ',\n  "files": [')
         for index, (entry, file_id) in enumerate(zip(summary.files, file_ids, strict=True)):
             head = entry.model_dump(mode="json", exclude={"claims"})
-            text = json.dumps(head, indent=2).rstrip("}").rstrip()
+            text = _json(head).rstrip("}").rstrip()
             out.write(("," if index else "") + "\n" + _indent(text, 4) + ',\n      "claims": [')
             claims = claims_of(s, file_id) if file_id is not None else iter(())
             for number, claim in enumerate(claims):
                 out.write(("," if number else "") + "\n"
-                          + _indent(json.dumps(claim.model_dump(mode="json"), indent=2), 8))
+                          + _indent(_json(claim.model_dump(mode="json")), 8))
             out.write("\n      ]\n    }")
         out.write("\n  ],\n")
         tail = summary.model_dump(mode="json", include={"remittances", "remittance_problems"})
-        out.write(json.dumps(tail, indent=2)[1:-1].strip("\n") + "\n}\n")
+        out.write(_json(tail)[1:-1].strip("\n") + "\n}\n")
 
 
 def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: datetime,
@@ -203,6 +203,12 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
     log.info("cycle.done", cycle=cycle.cycle_id, outcome=cycle.outcome,
              remittances=len(listed), held=len(cycle.held))
     return listed, cycle.problems
+
+
+def _json(value: object) -> str:
+    """``value`` as JSON indented by two spaces (orjson: the json module's indenting
+    encoder is pure Python, a tenth of a second per 10,000 claims of summary.json)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 def _indent(text: str, spaces: int) -> str:
