@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -153,6 +154,30 @@ def test_a_void_reverses_the_original_pays_nothing_and_gives_accumulators_back()
     assert decision.accumulator_changes == (
         AccumulatorChange(MEMBER_ID, PLAN_ID, 2026, money("-100.00"), money("-100.00")),)
     assert AdjudicationState().apply(decision).closed(ORIGINAL) == "voided"
+
+
+def test_a_void_decided_again_is_counted_once_and_one_that_no_longer_voids_reopens() -> None:
+    # Given a claim paid earlier in this run (50.00 to its deductible), then voided
+    reference = World(plans=(plan(deductible="50"),)).reference()
+    first = decide(build_claim(), reference, icn="OBH-A")
+    state = AdjudicationState().apply(first)
+    void = decide(_replacement(frequency="8", original="OBH-A"), reference, icn="OBH-V",
+                  state=state)
+    once = state.apply(void)
+    assert once.closed("OBH-A") == "voided"
+    assert once.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (0, 0)
+    # When the void is decided again (a second version of the same claim)
+    twice = once.apply(void)
+    # Then the state is the one a single decision left: closed once, given back once
+    assert twice.closed("OBH-A") == "voided"
+    assert twice.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (0, 0)
+    assert [line.icn for line in twice.decided_lines] == ["OBH-A"]
+    # And a second version that no longer voids (denied, reversing nothing) reopens the
+    # original and takes back what the void gave back
+    denied = replace(void, status="denied", reversal=None, accumulator_changes=())
+    reopened = twice.apply(denied)
+    assert reopened.closed("OBH-A") is None
+    assert reopened.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (50, 50)
 
 
 def test_a_correction_after_a_void_in_the_same_run_is_denied_co16_m47() -> None:
