@@ -1,5 +1,6 @@
 """The balancing proof (`remittance.balance`) on a hand-written 835 that balances, and
-on copies of it each broken in one place: every rule can fail, and says where.
+on copies of it each broken in one place: every rule can fail, and says where. And
+CLP06, the claim filing code an 835 claim carries (`remittance.claims`).
 
 The 835 below was written by hand from the TR3's balancing rules: one claim of 150.00,
 CO-45 30.00 and PR-2 20.00 on its line, so the line pays 100.00, the claim 100.00 with
@@ -11,8 +12,10 @@ import io
 
 import pytest
 
+from adjudication.reference import LineOfBusiness
 from edi.parsers.remit835 import read_835
 from remittance.balance import prove_interchanges
+from remittance.claims import CLAIM_FILING_CODES_835, filing_indicator
 
 ISA = ("ISA*00*          *00*          *ZZ*87726          *ZZ*CLEARHOUSE01   *261129*1200*^"
        "*00501*000000001*0*P*:")
@@ -105,3 +108,22 @@ def test_each_rule_fails_on_a_copy_broken_in_one_place(case: str) -> None:
     # and nothing else is found wrong but what the break itself causes
     assert {p.split(":")[0] for p in problems} <= {expected.split(":")[0], "readable",
                                                    "payment"}
+
+
+@pytest.mark.parametrize(("sbr09", "lob", "plan_id", "clp06"), [
+    ("MC", LineOfBusiness.COMMERCIAL, "COM-PPO-500", "MC"),  # the 837's own code first
+    ("CI", LineOfBusiness.COMMERCIAL, "COM-PPO-500", "12"),  # CI is no 835 code: the plan
+    (None, LineOfBusiness.MEDICAID, "MH-STD", "MC"),
+    (None, LineOfBusiness.MEDICARE_ADVANTAGE, "MA-HMO", "16"),
+    (None, LineOfBusiness.COMMERCIAL, "COM-POS-1", "13"),
+    (None, LineOfBusiness.COMMERCIAL, "com-epo-2", "14"),
+    (None, LineOfBusiness.COMMERCIAL, "COM-HMO-3", "HM"),
+    (None, LineOfBusiness.COMMERCIAL, "COM-GOLD", "15"),
+    (None, LineOfBusiness.COMMERCIAL, None, "15"),
+    ("11", None, None, "ZZ"),  # the member was never identified
+])
+def test_clp06_is_the_claims_filing_code_else_the_line_of_business(
+        sbr09: str | None, lob: LineOfBusiness | None, plan_id: str | None,
+        clp06: str) -> None:
+    assert filing_indicator(sbr09, lob, plan_id) == clp06
+    assert clp06 in CLAIM_FILING_CODES_835
