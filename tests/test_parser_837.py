@@ -403,6 +403,54 @@ def test_line_adjudication_2430_is_typed_on_each_line() -> None:
     assert [c.group_code for c in svd.adjustments] == ["CO", "PR"]
 
 
+def test_a_line_adjudications_remaining_patient_liability_is_typed() -> None:
+    # Given COB example 3B with AMT*EAF 12.50 added to its first line's 2430 (SE01 too)
+    text = (CORPUS_837P / "lfh-cob.example3.B.837").read_text()
+    first = "DTP*573*D8*20051015~"
+    text = text.replace(first, first + "\nAMT*EAF*12.50~", 1).replace("SE*62*", "SE*63*")
+    (claim,) = iter_claims(segments_from_bytes(text.encode()))
+    # Then the first line's 2430 carries it and the second line's does not
+    lines = claim.claim.lines
+    assert lines[0].adjudications[0].remaining_patient_liability == Decimal("12.50")
+    assert lines[1].adjudications[0].remaining_patient_liability is None
+    assert lines[0].adjudications[0].untyped == ()
+
+
+COB_BROKEN = {
+    "2320 CAS without its group": ("CAS*PR*1*21.89**2*15.00~", "CAS**1*21.89~",
+                                   "CAS01 is required"),
+    "2430 CAS without its amount": ("CAS*CO*42*3.00~", "CAS*CO*42~",
+                                    "CAS02 and CAS03 are required"),
+    "2320 AMT without its amount": ("AMT*D*39.15~", "AMT*D~", "AMT02 is required"),
+    "2320 SBR without its sequence": ("SBR*P*01*******12~", "SBR**01*******12~",
+                                      "SBR01 is required"),
+    "an NM1 2330A-G does not have": ("NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666~",
+                                     "NM1*XX*2*KEY INSURANCE COMPANY*****PI*999996666~",
+                                     "NM101 is not expected in the other-payer loops"),
+    "2330B twice": ("NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666~",
+                    "NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666~\n"
+                    "NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666~",
+                    "loop 2330B repeats"),
+    "SVD without its payer": ("SVD*999996666*40.00*HC:99213**1.00~",
+                              "SVD**40.00*HC:99213**1.00~", "SVD01 and SVD02 are required"),
+    "SVD03 without its code": ("SVD*999996666*40.00*HC:99213**1.00~",
+                               "SVD*999996666*40.00*HC**1.00~",
+                               "SVD03-1 and SVD03-2 are required"),
+}
+"""COB example 3B broken in one segment of its 2320, 2330 or 2430 loops: what is
+replaced, by what, and the reason the reader gives."""
+
+
+@pytest.mark.parametrize("case", sorted(COB_BROKEN))
+def test_a_cob_loop_missing_what_the_guide_requires_is_a_parse_error(case: str) -> None:
+    old, new, reason = COB_BROKEN[case]
+    text = (CORPUS_837P / "lfh-cob.example3.B.837").read_text()
+    assert text.count(old) >= 1
+    with pytest.raises(ParseError) as caught:
+        list(iter_claims(segments_from_bytes(text.replace(old, new, 1).encode())))
+    assert caught.value.reason.startswith(reason), caught.value.reason
+
+
 def test_a_2320_amount_the_guide_does_not_list_stays_untyped_in_its_loop() -> None:
     # Given COB example 4, whose 2320 carries AMT*F2 (not an 837P 5010 2320 amount)
     (other,) = _corpus_claims("lfh-cob.example4.837")[0].claim.other_subscribers
