@@ -278,3 +278,25 @@ def test_a_composite_with_too_many_components_is_rejected_without_an_engine_faul
     assert kind == "999" and outbound_problems(text) == []
     assert "IK3*CLM*" in text and "IK5*R*5~" in text
 
+
+def test_an_overfull_composite_errors_stand_at_its_position_among_pyx12s_own() -> None:
+    """`segment_errors` puts the two too-many-components errors where pyx12 would have
+    reported them: at the composite's position, the rest in pyx12's own order (checked
+    against pyx12 on the same segment without the extra components)."""
+    import pyx12.segment
+
+    from edi.validators._pyx12_segment import segment_errors
+    from edi.validators.implementation_guide import load_map
+
+    node = load_map("837.5010.X222.A1.xml").getnodebypath(
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/CLM")
+    # a 21st element, a bad amount, a bad code in CLM06 and in CLM20
+    text = "CLM*PCN1*ABC***11:B:1*Q*A*Y*I***********X*EXTRA"
+    plain = pyx12.segment.Segment(text, "~", "*", ":")
+    pyx12_order = [(e.err_cde, e.refdes) for e in node.is_valid_errors(plain)[1]]
+    assert pyx12_order == [("3", "21"), ("6", "CLM02"), ("7", "CLM06"), ("7", "CLM20")]
+    overfull = pyx12.segment.Segment(text.replace("11:B:1", "11:B:1:7:7"), "~", "*", ":")
+    assert [(e.err_cde, e.refdes) for e in segment_errors(node, overfull)] == [
+        ("3", "21"), ("6", "CLM02"), ("3", "05"), ("3", "CLM05"), ("7", "CLM06"),
+        ("7", "CLM20")]
+
