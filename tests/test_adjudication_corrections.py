@@ -180,6 +180,37 @@ def test_a_void_decided_again_is_counted_once_and_one_that_no_longer_voids_reope
     assert reopened.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (50, 50)
 
 
+def test_the_window_of_an_original_decided_in_this_run_is_explained_without_its_lob() -> None:
+    # Given a member with no coverage on file: the claim is decided in this run, denied,
+    # with no line of business
+    reference = World(coverage=()).reference()
+    first = decide(build_claim(), reference, icn="OBH-A")
+    assert first.member_id == MEMBER_ID and first.line_of_business is None
+    # When its replacement comes in the same run
+    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B",
+                    state=AdjudicationState().apply(first))
+    # Then the trace says why its window holds (it used to say nothing of the window)
+    step = next(s for s in second.trace if s.rule_id == "CORRECTION-WINDOW")
+    assert step.conclusion == "in time: the original is not remitted yet"
+    assert dict(step.inputs)["line_of_business"] == "unknown"
+
+
+def test_a_remitted_original_without_a_line_of_business_is_never_left_unchecked() -> None:
+    # Given a remitted original whose line of business nothing gives (history rows always
+    # carry one: this is an engine fault, not data)
+    from adjudication.engine import DEFAULT_POLICY
+    from adjudication.rules.corrections import _window, find_original
+
+    reference = _history().reference(coverage=())
+    original = find_original(ORIGINAL, reference, AdjudicationState())
+    assert original is not None
+    original = replace(original, line_of_business=None)
+    member = reference.members[0]
+    # Then its window raises (the claim pends as an engine fault), never passes unchecked
+    with pytest.raises(ValueError, match="has no line of business"):
+        _window(original, member, reference, DEFAULT_POLICY, days_after(REMITTED, 30))
+
+
 def test_a_correction_after_a_void_in_the_same_run_is_denied_co16_m47() -> None:
     # Given OBH-ORIG voided earlier in this run
     reference = _history().reference()

@@ -162,10 +162,7 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
         step_pair: tuple[TraceStep, ...] = (step, filing_step)
     else:
         step_pair = (step,)
-    window = _window(original, member, reference, policy, received)
-    if window is None:
-        return CorrectionCheck(original, None, step_pair)
-    late, window_step = window
+    late, window_step = _window(original, member, reference, policy, received)
     return CorrectionCheck(None if late else original,
                            Deny(Group.CO, "29") if late else None, (*step_pair, window_step))
 
@@ -216,20 +213,30 @@ def _original_problem(icn: str | None, original: Original | None, member: Member
 
 
 def _window(original: Original, member: Member, reference: ReferenceData,
-            policy: EnginePolicy, received: date) -> tuple[bool, TraceStep] | None:
+            policy: EnginePolicy, received: date) -> tuple[bool, TraceStep]:
+    """Whether the correction came after its window (counted from the original's
+    remittance), with the step that says so. An original not remitted yet (decided
+    earlier in this run) is in time whatever its line of business; a remitted one
+    always has one (history rows carry it), and one without would be an engine fault
+    (the claim pends for a person: `engine.pend_after_engine_fault`), never a window
+    left unchecked."""
     coverage = reference.coverage_for(member.member_id, original.first_service_date)
     lob = original.line_of_business or (coverage.line_of_business if coverage else None)
-    if lob is None:
-        return None
     state = coverage.state if coverage else "*"
+    remitted = original.remittance_date
+    if remitted is None:
+        return False, TraceStep(*WINDOW_RULE, None, (
+            ("line_of_business", str(lob) if lob else "unknown"), ("state", state),
+            ("remittance_date", ""), ("received", text(received))),
+            "in time: the original is not remitted yet")
+    if lob is None:
+        raise ValueError(f"remitted original {original.icn} has no line of business")
     limit = reference.filing_limit(lob, state, "correction", received)
     days_allowed = limit if limit is not None else policy.correction_filing_days[lob]
-    remitted = original.remittance_date
-    days = (received - remitted).days if remitted is not None else 0
+    days = (received - remitted).days
     late = days > days_allowed
     conclusion = (f"late: {days} days after the original's remittance, limit {days_allowed}"
-                  if late else "in time" if remitted
-                  else "in time: the original is not remitted yet")
+                  if late else "in time")
     return late, TraceStep(*WINDOW_RULE, None, (
         ("line_of_business", str(lob)), ("state", state),
         ("remittance_date", text(remitted)), ("received", text(received)),
