@@ -459,6 +459,31 @@ def test_a_2320_amount_the_guide_does_not_list_stays_untyped_in_its_loop() -> No
     assert ("2320", ("AMT", "F2", "15.00")) in [(u.loop_id, u.elements) for u in other.untyped]
 
 
+READER_REFUSALS = {
+    "CLM05 with more components than the guide uses": (
+        "CLM*PCN-7*250.75***11:B:7*", "CLM*PCN-7*250.75***11:B:7:1*",
+        "CLM05 has more components than 005010X222A1 uses"),
+    "PAT06 without PAT05": ("PAT*19", "PAT*19****20251201*1*1*Y",
+                            "PAT05 must be D8 exactly when PAT06 is present"),
+    "DTP without its qualifier": ("DTP*431*D8*20251201", "DTP**D8*20251201",
+                                  "DTP01 is required"),
+    "HI with thirteen diagnoses": (
+        "HI*ABK:F331*ABF:F419*ABF:Z634",
+        "HI*ABK:F331" + "*ABF:F419" * 12, "HI carries more than 12 diagnosis codes"),
+}
+"""The sample broken in one segment: what is replaced, by what, and the reason the
+reader gives (the guide's rule the segment breaks)."""
+
+
+@pytest.mark.parametrize("case", sorted(READER_REFUSALS))
+def test_the_reader_refuses_a_segment_the_guide_does_not_allow(case: str) -> None:
+    old, new, reason = READER_REFUSALS[case]
+    assert old in _SAMPLE_BODY
+    with pytest.raises(ParseError) as caught:
+        _sample_claims(_SAMPLE_BODY.replace(old, new, 1))
+    assert caught.value.reason.startswith(reason), caught.value.reason
+
+
 def test_a_cas_with_a_gap_between_its_reasons_is_refused() -> None:
     # Given a 2320 CAS whose second reason is empty but whose third is present
     body = _SAMPLE_BODY.replace("LX*1", "SBR*P*18*******CI\nCAS*PR*1*10.00****2*5.00\n"

@@ -110,11 +110,6 @@ def _date_of(value: str) -> date | str:
         return "is not a calendar date"
 
 
-def optional_date(seg: Segment, position: int) -> date | None:
-    value = seg.get(position)
-    return ccyymmdd(value, f"{seg.id}{position:02d}") if value else None
-
-
 def decimal(value: str, what: str) -> Decimal:
     number = _decimal_of(value)
     if number is None:
@@ -126,11 +121,6 @@ def decimal(value: str, what: str) -> Decimal:
 def _decimal_of(value: str) -> Decimal | None:
     """The exact number a text names (its exponent kept), or None when it names none."""
     return Decimal(value) if _DECIMAL.fullmatch(value) else None
-
-
-def optional_decimal(seg: Segment, position: int) -> Decimal | None:
-    value = seg.get(position)
-    return decimal(value, f"{seg.id}{position:02d}") if value else None
 
 
 def integer(value: str, what: str) -> int:
