@@ -136,14 +136,11 @@ class AdjudicationState:
     def authorization_units_used(self, auth_number: str) -> Decimal:
         return self._auth_used.get(auth_number) or ZERO
 
-    # what a caller persists -------------------------------------------------------------
+    # the state as plain values (the store keeps decisions, from which a batch's state
+    # is built again: `workers.history.state_for`) -------------------------------------
     @property
     def accumulators(self) -> dict[AccumulatorKey, tuple[Decimal, Decimal]]:
         return dict(sorted(self._accumulators.items()))
-
-    @property
-    def authorization_units(self) -> dict[str, Decimal]:
-        return dict(sorted(self._auth_used.items()))
 
     @property
     def decided_lines(self) -> tuple[PastClaim, ...]:
@@ -151,10 +148,6 @@ class AdjudicationState:
         members = sorted(member for member, _ in self._member_icns.items())
         return tuple(line for member in members for line in self.lines_for_member(member)
                      if line.status != "pended")
-
-    @property
-    def voided_or_reversed(self) -> dict[str, str]:
-        return dict(sorted(self._closed.items()))
 
     # the one way to change it -----------------------------------------------------------
     def apply(self, decision: Decision) -> AdjudicationState:
