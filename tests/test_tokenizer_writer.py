@@ -138,6 +138,18 @@ def test_an_isa_with_a_wrong_width_names_the_element() -> None:
     assert raised.value.element == 6
 
 
+@pytest.mark.parametrize("separator", [b"A", b"7", b" "])
+def test_an_isa_whose_element_separator_is_a_letter_digit_or_space_is_refused(
+        separator: bytes) -> None:
+    # Given an interchange written with "*" as element separator, then "*" replaced
+    good = _write(Delimiters(), [], "")
+    bad = good[:106].replace(b"*", separator) + good[106:]
+    # When it is read, Then the TA1 note code is 026 (invalid data element separator)
+    with pytest.raises(X12SyntaxError) as raised:
+        segments_from_bytes(bad)
+    assert raised.value.code == "026"
+
+
 def test_a_file_cut_short_inside_the_interchange_is_a_premature_end() -> None:
     data = _write(Delimiters(), [["N3", "1 MAIN ST"]], "\n")
     with pytest.raises(X12SyntaxError) as raised:
