@@ -281,6 +281,8 @@ def test_the_files_screen_flags_duplicates_says_why_a_file_was_rejected_and_serv
     raw = c.get(f"/files/{bad.id}/raw")
     assert raw.content == (FIXTURES / "ack" / "invalid-filing-indicator.837").read_bytes()
     assert c.get(f"/files/{bad.id}/277ca").status_code == 400
+    assert c.get(f"/files/{bad.id}/summary").status_code == 400  # not a download
+    assert c.get("/files/999999/raw").status_code == 400
     npi = files["payer-billing-npi.837"]
     answer = c.get(f"/files/{npi.id}/277ca")
     assert answer.status_code == 200
@@ -305,6 +307,14 @@ def test_the_claim_page_shows_codes_in_words_the_trace_and_the_277ca(
     rejected = c.get(f"/claims/{rejected_ids(store)[0]}").text
     assert "rejected for invalid information" in rejected and "check digit" in rejected
     assert c.get("/claims/999999").status_code == 400
+    # a claim number leads to its claim page; an unknown one is a plain refusal
+    with store.transaction() as s:
+        icn = s.scalar(select(Claim.icn).where(Claim.id == denied))
+    assert icn is not None
+    found = c.get(f"/icn/{icn}", follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == f"/claims/{denied}"
+    unknown = c.get("/icn/OBH000000000000", follow_redirects=False)
+    assert unknown.status_code == 400 and "No claim has that number." in unknown.text
 
 
 def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
