@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from adjudication.reference import LineOfBusiness
+from edi.claims import ParsedClaim
 from tests.adjudication_builders import (
     DOS,
     MEDICAID,
@@ -18,6 +19,7 @@ from tests.adjudication_builders import (
     fee,
     line,
     member,
+    money,
     plan,
 )
 
@@ -118,3 +120,33 @@ def test_member_identification_is_the_first_step_of_the_trace() -> None:
     assert first.rule_id == "MEMBER-IDENTIFICATION" and first.line_number is None
     assert ("subscriber_id", SUBSCRIBER_ID) in first.shown
     assert MEMBER_ID in first.conclusion
+
+
+def _without_lines() -> ParsedClaim:
+    claim = build_claim()
+    return claim.model_copy(update={"claim": claim.claim.model_copy(update={"lines": ()})})
+
+
+def test_a_claim_with_no_service_lines_is_denied_whole_co16_ma130() -> None:
+    # Given a claim that reached adjudication without a 2400 loop (the guide requires
+    # one; the engine still never pays or drops such a claim)
+    decision = decide(_without_lines(), World().reference())
+    # Then it is denied at the claim level for its whole charge, MA130 (incomplete)
+    assert (decision.status, decision.lines, decision.paid) == ("denied", (), 0)
+    assert [(a.group.value, a.carc, a.amount) for a in decision.claim_adjustments] == [
+        ("CO", "16", money("200.00"))]
+    assert decision.rarcs == ("MA130",)
+
+
+def test_a_claim_with_no_lines_for_an_unknown_member_is_denied_co31_status_4() -> None:
+    decision = decide(_without_lines(), World(members=()).reference())
+    assert (decision.status, decision.claim_status_code) == ("denied", "4")
+    assert [(a.group.value, a.carc, a.amount) for a in decision.claim_adjustments] == [
+        ("CO", "31", money("200.00"))]
+
+
+def test_a_line_with_no_date_of_service_pends_and_pays_nothing() -> None:
+    undated = line().model_copy(update={"service_date": None, "dates": ()})
+    decision = decide(build_claim([undated]), World().reference())
+    assert decision.status == "pended" and decision.paid == 0
+    assert decision.pend_reasons == ("line 1: the line has no date of service",)
