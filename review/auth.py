@@ -89,8 +89,8 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime, 
                         "starting with a letter or digit")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"a password has at least {MIN_PASSWORD} characters")
-    if release_limit is not None and release_limit < 0:
-        raise UserError("a release limit cannot be negative")
+    if release_limit is not None:
+        _check_release_limit(release_limit)
     with store.transaction() as s:
         if s.scalar(select(ReviewUser.id).where(ReviewUser.name == name)) is not None:
             raise UserError(f"there is already a user named {name}")
@@ -99,6 +99,18 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime, 
                          else int(release_limit * 100),
                          failed_logins=0, locked_until=None, created_at=now))
         audit(s, actor, "user.add", name, client, now, role=role.value)
+
+
+def _check_release_limit(limit: Decimal) -> None:
+    """A release limit is an amount a person typed: in dollars and cents, from 0 to the
+    largest amount a reviewer may enter (`workers.review_cli.MAX_AMOUNT`); anything
+    else (NaN, Infinity, 1e999, a third decimal) is refused, never stored."""
+    from workers.review_cli import MAX_AMOUNT
+
+    if not limit.is_finite() or limit < 0 or limit > MAX_AMOUNT:
+        raise UserError(f"a release limit is an amount from 0 to {MAX_AMOUNT:,}")
+    if limit != limit.quantize(Decimal("0.01")):
+        raise UserError("a release limit is in dollars and cents (two decimals)")
 
 
 def set_locked(store: Store, name: str, locked: bool, now: datetime, *, actor: str,

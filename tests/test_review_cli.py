@@ -45,6 +45,13 @@ def test_a_bad_role_a_short_password_or_a_taken_name_is_a_usage_error(tmp_path: 
     assert add("sam", "viewer", "a long enough password") == 0
     assert add("sam", "admin", "a long enough password") == 2
     assert add("bad name!", "viewer", "a long enough password") == 2
+    for limit in ("NaN", "Infinity", "1e999", "-5", "2500.005", "lots"):
+        refused = runner.invoke(app, ["user", "add", "lim", "--role", "analyst",
+                                      "--release-limit", limit, "--password-stdin",
+                                      "--out", str(tmp_path)], input="a long enough password\n")
+        assert refused.exit_code == 2 and refused.exception is not None, limit
+        assert "release limit" in refused.output.lower().replace("-", " "), refused.output
+        assert "Traceback" not in refused.output
     locked = runner.invoke(app, ["user", "lock", "sam", "--out", str(tmp_path)])
     assert locked.exit_code == 0 and "locked" in locked.output
     assert runner.invoke(app, ["user", "lock", "nobody", "--out", str(tmp_path)]).exit_code == 2

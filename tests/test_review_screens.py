@@ -23,6 +23,7 @@ from store.models import (
     PaymentCycle,
     PendRelease,
     RemittedClaim,
+    ReviewUser,
 )
 from tests.review_support import claim_ids, client, rejected_ids, seeded_store, sign_in
 
@@ -553,3 +554,26 @@ def test_search_by_each_kind_and_users_managed_by_an_admin(
     assert short.status_code == 400 and "at least 12" in short.text
     assert admin.post("/users", data={"csrf_token": token, "name": "y", "role": "root",
                                       "password": "a long password 1"}).status_code == 400
+    for limit, sentence in BAD_RELEASE_LIMITS.items():
+        refused = admin.post("/users", data={
+            "csrf_token": token, "name": "z", "role": "analyst",
+            "password": "a long password 1", "release_limit": limit})
+        assert refused.status_code == 400 and sentence in refused.text, limit
+    assert "z" not in [u.name for u in _users(store)]
+
+
+BAD_RELEASE_LIMITS = {
+    "NaN": "a release limit is an amount from 0 to 99,999,999.99",
+    "Infinity": "a release limit is an amount from 0 to 99,999,999.99",
+    "1e999": "a release limit is an amount from 0 to 99,999,999.99",
+    "-5": "a release limit is an amount from 0 to 99,999,999.99",
+    "2500.005": "a release limit is in dollars and cents (two decimals)",
+    "lots": "The release limit is an amount such as 2500.00.",
+}
+"""Release limits an admin may type that are never stored, and what the screen says."""
+
+
+def _users(store: Store) -> list[ReviewUser]:
+    with store.transaction() as s:
+        return list(s.scalars(select(ReviewUser)))
+
