@@ -32,6 +32,7 @@ from store.models import (
 )
 from workers.decisions import codes_of
 from workers.line_of_business import UNKNOWN
+from workers.review_cli import MAX_AMOUNT
 
 QueueKind = Literal["rejections", "denials", "pends"]
 QUEUES: dict[str, str] = {"rejections": "Front-end rejections", "denials": "Denials",
@@ -83,8 +84,9 @@ class QueueFilter:
             except InvalidOperation:
                 raise FilterError(f"{name.replace('_', ' ')}: an amount such as 120.00") \
                     from None
-            if not parsed.is_finite() or parsed < 0:
-                raise FilterError(f"{name.replace('_', ' ')}: an amount from 0 up")
+            if not parsed.is_finite() or parsed < 0 or parsed > MAX_AMOUNT:
+                raise FilterError(f"{name.replace('_', ' ')}: an amount from 0 to "
+                                  f"{MAX_AMOUNT:,}")
             return parsed
 
         sort = params.get("sort", "received")

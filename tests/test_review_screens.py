@@ -79,6 +79,10 @@ def test_files_queues_filters_sorting_and_pages(seeded: tuple[Store, Path]) -> N
     assert f"<strong>{count}</strong>" in c.get(
         "/queues/denials?received_from=2026-11-23&received_to=2026-11-23").text
     assert "use YYYY-MM-DD" in c.get("/queues/denials?received_from=soon").text
+    for amount in ("1e999", "1e30", "-1", "NaN", "Infinity"):  # a clear refusal, never a 500
+        refused = c.get(f"/queues/denials?min_charge={amount}")
+        assert refused.status_code == 400, amount
+        assert "min charge: an amount from 0 to 99,999,999.99" in refused.text, amount
     # sorted by charge, largest first; an htmx request gets the results alone
     with store.transaction() as s:
         largest = s.scalar(select(func.max(Claim.charge_cents)).join(
