@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from review import admin, pages, payments, work
+from review.guard import RefuseNul
 from review.queries import FilterError
 from review.settings import ReviewSettings
 from review.web import (
@@ -48,6 +49,7 @@ def create_app(store: Store, settings: ReviewSettings | None = None, *,
     for module in (pages, work, payments, admin):
         app.include_router(module.router)
     _errors(app)
+    app.add_middleware(RefuseNul)  # inside the headers below: its refusals get them too
 
     @app.middleware("http")
     async def security_headers(request: Request,

@@ -21,6 +21,7 @@ from review.web import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     BadRequest,
+    RowId,
     Signed,
     allowed,
     client_of,
@@ -111,7 +112,7 @@ def _archived(request: Request, sha256: str, filename: str, media_type: str) -> 
 
 
 @router.get("/files/{file_id}/{what}")
-def download(request: Request, principal: PhiReader, file_id: int, what: str) -> Response:
+def download(request: Request, principal: PhiReader, file_id: RowId, what: str) -> Response:
     """The received bytes (``raw``), the 999/TA1 (``ack``) or the 277CA (``277ca``)."""
     with store_of(request).transaction() as s:
         row = s.get(ReceivedFile, file_id)
@@ -161,7 +162,7 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
 
 
 @router.get("/claims/{claim_id}")
-def claim(request: Request, principal: Signed, claim_id: int) -> Response:
+def claim(request: Request, principal: Signed, claim_id: RowId) -> Response:
     from remittance.era import codes
     from workers.review_cli import NOT_FOR_DENIAL
 

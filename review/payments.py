@@ -30,6 +30,7 @@ from review.auth import Principal
 from review.roles import Permission
 from review.web import (
     BadRequest,
+    RowId,
     Signed,
     allowed,
     business_today,
@@ -146,7 +147,7 @@ def release(request: Request, principal: Annotated[Principal, Depends(csrf_check
 
 
 @router.get("/payments/cycles/{cycle_id}")
-def cycle(request: Request, principal: Signed, cycle_id: int) -> Response:
+def cycle(request: Request, principal: Signed, cycle_id: RowId) -> Response:
     with store_of(request).transaction() as s:
         row = s.get(PaymentCycle, cycle_id)
         if row is None:
@@ -181,7 +182,7 @@ def _read_archived(request: Request, sha256: str | None) -> str:
 
 
 @router.get("/payments/remittances/{remittance_id}/advice")
-def advice(request: Request, principal: PhiReader, remittance_id: int) -> Response:
+def advice(request: Request, principal: PhiReader, remittance_id: RowId) -> Response:
     """The remittance advice as written at release, under a policy that lets its own
     style sheet (by hash) and nothing else run: no script at all."""
     row = _remittance(request, remittance_id, principal, "era.view")
@@ -197,7 +198,7 @@ def advice(request: Request, principal: PhiReader, remittance_id: int) -> Respon
 
 
 @router.get("/payments/remittances/{remittance_id}/835")
-def download_835(request: Request, principal: PhiReader, remittance_id: int) -> Response:
+def download_835(request: Request, principal: PhiReader, remittance_id: RowId) -> Response:
     row = _remittance(request, remittance_id, principal, "835.download")
     text = _read_archived(request, row.sha256)
     name = f"{row.payee_npi}-{row.trace_number}.835"

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Form, Request
+from fastapi import Path as PathPart
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -87,6 +88,9 @@ def signed_in(request: Request) -> Principal:
 
 
 Signed = Annotated[Principal, Depends(signed_in)]
+RowId = Annotated[int, PathPart(ge=1, le=2**63 - 1)]
+"""A row id in a page's path: a number the database's 64-bit keys can hold (a longer
+one is a 400 naming the field, never a server error)."""
 
 
 def allowed(permission: Permission, what: str) -> Callable[..., Principal]:

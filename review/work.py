@@ -25,6 +25,7 @@ from review.roles import Permission
 from review.web import (
     BadRequest,
     Refused,
+    RowId,
     client_of,
     csrf_checked,
     now,
@@ -104,7 +105,7 @@ def _confirm(request: Request, claim_id: int, icn: str, action: str,
 
 
 @router.post("/claims/{claim_id}/release/preview")
-async def release_preview(request: Request, principal: Worker, claim_id: int,
+async def release_preview(request: Request, principal: Worker, claim_id: RowId,
                           note: Annotated[str, Form()] = "") -> Response:
     overrides = await _allowed_amounts(request)
     store = store_of(request)
@@ -119,7 +120,7 @@ async def release_preview(request: Request, principal: Worker, claim_id: int,
 
 
 @router.post("/claims/{claim_id}/release")
-async def release_confirmed(request: Request, principal: Worker, claim_id: int,
+async def release_confirmed(request: Request, principal: Worker, claim_id: RowId,
                             note: Annotated[str, Form()] = "") -> Response:
     overrides = await _allowed_amounts(request)
     store = store_of(request)
@@ -149,7 +150,7 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: int,
 
 
 @router.post("/claims/{claim_id}/deny/preview")
-def deny_preview(request: Request, principal: Worker, claim_id: int,
+def deny_preview(request: Request, principal: Worker, claim_id: RowId,
                  carc: Annotated[str, Form()] = "",
                  note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)
@@ -163,7 +164,7 @@ def deny_preview(request: Request, principal: Worker, claim_id: int,
 
 
 @router.post("/claims/{claim_id}/deny")
-def deny_confirmed(request: Request, principal: Worker, claim_id: int,
+def deny_confirmed(request: Request, principal: Worker, claim_id: RowId,
                    carc: Annotated[str, Form()] = "",
                    note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)

@@ -419,3 +419,43 @@ def test_a_locked_users_sessions_end_and_roles_are_refused_with_403(
         assert viewer.get("/files").status_code == 303
     finally:
         set_locked(store, USERS["viewer"], False, datetime.now(tz=UTC), actor="t", client="t")
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_nul_character_or_an_overlong_id_in_a_request_is_a_400_on_either_store(
+        engine: str, tmp_path: Path) -> None:
+    """PostgreSQL refuses a NUL in text: a search, a filter or a note holding one was a
+    server error there (SQLite stored it). `review.guard` refuses it before any page."""
+    from tests.review_support import seeded_store
+
+    with seeded_store(engine, tmp_path) as (store, archive):
+        c = client(store, archive)
+        token = sign_in(c, "supervisor")
+        (pended,) = claim_ids(store, "pended")
+        refused = [
+            c.get("/search?kind=member&q=%00abc"),
+            c.get("/queues/denials?payee=%00"),
+            c.get("/icn/OBH%00X"),
+            c.post(f"/claims/{pended}/deny", data={"csrf_token": token, "carc": "29",
+                                                   "note": "checked\x00"}),
+            client(store, archive).post("/login", data={"name": "analyst-1\x00",
+                                                         "password": "x", "csrf_token": "x"}),
+        ]
+        assert [r.status_code for r in refused] == [400] * len(refused)
+        assert all("NUL character" in r.text for r in refused)
+        assert refused[0].headers["x-frame-options"] == "DENY"  # the headers as any page
+        # nothing was written: the claim is still pended, no denial, no search audited
+        assert claim_ids(store, "pended") == [pended]
+        # and a body larger than any form is refused before it is read whole
+        huge = c.post(f"/claims/{pended}/deny", data={"csrf_token": token, "carc": "29",
+                                                      "note": "x" * (2 << 20)})
+        assert huge.status_code == 413
+        # a row id longer than the database's keys is a 400 naming the field, not a 500
+        big = "9" * 30
+        for path in (f"/claims/{big}", f"/files/{big}/raw", f"/payments/cycles/{big}"):
+            assert c.get(path).status_code == 400, path
+        assert c.post(f"/claims/{big}/deny/preview",
+                      data={"csrf_token": token, "carc": "29"}).status_code == 400
+        # while the same requests without the NUL are answered as usual
+        assert c.get("/search?kind=member&q=abc").status_code == 200
+        assert c.get("/queues/denials?payee=1").status_code == 200
