@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,37 @@ def test_reserved_control_numbers_are_handed_out_in_order_and_never_more() -> No
     assert [numbers.next_interchange("ZZ:B"), numbers.next_group("ZZ:B")] == [42, 18]
     with pytest.raises(RuntimeError, match="2 interchange"):
         numbers.next_interchange("ZZ:C")
+
+
+@pytest.mark.parametrize(("db", "says"), [
+    ("bogus://x", "not a database URL"),
+    (":::", "not a database URL"),
+    ("postgresql://127.0.0.1:1/nothing", "the database does not answer (OperationalError)"),
+    ("sqlite:////nonexistent/folder/claims.db", "the database does not answer"),
+])
+def test_a_database_url_that_does_not_work_is_a_usage_error(db: str, says: str) -> None:
+    # When a person names a database that is not one, or does not answer
+    result = runner.invoke(app, ["status", "--db", db])
+    # Then the command says so by kind (never quoting the URL), exit 2, no traceback
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and says in shown, shown
+    assert "Traceback" not in result.output and "nothing" not in shown
+
+
+def test_a_database_without_the_store_is_a_usage_error(tmp_path: Path) -> None:
+    # Given a SQLite database that holds no store (no tables)
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    result = runner.invoke(app, ["status", "--db", f"sqlite:///{empty}"])
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "not at the current schema" in shown, shown
+
+
+@pytest.mark.parametrize("dated", ["0001-01-01", "9999-12-31"])
+def test_generate_refuses_a_receipt_date_it_cannot_date_services_from(
+        tmp_path: Path, dated: str) -> None:
+    result = runner.invoke(app, ["generate", str(tmp_path / "g.837"), "--claims", "2",
+                                 "--dated", dated])
+    assert result.exit_code == 2 and "a receipt date from 1900 to 2999" in " ".join(
+        result.output.replace("│", " ").split())
+    assert not (tmp_path / "g.837").exists()

@@ -158,7 +158,7 @@ def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
 
     url = _database_url(db)
     if url is not None:
-        return url
+        return _reachable(url)
     if out is None:
         raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL", param_hint="--out")
     if create:
@@ -168,11 +168,36 @@ def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
     return sqlite_url(out)
 
 
+def _reachable(url: str) -> str:
+    """``url`` when the database it names answers; else a usage error that says why by
+    kind, never quoting the URL (it may hold a password)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    from store.engine import normalise_url
+
+    try:
+        engine = create_engine(normalise_url(url))
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise typer.BadParameter("not a database URL (postgresql://HOST/NAME or "
+                                 "sqlite:///PATH)", param_hint="--db") from None
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise typer.BadParameter(
+            f"the database does not answer ({type(exc.orig).__name__})",
+            param_hint="--db / EDI_DATABASE_URL") from None
+    finally:
+        engine.dispose()
+    return url
+
+
 def _store(out: Path | None, db: str | None) -> Store:
-    """The store a command reads (it must exist already)."""
+    """The store a command reads (it must exist already, at the current schema)."""
     from store.engine import Store
 
-    return Store(_store_url(out, db, create=False))
+    return Store(_migrated_store_url(out, db))
 
 
 def _reference(directory: Path | None) -> InMemoryReference:
@@ -266,6 +291,9 @@ def generate(
     from fixtures.generator import write_837
 
     receipt = _date(dated, "--dated") if dated is not None else None
+    if receipt is not None and not 1900 <= receipt.year <= 2999:
+        # the generator dates services and birth days years before the receipt date
+        raise typer.BadParameter("a receipt date from 1900 to 2999", param_hint="--dated")
     out_file.parent.mkdir(parents=True, exist_ok=True)
     with out_file.open("w", encoding="utf-8", newline="") as out:
         write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction,
@@ -378,11 +406,10 @@ def remit(
     each proven to balance before anything is released."""
     import json
 
-    from store.engine import Store
     from workers.pipeline import remit_into
 
     day = _date(as_of, "--as-of")
-    store = Store(_store_url(out, db, create=False))
+    store = _store(out, db)
     try:
         archive = out / "archive"
         listed, problems = remit_into(store, archive, out, as_of=day,
@@ -608,7 +635,7 @@ def worker(
         svc.store.dispose()
 
 
-def _review_store_url(out: Path | None, db: str | None, *, create: bool = False) -> str:
+def _migrated_store_url(out: Path | None, db: str | None, *, create: bool = False) -> str:
     """--db / EDI_DATABASE_URL (migrated already), or SQLite in --out (migrated here;
     made when ``create``)."""
     from store.migrate import StoreNotMigrated, open_store
@@ -663,7 +690,7 @@ def review(
     if archive is not None or out is not None or settings.archive_dir is None:
         settings = settings.model_copy(update={
             "archive_dir": archive or (out / "archive" if out is not None else None)})
-    store = Store(_review_store_url(out, db))
+    store = Store(_migrated_store_url(out, db))
     deliver = _review_delivery(store, settings.archive_dir, out, outbound, mailboxes)
     scheme = "https" if tls else "http"
     console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
@@ -759,7 +786,7 @@ def user_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    store = Store(_review_store_url(out, db, create=True))
+    store = Store(_migrated_store_url(out, db, create=True))
     try:
         add_user(store, name, chosen, password, datetime.now(tz=UTC), release_limit=limit)
     except UserError as exc:
@@ -780,7 +807,7 @@ def user_list(
     from store.engine import Store
     from store.models import ReviewUser
 
-    store = Store(_review_store_url(out, db))
+    store = Store(_migrated_store_url(out, db))
     try:
         with store.transaction() as s:
             for name, role in s.execute(select(ReviewUser.name, ReviewUser.role)
@@ -801,7 +828,7 @@ def user_lock(
     from review.auth import UserError, set_locked
     from store.engine import Store
 
-    store = Store(_review_store_url(out, db))
+    store = Store(_migrated_store_url(out, db))
     try:
         set_locked(store, name, not unlock, datetime.now(tz=UTC), actor="command line",
                    client="local")
