@@ -220,11 +220,18 @@ def migrate(
         "--downgrade", help="downgrade to this revision (base: drop everything)")] = None,
 ) -> None:
     """Bring the database to the current schema (Alembic)."""
+    from alembic.util import CommandError
+
     from store import migrate as migrations
 
     url = _store_url(out, db, create=True)
     if downgrade is not None:
-        migrations.downgrade(url, downgrade)
+        try:
+            migrations.downgrade(url, downgrade)
+        except CommandError:  # no such revision, or one above the database's
+            raise typer.BadParameter(
+                f"not a revision below the database's (0001 to {migrations.head()}, or "
+                "base)", param_hint="--downgrade") from None
         console.print(f"downgraded to {downgrade}")
     else:
         migrations.upgrade(url)
@@ -492,7 +499,12 @@ def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
         changes["database_url"] = db
     if mailboxes is not None:
         changes["mailboxes"] = mailboxes
-    return settings.model_copy(update=changes)
+    settings = settings.model_copy(update=changes)
+    if settings.database_url is not None:
+        _reachable(settings.database_url)
+    else:  # the embedded SQLite store lives beside the archive (`open_service`)
+        _writable_directory(settings.archive_dir.parent, "EDI_ARCHIVE_DIR")
+    return settings
 
 
 @partner_app.command("add")
