@@ -19,19 +19,21 @@ class ReviewSettings(BaseSettings):
     archive_dir: Path | None = None
     """Where received files, 277CAs and 835s are kept (downloads, payment cycles);
     ``claims review`` sets it from --archive, EDI_ARCHIVE_DIR or --out DIR/archive."""
-    idle_minutes: int = 30
+    idle_minutes: int = Field(default=30, ge=1)
     """A session unused this long is over: sign in again."""
-    session_hours: int = 12
+    session_hours: int = Field(default=12, ge=1)
     """A session ends this long after sign-in, used or not."""
     secure_cookies: bool = True
     """Cookies only over HTTPS (browsers treat http://localhost as secure too)."""
-    analyst_release_limit: Decimal = Decimal("1000.00")
+    analyst_release_limit: Decimal = Field(default=Decimal("1000.00"), ge=0,
+                                           le=Decimal("99999999.99"), decimal_places=2)
     """The most an analyst may release a pend to pay, unless the user row says otherwise."""
-    lock_after: int = 5
+    lock_after: int = Field(default=5, ge=1)
     """Failed sign-ins in a row that lock an account..."""
-    lock_minutes: int = 15
+    lock_minutes: int = Field(default=15, ge=1)
     """...for this long."""
-    page_size: int = 50
+    page_size: int = Field(default=50, ge=1, le=1000)
+    """Claims a queue page shows (1 to 1,000)."""
     business_timezone: BusinessTimezone = Field(
         default=DEFAULT_BUSINESS_TIMEZONE,
         validation_alias=AliasChoices("EDI_BUSINESS_TIMEZONE", "business_timezone"))

@@ -85,6 +85,25 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+@pytest.mark.parametrize(("env", "host", "says"), [
+    ({"EDI_REVIEW_PAGE_SIZE": "0"}, "127.0.0.1", "not a valid value: EDI_REVIEW_PAGE_SIZE"),
+    ({"EDI_REVIEW_LOCK_AFTER": "-1"}, "127.0.0.1",
+     "not a valid value: EDI_REVIEW_LOCK_AFTER"),
+    ({"EDI_REVIEW_ANALYST_RELEASE_LIMIT": "1.005"}, "127.0.0.1",
+     "not a valid value: EDI_REVIEW_ANALYST_RELEASE_LIMIT"),
+    ({"EDI_BUSINESS_TIMEZONE": "Nowhere/Else"}, "127.0.0.1",
+     "not a valid value: EDI_BUSINESS_TIMEZONE"),
+    ({}, "999.1.1.1", "--host: not a host name or address this machine resolves"),
+])
+def test_review_says_a_bad_setting_or_host_before_it_serves(
+        tmp_path: Path, env: dict[str, str], host: str, says: str) -> None:
+    result = runner.invoke(app, ["review", "--out", str(tmp_path), "--host", host,
+                                 "--port", "1"], env=env)
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and says in said, said
+    assert "Review screens at" not in said
+
+
 def test_review_says_a_missing_or_unusable_tls_file_is_a_usage_error(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
 

@@ -697,6 +697,7 @@ def review(
         raise typer.BadParameter("give both --ssl-keyfile and --ssl-certfile, or neither",
                                  param_hint="--ssl-keyfile/--ssl-certfile")
     tls = _tls_files(ssl_keyfile, ssl_certfile)
+    _servable(host, port)
     logs.configure("INFO")
     settings = _review_settings(ReviewSettings)
     if archive is not None or out is not None or settings.archive_dir is None:
@@ -713,6 +714,18 @@ def review(
                     ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None)
     finally:
         store.dispose()
+
+
+def _servable(host: str, port: int) -> None:
+    """``--host`` names an address this machine resolves (uvicorn would print the
+    address it serves and then fail on a host that is none)."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise typer.BadParameter("not a host name or address this machine resolves",
+                                 param_hint="--host") from None
 
 
 def _tls_files(keyfile: Path | None, certfile: Path | None) -> tuple[str, str] | None:
@@ -737,7 +750,8 @@ def _review_settings(factory: Callable[[], Any]) -> Any:
     try:
         return factory()
     except ValidationError as exc:  # a bad EDI_* value: say which, never a traceback
-        names = ", ".join(str(e["loc"][0]).upper() for e in exc.errors() if e["loc"])
+        fields = [str(e["loc"][0]).upper() for e in exc.errors() if e["loc"]]
+        names = ", ".join(f if f.startswith("EDI_") else "EDI_REVIEW_" + f for f in fields)
         raise typer.BadParameter(f"not a valid value: {names}", param_hint=names) from None
 
 
