@@ -33,3 +33,39 @@ def test_written_and_copied_documents_are_utf8_under_an_ascii_locale(tmp_path: P
     expected = "IK4*2*66*7*CAF\u00c9~".encode()
     assert (tmp_path / "written").read_bytes() == expected
     assert (tmp_path / "copied").read_bytes() == (tmp_path / "kept").read_bytes() == expected
+
+
+def test_names_the_store_and_summary_json_keep_are_text_and_answers_stay_short() -> None:
+    from workers.files import STEM_BYTES, answer_stem, shown, stored_name
+
+    odd = os.fsdecode(b"claims-\xff.837")  # a name that is no UTF-8
+    assert shown(odd) == "claims-\ufffd.837" and shown("plain.837") == "plain.837"
+    assert stored_name("/in/" + "x" * 300 + ".837") == ("x" * 300 + ".837")[-255:]
+    sha = "0123456789abcdef" * 4
+    assert answer_stem("claims.837", sha) == "claims-0123456789ab"
+    assert answer_stem(odd, sha) == "claims--0123456789ab"  # the bytes that are no text dropped
+    long = answer_stem("y" * 250 + ".837", sha)
+    assert long == "y" * STEM_BYTES + "-0123456789ab"
+    assert answer_stem(".837", sha) == ".837-0123456789ab"  # Path(".837").stem is ".837"
+
+
+def test_claims_process_answers_a_file_whose_name_is_no_utf8(tmp_path: Path) -> None:
+    """summary.json (orjson) refused the name's surrogates: the run's summary was lost."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    inbound = tmp_path / "in"
+    inbound.mkdir()
+    odd = inbound / os.fsdecode(b"claims-\xff.837")
+    odd.write_bytes((Path(__file__).resolve().parents[1] / "fixtures" / "ack"
+                     / "valid-two-claims.837").read_bytes())
+    result = CliRunner().invoke(app, ["process", str(odd), "--out", str(tmp_path / "out"),
+                                      "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    (entry,) = summary["files"]
+    assert entry["path"].endswith("claims-\ufffd.837") and entry["status"] == "processed"
+    assert Path(entry["ack_path"]).name == "claims--" + entry["sha256"][:12] + ".999"

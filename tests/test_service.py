@@ -510,3 +510,40 @@ def test_answers_go_back_to_the_mailbox_the_file_came_from_whatever_its_header_s
     isa = answer.read_text().split("~", 1)[0].split("*")
     assert (isa[7], isa[8].strip()) == ("ZZ", "UNKNOWN")  # the fallback, not garbage
     assert not service.outbound.exists()  # nothing went to a folder named after garbage
+
+
+def test_uploads_named_with_bytes_that_are_no_utf8_or_at_the_length_limit_are_answered(
+    service: Service, tmp_path: Path,
+) -> None:
+    """An SFTP client may name a file with any bytes but "/" and NUL, up to 255 of them:
+    a name that is no UTF-8 stopped the intake (its run key and its row could not be
+    written), and a 250-byte name gave answers too long to write (the duplicate's TA1
+    stopped the intake; the 999 and 277CA were never delivered)."""
+    from workers.intake import Completeness, scan_once
+    from workers.partners import add_partner
+
+    mailboxes = tmp_path / "mailboxes"
+    add_partner(service.store, mailboxes, "acme", qualifier="ZZ", sender_id="CLEARHOUSE01",
+                now=datetime.now(tz=UTC))
+    service.mailboxes = mailboxes
+    inbound = mailboxes / "acme" / "inbound"
+    odd = os.fsdecode(b"claims-\xff\xfe.837")  # surrogates in Python's str
+    long = "y" * 246 + ".837"  # 250 bytes, the same bytes as the odd one: a duplicate
+    shutil.copy(TWO_CLAIMS, inbound / odd)
+    shutil.copy(TWO_CLAIMS, inbound / long)
+    later = time.time() + 5
+    os.utime(inbound / long, (later, later))  # taken second, as a duplicate
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    scan_once(service, actors, mailboxes, Completeness(stable_seconds=0))
+    _run(broker)
+    # Then both uploads were taken, the first answered, the second a duplicate's TA1
+    assert sorted(os.listdir(inbound)) == []
+    answers = sorted(os.listdir(mailboxes / "acme" / "outbound"))
+    assert any(a.endswith(".999") for a in answers), answers
+    assert any(a.endswith("-duplicate.ta1") for a in answers), answers
+    assert all(len(a.encode()) <= 160 for a in answers), answers
+    # and the store keeps the odd name as text, its undecodable bytes shown as U+FFFD
+    with service.store.transaction() as s:
+        names = sorted(s.scalars(select(ReceivedFile.name)))
+    assert names == ["claims-\ufffd\ufffd.837"]

@@ -11,7 +11,6 @@ a file whose last delivery failed, a released 835 with no delivery at all;
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import Histogram
@@ -27,7 +26,7 @@ from store.models import (
     RemittedClaim,
 )
 from workers import steps
-from workers.files import atomic_text, copy_atomically
+from workers.files import answer_stem, atomic_text, copy_atomically
 
 if TYPE_CHECKING:
     from workers.service import Service
@@ -54,7 +53,7 @@ def deliver_file(svc: Service, file_id: int) -> None:
         folder = (svc.partner_folder(s, row.partner_id)
                   or svc.outbound_folder(s, qualifier, sender))
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{Path(row.name).stem}-{row.sha256[:12]}"
+        stem = answer_stem(row.name, row.sha256)
         with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
             out.write(row.ack_text)
         ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))

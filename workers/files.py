@@ -36,3 +36,30 @@ def copy_atomically(source: Path, path: Path) -> None:
     with source.open(encoding="utf-8", newline="") as kept, atomic_text(path) as out:
         for block in iter(lambda: kept.read(1 << 20), ""):
             out.write(block)
+
+
+STEM_BYTES = 120
+"""At most this much of an input's name (UTF-8 bytes) starts its answers' names."""
+
+
+def answer_stem(name: str, sha: str) -> str:
+    """``<stem>-<first 12 of sha256>``, what every answer to a received file is named
+    by (`claims process` and the service's deliveries alike): two inputs never share it
+    (different bytes, different hash), and the stem is cut to `STEM_BYTES` so a long
+    input name (a file system allows 255 bytes) never makes an answer's name too long."""
+    stem = Path(name).stem.encode("utf-8", "surrogateescape")[:STEM_BYTES].decode(
+        "utf-8", "ignore") or "file"
+    return f"{stem}-{sha[:12]}"
+
+
+def shown(text: str) -> str:
+    """Text as it may be written anywhere (JSON, the store, a page): bytes a file
+    system allowed in a name but that are no UTF-8, which Python carries as surrogates,
+    become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def stored_name(name: str) -> str:
+    """A received file's name as the store keeps it (`shown`), its last 255 characters.
+    A name is only shown to people; the bytes are kept by their sha256."""
+    return shown(name).replace("\x00", "")[-255:]

@@ -51,7 +51,7 @@ from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
 from workers.delivery import answered_to, deliver_file, deliver_remittances
-from workers.files import atomic_text
+from workers.files import answer_stem, atomic_text
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     BusinessTimezone,
@@ -328,7 +328,8 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     stat = path.stat()
     # one upload (path, modification time, bytes) is one receipt; the key is a hash of
     # it (run keys are 64 characters and a mailbox path has no bound)
-    upload = hashlib.sha256(f"{path}\0{stat.st_mtime_ns}\0{sha}".encode()).hexdigest()[:56]
+    upload = hashlib.sha256(b"\0".join((  # the path's own bytes (any, UTF-8 or not)
+        os.fsencode(path), str(stat.st_mtime_ns).encode(), sha.encode()))).hexdigest()[:56]
     run = steps.begin_run(ctx, f"upload:{upload}")
     received_at = arrival_instant(stat.st_mtime)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
@@ -347,7 +348,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
             folder = (svc.partner_folder(s, partner_id)
                       or svc.outbound_folder(s, *answered_to(ta1)))
         folder.mkdir(parents=True, exist_ok=True)
-        with atomic_text(folder / f"{path.stem}-{sha[:12]}-duplicate.ta1") as out:
+        with atomic_text(folder / f"{answer_stem(path.name, sha)}-duplicate.ta1") as out:
             out.write(ta1)
     _taken(ctx, run, taken)
     return file_id, True

@@ -72,6 +72,7 @@ from workers.decisions import (
     split_decision,
     to_cents,
 )
+from workers.files import stored_name
 from workers.front_end import (
     AnsweredClaim,
     SetOutcome,
@@ -241,7 +242,7 @@ def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
             with ctx.store.transaction() as s:
                 row = s.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == sha))
                 if row is None:
-                    row = ReceivedFile(sha256=sha, run_id=run_id, name=name[-255:], size=size,
+                    row = ReceivedFile(sha256=sha, run_id=run_id, name=stored_name(name), size=size,
                                        received_at=received_at, receipt_date=receipt_date,
                                        status="received", updated_at=ctx.now,
                                        delivered_status="pending" if delivered else None)
@@ -372,7 +373,7 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
             s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
             ack = acknowledge(check, Responder(
                 when=ctx.now, control=StoredControlNumbers(s)))
-            s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=name[-255:],
+            s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=stored_name(name),
                                    received_at=received_at, ack_text=ack.text))
             event(s, ctx, "file.duplicate", sha, ack=ack.kind)
     except IntegrityError:
