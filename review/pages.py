@@ -24,6 +24,7 @@ from review.web import (
     RowId,
     Signed,
     allowed,
+    attachment,
     client_of,
     csrf_checked,
     now,
@@ -133,7 +134,7 @@ def download(request: Request, principal: PhiReader, file_id: RowId, what: str) 
         raise BadRequest("This file has not been acknowledged yet.")
     name = f"{stem}.{(ack_kind or '999').lower()}"
     return Response(ack_text, media_type="application/edi-x12",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment(name))
 
 
 @router.get("/queues/{kind}")

@@ -33,6 +33,7 @@ from review.web import (
     RowId,
     Signed,
     allowed,
+    attachment,
     business_today,
     client_of,
     csrf_checked,
@@ -203,4 +204,4 @@ def download_835(request: Request, principal: PhiReader, remittance_id: RowId) -
     text = _read_archived(request, row.sha256)
     name = f"{row.payee_npi}-{row.trace_number}.835"
     return Response(text, media_type="application/edi-x12",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment(name))

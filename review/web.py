@@ -89,6 +89,16 @@ def signed_in(request: Request) -> Principal:
 
 Signed = Annotated[Principal, Depends(signed_in)]
 RowId = Annotated[int, PathPart(ge=1, le=2**63 - 1)]
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The Content-Disposition of a download named ``filename`` (a received file's
+    name may hold any character): plain ASCII as it is, else percent-encoded UTF-8
+    (RFC 6266 ``filename*``), as Starlette's FileResponse writes it."""
+    quoted = quote(filename)
+    if quoted == filename:
+        return {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return {"Content-Disposition": f"attachment; filename*=utf-8''{quoted}"}
 """A row id in a page's path: a number the database's 64-bit keys can hold (a longer
 one is a 400 naming the field, never a server error)."""
 

@@ -459,3 +459,40 @@ def test_a_nul_character_or_an_overlong_id_in_a_request_is_a_400_on_either_store
         # while the same requests without the NUL are answered as usual
         assert c.get("/search?kind=member&q=abc").status_code == 200
         assert c.get("/queues/denials?payee=1").status_code == 200
+
+
+def test_a_download_of_a_file_named_outside_ascii_is_served_not_a_500(tmp_path: Path) -> None:
+    """The 999 download wrote the received name raw into Content-Disposition, which
+    HTTP headers cannot carry beyond Latin-1: a file named claims-€.837 was a 500."""
+    from typer.testing import CliRunner
+
+    from review.auth import add_user
+    from review.roles import Role
+    from review.web import attachment
+    from store.engine import sqlite_url
+    from tests.paths import ACK_FIXTURES
+    from workers.cli import app
+
+    assert attachment("a.999") == {"Content-Disposition": 'attachment; filename="a.999"'}
+    assert attachment('a"\r\nb€.999') == {
+        "Content-Disposition": "attachment; filename*=utf-8''a%22%0D%0Ab%E2%82%AC.999"}
+    source = tmp_path / "claims-€.837"
+    source.write_bytes((ACK_FIXTURES / "valid-two-claims.837").read_bytes())
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["process", str(source), "--out", str(out),
+                                    "--quiet"]).exit_code == 0
+    store = Store(sqlite_url(out))
+    try:
+        add_user(store, USERS["analyst"], Role.ANALYST, PASSWORD, datetime.now(tz=UTC))
+        c = client(store, out / "archive")
+        sign_in(c, "analyst")
+        with store.transaction() as s:
+            from store.models import ReceivedFile
+            file_id = s.scalar(select(ReceivedFile.id))
+        for what, kind in (("raw", "837"), ("ack", "999"), ("277ca", "277ca")):
+            answer = c.get(f"/files/{file_id}/{what}")
+            assert answer.status_code == 200, what
+            assert answer.headers["content-disposition"] == (
+                f"attachment; filename*=utf-8''claims-%E2%82%AC.{kind}")
+    finally:
+        store.dispose()
