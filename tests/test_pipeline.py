@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,26 @@ def test_the_same_file_received_twice_is_a_duplicate_and_its_claims_are_not_proc
     (again,) = second.files
     assert (again.status, again.ack, again.claims) == ("duplicate", "TA1", [])
     assert "*R*025~" in Path(again.ack_path).read_text()
+
+
+def test_the_same_bytes_twice_in_one_run_are_answered_once_and_then_as_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    # Given one run given the same file under two names (a clearinghouse's batch that
+    # holds it twice)
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "batch-a.837")
+    shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "batch-b.837")
+    os.utime(inbound / "batch-b.837", (2_000_000_000, 2_000_000_000))  # received second
+    summary = _run(tmp_path, ["batch-a.837", "batch-b.837"])
+    # Then the first is processed and the second is its duplicate (TA1 025, no claims),
+    # where both used to be reported processed and answered with the same 999
+    first, second = summary.files
+    assert (first.status, first.ack, len(first.claims)) == ("processed", "999", 2)
+    assert (second.status, second.ack, second.claims) == ("duplicate", "TA1", [])
+    assert "*R*025~" in Path(second.ack_path).read_text()
+    assert Path(second.ack_path).name.startswith("batch-b-")
 
 
 def test_an_interchange_control_number_reused_by_the_same_sender_is_rejected(

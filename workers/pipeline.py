@@ -132,8 +132,11 @@ def process_files(
                 sha, size, _kept = steps.archive_copy(_CountingReader(raw, progress), archive)
             received.append((path, sha, size))
         run_id = steps.begin_run(ctx, _run_key(options.out_dir, [sha for _, sha, _ in received]))
-        entries = [_process_file(ctx, options, run_id, path, sha, size)
-                   for path, sha, size in received]
+        entries, seen = [], set()
+        for path, sha, size in received:  # the same bytes again in this run: a duplicate
+            entries.append(_process_file(ctx, options, run_id, path, sha, size,
+                                         again=sha in seen))
+            seen.add(sha)
         summary = RunSummary(as_of=options.as_of.isoformat(), files=[e for e, _ in entries])
         if options.remit and reference is not None:
             summary.remittances, summary.remittance_problems = remit_into(
@@ -218,12 +221,14 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path, sha: str,
-                  size: int) -> tuple[FileSummary, int | None]:
-    """The file's steps; its summary entry (claims left out) and its row id."""
+                  size: int, *, again: bool = False) -> tuple[FileSummary, int | None]:
+    """The file's steps; its summary entry (claims left out) and its row id. ``again``:
+    an earlier input of this run had the same bytes (this one is its duplicate: the
+    run's receipt of those bytes is the first input's, which resumes after a crash)."""
     received_at = arrival_instant(path.stat().st_mtime)
     received_on = options.received or receipt_date(received_at, options.business_zone)
     file_id, role = steps.receive(ctx, run_id, str(path), sha, size, received_at, received_on)
-    if role == "duplicate":
+    if role == "duplicate" or again:
         steps.answer_duplicate(ctx, run_id, file_id, str(path), received_at)
         return _duplicate_summary(ctx, options, run_id, file_id, path, received_at), None
     steps.acknowledge_file(ctx, file_id)
