@@ -547,3 +547,31 @@ def test_uploads_named_with_bytes_that_are_no_utf8_or_at_the_length_limit_are_an
     with service.store.transaction() as s:
         names = sorted(s.scalars(select(ReceivedFile.name)))
     assert names == ["claims-\ufffd\ufffd.837"]
+
+
+def test_what_is_no_regular_file_in_an_inbound_folder_is_logged_once_never_read(
+    service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from workers import logs
+    from workers.intake import Completeness, scan_once
+
+    logs.configure("INFO")
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    mailboxes = tmp_path / "mailboxes"
+    inbound = mailboxes / "acme" / "inbound"
+    inbound.mkdir(parents=True)
+    os.mkfifo(inbound / "SMITH-JANE.837")  # a name may be PHI
+    (inbound / "link.837").symlink_to("/etc/passwd")
+    shutil.copy(TWO_CLAIMS, inbound / "claims.837")
+    completeness = Completeness(stable_seconds=0)
+    # When the intake scans three times (a FIFO opened for reading would block it)
+    for _ in range(3):
+        scan_once(service, actors, mailboxes, completeness)
+    # Then the upload is taken, and each entry that is no file is logged once, by the
+    # hash of its name, and left where it is
+    logged = capsys.readouterr().err
+    assert logged.count("intake.passed_over") == 2, logged
+    assert "SMITH" not in logged and "link.837" not in logged
+    assert sorted(os.listdir(inbound)) == ["SMITH-JANE.837", "link.837"]
+    assert _statuses(service.store) == ["received"]

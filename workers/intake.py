@@ -19,6 +19,8 @@ same upload again as the same receipt, never as a duplicate of itself.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ class Completeness:
     stable_seconds: float = 5.0
     """How long size and mtime must stay still; 0 trusts renames alone."""
     _seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
+    passed_over: set[Path] = field(default_factory=set)
+    """Entries of an ``inbound/`` that are no regular file, logged once each."""
 
     def complete(self, path: Path, now: float) -> bool:
         name = path.name
@@ -57,9 +61,20 @@ class Completeness:
         self._seen.pop(path, None)
 
 
-def inbound_files(mailboxes: Path) -> Iterator[Path]:
-    """Every regular file in every partner's ``inbound/``, oldest first."""
-    found = [p for p in mailboxes.glob("*/inbound/*") if p.is_file() and not p.is_symlink()]
+def inbound_files(mailboxes: Path, passed_over: set[Path] | None = None) -> Iterator[Path]:
+    """Every regular file in every partner's ``inbound/``, oldest first. Anything else
+    there (a link, a FIFO, a folder, a device) is never read: it is logged once, by the
+    sha256 of its name (a name may be PHI), the first time ``passed_over`` (the scans'
+    memory of them) has not seen it."""
+    found = []
+    for path in mailboxes.glob("*/inbound/*"):
+        if path.is_file() and not path.is_symlink():
+            found.append(path)
+        elif passed_over is not None and path not in passed_over:
+            passed_over.add(path)
+            log.warning("intake.passed_over", partner=path.parent.parent.name,
+                        name_sha256=hashlib.sha256(os.fsencode(path.name)).hexdigest(),
+                        kind="link" if path.is_symlink() else "not a regular file")
     yield from sorted(found, key=lambda p: (p.stat().st_mtime_ns, str(p)))
 
 
@@ -68,7 +83,7 @@ def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Compl
     """Take every complete upload; returns the file row ids sent to the workers."""
     moment = time.monotonic() if now is None else now
     sent = []
-    for path in inbound_files(mailboxes):
+    for path in inbound_files(mailboxes, completeness.passed_over):
         if not completeness.complete(path, moment):
             continue
         file_id, duplicate = receive_into_service(svc, path, taken=_remover(path),
