@@ -31,7 +31,7 @@ from store.engine import Store, sqlite_url
 from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
-from workers.files import answer_stem, atomic_text, copy_atomically, shown
+from workers.files import answer_stem, atomic_text, copy_atomically
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     arrival_instant,
@@ -199,8 +199,7 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
             html = out_dir / f"{r.payee_npi}-{r.trace}.html"
             copy_atomically(steps.archive_path(archive, r.html_sha256), html)
         listed.append(RemittanceSummary(
-            path=shown(str(path)) if path else None,
-            html_path=shown(str(html)) if html else None,
+            path=str(path) if path else None, html_path=str(html) if html else None,
             payee_npi=r.payee_npi, payee_tin=r.payee_tin, payment=r.payment,
             method=r.method,  # type: ignore[arg-type]
             trace=r.trace, claims=r.claims, balanced=r.balanced))
@@ -245,9 +244,8 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
             claim_ack_path = options.out_dir / answer_name(path, sha, "277ca")
             copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
                              claim_ack_path)
-        entry = file_summary(s, file_id, path=shown(str(path)), ack_path=shown(str(ack_path)),
-                             claim_ack_path=shown(str(claim_ack_path)) if claim_ack_path
-                             else None,
+        entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
+                             claim_ack_path=str(claim_ack_path) if claim_ack_path else None,
                              duplicate=False)
     log.info("file.processed", sha256=sha, status=entry.status, ack=entry.ack,
              ack_code=entry.ack_code, interchanges=entry.interchanges)
@@ -262,7 +260,7 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
         assert text is not None
         ack_path = options.out_dir / answer_name(path, sha_of(s, file_id), "ta1")
         _write_atomically(ack_path, text)
-        entry = file_summary(s, file_id, path=shown(str(path)), ack_path=shown(str(ack_path)),
+        entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=None, duplicate=True,
                              received_at=received_at.isoformat())
     log.info("file.processed", sha256=entry.sha256, status="duplicate", ack="TA1")

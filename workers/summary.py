@@ -5,13 +5,18 @@ Later work adds fields; existing names never change.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from workers.files import shown
 
 FileStatus = Literal["processed", "duplicate", "rejected"]
 FrontEnd = Literal["accepted", "rejected", "not_reached"]
 AckCode = Literal["A", "E", "P", "R"]
+ShownPath = Annotated[str, AfterValidator(shown)]
+"""A path as summary.json writes it: text, U+FFFD for a file name's bytes that are no
+UTF-8 (`workers.files.shown`; JSON cannot carry them)."""
 
 
 class ClaimSummary(BaseModel):
@@ -53,13 +58,13 @@ class ClaimSummary(BaseModel):
 class FileSummary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    path: str
+    path: ShownPath
     sha256: str
     status: FileStatus
     ack: Literal["999", "TA1"]
     ack_code: AckCode
-    ack_path: str
-    claim_ack_path: str | None = Field(default=None, description="the 277CA, when any")
+    ack_path: ShownPath
+    claim_ack_path: ShownPath | None = Field(default=None, description="the 277CA, when any")
     received_at: str
     interchanges: list[str] = Field(default_factory=list, description="ISA13 values")
     problems: list[str] = Field(
@@ -71,9 +76,9 @@ class FileSummary(BaseModel):
 class RemittanceSummary(BaseModel):
     """One 835 of the run's payment cycle: one payment to one payee."""
 
-    path: str | None = Field(description="the 835 in the output directory; null when the "
-                                         "cycle was refused and nothing was released")
-    html_path: str | None = None
+    path: ShownPath | None = Field(description="the 835 in the output directory; null when "
+                                               "the cycle was refused and nothing was released")
+    html_path: ShownPath | None = None
     payee_npi: str
     payee_tin: str
     payment: str
