@@ -171,13 +171,12 @@ def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
 def _reachable(url: str) -> str:
     """``url`` when the database it names answers; else a usage error that says why by
     kind, never quoting the URL (it may hold a password)."""
-    from sqlalchemy import create_engine
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-    from store.engine import normalise_url
+    from store.engine import make_engine
 
     try:
-        engine = create_engine(normalise_url(url))
+        engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError):
         raise typer.BadParameter("not a database URL (postgresql://HOST/NAME or "
                                  "sqlite:///PATH)", param_hint="--db") from None
