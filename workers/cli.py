@@ -484,15 +484,9 @@ app.add_typer(partner_app, name="partner")
 
 
 def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
-    from pydantic import ValidationError
-
     from workers.service import ServiceSettings
 
-    try:
-        settings = ServiceSettings()
-    except ValidationError as exc:  # a bad EDI_* value: say which, never a traceback
-        names = ", ".join("EDI_" + str(e["loc"][0]).upper() for e in exc.errors() if e["loc"])
-        raise typer.BadParameter(f"not a valid value: {names}", param_hint=names) from None
+    settings = _settings(ServiceSettings, "EDI_")
     changes: dict[str, object] = {}
     if db is not None:
         changes["database_url"] = db
@@ -690,7 +684,6 @@ def review(
 
     from review.app import create_app
     from review.settings import ReviewSettings
-    from store.engine import Store
 
     if (ssl_keyfile is None) != (ssl_certfile is None):
         raise typer.BadParameter("give both --ssl-keyfile and --ssl-certfile, or neither",
@@ -698,11 +691,11 @@ def review(
     tls = _tls_files(ssl_keyfile, ssl_certfile)
     _servable(host, port)
     logs.configure("INFO")
-    settings = _review_settings(ReviewSettings)
+    settings = _settings(ReviewSettings, "EDI_REVIEW_")
     if archive is not None or out is not None or settings.archive_dir is None:
         settings = settings.model_copy(update={
             "archive_dir": archive or (out / "archive" if out is not None else None)})
-    store = Store(_migrated_store_url(out, db))
+    store = _store(out, db)
     deliver = _review_delivery(store, settings.archive_dir, out, outbound, mailboxes)
     scheme = "https" if tls else "http"
     console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
@@ -743,14 +736,17 @@ def _tls_files(keyfile: Path | None, certfile: Path | None) -> tuple[str, str] |
     return str(keyfile), str(certfile)
 
 
-def _review_settings(factory: Callable[[], Any]) -> Any:
+def _settings(factory: Callable[[], Any], prefix: str) -> Any:
+    """Settings read from the environment (variables named ``prefix`` + field, or by
+    their own ``EDI_`` alias); a bad value is a usage error naming each variable, never a
+    traceback."""
     from pydantic import ValidationError
 
     try:
         return factory()
-    except ValidationError as exc:  # a bad EDI_* value: say which, never a traceback
+    except ValidationError as exc:
         fields = [str(e["loc"][0]).upper() for e in exc.errors() if e["loc"]]
-        names = ", ".join(f if f.startswith("EDI_") else "EDI_REVIEW_" + f for f in fields)
+        names = ", ".join(f if f.startswith("EDI_") else prefix + f for f in fields)
         raise typer.BadParameter(f"not a valid value: {names}", param_hint=names) from None
 
 
@@ -829,10 +825,9 @@ def user_list(
     """The users of the review screens and their roles."""
     from sqlalchemy import select
 
-    from store.engine import Store
     from store.models import ReviewUser
 
-    store = Store(_migrated_store_url(out, db))
+    store = _store(out, db)
     try:
         with store.transaction() as s:
             for name, role in s.execute(select(ReviewUser.name, ReviewUser.role)
@@ -851,9 +846,8 @@ def user_lock(
 ) -> None:
     """Lock a user out (their sessions end), or --unlock them."""
     from review.auth import UserError, set_locked
-    from store.engine import Store
 
-    store = Store(_migrated_store_url(out, db))
+    store = _store(out, db)
     try:
         set_locked(store, name, not unlock, datetime.now(tz=UTC), actor="command line",
                    client="local")
