@@ -31,3 +31,20 @@ def quantity_text(value: Decimal) -> str:
     """An X12 R quantity without needless zeros: ``4``, ``1.5``, never ``-0``."""
     text = format(value.normalize(), "f")
     return text if text not in ("-0", "") else "0"
+
+
+MAX_TYPED = Decimal("99999999.99")
+"""The largest amount a person may type (an allowed amount, a release limit, a charge
+filter): what eight digits of dollars hold."""
+
+
+def amount_fits(value: Decimal) -> bool:
+    """Whether a typed amount is a number from 0 to `MAX_TYPED` (not NaN, not infinite:
+    checked first, as NaN cannot be compared)."""
+    return value.is_finite() and 0 <= value <= MAX_TYPED
+
+
+def whole_cents(value: Decimal) -> bool:
+    """Whether a typed amount has at most two decimals."""
+    return value == value.quantize(CENT)
+

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from edi.amounts import MAX_TYPED, amount_fits, whole_cents
 from review.roles import GRANTS, Permission, Role
 from review.settings import ReviewSettings
 from store.engine import Store
@@ -103,13 +104,11 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime, 
 
 def _check_release_limit(limit: Decimal) -> None:
     """A release limit is an amount a person typed: in dollars and cents, from 0 to the
-    largest amount a reviewer may enter (`workers.review_cli.MAX_AMOUNT`); anything
+    largest amount a person may type (`edi.amounts.MAX_TYPED`); anything
     else (NaN, Infinity, 1e999, a third decimal) is refused, never stored."""
-    from workers.review_cli import MAX_AMOUNT
-
-    if not limit.is_finite() or limit < 0 or limit > MAX_AMOUNT:
-        raise UserError(f"a release limit is an amount from 0 to {MAX_AMOUNT:,}")
-    if limit != limit.quantize(Decimal("0.01")):
+    if not amount_fits(limit):
+        raise UserError(f"a release limit is an amount from 0 to {MAX_TYPED:,}")
+    if not whole_cents(limit):
         raise UserError("a release limit is in dollars and cents (two decimals)")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Select, Text, cast, func, select, true
 from sqlalchemy.orm import Session
 
 from adjudication.reference import LineOfBusiness
+from edi.amounts import MAX_TYPED, amount_fits
 from store.models import (
     Claim,
     ClaimRenderingNpi,
@@ -32,7 +33,6 @@ from store.models import (
 )
 from workers.decisions import codes_of
 from workers.line_of_business import UNKNOWN
-from workers.review_cli import MAX_AMOUNT
 
 QueueKind = Literal["rejections", "denials", "pends"]
 QUEUES: dict[str, str] = {"rejections": "Front-end rejections", "denials": "Denials",
@@ -84,9 +84,9 @@ class QueueFilter:
             except InvalidOperation:
                 raise FilterError(f"{name.replace('_', ' ')}: an amount such as 120.00") \
                     from None
-            if not parsed.is_finite() or parsed < 0 or parsed > MAX_AMOUNT:
+            if not amount_fits(parsed):
                 raise FilterError(f"{name.replace('_', ' ')}: an amount from 0 to "
-                                  f"{MAX_AMOUNT:,}")
+                                  f"{MAX_TYPED:,}")
             return parsed
 
         sort = params.get("sort", "received")

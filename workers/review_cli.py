@@ -25,6 +25,7 @@ from adjudication.decision import (
     TraceStep,
 )
 from adjudication.engine import adjudicate
+from edi.amounts import amount_fits, whole_cents
 from edi.claims import ParsedClaim
 from edi.faults import record_fault
 from remittance.era import codes
@@ -38,7 +39,6 @@ from workers.history import state_for
 from workers.reference_store import ReferenceSource
 from workers.steps import decision_record, mark_decided
 
-MAX_AMOUNT = Decimal("99999999.99")
 DENIAL_RULE = "REVIEW-DENIAL"
 """The trace step a reviewer's denial of a pend adds."""
 NOT_FOR_DENIAL = frozenset({"1", "2", "3", "23", "45"})
@@ -130,10 +130,10 @@ def parse_overrides(values: list[str]) -> dict[int, Decimal]:
         except InvalidOperation:
             raise AllowedAmountError(f"the allowed amount for line {number} is not an amount "
                                      "in dollars and cents (e.g. 120.00)") from None
-        if not allowed.is_finite() or allowed < 0 or allowed > MAX_AMOUNT:
+        if not amount_fits(allowed):
             raise AllowedAmountError(
                 f"the allowed amount for line {number} must be from 0 to the line's charge")
-        if allowed != allowed.quantize(Decimal("0.01")):
+        if not whole_cents(allowed):
             raise AllowedAmountError(f"the allowed amount for line {number} must be in "
                                      "dollars and cents (two decimals)")
         if number in overrides:
