@@ -132,6 +132,14 @@ def test_the_same_bytes_uploaded_again_get_a_duplicate_ta1_and_nothing_is_decide
     assert duplicate and same_id == file_id
     (ta1,) = list(service.outbound.glob("*/again-*-duplicate.ta1"))
     assert "TA1*000000101*261120*0930*R*025~" in ta1.read_text()
+    # the same name uploaded once more is a new upload with its own TA1, and the first
+    # duplicate's, not yet fetched by the partner, is still there beside it
+    third = _upload(tmp_path, TWO_CLAIMS, "again.837")
+    os.utime(third, ns=(time.time_ns(), time.time_ns() + 2_000_000_000))
+    assert receive_into_service(service, third) == (file_id, True)
+    answers = sorted(service.outbound.glob("*/again-*-duplicate.ta1"))
+    assert len(answers) == 2 and ta1 in answers
+    assert all("TA1*000000101*261120*0930*R*025~" in a.read_text() for a in answers)
     with service.store.transaction() as s:
         assert len(list(s.scalars(select(DecisionRecord.id)))) == 2
 

@@ -341,14 +341,20 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         return file_id, False
     steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
     with svc.store.transaction() as s:
-        ta1 = s.scalar(select(DuplicateReceipt.ack_text).where(
-            DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id))
-    if ta1 is not None:
+        receipt = s.execute(select(DuplicateReceipt.id, DuplicateReceipt.ack_text).where(
+            DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id)).first()
+    if receipt is not None:
+        receipt_id, ta1 = receipt
         with svc.store.transaction() as s:
             folder = (svc.partner_folder(s, partner_id)
                       or svc.outbound_folder(s, *answered_to(ta1)))
         folder.mkdir(parents=True, exist_ok=True)
-        with atomic_text(folder / f"{answer_stem(path.name, sha)}-duplicate.ta1") as out:
+        # each upload's own TA1: named by its receipt, so a later duplicate of the same
+        # bytes (the same name again, or another with the same stem) never replaces an
+        # earlier one's answer still waiting in the mailbox; the same upload taken again
+        # after a crash writes the same name
+        name = f"{answer_stem(path.name, sha)}-{receipt_id}-duplicate.ta1"
+        with atomic_text(folder / name) as out:
             out.write(ta1)
     _taken(ctx, run, taken)
     return file_id, True
