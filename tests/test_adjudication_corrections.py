@@ -231,6 +231,21 @@ def test_a_correction_of_an_original_closed_in_history_is_denied(status: str) ->
     assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("M47",)
 
 
+def test_a_correction_naming_another_members_claim_reverses_nothing() -> None:
+    # Given OBH-ORIG on file as another member's claim
+    other = past_claim(ORIGINAL, charge="200.00", paid="50.00", remitted=REMITTED,
+                       adjustments="CO-45:150.00", member_id="W999999999")
+    reference = _history().reference(past_claims=(other,))
+    for frequency in ("7", "8"):
+        # When our member's replacement or void names it
+        decision = decide(_replacement(frequency), reference)
+        # Then it is denied CO-16 M47, nothing of the other member's claim is taken back,
+        # and the trace says why
+        assert decision.status == "denied" and codes(decision) == ["CO-16"]
+        assert decision.lines[0].rarcs == ("M47",) and decision.reversal is None
+        assert any("is another member's" in step.conclusion for step in decision.trace)
+
+
 def test_a_void_from_another_billing_provider_is_denied() -> None:
     claim = build_claim(frequency="8", original_icn=ORIGINAL, billing_npi="1999999999")
     decision = decide(claim, _history().reference())
