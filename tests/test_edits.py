@@ -125,6 +125,21 @@ def test_a_place_of_service_outside_the_cms_list_is_rejected() -> None:
     assert _codes(_with_claim(_base_claim(), place_of_service_code="98")) == ["A7:249"]
 
 
+def test_a_lines_place_of_service_outside_the_cms_list_is_rejected_at_that_line() -> None:
+    from edi.validators.edits import run_edits
+
+    claim = _base_claim()
+    first, *rest = claim.claim.lines  # type: ignore[attr-defined]
+    lines = (first.model_copy(update={"place_of_service_code": "98"}), *rest)
+    findings = run_edits(_with_claim(claim, lines=lines),  # type: ignore[arg-type]
+                         EditContext(received=RECEIVED))
+    assert [(f.codes, str(f.location)) for f in findings] == [
+        ("A7:249", f"loop 2400, SV105, service line {first.assigned_number}")]
+    # a line's own place of service that is a CMS code passes (only the bad one is named)
+    fine = (first.model_copy(update={"place_of_service_code": "02"}), *rest)
+    assert _codes(_with_claim(claim, lines=fine)) == []
+
+
 def test_a_claim_without_diagnoses_lacks_its_principal_diagnosis() -> None:
     claim = _with_claim(_base_claim(), diagnoses=(),
                         lines=tuple(line.model_copy(update={"diagnosis_code_pointers": ()})
