@@ -304,6 +304,32 @@ def test_a_correction_whose_original_was_never_remitted_is_held() -> None:
     assert plan_.held == (7,) and plan_.remittances == ()
 
 
+def test_an_original_from_history_is_rebuilt_only_when_its_lines_say_what_was_paid() -> None:
+    from remittance.claims import original_from_history
+
+    decision, claim = _replacement_world("150.00")
+    like = claim_payment(decision, claim)
+    # a history line that accounts for its charge: 200.00 - CO-45 100.00 = 100.00 paid
+    whole = past_claim("OBH-ORIG", adjustments="CO-45:100.00")
+    rebuilt = original_from_history([whole], like)
+    assert rebuilt is not None
+    assert (rebuilt.payer_claim_control_number, rebuilt.charge, rebuilt.paid) == (
+        "OBH-ORIG", whole.charge, whole.paid)
+    assert rebuilt.services[0].adjustments[0].amount == whole.charge - whole.paid
+    # the history cannot say exactly what was remitted: no reversal is made up
+    unsaid = {
+        "no lines": [],
+        "a line never remitted": [whole, past_claim("OBH-ORIG", line_number=2,
+                                                    adjustments="CO-45:100.00",
+                                                    remitted=None)],
+        "a line already reversed": [past_claim("OBH-ORIG", adjustments="CO-45:100.00",
+                                               status="reversed")],
+        "adjustments short of the charge": [past_claim("OBH-ORIG", adjustments="CO-45:90.00")],
+    }
+    for case, lines in unsaid.items():
+        assert original_from_history(lines, like) is None, case
+
+
 def test_the_payee_is_the_billing_provider_at_its_address() -> None:
     payee = payee_of(build_claim())
     assert payee == Payee(payee.party, "1000000001", "123456789")
