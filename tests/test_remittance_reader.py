@@ -80,6 +80,28 @@ def test_the_printable_advice_shows_every_claim_line_and_adjustment_in_words() -
     assert "@media print" in page.xpath("//style")[0].text
 
 
+def test_a_claim_denied_whole_shows_its_claim_adjustment_and_remark_in_the_advice() -> None:
+    from tests.adjudication_builders import World, build_claim, decide
+    from tests.test_remittance_golden import _text, _valid_and_balanced
+
+    # Given a recognised member's claim that reached adjudication with no service line:
+    # denied at the claim level, CO-16 for the whole 200.00 charge, remark MA130
+    claim = build_claim()
+    claim = claim.model_copy(update={"claim": claim.claim.model_copy(update={"lines": ()})})
+    plan = _cycle([_waiting(1, decide(claim, World().reference()), claim)])
+    # Then its 835 says so at the claim (CLP02 stays 1: the member is recognised), with
+    # no SVC, and balances
+    text = _text(plan)
+    _valid_and_balanced(text)
+    segments = text.splitlines()
+    assert [s for s in segments if s.startswith(("CLP*", "CAS*", "MOA*", "SVC*"))] == [
+        "CLP*PCN-1*1*200.00*0.00**15*OBH-1*11*1~", "CAS*CO*16*200.00~", "MOA***MA130~"]
+    # And the advice a provider prints names both in words, at the claim
+    page = html.fromstring(render_era(plan.remittances[0].remittance)).text_content()
+    assert (f"Claim adjustments: CO-16 200.00: {codes()['carc']['16']}" in page)
+    assert f"Remarks: MA130: {codes()['rarc']['MA130']}" in page
+
+
 def test_every_code_the_engine_can_conclude_with_has_a_meaning() -> None:
     # every answer a line rule declares ("CO-16 N297"), and the claim-level rules' codes
     answers = [a for pack in PACKS.values() for rule in (*GATE, *pack.rules)
