@@ -116,6 +116,25 @@ def test_an_impossible_birth_date_names_file_line_and_column_but_not_the_value()
         assert secret not in problems[0]
 
 
+def test_a_file_with_many_bad_rows_lists_the_first_25_and_counts_the_rest() -> None:
+    # Given 40 members whose birth dates are no dates
+    files = minimal_files()
+    files["members.csv"] += "".join(
+        f"OBH1{n:05d}-00,OBH1{n:05d},self,PERSON,ALEX,1985-02-30,F,2024-01-01,\n"
+        for n in range(40))
+    # When it is parsed
+    with pytest.raises(ReferenceDataError) as raised:
+        parse_reference(files)
+    # Then all 40 are kept for a caller, and the message lists the first 25 by place, in
+    # file order, then says how many more there are
+    assert len(raised.value.problems) == 40
+    heading, *listed = str(raised.value).splitlines()
+    assert heading == "40 problems in the reference data"
+    assert [line.split(",")[0] for line in listed[:25]] == [
+        f"members.csv line {n}" for n in range(3, 28)]
+    assert listed[25:] == ["... and 15 more"]
+
+
 def test_a_birth_date_in_another_format_and_an_empty_name_are_reported_without_values() -> None:
     # Given a member with a US-style birth date and one without a last name
     files = minimal_files()
