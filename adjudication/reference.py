@@ -362,7 +362,9 @@ class Accumulator(Row):
 
 
 class ClaimHistory(Protocol):
-    """Past claims, for duplicates and corrections (CSV now; the store later)."""
+    """Past claims of the system before this engine, for duplicates and corrections:
+    reference rows (`past_claims.csv`, or the store's reference tables once loaded).
+    What this engine decided itself is asked of `AdjudicationState` instead."""
 
     def by_icn(self, icn: str) -> Sequence[PastClaim]: ...
 

@@ -84,12 +84,6 @@ class Segment:
         parts = self.components(position)
         return parts[sub - 1] if sub - 1 < len(parts) else ""
 
-    def repeats(self, position: int) -> list[str]:
-        """The repetitions of a repeating element."""
-        separator = self.delimiters.repetition
-        value = self.get(position)
-        return value.split(separator) if separator else [value]
-
     def __len__(self) -> int:
         return len(self.elements) - 1
 
