@@ -190,6 +190,54 @@ def test_every_sample_gets_the_same_findings_and_999_as_from_pyx12(source: Path)
     assert rendered(ours) == rendered(oracle)
 
 
+def _reused(text: str, segment: str, old: str, new: str, trailer: str) -> str:
+    """``text`` with the last ``segment`` numbered ``old`` (ST02 or GS06) and the
+    ``trailer`` after it (SE02 or GE02) numbered ``new`` instead."""
+    segments = text.split("~")
+    position = 2 if segment == "ST" else 6
+    opening = max(n for n, seg in enumerate(segments) if seg.split("*")[0].strip() == segment
+                  and seg.split("*")[position] == old)
+    closing = next(n for n in range(opening, len(segments))
+                   if segments[n].split("*")[0].strip() == trailer)
+    for n, at in ((opening, position), (closing, 2)):
+        elements = segments[n].split("*")
+        elements[at] = new
+        segments[n] = "*".join(elements)
+    return "~".join(segments)
+
+
+def test_control_numbers_used_twice_in_a_file_are_caught_as_pyx12_catches_them(
+        tmp_path: Path) -> None:
+    from fixtures.generator import generate_837_text
+    from tests.pyx12_oracle import pyx12_verdicts
+
+    # Given one-claim transaction sets, the third numbered 0001 again (ST02 and SE02)
+    sets = _reused(generate_837_text(3, 7, claims_per_transaction=1), "ST", "0003", "0001",
+                   "SE")
+    # Then that set alone is rejected, IK5 code 23, as pyx12's own reader rejects it
+    oracle, ours, _faults = both(sets.encode())
+    assert verdict(ours) == verdict(oracle)
+    assert [(ts.control_number, ts.ack_code, ts.syntax_codes)
+            for ts in ours.transaction_sets()] == [
+        ("0001", "A", []), ("0002", "A", []), ("0001", "R", ["23"])]
+    (tmp_path / "sets.837").write_text(sets)
+    assert pyx12_verdicts(tmp_path / "sets.837", tmp_path) == [
+        ("0001", "A"), ("0002", "A"), ("0001", "R")]
+    # And a second group numbered 1 again (GS06 and GE02) is rejected, AK905 19
+    groups = _reused(generate_837_text(2, 7, claims_per_transaction=1,
+                                       transactions_per_group=1), "GS", "2", "1", "GE")
+    oracle, ours, _faults = both(groups.encode())
+    assert verdict(ours) == verdict(oracle)
+    assert [(g.control_number, g.ack_code, g.syntax_codes)
+            for ic in ours.interchanges for g in ic.groups] == [("1", "A", []),
+                                                                 ("1", "R", ["19"])]
+    # And an interchange sent twice in one file: the second gets TA1 025
+    once = generate_837_text(1, 7)
+    oracle, ours, _faults = both((once + once).encode())
+    assert verdict(ours) == verdict(oracle)
+    assert [ic.note_code for ic in ours.interchanges] == ["000", "025"]
+
+
 CHUNKS = 4
 """The mutants run as this many tests, so pytest-xdist can spread them."""
 

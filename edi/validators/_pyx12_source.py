@@ -9,7 +9,7 @@ unusable (TA1 022) instead of letting pyx12's bookkeeping raise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyx12.errors
@@ -21,7 +21,41 @@ from edi.segment_ids import segment_name
 from edi.tokenizer import Cut, RawSegment
 
 
-class Pyx12Source(pyx12.x12file.X12Reader):  # type: ignore[misc]
+class SeenIds(set[str | None]):
+    """The control numbers pyx12's reader has seen (``isa_ids``, ``gs_ids``,
+    ``st_ids``), kept in a set: pyx12 only appends to its lists and asks whether a
+    number is in them, and a list made that a scan of every number before it (a file
+    of 20,000 one-claim transaction sets took 6 times as long to check as one set of
+    20,000 claims, a file of 50,000 interchanges minutes)."""
+
+    def append(self, number: str | None) -> None:
+        self.add(number)
+
+
+def _seen_ids(name: str) -> Any:
+    """An attribute that turns whatever pyx12 assigns to it (``[]`` at each ISA or GS)
+    into `SeenIds`."""
+    kept = f"_seen_{name}"
+
+    def get(reader: object) -> SeenIds:
+        seen: SeenIds = getattr(reader, kept)
+        return seen
+
+    def put(reader: object, numbers: Iterable[str | None]) -> None:
+        setattr(reader, kept, SeenIds(numbers))
+
+    return property(get, put)
+
+
+class ControlNumbersSeen:
+    """Mixed in before pyx12's `X12Reader`: its control-number lists kept as sets."""
+
+    isa_ids = _seen_ids("isa_ids")
+    gs_ids = _seen_ids("gs_ids")
+    st_ids = _seen_ids("st_ids")
+
+
+class Pyx12Source(ControlNumbersSeen, pyx12.x12file.X12Reader):  # type: ignore[misc]
     """pyx12's reader bookkeeping (counts, trailers) over our tokenizer's segments."""
 
     def __init__(self, raw: Iterator[RawSegment], first: RawSegment) -> None:

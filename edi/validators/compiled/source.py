@@ -18,7 +18,7 @@ import pyx12.x12file
 
 from edi.errors import X12SyntaxError
 from edi.tokenizer import RawSegment
-from edi.validators._pyx12_source import Structure
+from edi.validators._pyx12_source import ControlNumbersSeen, Structure
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 NESTING = frozenset({*ENVELOPE, "TA1"})
@@ -40,7 +40,7 @@ class Seg:
         """pyx12's own segment, for the envelope segments only."""
 
 
-class CompiledSource(pyx12.x12file.X12Reader):  # type: ignore[misc]
+class CompiledSource(ControlNumbersSeen, pyx12.x12file.X12Reader):  # type: ignore[misc]
     """pyx12's reader state (counts, ids, trailers) fed with the tokenizer's segments."""
 
     def __init__(self, raw: Iterator[RawSegment], first: RawSegment) -> None:
