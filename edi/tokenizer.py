@@ -27,6 +27,9 @@ from edi.errors import X12SyntaxError
 ISA_LENGTH = 106
 UTF8_BOM = b"\xef\xbb\xbf"
 _CHUNK = 1 << 20
+_FIRST_WINDOW = 1 << 10
+"""The text an interchange's first split covers; each next one twice as much, up to
+a chunk (`iter_raw_segments`)."""
 _BETWEEN_SEGMENTS = "\r\n"
 _ISA_ELEMENT_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 MAX_SEGMENT_LENGTH = 65_536
@@ -238,11 +241,15 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
         buf.pos += ISA_LENGTH
         element = delimiters.element
         cut: Cut
+        window = _FIRST_WINDOW
         while True:
             # the usual case: whole segments already read, split at once (the same
-            # segments as one at a time below, which reads more and cuts long ones)
+            # segments as one at a time below, which reads more and cuts long ones),
+            # a window at a time: the split stops at the IEA, and splitting all that was
+            # read at every ISA made a file of many small interchanges quadratic
             chunk, start = buf.text, buf.pos
-            last = chunk.rfind(terminator, start)
+            last = chunk.rfind(terminator, start, start + window)
+            window = min(2 * window, _CHUNK)
             if last > start:
                 ended = long = False
                 for text in chunk[start:last].split(terminator):
