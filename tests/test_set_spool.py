@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime
@@ -233,11 +234,18 @@ def test_a_set_read_again_onto_a_full_disk_is_answered_from_memory(
 
 
 def test_a_set_without_its_end_record_is_read_again_from_the_file(tmp_path: Path) -> None:
-    """The record of a set's end is written last: a set without it is not trusted."""
+    """The record of a set's end is written last: a set file without it (cut short after
+    its claims, or anywhere in its end record or the offset after it) is not trusted."""
     reference = _answered(tmp_path / "reference", FILES[0])
 
     def endless(ctx: steps.StepContext, spool: SetSpool) -> None:
-        (spool.directory / f"{2:07d}.end").unlink()
+        path = spool.directory / f"{2:07d}.set"
+        whole = path.read_bytes()
+        (start,) = struct.unpack("<Q", whole[-8:])
+        for cut in (start, start + 1, len(whole) - 9, len(whole) - 1):
+            path.write_bytes(whole[:cut])
+            assert spool.get(2) is None, cut
+        path.write_bytes(whole[:start] + b"\0" + whole[start:])  # the offset off by one
         assert spool.get(2) is None and spool.get(1) is not None
 
     assert _answered(tmp_path / "endless", FILES[0], endless) == reference

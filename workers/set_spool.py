@@ -2,7 +2,7 @@
 
 `acknowledge_file` checks a file and parses and edits its sets in one reading
 (`front_end.front_pass`); what the edits find is written here claim by claim, one
-file per transaction set with a small record of the set's end beside it (its reading,
+file per transaction set ending with a small record of the set's end (its reading,
 how many claims it holds and how many the edits accept), so the pass holds no set
 whole, and the 999 is decided. The per-set steps that number, store and answer the
 claims then read their set's claims from here one at a time, instead of reading the
@@ -11,8 +11,11 @@ whose file is missing, damaged, unsealed or written for another receipt date or
 code-set release is read again from the archived file (`front_end.set_outcomes`),
 which gives the same outcome (tests/test_one_pass.py, tests/test_set_spool.py).
 
-The files are zstd-compressed pickles written by this engine into its own archive
-(zstd at level 1: a fifth of gzip's time both ways, and half its size).
+A set file is the set's records as one zstd frame (level 1: a fifth of gzip's time
+both ways, and half its size), then its end record as a plain pickle, then that
+record's offset (`_FOOTER`): the end is read without the claims, and a set is one file
+created and renamed into place, not two (a file of 20,000 one-claim sets spent a
+fifth of its front end creating and renaming spool files when each set had two).
 They are loaded through an unpickler that builds only the outcome types and the few
 standard types they hold, so a file put there by anyone else cannot name a callable.
 """
@@ -24,6 +27,7 @@ import json
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -51,10 +55,13 @@ from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import ClaimHeads, SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 5
+VERSION = 6
 """Raised whenever what a spooled outcome holds, or how it is written, changes: older
 files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`; 3: no
-record of a set's end beside it, the set loaded whole; 4: CLM01/CLM02 as a list)."""
+record of a set's end beside it, the set loaded whole; 4: CLM01/CLM02 as a list; 5:
+the end record in a file of its own)."""
+_FOOTER = struct.Struct("<Q")
+"""The last 8 bytes of a set file: where its end record starts."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
     SetReading, ClaimHeads, KeptClaim, PatientKey, ParseError, ClaimStatus, Provider277, LineStatus,
     ClaimFinding, Location, StatusCategory, Entity, Decimal, date)}
@@ -73,8 +80,8 @@ class _Outcomes(pickle.Unpickler):
 class SetSpool:
     """One file's spooled set outcomes, under ``directory``, valid for ``key`` (the
     receipt date and code-set releases the edits ran with). A `SetSink`: each claim is
-    written as it is edited (one set file at a time, renamed into place at its end, with
-    a small record of the set's end beside it), so the pass holds one claim of a set,
+    written as it is edited (one set file at a time, ending with a small record of the
+    set's end, renamed into place once whole), so the pass holds one claim of a set,
     not the set; and `get` gives a set whose claims are read back one at a time while
     they are taken, so answering a set does not hold it whole either."""
 
@@ -123,12 +130,19 @@ class SetSpool:
         disk whenever they are iterated; None when there is no usable one (the caller
         reads the file again). A set file damaged after this check raises
         `SpoolDamaged` while its claims are read."""
+        spooled = self.directory / _name(ordinal)
         try:
-            with (self.directory / _end_name(ordinal)).open("rb") as source:
+            with spooled.open("rb") as source:
+                size = source.seek(-_FOOTER.size, os.SEEK_END)
+                (start,) = _FOOTER.unpack(source.read(_FOOTER.size))
+                if not 0 < start < size:
+                    return None
+                source.seek(start)
                 header, reading, claims, kept = _Outcomes(source).load()
-            spooled = self.directory / _name(ordinal)
+                if source.tell() != size:
+                    return None
             if header != (VERSION, self.key, ordinal) or not isinstance(reading, SetReading) \
-                    or reading.ordinal != ordinal or not spooled.is_file():
+                    or reading.ordinal != ordinal:
                 return None
         except Exception:  # missing, damaged or foreign: the set is read again
             log.warning("set_spool.unreadable", transaction_set_ordinal=ordinal)
@@ -137,7 +151,7 @@ class SetSpool:
 
     def forget(self, ordinal: int) -> None:
         """Set ``ordinal`` is not to be read from here again (found damaged)."""
-        (self.directory / _end_name(ordinal)).unlink(missing_ok=True)
+        (self.directory / _name(ordinal)).unlink(missing_ok=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -158,8 +172,10 @@ class SetSpool:
 
     def _begin(self, reading: SetReading) -> None:
         self._discard()
+        # a file an earlier pass left for this set stays readable until this one replaces
+        # it whole: written for the same bytes (a spool is its file's), its header says
+        # for which receipt date and code sets, and an unsealed spool is not read
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.forget(reading.ordinal)  # an earlier pass's end no longer stands for the set
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
         out = os.fdopen(handle, "wb")
         # compressed as it is written: a claim's record is about 5 KB of JSON and 277CA
@@ -179,20 +195,15 @@ class SetSpool:
         self._dump(reading)
         assert self._open is not None
         temporary, out, zipped, _pickler = self._open
-        self._open = None
         zipped.close()
+        # the set's end after its claims, written last: `get` trusts a set only with it
+        start = out.tell()
+        pickle.dump(((VERSION, self.key, reading.ordinal), reading, *self._counts), out,
+                    protocol=5)
+        out.write(_FOOTER.pack(start))
         out.close()
+        self._open = None
         os.replace(temporary, self.directory / _name(reading.ordinal))
-        # the set's end beside it, written last: `get` trusts a set only with it
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".writing-")
-        try:
-            with os.fdopen(handle, "wb") as end:
-                pickle.dump(((VERSION, self.key, reading.ordinal), reading, *self._counts),
-                            end, protocol=5)
-            os.replace(temporary, self.directory / _end_name(reading.ordinal))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
     def _seal(self, _: None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -222,10 +233,6 @@ def unpacked(source: BinaryIO) -> BinaryIO:
 
 def _name(ordinal: int) -> str:
     return f"{ordinal:07d}.set"
-
-
-def _end_name(ordinal: int) -> str:
-    return f"{ordinal:07d}.end"
 
 
 class SpoolDamaged(Exception):
