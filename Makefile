@@ -90,6 +90,7 @@ bench: $(STAMP) services
 	$(BIN)/python -m workers.bench_store
 	$(BIN)/python -m workers.bench_review
 	$(BIN)/python -m workers.bench_service
+	$(BIN)/python -m workers.bench_shapes
 
 clean:
 	rm -rf $(VENV) out bench-data *.egg-info

@@ -110,3 +110,29 @@ def test_a_step_reports_its_own_peak_memory_not_the_bench_process_it_came_from(
     ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # every page resident
     split = in_subprocess("workers.bench_validator", "split", small_file)
     assert len(ballast) and split["peak_rss_mb"] < 200
+
+
+def test_the_shapes_bench_writes_the_same_claims_in_each_shape(tmp_path: Path) -> None:
+    from edi.acks import CountingControlNumbers, Responder, acknowledge
+    from edi.validators.compiled import check_stream
+    from workers import bench_shapes
+
+    files = bench_shapes.shapes(tmp_path, 8)
+    assert [(label, count) for label, _path, count in files] == [
+        ("5,000 claims a set", 8), ("one claim a set", 8), ("one claim a set, a quarter", 2),
+        ("one claim an interchange", 8)]
+    for label, path, count in files:
+        text = path.read_text()
+        with path.open("rb") as stream:
+            check = check_stream(stream)
+        ack = acknowledge(check, Responder(when=bench_validator.datetime.now(
+            tz=bench_validator.UTC), control=CountingControlNumbers()))
+        # every shape is accepted whole, with its claims in the sets the label says
+        assert ack.code == "A" and text.count("~CLM*") + text.count("\nCLM*") == count
+        sets = len(check.transaction_sets())
+        assert sets == (1 if label.startswith("5,000") else count), label
+        interchanges = len(check.interchanges)
+        assert interchanges == (count if label.endswith("interchange") else 1), label
+    # one step measured on one shape, as `make bench` runs it
+    result = in_subprocess("workers.bench_shapes", "front", files[3][1])
+    assert result["seconds"] > 0 and result["peak_rss_mb"] > 0
