@@ -763,3 +763,37 @@ def test_streaming_reaches_back_a_bounded_number_of_subscriber_levels() -> None:
     # And a near parent streams fine
     near = segments_from_bytes(_interchange(_many_subscribers(1100, patient_parent="1100")))
     assert [c.subscriber.hl.id for c in iter_claims(near)] == ["1100"]
+
+
+def _with_lines(count: int) -> bytes:
+    """A generated one-claim file whose claim has ``count`` service lines (LX, SV1, DTP,
+    REF each), SE02 counted again."""
+    from fixtures.generator import generate_837_text
+
+    segments = [s.strip() for s in generate_837_text(1, 11).split("~") if s.strip()]
+    ids = [s.split("*")[0] for s in segments]
+    first, end = ids.index("LX"), ids.index("SE")
+    line = segments[first:first + 4]
+    assert [s.split("*")[0] for s in line] == ["LX", "SV1", "DTP", "REF"]
+    lines = [part for n in range(1, count + 1) for part in (f"LX*{n}", *line[1:])]
+    kept = segments[:first] + lines + segments[end:]
+    se = first + len(lines)
+    kept[se] = f"SE*{se - ids.index('ST') + 1}*{kept[se].split('*')[2]}"
+    return ("~\n".join(kept) + "~\n").encode()
+
+
+def test_a_claim_of_more_segments_than_any_the_guide_allows_is_refused_as_it_comes() -> None:
+    from edi.parsers._transaction import MAX_HELD_SEGMENTS
+
+    # Given a claim of 12,501 service lines: 50,004 segments after its CLM (the guide
+    # allows 50 lines; a claim with every loop at its limit holds about 22,500)
+    data = _with_lines(12_501)
+    # When it is read, Then the reader refuses the set at the first segment past the
+    # bound, instead of holding every line until the 999 rejects the set
+    with pytest.raises(ParseError) as caught:
+        list(iter_claims(segments_from_bytes(data)))
+    assert f"more than {MAX_HELD_SEGMENTS:,} segments follow one HL or CLM" in str(caught.value)
+    assert caught.value.segment_id == "REF" and caught.value.position is not None
+    # And a claim of 50 lines, the guide's limit, is read whole
+    (claim,) = iter_claims(segments_from_bytes(_with_lines(50)))
+    assert len(claim.claim.lines) == 50

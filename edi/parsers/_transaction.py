@@ -31,6 +31,12 @@ from edi.parsers._claim import ClaimBuilder
 from edi.parsers._fields import Bad
 from edi.tokenizer import Segment
 
+MAX_HELD_SEGMENTS = 50_000
+"""Segments the reader takes between two HL or CLM segments (one level's loops, or one
+claim with its lines) before it refuses the set. A claim with every loop of the guide
+at its limit (50 lines, each with a 2440 form) holds about 22,500; a claim of a
+million made-up lines would otherwise be held whole before the 999 rejects its set
+(about 1.4 KB a segment)."""
 PARENT_WINDOW = 1024
 """How many billing provider (or subscriber) levels back an HL02 may reach while
 streaming (`iter_claims`): a set of any size is read holding at most this many of each."""
@@ -121,14 +127,21 @@ class TransactionReader:
         self.recent: dict[str, deque[tuple[str, Level]]] = {"20": deque(), "22": deque()}
         self.latest: dict[str, Level] = {}
         self.roots: list[Level] = []
+        self.held = 0
+        """Segments since the last HL or CLM (`MAX_HELD_SEGMENTS`)."""
 
     def add(self, seg: Segment, position: int) -> ParsedClaim | None:
         sid = seg.elements[0]
+        self.held += 1
+        if self.held > MAX_HELD_SEGMENTS:
+            raise Bad(f"more than {MAX_HELD_SEGMENTS:,} segments follow one HL or CLM (no "
+                      "level or claim of 005010X222A1 holds that many)")
         claim = self.claim
         if claim is not None and sid in CLAIM_IDS:
             claim.add(seg, position)
             return None
         if sid == "HL" or sid == "CLM":
+            self.held = 0
             done = self._close_claim()
             self._close_level()
             if sid == "HL":
