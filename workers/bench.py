@@ -30,11 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 if TYPE_CHECKING:  # not imported at run time: the pyx12 steps' RSS is pyx12's own
     from edi.claims import ParsedClaim
@@ -112,6 +114,15 @@ def in_subprocess(bench: str, step: str, path: Path) -> dict[str, float]:
         raise SystemExit(f"the {step!r} step failed on {path.name}:\n{done.stderr[-2000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def best_of(rounds: Sequence[Mapping[K, Mapping[str, float]]]) -> dict[K, dict[str, float]]:
+    """Each step's best over rounds in which the steps took turns (``[{step: measured}]``):
+    the least wall and CPU seconds, the highest peak RSS."""
+    return {step: {"seconds": min(r[step]["seconds"] for r in rounds),
+                   "cpu_seconds": min(r[step]["cpu_seconds"] for r in rounds),
+                   "peak_rss_mb": max(r[step]["peak_rss_mb"] for r in rounds)}
+            for step in rounds[0]}
 
 
 def _parse(path: Path) -> int:

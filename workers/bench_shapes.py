@@ -32,15 +32,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from workers.bench import FRONT_END_MODULES, Step, in_subprocess, timed
-from workers.bench_validator import _compiled, whole_front_end
+from workers import bench_validator
+from workers.bench import best_of, in_subprocess, timed
 
 REPEATS = 2
-STEPS = {
-    "compiled": Step("compiled validate + 999", _compiled,
-                     ("edi.acks", "edi.validators.compiled")),
-    "front": Step("whole front end (+ 277CA)", whole_front_end, FRONT_END_MODULES),
-}
+STEPS = {step: bench_validator.STEPS[step] for step in ("compiled", "front")}
+"""The first part's steps of those names, as it measures them."""
 
 
 def _isa(template: str, number: int) -> str:
@@ -102,18 +99,18 @@ def main(claims: int = 20_000) -> None:
           f"{'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory(prefix="bench-shapes-") as tmp:
         files = shapes(Path(tmp), claims)
-        rounds = [{(label, step): in_subprocess("workers.bench_shapes", step, path)
-                   for label, path, _count in files for step in STEPS}
-                  for _round in range(REPEATS)]
+        best = best_of([{(label, step): in_subprocess("workers.bench_shapes", step, path)
+                         for label, path, _count in files for step in STEPS}
+                        for _round in range(REPEATS)])
         first: dict[str, float] = {}
         for label, _path, count in files:
             for step in STEPS:
-                seconds = min(r[(label, step)]["seconds"] for r in rounds)
-                peak = max(r[(label, step)]["peak_rss_mb"] for r in rounds)
-                rate = count / seconds
+                measured = best[(label, step)]
+                rate = count / measured["seconds"]
                 first.setdefault(step, rate)
                 print(f"{label:<28} {count:>7,} {STEPS[step].label:<27} {rate:>9,.0f} "
-                      f"{rate / first[step]:>8.2f} {peak:>12.1f}", flush=True)
+                      f"{rate / first[step]:>8.2f} {measured['peak_rss_mb']:>12.1f}",
+                      flush=True)
 
 
 USAGE = "usage: python -m workers.bench_shapes [CLAIMS]  (a whole number, at least 4)"

@@ -35,7 +35,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from workers.bench import FRONT_END_MODULES, Step, in_subprocess, pyx12_document, timed
+from workers.bench import (
+    FRONT_END_MODULES,
+    Step,
+    best_of,
+    in_subprocess,
+    pyx12_document,
+    timed,
+)
 
 SIZES = (1_000, 20_000, 200_000)
 REPEATS = 3
@@ -234,10 +241,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
             rounds = [{step: in_subprocess("workers.bench_validator", step, path)
                        for step in steps}
                       for _round in range(REPEATS if size <= REPEATED_UP_TO else 1)]
-            results = {step: {"seconds": min(r[step]["seconds"] for r in rounds),
-                              "cpu_seconds": min(r[step]["cpu_seconds"] for r in rounds),
-                              "peak_rss_mb": max(r[step]["peak_rss_mb"] for r in rounds)}
-                       for step in steps}
+            results = best_of(rounds)
             measured[size] = results
             base, base_cpu = results["pyx12"]["seconds"], results["pyx12"]["cpu_seconds"]
             for step in steps:
