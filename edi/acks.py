@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from edi.findings import FileCheck, GroupResult, InterchangeResult, TransactionSetResult
+from edi.findings import (
+    MAX_SEGMENT_ERRORS_PER_SET,
+    FileCheck,
+    GroupResult,
+    InterchangeResult,
+    TransactionSetResult,
+)
 from edi.payer import PAYER_ID
 from edi.writer import Element, X12Writer, isa_elements
 
@@ -249,10 +255,6 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("GE", "1", str(control))
 
 
-MAX_SEGMENT_ERRORS_PER_SET = 100
-"""IK3 loops written for one transaction set: a set with more is rejected all the same
-(IK5 says so) and the first hundred tell the sender what to fix; the 999 stays small
-whatever the input (100,000 empty segments would otherwise be 100,000 IK3s)."""
 MAX_ELEMENT_ERRORS_PER_SEGMENT = 10
 """IK4 loops under one IK3."""
 MAX_SETS_PER_GROUP = 10_000

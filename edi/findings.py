@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_SEGMENT_ERRORS_PER_SET = 100
+"""Segment findings (IK3 loops) kept and written for one transaction set, the first
+in segment order. A set with more is rejected all the same (IK5 says so) and the
+first hundred tell the sender what to fix; the 999 and the memory of the check stay
+small whatever the input (100,000 bad segments would otherwise be 100,000 IK3s, and
+about 70 MB held until the 999 is written)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ElementFinding:
@@ -58,6 +65,12 @@ class TransactionSetResult:
     @property
     def accepted(self) -> bool:
         return self.ack_code in ("A", "E")
+
+    def add_segment(self, finding: SegmentFinding) -> None:
+        """Keep a finding of the check's own, found in segment order, unless the set
+        has its `MAX_SEGMENT_ERRORS_PER_SET` already."""
+        if len(self.segments) < MAX_SEGMENT_ERRORS_PER_SET:
+            self.segments.append(finding)
 
 
 @dataclass(slots=True)

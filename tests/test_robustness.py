@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,7 +91,7 @@ def test_mutated_valid_files_always_get_a_valid_acknowledgment(data: bytes) -> N
 def test_errors_reported_in_a_999_are_capped_per_set() -> None:
     """5,000 empty segments inside a claim: the set is rejected, the 999 lists the first
     100 segment errors (MAX_SEGMENT_ERRORS_PER_SET), not 5,000, and stays valid."""
-    from edi.acks import MAX_SEGMENT_ERRORS_PER_SET
+    from edi.findings import MAX_SEGMENT_ERRORS_PER_SET
 
     source = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
     after_clm = source.index(b"~", source.index(b"CLM*")) + 1
@@ -101,6 +102,59 @@ def test_errors_reported_in_a_999_are_capped_per_set() -> None:
     assert sum(1 for s in segments if s.startswith("IK3*")) == MAX_SEGMENT_ERRORS_PER_SET == 100
     assert any(s.startswith("IK5*R") for s in segments)
     assert outbound_problems(text) == []
+
+
+@pytest.mark.parametrize("path", ["pyx12", "compiled"])
+def test_a_set_keeps_only_the_segment_findings_its_999_names(path: str) -> None:
+    """20,000 NTE segments in a claim, each beyond the one the guide allows: both checks
+    keep the set's first 100 findings, in segment order, not 20,000 (about 14 MB held
+    until the 999, from a 300 KB file)."""
+    from edi.findings import MAX_SEGMENT_ERRORS_PER_SET
+    from edi.validators import compiled
+
+    check_of = compiled.check_stream if path == "compiled" else check_stream
+    after_clm = BASE.index(b"~", BASE.index(b"CLM*")) + 2
+    data = _counted(BASE[:after_clm] + b"NTE*ADD*NOTE~\n" * 20_000 + BASE[after_clm:])
+    check = check_of(io.BytesIO(data), EnvelopePolicy())
+    ts = check.interchanges[0].groups[0].transaction_sets[0]
+    first = _segment_position(data, b"NTE*ADD*NOTE")
+    assert ts.ack_code == "R"
+    assert [f.position for f in ts.segments] == list(
+        range(first + 1, first + 1 + MAX_SEGMENT_ERRORS_PER_SET))
+
+
+def test_own_findings_join_pyx12s_in_segment_order() -> None:
+    """The engine's own findings (a walk that raised, a segment cut short) among
+    pyx12's: one at a segment pyx12 also flagged joins that finding (codes and IK4s of
+    both, one IK3); one pyx12 did not flag takes its place in segment order, as
+    pyx12's own 999 lists IK3s, so a set's first hundred are its first hundred
+    segments in error."""
+    from edi.findings import ElementFinding, SegmentFinding
+    from edi.validators._pyx12_results import merged
+
+    def finding(position: int, code: str, element: int) -> SegmentFinding:
+        return SegmentFinding(
+            segment_id="NTE", position=position, loop_id="2300", codes=(code,),
+            sentences=(f"at {position}",), elements=(ElementFinding(
+                position=element, component=None, repeat=None, element_ref=None,
+                code="3", sentence=f"element {element}"),))
+
+    own = [finding(30, "8", 99), finding(40, "8", 99)]
+    pyx12s = [finding(12, "8", 2), finding(40, "5", 2), finding(40, "8", 3)]
+    result = merged(own, pyx12s)
+    assert [(f.position, f.codes) for f in result] == [
+        (12, ("8",)), (30, ("8",)), (40, ("8", "5")), (40, ("8",))]
+    assert [e.position for e in result[2].elements] == [99, 2]
+    assert result[2].sentences == ("at 40", "at 40")
+
+
+def _counted(data: bytes) -> bytes:
+    """The file with its first SE01 counting the segments its set now has."""
+    segments = data.split(b"~\n")
+    st = next(i for i, s in enumerate(segments) if s.startswith(b"ST*"))
+    se = next(i for i, s in enumerate(segments) if s.startswith(b"SE*"))
+    segments[se] = b"SE*%d*" % (se - st + 1) + segments[se].split(b"*")[2]
+    return b"~\n".join(segments)
 
 
 def test_a_garbled_sender_is_never_copied_into_the_answers_header() -> None:

@@ -19,6 +19,7 @@ from edi.codes import (
     VALID_IK502,
 )
 from edi.findings import (
+    MAX_SEGMENT_ERRORS_PER_SET,
     ElementFinding,
     GroupResult,
     InterchangeResult,
@@ -112,10 +113,10 @@ def _fill_transaction_set(result: TransactionSetResult, node: Any) -> None:
     for element in node.elements:
         if element.errors:
             codes.append({1: "6", 2: "7"}.get(element.ele_pos, "I6"))
-    segments = [_segment_finding(child) for child in node.children]
+    segments = [_segment_finding(child) for child in node.children[:MAX_SEGMENT_ERRORS_PER_SET]]
     if segments:
         codes.append("5")
-    result.segments = merged(result.segments, segments)
+    result.segments = merged(result.segments, segments)[:MAX_SEGMENT_ERRORS_PER_SET]
     result.syntax_codes = sorted({c for c in codes if c in VALID_IK502})
     if result.syntax_codes or result.segments:
         result.ack_code = "R"
@@ -124,11 +125,20 @@ def _fill_transaction_set(result: TransactionSetResult, node: Any) -> None:
 def merged(own: list[SegmentFinding], found: list[SegmentFinding]) -> list[SegmentFinding]:
     """The engine's own findings (a segment cut short, a walk that raised) joined to
     pyx12's finding about the same segment, so a segment gets one IK3 with the codes
-    and IK4s of both; pyx12's own findings are kept as they are."""
+    and IK4s of both; pyx12's own findings are kept as they are; all in segment order,
+    as the 999 lists them. Both lists come in segment order, so their first
+    `MAX_SEGMENT_ERRORS_PER_SET` give this list's first as many.
+
+    Each own finding joins the first of pyx12's at its position, found by one look-up:
+    a set can carry a finding on every segment, and a scan of pyx12's list per own
+    finding was quadratic in them."""
     rest = list(found)
+    first: dict[int, int] = {}
+    for i, f in enumerate(rest):
+        first.setdefault(f.position, i)
     alone = []
     for finding in own:
-        at = next((i for i, f in enumerate(rest) if f.position == finding.position), None)
+        at = first.get(finding.position)
         if at is None:
             alone.append(finding)
             continue
@@ -143,7 +153,7 @@ def merged(own: list[SegmentFinding], found: list[SegmentFinding]) -> list[Segme
             loop_id=finding.loop_id or other.loop_id,
             claim_id=finding.claim_id or other.claim_id,
         )
-    return [*alone, *rest]
+    return sorted([*alone, *rest], key=lambda f: f.position)
 
 
 def _segment_finding(node: Any) -> SegmentFinding:

@@ -136,7 +136,7 @@ def cut_segment(walk: _Walk, src: Pyx12Source, seg_id: str, cut: Cut) -> None:
     ts.ack_code = "R"
     if "5" not in ts.syntax_codes:
         ts.syntax_codes.append("5")
-    ts.segments.append(SegmentFinding(
+    ts.add_segment(SegmentFinding(
         segment_id=seg_id, position=position, loop_id=None, codes=("8",),
         sentences=(f"{_capital(segment_name(seg_id))} at position {position} {what}",),
         elements=(ElementFinding(

@@ -457,7 +457,7 @@ def reject_set_at_fault(walk: Any, seg_id: str, position: int) -> bool:
         "checked against the implementation guide; the transaction set is rejected."
     )
     ts.syntax_codes.append("5")
-    ts.segments.append(SegmentFinding(
+    ts.add_segment(SegmentFinding(
         segment_id=seg_id or "", position=position, loop_id=None,
         codes=("1" if not seg_id.isalnum() else "8",),
         sentences=("the segment could not be read",),

@@ -6,12 +6,16 @@ because they decide what the 999 says: a segment error while the cursor is on an
 ISA, GS or ST node is dropped (pyx12 calls their two-argument ``add_error`` with
 three arguments and swallows the TypeError); one with no transaction set open is
 dropped too; an element error with no set open raises, as pyx12's does.
-A segment's node is made only when an error is filed against it.
+A segment's node is made only when an error is filed against it, and a set keeps
+the first `MAX_SEGMENT_ERRORS_PER_SET` (the 999 names no more): errors filed on a
+later segment go to a node no set holds.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from edi.findings import MAX_SEGMENT_ERRORS_PER_SET
 
 
 class HandlerFault(Exception):
@@ -121,7 +125,8 @@ class ErrorTree:
         if not self.cursor_added:
             if self.st is None:
                 raise HandlerFault("no transaction set")
-            self.st.children.append(cursor)
+            if len(self.st.children) < MAX_SEGMENT_ERRORS_PER_SET:
+                self.st.children.append(cursor)
             self.cursor_added = True
 
     def seg_error(self, code: str, value: str | None = None) -> None:
