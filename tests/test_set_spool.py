@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import struct
 from collections.abc import Callable, Sequence
@@ -351,6 +352,27 @@ def test_a_set_end_that_cannot_be_written_leaves_no_half_file(
 
     def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
         assert spool.sets() is None
+        assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
+
+    assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
+
+
+def test_a_set_file_that_cannot_be_renamed_leaves_no_half_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set 2's file written whole but not moved to its name (a failing rename): its
+    temporary file is removed, and the sets are read again from the file."""
+    reference = _answered(tmp_path / "reference", FILES[0])
+    replace = os.replace
+
+    def failing(source: str, target: object) -> None:
+        if str(target).endswith("0000002.set"):
+            raise OSError(5, "Input/output error")
+        replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", failing)
+
+    def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
+        assert spool.sets() is None and spool.get(1) is not None and spool.get(2) is None
         assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
 
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference

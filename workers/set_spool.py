@@ -203,8 +203,8 @@ class SetSpool:
                     protocol=5)
         out.write(_FOOTER.pack(start))
         out.close()
-        self._open = None
         os.replace(temporary, self.directory / _name(reading.ordinal))
+        self._open = None  # only now: a failed rename leaves `_discard` a file to remove
 
     def _seal(self, _: None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
