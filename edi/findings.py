@@ -19,6 +19,19 @@ first hundred tell the sender what to fix; the 999 and the memory of the check s
 small whatever the input (100,000 bad segments would otherwise be 100,000 IK3s, and
 about 70 MB held until the 999 is written)."""
 
+SEGMENT_FINDINGS_PER_FILE = 10_000
+"""Segment findings a file's sets keep with `MAX_SEGMENT_ERRORS_PER_SET` each; a set
+that begins after the file's earlier sets kept as many keeps its first finding only, so
+every rejected set still names a segment in error. The findings stay in memory until
+the 999 is written: without this bound a file of 4,000 sets each with a hundred bad
+segments held 300 MB (from 10 MB)."""
+
+
+def segment_findings_kept(kept_before: int) -> int:
+    """How many segment findings a transaction set keeps, when the sets before it in
+    its file kept ``kept_before``."""
+    return MAX_SEGMENT_ERRORS_PER_SET if kept_before < SEGMENT_FINDINGS_PER_FILE else 1
+
 
 @dataclass(frozen=True, slots=True)
 class ElementFinding:

@@ -123,6 +123,35 @@ def test_a_set_keeps_only_the_segment_findings_its_999_names(path: str) -> None:
         range(first + 1, first + 1 + MAX_SEGMENT_ERRORS_PER_SET))
 
 
+@pytest.mark.parametrize("path", ["pyx12", "compiled"])
+def test_a_files_sets_keep_a_hundred_findings_each_until_the_file_has_ten_thousand(
+        path: str) -> None:
+    """102 sets, each with 101 NTE segments beyond the one the guide allows: the first
+    100 sets keep 100 findings each (SEGMENT_FINDINGS_PER_FILE, 10,000), the last two
+    their first only, and the 999 names every set's first segment in error."""
+    from edi.findings import MAX_SEGMENT_ERRORS_PER_SET, SEGMENT_FINDINGS_PER_FILE
+    from edi.validators import compiled
+
+    assert SEGMENT_FINDINGS_PER_FILE == 100 * MAX_SEGMENT_ERRORS_PER_SET
+    check_of = compiled.check_stream if path == "compiled" else check_stream
+    after_clm = BASE.index(b"~", BASE.index(b"CLM*")) + 2
+    one = _counted(BASE[:after_clm] + b"NTE*ADD*NOTE~\n" * 102 + BASE[after_clm:])
+    head, rest = one.split(b"ST*837*", 1)
+    body, tail = rest.split(b"GE*", 1)
+    data = head + b"".join(
+        b"ST*837*" + body.replace(b"0001*", b"%04d*" % k, 1).replace(b"*0001~", b"*%04d~" % k)
+        for k in range(1, 103)) + b"GE*102*" + tail.split(b"*", 1)[1]
+    check = check_of(io.BytesIO(data), EnvelopePolicy())
+    sets = check.interchanges[0].groups[0].transaction_sets
+    assert [len(ts.segments) for ts in sets] == [100] * 100 + [1, 1]
+    assert all(ts.ack_code == "R" and ts.syntax_codes == ["5"] for ts in sets)
+    first = _segment_position(data, b"NTE*ADD*NOTE") + 1
+    assert {ts.segments[0].position for ts in sets} == {first}
+    text = acknowledge(check, Responder(when=WHEN, control=CountingControlNumbers())).text
+    assert text.count("IK3*") == 10_002 and text.count("AK2*") == 102
+    assert text.count("IK5*R*5~") == 102 and "AK9*R*102*102*0~" in text
+
+
 def test_own_findings_join_pyx12s_in_segment_order() -> None:
     """The engine's own findings (a walk that raised, a segment cut short) among
     pyx12's: one at a segment pyx12 also flagged joins that finding (codes and IK4s of

@@ -19,12 +19,12 @@ from edi.codes import (
     VALID_IK502,
 )
 from edi.findings import (
-    MAX_SEGMENT_ERRORS_PER_SET,
     ElementFinding,
     GroupResult,
     InterchangeResult,
     SegmentFinding,
     TransactionSetResult,
+    segment_findings_kept,
 )
 from edi.segment_ids import element_name, segment_name
 from edi.tokenizer import isa_element_note_code
@@ -74,14 +74,19 @@ def _reject(result: InterchangeResult, code: str, sentence: str) -> InterchangeR
 
 
 def fill_results(links: list[tuple[Any, Any]]) -> None:
-    """Copy pyx12's verdicts onto our result objects, node by node."""
+    """Copy pyx12's verdicts onto our result objects, node by node, each set keeping
+    the segment findings `segment_findings_kept` allows it after the sets before it
+    (the compiled check's error tree has kept no more than that already)."""
+    kept = 0
     for result, node in links:
         if isinstance(result, InterchangeResult):
             _fill_interchange(result, node)
         elif isinstance(result, GroupResult):
             _fill_group(result, node)
         elif isinstance(result, TransactionSetResult):
-            _fill_transaction_set(result, node)
+            keep = segment_findings_kept(kept)
+            kept += min(len(node.children), keep)
+            _fill_transaction_set(result, node, keep)
 
 
 def _fill_interchange(result: InterchangeResult, node: Any) -> None:
@@ -107,16 +112,16 @@ def _fill_group(result: GroupResult, node: Any) -> None:
             result.syntax_codes.append(code)
 
 
-def _fill_transaction_set(result: TransactionSetResult, node: Any) -> None:
+def _fill_transaction_set(result: TransactionSetResult, node: Any, keep: int) -> None:
     codes = list(result.syntax_codes)
     codes += [code for code, _text in node.errors]
     for element in node.elements:
         if element.errors:
             codes.append({1: "6", 2: "7"}.get(element.ele_pos, "I6"))
-    segments = [_segment_finding(child) for child in node.children[:MAX_SEGMENT_ERRORS_PER_SET]]
+    segments = [_segment_finding(child) for child in node.children[:keep]]
     if segments:
         codes.append("5")
-    result.segments = merged(result.segments, segments)[:MAX_SEGMENT_ERRORS_PER_SET]
+    result.segments = merged(result.segments, segments)[:keep]
     result.syntax_codes = sorted({c for c in codes if c in VALID_IK502})
     if result.syntax_codes or result.segments:
         result.ack_code = "R"
@@ -127,7 +132,7 @@ def merged(own: list[SegmentFinding], found: list[SegmentFinding]) -> list[Segme
     pyx12's finding about the same segment, so a segment gets one IK3 with the codes
     and IK4s of both; pyx12's own findings are kept as they are; all in segment order,
     as the 999 lists them. Both lists come in segment order, so their first
-    `MAX_SEGMENT_ERRORS_PER_SET` give this list's first as many.
+    `segment_findings_kept` give this list's first as many.
 
     Each own finding joins the first of pyx12's at its position, found by one look-up:
     a set can carry a finding on every segment, and a scan of pyx12's list per own

@@ -7,15 +7,15 @@ ISA, GS or ST node is dropped (pyx12 calls their two-argument ``add_error`` with
 three arguments and swallows the TypeError); one with no transaction set open is
 dropped too; an element error with no set open raises, as pyx12's does.
 A segment's node is made only when an error is filed against it, and a set keeps
-the first `MAX_SEGMENT_ERRORS_PER_SET` (the 999 names no more): errors filed on a
-later segment go to a node no set holds.
+the first `segment_findings_kept` (the 999 names no more): errors filed on a later
+segment go to a node no set holds.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from edi.findings import MAX_SEGMENT_ERRORS_PER_SET
+from edi.findings import segment_findings_kept
 
 
 class HandlerFault(Exception):
@@ -73,6 +73,10 @@ class ErrorTree:
         self.element: EleNode | None = None
         self.element_added = False
         self.current_claim: str | None = None
+        self.kept = 0
+        """Segment nodes the file's sets hold."""
+        self.keep = segment_findings_kept(0)
+        """Segment nodes the open set may hold."""
 
     def add_isa(self) -> LoopNode:
         self.isa = LoopNode("ISA")
@@ -91,6 +95,7 @@ class ErrorTree:
         if self.gs is None:
             raise HandlerFault("no group")
         self.st = LoopNode("ST")
+        self.keep = segment_findings_kept(self.kept)
         self.gs.children.append(self.st)
         self._on_loop(self.st)
         return self.st
@@ -125,8 +130,9 @@ class ErrorTree:
         if not self.cursor_added:
             if self.st is None:
                 raise HandlerFault("no transaction set")
-            if len(self.st.children) < MAX_SEGMENT_ERRORS_PER_SET:
+            if len(self.st.children) < self.keep:
                 self.st.children.append(cursor)
+                self.kept += 1
             self.cursor_added = True
 
     def seg_error(self, code: str, value: str | None = None) -> None:
