@@ -43,3 +43,30 @@ def _accepted_in_memory(path: Path) -> list[object]:
         check = check_stream(stream)
     context = EditContext(received=default_receipt_date(12))
     return list(run_front_end(path, check, context, InMemoryClaimNumbers()).accepted)
+
+
+def test_the_table_shows_each_steps_least_seconds_and_highest_peak_rss(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`main` over repeats whose best seconds and highest RSS come from different runs
+    (as `workers.bench_validator` and `workers.bench_shapes` read theirs)."""
+    first = {"seconds": 4.0, "cpu_seconds": 4.0, "peak_rss_mb": 90.0, "claims": 12}
+    second = {"seconds": 2.0, "cpu_seconds": 2.0, "peak_rss_mb": 60.0, "claims": 12}
+    measured = iter([first] * len(bench.STEPS) + [second] * len(bench.STEPS))
+    order: list[str] = []
+
+    def fake(module: str, step: str, path: Path) -> dict[str, float]:
+        order.append(step)
+        return next(measured)
+
+    monkeypatch.setattr(bench, "in_subprocess", fake)
+    monkeypatch.setattr(bench, "ensure_file", lambda claims: tmp_path / "bench.837")
+    monkeypatch.setattr(bench, "SIZES", (12,))
+    monkeypatch.setattr(bench, "REPEATS", {12: 2})
+    bench.main()
+    assert order == [*bench.STEPS, *bench.STEPS]  # the steps take turns
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("     12")]
+    assert len(rows) == len(bench.STEPS)
+    for row in rows:  # claims/s, seconds, x pyx12, peak RSS
+        assert row[-4:] == ["6", "2.00", "1.0", "90.0"]

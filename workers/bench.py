@@ -235,20 +235,19 @@ def ensure_file(claims: int) -> Path:
 
 def main() -> None:
     print(f"benchmark {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]}")
-    print("each step in its own process, best of the repeats; RSS is that process's peak")
+    print("each step in its own process: the least seconds and the highest peak RSS of "
+          "the repeats")
     print(f"{'claims':>7} {'step':<26} {'claims/s':>10} {'seconds':>8} {'x pyx12':>8} "
           f"{'peak RSS MB':>12}")
     for size in SIZES:
         path = ensure_file(size)
-        runs: dict[str, list[dict[str, float]]] = {step: [] for step in STEPS}
-        for _ in range(REPEATS[size]):
-            for step in STEPS:
-                runs[step].append(in_subprocess("workers.bench", step, path))
-        results = {step: min(r, key=lambda m: m["seconds"]) for step, r in runs.items()}
+        rounds = [{step: in_subprocess("workers.bench", step, path) for step in STEPS}
+                  for _ in range(REPEATS[size])]
+        results = best_of(rounds)
         baseline = results["pyx12"]["seconds"]
         for step in STEPS:
-            r = results[step]
-            print(f"{size:>7} {STEPS[step].label:<26} {r['claims'] / r['seconds']:>10.0f} "
+            r, claims = results[step], rounds[0][step]["claims"]
+            print(f"{size:>7} {STEPS[step].label:<26} {claims / r['seconds']:>10.0f} "
                   f"{r['seconds']:>8.2f} {baseline / r['seconds']:>8.1f} "
                   f"{r['peak_rss_mb']:>12.1f}", flush=True)
 
