@@ -106,6 +106,8 @@ class AdjudicationState:
     _claims: _Map[str, DecidedClaim] = field(default_factory=_Map)
     _past: _Map[str, tuple[PastClaim, ...]] = field(default_factory=_Map)
     _member_icns: _Map[str, tuple[str, ...]] = field(default_factory=_Map)
+    _member_days: _Map[tuple[str, date], tuple[str, ...]] = field(default_factory=_Map)
+    """The ICNs with a line of the member on the day, in the order they were decided."""
     _closed: _Map[str, str] = field(default_factory=_Map)
     _accumulators: _Map[AccumulatorKey, tuple[Decimal, Decimal]] = field(default_factory=_Map)
     _auth_used: _Map[str, Decimal] = field(default_factory=_Map)
@@ -126,6 +128,19 @@ class AdjudicationState:
             rows = self._past.get(icn) or ()
             closed = self._closed.get(icn)
             out.extend(r.model_copy(update={"status": closed}) if closed else r for r in rows)
+        return tuple(out)
+
+    def lines_for_member_on(self, member_id: str, service_date: date) -> tuple[PastClaim, ...]:
+        """The member's lines of one date of service decided in this run, statuses as
+        they stand now: `lines_for_member`'s with that date, in the same order, found
+        without going through the member's other days (a member with thousands of
+        claims in a run made each line's duplicate and same-day checks go through all
+        of them: quadratic)."""
+        out: list[PastClaim] = []
+        for icn in self._member_days.get((member_id, service_date)) or ():
+            closed = self._closed.get(icn)
+            out.extend(r.model_copy(update={"status": closed}) if closed else r
+                       for r in self._past.get(icn) or () if r.service_date == service_date)
         return tuple(out)
 
     def accumulator_delta(self, member_id: str, plan_id: str,
@@ -173,6 +188,13 @@ class AdjudicationState:
         if earlier is None:
             icns = (state._member_icns.get(record.member_id) or ()) + (record.icn,)
             state = replace(state, _member_icns=state._member_icns.set(record.member_id, icns))
+        days = state._member_days
+        for day in dict.fromkeys(line.service_date for line in record.lines):
+            key = (record.member_id, day)
+            on_day = days.get(key) or ()
+            if record.icn not in on_day:
+                days = days.set(key, (*on_day, record.icn))
+        state = replace(state, _member_days=days)
         return state._effects(record, +1)
 
     def _effects(self, record: DecidedClaim, sign: int) -> AdjudicationState:

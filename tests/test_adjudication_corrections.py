@@ -142,6 +142,10 @@ def test_a_replacement_within_the_run_reverses_the_runs_original_and_closes_it()
     after = state.apply(second)
     assert after.closed("OBH-A") == "reversed"
     assert after.accumulator_delta(MEMBER_ID, PLAN_ID, 2026) == (50, 50)
+    # And the day's lines that later claims' duplicate checks read show it reversed
+    day = first.lines[0].service_date
+    assert [(row.icn, row.status) for row in after.lines_for_member_on(MEMBER_ID, day)] == [
+        ("OBH-A", "reversed"), ("OBH-B", second.lines[0].status)]
 
 
 def test_a_void_reverses_the_original_pays_nothing_and_gives_accumulators_back() -> None:

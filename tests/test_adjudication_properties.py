@@ -252,3 +252,27 @@ def test_the_same_input_gives_the_same_decision_byte_for_byte(run: Run) -> None:
     assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(second.to_dict(),
                                                                      sort_keys=True)
     assert first == second
+
+
+@SETTINGS
+@given(runs)
+def test_a_members_lines_of_one_day_are_their_run_lines_of_that_day(run: Run) -> None:
+    """`lines_for_member_on` (what the duplicate and same-day checks read) gives the
+    member's lines of the run with that date of service, in the order and with the
+    statuses `lines_for_member` gives them, after every decision and after one decided
+    again (a pend released later in the run)."""
+    state = AdjudicationState()
+    members: set[str] = set()
+    for number, (claim, received) in enumerate(run.claims):
+        decision = decide(claim, run.reference, icn=f"OBH-R{number}", received=received,
+                          state=state)
+        state = state.apply(decision)
+        members |= {decision.member_id} if decision.member_id else set()
+        for again in (False, True):
+            if again:
+                state = state.apply(decision)
+            for member_id in members:
+                lines = state.lines_for_member(member_id)
+                for day in {row.service_date for row in lines} | {START}:
+                    assert state.lines_for_member_on(member_id, day) == tuple(
+                        row for row in lines if row.service_date == day)

@@ -60,8 +60,9 @@ def same_day_services(work: LineWork) -> Iterator[SameDay]:
                           other.modifiers, other.units, other.number < facts.number)
     skip = ctx.not_history
     member_id = ctx.member.member_id
-    for row in ctx.state.lines_for_member(member_id):
-        if (row.icn not in skip and row.status in _COUNTED and row.service_date == facts.start
+    day = facts.start
+    for row in ctx.state.lines_for_member_on(member_id, day) if day is not None else ():
+        if (row.icn not in skip and row.status in _COUNTED
                 and row.rendering_npi == facts.rendering_npi):
             yield SameDay(f"{row.icn} line {row.line_number} (this run)", row.procedure_code,
                           row.modifiers, row.units, True)

@@ -44,7 +44,7 @@ def _earlier_services(work: LineWork) -> Iterator[tuple[str, PastClaim]]:
         if (row.icn not in skip and row.status not in _CLOSED and ctx.state.closed(row.icn) is None
                 and ctx.state.claim(row.icn) is None):
             yield "history", row
-    for row in ctx.state.lines_for_member(member_id):
+    for row in ctx.state.lines_for_member_on(member_id, work.facts.start):
         if row.icn not in skip and row.status not in _CLOSED:
             yield "this run", row
 
