@@ -161,13 +161,11 @@ def _decide_lines(header: _Header, ctx: ClaimContext, trace: list[TraceStep]) ->
     if original is not None:
         ledger.give_back(original.give_back)
     lines: list[LineDecision] = []
-    earlier: list[LineFacts] = []
-    for line in ctx.claim.claim.lines:
-        facts = LineFacts.of(ctx.claim, line)
-        work = LineWork(ctx, facts, tuple(earlier))
+    every = ctx.line_facts
+    for index, facts in enumerate(every):
+        work = LineWork(ctx, facts, every[:index])
         lines.append(_decide_line(work, ledger))
         trace.extend(work.trace)
-        earlier.append(facts)
     if any(line.status == "pended" for line in lines):
         return header.decision(status="pended", lines=_held(lines), trace=trace)
     give_back = original.give_back if original else ()

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from adjudication.context import Deny, Ledger, LineFacts, LineRule, LineWork, Outcome
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import ZERO, Group
 from edi.amounts import quantity_text
 
@@ -52,8 +52,7 @@ class SameDay:
 def same_day_services(work: LineWork) -> Iterator[SameDay]:
     """The other services of the line's clinician, member and first date of service."""
     facts, ctx = work.facts, work.ctx
-    for line in ctx.claim.claim.lines:
-        other = LineFacts.of(ctx.claim, line)
+    for other in ctx.line_facts:
         if (other.number != facts.number and other.start == facts.start
                 and other.rendering_npi == facts.rendering_npi):
             yield SameDay(f"line {other.number} of this claim", other.procedure_code,
