@@ -123,12 +123,8 @@ class AdjudicationState:
 
     def lines_for_member(self, member_id: str) -> tuple[PastClaim, ...]:
         """The member's lines decided in this run, statuses as they stand now."""
-        out: list[PastClaim] = []
-        for icn in self._member_icns.get(member_id) or ():
-            rows = self._past.get(icn) or ()
-            closed = self._closed.get(icn)
-            out.extend(r.model_copy(update={"status": closed}) if closed else r for r in rows)
-        return tuple(out)
+        return tuple(row for icn in self._member_icns.get(member_id) or ()
+                     for row in self._as_now(icn))
 
     def lines_for_member_on(self, member_id: str, service_date: date) -> tuple[PastClaim, ...]:
         """The member's lines of one date of service decided in this run, statuses as
@@ -136,12 +132,15 @@ class AdjudicationState:
         without going through the member's other days (a member with thousands of
         claims in a run made each line's duplicate and same-day checks go through all
         of them: quadratic)."""
-        out: list[PastClaim] = []
-        for icn in self._member_days.get((member_id, service_date)) or ():
-            closed = self._closed.get(icn)
-            out.extend(r.model_copy(update={"status": closed}) if closed else r
-                       for r in self._past.get(icn) or () if r.service_date == service_date)
-        return tuple(out)
+        return tuple(row for icn in self._member_days.get((member_id, service_date)) or ()
+                     for row in self._as_now(icn) if row.service_date == service_date)
+
+    def _as_now(self, icn: str) -> Iterator[PastClaim]:
+        """The lines decided under ``icn``, reversed or voided when a later claim of the
+        run took it back."""
+        closed = self._closed.get(icn)
+        for row in self._past.get(icn) or ():
+            yield row.model_copy(update={"status": closed}) if closed else row
 
     def accumulator_delta(self, member_id: str, plan_id: str,
                           benefit_year: int) -> tuple[Decimal, Decimal]:
