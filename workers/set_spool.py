@@ -56,11 +56,12 @@ from workers.front_end import EditedClaim, KeptClaim, SetOutcome
 from workers.transaction_sets import ClaimHeads, SetReading
 
 log = structlog.get_logger("claims.set_spool")
-VERSION = 6
+VERSION = 7
 """Raised whenever what a spooled outcome holds, or how it is written, changes: older
 files are not read (1: gzip-compressed; 2: no rejected claim's `PatientKey`; 3: no
 record of a set's end beside it, the set loaded whole; 4: CLM01/CLM02 as a list; 5:
-the end record in a file of its own)."""
+the end record in a file of its own; 6: the set's reading also at the end of its
+claims, where a None now ends them)."""
 _FOOTER = struct.Struct("<Q")
 """The last 8 bytes of a set file: where its end record starts."""
 _CLASSES = {(cls.__module__, cls.__qualname__): cls for cls in (
@@ -193,7 +194,7 @@ class SetSpool:
         pickler.clear_memo()  # the memo would hold every object of the set
 
     def _end(self, reading: SetReading) -> None:
-        self._dump(reading)
+        self._dump(None)  # the claims' end in their frame; the reading follows, once
         assert self._open is not None
         temporary, out, zipped, _pickler = self._open
         zipped.close()
@@ -257,12 +258,12 @@ class SpooledClaims:
                 # each record was pickled on its own (its own memo): one unpickler a record
                 if _Outcomes(unzipped).load() != self._header:
                     raise SpoolDamaged("another set's file")
-                while not isinstance(record := _Outcomes(unzipped).load(), SetReading):
+                while (record := _Outcomes(unzipped).load()) is not None:
                     read += 1
                     yield EditedClaim(*record)
         except SpoolDamaged:
             raise
         except Exception as exc:
             raise SpoolDamaged(type(exc).__name__) from exc
-        if read != self._claims or record.ordinal != self._header[2]:
+        if read != self._claims:
             raise SpoolDamaged("claims missing")
