@@ -39,7 +39,7 @@ from store import migrate
 from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
-from workers import steps
+from workers import set_spool, steps
 from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
 from workers.set_spool import (
@@ -160,8 +160,46 @@ def _assert_sealed(spool: SetSpool) -> None:
     assert spool.get(1) is not None
 
 
+@pytest.fixture(params=["packed", "own-files"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The pass's sets in packs (these files' sets are small), or each in a file of its
+    own (as a set passing `PACK_BELOW` is)."""
+    if request.param == "own-files":
+        monkeypatch.setattr(set_spool, "PACK_BELOW", 0)
+    return str(request.param)
+
+
+def _place(spool: SetSpool, ordinal: int) -> tuple[Path, tuple[int, int] | None]:
+    """Where set ``ordinal`` lies: a file of its own, or its span in a pack."""
+    places = list(SetSpool(spool.directory, spool.key)._places(ordinal))
+    assert len(places) == 1, places
+    return places[0]
+
+
+def _set_bytes(spool: SetSpool, ordinal: int) -> bytes:
+    path, span = _place(spool, ordinal)
+    whole = path.read_bytes()
+    return whole if span is None else whole[span[0]:span[1]]
+
+
+def _replace_set(spool: SetSpool, ordinal: int, data: bytes) -> None:
+    """Set ``ordinal``'s bytes replaced with ``data`` where they lie (its pack written
+    again with the others as they were)."""
+    path, span = _place(spool, ordinal)
+    if span is None:
+        path.write_bytes(data)
+        return
+    sets = {one: _set_bytes(spool, one) for one in SetSpool(spool.directory, spool.key)
+            ._pack_index(path.name)}
+    sets[ordinal] = data
+    pack = set_spool._Pack(spool.directory)
+    for one, written in sorted(sets.items()):
+        pack.add(one, memoryview(written))
+    assert pack.close(spool.directory) == path.name
+
+
 def _damaged(ctx: steps.StepContext, spool: SetSpool) -> None:
-    (spool.directory / f"{1:07d}.set").write_bytes(b"not a pickle")
+    _replace_set(spool, 1, b"not a pickle")
 
 
 def _packed(records: bytes) -> bytes:
@@ -184,28 +222,42 @@ class _Foreign:
 def _foreign(ctx: steps.StepContext, spool: SetSpool) -> None:
     """A file the spool would read, as far as the header, then a callable's record."""
     records = pickle.dumps((VERSION, spool.key, 2)) + pickle.dumps(_Foreign())
-    (spool.directory / f"{2:07d}.set").write_bytes(_packed(records))
+    _replace_set(spool, 2, _packed(records))
 
 
 def _other_day(ctx: steps.StepContext, spool: SetSpool) -> None:
-    written_for_another_day = SetSpool(spool.directory, "2026-05-31|" + spool.key.split("|")[1])
+    elsewhere = spool.directory.parent / "another-day"
+    written_for_another_day = SetSpool(elsewhere, "2026-05-31|" + spool.key.split("|")[1],
+                                       packing=False)
     outcome = spool.get(1)
     assert outcome is not None
     written_for_another_day.begin(outcome.reading)  # set 1 as the one pass puts it
     for claim in outcome.edited:
         written_for_another_day.claim(claim)
     written_for_another_day.end(outcome.reading)
+    _replace_set(spool, 1, (elsewhere / f"{1:07d}.set").read_bytes())
 
 
 @pytest.mark.parametrize("meddle", [_damaged, _foreign, _other_day],
                          ids=["damaged", "foreign", "another-receipt-date"])
 def test_a_set_the_spool_cannot_serve_is_read_again_from_the_file(
-        tmp_path: Path, meddle: Callable[[steps.StepContext, SetSpool], None]) -> None:
+        tmp_path: Path, meddle: Callable[[steps.StepContext, SetSpool], None], layout: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     path = FILES[0]
     Path("/tmp/spool-pickle-ran").unlink(missing_ok=True)
     reference = _answered(tmp_path / "reference", path)
     assert any(claim[4] == "accepted" for claim in reference[0])
+    read_again: list[int] = []
+    reread = steps._reread
+
+    def counted(ctx: steps.StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
+                ) -> object:
+        read_again.extend(ordinal for ordinal in range(1, 5) if wanted(ordinal))
+        return reread(ctx, row, wanted)
+
+    monkeypatch.setattr(steps, "_reread", counted)
     assert _answered(tmp_path / "meddled", path, meddle) == reference
+    assert read_again == [{"_damaged": 1, "_foreign": 2, "_other_day": 1}[meddle.__name__]]
     assert not Path("/tmp/spool-pickle-ran").exists()
 
 
@@ -234,20 +286,22 @@ def test_a_set_read_again_onto_a_full_disk_is_answered_from_memory(
     assert _answered(tmp_path / "full", FILES[0], gone_and_full) == reference
 
 
-def test_a_set_without_its_end_record_is_read_again_from_the_file(tmp_path: Path) -> None:
-    """The record of a set's end is written last: a set file without it (cut short after
-    its claims, or anywhere in its end record or the offset after it) is not trusted."""
+def test_a_set_without_its_end_record_is_read_again_from_the_file(
+        tmp_path: Path, layout: str) -> None:
+    """The record of a set's end is written last: a set without it (cut short after its
+    claims, or anywhere in its end record or the offset after it) is not trusted."""
     reference = _answered(tmp_path / "reference", FILES[0])
 
     def endless(ctx: steps.StepContext, spool: SetSpool) -> None:
-        path = spool.directory / f"{2:07d}.set"
-        whole = path.read_bytes()
+        whole = _set_bytes(spool, 2)
+        assert spool.get(2) is not None
         (start,) = struct.unpack("<Q", whole[-8:])
         for cut in (start, start + 1, len(whole) - 9, len(whole) - 1):
-            path.write_bytes(whole[:cut])
-            assert spool.get(2) is None, cut
-        path.write_bytes(whole[:start] + b"\0" + whole[start:])  # the offset off by one
-        assert spool.get(2) is None and spool.get(1) is not None
+            _replace_set(spool, 2, whole[:cut])
+            assert SetSpool(spool.directory, spool.key).get(2) is None, cut
+        _replace_set(spool, 2, whole[:start] + b"\0" + whole[start:])  # offset off by one
+        again = SetSpool(spool.directory, spool.key)
+        assert again.get(2) is None and again.get(1) is not None
 
     assert _answered(tmp_path / "endless", FILES[0], endless) == reference
 
@@ -291,7 +345,7 @@ def test_an_unsealed_spool_is_not_trusted(tmp_path: Path) -> None:
 
     def unseal(ctx: steps.StepContext, spool: SetSpool) -> None:
         (spool.directory / "complete.json").unlink()
-        (spool.directory / f"{3:07d}.set").unlink()
+        spool.forget(3)
         assert spool.sets() is None
 
     assert _answered(tmp_path / "unsealed", FILES[0], unseal) == reference
@@ -314,8 +368,9 @@ def test_one_set_answered_on_its_own_is_taken_from_the_spool(
 
 
 def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full disk under the spool: the 999 is still made, and the sets are read again."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    """A full disk under the spool: the 999 is still made, and the sets are read again
+    (set 1, written before, is in its own file; in a pack, it went with the pack)."""
     reference = _answered(tmp_path / "reference", FILES[0])
     dump = SetSpool._dump
     dumped: list[object] = []
@@ -330,14 +385,15 @@ def test_a_spool_that_cannot_be_written_leaves_the_check_and_the_answers_whole(
 
     def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
         assert spool.sets() is None
-        assert spool.get(1) is not None and spool.get(2) is None and spool.get(3) is None
+        assert (spool.get(1) is not None) == (layout == "own-files")
+        assert spool.get(2) is None and spool.get(3) is None
         assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
 
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
 
 
 def test_a_set_end_that_cannot_be_written_leaves_no_half_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
     """A full disk as set 2's end record is written: no temporary file is left, and the
     sets are read again from the file."""
     reference = _answered(tmp_path / "reference", FILES[0])
@@ -358,21 +414,25 @@ def test_a_set_end_that_cannot_be_written_leaves_no_half_file(
 
 
 def test_a_set_file_that_cannot_be_renamed_leaves_no_half_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Set 2's file written whole but not moved to its name (a failing rename): its
-    temporary file is removed, and the sets are read again from the file."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    """Set 2's file (or the pack) written whole but not moved to its name (a failing
+    rename): its temporary file is removed, and the sets are read again from the file."""
     reference = _answered(tmp_path / "reference", FILES[0])
     replace = os.replace
+    renamed: list[str] = []
 
     def failing(source: str, target: object) -> None:
-        if str(target).endswith("0000002.set"):
+        if str(target).endswith(("0000002.set", ".pack")):
+            renamed.append(Path(str(target)).name)
             raise OSError(5, "Input/output error")
         replace(source, target)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "replace", failing)
 
     def unsealed(ctx: steps.StepContext, spool: SetSpool) -> None:
-        assert spool.sets() is None and spool.get(1) is not None and spool.get(2) is None
+        assert renamed == ["0000001-0000004.pack" if layout == "packed" else "0000002.set"]
+        assert spool.sets() is None and spool.get(2) is None
+        assert (spool.get(1) is not None) == (layout == "own-files")
         assert not [p for p in spool.directory.iterdir() if p.name.startswith(".writing-")]
 
     assert _answered(tmp_path / "full", FILES[0], unsealed) == reference
@@ -445,3 +505,119 @@ def test_a_sets_clm_list_is_kept_packed_and_reads_back_as_written() -> None:
     again = _Outcomes(io.BytesIO(pickle.dumps(heads, protocol=5))).load()
     assert isinstance(again, ClaimHeads) and again == heads and list(again) == written
     assert again != ClaimHeads() and len(ClaimHeads()) == 0
+
+
+def _one_claim_sets(tmp_path: Path, sets: int) -> Path:
+    from fixtures.generator import write_837
+
+    path = tmp_path / "one-claim-sets.837"
+    with path.open("w", newline="") as out:
+        write_837(out, claims=sets, seed=sets, claims_per_transaction=1)
+    return path
+
+
+def _spooled(path: Path, spool: SetSpool) -> tuple[frozenset[int], list[object]]:
+    """The one pass into ``spool``, sealed: the accepted sets, and every set as the spool
+    gives it back (`tests.test_one_pass.view`)."""
+    from tests.test_one_pass import CONTEXT, POLICY, view
+    from workers.front_end import front_pass
+
+    with path.open("rb") as stream:
+        accepted = front_pass(stream, POLICY, CONTEXT, spool).accepted_ordinals()
+    spool.seal()
+    sets = spool.sets()
+    assert sets is not None
+    outcomes = [spool.get(ordinal) for ordinal in range(1, sets + 1)]
+    return accepted, [view(o.settle(accepted)) if o is not None else None for o in outcomes]
+
+
+def test_small_sets_are_packed_and_read_back_as_the_file_gives_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eleven one-claim sets, packs of four sets: three packs (1-4, 5-8, 9-11), no file a
+    set, and every set read back from them as reading the file again gives it."""
+    from tests.test_one_pass import CONTEXT, view
+    from workers.front_end import set_outcomes
+
+    monkeypatch.setattr(set_spool, "PACK_SETS", 4)
+    path = _one_claim_sets(tmp_path, 11)
+    spool = SetSpool(tmp_path / "spool", "key")
+    accepted, spooled = _spooled(path, spool)
+    assert sorted(p.name for p in spool.directory.iterdir()) == [
+        "0000001-0000004.pack", "0000005-0000008.pack", "0000009-0000011.pack",
+        "complete.json"]
+    assert len(accepted) == 11
+    assert spooled == [view(o) for o in set_outcomes(path, accepted, CONTEXT)]
+
+
+def test_a_set_passing_the_pack_size_is_a_file_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set whose bytes pass `PACK_BELOW` as they are written leaves memory for a file
+    of its own; the sets around it still go into the pack, and all read back alike."""
+    packed_only = SetSpool(tmp_path / "packed", "key")
+    reference = _spooled(FILES[0], packed_only)
+    assert sorted(p.suffix for p in packed_only.directory.iterdir()) == [".json", ".pack"]
+    sizes = {ordinal: len(_set_bytes(packed_only, ordinal))
+             for ordinal in range(1, len(reference[1]) + 1)}
+    largest = max(sizes, key=sizes.__getitem__)
+    assert len(sizes) > 1 and sorted(sizes.values())[-2] < sizes[largest] - 1
+    monkeypatch.setattr(set_spool, "PACK_BELOW", sizes[largest] - 1)
+    mixed = SetSpool(tmp_path / "mixed", "key")
+    assert _spooled(FILES[0], mixed) == reference
+    assert sorted(p.name for p in mixed.directory.iterdir() if p.suffix != ".json") == sorted(
+        [f"{largest:07d}.set", f"{1:07d}-{len(sizes):07d}.pack"])
+    assert not [p for p in mixed.directory.iterdir() if p.name.startswith(".writing-")]
+
+
+def test_a_set_read_while_its_pack_is_filled_closes_the_pack(tmp_path: Path) -> None:
+    """A spool read before its seal (as a set read again is, at once): the pack holding
+    the set is renamed into place first, and the sets written after go into a new one."""
+    from tests.test_one_pass import CONTEXT
+    from workers.front_end import read_into
+
+    path = _one_claim_sets(tmp_path, 3)
+    spool = SetSpool(tmp_path / "spool", "key")
+    read: list[int] = []
+    with path.open("rb") as stream:
+        for reading in read_into(stream, frozenset({1, 2, 3}), CONTEXT, spool):
+            outcome = spool.get(reading.ordinal)
+            assert outcome is not None and len(list(outcome.edited)) == 1
+            read.append(reading.ordinal)
+    assert read == [1, 2, 3]
+    assert sorted(p.name for p in spool.directory.iterdir()) == [
+        "0000001-0000001.pack", "0000002-0000002.pack", "0000003-0000003.pack"]
+
+
+def test_a_damaged_pack_serves_none_of_its_sets_and_is_forgotten_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pack whose index is damaged serves none of its sets (the other packs still
+    serve theirs); forgetting one of its sets removes the pack."""
+    monkeypatch.setattr(set_spool, "PACK_SETS", 2)
+    spool = SetSpool(tmp_path / "spool", "key")
+    _accepted, reference = _spooled(_one_claim_sets(tmp_path, 4), spool)
+    assert None not in reference
+    damaged = spool.directory / "0000003-0000004.pack"
+    whole = damaged.read_bytes()
+    damaged.write_bytes(whole[:-9] + bytes([whole[-9] ^ 0xFF]) + whole[-8:])  # its index
+    again = SetSpool(spool.directory, "key")
+    assert [again.get(ordinal) is None for ordinal in range(1, 5)] == [False, False, True, True]
+    again.forget(3)
+    assert not damaged.exists() and (spool.directory / "0000001-0000002.pack").exists()
+    again.forget(1)
+    assert sorted(p.name for p in spool.directory.iterdir()) == ["complete.json"]
+
+
+def test_a_pack_left_by_a_pass_for_another_day_does_not_hide_this_passes_sets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packs of two passes written for different receipt dates and cut differently
+    overlap: each set is served from the pack written for this spool's key."""
+    path = _one_claim_sets(tmp_path, 5)
+    monkeypatch.setattr(set_spool, "PACK_SETS", 2)
+    _spooled(path, SetSpool(tmp_path / "spool", "another day"))
+    monkeypatch.setattr(set_spool, "PACK_SETS", 3)
+    spool = SetSpool(tmp_path / "spool", "key")
+    reference = _spooled(path, spool)
+    assert sorted(p.name for p in spool.directory.iterdir() if p.suffix == ".pack") == [
+        "0000001-0000002.pack", "0000001-0000003.pack", "0000003-0000004.pack",
+        "0000004-0000005.pack", "0000005-0000005.pack"]
+    assert None not in reference[1]
+    assert _spooled(path, SetSpool(tmp_path / "spool", "key")) == reference

@@ -19,7 +19,7 @@ ratio to the first shape's, measured in the same run.
 
 A one-claim set carries its own envelope, submitter, receiver and billing provider in
 and its own 277CA header out (about 34 segments read and 29 written where a claim of
-a large set has about 21 and 9), and the spool writes a file per set; a one-claim
+a large set has about 21 and 9), and the spool a set's frame and end record; a one-claim
 interchange adds its ISA, GS, GE and IEA, walked with pyx12's own segment objects, and
 its TA1/999 bookkeeping: a lower claims/s than the first shape's is that work, not a
 cost that grows.

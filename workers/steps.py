@@ -458,12 +458,12 @@ def edit_context(ctx: StepContext, row: ReceivedFile) -> EditContext:
     return EditContext(received=row.receipt_date, code_sets=ctx.code_sets)
 
 
-def set_spool(ctx: StepContext, row: ReceivedFile) -> SetSpool:
+def set_spool(ctx: StepContext, row: ReceivedFile, *, packing: bool = True) -> SetSpool:
     """Where the one pass keeps the file's set outcomes until they are answered: valid
     only for the receipt date and code-set releases the edits ran with."""
     releases = ",".join(release.name for release in ctx.code_sets.releases)
     return SetSpool(ctx.archive / "spool" / row.sha256,
-                    f"{row.receipt_date.isoformat()}|{releases}")
+                    f"{row.receipt_date.isoformat()}|{releases}", packing=packing)
 
 
 def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
@@ -495,7 +495,7 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
     sets the 999 accepted are parsed): each written into the spool claim by claim as it
     is read, then given from there one claim at a time, as the one pass's sets are; a
     set the spool cannot take (a full disk) is held in memory instead."""
-    spool = set_spool(ctx, row)
+    spool = set_spool(ctx, row, packing=False)  # each set is read back as soon as it is in
     parsed = frozenset(filter(wanted, row.accepted_sets))
     left: set[int] = set()
     with archive_path(ctx.archive, row.sha256).open("rb") as stream:
