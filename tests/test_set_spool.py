@@ -597,7 +597,8 @@ def test_a_damaged_pack_serves_none_of_its_sets_and_is_forgotten_whole(
     assert None not in reference
     damaged = spool.directory / "0000003-0000004.pack"
     whole = damaged.read_bytes()
-    damaged.write_bytes(whole[:-9] + bytes([whole[-9] ^ 0xFF]) + whole[-8:])  # its index
+    # the last byte of its index (before the index's offset and CRC-32)
+    damaged.write_bytes(whole[:-13] + bytes([whole[-13] ^ 0xFF]) + whole[-12:])
     again = SetSpool(spool.directory, "key")
     assert [again.get(ordinal) is None for ordinal in range(1, 5)] == [False, False, True, True]
     again.forget(3)

@@ -34,8 +34,11 @@ import pickle
 import re
 import shutil
 import struct
+import sys
 import tempfile
-from bisect import bisect_right, insort
+import zlib
+from array import array
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -70,8 +73,9 @@ record of a set's end beside it, the set loaded whole; 4: CLM01/CLM02 as a list;
 the end record in a file of its own; 6: the set's reading also at the end of its
 claims, where a None now ends them; 7: a file per set, no packs)."""
 _FOOTER = struct.Struct("<Q")
-"""The last 8 bytes of a set, and of a pack: where its end record (a pack's index)
-starts, counted from the set's (the pack's) first byte."""
+"""The last 8 bytes of a set: where its end record starts, counted from its first byte."""
+_PACK_FOOTER = struct.Struct("<QI")
+"""The last 12 bytes of a pack: where its index starts, and the index's CRC-32."""
 PACK_BELOW = 256 * 1024
 """A set whose spooled bytes stay under this goes into a pack: about the bytes this
 machine writes in the time it takes to create and rename one file."""
@@ -166,8 +170,9 @@ class _Pack:
 
     def close(self, directory: Path) -> str:
         """Its index written after its sets, and the pack renamed into place: its name."""
-        pickle.dump(tuple(self.index), self.out, protocol=5)
-        self.out.write(_FOOTER.pack(self.size))
+        index = _PackIndex.written(sorted(self.index))
+        self.out.write(index)
+        self.out.write(_PACK_FOOTER.pack(self.size, zlib.crc32(index)))
         self.out.close()
         ordinals = [ordinal for ordinal, _start, _end in self.index]
         name = f"{min(ordinals):07d}-{max(ordinals):07d}.pack"
@@ -177,6 +182,60 @@ class _Pack:
     def discard(self) -> None:
         self.out.close()
         Path(self.temporary).unlink(missing_ok=True)
+
+
+class _PackIndex:
+    """Where each set of a pack lies: (ordinal, first byte, byte after) a set, in ordinal
+    order, as 8-byte little-endian numbers. Looked up by bisection, without building an
+    object a set: the service answers each set in a step of its own, which reads one
+    pack index to find one set."""
+
+    def __init__(self, entries: array[int], end: int) -> None:
+        self._entries = entries
+        self._ordinals = entries[0::3]
+        self._end = end
+
+    @staticmethod
+    def written(entries: list[tuple[int, int, int]]) -> bytes:
+        flat = array("Q", [number for entry in entries for number in entry])
+        if sys.byteorder != "little":
+            flat.byteswap()
+        return flat.tobytes()
+
+    @classmethod
+    def read(cls, path: Path) -> _PackIndex:
+        """The index at the end of pack ``path``; empty when it cannot be read whole."""
+        try:
+            with path.open("rb") as source:
+                size = source.seek(-_PACK_FOOTER.size, os.SEEK_END)
+                start, crc = _PACK_FOOTER.unpack(source.read(_PACK_FOOTER.size))
+                if not 0 <= start <= size or (size - start) % 24:
+                    return _NO_INDEX
+                source.seek(start)
+                written = source.read(size - start)
+        except (OSError, ValueError):
+            return _NO_INDEX
+        if len(written) != size - start or zlib.crc32(written) != crc:
+            return _NO_INDEX
+        entries = array("Q")
+        entries.frombytes(written)
+        if sys.byteorder != "little":
+            entries.byteswap()
+        return cls(entries, start)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ordinals)
+
+    def get(self, ordinal: int) -> Span | None:
+        ordinals = self._ordinals
+        at = bisect_left(ordinals, ordinal)
+        if at == len(ordinals) or ordinals[at] != ordinal:
+            return None
+        first, after = self._entries[3 * at + 1], self._entries[3 * at + 2]
+        return (first, after) if first < after <= self._end else None
+
+
+_NO_INDEX = _PackIndex(array("Q"), 0)
 
 
 def _temporary(directory: Path) -> tuple[int, str]:
@@ -204,7 +263,7 @@ class SetSpool:
         self._pack: _Pack | None = None
         self._listing: tuple[set[int], list[tuple[int, int, str]]] | None = None
         """The directory's own set files and packs (first and last ordinal), once read."""
-        self._index: tuple[str, dict[int, Span]] | None = None
+        self._index: tuple[str, _PackIndex] | None = None
         """The last pack index read: the sets are mostly read in order."""
         self._compressor = zstandard.ZstdCompressor(level=1)
         self._decompressor = zstandard.ZstdDecompressor()
@@ -396,27 +455,11 @@ class SetSpool:
             at -= 1
         return found
 
-    def _pack_index(self, name: str) -> dict[int, Span]:
+    def _pack_index(self, name: str) -> _PackIndex:
         """Where each set of pack ``name`` lies; empty when its index cannot be read."""
-        if self._index is not None and self._index[0] == name:
-            return self._index[1]
-        index: dict[int, Span] = {}
-        try:
-            with (self.directory / name).open("rb") as source:
-                size = source.seek(-_FOOTER.size, os.SEEK_END)
-                (start,) = _FOOTER.unpack(source.read(_FOOTER.size))
-                if 0 <= start < size:
-                    source.seek(start)
-                    entries = _Outcomes(source).load()
-                    if source.tell() == size:
-                        for ordinal, first, after in entries:
-                            if type(ordinal) is type(first) is type(after) is int \
-                                    and 0 <= first < after <= start:
-                                index[ordinal] = (first, after)
-        except Exception:  # damaged: none of its sets is served from it
-            index = {}
-        self._index = (name, index)
-        return index
+        if self._index is None or self._index[0] != name:
+            self._index = (name, _PackIndex.read(self.directory / name))
+        return self._index[1]
 
     def _load(self, path: Path, span: Span | None, ordinal: int) -> SetOutcome | None:
         """The outcome a set file (``span`` None) or a set of a pack holds, or None."""
