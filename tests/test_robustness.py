@@ -152,6 +152,34 @@ def test_a_files_sets_keep_a_hundred_findings_each_until_the_file_has_ten_thousa
     assert text.count("IK5*R*5~") == 102 and "AK9*R*102*102*0~" in text
 
 
+@pytest.mark.parametrize("path", ["compiled", "pyx12"])
+def test_the_envelope_texts_a_files_sets_repeat_are_kept_once(path: str) -> None:
+    """Every set's and interchange's result is kept until the 999 is written: the texts
+    they repeat (ST01, ST03, the GS and ISA identities) are one string each, the
+    control numbers their own."""
+    from edi.validators import compiled
+
+    check_of = compiled.check_stream if path == "compiled" else check_stream
+    text = (ACK_FIXTURES.parent / "837p" / "demo-multi-st.837").read_bytes()
+    isa, rest = text.split(b"~", 1)
+    number = isa.split(b"*")[13]
+    body = rest[:rest.index(b"IEA*")]
+    again = b"%09d" % (int(number) + 1)
+    data = b"".join((isa, b"~", body, b"IEA*1*", number, b"~\n",
+                     isa.replace(number, again), b"~", body, b"IEA*1*", again, b"~\n"))
+    check = check_of(io.BytesIO(data), EnvelopePolicy())
+    first, other = check.interchanges
+    assert first.control_number != other.control_number
+    sets = [ts for ic in check.interchanges for g in ic.groups for ts in g.transaction_sets]
+    assert len(sets) == 8 and len({ts.control_number for ts in sets}) == 4
+    for field in ("set_id", "implementation_reference"):
+        assert len({id(getattr(ts, field)) for ts in sets}) == 1, field
+    for field in ("sender_id", "receiver_id", "date", "usage"):
+        assert getattr(first, field) is getattr(other, field), field
+    groups = [g for ic in check.interchanges for g in ic.groups]
+    assert groups[0].version is groups[1].version
+
+
 def test_own_findings_join_pyx12s_in_segment_order() -> None:
     """The engine's own findings (a walk that raised, a segment cut short) among
     pyx12's: one at a segment pyx12 also flagged joins that finding (codes and IK4s of
