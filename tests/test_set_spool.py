@@ -622,3 +622,24 @@ def test_a_pack_left_by_a_pass_for_another_day_does_not_hide_this_passes_sets(
         "0000004-0000005.pack", "0000005-0000005.pack"]
     assert None not in reference[1]
     assert _spooled(path, SetSpool(tmp_path / "spool", "key")) == reference
+
+
+def test_a_damaged_set_among_small_sets_is_read_again_alone(
+        tmp_path: Path, layout: str) -> None:
+    """A byte of set 2's spooled claims changed behind a sound end record: its frame's
+    checksum finds it as the claims are read (packed, or in a file of its own), and
+    set 2 is answered from the file."""
+    path = _one_claim_sets(tmp_path, 4)
+    reference = _answered(tmp_path / "reference", path)
+
+    def damaged_claims(ctx: steps.StepContext, spool: SetSpool) -> None:
+        whole = _set_bytes(spool, 2)
+        (start,) = struct.unpack("<Q", whole[-8:])
+        middle = start // 2
+        _replace_set(spool, 2, whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1:])
+        outcome = SetSpool(spool.directory, spool.key).get(2)
+        assert outcome is not None  # its end record is sound
+        with pytest.raises(SpoolDamaged):
+            list(outcome.edited)
+
+    assert _answered(tmp_path / "damaged", path, damaged_claims) == reference

@@ -265,7 +265,7 @@ class SetSpool:
         """The directory's own set files and packs (first and last ordinal), once read."""
         self._index: tuple[str, _PackIndex] | None = None
         """The last pack index read: the sets are mostly read in order."""
-        self._compressor = zstandard.ZstdCompressor(level=1)
+        self._compressor = _compressor()
         self._decompressor = zstandard.ZstdDecompressor()
 
     def begin(self, reading: SetReading) -> None:
@@ -487,17 +487,25 @@ class SetSpool:
                 return None
         except Exception:  # missing, damaged or foreign: another place, or read again
             return None
-        return SetOutcome(reading, SpooledClaims(path, header, claims, frame, self._decompressor),
+        return SetOutcome(reading, SpooledClaims(path, header, claims, frame, self._decompressor,
+                                                 end=None if frame is not None else start),
                           kept_count=kept)
 
 
 def packed(out: BinaryIO, compressor: zstandard.ZstdCompressor | None = None) -> BinaryIO:
     """A stream compressing into ``out`` (which closing it leaves open), with
-    ``compressor`` when given (one a spool: making one costs about 20 microseconds, a
-    tenth of a one-claim set's spooling; a stream begun on it starts afresh)."""
-    compressor = compressor or zstandard.ZstdCompressor(level=1)
+    ``compressor`` when given (one a spool, `compressor()`: making one costs about 20
+    microseconds, a tenth of a one-claim set's spooling; a stream begun on it starts
+    afresh)."""
+    compressor = compressor or _compressor()
     writer: BinaryIO = compressor.stream_writer(out, closefd=False)
     return writer
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """Level 1, each frame ending with a checksum of its content: a byte changed on disk
+    is found when the set is read (`SpoolDamaged`), not read as other claim data."""
+    return zstandard.ZstdCompressor(level=1, write_checksum=True)
 
 
 def unpacked(source: BinaryIO) -> BinaryIO:
@@ -517,17 +525,21 @@ class SpoolDamaged(Exception):
 
 class SpooledClaims:
     """A spooled set's claims, read one at a time each time they are iterated, and
-    checked to be all there: from its own file, decompressed as they are read, or from
-    ``frame``, a packed set's few compressed bytes, read with its end record."""
+    checked to be all there and whole (each frame ends with a checksum of its content):
+    from its own file, decompressed as they are read up to ``end`` (where its end record
+    starts), or from ``frame``, a packed set's few compressed bytes, read with its end
+    record."""
 
     def __init__(self, path: Path, header: tuple[int, str, int], claims: int,
                  frame: bytes | None = None,
-                 decompressor: zstandard.ZstdDecompressor | None = None) -> None:
+                 decompressor: zstandard.ZstdDecompressor | None = None,
+                 end: int | None = None) -> None:
         self._path = path
         self._header = header
         self._claims = claims
         self._frame = frame
         self._decompressor = decompressor or zstandard.ZstdDecompressor()
+        self._end = end
 
     def __iter__(self) -> Iterator[EditedClaim]:
         read = 0
@@ -539,6 +551,8 @@ class SpooledClaims:
                 while (record := _Outcomes(records).load()) is not None:
                     read += 1
                     yield EditedClaim(*record)
+                if self._end is not None and records.read():  # to the frame's checksum
+                    raise SpoolDamaged("records after the claims' end")
         except SpoolDamaged:
             raise
         except Exception as exc:
@@ -549,7 +563,35 @@ class SpooledClaims:
     @contextmanager
     def _records(self) -> Iterator[BinaryIO]:
         if self._frame is not None:  # decompressed in one call: nothing shared stays open
-            yield io.BytesIO(self._decompressor.decompressobj().decompress(self._frame))
+            whole = self._decompressor.decompressobj()
+            records = whole.decompress(self._frame)
+            if not whole.eof:
+                raise SpoolDamaged("the claims' frame is cut short")
+            yield io.BytesIO(records)
             return
-        with self._path.open("rb") as source, unpacked(source) as unzipped:
-            yield unzipped
+        with self._path.open("rb") as source:
+            framed: BinaryIO = source if self._end is None \
+                else io.BufferedReader(_Bounded(source, self._end))
+            with unpacked(framed) as unzipped:
+                yield unzipped
+
+
+class _Bounded(io.RawIOBase):
+    """The first ``size`` bytes of ``source``: a set file's frame, without its end record
+    (read to its end, the frame's checksum is verified)."""
+
+    def __init__(self, source: BinaryIO, size: int) -> None:
+        self._source = source
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._left)
+        if wanted <= 0:
+            return 0
+        data = self._source.read(wanted)
+        buffer[:len(data)] = data
+        self._left -= len(data)
+        return len(data)
