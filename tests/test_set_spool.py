@@ -624,11 +624,47 @@ def test_a_pack_left_by_a_pass_for_another_day_does_not_hide_this_passes_sets(
     assert _spooled(path, SetSpool(tmp_path / "spool", "key")) == reference
 
 
-def test_a_damaged_set_among_small_sets_is_read_again_alone(
+def test_small_sets_answered_together_store_what_one_set_at_a_time_stores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve one-claim sets: answered in one transaction (`SMALL_SETS_CLAIMS`), one block
+    of claim numbers, and the same claims, numbers, records and totals as when each set
+    is answered on its own."""
+    path = _one_claim_sets(tmp_path, 12)
+    blocks: list[int] = []
+    take = steps.take
+
+    def counted_take(session: object, name: str, count: int = 1, start: int = 1) -> int:
+        if name == "claim-number":
+            blocks.append(count)
+        return take(session, name, count, start)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(steps, "take", counted_take)
+    together = _answered(tmp_path / "together", path)
+    numbers_together = _numbers(tmp_path / "together")
+    assert blocks == [12]
+    monkeypatch.setattr(steps, "SMALL_SETS_CLAIMS", 0)
+    blocks.clear()
+    alone = _answered(tmp_path / "alone", path)
+    assert blocks == [1] * 12
+    assert together == alone and len(together[1]) == 12
+    assert numbers_together == _numbers(tmp_path / "alone") and len(set(numbers_together)) == 12
+
+
+def _numbers(tmp_path: Path) -> list[str | None]:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        with store.transaction() as s:
+            return list(s.scalars(select(Claim.icn).order_by(Claim.id)))
+    finally:
+        store.dispose()
+
+
+def test_a_damaged_set_among_small_sets_answered_together_is_read_again_alone(
         tmp_path: Path, layout: str) -> None:
     """A byte of set 2's spooled claims changed behind a sound end record: its frame's
-    checksum finds it as the claims are read (packed, or in a file of its own), and
-    set 2 is answered from the file."""
+    checksum finds it as the claims are read (packed, or in a file of its own), the
+    batch's transaction rolls back, each set is answered on its own, set 2 from the
+    file."""
     path = _one_claim_sets(tmp_path, 4)
     reference = _answered(tmp_path / "reference", path)
 
