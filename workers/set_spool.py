@@ -168,20 +168,26 @@ class _Pack:
     def holds(self, ordinal: int) -> bool:
         return any(one == ordinal for one, _start, _end in self.index)
 
-    def close(self, directory: Path) -> str:
-        """Its index written after its sets, and the pack renamed into place: its name."""
-        index = _PackIndex.written(sorted(self.index))
+    def close(self, directory: Path) -> tuple[int, int, str]:
+        """Its index written after its sets, and the pack renamed into place: its first
+        and last ordinal, and its name."""
+        entries = sorted(self.index)
+        index = _PackIndex.written(entries)
         self.out.write(index)
         self.out.write(_PACK_FOOTER.pack(self.size, zlib.crc32(index)))
         self.out.close()
-        ordinals = [ordinal for ordinal, _start, _end in self.index]
-        name = f"{min(ordinals):07d}-{max(ordinals):07d}.pack"
+        first, last = entries[0][0], entries[-1][0]
+        name = f"{first:07d}-{last:07d}.pack"
         os.replace(self.temporary, directory / name)
-        return name
+        return first, last, name
 
     def discard(self) -> None:
         self.out.close()
         Path(self.temporary).unlink(missing_ok=True)
+
+
+_ENTRY_BYTES = 3 * 8
+"""A pack index entry: (ordinal, first byte, byte after), 8 bytes each."""
 
 
 class _PackIndex:
@@ -209,7 +215,7 @@ class _PackIndex:
             with path.open("rb") as source:
                 size = source.seek(-_PACK_FOOTER.size, os.SEEK_END)
                 start, crc = _PACK_FOOTER.unpack(source.read(_PACK_FOOTER.size))
-                if not 0 <= start <= size or (size - start) % 24:
+                if not 0 <= start <= size or (size - start) % _ENTRY_BYTES:
                     return _NO_INDEX
                 source.seek(start)
                 written = source.read(size - start)
@@ -386,12 +392,11 @@ class SetSpool:
         pack = self._pack
         if pack is None:
             return
-        name = pack.close(self.directory)
+        listed = pack.close(self.directory)
         self._pack = None  # only now: as a set's, a failed rename leaves its file to remove
-        if self._listing is not None:
-            first, last = (int(part) for part in _PACK_NAME.fullmatch(name).groups())  # type: ignore[union-attr]
-            if (first, last, name) not in self._listing[1]:
-                insort(self._listing[1], (first, last, name))
+        if self._listing is not None and listed not in self._listing[1]:
+            insort(self._listing[1], listed)
+        name = listed[2]
         if self._index is not None and self._index[0] == name:
             self._index = None
 
@@ -494,7 +499,7 @@ class SetSpool:
 
 def packed(out: BinaryIO, compressor: zstandard.ZstdCompressor | None = None) -> BinaryIO:
     """A stream compressing into ``out`` (which closing it leaves open), with
-    ``compressor`` when given (one a spool, `compressor()`: making one costs about 20
+    ``compressor`` when given (one a spool, `_compressor()`: making one costs about 20
     microseconds, a tenth of a one-claim set's spooling; a stream begun on it starts
     afresh)."""
     compressor = compressor or _compressor()
