@@ -589,12 +589,7 @@ def _answer_small_sets(ctx: StepContext, row: ReceivedFile,
             todo = [(outcome, counted, set_row)
                     for (outcome, counted), set_row in zip(batch, rows, strict=True)
                     if set_row.state != "answered"]
-            wanting = [(set_row, outcome.to_number()) for outcome, _counted, set_row in todo
-                       if set_row.first_claim_number is None and outcome.to_number()]
-            if wanting:
-                first = take(s, "claim-number", sum(needed for _row, needed in wanting))
-                for set_row, needed in wanting:
-                    set_row.first_claim_number, first = first, first + needed
+            _number_sets(s, [(set_row, outcome) for outcome, _counted, set_row in todo])
             inserts = _ClaimInserts()  # the batch's claims in one statement, in set order
             for outcome, counted, set_row in todo:
                 _record_counted(s, ctx, f"{row.id}:{outcome.reading.control_number}", counted)
@@ -615,14 +610,8 @@ def _set_row(session: Session, file_id: int, ordinal: int) -> TransactionSet | N
 def _locked_set_row(session: Session, file_id: int, outcome: SetOutcome) -> TransactionSet:
     """The set's row, locked; made for a set the envelope check never reached (its
     claims are kept too)."""
-    reading = outcome.reading
-    set_row = _set_row(session, file_id, reading.ordinal)
-    if set_row is None:
-        set_row = TransactionSet(file_id=file_id, ordinal=reading.ordinal, accepted=False,
-                                 state="pending", control_number=reading.control_number[:9])
-        session.add(set_row)
-        session.flush()
-    return set_row
+    set_row = _set_row(session, file_id, outcome.reading.ordinal)
+    return set_row if set_row is not None else _new_set_row(session, file_id, outcome)
 
 
 def _locked_set_rows(session: Session, file_id: int, outcomes: list[SetOutcome]
@@ -633,8 +622,29 @@ def _locked_set_rows(session: Session, file_id: int, outcomes: list[SetOutcome]
             TransactionSet.file_id == file_id,
             TransactionSet.ordinal.in_([outcome.reading.ordinal for outcome in outcomes]))
         .order_by(TransactionSet.ordinal).with_for_update())}
-    return [found.get(outcome.reading.ordinal) or _locked_set_row(session, file_id, outcome)
+    return [found.get(outcome.reading.ordinal) or _new_set_row(session, file_id, outcome)
             for outcome in outcomes]
+
+
+def _new_set_row(session: Session, file_id: int, outcome: SetOutcome) -> TransactionSet:
+    reading = outcome.reading
+    set_row = TransactionSet(file_id=file_id, ordinal=reading.ordinal, accepted=False,
+                             state="pending", control_number=reading.control_number[:9])
+    session.add(set_row)
+    session.flush()
+    return set_row
+
+
+def _number_sets(session: Session, sets: list[tuple[TransactionSet, SetOutcome]]) -> None:
+    """One block of claim numbers for the sets that need numbers and have none yet, each
+    set's first kept on its row (the caller holds the file's row key-share locked: the
+    claims refer to it)."""
+    wanting = [(set_row, outcome.to_number()) for set_row, outcome in sets
+               if set_row.first_claim_number is None and outcome.to_number()]
+    if wanting:
+        first = take(session, "claim-number", sum(needed for _row, needed in wanting))
+        for set_row, needed in wanting:
+            set_row.first_claim_number, first = first, first + needed
 
 
 def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome) -> bool:
@@ -647,11 +657,10 @@ def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome) 
         set_row = _locked_set_row(s, file_id, outcome)
         if set_row.state == "answered":
             return False
-        needed = outcome.to_number()
-        if set_row.first_claim_number is None and needed:
+        if set_row.first_claim_number is None and outcome.to_number():
             # the claims refer to the file: its row before the claim numbers (store.sequences)
             s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
-            set_row.first_claim_number = take(s, "claim-number", needed)
+            _number_sets(s, [(set_row, outcome)])
         return True
 
 
