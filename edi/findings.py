@@ -85,8 +85,8 @@ class TransactionSetResult:
     def __post_init__(self) -> None:
         # kept for every set of the file until the 999 is written: the values a file's
         # sets repeat are held once (a file of one-claim sets keeps some 100,000 of these)
-        self.set_id = sys.intern(self.set_id)
-        self.implementation_reference = sys.intern(self.implementation_reference)
+        self.set_id, self.implementation_reference = _shared(self.set_id,
+                                                             self.implementation_reference)
 
     @property
     def accepted(self) -> bool:
