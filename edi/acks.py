@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Literal, Protocol
 
 from edi.findings import (
@@ -243,7 +244,7 @@ def _group(writer: X12Writer, group: GroupResult, ic: InterchangeResult,
     writer.write("AK1", clean(group.functional_id, 2) or "HC",
                  _control(group.control_number, 1, 9, numeric=True),
                  clean(group.version, 12) or "0")
-    for ts in group.transaction_sets[:MAX_SETS_PER_GROUP]:
+    for ts in islice(group.transaction_sets, MAX_SETS_PER_GROUP):
         for seg_id, elements in _transaction_set(ts):
             writer.write(seg_id, *elements)
     # AK902 echoes GE01, a number of at most 6 digits; a count that cannot be echoed

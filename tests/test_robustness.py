@@ -180,6 +180,102 @@ def test_the_envelope_texts_a_files_sets_repeat_are_kept_once(path: str) -> None
     assert groups[0].version is groups[1].version
 
 
+def _one_claim_sets(claims: int) -> bytes:
+    from fixtures.generator import write_837
+
+    out = io.StringIO()
+    write_837(out, claims=claims, seed=3, claims_per_transaction=1)
+    return out.getvalue().encode()
+
+
+def _reachable(root: object) -> int:
+    """How many objects ``root`` holds, itself included (strings and numbers too)."""
+    import gc
+
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        todo.extend(gc.get_referents(obj))
+    return len(seen)
+
+
+def test_the_compiled_check_keeps_its_clean_sets_compact_until_the_999() -> None:
+    """A file of 300 one-claim sets, the 120th broken: the check holds the sets it
+    accepted with nothing to say as their control numbers in two runs, around the
+    rejected set and before the last (still open when the file ended), so what it keeps
+    does not grow with the sets; iterated, they are the file's sets, and its 999 is
+    the pyx12 path's."""
+    from edi.findings import TransactionSetResult
+    from edi.validators import compiled
+
+    lines = _one_claim_sets(300).split(b"\n")
+    clms = [at for at, line in enumerate(lines) if line.startswith(b"CLM*")]
+    clm = lines[clms[119]].split(b"*")
+    clm[2] = b"12X.00"  # CLM02 not a number: IK4 on the element
+    lines[clms[119]] = b"*".join(clm)
+    data = b"\n".join(lines)
+    controls = [line.split(b"*")[2].rstrip(b"~").decode() for line in lines
+                if line.startswith(b"ST*")]
+
+    check = compiled.check_stream(io.BytesIO(data), EnvelopePolicy())
+    sets = check.interchanges[0].groups[0].transaction_sets
+    kept = sets._items
+    assert [type(item).__name__ for item in kept] == [
+        "_CleanRun", "TransactionSetResult", "_CleanRun", "TransactionSetResult"]
+    assert [len(item) for item in kept[::2]] == [119, 179]  # type: ignore[arg-type]
+    assert _reachable(sets) < 100  # 300 results held as objects would be over 1,500
+    results = list(sets)
+    assert all(type(ts) is TransactionSetResult for ts in results)
+    assert [ts.ordinal for ts in results] == list(range(1, 301))
+    assert [ts.control_number for ts in results] == controls
+    assert [ts.ack_code for ts in results].count("R") == 1 and results[119].ack_code == "R"
+    assert len(sets) == 300 and sets[-1] is kept[-1] and sets[119] == results[119]
+    assert check.accepted_ordinals() == frozenset(range(1, 301)) - {120}
+    assert check.interchanges[0].groups[0].accepted_count == 299
+
+    def ack(of: object) -> str:
+        return acknowledge(of, Responder(  # type: ignore[arg-type]
+            when=WHEN, control=CountingControlNumbers())).text
+
+    text = ack(check)
+    assert text == ack(check_stream(io.BytesIO(data), EnvelopePolicy()))
+    assert text.count("AK2*837*") == 300 and "IK5*R*5~" in text and "AK9*P*300*300*299~" in text
+
+
+def test_a_settled_set_joins_a_run_only_in_order_and_alike() -> None:
+    """A clean set starts a run of its own after a set that is not clean, after a gap in
+    the ordinals, or with another ST03; a set that is not one of the last two
+    appended, or not clean, is left as it is."""
+    from edi.findings import SetResults, TransactionSetResult, _CleanRun
+
+    def ts(ordinal: int, reference: str = "005010X222A1", ack: str = "A") -> TransactionSetResult:
+        return TransactionSetResult(ordinal, "837", f"{ordinal:04d}", reference, ack_code=ack)
+
+    made = [ts(1), ts(2), ts(3, ack="R"), ts(4), ts(6), ts(7, "005010X223A2"), ts(8), ts(9)]
+    sets = SetResults()
+    for one in made:
+        sets.append(one)
+        sets.settle(one)
+    sets.settle(made[0])  # settled already, and not one of the last two: nothing changes
+    assert [len(item) if isinstance(item, _CleanRun) else item.ordinal
+            for item in sets._items] == [2, 3, 1, 1, 1, 2]  # runs' sizes, the one set
+    assert list(sets) == made and sets[2] is made[2] and sets[0] == made[0]
+    assert list(sets.accepted_ordinals()) == [1, 2, 4, 6, 7, 8, 9]
+    assert sets.accepted_count() == 7 and len(sets) == 8
+    with pytest.raises(IndexError):
+        sets[8]
+    odd = SetResults()  # control numbers are any text the sender wrote
+    for ordinal, control in enumerate(["\ud800x", "\xe99", "", "\udcff", "12345678901"], 1):
+        odd.append(TransactionSetResult(ordinal, "837", control, "005010X222A1"))
+        odd.settle(odd[-1])
+    assert len(odd._items) == 1
+    assert [ts.control_number for ts in odd] == ["\ud800x", "\xe99", "", "\udcff", "12345678901"]
+
+
 def test_own_findings_join_pyx12s_in_segment_order() -> None:
     """The engine's own findings (a walk that raised, a segment cut short) among
     pyx12's: one at a segment pyx12 also flagged joins that finding (codes and IK4s of

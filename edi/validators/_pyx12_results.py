@@ -73,20 +73,26 @@ def _reject(result: InterchangeResult, code: str, sentence: str) -> InterchangeR
     return result
 
 
-def fill_results(links: list[tuple[Any, Any]]) -> None:
+def fill_results(links: list[tuple[Any, Any]], kept: int = 0) -> None:
     """Copy pyx12's verdicts onto our result objects, node by node, each set keeping
     the segment findings `segment_findings_kept` allows it after the sets before it
-    (the compiled check's error tree has kept no more than that already)."""
-    kept = 0
+    (the compiled check's error tree has kept no more than that already): ``kept``
+    when sets before these were filled already (`fill_set`)."""
     for result, node in links:
         if isinstance(result, InterchangeResult):
             _fill_interchange(result, node)
         elif isinstance(result, GroupResult):
             _fill_group(result, node)
         elif isinstance(result, TransactionSetResult):
-            keep = segment_findings_kept(kept)
-            kept += min(len(node.children), keep)
-            _fill_transaction_set(result, node, keep)
+            kept = fill_set(result, node, kept)
+
+
+def fill_set(result: TransactionSetResult, node: Any, kept: int) -> int:
+    """`fill_results` for one set, once no error can reach its node any more, when the
+    sets before it kept ``kept`` segment findings; how many the sets have kept with it."""
+    keep = segment_findings_kept(kept)
+    _fill_transaction_set(result, node, keep)
+    return kept + min(len(node.children), keep)
 
 
 def _fill_interchange(result: InterchangeResult, node: Any) -> None:

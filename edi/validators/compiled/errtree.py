@@ -86,17 +86,15 @@ class ErrorTree:
     def add_gs(self) -> LoopNode:
         if self.isa is None:
             raise HandlerFault("no interchange")
-        self.gs = LoopNode("GS")
-        self.isa.children.append(self.gs)
+        self.gs = LoopNode("GS")  # not made the interchange's child: no one reads it there
         self._on_loop(self.gs)
         return self.gs
 
     def add_st(self) -> LoopNode:
         if self.gs is None:
             raise HandlerFault("no group")
-        self.st = LoopNode("ST")
+        self.st = LoopNode("ST")  # nor the set the group's: the check settles it alone
         self.keep = segment_findings_kept(self.kept)
-        self.gs.children.append(self.st)
         self._on_loop(self.st)
         return self.st
 

@@ -23,7 +23,7 @@ from edi.findings import (
 )
 from edi.tokenizer import RawSegment
 from edi.validators import implementation_guide as ig
-from edi.validators._pyx12_results import interchange_from_isa
+from edi.validators._pyx12_results import fill_set, interchange_from_isa
 from edi.validators._reader_errors import check_ta1, cut_segment, handle_reader_errors
 from edi.validators.compiled.cache import process_tables
 from edi.validators.compiled.compiler import CLAIM_MAP, CONTROL_MAP, forced_resets
@@ -97,6 +97,10 @@ class Walk(CheckCursor):
     st_ordinal: int = 0
     check: FileCheck = field(default_factory=FileCheck)
     links: list[tuple[Any, LoopNode]] = field(default_factory=list)
+    open_set: tuple[int, GroupResult] | None = None
+    """Where the open set's link is in ``links``, and its group (`settle_open_set`)."""
+    kept: int = 0
+    """Segment findings the settled sets kept (`_pyx12_results.fill_set`)."""
 
 
 def general(walk: Walk, src: CompiledSource, raw: RawSegment) -> None:
@@ -328,7 +332,9 @@ def walk_segment(walk: Walk, src: CompiledSource, seg: Seg, seg_id: str | None) 
         _close_group(walk)
         walk.group.included = ig._int(src.raw_elements[1] if len(src.raw_elements) > 1 else "")
     elif seg_id == "ST":
+        settle_open_set(walk)
         walk.links.append((walk.transaction_set, errh.add_st()))
+        walk.open_set = (len(walk.links) - 1, walk.group)
         handle_errors(walk, src.pop_errors())
     elif seg_id == "SE":
         handle_errors(walk, src.pop_errors())
@@ -338,6 +344,22 @@ def walk_segment(walk: Walk, src: CompiledSource, seg: Seg, seg_id: str | None) 
         if src.err_list:
             handle_errors(walk, src.pop_errors())
     element_checks(walk, src, node, elements, line)
+
+
+def settle_open_set(walk: Walk) -> None:
+    """The open set's verdict, filled from its error node as the next set opens: an
+    error is filed on the set the error tree holds open (`ErrorTree.st`), which only
+    the next set's ``add_st`` replaces, so none can reach this one afterwards. Its link
+    and node are dropped and its group keeps it compact when clean
+    (`findings.SetResults`), so that what the check holds for a set it has passed does
+    not grow with the file's sets. The last set is filled with the other links."""
+    if walk.open_set is None:
+        return
+    at, group = walk.open_set
+    walk.open_set = None
+    result, node = walk.links.pop(at)  # the links after it are interchanges' and groups'
+    walk.kept = fill_set(result, node, walk.kept)
+    group.transaction_sets.settle(result)
 
 
 def _close_group(walk: Walk) -> None:
