@@ -323,18 +323,35 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
         ack = acknowledge(check, Responder(
             when=ctx.now, control=StoredControlNumbers(s)))
         accepted = check.accepted_ordinals()
-        for ic in check.interchanges:
-            for group in ic.groups:
-                for ts in group.transaction_sets:
-                    s.add(TransactionSet(file_id=file_id, ordinal=ts.ordinal,
-                                         accepted=ts.ordinal in accepted, state="pending",
-                                         control_number=ts.control_number[:9]))
+        _insert_set_rows(s, file_id, check, accepted)
         _record_ack(row, ack, check)
         row.outcome = "processed" if accepted else "rejected"
         row.status = "acknowledged"
         row.updated_at = ctx.now
         event(s, ctx, "file.acknowledged", sha, ack=ack.kind, code=ack.code)
         return True
+
+
+SET_ROWS_PER_INSERT = 1_000
+"""Set rows the acknowledge step inserts a statement: a row made as an ORM object held
+about 2 KB until the commit (50,000 one-claim sets took the step from 130 to 237 MB)."""
+
+
+def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: frozenset[int]
+                     ) -> None:
+    """A pending row for each of the file's transaction sets, in file order."""
+    rows: list[dict[str, object]] = []
+    sets = (ts for ic in check.interchanges for group in ic.groups
+            for ts in group.transaction_sets)
+    for ts in sets:
+        rows.append({"file_id": file_id, "ordinal": ts.ordinal,
+                     "accepted": ts.ordinal in accepted, "state": "pending",
+                     "control_number": ts.control_number[:9]})
+        if len(rows) == SET_ROWS_PER_INSERT:
+            s.execute(insert(TransactionSet), rows)
+            rows = []
+    if rows:
+        s.execute(insert(TransactionSet), rows)
 
 
 def _record_faults(session: Session, ctx: StepContext, subject: str,
