@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from adjudication.decision import TraceStep
 from workers.decisions import may_show_a_bypass, pairs_bypassed
-from workers.report import SITUATIONS, print_run, situation_counts, situations_of
+from workers.report import (
+    NOTABLE_SHOWN,
+    REJECTED_SHOWN,
+    SITUATIONS,
+    RunTally,
+    print_run,
+    situation_counts,
+    situations_of,
+)
 from workers.summary import ClaimSummary, FileSummary, RunSummary
 
 
@@ -130,3 +141,84 @@ def test_the_report_prints_the_situations_per_line_of_business() -> None:
     assert [row[0] for row in rows[1:]] == list(SITUATIONS)
     for row in rows[1:]:
         assert row[1:] == expected.get(row[0], ["0", "0"]), row[0]
+
+
+def test_the_command_reports_from_counts_what_kept_claims_report(tmp_path: Path) -> None:
+    """`claims process` keeps no claim for its report: a `RunTally` fed as summary.json
+    is written prints the same tables as the claims kept whole, on the demo's files
+    (claims accepted, rejected, decided in every line of business)."""
+    from workers.demo import demo_files
+    from workers.pipeline import RunOptions, process_files
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
+    from workers.reference_store import InMemoryReference
+
+    def report(keep: bool) -> tuple[RunSummary, str]:
+        tally = RunTally()
+        summary = process_files(demo_files(), RunOptions(
+            out_dir=tmp_path / str(keep), as_of=date(2026, 1, 20),
+            now=datetime(2026, 1, 20, 12, tzinfo=UTC), keep_claims=keep,
+            on_claim=None if keep else tally.add,
+            reference=InMemoryReference(*read_reference_dir(SHIPPED_REFERENCE_DIRECTORY))))
+        console = Console(record=True, width=250)
+        print_run(console, summary, None if keep else tally)
+        return summary, console.export_text()
+
+    kept, text = report(True)
+    tallied, tallied_text = report(False)
+    assert all(not f.claims for f in tallied.files)
+    assert tallied_text == text
+    # and the tables say what the kept claims say, counted here without the tally
+    claims = [c for f in kept.files for c in f.claims]
+    assert {c.front_end for c in claims} >= {"accepted", "rejected", "not_reached"}
+    assert f"Claims rejected by the front-end edits (277CA), " \
+           f"{sum(c.front_end == 'rejected' for c in claims)} in all" in text
+    files = {row[0]: row[4:] for row in _table(text, "Files processed")}
+    for f in kept.files:
+        fronts = [c.front_end for c in f.claims]
+        charges = sum(Decimal(c.charge) for c in f.claims if c.front_end == "accepted")
+        assert files[f.path.rsplit("/", 1)[-1]] == [
+            str(len(fronts)), str(fronts.count("accepted")), str(fronts.count("rejected")),
+            str(fronts.count("not_reached")), f"{charges:,.2f}"]
+    lobs = {row[0]: row[1:] for row in _table(text, "Adjudication by line of business")}
+    decided_claims = [c for c in claims if c.status is not None]
+    assert len(lobs) >= 3
+    for lob, row in lobs.items():
+        mine = [c for c in decided_claims if (c.line_of_business or "member not found") == lob]
+        statuses = [c.status for c in mine]
+        assert row == [str(len(mine)), *(str(statuses.count(s)) for s in (
+            "paid", "partially_paid", "denied", "pended", "voided")),
+            f"{sum(Decimal(c.paid or 0) for c in mine):,.2f}",
+            f"{sum(Decimal(c.patient_responsibility or 0) for c in mine):,.2f}"]
+    assert sum(int(row[0]) for row in lobs.values()) == len(decided_claims)
+
+
+def _table(text: str, title: str) -> list[list[str]]:
+    """The body rows of the table titled ``title`` in a printed report, cell by cell."""
+    table = text[text.index(title):]
+    table = table[:table.index("└")]
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines()
+            if line.startswith("│")]
+
+
+def test_the_tally_lists_the_first_claims_and_counts_them_all() -> None:
+    """The tables name the first `REJECTED_SHOWN` rejected and `NOTABLE_SHOWN` denied,
+    pended, partly paid or voided claims, and count every one."""
+    tally = RunTally()
+    rejected = decided().model_copy(update={"front_end": "rejected", "status": None})
+    for number in range(REJECTED_SHOWN + 5):
+        tally.add(0, "/in/a.837", rejected.model_copy(
+            update={"patient_control_number": f"R{number}"}))
+    for number in range(NOTABLE_SHOWN + 7):
+        tally.add(1, "/in/b.837", decided("denied").model_copy(
+            update={"patient_control_number": f"D{number}"}))
+    tally.add(1, "/in/b.837", decided())
+    assert tally.rejected_count == REJECTED_SHOWN + 5 and tally.notable_count == NOTABLE_SHOWN + 7
+    assert [c.patient_control_number for _name, c in tally.rejected] == [
+        f"R{n}" for n in range(REJECTED_SHOWN)]
+    assert [c.patient_control_number for _name, c in tally.notable] == [
+        f"D{n}" for n in range(NOTABLE_SHOWN)]
+    assert (tally.files[0].claims, tally.files[1].claims) == (REJECTED_SHOWN + 5,
+                                                              NOTABLE_SHOWN + 8)
+    lob = tally.decided["commercial"]
+    assert (lob.claims, lob.statuses["denied"], lob.statuses["paid"]) == (NOTABLE_SHOWN + 8,
+                                                                       NOTABLE_SHOWN + 7, 1)

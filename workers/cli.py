@@ -17,7 +17,7 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
 from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, UnknownTimeZone, business_zone
-from workers.report import print_run
+from workers.report import RunTally, print_run
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -114,6 +114,7 @@ def process(
     if missing:
         raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
     _writable_directory(out, "--out")
+    tally = RunTally()  # the report's counts, taken as summary.json is written
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
@@ -121,8 +122,8 @@ def process(
         business_zone=_zone(timezone),
         reference=None if front_end_only else _reference(reference),
         stored_reference_first=not front_end_only and reference is None,
-        database_url=_database_url(db), keep_claims=not quiet, remit=not no_remit,
-        code_sets=_code_sets(code_sets),
+        database_url=_database_url(db), keep_claims=False, remit=not no_remit,
+        code_sets=_code_sets(code_sets), on_claim=None if quiet else tally.add,
     )
     try:
         if console.is_terminal and any(f.stat().st_size > _LARGE for f in files):
@@ -133,7 +134,7 @@ def process(
     except StoreNotMigrated as exc:
         raise typer.BadParameter(str(exc), param_hint="--db") from None
     if not quiet:
-        print_run(console, summary)
+        print_run(console, summary, tally)
 
 
 def _code_sets(directory: Path | None) -> CodeSetRegistry:

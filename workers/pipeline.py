@@ -40,7 +40,7 @@ from workers.receipt import (
 )
 from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
-from workers.summary import FileSummary, RemittanceSummary, RunSummary
+from workers.summary import ClaimSummary, FileSummary, RemittanceSummary, RunSummary
 from workers.summary_store import claims_of, file_summary
 
 log = structlog.get_logger("claims.pipeline")
@@ -68,8 +68,11 @@ class RunOptions:
     database_url: str | None = None
     """None: SQLite in the output directory (migrated on first use)."""
     keep_claims: bool = True
-    """Return every claim in the `RunSummary` (for a report); ``summary.json`` always
-    has them, streamed from the store. False keeps a large run in flat memory."""
+    """Return every claim in the `RunSummary`; ``summary.json`` always has them,
+    streamed from the store. False keeps a large run in flat memory."""
+    on_claim: Callable[[int, str, ClaimSummary], None] | None = None
+    """Called with each claim's file (its place in the run, from 0), path and summary
+    as ``summary.json`` is written (a report that keeps only counts: `report.RunTally`)."""
     archive: Path | None = None
     """Where received bytes are kept; None: ``archive/`` beside the SQLite database."""
     remit: bool = True
@@ -143,7 +146,7 @@ def process_files(
                 store, archive, options.out_dir, as_of=options.as_of, now=options.now,
                 reference=reference)
         _write_summary(ctx.store, options.out_dir / "summary.json", summary,
-                       [file_id for _, file_id in entries])
+                       [file_id for _, file_id in entries], options.on_claim)
         if options.keep_claims:
             with store.transaction() as s:
                 for entry, file_id in entries:
@@ -161,8 +164,10 @@ def _run_key(out_dir: Path, shas: list[str]) -> str:
 
 
 def _write_summary(store: Store, path: Path, summary: RunSummary,
-                   file_ids: list[int | None]) -> None:
-    """``summary.json``, each file's claims streamed from the store as they are written."""
+                   file_ids: list[int | None],
+                   on_claim: Callable[[int, str, ClaimSummary], None] | None) -> None:
+    """``summary.json``, each file's claims streamed from the store as they are written
+    (and given to ``on_claim``)."""
     with atomic_text(path) as out, store.transaction() as s:
         out.write('{\n  "as_of": ' + _json(summary.as_of) + ',\n  "files": [')
         for index, (entry, file_id) in enumerate(zip(summary.files, file_ids, strict=True)):
@@ -173,6 +178,8 @@ def _write_summary(store: Store, path: Path, summary: RunSummary,
             for number, claim in enumerate(claims):
                 out.write(("," if number else "") + "\n"
                           + _indent(_json(claim.model_dump(mode="json")), 8))
+                if on_claim is not None:
+                    on_claim(index, entry.path, claim)
             out.write("\n      ]\n    }")
         out.write("\n  ],\n")
         tail = summary.model_dump(mode="json", include={"remittances", "remittance_problems"})

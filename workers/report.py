@@ -22,25 +22,108 @@ SITUATIONS = ("secondary", "secondary after a primary paid nothing",
 """What the situation table counts, in its row order (see `situations_of`)."""
 
 
-def print_run(console: Console, summary: RunSummary) -> None:
+REJECTED_SHOWN = 60
+"""Rejected claims listed by name (all are counted)."""
+NOTABLE_SHOWN = 40
+"""Denied, pended, partly paid and voided claims listed by name (all are counted)."""
+
+
+class _FileTally:
+    __slots__ = ("accepted_charge", "claims", "front_end")
+
+    def __init__(self) -> None:
+        self.claims = 0
+        self.front_end: Counter[str] = Counter()
+        self.accepted_charge = Decimal(0)
+
+
+class _LineOfBusiness:
+    __slots__ = ("claims", "paid", "patient_responsibility", "situations", "statuses")
+
+    def __init__(self) -> None:
+        self.claims = 0
+        self.statuses: Counter[str] = Counter()
+        self.paid = Decimal(0)
+        self.patient_responsibility = Decimal(0)
+        self.situations: Counter[str] = Counter()
+
+
+class RunTally:
+    """What the run's tables say, taken one claim at a time (`add`): counts and sums,
+    and only the claims the tables list by name, so a run of any size is reported in
+    flat memory (`pipeline.RunOptions.on_claim` feeds it as ``summary.json`` is
+    written, `claims process`)."""
+
+    def __init__(self) -> None:
+        self.files: dict[int, _FileTally] = {}
+        """By the file's place in the run's summary."""
+        self.rejected: list[tuple[str, ClaimSummary]] = []
+        self.rejected_count = 0
+        self.decided: dict[str, _LineOfBusiness] = {}
+        self.notable: list[tuple[str, ClaimSummary]] = []
+        self.notable_count = 0
+
+    def add(self, file: int, path: str, claim: ClaimSummary) -> None:
+        """A claim of the run's ``file``-th file (from 0), at ``path``."""
+        name = _name(path)
+        tally = self.files.setdefault(file, _FileTally())
+        tally.claims += 1
+        tally.front_end[claim.front_end] += 1
+        if claim.front_end == "accepted":
+            tally.accepted_charge += Decimal(claim.charge)
+        if claim.front_end == "rejected":
+            self.rejected_count += 1
+            if len(self.rejected) < REJECTED_SHOWN:
+                self.rejected.append((name, claim))
+        if claim.status is None:
+            return
+        lob = self.decided.setdefault(claim.line_of_business or "member not found",
+                                      _LineOfBusiness())
+        lob.claims += 1
+        lob.statuses[claim.status] += 1
+        lob.paid += Decimal(claim.paid or 0)
+        lob.patient_responsibility += Decimal(claim.patient_responsibility or 0)
+        lob.situations.update(situations_of(claim))
+        if claim.status in ("denied", "pended", "partially_paid", "voided"):
+            self.notable_count += 1
+            if len(self.notable) < NOTABLE_SHOWN:
+                self.notable.append((name, claim))
+
+    @classmethod
+    def of(cls, summary: RunSummary) -> RunTally:
+        """The tally of a summary that kept its claims."""
+        tally = cls()
+        for index, f in enumerate(summary.files):
+            for claim in f.claims:
+                tally.add(index, f.path, claim)
+        return tally
+
+
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def print_run(console: Console, summary: RunSummary, tally: RunTally | None = None) -> None:
+    """The run's tables: from ``tally`` when given (the claims fed to it as they were
+    written), else from the claims ``summary`` kept."""
+    tally = tally if tally is not None else RunTally.of(summary)
     table = Table(title=f"Files processed (as of {summary.as_of})", show_lines=False)
     for column in ("file", "status", "ack", "code", "claims", "accepted", "rejected",
                    "not reached", "charges accepted"):
         table.add_column(column, justify="right" if column not in ("file", "status") else "left",
                          no_wrap=column == "file")
-    for f in summary.files:
-        counts = Counter(c.front_end for c in f.claims)
-        accepted = sum((Decimal(c.charge) for c in f.claims if c.front_end == "accepted"),
-                       Decimal(0))
+    for index, f in enumerate(summary.files):
+        counted = tally.files.get(index, _FileTally())
+        counts = counted.front_end
         table.add_row(
-            f.path.rsplit("/", 1)[-1], f.status, f.ack, f.ack_code, str(len(f.claims)),
+            _name(f.path), f.status, f.ack, f.ack_code, str(counted.claims),
             str(counts["accepted"]), str(counts["rejected"]), str(counts["not_reached"]),
-            f"{accepted:,.2f}",
+            f"{counted.accepted_charge:,.2f}",
         )
     console.print(table)
-    _print_rejected_claims(console, summary)
-    _print_decisions(console, summary)
-    problems = [(f.path.rsplit("/", 1)[-1], p) for f in summary.files for p in f.problems[:3]]
+    _print_rejected_claims(console, tally)
+    _print_decisions(console, tally)
+    problems = [(_name(f.path), p) for f in summary.files for p in f.problems[:3]]
     if problems:
         detail = Table(title="Why files or transaction sets were rejected (first lines)")
         detail.add_column("file")
@@ -67,49 +150,40 @@ def _print_remittances(console: Console, summary: RunSummary) -> None:
         console.print(f"[bold red]cycle refused:[/] {problem}")
 
 
-def _print_rejected_claims(console: Console, summary: RunSummary, limit: int = 60) -> None:
-    rows = [(f.path.rsplit("/", 1)[-1], c) for f in summary.files for c in f.claims
-            if c.front_end == "rejected"]
-    if not rows:
+def _print_rejected_claims(console: Console, tally: RunTally) -> None:
+    if not tally.rejected_count:
         return
-    table = Table(title=f"Claims rejected by the front-end edits (277CA), {len(rows)} in all")
+    table = Table(title="Claims rejected by the front-end edits (277CA), "
+                        f"{tally.rejected_count} in all")
     for column in ("file", "claim", "277CA codes", "where and why"):
         table.add_column(column, no_wrap=column != "where and why")
-    for name, claim in rows[:limit]:
+    for name, claim in tally.rejected:
         table.add_row(name, claim.patient_control_number, " ".join(claim.front_end_codes),
                       "\n".join(claim.reasons))
     console.print(table)
 
 
-def _print_decisions(console: Console, summary: RunSummary, limit: int = 40) -> None:
-    decided = [(f.path.rsplit("/", 1)[-1], c) for f in summary.files for c in f.claims
-               if c.status is not None]
-    if not decided:
+def _print_decisions(console: Console, tally: RunTally) -> None:
+    if not tally.decided:
         return
     by_lob = Table(title="Adjudication by line of business")
     for column in ("line of business", "claims", "paid", "partially paid", "denied", "pended",
                    "voided", "paid amount", "patient responsibility"):
         by_lob.add_column(column, justify="left" if column == "line of business" else "right")
-    groups: dict[str, list[ClaimSummary]] = {}
-    for _name, claim in decided:
-        groups.setdefault(claim.line_of_business or "member not found", []).append(claim)
-    for lob, claims in sorted(groups.items()):
-        counts: Counter[str] = Counter(c.status or "" for c in claims)
-        by_lob.add_row(lob, str(len(claims)), *(str(counts[s]) for s in (
+    lobs = sorted(tally.decided.items())
+    for name, lob in lobs:
+        by_lob.add_row(name, str(lob.claims), *(str(lob.statuses[s]) for s in (
             "paid", "partially_paid", "denied", "pended", "voided")),
-            f"{sum((Decimal(c.paid or 0) for c in claims), Decimal(0)):,.2f}",
-            f"{sum((Decimal(c.patient_responsibility or 0) for c in claims), Decimal(0)):,.2f}")
+            f"{lob.paid:,.2f}", f"{lob.patient_responsibility:,.2f}")
     console.print(by_lob)
-    _print_situations(console, groups)
-    notable = [(n, c) for n, c in decided if c.status in ("denied", "pended", "partially_paid",
-                                                          "voided")]
-    if not notable:
+    _print_situations(console, lobs)
+    if not tally.notable_count:
         return
-    table = Table(title=f"Denied, pended, partly paid and voided claims ({len(notable)}; "
+    table = Table(title=f"Denied, pended, partly paid and voided claims ({tally.notable_count}; "
                         "explain any with `claims explain ICN --out DIR`)")
     for column in ("file", "claim number", "status", "adjustments", "RARC", "decided by"):
         table.add_column(column)
-    for name, claim in notable[:limit]:
+    for name, claim in tally.notable:
         table.add_row(name, claim.payer_claim_control_number or "", claim.status or "",
                       " ".join(f"{a['group']}-{a['carc']} {a['amount']}"
                                for a in claim.adjustments),
@@ -180,15 +254,13 @@ def situation_counts(claims: Iterable[ClaimSummary]) -> Counter[str]:
     return counts
 
 
-def _print_situations(console: Console, groups: dict[str, list[ClaimSummary]]) -> None:
+def _print_situations(console: Console, lobs: list[tuple[str, _LineOfBusiness]]) -> None:
     """Per situation the rules single out, the claims it touched in each line of
     business (a row per situation, a column per line of business)."""
-    lobs = sorted(groups)
-    counts = {lob: situation_counts(groups[lob]) for lob in lobs}
     table = Table(title="Situations by line of business (claims; one claim may show several)")
-    for column in ("situation", *lobs):
+    for column in ("situation", *(name for name, _lob in lobs)):
         table.add_column(column, justify="left" if column == "situation" else "right")
-    table.add_row("claims decided", *(str(len(groups[lob])) for lob in lobs))
+    table.add_row("claims decided", *(str(lob.claims) for _name, lob in lobs))
     for situation in SITUATIONS:
-        table.add_row(situation, *(str(counts[lob][situation]) for lob in lobs))
+        table.add_row(situation, *(str(lob.situations[situation]) for _name, lob in lobs))
     console.print(table)
