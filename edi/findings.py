@@ -299,12 +299,14 @@ class FileCheck:
     """Set when bytes could not be read as an interchange at all (before any ISA)."""
 
     def transaction_sets(self) -> list[TransactionSetResult]:
-        return [
-            ts
-            for ic in self.interchanges
-            for group in ic.groups
-            for ts in group.transaction_sets
-        ]
+        return list(self.each_transaction_set())
+
+    def each_transaction_set(self) -> Iterator[TransactionSetResult]:
+        """The file's sets in order, one at a time (a set kept compact is made as it is
+        reached: `SetResults`)."""
+        for ic in self.interchanges:
+            for group in ic.groups:
+                yield from group.transaction_sets
 
     def accepted_ordinals(self) -> frozenset[int]:
         """Ordinals of the transaction sets whose claims go on to the front-end edits.

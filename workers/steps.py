@@ -341,9 +341,7 @@ def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: froze
                      ) -> None:
     """A pending row for each of the file's transaction sets, in file order."""
     rows: list[dict[str, object]] = []
-    sets = (ts for ic in check.interchanges for group in ic.groups
-            for ts in group.transaction_sets)
-    for ts in sets:
+    for ts in check.each_transaction_set():
         rows.append({"file_id": file_id, "ordinal": ts.ordinal,
                      "accepted": ts.ordinal in accepted, "state": "pending",
                      "control_number": ts.control_number[:9]})
