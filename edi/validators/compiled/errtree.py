@@ -93,7 +93,8 @@ class ErrorTree:
     def add_st(self) -> LoopNode:
         if self.gs is None:
             raise HandlerFault("no group")
-        self.st = LoopNode("ST")  # nor the set the group's: the check settles it alone
+        # nor is the set the group's: the check drops it once the set is filled
+        self.st = LoopNode("ST")
         self.keep = segment_findings_kept(self.kept)
         self._on_loop(self.st)
         return self.st
