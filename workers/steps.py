@@ -342,9 +342,8 @@ def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: froze
     """A pending row for each of the file's transaction sets, in file order."""
     rows: list[dict[str, object]] = []
     for ts in check.each_transaction_set():
-        rows.append({"file_id": file_id, "ordinal": ts.ordinal,
-                     "accepted": ts.ordinal in accepted, "state": "pending",
-                     "control_number": ts.control_number[:9]})
+        rows.append(_pending_set(file_id, ts.ordinal, ts.ordinal in accepted,
+                                 ts.control_number))
         if len(rows) == SET_ROWS_PER_INSERT:
             s.execute(insert(TransactionSet), rows)
             rows = []
@@ -641,10 +640,17 @@ def _locked_set_rows(session: Session, file_id: int, outcomes: list[SetOutcome]
             for outcome in outcomes]
 
 
+def _pending_set(file_id: int, ordinal: int, accepted: bool, control_number: str
+                 ) -> dict[str, object]:
+    """A transaction set's row before it is answered (ST02 cut to the column's 9)."""
+    return {"file_id": file_id, "ordinal": ordinal, "accepted": accepted,
+            "state": "pending", "control_number": control_number[:9]}
+
+
 def _new_set_row(session: Session, file_id: int, outcome: SetOutcome) -> TransactionSet:
     reading = outcome.reading
-    set_row = TransactionSet(file_id=file_id, ordinal=reading.ordinal, accepted=False,
-                             state="pending", control_number=reading.control_number[:9])
+    set_row = TransactionSet(**_pending_set(file_id, reading.ordinal, False,
+                                            reading.control_number))
     session.add(set_row)
     session.flush()
     return set_row
