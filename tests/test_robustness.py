@@ -180,14 +180,6 @@ def test_the_envelope_texts_a_files_sets_repeat_are_kept_once(path: str) -> None
     assert groups[0].version is groups[1].version
 
 
-def _one_claim_sets(claims: int) -> bytes:
-    from fixtures.generator import write_837
-
-    out = io.StringIO()
-    write_837(out, claims=claims, seed=3, claims_per_transaction=1)
-    return out.getvalue().encode()
-
-
 def _reachable(root: object) -> int:
     """How many objects ``root`` holds, itself included (strings and numbers too)."""
     import gc
@@ -211,8 +203,9 @@ def test_the_compiled_check_keeps_its_clean_sets_compact_until_the_999() -> None
     the pyx12 path's."""
     from edi.findings import TransactionSetResult
     from edi.validators import compiled
+    from fixtures.generator import generate_837_text
 
-    lines = _one_claim_sets(300).split(b"\n")
+    lines = generate_837_text(300, 3, claims_per_transaction=1).encode().split(b"\n")
     clms = [at for at, line in enumerate(lines) if line.startswith(b"CLM*")]
     clm = lines[clms[119]].split(b"*")
     clm[2] = b"12X.00"  # CLM02 not a number: IK4 on the element

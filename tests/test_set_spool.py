@@ -49,6 +49,7 @@ from workers.set_spool import (
     SpoolDamaged,
     SpooledClaims,
     _Outcomes,
+    end_frame,
     packed,
 )
 from workers.transaction_sets import ClaimHeads
@@ -206,8 +207,9 @@ def _damaged(ctx: steps.StepContext, spool: SetSpool) -> None:
 def _packed(records: bytes) -> bytes:
     """``records`` as the spool compresses a set file."""
     out = io.BytesIO()
-    with packed(out) as zipped:
-        zipped.write(records)
+    zipped = packed(out)
+    zipped.write(records)
+    end_frame(zipped)
     return out.getvalue()
 
 
@@ -693,7 +695,6 @@ def test_a_damaged_set_among_small_sets_answered_together_is_read_again_alone(
     assert _answered(tmp_path / "damaged", path, damaged_claims) == reference
 
 
-
 def test_ending_a_frame_keeps_nothing_and_writes_one_frame() -> None:
     """`set_spool.end_frame`, as the spool ends each set's frame: 2,000 frames leave
     next to nothing allocated (zstandard 0.25's ``close`` kept 28 bytes a frame: a file of
@@ -701,7 +702,7 @@ def test_ending_a_frame_keeps_nothing_and_writes_one_frame() -> None:
     import hashlib
     import tracemalloc
 
-    from workers.set_spool import end_frame, unpacked
+    from workers.set_spool import unpacked
 
     class Frame:
         """Where a frame goes: its digest, not its bytes (which tracemalloc would count)."""
