@@ -162,6 +162,10 @@ class TransactionSet(Base):
     """The first of the block of claim numbers reserved for the set's claims before it
     is answered (`workers.steps._reserve_claim_numbers`); None until then, or when the
     set numbers no claim."""
+    claims: Mapped[int | None]
+    """How many CLM segments the set holds, as the acknowledge step's pass read them (the
+    service sends consecutive small sets in one message: `workers.steps.answer_groups`);
+    None for a set kept before revision 0012."""
 
 
 class Claim(Base):

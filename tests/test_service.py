@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from store.engine import Store, sqlite_url
 from store.migrate import upgrade
-from store.models import Claim, DecisionRecord, Event, ReceivedFile
+from store.models import Claim, DecisionRecord, Event, ReceivedFile, TransactionSet
 from tests.databases import require_redis
 from tests.paths import ACK_FIXTURES
 from workers import steps
@@ -145,13 +145,14 @@ def test_the_same_bytes_uploaded_again_get_a_duplicate_ta1_and_nothing_is_decide
 
 
 def test_a_files_sets_are_separate_messages_and_the_last_one_moves_the_file_on(
-    service: Service, tmp_path: Path,
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from fixtures.generator import write_837
 
     source = tmp_path / "three-sets.837"
     with source.open("w") as out:
         write_837(out, claims=7, seed=3, claims_per_transaction=3)
+    monkeypatch.setattr(steps, "SMALL_SETS_CLAIMS", 3)  # no two of these sets together
     broker = make_broker(None)
     actors = declare_actors(broker, lambda: service)
     file_id, _ = receive_into_service(service, _upload(tmp_path, source))
@@ -159,8 +160,10 @@ def test_a_files_sets_are_separate_messages_and_the_last_one_moves_the_file_on(
     sent = [dramatiq.Message.decode(m) for m in broker.queues["default"].queue]
     assert sorted(m.actor_name for m in sent) == ["answer_set"] * 3 + ["deliver"]
     sets = [m for m in sent if m.actor_name == "answer_set"]
-    assert sorted(tuple(m.args) for m in sets) == [(file_id, 1), (file_id, 2), (file_id, 3)]
+    assert sorted(tuple(m.args) for m in sets) == [
+        (file_id, 1, 1), (file_id, 2, 2), (file_id, 3, 3)]
     # the sets are answered in any order, each one alone; only the last moves the file
+    # (a message of one ordinal, as sent before runs of sets were, is still taken)
     actors.answer_set.fn(file_id, 3)
     actors.answer_set.fn(file_id, 1)
     assert _statuses(service.store) == ["acknowledged"]
@@ -176,6 +179,88 @@ def test_a_files_sets_are_separate_messages_and_the_last_one_moves_the_file_on(
     assert queued.count("adjudicate") == 1
 
 
+def _answers(store: Store) -> list[tuple[object, ...]]:
+    """What the front end stored of each claim, claim numbers aside (from a sequence)."""
+    with store.transaction() as s:
+        return sorted(s.execute(select(
+            TransactionSet.ordinal, TransactionSet.claims, Claim.position,
+            Claim.patient_control_number, Claim.front_end, Claim.state, Claim.codes,
+            Claim.fingerprint).join(TransactionSet, Claim.set_id == TransactionSet.id)).all())
+
+
+def test_small_sets_go_in_one_message_and_are_answered_as_claims_process_answers_them(
+    service: Service, tmp_path: Path,
+) -> None:
+    from fixtures.generator import write_837
+
+    # Given a file of 230 one-claim transaction sets
+    source = tmp_path / "one-claim-sets.837"
+    with source.open("w") as out:
+        write_837(out, claims=230, seed=11, claims_per_transaction=1)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, source))
+    # When the envelope step runs, it sends runs of up to 100 claims, not 230 messages
+    actors.process_file.fn(file_id)
+    sent = [dramatiq.Message.decode(m) for m in broker.queues["default"].queue]
+    assert sorted(tuple(m.args) for m in sent if m.actor_name == "answer_set") == [
+        (file_id, 1, 100), (file_id, 101, 200), (file_id, 201, 230)]
+    # And the runs are answered in any order, a run delivered twice does nothing twice,
+    # and only the last moves the file on
+    actors.answer_set.fn(file_id, 101, 200)
+    actors.answer_set.fn(file_id, 1, 100)
+    actors.answer_set.fn(file_id, 1, 100)
+    assert _statuses(service.store) == ["acknowledged"]
+    actors.answer_set.fn(file_id, 201, 230)
+    assert _statuses(service.store) == ["answered"]
+    # Then every claim is stored as `claims process` (`answer_sets`) stores it
+    other_db = tmp_path / "other-db"
+    other_db.mkdir()
+    upgrade(sqlite_url(other_db))
+    other = Service(Store(sqlite_url(other_db)), tmp_path / "other-archive",
+                    tmp_path / "other-outbound", service.reference)
+    other_id, _ = receive_into_service(other, _upload(tmp_path, source, "again.837"))
+    ctx = other.context()
+    steps.acknowledge_file(ctx, other_id)
+    assert steps.answer_sets(ctx, other_id)
+    stored = _answers(service.store)
+    assert len(stored) == 230 and {row[1] for row in stored} == {1}
+    assert stored == _answers(other.store)
+    with service.store.transaction() as s:  # each accepted claim numbered once
+        numbered = list(s.execute(select(Claim.front_end, Claim.icn)))
+    icns = [icn for front_end, icn in numbered if front_end == "accepted"]
+    assert len(icns) > 200 and None not in icns and len(set(icns)) == len(icns)
+    other.store.dispose()
+
+
+def test_sets_are_sent_alone_when_large_or_of_unknown_size(service: Service,
+                                                           tmp_path: Path) -> None:
+    from fixtures.generator import write_837
+
+    source = tmp_path / "sets.837"
+    with source.open("w") as out:
+        write_837(out, claims=12, seed=5, claims_per_transaction=1)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, source))
+    ctx = service.context()
+    steps.acknowledge_file(ctx, file_id)
+    assert steps.answer_groups(ctx, file_id) == [(1, 12)]
+    # a set kept before its size was (revision 0012), and a set of more than 100 claims
+    with service.store.transaction() as s:
+        s.execute(update(TransactionSet).where(TransactionSet.ordinal.in_([4, 5]))
+                  .values(claims=None))
+        s.execute(update(TransactionSet).where(TransactionSet.ordinal == 9)
+                  .values(claims=steps.SMALL_SETS_CLAIMS + 1))
+    assert steps.answer_groups(ctx, file_id) == [
+        (1, 3), (4, 4), (5, 5), (6, 8), (9, 9), (10, 12)]
+    steps.answer_set(ctx, file_id, 6, 8)
+    assert steps.answer_groups(ctx, file_id) == [(1, 3), (4, 4), (5, 5), (9, 9), (10, 12)]
+    assert steps.sets_waiting(ctx, file_id)
+    for first, last in steps.answer_groups(ctx, file_id):
+        steps.answer_set(ctx, file_id, first, last)
+    assert not steps.sets_waiting(ctx, file_id)
+    assert steps.answer_groups(ctx, file_id) == []
+
+
 def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -184,10 +269,11 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     poison, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
     real = steps.answer_set
 
-    def fails_for_the_first(ctx: steps.StepContext, file_id: int, ordinal: int) -> None:
+    def fails_for_the_first(ctx: steps.StepContext, file_id: int, first: int,
+                            last: int | None = None) -> None:
         if file_id == poison:
             raise RuntimeError("an engine defect")
-        real(ctx, file_id, ordinal)
+        real(ctx, file_id, first, last)
 
     monkeypatch.setattr(steps, "answer_set", fails_for_the_first)
     later = (ACK_FIXTURES / "valid-two-claims.837").read_text().replace("000000101",
@@ -241,8 +327,8 @@ def test_the_reconciler_delivers_the_answers_of_a_done_file_whose_delivery_was_l
     # the deliveries of the 999 and of the 277CA among them
     actors.process_file.fn(file_id)
     broker.flush_all()
-    for ordinal in steps.unanswered_sets(service.context(), file_id):
-        actors.answer_set.fn(file_id, ordinal)
+    for first, last in steps.answer_groups(service.context(), file_id):
+        actors.answer_set.fn(file_id, first, last)
         broker.flush_all()
     while _statuses(service.store) != ["done"]:
         actors.adjudicate.fn(file_id)

@@ -16,10 +16,12 @@ not cover, and the oracle `tests/test_one_pass.py` holds the pass to.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
@@ -279,6 +281,35 @@ class Outcomes:
 
     def end(self, reading: SetReading) -> None:
         pass
+
+
+class SetSizes:
+    """A `SetSink` in front of another that notes how many CLM segments each set holds,
+    by ordinal, as its end goes by (4 bytes a set): the acknowledge step keeps them on
+    the sets' rows, and the service groups small sets into one message by them."""
+
+    def __init__(self, sink: SetSink) -> None:
+        self._sink = sink
+        self._sizes = array("l")  # -1: a set whose end did not go by
+
+    def begin(self, reading: SetReading) -> None:
+        self._sink.begin(reading)
+
+    def claim(self, claim: EditedClaim) -> None:
+        self._sink.claim(claim)
+
+    def end(self, reading: SetReading) -> None:
+        self._sink.end(reading)
+        at, sizes = reading.ordinal - 1, self._sizes
+        if at >= len(sizes):
+            sizes.extend(repeat(-1, at + 1 - len(sizes)))
+        sizes[at] = len(reading.clm_segments)
+
+    def of(self, ordinal: int) -> int | None:
+        """Set ``ordinal``'s CLM count; None when its end did not go by."""
+        at = ordinal - 1
+        size = self._sizes[at] if 0 <= at < len(self._sizes) else -1
+        return size if size >= 0 else None
 
 
 BATCH_SEGMENTS = 4_096

@@ -1,10 +1,11 @@
 """The running service: dramatiq actors over the store's one-transaction steps.
 
-    intake -> process_file(file_id) [envelope, 999] -> answer_set(file_id, ordinal)
-    [front end of one transaction set, one message per set] -> adjudicate(file_id)
-    [one batch, then itself again] -> deliver(file_id); remit(as_of) runs a cycle.
+    intake -> process_file(file_id) [envelope, 999] -> answer_set(file_id, first, last)
+    [front end of one transaction set, or of a run of small ones, a message each] ->
+    adjudicate(file_id) [one batch, then itself again] -> deliver(file_id);
+    remit(as_of) runs a cycle.
 
-Messages carry the file row's id (and a set's ordinal), never claim contents. Each
+Messages carry the file row's id (and sets' ordinals), never claim contents. Each
 actor re-reads the file's state and runs the step it is at; every step does its work
 once under a row lock and commits it with the state it moves to, so a message
 delivered twice (dramatiq delivers at least once) or re-sent by the reconciler does
@@ -223,12 +224,14 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
     def front_end_done(ctx: steps.StepContext, file_id: int) -> None:
         """After the last set: the sweep that finds sets the envelope check never
         reached and moves the file on; whoever moves it sends adjudication."""
-        if not steps.unanswered_sets(ctx, file_id) and steps.answer_sets(ctx, file_id):
+        if not steps.sets_waiting(ctx, file_id) and steps.answer_sets(ctx, file_id):
             adjudicate.send(file_id)
 
-    def answer_one_set(file_id: int, ordinal: int) -> None:
+    def answer_one_set(file_id: int, first: int, last: int | None = None) -> None:
+        """Sets ``first`` to ``last`` of the file (``first`` alone: a message sent before
+        small sets were sent together)."""
         ctx = service().context()
-        steps.answer_set(ctx, file_id, ordinal)
+        steps.answer_set(ctx, file_id, first, last)
         front_end_done(ctx, file_id)
 
     answer_set = dramatiq.actor(answer_one_set, actor_name="answer_set", **options)
@@ -237,9 +240,11 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
         ctx = service().context()
         steps.acknowledge_file(ctx, file_id)
         deliver.send(file_id)  # the 999 (or TA1) goes out now, not after adjudication
-        waiting = steps.unanswered_sets(ctx, file_id)
-        for ordinal in waiting:  # several workers share one file's front end
-            answer_set.send(file_id, ordinal)
+        # several workers share one file's front end: a set a message, or a run of small
+        # ones (a message, and its transactions, cost more than answering a small set)
+        waiting = steps.answer_groups(ctx, file_id)
+        for first, last in waiting:
+            answer_set.send(file_id, first, last)
         if not waiting:
             front_end_done(ctx, file_id)
 

@@ -19,16 +19,16 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO
+from typing import Any, Literal, Protocol, TextIO, TypeVar
 
 import structlog
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,7 @@ from workers.files import stored_name
 from workers.front_end import (
     AnsweredClaim,
     SetOutcome,
+    SetSizes,
     answered_claims,
     front_pass,
     read_into,
@@ -88,6 +89,7 @@ from workers.set_spool import SetSpool, SpoolDamaged
 from workers.summary_store import problems_of
 
 log = structlog.get_logger("claims.steps")
+T = TypeVar("T")
 BATCH = 500
 """Claims adjudicated per transaction, at most."""
 BATCH_CHARACTERS = 2_000_000
@@ -275,14 +277,15 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
     sha = waiting.sha256
     faults = FAULTS.copy()
     spool = set_spool(ctx, waiting)
+    sizes = SetSizes(spool)
     with archive_path(ctx.archive, sha).open("rb") as raw:
         # one reading: the 999 check, and every set parsed and edited into the spool
-        check = front_pass(raw, ctx.policy, edit_context(ctx, waiting), spool)
+        check = front_pass(raw, ctx.policy, edit_context(ctx, waiting), sizes)
     spool.seal()
     release_free_memory()
     for _attempt in range(3):
         try:
-            if not _acknowledge(ctx, file_id, sha, check, faults) \
+            if not _acknowledge(ctx, file_id, sha, check, faults, sizes.of) \
                     and _file_in(ctx, file_id, "acknowledged") is None:
                 # another process acknowledged it and its sets are answered already: this
                 # pass's spool would never be read or removed
@@ -296,7 +299,7 @@ def acknowledge_file(ctx: StepContext, file_id: int) -> None:
 
 
 def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
-                 faults: Counter[str]) -> bool:
+                 faults: Counter[str], claims: Callable[[int], int | None]) -> bool:
     """Whether this call recorded the step (not another process meanwhile)."""
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)
@@ -323,7 +326,7 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
         ack = acknowledge(check, Responder(
             when=ctx.now, control=StoredControlNumbers(s)))
         accepted = check.accepted_ordinals()
-        _insert_set_rows(s, file_id, check, accepted)
+        _insert_set_rows(s, file_id, check, accepted, claims)
         _record_ack(row, ack, check)
         row.outcome = "processed" if accepted else "rejected"
         row.status = "acknowledged"
@@ -337,13 +340,14 @@ SET_ROWS_PER_INSERT = 1_000
 about 2 KB until the commit (50,000 one-claim sets took the step from 130 to 237 MB)."""
 
 
-def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: frozenset[int]
-                     ) -> None:
-    """A pending row for each of the file's transaction sets, in file order."""
+def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: frozenset[int],
+                     claims: Callable[[int], int | None]) -> None:
+    """A pending row for each of the file's transaction sets, in file order, with how
+    many claims the pass found in it (``claims`` of its ordinal)."""
     rows: list[dict[str, object]] = []
     for ts in check.each_transaction_set():
         rows.append(_pending_set(file_id, ts.ordinal, ts.ordinal in accepted,
-                                 ts.control_number))
+                                 ts.control_number, claims(ts.ordinal)))
         if len(rows) == SET_ROWS_PER_INSERT:
             s.execute(insert(TransactionSet), rows)
             rows = []
@@ -420,31 +424,45 @@ class ReservedClaimNumbers:
         return claim_number(received, number)
 
 
-def unanswered_sets(ctx: StepContext, file_id: int) -> list[int]:
-    """The ordinals of the file's transaction sets still waiting for their front end
-    (empty once the file has moved past it)."""
+def answer_groups(ctx: StepContext, file_id: int) -> list[tuple[int, int]]:
+    """The file's transaction sets still waiting for their front end as the service
+    sends them, one message each: (first, last ordinal) of a set alone, or of a run of
+    small ones answered together (`SMALL_SETS_CLAIMS`, by each set's ``claims``; a set
+    whose size is not kept goes alone). Empty once the file has moved past the step."""
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         if row is None or row.status != "acknowledged":
             return []
-        return list(s.scalars(select(TransactionSet.ordinal).where(
+        waiting = s.execute(select(TransactionSet.ordinal, TransactionSet.claims).where(
             TransactionSet.file_id == file_id, TransactionSet.state != "answered")
-            .order_by(TransactionSet.ordinal)))
+            .order_by(TransactionSet.ordinal)).all()
+    return [(group[0][0], group[-1][0]) for group in _small_together(
+        waiting, lambda found: SMALL_SETS_CLAIMS + 1 if found[1] is None else found[1])]
 
 
-def answer_set(ctx: StepContext, file_id: int, ordinal: int) -> None:
-    """One transaction set's front end in one transaction (the service's per-set step):
-    the file is read up to the end of that set, and only that set is parsed."""
+def sets_waiting(ctx: StepContext, file_id: int) -> bool:
+    """Whether any of the file's transaction sets is still waiting for its front end."""
+    with ctx.store.transaction() as s:
+        return bool(s.scalar(select(exists().where(
+            TransactionSet.file_id == file_id, TransactionSet.state != "answered"))))
+
+
+def answer_set(ctx: StepContext, file_id: int, first: int, last: int | None = None) -> None:
+    """The service's per-message step: the file's sets ``first`` to ``last`` (``first``
+    alone by default) not answered yet, answered as `answer_sets` answers them (small
+    ones together, in one transaction); the file is read up to the end of ``last``, and
+    only those sets are parsed."""
     waiting = _file_in(ctx, file_id, "acknowledged")
     if waiting is None:
         return
-    if ordinal not in unanswered_sets(ctx, file_id):
-        return
-    with cyclic_gc_held_off():  # loading and numbering a set: see `answer_sets`
-        for outcome, counted in _counted(_outcomes(ctx, waiting, lambda found: found == ordinal)):
-            _answer_outcome(ctx, waiting, outcome, counted)
-            break
-    release_free_memory()
+    within = range(first, (first if last is None else last) + 1)
+    with ctx.store.transaction() as s:
+        todo = frozenset(s.scalars(select(TransactionSet.ordinal).where(
+            TransactionSet.file_id == file_id,
+            TransactionSet.ordinal.between(within.start, within.stop - 1),
+            TransactionSet.state != "answered")))
+    if todo:
+        _answer_in_batches(ctx, waiting, todo.__contains__, within)
 
 
 def answer_sets(ctx: StepContext, file_id: int) -> bool:
@@ -457,21 +475,28 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
     with ctx.store.transaction() as s:
         done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
             TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
+    _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done)
+    moved = _advance(ctx, file_id, "acknowledged", "answered")
+    set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
+    return moved
+
+
+def _answer_in_batches(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
+                       within: range | None = None) -> None:
+    """The wanted sets (of those ``within``, when given) answered in file order, each
+    alone or small ones together (`_small_together`)."""
     # a set's outcome loaded from the spool, numbered and stored is some hundred thousand
     # objects the cyclic collector would walk again and again (a fifth of the step):
     # held off, and each set's young objects collected once it is answered
     with cyclic_gc_held_off():
-        outcomes = _counted(_outcomes(ctx, waiting, lambda ordinal: ordinal not in done))
-        for batch in _small_together(outcomes):
+        outcomes = _counted(_outcomes(ctx, row, wanted, within))
+        for batch in _small_together(outcomes, lambda item: len(item[0].reading.clm_segments)):
             if len(batch) == 1:
-                _answer_outcome(ctx, waiting, *batch[0])
+                _answer_outcome(ctx, row, *batch[0])
             else:
-                _answer_small_sets(ctx, waiting, batch)
+                _answer_small_sets(ctx, row, batch)
             collect_young()
             release_free_memory()
-    moved = _advance(ctx, file_id, "acknowledged", "answered")
-    set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
-    return moved
 
 
 def edit_context(ctx: StepContext, row: ReceivedFile) -> EditContext:
@@ -486,11 +511,11 @@ def set_spool(ctx: StepContext, row: ReceivedFile, *, packing: bool = True) -> S
                     f"{row.receipt_date.isoformat()}|{releases}", packing=packing)
 
 
-def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
-              ) -> Iterator[SetOutcome]:
-    """The wanted sets' outcomes as the 999 settled them: from the spool the one pass
-    wrote, and any set it does not hold (none written, one damaged, another host) from
-    reading the archived file again."""
+def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
+              within: range | None = None) -> Iterator[SetOutcome]:
+    """The wanted sets' outcomes (of those ``within``, when given) as the 999 settled
+    them: from the spool the one pass wrote, and any set it does not hold (none written,
+    one damaged, another host) from reading the archived file again."""
     accepted = frozenset(row.accepted_sets)
     spool = set_spool(ctx, row)
     sets = spool.sets()
@@ -498,7 +523,8 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
         yield from _reread(ctx, row, wanted)
         return
     missing: set[int] = set()
-    for ordinal in range(1, sets + 1):
+    for ordinal in range(1, sets + 1) if within is None else \
+            range(max(1, within.start), min(sets + 1, within.stop)):
         if wanted(ordinal):
             outcome = spool.get(ordinal)
             if outcome is None:
@@ -550,20 +576,21 @@ def _counted(outcomes: Iterator[SetOutcome]) -> Iterator[tuple[SetOutcome, Count
 
 SMALL_SETS_CLAIMS = 100
 """Sets of at most this many claims in all, one after another, are answered in one
-transaction (`_answer_small_sets`), and so are up to this many sets without claims. A
+transaction (`_answer_small_sets`), and so are up to this many sets without claims; the
+service sends them in one message (`answer_groups`). A
 set costs two transactions of some statements each (its claim numbers, then its
 claims), about 7 ms of CPU on SQLite: a file of 5,000 one-claim sets spent 35 of its
 41 s of `claims process --front-end-only` there, against 5 s for one set of 5,000
 (11 s with the sets answered together)."""
 
 
-def _small_together(items: Iterator[tuple[SetOutcome, Counter[str]]]
-                    ) -> Iterator[list[tuple[SetOutcome, Counter[str]]]]:
-    """The sets in order, alone, or consecutive small ones together (`SMALL_SETS_CLAIMS`)."""
-    batch: list[tuple[SetOutcome, Counter[str]]] = []
+def _small_together(items: Iterable[T], claims_of: Callable[[T], int]) -> Iterator[list[T]]:
+    """The sets in order, alone, or consecutive small ones together (`SMALL_SETS_CLAIMS`),
+    each set's size its ``claims_of``."""
+    batch: list[T] = []
     claims = 0
     for item in items:
-        size = len(item[0].reading.clm_segments)
+        size = claims_of(item)
         if batch and (claims + size > SMALL_SETS_CLAIMS or len(batch) >= SMALL_SETS_CLAIMS):
             yield batch
             batch, claims = [], 0
@@ -640,17 +667,17 @@ def _locked_set_rows(session: Session, file_id: int, outcomes: list[SetOutcome]
             for outcome in outcomes]
 
 
-def _pending_set(file_id: int, ordinal: int, accepted: bool, control_number: str
-                 ) -> dict[str, object]:
+def _pending_set(file_id: int, ordinal: int, accepted: bool, control_number: str,
+                 claims: int | None) -> dict[str, object]:
     """A transaction set's row before it is answered (ST02 cut to the column's 9)."""
     return {"file_id": file_id, "ordinal": ordinal, "accepted": accepted,
-            "state": "pending", "control_number": control_number[:9]}
+            "state": "pending", "control_number": control_number[:9], "claims": claims}
 
 
 def _new_set_row(session: Session, file_id: int, outcome: SetOutcome) -> TransactionSet:
     reading = outcome.reading
     set_row = TransactionSet(**_pending_set(file_id, reading.ordinal, False,
-                                            reading.control_number))
+                                            reading.control_number, len(reading.clm_segments)))
     session.add(set_row)
     session.flush()
     return set_row
