@@ -8,7 +8,8 @@ with a SQLite store and then with a fresh schema of the machine's PostgreSQL
 are dropped into a partner's mailbox at once and taken by `claims intake`; the clock
 runs until the last 277CA is in the partner's outbound folder (claims/s, upload to
 277CA). Then, with one worker, one 1,000-claim file alone: the seconds from its
-upload to its 999 and to its 277CA.
+upload to its 999 and to its 277CA; and the same claims as 1,000 one-claim transaction
+sets (a shape some submitters send): the seconds to its 277CA.
 """
 
 from __future__ import annotations
@@ -53,16 +54,17 @@ def _site(base: Path, url: str | None) -> dict[str, str]:
     return env
 
 
-def _files(count: int) -> list[Path]:
+def _files(count: int, per_set: int = 5_000) -> list[Path]:
     from fixtures.generator import default_receipt_date, write_837
 
     DATA.mkdir(exist_ok=True)
     paths = []
     for n in range(count):
-        path = DATA / f"service-{PER_FILE}-{n}.837"
+        shape = "" if per_set == 5_000 else f"-sets-of-{per_set}"
+        path = DATA / f"service-{PER_FILE}-{n}{shape}.837"
         if not path.exists():
             with path.open("w", newline="") as out:
-                write_837(out, claims=PER_FILE, seed=9000 + n)
+                write_837(out, claims=PER_FILE, seed=9000 + n, claims_per_transaction=per_set)
         # noon UTC: the receipt day on the payer's calendar (America/Chicago) too
         received = datetime.combine(default_receipt_date(9000 + n), clock_time(12),
                                     tzinfo=UTC).timestamp()
@@ -128,6 +130,10 @@ def main() -> None:
             seconds, first = _run(1, files[:1], DATA / "service-one", url)
         print(f"  one {PER_FILE:,}-claim file, 1 worker: 999 after {first or 0:.1f} s, "
               f"277CA after {seconds:.1f} s")
+        with _store(engine) as url:
+            seconds, first = _run(1, _files(1, per_set=1), DATA / "service-one", url)
+        print(f"  the same claims as {PER_FILE:,} one-claim sets, 1 worker: 999 after "
+              f"{first or 0:.1f} s, 277CA after {seconds:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
