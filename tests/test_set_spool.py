@@ -745,23 +745,24 @@ def test_ending_a_frame_keeps_nothing_and_writes_one_frame() -> None:
     assert single.decompress(frame) == payload and single.eof and not single.unused_data
 
 
-@pytest.mark.parametrize("per_insert", [1, 3, steps.SET_ROWS_PER_INSERT])
+@pytest.mark.parametrize("per_insert", [1, 3, steps.ROWS_PER_STATEMENT])
 def test_the_acknowledge_step_stores_a_row_for_every_set_in_file_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_insert: int) -> None:
-    """The set rows go in by statements of `SET_ROWS_PER_INSERT` (not as ORM objects,
+    """The set rows go in by statements of `ROWS_PER_STATEMENT` (not as ORM objects,
     which held about 2 KB a set until the commit): every set once, in file order,
-    accepted as the 999 says, whatever the statements' size."""
-    monkeypatch.setattr(steps, "SET_ROWS_PER_INSERT", per_insert)
+    accepted as the 999 says, with the claims the pass found in it (a set the 999
+    rejects too), whatever the statements' size."""
+    monkeypatch.setattr(steps, "ROWS_PER_STATEMENT", per_insert)
     rows = []
     for at, path in enumerate(FILES):
         ctx = _context(tmp_path / str(at))
         try:
             file_id = _acknowledged(ctx, path)
             with ctx.store.transaction() as s:
-                rows.append([(t.ordinal, t.accepted, t.state, t.control_number)
+                rows.append([(t.ordinal, t.accepted, t.state, t.control_number, t.claims)
                              for t in s.scalars(select(TransactionSet).where(
                                  TransactionSet.file_id == file_id).order_by(TransactionSet.id))])
         finally:
             ctx.store.dispose()
-    assert rows[0] == [(n, True, "pending", f"{n:04d}") for n in range(1, 5)]
-    assert rows[1] == [(1, True, "pending", "0001"), (2, False, "pending", "0002")]
+    assert rows[0] == [(n, True, "pending", f"{n:04d}", 5) for n in range(1, 5)]
+    assert rows[1] == [(1, True, "pending", "0001", 2), (2, False, "pending", "0002", 2)]

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
+from fixtures.generator import CLEARINGHOUSE_ID
 from store import migrate
 from store.engine import Store, make_engine, sqlite_url
 from store.models import (
@@ -26,7 +27,9 @@ from store.models import (
     TransactionSet,
 )
 from tests.paths import ACK_FIXTURES, FIXTURES
+from workers import steps
 from workers.cli import app
+from workers.steps import StepContext
 from workers.summary import RunSummary
 
 runner = CliRunner()
@@ -365,3 +368,100 @@ def test_generate_refuses_a_receipt_date_it_cannot_date_services_from(
     assert result.exit_code == 2 and "a receipt date from 1900 to 2999" in " ".join(
         result.output.replace("│", " ").split())
     assert not (tmp_path / "g.837").exists()
+
+
+def _interchanges(*numbers: int) -> str:
+    """One-claim interchanges from the same sender, with these ISA13s, in one file."""
+    from fixtures.generator import generate_837_text
+
+    text = generate_837_text(1, 7)
+    isa_end = text.index("~") + 1
+    isa, body = text[:isa_end].split("*"), text[isa_end:]
+    iea_at = body.rindex("IEA*")
+    out = []
+    for number in numbers:
+        isa[13] = f"{number:09d}"
+        out.append("*".join(isa) + body[:iea_at] + f"IEA*1*{number:09d}~\n")
+    return "".join(out)
+
+
+def _step_context(url: str, tmp_path: Path) -> StepContext:
+    from datetime import UTC, date, datetime
+
+    from edi.validators.codesets import default_registry
+    from edi.validators.implementation_guide import EnvelopePolicy
+
+    return StepContext(store=Store(url), archive=tmp_path / "archive",
+                       now=datetime(2026, 6, 1, 12, tzinfo=UTC), as_of=date(2026, 6, 1),
+                       policy=EnvelopePolicy(), code_sets=default_registry(), reference=None)
+
+
+@pytest.mark.parametrize("per_statement", [1, 2, steps.ROWS_PER_STATEMENT])
+def test_interchanges_are_kept_in_order_and_a_repeated_isa13_is_a_duplicate(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        per_statement: int) -> None:
+    """The acknowledge step looks the interchanges up and inserts them by statements of
+    `ROWS_PER_STATEMENT` (PostgreSQL takes at most 65,535 parameters a statement):
+    the same rows and TA1 notes whatever their size."""
+    from datetime import UTC, date, datetime
+
+    monkeypatch.setattr(steps, "ROWS_PER_STATEMENT", per_statement)
+    migrate.upgrade(database_url)
+    ctx = _step_context(database_url, tmp_path)
+    run_id = steps.begin_run(ctx, "interchanges")
+    kept = []
+    try:
+        for name, numbers in (("first.837", (1, 2)), ("second.837", (2, 3, 3, 4, 1))):
+            path = tmp_path / name
+            path.write_text(_interchanges(*numbers))
+            with path.open("rb") as source:
+                sha, size, _archived = steps.archive_copy(source, ctx.archive)
+            file_id, _role = steps.receive(ctx, run_id, name, sha, size,
+                                           datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
+            steps.acknowledge_file(ctx, file_id)
+            with ctx.store.transaction() as s:
+                kept.append([(i.ordinal, i.control_number, i.accepted, i.note_code, i.dedup_key)
+                             for i in s.scalars(select(Interchange).where(
+                                 Interchange.file_id == file_id).order_by(Interchange.id))])
+    finally:
+        ctx.store.dispose()
+    key = "ZZ:" + CLEARINGHOUSE_ID + ":{:09d}"
+    assert kept[0] == [(1, "000000001", True, "000", key.format(1)),
+                       (2, "000000002", True, "000", key.format(2))]
+    assert kept[1] == [(1, "000000002", False, "025", None),  # received in the first file
+                       (2, "000000003", True, "000", key.format(3)),
+                       (3, "000000003", False, "025", None),  # earlier in this file
+                       (4, "000000004", True, "000", key.format(4)),
+                       (5, "000000001", False, "025", None)]
+
+
+def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameters(
+        tmp_path: Path) -> None:
+    """70,000 interchanges: looked up in one statement, PostgreSQL refused them all
+    ("number of parameters must be between 0 and 65535"), so such a file could never
+    be acknowledged; by statements of `ROWS_PER_STATEMENT` each is kept."""
+    from datetime import UTC, date, datetime
+
+    from edi.findings import InterchangeResult
+    from tests.databases import postgres_schema
+
+    with postgres_schema() as url:
+        migrate.upgrade(url)
+        ctx = _step_context(url, tmp_path)
+        try:
+            run_id = steps.begin_run(ctx, "many")
+            file_id, _role = steps.receive(ctx, run_id, "many.837", "ab" * 32, 1,
+                                           datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
+            results = [InterchangeResult(f"{n:09d}", "260601", "0900", "ZZ", "SENDER", "ZZ",
+                                         "87726", "P", "0") for n in range(1, 70_002)]
+            results[-1].control_number = results[0].control_number  # sent twice
+            with ctx.store.transaction() as s:
+                steps._record_interchanges(s, file_id, results)
+            with ctx.store.transaction() as s:
+                count = s.scalar(select(func.count()).select_from(Interchange))
+                last = s.scalars(select(Interchange).order_by(Interchange.id.desc())).first()
+        finally:
+            ctx.store.dispose()
+    assert count == 70_001
+    assert last is not None and (last.ordinal, last.accepted, last.note_code) == (
+        70_001, False, "025")

@@ -307,22 +307,7 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
         if row.status != "received":
             return False  # another process did this step meanwhile
         _record_faults(s, ctx, sha, faults)
-        keys = [_dedup_key(ic) for ic in check.interchanges]
-        taken = set(s.scalars(select(Interchange.dedup_key).where(
-            Interchange.dedup_key.in_(keys)))) if keys else set()
-        for ordinal, (ic, key) in enumerate(zip(check.interchanges, keys, strict=True), 1):
-            if key in taken and not ic.rejected:
-                ic.note_code = "025"
-                ic.sentences.append("This interchange control number was already received "
-                                    "from this sender.")
-            if not ic.rejected:
-                taken.add(key)  # the same ISA13 twice in one file: the second is the duplicate
-            s.add(Interchange(file_id=file_id, ordinal=ordinal,
-                              sender_qualifier=ic.sender_qualifier.strip()[:2],
-                              sender_id=ic.sender_id.strip()[:15],
-                              control_number=ic.control_number[:9], accepted=not ic.rejected,
-                              note_code=ic.note_code,
-                              dedup_key=None if ic.rejected else key))
+        _record_interchanges(s, file_id, check.interchanges)
         ack = acknowledge(check, Responder(
             when=ctx.now, control=StoredControlNumbers(s)))
         accepted = check.accepted_ordinals()
@@ -335,9 +320,39 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
         return True
 
 
-SET_ROWS_PER_INSERT = 1_000
-"""Set rows the acknowledge step inserts a statement: a row made as an ORM object held
-about 2 KB until the commit (50,000 one-claim sets took the step from 130 to 237 MB)."""
+ROWS_PER_STATEMENT = 1_000
+"""Interchange and set rows the acknowledge step inserts (and interchanges it looks up)
+a statement: a row made as an ORM object held about 2 KB until the commit (50,000
+one-claim sets took the step from 130 to 237 MB), and PostgreSQL takes at most 65,535
+parameters a statement (a file of more interchanges could never be acknowledged when
+they were looked up in one)."""
+
+
+def _record_interchanges(s: Session, file_id: int, interchanges: list[InterchangeResult]
+                         ) -> None:
+    """A row for each of the file's interchanges, in file order; an accepted one whose
+    sender and ISA13 were received before (in an earlier file, or earlier in this one)
+    becomes a duplicate (TA1 note 025), and is kept without its key."""
+    seen: set[str] = set()
+    for start in range(0, len(interchanges), ROWS_PER_STATEMENT):
+        chunk = interchanges[start:start + ROWS_PER_STATEMENT]
+        keys = [_dedup_key(ic) for ic in chunk]
+        seen.update(s.scalars(select(Interchange.dedup_key).where(
+            Interchange.dedup_key.in_(keys))))
+        rows = []
+        for ordinal, (ic, key) in enumerate(zip(chunk, keys, strict=True), start + 1):
+            if key in seen and not ic.rejected:
+                ic.note_code = "025"
+                ic.sentences.append("This interchange control number was already received "
+                                    "from this sender.")
+            if not ic.rejected:
+                seen.add(key)
+            rows.append({"file_id": file_id, "ordinal": ordinal,
+                         "sender_qualifier": ic.sender_qualifier.strip()[:2],
+                         "sender_id": ic.sender_id.strip()[:15],
+                         "control_number": ic.control_number[:9], "accepted": not ic.rejected,
+                         "note_code": ic.note_code, "dedup_key": None if ic.rejected else key})
+        s.execute(insert(Interchange), rows)
 
 
 def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: frozenset[int],
@@ -348,7 +363,7 @@ def _insert_set_rows(s: Session, file_id: int, check: FileCheck, accepted: froze
     for ts in check.each_transaction_set():
         rows.append(_pending_set(file_id, ts.ordinal, ts.ordinal in accepted,
                                  ts.control_number, claims(ts.ordinal)))
-        if len(rows) == SET_ROWS_PER_INSERT:
+        if len(rows) == ROWS_PER_STATEMENT:
             s.execute(insert(TransactionSet), rows)
             rows = []
     if rows:
