@@ -35,15 +35,21 @@ from store.models import ControlSequence
 
 def take(session: Session, name: str, count: int = 1, start: int = 1) -> int:
     """Reserve ``count`` consecutive values of sequence ``name``; returns the first."""
-    insert = postgresql.insert if is_postgresql(session.get_bind()) else sqlite.insert
-    session.execute(insert(ControlSequence).values(name=name, next_value=start)
-                    .on_conflict_do_nothing(index_elements=["name"]))
-    row = session.execute(select(ControlSequence).where(ControlSequence.name == name)
-                          .with_for_update()).scalar_one()
+    row = _locked(session, name, start)
     first = row.next_value
     row.next_value = first + count
     session.flush()
     return first
+
+
+def _locked(session: Session, name: str, start: int = 1) -> ControlSequence:
+    """Sequence ``name``'s row (made, starting at ``start``, if it is new), locked for the
+    rest of the transaction."""
+    insert = postgresql.insert if is_postgresql(session.get_bind()) else sqlite.insert
+    session.execute(insert(ControlSequence).values(name=name, next_value=start)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+    return session.execute(select(ControlSequence).where(ControlSequence.name == name)
+                           .with_for_update()).scalar_one()
 
 
 class StoredControlNumbers:
@@ -53,16 +59,30 @@ class StoredControlNumbers:
     sender/receiver pair, as X12 requires, and also across all our outbound files, so
     a response that answers two senders of one received file (two interchanges in one
     file) never repeats an ISA13 within the file, which validators reject.
+
+    A sequence's row stays locked from the first number this transaction takes from it
+    (the step's one transaction: an instance serves only the session's current one), so
+    the next numbers are counted on the row without statements of their own: a file
+    of 2,500 one-group interchanges took three statements for each of its 999 groups.
     """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._rows: dict[str, ControlSequence] = {}
 
     def next_interchange(self, receiver: str) -> int:
-        return take(self._session, "isa13")
+        return self._next("isa13")
 
     def next_group(self, receiver: str) -> int:
-        return take(self._session, "gs06")
+        return self._next("gs06")
+
+    def _next(self, name: str) -> int:
+        row = self._rows.get(name)
+        if row is None:
+            row = self._rows[name] = _locked(self._session, name)
+        value = row.next_value
+        row.next_value = value + 1  # flushed with the step's other writes, in its transaction
+        return value
 
 
 class CommittedControlNumbers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,6 @@ def _counts(store: Store) -> dict[str, int]:
 
 
 def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Path) -> None:
-    from datetime import UTC, date, datetime
-
     from edi.validators.codesets import default_registry
     from edi.validators.implementation_guide import EnvelopePolicy
     from workers import steps
@@ -385,9 +384,18 @@ def _interchanges(*numbers: int) -> str:
     return "".join(out)
 
 
-def _step_context(url: str, tmp_path: Path) -> StepContext:
-    from datetime import UTC, date, datetime
+def _acknowledged(ctx: StepContext, path: Path, text: str) -> int:
+    """``text`` received as ``path`` and acknowledged; the file's row id."""
+    path.write_text(text)
+    with path.open("rb") as source:
+        sha, size, _archived = steps.archive_copy(source, ctx.archive)
+    file_id, _role = steps.receive(ctx, steps.begin_run(ctx, path.name), path.name, sha, size,
+                                   datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
+    steps.acknowledge_file(ctx, file_id)
+    return file_id
 
+
+def _step_context(url: str, tmp_path: Path) -> StepContext:
     from edi.validators.codesets import default_registry
     from edi.validators.implementation_guide import EnvelopePolicy
 
@@ -403,22 +411,13 @@ def test_interchanges_are_kept_in_order_and_a_repeated_isa13_is_a_duplicate(
     """The acknowledge step looks the interchanges up and inserts them by statements of
     `ROWS_PER_STATEMENT` (PostgreSQL takes at most 65,535 parameters a statement):
     the same rows and TA1 notes whatever their size."""
-    from datetime import UTC, date, datetime
-
     monkeypatch.setattr(steps, "ROWS_PER_STATEMENT", per_statement)
     migrate.upgrade(database_url)
     ctx = _step_context(database_url, tmp_path)
-    run_id = steps.begin_run(ctx, "interchanges")
     kept = []
     try:
         for name, numbers in (("first.837", (1, 2)), ("second.837", (2, 3, 3, 4, 1))):
-            path = tmp_path / name
-            path.write_text(_interchanges(*numbers))
-            with path.open("rb") as source:
-                sha, size, _archived = steps.archive_copy(source, ctx.archive)
-            file_id, _role = steps.receive(ctx, run_id, name, sha, size,
-                                           datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
-            steps.acknowledge_file(ctx, file_id)
+            file_id = _acknowledged(ctx, tmp_path / name, _interchanges(*numbers))
             with ctx.store.transaction() as s:
                 kept.append([(i.ordinal, i.control_number, i.accepted, i.note_code, i.dedup_key)
                              for i in s.scalars(select(Interchange).where(
@@ -440,8 +439,6 @@ def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameter
     """70,000 interchanges: looked up in one statement, PostgreSQL refused them all
     ("number of parameters must be between 0 and 65535"), so such a file could never
     be acknowledged; by statements of `ROWS_PER_STATEMENT` each is kept."""
-    from datetime import UTC, date, datetime
-
     from edi.findings import InterchangeResult
     from tests.databases import postgres_schema
 
@@ -465,3 +462,41 @@ def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameter
     assert count == 70_001
     assert last is not None and (last.ordinal, last.accepted, last.note_code) == (
         70_001, False, "025")
+
+
+def test_a_999_takes_its_control_numbers_in_a_few_statements_and_never_twice(
+        database_url: str, tmp_path: Path) -> None:
+    """A 999 answering 40 one-group interchanges takes 40 GS06s: counted on the
+    sequence's row, locked once (three statements a number before), and the next
+    file's go on after them."""
+    from sqlalchemy import event
+
+    migrate.upgrade(database_url)
+    ctx = _step_context(database_url, tmp_path)
+    statements: list[str] = []
+    event.listen(ctx.store.engine, "before_cursor_execute",
+                 lambda _c, _cursor, statement, *_rest: statements.append(statement))
+    texts = []
+    try:
+        for name, numbers in (("forty.837", range(1, 41)), ("three.837", range(41, 44))):
+            statements.clear()
+            file_id = _acknowledged(ctx, tmp_path / name, _interchanges(*numbers))
+            with ctx.store.transaction() as s:
+                row = s.get(ReceivedFile, file_id)
+                assert row is not None and row.ack_text is not None
+                texts.append(row.ack_text)
+            if name == "forty.837":
+                sequence_statements = [one for one in statements if "control_sequences" in one]
+    finally:
+        ctx.store.dispose()
+
+    def numbers(text: str, segment: str, at: int) -> list[int]:
+        return [int(seg.split("*")[at]) for seg in text.replace("\n", "").split("~")
+                if seg.startswith(segment + "*")]
+
+    first, second = numbers(texts[0], "GS", 6), numbers(texts[1], "GS", 6)
+    assert len(first) == 40 and first == list(range(first[0], first[0] + 40))
+    assert second == [first[-1] + 1, first[-1] + 2, first[-1] + 3]
+    assert numbers(texts[1], "ISA", 13)[0] == numbers(texts[0], "ISA", 13)[0] + 1
+    # per sequence: made if new, locked, its new value written; not three a number
+    assert 4 <= len(sequence_statements) <= 6
