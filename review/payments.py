@@ -157,7 +157,8 @@ def cycle(request: Request, principal: Signed, cycle_id: RowId) -> Response:
             RemittanceRecord.cycle_id == cycle_id).order_by(RemittanceRecord.id)))
         delivered = set(s.scalars(select(Event.subject).where(
             Event.kind == "remittance.delivered",
-            Event.subject.in_([r.trace_number for r in remittances]))))
+            Event.subject.in_(select(RemittanceRecord.trace_number).where(
+                RemittanceRecord.cycle_id == cycle_id)))))  # a subquery: no parameter a payee
     return render(request, "cycle.html", cycle=row, remittances=remittances,
                   total_cents=sum(r.amount_cents for r in remittances), delivered=delivered)
 
