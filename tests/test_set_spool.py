@@ -766,3 +766,54 @@ def test_the_acknowledge_step_stores_a_row_for_every_set_in_file_order(
             ctx.store.dispose()
     assert rows[0] == [(n, True, "pending", f"{n:04d}", 5) for n in range(1, 5)]
     assert rows[1] == [(1, True, "pending", "0001", 2), (2, False, "pending", "0002", 2)]
+
+
+def test_a_277ca_reads_runs_of_small_sets_together_and_says_the_same(tmp_path: Path) -> None:
+    """`steps._answers` reads consecutive small sets' 277CA records with two statements
+    a run: the same 277CA as each set read alone (`steps._answer`), for sets of one
+    claim, a set whose size was not kept (before revision 0012) and larger sets."""
+    from sqlalchemy import event, update
+
+    from edi.ack277 import write_277ca_by_sender
+    from edi.acks import CountingControlNumbers, Responder
+    from fixtures.generator import write_837
+
+    ctx = _context(tmp_path)
+    try:
+        source = tmp_path / "mixed.837"
+        with source.open("w") as out:
+            write_837(out, claims=150, seed=21, claims_per_transaction=1)
+        one_claim = _acknowledged(ctx, source)
+        large = _acknowledged(ctx, FIXTURES / "837p" / "demo-multi-st.837")  # 4 sets of 5
+        for file_id in (one_claim, large):
+            assert steps.answer_sets(ctx, file_id)
+        with ctx.store.transaction() as s:
+            s.execute(update(TransactionSet).where(TransactionSet.file_id == one_claim,
+                                                   TransactionSet.ordinal == 40)
+                      .values(claims=None))
+        statements: list[str] = []
+        event.listen(ctx.store.engine, "before_cursor_execute",
+                     lambda _c, _cursor, statement, *_rest: statements.append(statement))
+
+        def rendered(file_id: int, together: bool) -> tuple[str, int]:
+            statements.clear()
+            out = io.StringIO()
+            with ctx.store.transaction() as s:
+                senders = steps._senders(s, file_id)
+                answers = [(sender, steps._answers(s, sets) if together else
+                            (steps._answer(s, set_id) for set_id, _claims in sets))
+                           for sender, sets in senders.items()]
+                write_277ca_by_sender(answers, Responder(
+                    when=datetime(2026, 6, 2, 8, tzinfo=UTC), control=CountingControlNumbers()),
+                    out)
+            return out.getvalue(), len(statements)
+
+        alone, alone_statements = rendered(one_claim, together=False)
+        together, together_statements = rendered(one_claim, together=True)
+        assert together == alone and alone.count("ST*277*") == 150
+        # 150 sets: two statements each alone; together, runs of at most 100 claims
+        # around the set of unknown size (1-39, 40 alone, 41-140, 141-150)
+        assert alone_statements >= 300 and together_statements <= 12
+        assert rendered(large, together=True)[0] == rendered(large, together=False)[0]
+    finally:
+        ctx.store.dispose()

@@ -993,18 +993,45 @@ def _answer(session: Session, set_id: int) -> SetAnswer:
                      (from_json(ClaimStatus, record) for record in records))
 
 
-def _senders(session: Session, file_id: int) -> dict[str, list[int]]:
-    """The ids of the file's answered sets by sender, in set order, the senders in the
-    order the file names them (each sender's key read from its set's answer in the
+def _answers(session: Session, sets: list[tuple[int, int | None]]) -> Iterator[SetAnswer]:
+    """The 277CAs of ``sets`` (id, claim count) in that order: a set alone (`_answer`),
+    or a run of consecutive small ones (`_small_together`) read with one statement for
+    their headers and totals and one for their claims' records (a file of one-claim sets
+    took two statements a set)."""
+    for run in _small_together(sets, lambda one: SMALL_SETS_CLAIMS + 1 if one[1] is None
+                               else one[1]):
+        if len(run) == 1:
+            yield _answer(session, run[0][0])
+            continue
+        ids = [set_id for set_id, _claims in run]
+        heads = {set_id: (header, totals) for set_id, header, totals in session.execute(
+            select(TransactionSet.id, TransactionSet.answer, TransactionSet.totals)
+            .where(TransactionSet.id.in_(ids)))}
+        records: dict[int, list[Any]] = {}
+        for set_id, record in session.execute(
+                select(Claim.set_id, Claim.answer)
+                .where(Claim.set_id.in_(ids), Claim.answer.is_not(None))
+                .order_by(Claim.provider_group, Claim.position)):
+            records.setdefault(set_id, []).append(record)
+        for set_id in ids:
+            header, totals = heads[set_id]
+            yield SetAnswer(from_json(TransactionStatus, header), from_json(SetTotals, totals),
+                            [from_json(ClaimStatus, record) for record in records.get(set_id, ())])
+
+
+def _senders(session: Session, file_id: int) -> dict[str, list[tuple[int, int | None]]]:
+    """The file's answered sets (id, claim count) by sender, in set order, the senders in
+    the order the file names them (each sender's key read from its set's answer in the
     database: no answer is decoded here)."""
-    senders: dict[str, list[int]] = {}
-    for set_id, qualifier, sender_id in session.execute(
-            select(TransactionSet.id,
+    senders: dict[str, list[tuple[int, int | None]]] = {}
+    for set_id, claims, qualifier, sender_id in session.execute(
+            select(TransactionSet.id, TransactionSet.claims,
                    TransactionSet.answer["receiver_sender_qualifier"].as_string(),
                    TransactionSet.answer["receiver_sender_id"].as_string())
             .where(TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
             .order_by(TransactionSet.ordinal)):
-        senders.setdefault(receiver_key(qualifier or "", sender_id or ""), []).append(set_id)
+        senders.setdefault(receiver_key(qualifier or "", sender_id or ""), []).append(
+            (set_id, claims))
     return senders
 
 
@@ -1039,8 +1066,7 @@ def finish_file(ctx: StepContext, file_id: int) -> None:
         senders = _senders(s, file_id)
         if senders:
             responder = Responder(when=ctx.now, control=ReservedControlNumbers(reserved))
-            answers = [(sender, (_answer(s, set_id) for set_id in ids))
-                       for sender, ids in senders.items()]
+            answers = [(sender, _answers(s, sets)) for sender, sets in senders.items()]
             row.claim_ack_sha256, _size = archive_text(ctx.archive, lambda out: (
                 write_277ca_by_sender(answers, responder, out)))
         row.status = "done"
