@@ -290,7 +290,7 @@ class SetSizes:
 
     def __init__(self, sink: SetSink) -> None:
         self._sink = sink
-        self._sizes = array("l")  # -1: a set whose end did not go by
+        self._sizes = array("i")  # -1: a set whose end did not go by
 
     def begin(self, reading: SetReading) -> None:
         self._sink.begin(reading)
