@@ -451,8 +451,8 @@ def answer_groups(ctx: StepContext, file_id: int) -> list[tuple[int, int]]:
         waiting = s.execute(select(TransactionSet.ordinal, TransactionSet.claims).where(
             TransactionSet.file_id == file_id, TransactionSet.state != "answered")
             .order_by(TransactionSet.ordinal)).all()
-    return [(group[0][0], group[-1][0]) for group in _small_together(
-        waiting, lambda found: SMALL_SETS_CLAIMS + 1 if found[1] is None else found[1])]
+    return [(group[0][0], group[-1][0])
+            for group in _small_together(waiting, lambda found: _kept_size(found[1]))]
 
 
 def sets_waiting(ctx: StepContext, file_id: int) -> bool:
@@ -613,6 +613,12 @@ def _small_together(items: Iterable[T], claims_of: Callable[[T], int]) -> Iterat
         claims += size
     if batch:
         yield batch
+
+
+def _kept_size(claims: int | None) -> int:
+    """A set's size for `_small_together` from the claim count kept on its row: a set
+    kept before revision 0012, whose count is not known, goes alone."""
+    return SMALL_SETS_CLAIMS + 1 if claims is None else claims
 
 
 def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
@@ -998,8 +1004,7 @@ def _answers(session: Session, sets: list[tuple[int, int | None]]) -> Iterator[S
     or a run of consecutive small ones (`_small_together`) read with one statement for
     their headers and totals and one for their claims' records (a file of one-claim sets
     took two statements a set)."""
-    for run in _small_together(sets, lambda one: SMALL_SETS_CLAIMS + 1 if one[1] is None
-                               else one[1]):
+    for run in _small_together(sets, lambda one: _kept_size(one[1])):
         if len(run) == 1:
             yield _answer(session, run[0][0])
             continue
