@@ -34,12 +34,11 @@ from edi.claim_status import (
     Provider277,
     StatusCategory,
 )
-from edi.validators.codesets import default_registry
-from edi.validators.implementation_guide import EnvelopePolicy
 from store import migrate
 from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
+from tests.stepping import acknowledged, step_context
 from workers import set_spool, steps
 from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
@@ -54,7 +53,6 @@ from workers.set_spool import (
 )
 from workers.transaction_sets import ClaimHeads
 
-RECEIVED = date(2026, 6, 1)
 FILES = [FIXTURES / "837p" / "demo-multi-st.837", ACK_FIXTURES / "two-sets-one-bad.837"]
 
 
@@ -62,20 +60,7 @@ def _context(tmp_path: Path, reference: ReferenceSource | None = None) -> steps.
     tmp_path.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     migrate.upgrade(url)
-    return steps.StepContext(store=Store(url), archive=tmp_path / "archive",
-                             now=datetime(2026, 6, 1, 12, tzinfo=UTC), as_of=RECEIVED,
-                             policy=EnvelopePolicy(), code_sets=default_registry(),
-                             reference=reference)
-
-
-def _acknowledged(ctx: steps.StepContext, path: Path) -> int:
-    run_id = steps.begin_run(ctx, "spool-test")
-    with path.open("rb") as source:
-        sha, size, _archived = steps.archive_copy(source, ctx.archive)
-    file_id, _role = steps.receive(ctx, run_id, path.name, sha, size,
-                                   datetime(2026, 6, 1, 9, tzinfo=UTC), RECEIVED)
-    steps.acknowledge_file(ctx, file_id)
-    return file_id
+    return step_context(url, tmp_path / "archive", reference)
 
 
 def _spool(ctx: steps.StepContext, file_id: int) -> SetSpool:
@@ -108,7 +93,7 @@ def _answered(tmp_path: Path, path: Path,
               reference: ReferenceSource | None = None) -> Stored:
     ctx = _context(tmp_path, reference)
     try:
-        file_id = _acknowledged(ctx, path)
+        file_id = acknowledged(ctx, path)
         spool = _spool(ctx, file_id)
         if meddle is not None:
             meddle(ctx, spool)
@@ -326,7 +311,7 @@ def test_revision_0011_moves_the_records_of_sets_answered_before_it(tmp_path: Pa
     set's totals, as the engine now writes them; its downgrade moves them back."""
     ctx = _context(tmp_path)
     try:
-        file_id = _acknowledged(ctx, FILES[0])
+        file_id = acknowledged(ctx, FILES[0])
         assert steps.answer_sets(ctx, file_id)
         written = _stored(ctx, file_id)
         url = str(ctx.store.engine.url)
@@ -359,7 +344,7 @@ def test_one_set_answered_on_its_own_is_taken_from_the_spool(
     """The service's per-set step (`answer_set`) reads its one set from the spool."""
     ctx = _context(tmp_path)
     try:
-        file_id = _acknowledged(ctx, FILES[0])
+        file_id = acknowledged(ctx, FILES[0])
         monkeypatch.setattr(steps, "set_outcomes", None)  # reading the file would fail
         steps.answer_set(ctx, file_id, 3)
         with ctx.store.transaction() as s:
@@ -447,7 +432,7 @@ def test_a_late_second_pass_over_a_file_answered_meanwhile_leaves_no_spool(
     second was still reading it: the second's spool is removed, nothing else changes."""
     ctx = _context(tmp_path)
     try:
-        file_id = _acknowledged(ctx, FILES[0])
+        file_id = acknowledged(ctx, FILES[0])
         assert steps.answer_sets(ctx, file_id)
         spool = _spool(ctx, file_id)
         before = _stored(ctx, file_id)
@@ -757,7 +742,7 @@ def test_the_acknowledge_step_stores_a_row_for_every_set_in_file_order(
     for at, path in enumerate(FILES):
         ctx = _context(tmp_path / str(at))
         try:
-            file_id = _acknowledged(ctx, path)
+            file_id = acknowledged(ctx, path)
             with ctx.store.transaction() as s:
                 rows.append([(t.ordinal, t.accepted, t.state, t.control_number, t.claims)
                              for t in s.scalars(select(TransactionSet).where(
@@ -783,8 +768,8 @@ def test_a_277ca_reads_runs_of_small_sets_together_and_says_the_same(tmp_path: P
         source = tmp_path / "mixed.837"
         with source.open("w") as out:
             write_837(out, claims=150, seed=21, claims_per_transaction=1)
-        one_claim = _acknowledged(ctx, source)
-        large = _acknowledged(ctx, FIXTURES / "837p" / "demo-multi-st.837")  # 4 sets of 5
+        one_claim = acknowledged(ctx, source)
+        large = acknowledged(ctx, FIXTURES / "837p" / "demo-multi-st.837")  # 4 sets of 5
         for file_id in (one_claim, large):
             assert steps.answer_sets(ctx, file_id)
         with ctx.store.transaction() as s:

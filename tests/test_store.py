@@ -28,6 +28,7 @@ from store.models import (
     TransactionSet,
 )
 from tests.paths import ACK_FIXTURES, FIXTURES
+from tests.stepping import acknowledged, step_context
 from workers import steps
 from workers.cli import app
 from workers.steps import StepContext
@@ -161,7 +162,6 @@ def _counts(store: Store) -> dict[str, int]:
 def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Path) -> None:
     from edi.validators.codesets import default_registry
     from edi.validators.implementation_guide import EnvelopePolicy
-    from workers import steps
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
     from workers.reference_store import InMemoryReference
 
@@ -387,21 +387,7 @@ def _interchanges(*numbers: int) -> str:
 def _acknowledged(ctx: StepContext, path: Path, text: str) -> int:
     """``text`` received as ``path`` and acknowledged; the file's row id."""
     path.write_text(text)
-    with path.open("rb") as source:
-        sha, size, _archived = steps.archive_copy(source, ctx.archive)
-    file_id, _role = steps.receive(ctx, steps.begin_run(ctx, path.name), path.name, sha, size,
-                                   datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
-    steps.acknowledge_file(ctx, file_id)
-    return file_id
-
-
-def _step_context(url: str, tmp_path: Path) -> StepContext:
-    from edi.validators.codesets import default_registry
-    from edi.validators.implementation_guide import EnvelopePolicy
-
-    return StepContext(store=Store(url), archive=tmp_path / "archive",
-                       now=datetime(2026, 6, 1, 12, tzinfo=UTC), as_of=date(2026, 6, 1),
-                       policy=EnvelopePolicy(), code_sets=default_registry(), reference=None)
+    return acknowledged(ctx, path)
 
 
 @pytest.mark.parametrize("per_statement", [1, 2, steps.ROWS_PER_STATEMENT])
@@ -413,7 +399,7 @@ def test_interchanges_are_kept_in_order_and_a_repeated_isa13_is_a_duplicate(
     the same rows and TA1 notes whatever their size."""
     monkeypatch.setattr(steps, "ROWS_PER_STATEMENT", per_statement)
     migrate.upgrade(database_url)
-    ctx = _step_context(database_url, tmp_path)
+    ctx = step_context(database_url, tmp_path / "archive")
     kept = []
     try:
         for name, numbers in (("first.837", (1, 2)), ("second.837", (2, 3, 3, 4, 1))):
@@ -444,7 +430,7 @@ def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameter
 
     with postgres_schema() as url:
         migrate.upgrade(url)
-        ctx = _step_context(url, tmp_path)
+        ctx = step_context(url, tmp_path / "archive")
         try:
             run_id = steps.begin_run(ctx, "many")
             file_id, _role = steps.receive(ctx, run_id, "many.837", "ab" * 32, 1,
@@ -472,7 +458,7 @@ def test_a_999_takes_its_control_numbers_in_a_few_statements_and_never_twice(
     from sqlalchemy import event
 
     migrate.upgrade(database_url)
-    ctx = _step_context(database_url, tmp_path)
+    ctx = step_context(database_url, tmp_path / "archive")
     statements: list[str] = []
     event.listen(ctx.store.engine, "before_cursor_execute",
                  lambda _c, _cursor, statement, *_rest: statements.append(statement))
