@@ -298,9 +298,6 @@ class FileCheck:
     unreadable: InterchangeResult | None = None
     """Set when bytes could not be read as an interchange at all (before any ISA)."""
 
-    def transaction_sets(self) -> list[TransactionSetResult]:
-        return list(self.each_transaction_set())
-
     def each_transaction_set(self) -> Iterator[TransactionSetResult]:
         """The file's sets in order, one at a time (a set kept compact is made as it is
         reached: `SetResults`)."""

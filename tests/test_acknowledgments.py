@@ -45,7 +45,7 @@ def test_every_public_837p_gets_the_same_verdict_per_transaction_set_as_pyx12(
     expected = pyx12_verdicts(source, tmp_path)
     # When the engine checks it (receiver not enforced: these files were not sent to us)
     check = check_file(source, any_receiver=True)
-    ours = [(ts.control_number, ts.accepted) for ts in check.transaction_sets()
+    ours = [(ts.control_number, ts.accepted) for ts in check.each_transaction_set()
             if not any(ic.rejected for ic in check.interchanges)]
     # Then every transaction set pyx12 accepts we accept, and every one it rejects we reject
     if expected is None or not expected:
@@ -91,7 +91,7 @@ def test_the_cached_maps_give_the_same_findings_in_any_order() -> None:
 def _fingerprint(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
     check = check_file(path, any_receiver=True)
     return [(ts.control_number, ts.ack_code, tuple(s for f in ts.segments for s in f.sentences))
-            for ts in check.transaction_sets()]
+            for ts in check.each_transaction_set()]
 
 
 def test_a_claim_in_error_is_named_in_the_999_by_its_patient_control_number() -> None:
