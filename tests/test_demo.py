@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from store.engine import Store, sqlite_url
 from store.models import DecisionRecord, DuplicateReceipt, ReceivedFile
 from tests.pyx12_oracle import pyx12_accepts
-from workers.report import SITUATIONS, situation_counts
+from workers.report import SITUATIONS, RunTally
 from workers.summary import RunSummary
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
@@ -60,7 +61,8 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
     # situation table it printed says
     summary = RunSummary.model_validate_json((pipeline / "summary.json").read_text())
     decided_claims = [c for f in summary.files for c in f.claims if c.status]
-    counts = situation_counts(decided_claims)
+    by_lob = RunTally.of(summary).decided
+    counts = sum((lob.situations for lob in by_lob.values()), Counter[str]())
     assert all(counts[situation] for situation in SITUATIONS), counts
     assert "Situations by line of business" in done.stdout
     for row in ("add-on without its primary (CO-107)", "supervisor not on file (CO-16 N297)",
@@ -69,8 +71,7 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
         assert row in done.stdout, row
     # and each line of business has secondary claims (Medicaid as payer of last resort)
     for lob in ("commercial", "medicaid", "medicare_advantage"):
-        claims = [c for c in decided_claims if c.line_of_business == lob]
-        assert situation_counts(claims)["secondary"], lob
+        assert by_lob[lob].situations["secondary"], lob
     # and a pair let through by its bypass modifier was paid money, not only allowed
     assert any(c.pairs_bypassed and Decimal(c.paid or 0) > 0 for c in decided_claims)
     # and it ends by saying how to look at this run in the review screens, and where

@@ -17,7 +17,6 @@ from workers.report import (
     SITUATIONS,
     RunTally,
     print_run,
-    situation_counts,
     situations_of,
 )
 from workers.summary import ClaimSummary, FileSummary, RunSummary
@@ -120,7 +119,7 @@ def test_the_report_prints_the_situations_per_line_of_business() -> None:
     run = RunSummary(as_of="2026-02-01", files=[FileSummary(
         path="/in/a.837", sha256="0" * 64, status="processed", ack="999", ack_code="A",
         ack_path="/out/a.999", received_at="2026-02-01T12:00:00+00:00", claims=claims)])
-    assert situation_counts(claims)["secondary"] == 1
+    assert sum(lob.situations["secondary"] for lob in RunTally.of(run).decided.values()) == 1
     # When the report is printed
     console = Console(record=True, width=250)
     print_run(console, run)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from decimal import Decimal
 
 from rich.console import Console
@@ -244,14 +243,6 @@ def situations_of(claim: ClaimSummary) -> set[str]:
     if claim.frequency_code == "7" and "CO-29" in codes:
         found.add("late replacement")
     return found
-
-
-def situation_counts(claims: Iterable[ClaimSummary]) -> Counter[str]:
-    """Claims per situation (a claim may count under several)."""
-    counts: Counter[str] = Counter()
-    for claim in claims:
-        counts.update(situations_of(claim))
-    return counts
 
 
 def _print_situations(console: Console, lobs: list[tuple[str, _LineOfBusiness]]) -> None:
