@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from functools import partial
+from itertools import chain, islice
 from typing import Literal, Protocol
 
 from edi.findings import (
@@ -114,32 +116,42 @@ def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
     (ISA05/ISA06 of its interchanges), in the order the file names the senders: TA1
     segments first (one per received interchange that was rejected or asked for one),
     then a functional group with a 999 for every group of its accepted interchanges.
+    The interchanges are read from the check one at a time, by their index in the file
+    (a file of 200,000 interchanges keeps most of them packed: `findings.Interchanges`).
     """
-    interchanges = list(check.interchanges)
-    if check.unreadable is not None:
-        interchanges.append(check.unreadable)
-    if not interchanges:  # pragma: no cover - the check always yields one or the other
+    def interchange(index: int) -> InterchangeResult:
+        if index < len(check.interchanges):
+            return check.interchanges[index]
+        assert check.unreadable is not None
+        return check.unreadable
+
+    senders: dict[str, array[int]] = {}
+    rejected = False
+    everything = chain(check.interchanges, [check.unreadable] if check.unreadable else [])
+    for index, ic in enumerate(everything):
+        senders.setdefault(receiver_key(ic.sender_qualifier, ic.sender_id),
+                           array("L")).append(index)
+        rejected = rejected or ic.rejected
+    if not senders:  # pragma: no cover - the check always yields one or the other
         raise ValueError("nothing to acknowledge")
-    senders: dict[str, list[InterchangeResult]] = {}
-    for ic in interchanges:
-        senders.setdefault(receiver_key(ic.sender_qualifier, ic.sender_id), []).append(ic)
     out = io.StringIO()
     writer = X12Writer(out)
     group_codes: list[str] = []
-    for receiver, answered in senders.items():
-        group_codes += _response_interchange(writer, receiver, answered, responder)
+    for receiver, indices in senders.items():
+        group_codes += _response_interchange(
+            writer, receiver, partial(map, interchange, indices), responder)
     if not group_codes:
-        return Acknowledgment("TA1", out.getvalue(), "R" if any(
-            ic.rejected for ic in interchanges) else "A")
-    return Acknowledgment("999", out.getvalue(), _combined(group_codes, interchanges))
+        return Acknowledgment("TA1", out.getvalue(), "R" if rejected else "A")
+    return Acknowledgment("999", out.getvalue(), _combined(group_codes, rejected))
 
 
 def _response_interchange(writer: X12Writer, receiver: str,
-                          interchanges: list[InterchangeResult],
+                          interchanges: Callable[[], Iterator[InterchangeResult]],
                           responder: Responder) -> list[str]:
-    """One ISA .. IEA answering one sender's interchanges; returns the AK901 codes."""
+    """One ISA .. IEA answering one sender's interchanges (each call of ``interchanges``
+    gives them again, in file order); returns the AK901 codes."""
     qualifier, _, identifier = receiver.partition(":")
-    first = interchanges[0]
+    first = next(interchanges())
     control = responder.control.next_interchange(receiver)
     writer.write("ISA", *isa_elements(
         sender_qualifier=responder.our_qualifier, sender_id=responder.our_id,
@@ -147,12 +159,12 @@ def _response_interchange(writer: X12Writer, receiver: str,
         control_number=control, when=responder.when,
         usage=first.usage if first.usage in ("P", "T") else "P",
     ))
-    for ic in interchanges:
+    for ic in interchanges():
         # An interchange with no group to answer still gets a word back: its TA1.
         if ic.rejected or ic.ack_requested == "1" or not ic.groups:
             writer.write("TA1", *ta1_elements(ic, responder.when))
     group_codes: list[str] = []
-    for ic in interchanges:
+    for ic in interchanges():
         if ic.rejected:
             continue
         for group in ic.groups:
@@ -162,8 +174,9 @@ def _response_interchange(writer: X12Writer, receiver: str,
     return group_codes
 
 
-def _combined(codes: list[str], interchanges: list[InterchangeResult]) -> str:
-    if any(ic.rejected for ic in interchanges):
+def _combined(codes: list[str], rejected: bool) -> str:
+    """The summary code of AK901s ``codes``, any interchange ``rejected`` counting as R."""
+    if rejected:
         codes = [*codes, "R"]
     if all(c == "A" for c in codes):
         return "A"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -40,7 +41,7 @@ def segment_findings_kept(kept_before: int) -> int:
 def _shared(*values: str) -> tuple[str, ...]:
     """``values`` as one copy each of the file's repeated envelope texts (the control
     numbers, each its own, are not passed here)."""
-    return tuple(sys.intern(value) for value in values)
+    return tuple(map(sys.intern, values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +111,17 @@ class _CleanRun:
 
     __slots__ = ("controls", "ends", "first", "implementation_reference", "set_id")
 
-    def __init__(self, first: TransactionSetResult) -> None:
-        self.set_id = first.set_id
-        self.implementation_reference = first.implementation_reference
-        self.first = first.ordinal
+    def __init__(self, set_id: str, implementation_reference: str, first: int) -> None:
+        self.set_id = set_id
+        self.implementation_reference = implementation_reference
+        self.first = first
         self.controls = bytearray()
         self.ends = array("L")
+
+    @classmethod
+    def starting(cls, ts: TransactionSetResult) -> _CleanRun:
+        """An empty run that ``ts`` is the first of."""
+        return cls(ts.set_id, ts.implementation_reference, ts.ordinal)
 
     def __len__(self) -> int:
         return len(self.ends)
@@ -175,9 +181,22 @@ class SetResults:
             del items[at]
             before.add(ts)
             return
-        run = _CleanRun(ts)
+        run = _CleanRun.starting(ts)
         run.add(ts)
         items[at] = run
+
+    @classmethod
+    def of_run(cls, run: _CleanRun) -> SetResults:
+        """The results of a group whose sets are the clean ``run``."""
+        results = cls()
+        results._items.append(run)
+        results._count = len(run)
+        return results
+
+    def only_run(self) -> _CleanRun | None:
+        """The run, when every set is in one `_CleanRun` (and there is one at least)."""
+        items = self._items
+        return items[0] if len(items) == 1 and isinstance(items[0], _CleanRun) else None
 
     def __len__(self) -> int:
         return self._count
@@ -290,11 +309,193 @@ class InterchangeResult:
         return self.note_code != "000"
 
 
+_MOST_INCLUDED = 0xFFFFFFFF
+"""The largest GE01 a packed interchange keeps (in an ``array("I")``); GE01 is at most six
+digits, and a group whose count is no such number is not packed."""
+
+
+def _shared_values(ic: InterchangeResult) -> tuple[str, ...] | None:
+    """What an interchange has in common with its neighbours when it can be packed (see
+    `_CleanInterchanges`), or None: accepted with nothing to say, one group with nothing
+    to say whose sets are all accepted with nothing to say (one `_CleanRun`)."""
+    if ic.note_code != "000" or ic.sentences or len(ic.groups) != 1:
+        return None
+    group = ic.groups[0]
+    run = group.transaction_sets.only_run()
+    if run is None or group.syntax_codes or group.sentences \
+            or not 0 <= group.included <= _MOST_INCLUDED:
+        return None
+    return (ic.sender_qualifier, ic.sender_id, ic.receiver_qualifier, ic.receiver_id,
+            ic.usage, ic.ack_requested, group.functional_id, group.version,
+            group.application_sender, group.application_receiver, run.set_id,
+            run.implementation_reference)
+
+
+class _CleanInterchanges:
+    """Consecutive interchanges that `_shared_values` finds alike, each with its sets'
+    ordinals following on from the one before: the shared values once, then each
+    interchange's own as packed text (ISA13, ISA09, ISA10, GS06, then its sets' ST02s)
+    and its GE01 (about 70 bytes an interchange, where the results and what they hold
+    take about 1.1 KB). Each is given back as an equal `InterchangeResult`."""
+
+    __slots__ = ("ends", "firsts", "included", "shared", "starts", "texts")
+
+    OWN = 4
+    """Texts of an interchange's own before its sets' control numbers."""
+
+    def __init__(self, shared: tuple[str, ...]) -> None:
+        self.shared = shared
+        self.texts = bytearray()
+        self.ends = array("L")  # where each text ends in ``texts``
+        self.starts = array("L")  # each interchange's first text, in ``ends``
+        self.firsts = array("L")  # each interchange's first set ordinal
+        self.included = array("I")  # each interchange's GE01, as the check read it
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def takes(self, shared: tuple[str, ...], first_ordinal: int) -> bool:
+        last = len(self.starts) - 1
+        return shared == self.shared and first_ordinal == (
+            self.firsts[last] + len(self.ends) - self.starts[last] - self.OWN)
+
+    def add(self, ic: InterchangeResult) -> None:
+        group = ic.groups[0]
+        run = group.transaction_sets.only_run()
+        assert run is not None
+        texts, ends = self.texts, self.ends
+        self.starts.append(len(ends))
+        self.firsts.append(run.first)
+        self.included.append(group.included)
+        for text in (ic.control_number, ic.date, ic.time, group.control_number):
+            texts += text.encode("utf-8", "surrogatepass")
+            ends.append(len(texts))
+        base = len(texts)
+        texts += run.controls
+        ends.extend(base + end for end in run.ends)
+
+    def at(self, k: int) -> InterchangeResult:
+        """The ``k``-th interchange of the run (0-based)."""
+        starts, ends = self.starts, self.ends
+        first = starts[k]
+        last = starts[k + 1] if k + 1 < len(starts) else len(ends)
+        begin = ends[first - 1] if first else 0
+        own = []
+        for end in ends[first:first + self.OWN]:
+            own.append(self.texts[begin:end].decode("utf-8", "surrogatepass"))
+            begin = end
+        (sender_qualifier, sender_id, receiver_qualifier, receiver_id, usage, ack_requested,
+         functional_id, version, application_sender, application_receiver, set_id,
+         reference) = self.shared
+        run = _CleanRun(set_id, reference, self.firsts[k])
+        run.controls += self.texts[begin:ends[last - 1]]
+        run.ends.extend(end - begin for end in ends[first + self.OWN:last])
+        ic = InterchangeResult(
+            control_number=own[0], date=own[1], time=own[2], sender_qualifier=sender_qualifier,
+            sender_id=sender_id, receiver_qualifier=receiver_qualifier, receiver_id=receiver_id,
+            usage=usage, ack_requested=ack_requested)
+        ic.groups.append(GroupResult(
+            functional_id=functional_id, control_number=own[3], version=version,
+            application_sender=application_sender, application_receiver=application_receiver,
+            transaction_sets=SetResults.of_run(run), included=self.included[k]))
+        return ic
+
+
+class Interchanges:
+    """A file's interchange results in file order, used as a list is (append, ``len``,
+    iteration, an index).
+
+    The check keeps every interchange's result until the 999 is written. One it has
+    finished (`pack`) that is accepted with nothing to say is kept packed in a
+    `_CleanInterchanges`, and given back as an equal `InterchangeResult`: a file of
+    200,000 one-claim interchanges holds about 14 MB of them instead of 220. A packed
+    one given back is a copy: to change an interchange's verdict after the check (a
+    duplicate's TA1), change the one `held` gives."""
+
+    __slots__ = ("_count", "_firsts", "_held", "_items", "_packed")
+
+    def __init__(self) -> None:
+        self._items: list[InterchangeResult | _CleanInterchanges] = []
+        self._firsts = array("L")  # each item's first index
+        self._count = 0
+        self._packed = 0  # interchanges before this one were offered to `pack`
+        self._held: dict[int, InterchangeResult] = {}
+
+    def append(self, ic: InterchangeResult) -> None:
+        self._items.append(ic)
+        self._firsts.append(self._count)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[InterchangeResult]:
+        held = self._held
+        for item, first in zip(self._items, self._firsts, strict=True):
+            if isinstance(item, _CleanInterchanges):
+                for k in range(len(item)):
+                    found = held.get(first + k)
+                    yield found if found is not None else item.at(k)
+            else:
+                yield item
+
+    def __getitem__(self, index: int) -> InterchangeResult:
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("interchange index out of range")
+        if self._held and index in self._held:
+            return self._held[index]
+        at = bisect_right(self._firsts, index) - 1
+        item = self._items[at]
+        if isinstance(item, _CleanInterchanges):
+            return item.at(index - self._firsts[at])
+        return item
+
+    def held(self, index: int) -> InterchangeResult:
+        """The result of the ``index``-th interchange that the file's verdict is read
+        from: a change made to it is kept (a packed one is unpacked)."""
+        found = self[index]
+        if index < 0:
+            index += self._count
+        if isinstance(self._items[bisect_right(self._firsts, index) - 1], _CleanInterchanges):
+            self._held[index] = found
+        return found
+
+    def pack(self, before: int) -> None:
+        """The interchanges up to ``before`` (an index) are final: keep the clean ones
+        packed, runs of alike ones together. Only unpacked interchanges follow the
+        packed ones, so the item of an index at or after ``_packed`` is found by
+        counting back from the end."""
+        items, firsts = self._items, self._firsts
+        while self._packed < min(before, self._count):
+            at = len(items) - (self._count - self._packed)
+            self._packed += 1
+            ic = items[at]
+            assert isinstance(ic, InterchangeResult)
+            shared = _shared_values(ic)
+            if shared is None:
+                continue
+            before_it = items[at - 1] if at > 0 else None
+            run = ic.groups[0].transaction_sets.only_run()
+            assert run is not None
+            if isinstance(before_it, _CleanInterchanges) and before_it.takes(shared, run.first):
+                before_it.add(ic)
+                del items[at], firsts[at]
+            else:
+                packed = _CleanInterchanges(shared)
+                packed.add(ic)
+                items[at] = packed
+
+
 @dataclass(slots=True)
 class FileCheck:
     """Everything the implementation-guide check found in one file."""
 
-    interchanges: list[InterchangeResult] = field(default_factory=list)
+    interchanges: Interchanges = field(default_factory=Interchanges)
     unreadable: InterchangeResult | None = None
     """Set when bytes could not be read as an interchange at all (before any ISA)."""
 

@@ -21,7 +21,7 @@ import pytest
 
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.faults import FAULTS
-from edi.findings import FileCheck
+from edi.findings import FileCheck, _CleanInterchanges
 from edi.validators import implementation_guide as ig
 from edi.validators.compiled import check as compiled
 from fixtures import fuzz
@@ -294,3 +294,128 @@ def test_the_compiled_check_answers_where_pyx12s_walk_raises(
     assert faults > 0 and next(oracle.each_transaction_set()).ack_code == "R"
     assert [ts.ack_code for ts in ours.each_transaction_set()] == ["A"]
     assert "IK5*A" in rendered(ours)
+
+
+# -- many interchanges: the compiled check packs the finished ones ---------------------
+
+def _interchange_segments(count: int) -> list[list[str]]:
+    """``count`` one-claim interchanges, each as its segments (no terminators)."""
+    from fixtures.generator import generate_837_text
+    from workers.bench_shapes import one_claim_interchanges
+
+    text = one_claim_interchanges(generate_837_text(
+        count, 11, claims_per_transaction=1, transactions_per_group=1))
+    interchanges: list[list[str]] = []
+    for segment in (s.strip() for s in text.split("~")):
+        if segment.startswith("ISA*"):
+            interchanges.append([])
+        if segment:
+            interchanges[-1].append(segment)
+    return interchanges
+
+
+def _set_element(segment: str, position: int, value: str) -> str:
+    elements = segment.split("*")
+    elements += [""] * (position + 1 - len(elements))
+    elements[position] = value
+    return "*".join(elements)
+
+
+def _where(segments: list[str], seg_id: str) -> int:
+    """Where the first ``seg_id`` is (one damage may have taken it away: then past the
+    end, and a damage that copies from it copies nothing)."""
+    return next((n for n, s in enumerate(segments) if s.split("*")[0] == seg_id),
+                len(segments))
+
+
+DAMAGES: dict[str, Callable[[list[str]], list[str]]] = {
+    "stray segment after IEA": lambda s: [*s, "NTE*ADD*AFTER THE TRAILER"],
+    "no functional group": lambda s: [s[0], s[-1]],
+    "group of another version": lambda s: [
+        _set_element(x, 8, "004010X098A1") if x.startswith("GS*") else x for x in s],
+    "GE01 lies": lambda s: [_set_element(x, 1, "7") if x.startswith("GE*") else x for x in s],
+    "IEA missing": lambda s: s[:-1],
+    "GE missing": lambda s: [x for x in s if not x.startswith("GE*")],
+    "SE missing": lambda s: [x for x in s if not x.startswith("SE*")],
+    "bad claim code": lambda s: [_set_element(x, 5, "99:Q:1") if x.startswith("CLM*") else x
+                                 for x in s],
+    "short ISA": lambda s: ["ISA*00*" + s[0][7:40], *s[1:]],
+    "a second group": lambda s: [*s[:-1], *s[_where(s, "GS"):_where(s, "GE") + 1], s[-1]],
+    "ISA13 twice": lambda s: [_set_element(s[0], 13, "000000001"), *s[1:-1],
+                              _set_element(s[-1], 2, "000000001")],
+    "segment before GS": lambda s: [s[0], "REF*EI*123456789", *s[1:]],
+    "IEA01 lies": lambda s: [*s[:-1], _set_element(s[-1], 1, "3")],
+    "ISA14 asks for a TA1": lambda s: [_set_element(s[0], 14, "1"), *s[1:]],
+    "set twice": lambda s: [*s[:_where(s, "GE")], *s[_where(s, "ST"):_where(s, "SE") + 1],
+                            *s[_where(s, "GE"):]],
+}
+
+
+def _damaged(seed: int, count: int = 12) -> tuple[bytes, list[tuple[int, str]]]:
+    rng = random.Random(seed)
+    interchanges = _interchange_segments(count)
+    done = []
+    for _ in range(rng.randint(1, 3)):
+        at, name = rng.randrange(count), rng.choice(sorted(DAMAGES))
+        interchanges[at] = DAMAGES[name](interchanges[at])
+        done.append((at, name))
+    return "".join(f"{s}~\n" for ic in interchanges for s in ic).encode(), done
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGES))
+def test_a_damaged_interchange_among_clean_ones_gets_pyx12s_verdict(name: str) -> None:
+    """Interchanges before and after one that is damaged (an error that reaches an
+    earlier interchange's or group's node, a structure fault, a group we do not take):
+    the same verdicts and 999 as pyx12's path, with the clean ones before it packed."""
+    interchanges = _interchange_segments(9)
+    interchanges[4] = DAMAGES[name](interchanges[4])
+    data = "".join(f"{s}~\n" for ic in interchanges for s in ic).encode()
+    oracle, ours, _faults = both(data)
+    assert verdict(ours) == verdict(oracle)
+    assert rendered(ours) == rendered(oracle)
+    packed = ours.interchanges._items[0]
+    assert isinstance(packed, _CleanInterchanges) and len(packed) >= 3
+
+
+def test_an_interchange_damaged_twice_among_clean_ones_gets_pyx12s_verdict() -> None:
+    """Every pair of damages on one interchange (a structure fault and an error on the
+    interchange's own node, say, which the end of the file used to settle in one order)."""
+    interchanges = _interchange_segments(7)
+    mismatches = []
+    for first in sorted(DAMAGES):
+        for second in sorted(DAMAGES):
+            damaged = [*interchanges]
+            damaged[3] = DAMAGES[second](DAMAGES[first](damaged[3]))
+            data = "".join(f"{s}~\n" for ic in damaged for s in ic).encode()
+            oracle, ours, _faults = both(data)
+            if verdict(ours) != verdict(oracle) or rendered(ours) != rendered(oracle):
+                mismatches.append((first, second))
+    assert mismatches == []
+
+
+def test_interchanges_damaged_at_random_get_pyx12s_verdict() -> None:
+    mismatches = []
+    for seed in range(150):
+        data, done = _damaged(seed)
+        oracle, ours, _faults = both(data)
+        if verdict(ours) != verdict(oracle) or rendered(ours) != rendered(oracle):
+            mismatches.append((seed, done))
+    assert mismatches == []
+
+
+def test_clean_interchanges_are_packed_and_given_back_equal() -> None:
+    """A file of clean interchanges: all but the last kept in one packed run, each
+    given back equal to pyx12's path's result, by iteration and by index."""
+    data = "".join(f"{s}~\n" for ic in _interchange_segments(30) for s in ic).encode()
+    oracle, ours, _faults = both(data)
+    items = ours.interchanges._items
+    assert len(items) == 2 and isinstance(items[0], _CleanInterchanges) and len(items[0]) == 29
+    assert verdict(ours) == verdict(oracle) and rendered(ours) == rendered(oracle)
+    for index in (0, 1, 17, 28, 29, -1, -30):
+        mine, theirs = ours.interchanges[index], oracle.interchanges[index]
+        assert (mine.control_number, mine.date, mine.time, mine.groups[0].control_number,
+                [ts.control_number for ts in mine.groups[0].transaction_sets]) == (
+            theirs.control_number, theirs.date, theirs.time, theirs.groups[0].control_number,
+            [ts.control_number for ts in theirs.groups[0].transaction_sets])
+    with pytest.raises(IndexError):
+        ours.interchanges[30]

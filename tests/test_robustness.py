@@ -269,6 +269,73 @@ def test_a_settled_set_joins_a_run_only_in_order_and_alike() -> None:
     assert [ts.control_number for ts in odd] == ["\ud800x", "\xe99", "", "\udcff", "12345678901"]
 
 
+def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order() -> None:
+    """A packed run takes the clean interchanges that follow on (the same sender,
+    receiver and group values, set ordinals with no gap); one with something to say,
+    another sender, a gap, more than one group or a GE01 no array holds stays as it is;
+    the last ones, not yet offered to `pack`, too. Each is given back equal, by
+    iteration and by index, and a change to the one `held` gives is kept."""
+    from edi.findings import (
+        GroupResult,
+        InterchangeResult,
+        Interchanges,
+        TransactionSetResult,
+        _CleanInterchanges,
+    )
+
+    ordinal = 0
+
+    def ic(number: int, sender: str = "CH", sets: int = 1, *, gap: int = 0, groups: int = 1,
+           note: str = "000", included: int = 1, control: str = "") -> InterchangeResult:
+        nonlocal ordinal
+        ordinal += gap
+        result = InterchangeResult(f"{number:09d}", "260601", f"{number % 2400:04d}", "ZZ",
+                                   sender, "ZZ", "87726", "P", "0", note_code=note)
+        for g in range(groups):
+            group = GroupResult("HC", f"{number}{g}", "005010X222A1", sender, "87726",
+                                included=included)
+            for _ in range(sets):
+                ordinal += 1
+                ts = TransactionSetResult(ordinal, "837", control or f"{ordinal:04d}",
+                                          "005010X222A1")
+                group.transaction_sets.append(ts)
+                group.transaction_sets.settle(ts)
+            result.groups.append(group)
+        return result
+
+    made = [ic(1), ic(2, sets=3), ic(3), ic(4, note="024"), ic(5), ic(6, "OTHER"), ic(7, gap=2),
+            ic(8, groups=2), ic(9, included=2**40), ic(10, control="\ud800\xe9"), ic(11),
+            ic(12), ic(13)]
+    interchanges = Interchanges()
+    for one in made:
+        interchanges.append(one)
+    interchanges.pack(len(made) - 2)
+    interchanges.pack(3)  # offered already: nothing changes
+
+    def shape(item: object) -> object:
+        return len(item) if isinstance(item, _CleanInterchanges) else item.control_number[-2:]  # type: ignore[attr-defined]
+
+    assert [shape(item) for item in interchanges._items] == [
+        3, "04", 1, 1, 1, "08", "09", 2, "12", "13"]
+
+    def seen(one: InterchangeResult) -> object:
+        return (one.control_number, one.date, one.time, one.sender_id, one.note_code,
+                [(g.control_number, g.included, [(ts.ordinal, ts.control_number)
+                                                 for ts in g.transaction_sets])
+                 for g in one.groups])
+
+    assert [seen(one) for one in interchanges] == [seen(one) for one in made]
+    assert [seen(interchanges[i]) for i in range(-13, 13)] == [seen(one) for one in made * 2]
+    assert interchanges[3] is made[3] and interchanges[-1] is made[-1]
+    with pytest.raises(IndexError):
+        interchanges[13]
+    kept = interchanges.held(1)
+    kept.note_code = "025"
+    assert interchanges.held(1) is kept and interchanges[1] is kept
+    assert [one.note_code for one in interchanges][:3] == ["000", "025", "000"]
+    assert len(interchanges) == 13
+
+
 def test_own_findings_join_pyx12s_in_segment_order() -> None:
     """The engine's own findings (a walk that raised, a segment cut short) among
     pyx12's: one at a segment pyx12 also flagged joins that finding (codes and IK4s of

@@ -401,6 +401,7 @@ def test_interchanges_are_kept_in_order_and_a_repeated_isa13_is_a_duplicate(
     migrate.upgrade(database_url)
     ctx = step_context(database_url, tmp_path / "archive")
     kept = []
+    answers = []
     try:
         for name, numbers in (("first.837", (1, 2)), ("second.837", (2, 3, 3, 4, 1))):
             file_id = _acknowledged(ctx, tmp_path / name, _interchanges(*numbers))
@@ -408,8 +409,14 @@ def test_interchanges_are_kept_in_order_and_a_repeated_isa13_is_a_duplicate(
                 kept.append([(i.ordinal, i.control_number, i.accepted, i.note_code, i.dedup_key)
                              for i in s.scalars(select(Interchange).where(
                                  Interchange.file_id == file_id).order_by(Interchange.id))])
+                answers.append(s.get(ReceivedFile, file_id).ack_text)  # type: ignore[union-attr]
     finally:
         ctx.store.dispose()
+    # the TA1s say so too: the check keeps all but the last interchange packed
+    # (`findings.Interchanges`), and a duplicate's note is kept on the one answered from
+    assert re.findall(r"TA1\*(\d{9})\*\d{6}\*\d{4}\*R\*025~", answers[1]) == [
+        "000000002", "000000003", "000000001"]
+    assert "TA1*" not in answers[0] and answers[1].count("AK1*HC*") == 2
     key = "ZZ:" + CLEARINGHOUSE_ID + ":{:09d}"
     assert kept[0] == [(1, "000000001", True, "000", key.format(1)),
                        (2, "000000002", True, "000", key.format(2))]
@@ -425,7 +432,7 @@ def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameter
     """70,000 interchanges: looked up in one statement, PostgreSQL refused them all
     ("number of parameters must be between 0 and 65535"), so such a file could never
     be acknowledged; by statements of `ROWS_PER_STATEMENT` each is kept."""
-    from edi.findings import InterchangeResult
+    from edi.findings import InterchangeResult, Interchanges
     from tests.databases import postgres_schema
 
     with postgres_schema() as url:
@@ -435,9 +442,10 @@ def test_a_file_of_more_interchanges_than_a_postgresql_statement_takes_parameter
             run_id = steps.begin_run(ctx, "many")
             file_id, _role = steps.receive(ctx, run_id, "many.837", "ab" * 32, 1,
                                            datetime(2026, 6, 1, 9, tzinfo=UTC), date(2026, 6, 1))
-            results = [InterchangeResult(f"{n:09d}", "260601", "0900", "ZZ", "SENDER", "ZZ",
-                                         "87726", "P", "0") for n in range(1, 70_002)]
-            results[-1].control_number = results[0].control_number  # sent twice
+            results = Interchanges()
+            for n in [*range(1, 70_001), 1]:  # the first sent twice
+                results.append(InterchangeResult(f"{n:09d}", "260601", "0900", "ZZ", "SENDER",
+                                                 "ZZ", "87726", "P", "0"))
             with ctx.store.transaction() as s:
                 steps._record_interchanges(s, file_id, results)
             with ctx.store.transaction() as s:

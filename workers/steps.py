@@ -44,7 +44,7 @@ from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
 from edi.claim_status import ClaimStatus, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
-from edi.findings import FileCheck, InterchangeResult
+from edi.findings import FileCheck, InterchangeResult, Interchanges
 from edi.front_end import claim_number
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.compiled import check_stream
@@ -328,20 +328,21 @@ parameters a statement (a file of more interchanges could never be acknowledged 
 they were looked up in one)."""
 
 
-def _record_interchanges(s: Session, file_id: int, interchanges: list[InterchangeResult]
-                         ) -> None:
+def _record_interchanges(s: Session, file_id: int, interchanges: Interchanges) -> None:
     """A row for each of the file's interchanges, in file order; an accepted one whose
     sender and ISA13 were received before (in an earlier file, or earlier in this one)
     becomes a duplicate (TA1 note 025), and is kept without its key."""
     seen: set[str] = set()
+    each = iter(interchanges)
     for start in range(0, len(interchanges), ROWS_PER_STATEMENT):
-        chunk = interchanges[start:start + ROWS_PER_STATEMENT]
+        chunk = list(islice(each, ROWS_PER_STATEMENT))
         keys = [_dedup_key(ic) for ic in chunk]
         seen.update(s.scalars(select(Interchange.dedup_key).where(
             Interchange.dedup_key.in_(keys))))
         rows = []
         for ordinal, (ic, key) in enumerate(zip(chunk, keys, strict=True), start + 1):
             if key in seen and not ic.rejected:
+                ic = interchanges.held(ordinal - 1)  # the one the 999 is written from
                 ic.note_code = "025"
                 ic.sentences.append("This interchange control number was already received "
                                     "from this sender.")
@@ -405,7 +406,8 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
         sha = row.sha256
     with archive_path(ctx.archive, sha).open("rb") as raw:
         check = check_stream(raw, ctx.policy)
-    for ic in check.interchanges:
+    for index in range(len(check.interchanges)):
+        ic = check.interchanges.held(index)  # the one the TA1 is written from
         ic.note_code = "025"
         ic.sentences.append("This file was already received.")
     try:

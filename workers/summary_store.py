@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import select
@@ -22,10 +23,8 @@ SEGMENTS_PER_SET = 20
 def problems_of(check: FileCheck) -> list[str]:
     """The envelope and implementation-guide sentences of a file, at most 200."""
     problems: list[str] = []
-    interchanges = [*check.interchanges]
-    if check.unreadable is not None:
-        interchanges.append(check.unreadable)
-    for ic in interchanges:
+    unreadable = [check.unreadable] if check.unreadable is not None else []
+    for ic in chain(check.interchanges, unreadable):
         problems += ic.sentences
         for group in ic.groups:
             problems += group.sentences

@@ -87,9 +87,9 @@ def _linked(walk: _Walk, result: Any, node: Any) -> bool:
     """Whether pyx12's ``node`` is the one recorded for our ``result``."""
     if node is None:
         return False
-    for linked_result, linked_node in reversed(walk.links):
-        if linked_result is result:
-            return linked_node is node
+    for linked in reversed(walk.links):  # (result, node, ...)
+        if linked[0] is result:
+            return linked[1] is node
     return False
 
 

@@ -188,12 +188,7 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
 def finish_walk(walk: Any, src: Any) -> None:
     """After the last segment (either path's walk and reader): structure faults, an
     unreadable rest, missing trailers."""
-    for ordinal, fault in src.structure_faults:
-        if ordinal <= len(walk.check.interchanges):
-            ic = walk.check.interchanges[ordinal - 1]
-            if not ic.rejected:
-                ic.note_code = "022"
-                ic.sentences.append(f"The control structure is invalid: {fault}.")
+    src.structure_faults = apply_structure_faults(walk.check, src.structure_faults)
     if src.failure is not None and walk.check.interchanges:
         ic = walk.interchange
         if not ic.rejected:
@@ -206,6 +201,25 @@ def finish_walk(walk: Any, src: Any) -> None:
         except Exception as exc:
             record_fault("envelope-trailers", exc)
             _envelope_fault(walk, "trailer segments are missing")
+
+
+def apply_structure_faults(check: FileCheck, faults: list[tuple[int, str]],
+                           ordinal: int | None = None) -> list[tuple[int, str]]:
+    """The reader's structure faults (`Structure`: a segment where the envelope does
+    not allow it) on the interchange of their ordinal, its first making it TA1 022;
+    only those of interchange ``ordinal`` when given (the compiled check takes an
+    interchange's as it finishes it), else all whose interchange was opened (an ordinal
+    0 names the last). Returns the faults not taken."""
+    rest = []
+    for at, fault in faults:
+        if at > len(check.interchanges) or (ordinal is not None and at != ordinal):
+            rest.append((at, fault))
+            continue
+        ic = check.interchanges.held(at - 1)
+        if not ic.rejected:
+            ic.note_code = "022"
+            ic.sentences.append(f"The control structure is invalid: {fault}.")
+    return rest
 
 
 def _envelope_fault(walk: _Walk, what: str) -> None:

@@ -81,7 +81,7 @@ def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
     walk.node = g.isa
     _run(walk, src)
     finish(walk, src)
-    fill_results(walk.links, walk.kept)
+    fill_results([(result, node) for result, node, _index in walk.links], walk.kept)
     return walk.check
 
 

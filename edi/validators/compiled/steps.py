@@ -23,7 +23,7 @@ from edi.findings import (
 )
 from edi.tokenizer import RawSegment
 from edi.validators import implementation_guide as ig
-from edi.validators._pyx12_results import fill_set, interchange_from_isa
+from edi.validators._pyx12_results import fill_results, fill_set, interchange_from_isa
 from edi.validators._reader_errors import check_ta1, cut_segment, handle_reader_errors
 from edi.validators.compiled.cache import process_tables
 from edi.validators.compiled.compiler import CLAIM_MAP, CONTROL_MAP, forced_resets
@@ -39,6 +39,9 @@ FIRST_COMPONENT = ((1, 1),)
 """... of SV1, HI and the like: the first component of the first element."""
 THIRD = ((3, 0),)
 """... of HL: the third element (its level code)."""
+Link = tuple[Any, LoopNode, int]
+"""A result, the error-tree node its verdict is filled from, and the index of its
+interchange in the file."""
 QuietPlan = tuple[tuple[int, ...], int, int, list[int], int, tuple[int, ...], int, str | None]
 """What `check` needs to replay a remembered walk that raises no error."""
 
@@ -96,9 +99,11 @@ class Walk(CheckCursor):
     skip_set: bool = False
     st_ordinal: int = 0
     check: FileCheck = field(default_factory=FileCheck)
-    links: list[tuple[Any, LoopNode]] = field(default_factory=list)
-    open_set: tuple[int, GroupResult] | None = None
-    """Where the open set's link is in ``links``, and its group (`settle_open_set`)."""
+    links: list[Link] = field(default_factory=list)
+    """The results whose error nodes may still take an error, each with its node and
+    its interchange's index (`fill_closed`)."""
+    open_set: tuple[Link, GroupResult] | None = None
+    """The open set's link, and its group (`settle_open_set`)."""
     kept: int = 0
     """Segment findings the settled sets kept (`_pyx12_results.fill_set`)."""
 
@@ -213,7 +218,8 @@ def _open_interchange(walk: Walk, src: CompiledSource, seg: Seg) -> None:
     walk.skip_group = False
     result = interchange_from_isa(src.raw_elements, walk.policy.receiver_ids)
     walk.check.interchanges.append(result)
-    walk.links.append((result, walk.errh.add_isa()))
+    walk.links.append((result, walk.errh.add_isa(), len(walk.check.interchanges) - 1))
+    fill_closed(walk, src)
     handle_errors(walk, src.pop_errors())
     element_checks(walk, src, g.isa, seg.elements, seg.line)
 
@@ -249,7 +255,8 @@ def _open_group(walk: Walk, src: CompiledSource, seg: Seg) -> None:
     values = _set_element(seg.elements, 8, supported[1])
     walk.node = walk.guide.gs
     src.check_837_lx = True
-    walk.links.append((result, walk.errh.add_gs()))
+    walk.links.append((result, walk.errh.add_gs(), len(walk.check.interchanges) - 1))
+    fill_closed(walk, src)
     handle_errors(walk, src.pop_errors())
     element_checks(walk, src, walk.guide.gs, values, "GS*" + "*".join(values))
 
@@ -333,8 +340,10 @@ def walk_segment(walk: Walk, src: CompiledSource, seg: Seg, seg_id: str | None) 
         walk.group.included = ig._int(src.raw_elements[1] if len(src.raw_elements) > 1 else "")
     elif seg_id == "ST":
         settle_open_set(walk)
-        walk.links.append((walk.transaction_set, errh.add_st()))
-        walk.open_set = (len(walk.links) - 1, walk.group)
+        link = (walk.transaction_set, errh.add_st(), len(walk.check.interchanges) - 1)
+        walk.links.append(link)
+        walk.open_set = (link, walk.group)
+        fill_closed(walk, src)
         handle_errors(walk, src.pop_errors())
     elif seg_id == "SE":
         handle_errors(walk, src.pop_errors())
@@ -355,11 +364,50 @@ def settle_open_set(walk: Walk) -> None:
     not grow with the file's sets. The last set is filled with the other links."""
     if walk.open_set is None:
         return
-    at, group = walk.open_set
+    link, group = walk.open_set
     walk.open_set = None
-    result, node = walk.links.pop(at)  # the links after it are interchanges' and groups'
+    links = walk.links
+    for at in range(len(links) - 1, -1, -1):  # the links after it are interchanges' and groups'
+        if links[at] is link:
+            del links[at]
+            break
+    result, node, _index = link
     walk.kept = fill_set(result, node, walk.kept)
     group.transaction_sets.settle(result)
+
+
+def fill_closed(walk: Walk, src: CompiledSource) -> None:
+    """The verdicts of the interchanges and groups no error can reach any more, filled
+    as the next interchange, group or set opens, and the interchanges that are final
+    then packed (`findings.Interchanges.pack`), so that what the check holds for an
+    interchange it has passed does not grow with the file's interchanges.
+
+    An error is filed on the node the error tree holds open for its kind (``isa``,
+    ``gs``, ``st``) or on its cursor, and only a new interchange, group or set replaces
+    those: a node that is none of them takes no more errors, as the set's does once the
+    next set opens (`settle_open_set`). An interchange is final when its own and its
+    groups' verdicts are filled, its last set is settled and it is not the last one
+    (the walk still changes the last). Its structure faults (`Structure`) are all known
+    by then, since the reader counted the next ISA first; they go on it before its
+    verdict is filled, in the order `implementation_guide.finish_walk` takes them at the
+    end, which takes the rest."""
+    errh = walk.errh
+    kept: list[Link] = []
+    for link in walk.links:
+        result, node, index = link
+        if node is errh.isa or node is errh.gs or node is errh.st or node is errh.cursor \
+                or isinstance(result, TransactionSetResult):
+            kept.append(link)
+            continue
+        if isinstance(result, InterchangeResult):
+            src.structure_faults = ig.apply_structure_faults(
+                walk.check, src.structure_faults, index + 1)
+        fill_results([(result, node)])
+    walk.links = kept
+    final = len(walk.check.interchanges) - 1
+    if kept:  # in file order: the first is of the first interchange still open
+        final = min(final, kept[0][2])
+    walk.check.interchanges.pack(final)
 
 
 def _close_group(walk: Walk) -> None:
