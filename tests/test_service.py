@@ -4,6 +4,7 @@ machine's Redis: files through every step, duplicates, dead letters, the reconci
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import dramatiq
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from store.engine import Store, sqlite_url
 from store.migrate import upgrade
@@ -255,10 +256,18 @@ def test_sets_are_sent_alone_when_large_or_of_unknown_size(service: Service,
     steps.answer_set(ctx, file_id, 6, 8)
     assert steps.answer_groups(ctx, file_id) == [(1, 3), (4, 4), (5, 5), (9, 9), (10, 12)]
     assert steps.sets_waiting(ctx, file_id)
+    # no message reads what grows with the file: its 999 and its lists of sets and
+    # interchanges (each message parsed every accepted ordinal of the file before)
+    statements: list[str] = []
+    event.listen(ctx.store.engine, "before_cursor_execute",
+                 lambda _c, _cursor, statement, *_rest: statements.append(statement))
     for first, last in steps.answer_groups(ctx, file_id):
         steps.answer_set(ctx, file_id, first, last)
     assert not steps.sets_waiting(ctx, file_id)
     assert steps.answer_groups(ctx, file_id) == []
+    assert any("received_files" in one for one in statements)
+    assert not [one for one in statements if re.search(
+        r"ack_text|accepted_sets|interchange_numbers|\bproblems\b", one)]
 
 
 def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(

@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol, TextIO, TypeVar
 import structlog
 from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from adjudication.decision import Decision, TraceStep
 from adjudication.engine import (
@@ -125,13 +125,29 @@ def event(session: Session, ctx: StepContext, kind: str, subject: str, **detail:
                       detail=dict(detail)))
 
 
+_ANSWERS_AND_LISTS = (ReceivedFile.ack_text, ReceivedFile.problems,
+                      ReceivedFile.interchange_numbers, ReceivedFile.accepted_sets)
+"""A file's columns that grow with it (its 999, its lists of sets and interchanges), which
+a step waiting on the file never reads: the service's message for each run of sets read
+them all, and made a set of every accepted ordinal, once a message."""
+
+
 def _file_in(ctx: StepContext, file_id: int, status: str) -> ReceivedFile | None:
     """The file's row when it waits for the step that follows ``status``, else None
-    (the step is done already). Read without a lock: the step locks it to write."""
+    (the step is done already), without `_ANSWERS_AND_LISTS` (reading one of them from
+    the row returned raises). Read without a lock: the step locks it to write."""
     with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
+        row = s.get(ReceivedFile, file_id,
+                    options=[defer(column, raiseload=True) for column in _ANSWERS_AND_LISTS])
         assert row is not None
         return row if row.status == status else None
+
+
+def _key_share(s: Session, file_id: int) -> None:
+    """The file's row locked FOR KEY SHARE (rows that refer to it are inserted next),
+    without reading its columns (`_ANSWERS_AND_LISTS` among them)."""
+    s.execute(select(ReceivedFile.id).where(ReceivedFile.id == file_id)
+              .with_for_update(key_share=True))
 
 
 def _advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> bool:
@@ -415,7 +431,7 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
             # the file's row first, as every step does before it takes a control number
             # (store.sequences): the receipt below refers to it, and taking that key lock
             # after the number would deadlock with a run still acknowledging the file
-            s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
+            _key_share(s, file_id)
             ack = acknowledge(check, Responder(
                 when=ctx.now, control=StoredControlNumbers(s)))
             s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=stored_name(name),
@@ -447,8 +463,8 @@ def answer_groups(ctx: StepContext, file_id: int) -> list[tuple[int, int]]:
     small ones answered together (`SMALL_SETS_CLAIMS`, by each set's ``claims``; a set
     whose size is not kept goes alone). Empty once the file has moved past the step."""
     with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
-        if row is None or row.status != "acknowledged":
+        status = s.scalar(select(ReceivedFile.status).where(ReceivedFile.id == file_id))
+        if status != "acknowledged":
             return []
         waiting = s.execute(select(TransactionSet.ordinal, TransactionSet.claims).where(
             TransactionSet.file_id == file_id, TransactionSet.state != "answered")
@@ -533,7 +549,7 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
     """The wanted sets' outcomes (of those ``within``, when given) as the 999 settled
     them: from the spool the one pass wrote, and any set it does not hold (none written,
     one damaged, another host) from reading the archived file again."""
-    accepted = frozenset(row.accepted_sets)
+    accepted = accepted_sets(ctx, row.id, within)
     spool = set_spool(ctx, row)
     sets = spool.sets()
     if sets is None:
@@ -552,6 +568,18 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
         yield from _reread(ctx, row, missing.__contains__)
 
 
+def accepted_sets(ctx: StepContext, file_id: int, within: range | None = None
+                  ) -> frozenset[int]:
+    """The ordinals of the file's sets the 999 accepted (of those ``within``, when given),
+    from their rows."""
+    query = select(TransactionSet.ordinal).where(TransactionSet.file_id == file_id,
+                                                 TransactionSet.accepted.is_(True))
+    if within is not None:
+        query = query.where(TransactionSet.ordinal.between(within.start, within.stop - 1))
+    with ctx.store.transaction() as s:
+        return frozenset(s.scalars(query))
+
+
 def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             ) -> Iterator[SetOutcome]:
     """The wanted sets' outcomes from reading the archived file again (only the wanted
@@ -559,7 +587,7 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
     is read, then given from there one claim at a time, as the one pass's sets are; a
     set the spool cannot take (a full disk) is held in memory instead."""
     spool = set_spool(ctx, row, packing=False)  # each set is read back as soon as it is in
-    parsed = frozenset(filter(wanted, row.accepted_sets))
+    parsed = frozenset(filter(wanted, accepted_sets(ctx, row.id)))
     left: set[int] = set()
     with archive_path(ctx.archive, row.sha256).open("rb") as stream:
         for reading in read_into(stream, parsed, edit_context(ctx, row), spool, wanted):
@@ -575,7 +603,7 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
 def _in_memory(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
                ) -> Iterator[SetOutcome]:
     """The wanted sets' outcomes read again from the archived file, each held in memory."""
-    parsed = frozenset(filter(wanted, row.accepted_sets))
+    parsed = frozenset(filter(wanted, accepted_sets(ctx, row.id)))
     for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), parsed,
                                 edit_context(ctx, row)):
         if wanted(outcome.reading.ordinal):
@@ -649,7 +677,7 @@ def _answer_small_sets(ctx: StepContext, row: ReceivedFile,
     try:
         with ctx.store.transaction() as s:
             rows = _locked_set_rows(s, row.id, [outcome for outcome, _counted in batch])
-            s.get(ReceivedFile, row.id, with_for_update={"key_share": True})
+            _key_share(s, row.id)
             todo = [(outcome, counted, set_row)
                     for (outcome, counted), set_row in zip(batch, rows, strict=True)
                     if set_row.state != "answered"]
@@ -730,7 +758,7 @@ def _reserve_claim_numbers(ctx: StepContext, file_id: int, outcome: SetOutcome) 
             return False
         if set_row.first_claim_number is None and outcome.to_number():
             # the claims refer to the file: its row before the claim numbers (store.sequences)
-            s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
+            _key_share(s, file_id)
             _number_sets(s, [(set_row, outcome)])
         return True
 
@@ -751,7 +779,7 @@ def _answer_set(ctx: StepContext, file_id: int, outcome: SetOutcome, received: d
         if set_row.state == "answered":
             return
         # the claims refer to the file: its row key-share locked before they are inserted
-        s.get(ReceivedFile, file_id, with_for_update={"key_share": True})
+        _key_share(s, file_id)
         _record_counted(s, ctx, f"{file_id}:{reading.control_number}", counted)
         _store_answer(s, ctx, set_row, outcome, received)
 
