@@ -335,7 +335,7 @@ class _CleanInterchanges:
     """Consecutive interchanges that `_shared_values` finds alike, each with its sets'
     ordinals following on from the one before: the shared values once, then each
     interchange's own as packed text (ISA13, ISA09, ISA10, GS06, then its sets' ST02s)
-    and its GE01 (about 70 bytes an interchange, where the results and what they hold
+    and its GE01 (about 75 bytes an interchange, where the results and what they hold
     take about 1.1 KB). Each is given back as an equal `InterchangeResult`."""
 
     __slots__ = ("ends", "firsts", "included", "shared", "starts", "texts")
@@ -408,7 +408,7 @@ class Interchanges:
     The check keeps every interchange's result until the 999 is written. One it has
     finished (`pack`) that is accepted with nothing to say is kept packed in a
     `_CleanInterchanges`, and given back as an equal `InterchangeResult`: a file of
-    200,000 one-claim interchanges holds about 14 MB of them instead of 220. A packed
+    200,000 one-claim interchanges holds about 15 MB of them instead of 220. A packed
     one given back is a copy: to change an interchange's verdict after the check (a
     duplicate's TA1), change the one `held` gives."""
 
