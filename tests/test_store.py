@@ -160,23 +160,18 @@ def _counts(store: Store) -> dict[str, int]:
 
 
 def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Path) -> None:
-    from edi.validators.codesets import default_registry
-    from edi.validators.implementation_guide import EnvelopePolicy
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
     from workers.reference_store import InMemoryReference
 
     migrate.upgrade(database_url)
     files = _inbound(tmp_path, FIXTURES / "837p" / "demo-lob-mix.837")
     _process(files, tmp_path / "out", "--db", database_url)
-    store = Store(database_url)
+    ctx = step_context(database_url, tmp_path / "out" / "archive", InMemoryReference(
+        load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), "t"))
+    store = ctx.store
     try:
         before = _counts(store)
         assert before["decisions"] > 0
-        ctx = steps.StepContext(
-            store=store, archive=tmp_path / "out" / "archive",
-            now=datetime.now(tz=UTC), as_of=date(2026, 11, 23), policy=EnvelopePolicy(),
-            code_sets=default_registry(),
-            reference=InMemoryReference(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY), "t"))
         with store.transaction() as s:
             file_id = s.scalar(select(ReceivedFile.id))
             sequences = {r.name: r.next_value for r in s.scalars(select(ControlSequence))}
