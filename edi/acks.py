@@ -24,6 +24,7 @@ from edi.findings import (
     MAX_SEGMENT_ERRORS_PER_SET,
     FileCheck,
     GroupResult,
+    InterchangeIdentity,
     InterchangeResult,
     TransactionSetResult,
 )
@@ -127,8 +128,8 @@ def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
 
     senders: dict[str, array[int]] = {}
     rejected = False
-    everything = chain(check.interchanges, [check.unreadable] if check.unreadable else [])
-    for index, ic in enumerate(everything):
+    unreadable = [InterchangeIdentity.of(check.unreadable)] if check.unreadable else []
+    for index, ic in enumerate(chain(check.interchanges.identities(), unreadable)):
         senders.setdefault(receiver_key(ic.sender_qualifier, ic.sender_id),
                            array("L")).append(index)
         rejected = rejected or ic.rejected

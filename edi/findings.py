@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import NamedTuple
 
 MAX_SEGMENT_ERRORS_PER_SET = 100
 """Segment findings (IK3 loops) kept and written for one transaction set, the first
@@ -309,6 +310,24 @@ class InterchangeResult:
         return self.note_code != "000"
 
 
+class InterchangeIdentity(NamedTuple):
+    """Who sent an interchange, its ISA13 and its TA1 note: what is read of each of a
+    file's interchanges without its groups (`Interchanges.identities`)."""
+
+    sender_qualifier: str
+    sender_id: str
+    control_number: str
+    note_code: str
+
+    @property
+    def rejected(self) -> bool:
+        return self.note_code != "000"
+
+    @classmethod
+    def of(cls, ic: InterchangeResult) -> InterchangeIdentity:
+        return cls(ic.sender_qualifier, ic.sender_id, ic.control_number, ic.note_code)
+
+
 _MOST_INCLUDED = 0xFFFFFFFF
 """The largest GE01 a packed interchange keeps (in an ``array("I")``); GE01 is at most six
 digits, and a group whose count is no such number is not packed."""
@@ -373,6 +392,12 @@ class _CleanInterchanges:
         base = len(texts)
         texts += run.controls
         ends.extend(base + end for end in run.ends)
+
+    def control_number(self, k: int) -> str:
+        """The ISA13 of the ``k``-th interchange of the run (0-based)."""
+        first = self.starts[k]
+        begin = self.ends[first - 1] if first else 0
+        return self.texts[begin:self.ends[first]].decode("utf-8", "surrogatepass")
 
     def at(self, k: int) -> InterchangeResult:
         """The ``k``-th interchange of the run (0-based)."""
@@ -441,6 +466,20 @@ class Interchanges:
                     yield found if found is not None else item.at(k)
             else:
                 yield item
+
+    def identities(self) -> Iterator[InterchangeIdentity]:
+        """Each interchange's identity in file order, as iteration would give it, without
+        making the packed ones again (the 999's senders, the store's interchange rows)."""
+        held = self._held
+        for item, first in zip(self._items, self._firsts, strict=True):
+            if isinstance(item, _CleanInterchanges):
+                qualifier, sender = item.shared[0], item.shared[1]
+                for k in range(len(item)):
+                    found = held.get(first + k)
+                    yield InterchangeIdentity.of(found) if found is not None else \
+                        InterchangeIdentity(qualifier, sender, item.control_number(k), "000")
+            else:
+                yield InterchangeIdentity.of(item)
 
     def __getitem__(self, index: int) -> InterchangeResult:
         if index < 0:

@@ -277,6 +277,7 @@ def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order() -
     iteration and by index, and a change to the one `held` gives is kept."""
     from edi.findings import (
         GroupResult,
+        InterchangeIdentity,
         InterchangeResult,
         Interchanges,
         TransactionSetResult,
@@ -334,6 +335,9 @@ def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order() -
     assert interchanges.held(1) is kept and interchanges[1] is kept
     assert [one.note_code for one in interchanges][:3] == ["000", "025", "000"]
     assert len(interchanges) == 13
+    # identities read the packed ones without making them again, the held one as changed
+    assert list(interchanges.identities()) == [InterchangeIdentity.of(one) for one in interchanges]
+    assert [i.rejected for i in interchanges.identities()].count(True) == 2  # 4, and 2
 
 
 def test_own_findings_join_pyx12s_in_segment_order() -> None:

@@ -44,7 +44,7 @@ from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
 from edi.claim_status import ClaimStatus, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
-from edi.findings import FileCheck, InterchangeResult, Interchanges
+from edi.findings import FileCheck, InterchangeIdentity, Interchanges
 from edi.front_end import claim_number
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.compiled import check_stream
@@ -280,7 +280,7 @@ def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
 
 
 # acknowledge ----------------------------------------------------------------------------
-def _dedup_key(ic: InterchangeResult) -> str:
+def _dedup_key(ic: InterchangeIdentity) -> str:
     return f"{ic.sender_qualifier.strip()}:{ic.sender_id.strip()}:{ic.control_number}"[:40]
 
 
@@ -349,7 +349,7 @@ def _record_interchanges(s: Session, file_id: int, interchanges: Interchanges) -
     sender and ISA13 were received before (in an earlier file, or earlier in this one)
     becomes a duplicate (TA1 note 025), and is kept without its key."""
     seen: set[str] = set()
-    each = iter(interchanges)
+    each = interchanges.identities()
     for start in range(0, len(interchanges), ROWS_PER_STATEMENT):
         chunk = list(islice(each, ROWS_PER_STATEMENT))
         keys = [_dedup_key(ic) for ic in chunk]
@@ -358,10 +358,11 @@ def _record_interchanges(s: Session, file_id: int, interchanges: Interchanges) -
         rows = []
         for ordinal, (ic, key) in enumerate(zip(chunk, keys, strict=True), start + 1):
             if key in seen and not ic.rejected:
-                ic = interchanges.held(ordinal - 1)  # the one the 999 is written from
-                ic.note_code = "025"
-                ic.sentences.append("This interchange control number was already received "
-                                    "from this sender.")
+                held = interchanges.held(ordinal - 1)  # the one the 999 is written from
+                held.note_code = "025"
+                held.sentences.append("This interchange control number was already received "
+                                      "from this sender.")
+                ic = InterchangeIdentity.of(held)
             if not ic.rejected:
                 seen.add(key)
             rows.append({"file_id": file_id, "ordinal": ordinal,
@@ -402,7 +403,7 @@ def _record_counted(session: Session, ctx: StepContext, subject: str,
 def _record_ack(row: ReceivedFile, ack: Acknowledgment, check: FileCheck) -> None:
     row.ack_kind, row.ack_code, row.ack_text = ack.kind, ack_code(ack), ack.text
     row.problems = problems_of(check)
-    row.interchange_numbers = [ic.control_number for ic in check.interchanges]
+    row.interchange_numbers = [ic.control_number for ic in check.interchanges.identities()]
     row.accepted_sets = sorted(check.accepted_ordinals())
 
 
