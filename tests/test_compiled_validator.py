@@ -4,8 +4,9 @@ Differential tests: every public 837P, every fixture 837, thousands of seeded
 mutants and files of one-claim interchanges with some damaged (where the compiled
 check fills and packs the finished interchanges early) go through both
 `implementation_guide.check_stream` (pyx12's map walker, the oracle) and
-`compiled.check.check_stream`; the findings and the rendered 999 must be the same. ``EDI_CONFORMANCE_CASES`` sets the number of mutants (2,000 by default;
-`make conformance` runs 10,000).
+`compiled.check.check_stream`; the findings and the rendered 999 must be the same.
+``EDI_CONFORMANCE_CASES`` sets the number of mutants (2,000 by default; `make
+conformance` runs 10,000).
 """
 
 from __future__ import annotations
