@@ -238,10 +238,10 @@ def test_a_set_the_spool_cannot_serve_is_read_again_from_the_file(
     read_again: list[int] = []
     reread = steps._reread
 
-    def counted(ctx: steps.StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
-                ) -> object:
+    def counted(ctx: steps.StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
+                accepted: frozenset[int]) -> object:
         read_again.extend(ordinal for ordinal in range(1, 5) if wanted(ordinal))
-        return reread(ctx, row, wanted)
+        return reread(ctx, row, wanted, accepted)
 
     monkeypatch.setattr(steps, "_reread", counted)
     assert _answered(tmp_path / "meddled", path, meddle) == reference

@@ -554,7 +554,7 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
     spool = set_spool(ctx, row)
     sets = spool.sets()
     if sets is None:
-        yield from _reread(ctx, row, wanted)
+        yield from _reread(ctx, row, wanted, accepted)
         return
     missing: set[int] = set()
     for ordinal in range(1, sets + 1) if within is None else \
@@ -566,7 +566,7 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             else:
                 yield outcome.settle(accepted)
     if missing:
-        yield from _reread(ctx, row, missing.__contains__)
+        yield from _reread(ctx, row, missing.__contains__, accepted)
 
 
 def accepted_sets(ctx: StepContext, file_id: int, within: range | None = None
@@ -581,14 +581,15 @@ def accepted_sets(ctx: StepContext, file_id: int, within: range | None = None
         return frozenset(s.scalars(query))
 
 
-def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
-            ) -> Iterator[SetOutcome]:
+def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
+            accepted: frozenset[int]) -> Iterator[SetOutcome]:
     """The wanted sets' outcomes from reading the archived file again (only the wanted
     sets the 999 accepted are parsed): each written into the spool claim by claim as it
     is read, then given from there one claim at a time, as the one pass's sets are; a
-    set the spool cannot take (a full disk) is held in memory instead."""
+    set the spool cannot take (a full disk) is held in memory instead. ``accepted``: the
+    ordinals of the sets the 999 accepted, the wanted ones among them (`accepted_sets`)."""
     spool = set_spool(ctx, row, packing=False)  # each set is read back as soon as it is in
-    parsed = frozenset(filter(wanted, accepted_sets(ctx, row.id)))
+    parsed = frozenset(filter(wanted, accepted))
     left: set[int] = set()
     with archive_path(ctx.archive, row.sha256).open("rb") as stream:
         for reading in read_into(stream, parsed, edit_context(ctx, row), spool, wanted):
@@ -598,13 +599,14 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
             else:
                 yield outcome
     if left:
-        yield from _in_memory(ctx, row, left.__contains__)
+        yield from _in_memory(ctx, row, left.__contains__, accepted)
 
 
-def _in_memory(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
-               ) -> Iterator[SetOutcome]:
-    """The wanted sets' outcomes read again from the archived file, each held in memory."""
-    parsed = frozenset(filter(wanted, accepted_sets(ctx, row.id)))
+def _in_memory(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
+               accepted: frozenset[int]) -> Iterator[SetOutcome]:
+    """The wanted sets' outcomes read again from the archived file, each held in memory
+    (``accepted`` as `_reread` takes it)."""
+    parsed = frozenset(filter(wanted, accepted))
     for outcome in set_outcomes(archive_path(ctx.archive, row.sha256), parsed,
                                 edit_context(ctx, row)):
         if wanted(outcome.reading.ordinal):
@@ -664,7 +666,8 @@ def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
         ordinal = outcome.reading.ordinal
         log.warning("set_spool.damaged", transaction_set_ordinal=ordinal, error=str(exc))
         set_spool(ctx, row).forget(ordinal)
-        for again in _in_memory(ctx, row, lambda found: found == ordinal):
+        accepted = accepted_sets(ctx, row.id, range(ordinal, ordinal + 1))
+        for again in _in_memory(ctx, row, lambda found: found == ordinal, accepted):
             _answer_set(ctx, row.id, again, row.receipt_date, counted)
 
 
