@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from itertools import chain, islice
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol, TextIO
 
 from edi.findings import (
     MAX_SEGMENT_ERRORS_PER_SET,
@@ -97,8 +97,18 @@ class Responder:
 AckKind = Literal["999", "TA1"]
 
 
+class AckVerdict(NamedTuple):
+    """What a written acknowledgment says as a whole."""
+
+    kind: AckKind
+    code: str
+    """Summary code: A, E, P or R (the TA104 or the combined AK901 values)."""
+
+
 @dataclass(frozen=True)
 class Acknowledgment:
+    """A written acknowledgment held as text (`acknowledge`)."""
+
     kind: AckKind
     text: str
     code: str
@@ -111,7 +121,16 @@ def clean(value: str, max_len: int = 99) -> str:
 
 
 def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
-    """The whole response to one received file.
+    """The whole response to one received file, as text (`write_acknowledgment`)."""
+    out = io.StringIO()
+    kind, code = write_acknowledgment(check, responder, out)
+    return Acknowledgment(kind, out.getvalue(), code)
+
+
+def write_acknowledgment(check: FileCheck, responder: Responder,
+                         out: TextIO) -> AckVerdict:
+    """The whole response to one received file, written to ``out`` as it is made (a
+    file of 200,000 interchanges is answered with some 37 MB, never held whole).
 
     Each sender is answered in a response interchange of its own, addressed to it
     (ISA05/ISA06 of its interchanges), in the order the file names the senders: TA1
@@ -135,15 +154,14 @@ def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:
         rejected = rejected or ic.rejected
     if not senders:  # pragma: no cover - the check always yields one or the other
         raise ValueError("nothing to acknowledge")
-    out = io.StringIO()
     writer = X12Writer(out)
     group_codes: list[str] = []
     for receiver, indices in senders.items():
         group_codes += _response_interchange(
             writer, receiver, partial(map, interchange, indices), responder)
     if not group_codes:
-        return Acknowledgment("TA1", out.getvalue(), "R" if rejected else "A")
-    return Acknowledgment("999", out.getvalue(), _combined(group_codes, rejected))
+        return AckVerdict("TA1", "R" if rejected else "A")
+    return AckVerdict("999", _combined(group_codes, rejected))
 
 
 def _response_interchange(writer: X12Writer, receiver: str,

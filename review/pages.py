@@ -34,6 +34,7 @@ from review.web import (
     store_of,
 )
 from store.models import Claim, ReceivedFile
+from workers.kept_answers import KeptAnswer
 from workers.steps import archive_path
 
 router = APIRouter()
@@ -122,7 +123,8 @@ def download(request: Request, principal: PhiReader, file_id: RowId, what: str) 
         stem = Path(row.name.replace("\\", "/")).stem or f"file-{file_id}"
         auth.audit(s, principal.name, "file.download", f"{file_id}:{what}",
                    client_of(request), now(), sha256=row.sha256)
-        sha, ack_text, ack_kind = row.sha256, row.ack_text, row.ack_kind
+        sha, ack_kind = row.sha256, row.ack_kind
+        ack = KeptAnswer.of(row.ack_sha256, row.ack_text)
         claim_ack = row.claim_ack_sha256
     if what == "raw":
         return _archived(request, sha, f"{stem}.837", "application/edi-x12")
@@ -130,11 +132,12 @@ def download(request: Request, principal: PhiReader, file_id: RowId, what: str) 
         if claim_ack is None:
             raise BadRequest("This file has no 277CA.")
         return _archived(request, claim_ack, f"{stem}.277ca", "application/edi-x12")
-    if ack_text is None:
+    if ack is None:
         raise BadRequest("This file has not been acknowledged yet.")
     name = f"{stem}.{(ack_kind or '999').lower()}"
-    return Response(ack_text, media_type="application/edi-x12",
-                    headers=attachment(name))
+    if ack.sha256 is not None:
+        return _archived(request, ack.sha256, name, "application/edi-x12")
+    return Response(ack.text, media_type="application/edi-x12", headers=attachment(name))
 
 
 @router.get("/queues/{kind}")

@@ -89,7 +89,10 @@ class ReceivedFile(Base):
     """processed | rejected, once acknowledged."""
     ack_kind: Mapped[str | None] = mapped_column(String(3))
     ack_code: Mapped[str | None] = mapped_column(String(1))
+    ack_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The TA1/999, kept in the archive under this sha256 (`workers.kept_answers`)."""
     ack_text: Mapped[str | None] = mapped_column(Text)
+    """The TA1/999 of a file answered before revision 0013, which kept it in the row."""
     claim_ack_sha256: Mapped[str | None] = mapped_column(String(64))
     """The 277CA, kept in the archive under this sha256 (too large for a row: a file
     of 100,000 claims answers with some 30 MB)."""
@@ -116,7 +119,10 @@ class DuplicateReceipt(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime]
-    ack_text: Mapped[str] = mapped_column(Text)
+    ack_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The TA1s, kept in the archive under this sha256 (`workers.kept_answers`)."""
+    ack_text: Mapped[str | None] = mapped_column(Text)
+    """The TA1s of a receipt answered before revision 0013, which kept them in the row."""
     __table_args__ = (UniqueConstraint("run_id", "file_id"),)
 
 

@@ -78,24 +78,42 @@ def run_store(out: Path) -> Store:
     return Store(os.environ.get("EDI_DATABASE_URL") or sqlite_url(out))
 
 
+def kept_text(archive: Path, sha256: str | None, text: str | None) -> str | None:
+    """An answer a row names (`workers.kept_answers.KeptAnswer`) read whole, or None."""
+    from workers.kept_answers import KeptAnswer
+
+    ack = KeptAnswer.of(sha256, text)
+    path = None if ack is None else ack.path(archive)
+    return path.read_text(encoding="utf-8") if path is not None else text
+
+
+def ack_text(store: Store, archive: Path, file_id: int) -> str | None:
+    """The file's TA1/999 as the engine keeps it, read whole (None before it is made)."""
+    from store.models import ReceivedFile
+
+    with store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None
+        return kept_text(archive, row.ack_sha256, row.ack_text)
+
+
 def outbound_isa13(store: Store, *archives: Path) -> list[str]:
-    """Every ISA13 of every acknowledgment the store holds: the 999/TA1 texts in their
-    rows, the 277CAs in the archive (under one of ``archives``) by their sha256."""
+    """Every ISA13 of every acknowledgment the store holds (999/TA1s and 277CAs), read
+    from the archive (under one of ``archives``) by their sha256."""
     from sqlalchemy import select
 
     from store.models import ReceivedFile
     from workers.steps import archive_path
 
+    def kept(sha: str | None, text: str | None = None) -> str | None:
+        held = [a for a in archives if sha is not None and archive_path(a, sha).exists()]
+        return kept_text(held[0] if held else archives[0], sha, text)
+
     texts: list[str] = []
     with store.transaction() as s:
-        for ack_text, claim_ack_sha in s.execute(select(ReceivedFile.ack_text,
-                                                        ReceivedFile.claim_ack_sha256)):
-            if ack_text:
-                texts.append(ack_text)
-            if claim_ack_sha:
-                (kept,) = [archive_path(a, claim_ack_sha) for a in archives
-                           if archive_path(a, claim_ack_sha).exists()]
-                texts.append(kept.read_text(encoding="utf-8"))
+        for ack_sha, legacy, claim_ack_sha in s.execute(select(
+                ReceivedFile.ack_sha256, ReceivedFile.ack_text, ReceivedFile.claim_ack_sha256)):
+            texts += filter(None, (kept(ack_sha, legacy), kept(claim_ack_sha)))
     numbers = []
     for document in texts:
         separator, terminator = document[3], document[105]

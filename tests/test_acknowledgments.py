@@ -125,3 +125,39 @@ def test_a_999_followed_by_an_interchange_of_a_ta1_alone_is_valid() -> None:
     # Then nothing is wrong with it, and a fault in the 999 is still found
     assert outbound_problems(_999_THEN_TA1) == []
     assert outbound_problems(_999_THEN_TA1.replace("SE*6*", "SE*7*")) == ["IK502 4"]
+
+
+class _Writes(io.StringIO):
+    """A text stream that remembers the longest single write."""
+
+    longest = 0
+
+    def write(self, text: str) -> int:
+        self.longest = max(self.longest, len(text))
+        return super().write(text)
+
+
+def test_the_999_is_written_as_it_is_made_never_held_whole() -> None:
+    """The acknowledge step writes the 999 into the archive through
+    `write_acknowledgment`: a file of many interchanges is answered segment by segment
+    (a 200,000-interchange file's 999 is some 37 MB), and says what `acknowledge`'s
+    text says."""
+    from edi.acks import CountingControlNumbers, Responder, acknowledge, write_acknowledgment
+    from edi.validators.compiled import check_stream as compiled_check
+    from edi.validators.implementation_guide import EnvelopePolicy
+    from fixtures.generator import generate_837_text
+    from tests.ackhelp import WHEN
+    from workers.bench_shapes import one_claim_interchanges
+
+    # Given a file of 60 one-claim interchanges
+    text = one_claim_interchanges(generate_837_text(
+        60, 60, claims_per_transaction=1, transactions_per_group=1))
+    check = compiled_check(io.BytesIO(text.encode()), EnvelopePolicy())
+    # When its 999 is written to a stream
+    out = _Writes()
+    verdict = write_acknowledgment(check, Responder(when=WHEN, control=CountingControlNumbers()),
+                                   out)
+    # Then no write is longer than a segment, and it is the 999 acknowledge gives
+    held = acknowledge(check, Responder(when=WHEN, control=CountingControlNumbers()))
+    assert out.getvalue() == held.text and (verdict.kind, verdict.code) == ("999", "A")
+    assert held.text.count("AK1*HC*") == 60 and out.longest <= 107

@@ -23,7 +23,7 @@ from store import migrate
 from store.engine import Store
 from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
 from store.sequences import take
-from tests.databases import outbound_isa13, postgres_schema
+from tests.databases import ack_text, outbound_isa13, postgres_schema
 from tests.paths import ACK_FIXTURES
 from workers import steps
 from workers.service import Service, receive_into_service
@@ -301,9 +301,7 @@ def test_a_file_is_acknowledged_while_another_files_277ca_is_rendered_on_postgre
             # file has its 999 all the same
             assert _done_within(steps.acknowledge_file, service.context(), second)
             assert finish.is_alive()
-        with store.transaction() as s:
-            acks = [s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == file_id))
-                    for file_id in (first, second)]
+        acks = [ack_text(store, tmp_path / "archive", file_id) for file_id in (first, second)]
         assert None not in acks
         isa13, _gs06 = _277ca_control(store, tmp_path / "archive", first)
         numbers = [int(str(text).split("*")[13]) for text in acks] + [isa13]

@@ -22,6 +22,7 @@ from remittance.balance import prove_interchanges
 from store import migrate
 from store.engine import Store
 from store.models import DecisionRecord, PayeeBalance, PaymentCycle, RemittedClaim
+from tests.databases import ack_text
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.cli import app
 
@@ -256,7 +257,6 @@ def test_a_file_is_acknowledged_while_a_payment_cycle_is_still_open_on_postgresq
     from datetime import UTC, datetime
 
     from remittance.era import render_era
-    from store.models import ReceivedFile
     from tests.databases import postgres_schema
     from workers import steps
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
@@ -300,8 +300,7 @@ def test_a_file_is_acknowledged_while_a_payment_cycle_is_still_open_on_postgresq
                 go_on.set()
                 cycle.join(120)
             assert outcomes and outcomes[0].outcome == "released"
-            with store.transaction() as s:
-                ack = s.scalar(select(ReceivedFile.ack_text).where(ReceivedFile.id == file_id))
+            ack = ack_text(store, tmp_path / "second" / "archive", file_id)
             numbers = [ack.split("*")[13]] if ack else []
             for r in outcomes[0].remittances:
                 assert r.sha256 is not None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, func, select, update
 
 from store.engine import Store
 from store.models import (
@@ -25,6 +25,7 @@ from store.models import (
     RemittedClaim,
     ReviewUser,
 )
+from tests.databases import kept_text
 from tests.review_support import claim_ids, client, rejected_ids, seeded_store, sign_in
 
 
@@ -276,13 +277,18 @@ def test_the_files_screen_flags_duplicates_says_why_a_file_was_rejected_and_serv
         files = {Path(f.name).name: f for f in s.scalars(select(ReceivedFile))}
         (duplicate,) = s.scalars(select(DuplicateReceipt))
     assert duplicate.file_id == files["pend-no-fee.837"].id
-    assert "TA1*000000501*261120*0930*R*025~" in duplicate.ack_text
+    assert "TA1*000000501*261120*0930*R*025~" in str(
+        kept_text(archive, duplicate.ack_sha256, duplicate.ack_text))
     # the downloads: the 999 as the store keeps it, the received bytes, the 277CA
     bad = files["invalid-filing-indicator.837"]
     ack = c.get(f"/files/{bad.id}/ack")
-    assert ack.status_code == 200 and ack.text == bad.ack_text
+    assert ack.status_code == 200 and ack.text == kept_text(archive, bad.ack_sha256, None)
     assert "IK3*SBR*29**8~" in ack.text and "IK5*R*5~" in ack.text and "AK9*R*1*1*0~" in ack.text
     assert 'filename="invalid-filing-indicator.999"' in ack.headers["content-disposition"]
+    with store.transaction() as s:  # a file answered before revision 0013: text in its row
+        s.execute(update(ReceivedFile).where(ReceivedFile.id == bad.id).values(
+            ack_sha256=None, ack_text=ack.text + "kept in the row"))
+    assert c.get(f"/files/{bad.id}/ack").text == ack.text + "kept in the row"
     raw = c.get(f"/files/{bad.id}/raw")
     assert raw.content == (FIXTURES / "ack" / "invalid-filing-indicator.837").read_bytes()
     assert c.get(f"/files/{bad.id}/277ca").status_code == 400

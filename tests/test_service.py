@@ -3,6 +3,7 @@ machine's Redis: files through every step, duplicates, dead letters, the reconci
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -104,6 +105,35 @@ def test_an_upload_goes_through_every_step_and_its_answers_reach_the_sender(
         delivered = list(s.scalars(select(Event.kind).where(Event.kind == "file.delivered")))
     assert set(decided) == accepted and set(decided.values()) == {1}
     assert delivered == ["file.delivered"] * 2  # the 999 at once, then with the 277CA
+
+
+def test_the_999_is_kept_in_the_archive_and_an_older_row_s_text_is_still_delivered(
+    service: Service, tmp_path: Path,
+) -> None:
+    """Since revision 0013 the row names its 999 by sha256 in the archive, as the
+    277CA; a row answered before keeps the text itself, and is delivered from it."""
+    from workers.delivery import deliver_file
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)
+    _run(broker)
+    (delivered,) = service.outbound.glob("*/*.999")
+    with service.store.transaction() as s:
+        row = s.get(ReceivedFile, file_id)
+        assert row is not None and row.ack_sha256 is not None and row.ack_text is None
+        kept = steps.archive_path(service.archive, row.ack_sha256)
+        # Given a row answered before 0013: its text in the row, no sha256
+        row.ack_text, row.ack_sha256 = kept.read_text(encoding="utf-8") + "legacy", None
+    assert delivered.read_bytes() == kept.read_bytes()
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == kept.name
+    assert kept.read_text().startswith("ISA*") and "AK9*A*1*1*1~" in kept.read_text()
+    delivered.unlink()
+    # When it is delivered again, the text in the row goes, to the same sender
+    deliver_file(service, file_id)
+    (again,) = service.outbound.glob("*/*.999")
+    assert again.read_text() == kept.read_text() + "legacy" and again.parent == delivered.parent
 
 
 def test_a_message_delivered_twice_decides_nothing_twice(service: Service,
@@ -365,7 +395,7 @@ def test_a_delivery_whose_retries_ran_out_is_left_to_redeliver_not_the_reconcile
     def unreachable(*_args: object, **_kwargs: object) -> None:
         raise OSError("the outbound share is gone")
 
-    monkeypatch.setattr("workers.delivery.atomic_text", unreachable)
+    monkeypatch.setattr("workers.kept_answers.copy_atomically", unreachable)
     actors.process_file.send(file_id)
     _run(broker)
     assert _statuses(service.store) == ["done"]

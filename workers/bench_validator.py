@@ -80,7 +80,7 @@ def whole_front_end(path: Path) -> None:
     import os
 
     from edi.ack277 import write_277ca_by_sender
-    from edi.acks import CountingControlNumbers, Responder, acknowledge, receiver_key
+    from edi.acks import CountingControlNumbers, Responder, receiver_key, write_acknowledgment
     from edi.claim_status import TransactionStatus
     from edi.validators.edits import EditContext
     from edi.validators.implementation_guide import EnvelopePolicy
@@ -99,8 +99,9 @@ def whole_front_end(path: Path) -> None:
             check = front_pass(stream, EnvelopePolicy(), context, spool)
         spool.seal()
         release_free_memory()  # as the step does after the pass
-        if acknowledge(check, responder).code != "A":
-            raise SystemExit("the check did not accept the generated file")
+        with tempfile.TemporaryFile("w") as ack:  # as the step writes it into the archive
+            if write_acknowledgment(check, responder, ack).code != "A":
+                raise SystemExit("the check did not accept the generated file")
         accepted = check.accepted_ordinals()
         sender = check.interchanges[0]
 

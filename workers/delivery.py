@@ -26,7 +26,8 @@ from store.models import (
     RemittedClaim,
 )
 from workers import steps
-from workers.files import answer_stem, atomic_text, copy_atomically
+from workers.files import answer_stem, copy_atomically
+from workers.kept_answers import KeptAnswer
 
 if TYPE_CHECKING:
     from workers.service import Service
@@ -38,7 +39,8 @@ ANSWER_SECONDS = Histogram(
 
 
 def answered_to(ack: str) -> tuple[str, str]:
-    """(ISA07, ISA08) of our answer: the sender it goes back to."""
+    """(ISA07, ISA08) of our answer (its text from the start, at least its first ISA:
+    `KeptAnswer.head`): the sender it goes back to."""
     elements = ack.split(ack[3])
     return elements[7].strip(), elements[8].strip()
 
@@ -47,15 +49,15 @@ def deliver_file(svc: Service, file_id: int) -> None:
     """The file's 999 (or TA1) and, once written, its 277CA."""
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
-        if row is None or row.ack_text is None:
+        ack = None if row is None else KeptAnswer.of(row.ack_sha256, row.ack_text)
+        if row is None or ack is None:
             return
-        qualifier, sender = answered_to(row.ack_text)
+        qualifier, sender = answered_to(ack.head(svc.archive))
         folder = (svc.partner_folder(s, row.partner_id)
                   or svc.outbound_folder(s, qualifier, sender))
         folder.mkdir(parents=True, exist_ok=True)
         stem = answer_stem(row.name, row.sha256)
-        with atomic_text(folder / f"{stem}.{(row.ack_kind or '999').lower()}") as out:
-            out.write(row.ack_text)
+        ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
         ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
         if row.claim_ack_sha256:
             ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))

@@ -32,6 +32,7 @@ from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
 from workers.files import answer_stem, atomic_text, copy_atomically
+from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     arrival_instant,
@@ -243,9 +244,10 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
     steps.finish_file(ctx, file_id)
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
-        assert row is not None and row.ack_text is not None
+        ack = None if row is None else KeptAnswer.of(row.ack_sha256, row.ack_text)
+        assert row is not None and ack is not None
         ack_path = options.out_dir / answer_name(path, sha, (row.ack_kind or "999").lower())
-        _write_atomically(ack_path, row.ack_text)
+        ack.copy_to(ctx.archive, ack_path)
         claim_ack_path = None
         if row.claim_ack_sha256:
             claim_ack_path = options.out_dir / answer_name(path, sha, "277ca")
@@ -262,11 +264,12 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
 def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_id: int,
                        path: Path, received_at: datetime) -> FileSummary:
     with ctx.store.transaction() as s:
-        text = s.scalar(select(DuplicateReceipt.ack_text).where(
-            DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id))
-        assert text is not None
+        receipt = s.execute(select(DuplicateReceipt.ack_sha256, DuplicateReceipt.ack_text).where(
+            DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id)).one()
+        ack = KeptAnswer.of(*receipt)
+        assert ack is not None
         ack_path = options.out_dir / answer_name(path, sha_of(s, file_id), "ta1")
-        _write_atomically(ack_path, text)
+        ack.copy_to(ctx.archive, ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=None, duplicate=True,
                              received_at=received_at.isoformat())
@@ -284,9 +287,3 @@ def sha_of(session: Session, file_id: int) -> str:
     row = session.get(ReceivedFile, file_id)
     assert row is not None
     return row.sha256
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    with atomic_text(path) as out:
-        out.write(content)
-

@@ -245,11 +245,11 @@ def _release(s: Session, archive: Path, cycle_id: int, planned: PayeeRemittance,
              outcome: RemittanceOutcome, *, facts: dict[int, tuple[str, int]],
              render_html: Callable[[Remittance], str] | None) -> RemittanceOutcome:
     r = planned.remittance
-    sha, _size = archive_text(archive, lambda out: out.write(x12))
+    sha, _written = archive_text(archive, lambda out: out.write(x12))
     html_sha = None
     if render_html is not None:
         page = render_html(r)
-        html_sha, _size = archive_text(archive, lambda out: out.write(page))
+        html_sha, _written = archive_text(archive, lambda out: out.write(page))
     record = RemittanceRecord(
         cycle_id=cycle_id, payee_npi=r.payee.npi, payee_tin=r.payee.tax_id,
         trace_number=r.trace_number, method=r.method, amount_cents=to_cents(r.amount),

@@ -52,7 +52,8 @@ from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
 from workers.delivery import answered_to, deliver_file, deliver_remittances
-from workers.files import answer_stem, atomic_text
+from workers.files import answer_stem
+from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     BusinessTimezone,
@@ -346,21 +347,21 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         return file_id, False
     steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
     with svc.store.transaction() as s:
-        receipt = s.execute(select(DuplicateReceipt.id, DuplicateReceipt.ack_text).where(
+        receipt = s.execute(select(
+            DuplicateReceipt.id, DuplicateReceipt.ack_sha256, DuplicateReceipt.ack_text).where(
             DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id)).first()
-    if receipt is not None:
-        receipt_id, ta1 = receipt
+    ta1 = None if receipt is None else KeptAnswer.of(receipt.ack_sha256, receipt.ack_text)
+    if receipt is not None and ta1 is not None:
         with svc.store.transaction() as s:
             folder = (svc.partner_folder(s, partner_id)
-                      or svc.outbound_folder(s, *answered_to(ta1)))
+                      or svc.outbound_folder(s, *answered_to(ta1.head(svc.archive))))
         folder.mkdir(parents=True, exist_ok=True)
         # each upload's own TA1: named by its receipt, so a later duplicate of the same
         # bytes (the same name again, or another with the same stem) never replaces an
         # earlier one's answer still waiting in the mailbox; the same upload taken again
         # after a crash writes the same name
-        name = f"{answer_stem(path.name, sha)}-{receipt_id}-duplicate.ta1"
-        with atomic_text(folder / name) as out:
-            out.write(ta1)
+        name = f"{answer_stem(path.name, sha)}-{receipt.id}-duplicate.ta1"
+        ta1.copy_to(svc.archive, folder / name)
     _taken(ctx, run, taken)
     return file_id, True
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO, TypeVar
@@ -40,7 +41,7 @@ from adjudication.engine import (
     pend_after_engine_fault,
 )
 from edi.ack277 import SetAnswer, SetTotals, TallyBuilder, write_277ca_by_sender
-from edi.acks import Acknowledgment, Responder, acknowledge, receiver_key
+from edi.acks import AckVerdict, Responder, receiver_key, write_acknowledgment
 from edi.claim_status import ClaimStatus, TransactionStatus
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS, record_fault
@@ -212,9 +213,10 @@ def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
         raise
 
 
-def archive_text(archive: Path, write: Callable[[TextIO], object]) -> tuple[str, int]:
-    """A document the engine writes (a 277CA), written by ``write`` straight into the
-    archive under its sha256, never held whole in memory; (sha256, size in bytes).
+def archive_text(archive: Path, write: Callable[[TextIO], T]) -> tuple[str, T]:
+    """A document the engine writes (a 999, a 277CA), written by ``write`` straight into
+    the archive under its sha256, never held whole in memory; (sha256, what ``write``
+    returned).
 
     Written before the transaction that names it commits: a crash in between leaves
     an archived file nothing names, never a row naming a file that is not there.
@@ -223,16 +225,16 @@ def archive_text(archive: Path, write: Callable[[TextIO], object]) -> tuple[str,
     handle, temporary = tempfile.mkstemp(dir=archive, prefix=".writing-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            write(out)
+            written = write(out)
             out.flush()
             os.fsync(out.fileno())
         digest = hashlib.sha256()
-        with open(temporary, "rb") as written:
-            for block in iter(lambda: written.read(1 << 20), b""):
+        with open(temporary, "rb") as kept:
+            for block in iter(lambda: kept.read(1 << 20), b""):
                 digest.update(block)
         sha = digest.hexdigest()
         _settle(temporary, archive, sha)
-        return sha, os.path.getsize(archive_path(archive, sha))
+        return sha, written
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -324,8 +326,9 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
             return False  # another process did this step meanwhile
         _record_faults(s, ctx, sha, faults)
         _record_interchanges(s, file_id, check.interchanges)
-        ack = acknowledge(check, Responder(
-            when=ctx.now, control=StoredControlNumbers(s)))
+        row.ack_sha256, ack = archive_text(ctx.archive, partial(
+            write_acknowledgment, check, Responder(when=ctx.now,
+                                                   control=StoredControlNumbers(s))))
         accepted = check.accepted_ordinals()
         _insert_set_rows(s, file_id, check, accepted, claims)
         _record_ack(row, ack, check)
@@ -400,14 +403,14 @@ def _record_counted(session: Session, ctx: StepContext, subject: str,
         event(session, ctx, "engine.fault", subject, where=where, count=count)
 
 
-def _record_ack(row: ReceivedFile, ack: Acknowledgment, check: FileCheck) -> None:
-    row.ack_kind, row.ack_code, row.ack_text = ack.kind, ack_code(ack), ack.text
+def _record_ack(row: ReceivedFile, ack: AckVerdict, check: FileCheck) -> None:
+    row.ack_kind, row.ack_code = ack.kind, ack_code(ack)
     row.problems = problems_of(check)
     row.interchange_numbers = [ic.control_number for ic in check.interchanges.identities()]
     row.accepted_sets = sorted(check.accepted_ordinals())
 
 
-def ack_code(ack: Acknowledgment) -> str:
+def ack_code(ack: AckVerdict) -> str:
     return ack.code if ack.code in ("A", "E", "P") else "R"
 
 
@@ -433,10 +436,11 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
             # (store.sequences): the receipt below refers to it, and taking that key lock
             # after the number would deadlock with a run still acknowledging the file
             _key_share(s, file_id)
-            ack = acknowledge(check, Responder(
-                when=ctx.now, control=StoredControlNumbers(s)))
+            ack_sha, ack = archive_text(ctx.archive, partial(
+                write_acknowledgment, check, Responder(when=ctx.now,
+                                                       control=StoredControlNumbers(s))))
             s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=stored_name(name),
-                                   received_at=received_at, ack_text=ack.text))
+                                   received_at=received_at, ack_sha256=ack_sha))
             event(s, ctx, "file.duplicate", sha, ack=ack.kind)
     except IntegrityError:
         return  # another process of this run answered it meanwhile
@@ -1106,7 +1110,7 @@ def finish_file(ctx: StepContext, file_id: int) -> None:
         if senders:
             responder = Responder(when=ctx.now, control=ReservedControlNumbers(reserved))
             answers = [(sender, _answers(s, sets)) for sender, sets in senders.items()]
-            row.claim_ack_sha256, _size = archive_text(ctx.archive, lambda out: (
+            row.claim_ack_sha256, _written = archive_text(ctx.archive, lambda out: (
                 write_277ca_by_sender(answers, responder, out)))
         row.status = "done"
         row.updated_at = ctx.now
