@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from review import auth
 from review.auth import Principal
+from review.queries import paging
 from review.roles import Permission
 from review.web import (
     BadRequest,
@@ -84,8 +85,7 @@ def payments(request: Request, principal: Signed, page: int = 1) -> Response:
     size = settings_of(request).page_size
     with store_of(request).transaction() as s:
         count = s.scalar(select(func.count()).select_from(PaymentCycle)) or 0
-        pages = max(1, -(-count // size))
-        page = min(max(page, 1), pages)
+        page, pages = paging(count, page, size)
         cycles = list(s.scalars(select(PaymentCycle).order_by(PaymentCycle.id.desc())
                                 .limit(size).offset((page - 1) * size)))
         totals = {cid: (n, int(total or 0)) for cid, n, total in s.execute(
@@ -148,19 +148,26 @@ def release(request: Request, principal: Annotated[Principal, Depends(csrf_check
 
 
 @router.get("/payments/cycles/{cycle_id}")
-def cycle(request: Request, principal: Signed, cycle_id: RowId) -> Response:
+def cycle(request: Request, principal: Signed, cycle_id: RowId, page: int = 1) -> Response:
+    """One cycle: its totals over every 835 it released, and one page of them (a cycle
+    pays every payee with decided claims: thousands of 835s in a large network)."""
+    size = settings_of(request).page_size
     with store_of(request).transaction() as s:
         row = s.get(PaymentCycle, cycle_id)
         if row is None:
             raise BadRequest("No such payment cycle.")
-        remittances = list(s.scalars(select(RemittanceRecord).where(
-            RemittanceRecord.cycle_id == cycle_id).order_by(RemittanceRecord.id)))
+        of_cycle = RemittanceRecord.cycle_id == cycle_id
+        count, total_cents = s.execute(select(func.count(), func.coalesce(
+            func.sum(RemittanceRecord.amount_cents), 0)).where(of_cycle)).one()
+        page, pages = paging(count, page, size)
+        remittances = list(s.scalars(select(RemittanceRecord).where(of_cycle)
+                                     .order_by(RemittanceRecord.id)
+                                     .limit(size).offset((page - 1) * size)))
         delivered = set(s.scalars(select(Event.subject).where(
             Event.kind == "remittance.delivered",
-            Event.subject.in_(select(RemittanceRecord.trace_number).where(
-                RemittanceRecord.cycle_id == cycle_id)))))  # a subquery: no parameter a payee
-    return render(request, "cycle.html", cycle=row, remittances=remittances,
-                  total_cents=sum(r.amount_cents for r in remittances), delivered=delivered)
+            Event.subject.in_([r.trace_number for r in remittances]))))
+    return render(request, "cycle.html", cycle=row, remittances=remittances, count=count,
+                  total_cents=int(total_cents), delivered=delivered, page=page, pages=pages)
 
 
 def _remittance(request: Request, remittance_id: int, principal: Principal,

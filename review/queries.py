@@ -191,11 +191,17 @@ def _code_matches(kind: QueueKind, code: str) -> Any:
     return DecisionRecord.rule_ids.like(f"%|{text}|%")
 
 
+def paging(count: int, page: int, page_size: int) -> tuple[int, int]:
+    """(the page shown, how many pages) for ``count`` rows asked at ``page``: a page
+    past either end shows the nearest one, and no rows still make one page."""
+    pages = max(1, -(-count // page_size))
+    return min(max(page, 1), pages), pages
+
+
 def queue(s: Session, kind: QueueKind, f: QueueFilter, page_size: int) -> QueuePage:
     count, total = s.execute(_filtered(kind, f, [func.count(), func.coalesce(
         func.sum(Claim.charge_cents), 0)])).one()
-    pages = max(1, -(-count // page_size))
-    page = min(f.page, pages)
+    page, pages = paging(count, f.page, page_size)
     # a rejected claim has no number: its queue shows and sorts it by its row
     order = {"received": Claim.id, "charge": Claim.charge_cents,
              "claim": Claim.id if kind == "rejections" else Claim.icn}[f.sort]
@@ -280,8 +286,7 @@ class FileRow:
 def files(s: Session, page: int, page_size: int) -> tuple[list[FileRow], int, int]:
     """One page of received files, newest first, with claim counts and duplicate flags."""
     count = s.scalar(select(func.count()).select_from(ReceivedFile)) or 0
-    pages = max(1, -(-count // page_size))
-    page = min(max(page, 1), pages)
+    page, pages = paging(count, page, page_size)
     found = list(s.scalars(select(ReceivedFile).order_by(ReceivedFile.id.desc())
                            .limit(page_size).offset((page - 1) * page_size)))
     ids = [f.id for f in found]

@@ -98,6 +98,33 @@ def test_a_cycle_released_on_the_screens_is_delivered_to_the_partners_like_the_s
         remittances)
 
 
+def test_a_cycle_s_page_shows_its_835s_a_page_at_a_time_and_its_totals_over_all(
+        sqlite_seeded: tuple[Store, Path]) -> None:
+    """A cycle pays every payee with decided claims: its page lists a page of 835s at
+    a time, and says what the whole cycle paid, in how many 835s."""
+    store, archive = sqlite_seeded
+    cycle_id = _release_cycle(_app_client(store, archive))
+    with store.transaction() as s:
+        released = list(s.execute(select(RemittanceRecord.trace_number,
+                                         RemittanceRecord.amount_cents)
+                                  .order_by(RemittanceRecord.id)))
+    assert len(released) >= 3, "the seeded store pays at least three payees"
+    paid = sum(cents for _trace, cents in released)
+    c = _app_client(store, archive, page_size=2)
+    sign_in(c, "analyst")
+    shown = []
+    pages = -(-len(released) // 2)
+    for page in range(1, pages + 1):
+        text = c.get(f"/payments/cycles/{cycle_id}?page={page}").text
+        assert f"Page {page} of {pages}" in text
+        assert f"{paid // 100:,}.{paid % 100:02d} in {len(released)} 835s" in text
+        shown += [trace for trace, _cents in released if f"<td>{trace}</td>" in text]
+        assert text.count('<td class="delivery">') == min(2, len(released) - 2 * (page - 1))
+    assert shown == [trace for trace, _cents in released]  # each once, in order
+    # a page past the end shows the last one
+    assert f"Page {pages} of {pages}" in c.get(f"/payments/cycles/{cycle_id}?page=999").text
+
+
 def test_a_delivery_that_fails_leaves_the_released_835s_for_claims_redeliver(
         sqlite_seeded: tuple[Store, Path], tmp_path: Path) -> None:
     store, archive = sqlite_seeded
