@@ -467,6 +467,17 @@ class Interchanges:
             else:
                 yield item
 
+    def with_something_to_say(self) -> Iterator[InterchangeResult]:
+        """In file order, every interchange but the packed ones, which are accepted with
+        nothing to say anywhere in them (a packed one since changed is held, and given):
+        what a reader of sentences needs, without making the packed ones again."""
+        held = self._held
+        for item, first in zip(self._items, self._firsts, strict=True):
+            if not isinstance(item, _CleanInterchanges):
+                yield item
+            elif held:
+                yield from filter(None, map(held.get, range(first, first + len(item))))
+
     def identities(self) -> Iterator[InterchangeIdentity]:
         """Each interchange's identity in file order, as iteration would give it, without
         making the packed ones again (the 999's senders, the store's interchange rows)."""

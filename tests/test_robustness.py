@@ -269,7 +269,8 @@ def test_a_settled_set_joins_a_run_only_in_order_and_alike() -> None:
     assert [ts.control_number for ts in odd] == ["\ud800x", "\xe99", "", "\udcff", "12345678901"]
 
 
-def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order() -> None:
+def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A packed run takes the clean interchanges that follow on (the same sender,
     receiver and group values, set ordinals with no gap); one with something to say,
     another sender, a gap, more than one group or a GE01 no array holds stays as it is;
@@ -338,6 +339,13 @@ def test_finished_interchanges_are_packed_only_when_clean_alike_and_in_order() -
     # identities read the packed ones without making them again, the held one as changed
     assert list(interchanges.identities()) == [InterchangeIdentity.of(one) for one in interchanges]
     assert [i.rejected for i in interchanges.identities()].count(True) == 2  # 4, and 2
+    # what may have something to say: all but the packed ones (the held one is given),
+    # in file order, and no packed one made again for it
+    with monkeypatch.context() as patched:
+        patched.setattr(_CleanInterchanges, "at", None)  # made again: a TypeError
+        said = list(interchanges.with_something_to_say())
+    assert [one.control_number[-2:] for one in said] == ["02", "04", "08", "09", "12", "13"]
+    assert said[0] is kept
 
 
 def test_own_findings_join_pyx12s_in_segment_order() -> None:

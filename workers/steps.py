@@ -331,7 +331,7 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
                                                    control=StoredControlNumbers(s))))
         accepted = check.accepted_ordinals()
         _insert_set_rows(s, file_id, check, accepted, claims)
-        _record_ack(row, ack, check)
+        _record_ack(row, ack, check, accepted)
         row.outcome = "processed" if accepted else "rejected"
         row.status = "acknowledged"
         row.updated_at = ctx.now
@@ -403,11 +403,15 @@ def _record_counted(session: Session, ctx: StepContext, subject: str,
         event(session, ctx, "engine.fault", subject, where=where, count=count)
 
 
-def _record_ack(row: ReceivedFile, ack: AckVerdict, check: FileCheck) -> None:
+def _record_ack(row: ReceivedFile, ack: AckVerdict, check: FileCheck,
+                accepted: frozenset[int]) -> None:
+    """The answer's verdict and the file's lists on its row; ``accepted``: the check's
+    accepted ordinals, as the caller read them (reading them again walks every
+    interchange of the file once more)."""
     row.ack_kind, row.ack_code = ack.kind, ack_code(ack)
     row.problems = problems_of(check)
     row.interchange_numbers = [ic.control_number for ic in check.interchanges.identities()]
-    row.accepted_sets = sorted(check.accepted_ordinals())
+    row.accepted_sets = sorted(accepted)
 
 
 def ack_code(ack: AckVerdict) -> str:

@@ -24,7 +24,9 @@ def problems_of(check: FileCheck) -> list[str]:
     """The envelope and implementation-guide sentences of a file, at most 200."""
     problems: list[str] = []
     unreadable = [check.unreadable] if check.unreadable is not None else []
-    for ic in chain(check.interchanges, unreadable):
+    for ic in chain(check.interchanges.with_something_to_say(), unreadable):
+        if len(problems) >= MAX_PROBLEMS:
+            break
         problems += ic.sentences
         for group in ic.groups:
             problems += group.sentences
