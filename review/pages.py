@@ -124,7 +124,7 @@ def download(request: Request, principal: PhiReader, file_id: RowId, what: str) 
         auth.audit(s, principal.name, "file.download", f"{file_id}:{what}",
                    client_of(request), now(), sha256=row.sha256)
         sha, ack_kind = row.sha256, row.ack_kind
-        ack = KeptAnswer.of(row.ack_sha256, row.ack_text)
+        ack = KeptAnswer.of(row)
         claim_ack = row.claim_ack_sha256
     if what == "raw":
         return _archived(request, sha, f"{stem}.837", "application/edi-x12")

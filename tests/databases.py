@@ -82,8 +82,7 @@ def kept_text(archive: Path, sha256: str | None, text: str | None) -> str | None
     """An answer a row names (`workers.kept_answers.KeptAnswer`) read whole, or None."""
     from workers.kept_answers import KeptAnswer
 
-    ack = KeptAnswer.of(sha256, text)
-    path = None if ack is None else ack.path(archive)
+    path = KeptAnswer(sha256, text).path(archive)
     return path.read_text(encoding="utf-8") if path is not None else text
 
 

@@ -49,7 +49,7 @@ def deliver_file(svc: Service, file_id: int) -> None:
     """The file's 999 (or TA1) and, once written, its 277CA."""
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
-        ack = None if row is None else KeptAnswer.of(row.ack_sha256, row.ack_text)
+        ack = None if row is None else KeptAnswer.of(row)
         if row is None or ack is None:
             return
         qualifier, sender = answered_to(ack.head(svc.archive))

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from workers.files import atomic_text, copy_atomically
 from workers.steps import archive_path
 
 HEAD_CHARACTERS = 128
 """What `KeptAnswer.head` reads: an ISA segment is 106 characters, terminator included."""
+
+
+class Answered(Protocol):
+    """A row that names an answer: a received file's, or a duplicate receipt's (its
+    ORM object, or a result row of those two columns)."""
+
+    @property
+    def ack_sha256(self) -> str | None: ...
+
+    @property
+    def ack_text(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -28,11 +40,11 @@ class KeptAnswer:
     text: str | None
 
     @classmethod
-    def of(cls, sha256: str | None, text: str | None) -> KeptAnswer | None:
+    def of(cls, row: Answered) -> KeptAnswer | None:
         """The answer a row names, or None when it has none yet."""
-        if sha256 is None and text is None:
+        if row.ack_sha256 is None and row.ack_text is None:
             return None
-        return cls(sha256, text)
+        return cls(row.ack_sha256, row.ack_text)
 
     def path(self, archive: Path) -> Path | None:
         """The archived file, or None for an answer kept as text."""

@@ -244,7 +244,7 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
     steps.finish_file(ctx, file_id)
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
-        ack = None if row is None else KeptAnswer.of(row.ack_sha256, row.ack_text)
+        ack = None if row is None else KeptAnswer.of(row)
         assert row is not None and ack is not None
         ack_path = options.out_dir / answer_name(path, sha, (row.ack_kind or "999").lower())
         ack.copy_to(ctx.archive, ack_path)
@@ -266,7 +266,7 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
     with ctx.store.transaction() as s:
         receipt = s.execute(select(DuplicateReceipt.ack_sha256, DuplicateReceipt.ack_text).where(
             DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id)).one()
-        ack = KeptAnswer.of(*receipt)
+        ack = KeptAnswer.of(receipt)
         assert ack is not None
         ack_path = options.out_dir / answer_name(path, sha_of(s, file_id), "ta1")
         ack.copy_to(ctx.archive, ack_path)

@@ -350,7 +350,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         receipt = s.execute(select(
             DuplicateReceipt.id, DuplicateReceipt.ack_sha256, DuplicateReceipt.ack_text).where(
             DuplicateReceipt.run_id == run, DuplicateReceipt.file_id == file_id)).first()
-    ta1 = None if receipt is None else KeptAnswer.of(receipt.ack_sha256, receipt.ack_text)
+    ta1 = None if receipt is None else KeptAnswer.of(receipt)
     if receipt is not None and ta1 is not None:
         with svc.store.transaction() as s:
             folder = (svc.partner_folder(s, partner_id)

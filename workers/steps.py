@@ -326,9 +326,7 @@ def _acknowledge(ctx: StepContext, file_id: int, sha: str, check: FileCheck,
             return False  # another process did this step meanwhile
         _record_faults(s, ctx, sha, faults)
         _record_interchanges(s, file_id, check.interchanges)
-        row.ack_sha256, ack = archive_text(ctx.archive, partial(
-            write_acknowledgment, check, Responder(when=ctx.now,
-                                                   control=StoredControlNumbers(s))))
+        row.ack_sha256, ack = _archived_answer(ctx, s, check)
         accepted = check.accepted_ordinals()
         _insert_set_rows(s, file_id, check, accepted, claims)
         _record_ack(row, ack, check, accepted)
@@ -403,6 +401,14 @@ def _record_counted(session: Session, ctx: StepContext, subject: str,
         event(session, ctx, "engine.fault", subject, where=where, count=count)
 
 
+def _archived_answer(ctx: StepContext, s: Session, check: FileCheck
+                     ) -> tuple[str, AckVerdict]:
+    """The file's TA1/999 written into the archive as it is made, with control numbers
+    taken in ``s``; its sha256 and verdict."""
+    return archive_text(ctx.archive, partial(write_acknowledgment, check, Responder(
+        when=ctx.now, control=StoredControlNumbers(s))))
+
+
 def _record_ack(row: ReceivedFile, ack: AckVerdict, check: FileCheck,
                 accepted: frozenset[int]) -> None:
     """The answer's verdict and the file's lists on its row; ``accepted``: the check's
@@ -440,9 +446,7 @@ def answer_duplicate(ctx: StepContext, run_id: int, file_id: int, name: str,
             # (store.sequences): the receipt below refers to it, and taking that key lock
             # after the number would deadlock with a run still acknowledging the file
             _key_share(s, file_id)
-            ack_sha, ack = archive_text(ctx.archive, partial(
-                write_acknowledgment, check, Responder(when=ctx.now,
-                                                       control=StoredControlNumbers(s))))
+            ack_sha, ack = _archived_answer(ctx, s, check)
             s.add(DuplicateReceipt(run_id=run_id, file_id=file_id, name=stored_name(name),
                                    received_at=received_at, ack_sha256=ack_sha))
             event(s, ctx, "file.duplicate", sha, ack=ack.kind)
