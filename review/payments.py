@@ -16,13 +16,14 @@ import base64
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from review import auth
@@ -66,22 +67,47 @@ Releaser = Annotated[Principal, Depends(allowed(Permission.RELEASE_CYCLES,
 STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
-def waiting(s: Session, as_of: date | None) -> list[dict[str, Any]]:
-    """What the next cycle would pay, per payee: decided, not pended, not remitted."""
+def _waiting(as_of: date | None) -> Select[Any]:
+    """What the next cycle would pay, per payee: decided, not pended, not remitted, and
+    received by ``as_of`` when one is given; in payee order."""
     npi = Claim.billing_npi
-    query = (select(npi, func.count(), func.sum(DecisionRecord.paid_cents))
+    query = (select(npi.label("npi"), func.count().label("claims"),
+                    func.sum(DecisionRecord.paid_cents).label("paid"))
              .join(Claim, Claim.id == DecisionRecord.claim_id)
              .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
                     ~exists().where(RemittedClaim.claim_id == Claim.id))
              .group_by(npi).order_by(npi))
-    if as_of is not None:
-        query = query.where(Claim.receipt_date <= as_of)
-    return [{"payee_npi": p or "", "claims": n, "paid_cents": int(paid or 0)}
-            for p, n, paid in s.execute(query)]
+    return query if as_of is None else query.where(Claim.receipt_date <= as_of)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One page of the payees the next cycle would pay, under the totals of them all."""
+
+    payees: list[dict[str, Any]]
+    payee_count: int
+    claims: int
+    paid_cents: int
+    page: int
+    pages: int
+
+
+def waiting(s: Session, as_of: date | None, page: int, size: int) -> Waiting:
+    """Page ``page`` (of ``size`` payees) of what the next cycle would pay, and what it
+    would pay in all: the totals are summed by the database, the page alone is read."""
+    per_payee = _waiting(as_of).order_by(None).subquery()
+    count, claims, paid = s.execute(select(
+        func.count(), func.coalesce(func.sum(per_payee.c.claims), 0),
+        func.coalesce(func.sum(per_payee.c.paid), 0))).one()
+    page, pages = paging(count, page, size)
+    rows = s.execute(_waiting(as_of).limit(size).offset((page - 1) * size))
+    return Waiting([{"payee_npi": p or "", "claims": n, "paid_cents": int(cents or 0)}
+                    for p, n, cents in rows], count, int(claims), int(paid), page, pages)
 
 
 @router.get("/payments")
-def payments(request: Request, principal: Signed, page: int = 1) -> Response:
+def payments(request: Request, principal: Signed, page: int = 1,
+             waiting_page: int = 1) -> Response:
     size = settings_of(request).page_size
     with store_of(request).transaction() as s:
         count = s.scalar(select(func.count()).select_from(PaymentCycle)) or 0
@@ -93,7 +119,7 @@ def payments(request: Request, principal: Signed, page: int = 1) -> Response:
                    func.sum(RemittanceRecord.amount_cents))
             .where(RemittanceRecord.cycle_id.in_([c.id for c in cycles]))
             .group_by(RemittanceRecord.cycle_id))}
-        pending = waiting(s, None)
+        pending = waiting(s, None, waiting_page, size)
     return render(request, "payments.html", cycles=cycles, totals=totals, waiting=pending,
                   page=page, pages=pages, today=business_today(request).isoformat())
 
@@ -106,13 +132,12 @@ def _as_of(value: str) -> date:
 
 
 @router.get("/payments/release")
-def release_preview(request: Request, principal: Releaser, as_of: str = "") -> Response:
+def release_preview(request: Request, principal: Releaser, as_of: str = "",
+                    page: int = 1) -> Response:
     day = _as_of(as_of or business_today(request).isoformat())
     with store_of(request).transaction() as s:
-        payees = waiting(s, day)
-    return render(request, "cycle_confirm.html", as_of=day.isoformat(), payees=payees,
-                  claims=sum(p["claims"] for p in payees),
-                  paid_cents=sum(p["paid_cents"] for p in payees))
+        pending = waiting(s, day, page, settings_of(request).page_size)
+    return render(request, "cycle_confirm.html", as_of=day.isoformat(), waiting=pending)
 
 
 @router.post("/payments/release")

@@ -7,6 +7,8 @@ and a user of each role.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,8 @@ from review.settings import ReviewSettings
 from store.engine import Store
 from store.models import (
     AuditEntry,
+    Claim,
+    DecisionRecord,
     Event,
     Interchange,
     PaymentCycle,
@@ -123,6 +127,61 @@ def test_a_cycle_s_page_shows_its_835s_a_page_at_a_time_and_its_totals_over_all(
     assert shown == [trace for trace, _cents in released]  # each once, in order
     # a page past the end shows the last one
     assert f"Page {pages} of {pages}" in c.get(f"/payments/cycles/{cycle_id}?page=999").text
+
+
+def _pages_of_waiting(c: TestClient, first: str, pages: int) -> list[str]:
+    """The text of each page of the waiting payees, following the pager's own links
+    from ``first``; the pager says which page and of how many on each."""
+    texts, url = [], first
+    for page in range(1, pages + 1):
+        text = c.get(url).text
+        assert f"Page {page} of {pages}" in text, url
+        texts.append(text)
+        following = re.search(r'href="([^"]*)" rel="next"', text[text.index('id="waiting"'):])
+        if page < pages:
+            assert following, url
+            url = html.unescape(following.group(1))
+    return texts
+
+
+def test_the_payees_waiting_for_a_cycle_are_listed_a_page_at_a_time_under_their_totals(
+        seeded: tuple[Store, Path]) -> None:
+    """The payments overview and the release preview list the payees the next cycle
+    would pay a page at a time, under what it would pay them all (counted here from
+    every decision, not by the screens' query); the overview's two pagers keep each
+    other's page."""
+    store, archive = seeded
+    owed: dict[str, list[int]] = {}
+    with store.transaction() as s:
+        remitted = set(s.scalars(select(RemittedClaim.claim_id)))
+        for npi, claim_id, status, cents in s.execute(
+                select(Claim.billing_npi, Claim.id, DecisionRecord.status,
+                       DecisionRecord.paid_cents)
+                .join(DecisionRecord, DecisionRecord.claim_id == Claim.id)
+                .where(DecisionRecord.current.is_(True))):
+            if status != "pended" and claim_id not in remitted:
+                owed.setdefault(npi or "", []).append(cents)
+    assert len(owed) >= 3, "the seeded store has decided claims for at least three payees"
+    claims, paid = sum(map(len, owed.values())), sum(map(sum, owed.values()))
+    money = f"${paid // 100:,}.{paid % 100:02d} in all"
+    c = _app_client(store, archive, page_size=2)
+    sign_in(c, "supervisor")
+    pages = -(-len(owed) // 2)
+    for first, said in (("/payments", f"{claims} decided claims, {money}, for {len(owed)} payees"),
+                        (f"/payments/release?as_of={AS_OF}",
+                         f"{claims} decided claims received by {AS_OF} would be remitted, "
+                         f"{money} to {len(owed)} payees")):
+        texts = _pages_of_waiting(c, first, pages)
+        shown = [re.findall(r"<tr><td>(\d*)</td>", text[text.index('id="waiting"'):])
+                 for text in texts]
+        assert [npi for page in shown for npi in page] == sorted(owed), first
+        assert all(said in text for text in texts), first
+    # the overview's waiting pager keeps the cycles' page; a page past the end shows the
+    # last one
+    assert 'href="/payments?page=1&amp;waiting_page=2" rel="next"' in c.get("/payments").text
+    assert f"Page {pages} of {pages}" in c.get("/payments?waiting_page=999").text
+    assert f"Page {pages} of {pages}" in c.get(
+        f"/payments/release?as_of={AS_OF}&page=999").text
 
 
 def test_a_delivery_that_fails_leaves_the_released_835s_for_claims_redeliver(
