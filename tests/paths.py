@@ -12,7 +12,15 @@ ACK_FIXTURES = FIXTURES / "ack"
 
 
 def corpus_837p() -> list[Path]:
-    files = sorted((CORPUS / "837p").iterdir())
+    return _corpus("837p")
+
+
+def corpus_835() -> list[Path]:
+    return _corpus("835")
+
+
+def _corpus(kind: str) -> list[Path]:
+    files = sorted(p for p in (CORPUS / kind).iterdir() if p.is_file())
     if not files:  # the corpus is part of the contract: its absence is a failure
-        raise FileNotFoundError(f"no public 837P corpus at {CORPUS}")
+        raise FileNotFoundError(f"no public {kind} corpus at {CORPUS}")
     return files

@@ -25,7 +25,7 @@ def no_compiling(monkeypatch: pytest.MonkeyPatch, tables: GuideTables) -> list[i
     """compile_guide returns the module's tables and counts its calls."""
     calls: list[int] = []
 
-    def compile_once() -> GuideTables:
+    def compile_once(transaction_map: str = compiler.CLAIM_MAP) -> GuideTables:
         calls.append(1)
         return tables
 
@@ -39,20 +39,36 @@ def test_tables_survive_the_cache_format_unchanged(tables: GuideTables) -> None:
     assert compiler.to_plain(again) == plain
 
 
-def test_every_837p_node_carries_pyx12s_usage_repeat_and_counter_path(
-        tables: GuideTables) -> None:
-    root = pyx12.map_if.load_map_file(compiler.CLAIM_MAP, pyx12.params.params())
+@pytest.mark.parametrize(("transaction_map", "nodes"), [(compiler.CLAIM_MAP, 400),
+                                                        (compiler.REMIT_MAP, 60)])
+def test_every_node_carries_pyx12s_usage_repeat_and_counter_path(
+        transaction_map: str, nodes: int, tables: GuideTables) -> None:
+    if transaction_map != compiler.CLAIM_MAP:
+        tables = compiler.compile_guide(transaction_map)
+    root = pyx12.map_if.load_map_file(transaction_map, pyx12.params.params())
     seen = 0
     for node in root.loop_segment_iterator():
         if node.is_map_root():
             continue
-        compiled = tables.nodes[tables.paths[f"{compiler.CLAIM_MAP}|{node.get_path()}"]]
+        compiled = tables.nodes[tables.paths[f"{transaction_map}|{node.get_path()}"]]
         assert compiled.kind == (LOOP if node.is_loop() else SEGMENT)
         assert (compiled.id, compiled.usage, compiled.pos, compiled.max_repeat) == \
             (node.id, node.usage, node.pos, node.get_max_repeat())
         assert tables.keys[compiled.key] == pyx12.path.X12Path(node.get_path()).format()
         seen += 1
-    assert seen > 400
+    assert seen > nodes
+
+
+def test_each_transaction_map_has_tables_and_a_cache_file_of_its_own(tmp_path: Path) -> None:
+    claim = cache.load_tables(tmp_path)
+    remit = cache.load_tables(tmp_path, compiler.REMIT_MAP)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"guide-{compiler.fingerprint(m)}.json" for m in (compiler.CLAIM_MAP, compiler.REMIT_MAP))
+    assert claim.fingerprint != remit.fingerprint and claim.icvn == remit.icvn == "00501"
+    assert any(key.startswith(f"{compiler.REMIT_MAP}|") for key in remit.paths)
+    assert not any(key.startswith(f"{compiler.REMIT_MAP}|") for key in claim.paths)
+    with pytest.raises(ValueError, match="no tables"):
+        compiler.compile_guide("999.5010X231.A1.xml")
 
 
 def test_a_loop_entry_resets_exactly_the_paths_below_it(tables: GuideTables) -> None:
@@ -78,7 +94,7 @@ def test_the_cache_is_written_once_and_then_read(tmp_path: Path,
 def test_another_pyx12_or_map_gets_a_cache_file_of_its_own(
         tmp_path: Path, no_compiling: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     cache.load_tables(tmp_path)
-    monkeypatch.setattr(cache, "fingerprint", lambda: "4.0.1-0123456789abcdef")
+    monkeypatch.setattr(cache, "fingerprint", lambda _map: "4.0.1-0123456789abcdef")
     cache.load_tables(tmp_path)
     assert len(no_compiling) == 2
     assert len(list(tmp_path.glob("guide-*.json"))) == 2

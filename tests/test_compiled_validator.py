@@ -5,8 +5,10 @@ mutants and files of one-claim interchanges with some damaged (where the compile
 check fills and packs the finished interchanges early) go through both
 `implementation_guide.check_stream` (pyx12's map walker, the oracle) and
 `compiled.check.check_stream`; the findings and the rendered 999 must be the same.
-``EDI_CONFORMANCE_CASES`` sets the number of mutants (2,000 by default; `make
-conformance` runs 10,000).
+So do every public 835, the 835s a `claims process` run releases, and as many mutants
+of them (the payment cycle checks each 835 it writes on the tables of pyx12's X221A1
+map). ``EDI_CONFORMANCE_CASES`` sets the number of mutants of each (2,000 by default;
+`make conformance` runs 10,000).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.faults import FAULTS
 from edi.findings import FileCheck, _CleanInterchanges
 from edi.validators import implementation_guide as ig
+from edi.validators import outbound
 from edi.validators.compiled import check as compiled
+from edi.validators.compiled.compiler import REMIT_MAP
 from fixtures import fuzz
-from tests.paths import ACK_FIXTURES, FIXTURES, corpus_837p
+from tests.paths import ACK_FIXTURES, FIXTURES, corpus_835, corpus_837p
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = [*sorted(ACK_FIXTURES.glob("*.837")), *sorted((FIXTURES / "837p").glob("*.837")),
@@ -54,12 +58,12 @@ def rendered(check: FileCheck) -> str:
     return acknowledge(check, Responder(when=WHEN, control=CountingControlNumbers())).text
 
 
-def both(data: bytes) -> tuple[FileCheck, FileCheck, int]:
+def both(data: bytes, policy: ig.EnvelopePolicy = POLICY) -> tuple[FileCheck, FileCheck, int]:
     """(pyx12's check, the compiled check, how many engine faults pyx12's path hit)."""
     before = sum(FAULTS.values())
-    oracle = ig.check_stream(io.BytesIO(data), POLICY)
+    oracle = ig.check_stream(io.BytesIO(data), policy)
     faults = sum(FAULTS.values()) - before
-    return oracle, compiled.check_stream(io.BytesIO(data), POLICY), faults
+    return oracle, compiled.check_stream(io.BytesIO(data), policy), faults
 
 
 # -- the mutator: fixtures.fuzz's structural mutations plus value-level ones ----------
@@ -246,14 +250,18 @@ CHUNKS = 4
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_seeded_mutants_get_the_same_findings_and_999_as_from_pyx12(chunk: int) -> None:
-    sources = _small_sources()
+    _mutants_agree(_small_sources(), chunk, POLICY)
+
+
+def _mutants_agree(sources: list[bytes], chunk: int, policy: ig.EnvelopePolicy) -> None:
+    """Chunk ``chunk`` of the `CASES` mutants of ``sources`` gets pyx12's verdict."""
     mismatches: list[tuple[int, tuple[str, ...]]] = []
     faulted: list[int] = []
     faulted_alike = 0
     seeds = range(chunk, CASES, CHUNKS)
     for seed in seeds:
         data, names = mutant(seed, sources)
-        oracle, ours, faults = both(data)
+        oracle, ours, faults = both(data, policy)
         same = verdict(ours) == verdict(oracle) and rendered(ours) == rendered(oracle)
         if faults:
             # pyx12 raised on this mutant (its path reports an engine fault and rejects):
@@ -268,15 +276,97 @@ def test_seeded_mutants_get_the_same_findings_and_999_as_from_pyx12(chunk: int) 
     assert mismatches == []
 
 
-def test_a_guide_the_tables_do_not_hold_goes_to_pyx12s_path() -> None:
-    # Given a policy for the engine's own outbound guides (999, 277CA, 835)
-    policy = ig.EnvelopePolicy(receiver_ids=None, groups=dict(ig.OUTBOUND_GROUPS))
+def test_a_guide_the_tables_do_not_hold_goes_to_pyx12s_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a policy for a 999 alone, and one for the engine's three outbound guides
+    # (999, 277CA, 835: more than one map)
     data = (ACK_FIXTURES / "valid-two-claims.999").read_bytes()
-    assert not compiled.covers(policy)
+    alone = outbound.policy_for(data.decode())
+    assert list(alone.groups) == [("FA", "005010X231A1")]
+    every = ig.EnvelopePolicy(receiver_ids=None, groups=dict(ig.OUTBOUND_GROUPS))
+    assert not compiled.covers(alone) and not compiled.covers(every)
     # Then the compiled check answers exactly as pyx12's path does (it is pyx12's path)
-    ours = compiled.check_stream(io.BytesIO(data), policy)
-    assert verdict(ours) == verdict(ig.check_stream(io.BytesIO(data), policy))
-    assert ours.interchanges[0].groups[0].ack_code == "A"
+    for policy in (alone, every):
+        ours = compiled.check_stream(io.BytesIO(data), policy)
+        assert verdict(ours) == verdict(ig.check_stream(io.BytesIO(data), policy))
+        assert ours.interchanges[0].groups[0].ack_code == "A"
+    # And a policy for an 835 is checked on the tables, never on pyx12's walk
+    monkeypatch.setattr(ig, "_walk_segment", _must_not_walk)
+    assert compiled.compiled_map(outbound.policy_for(_REMIT_HEAD)) == REMIT_MAP
+
+
+def _must_not_walk(*_arguments: object) -> None:
+    raise AssertionError("pyx12's walk was asked")
+
+
+# -- the 835: what every payment cycle checks its 835s with ---------------------------
+
+REMIT_POLICY = ig.EnvelopePolicy(receiver_ids=None,
+                                 groups={("HP", "005010X221A1"): (REMIT_MAP, "005010X221A1")})
+_REMIT_HEAD = ("ISA*00*          *00*          *ZZ*87726          *ZZ*1000000001     *260330"
+               "*0900*^*00501*000000001*0*P*:~GS*HP*87726*1000000001*20260330*0900*1*X*"
+               "005010X221A1~")
+
+
+@pytest.fixture(scope="module")
+def engine_835s(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """The 835s `claims process` releases for 80 generated claims (one per payee: a
+    few claims each, with the adjustments, corrections and balances the cycle writes)."""
+    from typer.testing import CliRunner
+
+    from fixtures.generator import default_receipt_date, generate_837_text
+    from workers.cli import app
+
+    work = tmp_path_factory.mktemp("cycle")
+    (work / "claims.837").write_text(generate_837_text(80, 11))
+    day = default_receipt_date(11).isoformat()
+    result = CliRunner().invoke(app, ["process", str(work / "claims.837"), "--out",
+                                      str(work / "out"), "--quiet", "--received", day,
+                                      "--as-of", day])
+    assert result.exit_code == 0, result.output
+    found = [p.read_bytes() for p in sorted((work / "out").glob("*.835"))]
+    assert len(found) >= 5, "the run pays several payees"
+    return found
+
+
+def _remit_sources(engine_835s: list[bytes]) -> list[bytes]:
+    """The public 835s small enough to mutate by the thousand, and the engine's."""
+    return [*(p.read_bytes() for p in corpus_835() if p.stat().st_size < 15_000),
+            *engine_835s]
+
+
+def test_every_835_gets_the_same_findings_and_999_as_from_pyx12(
+        engine_835s: list[bytes]) -> None:
+    checked = 0
+    for data in [*(p.read_bytes() for p in corpus_835()), *engine_835s]:
+        oracle, ours, _faults = both(data, REMIT_POLICY)
+        assert verdict(ours) == verdict(oracle)
+        assert rendered(ours) == rendered(oracle)
+        checked += 1
+    # pyx12 accepts every 835 the engine wrote, and rejects some public ones
+    assert all(ts.ack_code == "A" for data in engine_835s
+               for ts in both(data, REMIT_POLICY)[1].each_transaction_set())
+    assert any(ts.ack_code == "R" for path in corpus_835()
+               for ts in both(path.read_bytes(), REMIT_POLICY)[1].each_transaction_set())
+    assert checked == len(corpus_835()) + len(engine_835s)
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_seeded_835_mutants_get_the_same_findings_and_999_as_from_pyx12(
+        chunk: int, engine_835s: list[bytes]) -> None:
+    _mutants_agree(_remit_sources(engine_835s), chunk, REMIT_POLICY)
+
+
+def test_a_cycle_s_835_problems_are_pyx12s(engine_835s: list[bytes],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `outbound_problems` says of an 835 (on the tables) is what it said on
+    pyx12's path: for every engine 835, and for each of them with a mutation."""
+    texts = [data.decode("latin-1") for data in engine_835s]
+    texts += [mutant(seed, engine_835s)[0].decode("latin-1") for seed in range(40)]
+    ours = [outbound.outbound_problems(text) for text in texts]
+    assert any(ours) and not all(ours), "some mutants are refused, the engine's 835s not"
+    monkeypatch.setattr(outbound, "check_stream", ig.check_stream)
+    assert ours == [outbound.outbound_problems(text) for text in texts]
 
 
 def test_the_compiled_check_answers_where_pyx12s_walk_raises(

@@ -18,7 +18,7 @@ from adjudication.packs import CLAIM_RULES, GATE, PACKS
 from edi.parsers.remit835 import read_835
 from remittance.balance import prove_interchanges
 from remittance.era import codes, render_era
-from tests.paths import CORPUS
+from tests.paths import CORPUS, corpus_835
 from tests.test_remittance_golden import _cycle, _original_cycle, _waiting
 
 _ROW = re.compile(r"^\| 835/(?P<name>[^ |]+) \|.*?ISA (?P<isa>\d+)/GS (?P<gs>\d+)/ST "
@@ -34,14 +34,7 @@ def _documented() -> dict[str, tuple[int, int, int, int]]:
     return rows
 
 
-def _corpus_835() -> list[Path]:
-    files = sorted(p for p in (CORPUS / "835").iterdir() if p.is_file())
-    if not files:
-        raise FileNotFoundError(f"no public 835 corpus at {CORPUS}")
-    return files
-
-
-@pytest.mark.parametrize("path", _corpus_835(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", corpus_835(), ids=lambda p: p.name)
 def test_every_public_835_reads_with_the_counts_its_source_lists(path: Path) -> None:
     with path.open("rb") as stream:
         interchanges = read_835(stream)

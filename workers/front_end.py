@@ -48,7 +48,8 @@ from edi.pickled import ByFields
 from edi.tokenizer import RawSegment, Segment
 from edi.validators import implementation_guide as ig
 from edi.validators.compiled import check_stream as compiled_check
-from edi.validators.compiled.check import covers
+from edi.validators.compiled.check import compiled_map
+from edi.validators.compiled.compiler import CLAIM_MAP
 from edi.validators.edits import EditContext
 from workers.collector import collect_young, cyclic_gc_held_off
 from workers.summary import ClaimSummary
@@ -429,9 +430,9 @@ def front_pass(stream: BinaryIO, policy: ig.EnvelopePolicy, context: EditContext
                sink: SetSink) -> FileCheck:
     """The 999 check and every set's parse and edits over one reading of the file; the
     check's verdict, with each set's outcome (not yet settled) put into ``sink`` in file
-    order. A policy the compiled tables do not cover is checked on pyx12's path and its
-    sets read again after the check (`set_outcomes`)."""
-    if not covers(policy):
+    order. A policy the compiled 837P tables do not cover is checked on pyx12's path and
+    its sets read again after the check (`set_outcomes`)."""
+    if compiled_map(policy) != CLAIM_MAP:
         check = ig.check_stream(stream, policy)
         stream.seek(0)
         for _reading in read_into(stream, check.accepted_ordinals(), context, sink):

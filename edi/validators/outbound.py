@@ -1,10 +1,19 @@
-"""Check what the engine itself writes (999, 277CA, 835) with pyx12's maps."""
+"""Check what the engine itself writes (999, 277CA, 835) with pyx12's maps.
+
+An interchange of 835s (every payment cycle checks each 835 it writes before releasing
+any) is checked on the compiled tables of pyx12's X221A1 map, which give pyx12's own
+verdicts (tests/test_compiled_validator.py compares them on the public 835s, the
+engine's and their mutants); the 999 and 277CA on pyx12's own path.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+from itertools import pairwise
 
-from edi.validators.implementation_guide import OUTBOUND_GROUPS, EnvelopePolicy, check_stream
+from edi.validators.compiled import check_stream
+from edi.validators.implementation_guide import OUTBOUND_GROUPS, EnvelopePolicy
 
 _ISA_LENGTH = 106
 
@@ -22,35 +31,32 @@ def outbound_problems(text: str) -> list[str]:
 
 
 def _interchanges(text: str) -> list[str]:
-    """The text cut before each ISA after the first (as written: whole segments)."""
+    """The text cut before each ISA after the first (as written: whole segments), each
+    cut just after a segment terminator and the line breaks that follow it."""
     if not text.startswith("ISA") or len(text) < _ISA_LENGTH:
         return [text]
-    terminator = text[_ISA_LENGTH - 1]
-    pieces: list[str] = []
-    start = 0
-    for segment_end in _ends(text, terminator):
-        if text[segment_end:].lstrip("\r\n").startswith("ISA"):
-            pieces.append(text[start:segment_end])
-            start = segment_end
-    return [*pieces, text[start:]]
+    opening = re.compile(re.escape(text[_ISA_LENGTH - 1]) + r"[\r\n]*(?=ISA)")
+    bounds = [0, *(found.end() for found in opening.finditer(text)), len(text)]
+    return [text[start:end] for start, end in pairwise(bounds)]
 
 
-def _ends(text: str, terminator: str) -> list[int]:
-    """Offsets just after each segment terminator (and the line break that follows it)."""
-    ends = []
-    at = text.find(terminator)
-    while at != -1:
-        end = at + 1
-        while end < len(text) and text[end] in "\r\n":
-            end += 1
-        ends.append(end)
-        at = text.find(terminator, end)
-    return ends
+def policy_for(text: str) -> EnvelopePolicy:
+    """The outbound groups one interchange holds (each GS01 after a segment terminator):
+    an interchange of one kind is checked with that kind's map alone, which the compiled
+    tables may hold (`compiled.compiled_map`). Anything else (a kind the engine does not
+    write, a text that does not open with a whole ISA) takes every outbound group, so a
+    group read wrongly here is refused, never let through."""
+    if not text.startswith("ISA") or len(text) < _ISA_LENGTH:
+        return EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
+    element, terminator = re.escape(text[3]), re.escape(text[_ISA_LENGTH - 1])
+    kinds = set(re.findall(rf"{terminator}\s*GS{element}([^{element}{terminator}]*)", text))
+    groups = {key: found for key, found in OUTBOUND_GROUPS.items() if key[0] in kinds}
+    return EnvelopePolicy(receiver_ids=None,
+                          groups=groups if len(groups) == len(kinds) else OUTBOUND_GROUPS)
 
 
 def _problems(text: str) -> list[str]:
-    policy = EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
-    check = check_stream(io.BytesIO(text.encode("latin-1")), policy)
+    check = check_stream(io.BytesIO(text.encode("latin-1")), policy_for(text))
     problems: list[str] = []
     if check.unreadable is not None:
         problems += check.unreadable.sentences

@@ -17,7 +17,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from edi.validators.compiled.compiler import compile_guide, fingerprint, from_plain, to_plain
+from edi.validators.compiled.compiler import (
+    CLAIM_MAP,
+    compile_guide,
+    fingerprint,
+    from_plain,
+    to_plain,
+)
 from edi.validators.compiled.tables import GuideTables
 
 
@@ -30,18 +36,19 @@ def default_cache_dir() -> Path | None:
         return None
 
 
-def load_tables(cache_dir: Path | None = None) -> GuideTables:
-    """The compiled tables: from the cache when it holds this pyx12's, else compiled
-    (and written to the cache when the directory allows)."""
+def load_tables(cache_dir: Path | None = None, transaction_map: str = CLAIM_MAP
+                ) -> GuideTables:
+    """One transaction map's compiled tables: from the cache when it holds this pyx12's,
+    else compiled (and written to the cache when the directory allows)."""
     directory = cache_dir if cache_dir is not None else default_cache_dir()
     if directory is None:
-        return compile_guide()
-    name = directory / f"guide-{fingerprint()}.json"
+        return compile_guide(transaction_map)
+    name = directory / f"guide-{fingerprint(transaction_map)}.json"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
         tables = from_plain(json.loads(name.read_bytes()))
         if tables.fingerprint == name.stem.removeprefix("guide-"):
             return tables
-    tables = compile_guide()
+    tables = compile_guide(transaction_map)
     _write(directory, name, json.dumps(to_plain(tables)).encode())
     return tables
 
@@ -64,6 +71,7 @@ def _write(directory: Path, name: Path, payload: bytes) -> None:
 
 
 @functools.cache
-def process_tables() -> GuideTables:
-    """The tables for this process, from the default cache (loaded once)."""
-    return load_tables()
+def process_tables(transaction_map: str = CLAIM_MAP) -> GuideTables:
+    """One transaction map's tables for this process, from the default cache (loaded
+    once)."""
+    return load_tables(transaction_map=transaction_map)

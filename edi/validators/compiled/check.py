@@ -1,5 +1,5 @@
-"""SNIP 1-2 for 837P from the compiled tables: `check_stream` without pyx12 in the hot path
-(the engine's check of every inbound file).
+"""SNIP 1-2 from the compiled tables: `check_stream` without pyx12 in the hot path (the
+engine's check of every inbound 837P file, and of every 835 a payment cycle writes).
 
 Same interface and verdicts as `edi.validators.implementation_guide.check_stream`.
 The usual body segment (inside a transaction set, a walk seen before that raises no
@@ -8,7 +8,8 @@ settles) takes the short path in `_run`; everything else goes through `steps`, w
 follows pyx12's path one for one. The error tree becomes findings through the same
 `fill_results`. pyx12 is still called for the exact element check of a segment the
 fast tests do not accept, and the whole file goes to pyx12's path when the policy
-names a map the tables do not hold (the outbound 999, 277CA and 835 guides).
+names a map the tables do not hold (the outbound 999 and 277CA guides), or more than
+one map.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from edi.tokenizer import RawSegment, iter_raw_segments
 from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import fill_results
 from edi.validators.compiled import bounds
-from edi.validators.compiled.compiler import CLAIM_MAP
+from edi.validators.compiled.compiler import COMPILED_MAPS
 from edi.validators.compiled.elements import rules_hold
 from edi.validators.compiled.source import NESTING, CompiledSource, Seg
 from edi.validators.compiled.steps import (
@@ -45,9 +46,16 @@ from edi.validators.compiled.steps import (
 from edi.validators.compiled.walker import LOOP_ENTRY, SEG_MATCH, Values, Walker
 
 
+def compiled_map(policy: ig.EnvelopePolicy) -> str | None:
+    """The one compiled transaction map every group the policy takes is checked with;
+    None when it takes none, another map or more than one."""
+    names = {map_name for map_name, _version in policy.groups.values()}
+    return names.pop() if len(names) == 1 and names <= COMPILED_MAPS else None
+
+
 def covers(policy: ig.EnvelopePolicy) -> bool:
-    """Whether every group the policy takes is checked with the 837P map."""
-    return all(map_name == CLAIM_MAP for map_name, _version in policy.groups.values())
+    """Whether the compiled tables check what the policy takes (`compiled_map`)."""
+    return compiled_map(policy) is not None
 
 
 def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
@@ -59,10 +67,11 @@ def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
     tables do not cover goes to pyx12's path, which taps nothing: see `covers`).
     """
     policy = policy or ig.EnvelopePolicy()
-    if not covers(policy):
+    transaction_map = compiled_map(policy)
+    if transaction_map is None:
         return ig.check_stream(stream, policy)
     ig.silence_pyx12()
-    g = guide()
+    g = guide(transaction_map)
     walk = Walk(policy, g, Walker(g.tables, g.outcomes))
     head = stream.read(ig._HEAD)
     raw = iter_raw_segments(ig._Prefixed(head, stream))  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
-"""Compile pyx12's control and 837P maps (with its data elements and code sets) into tables.
+"""Compile pyx12's control map and one transaction map (the 837P's, which the front end
+checks every file with; the 835's, which every payment cycle checks its own 835s with),
+with pyx12's data elements and code sets, into tables.
 
 pyx12 itself parses the XML (its loader, data-element and external-code readers), so
 every value in the tables is the one pyx12's own walker and checks would read: node
@@ -32,33 +34,41 @@ from edi.validators.compiled.tables import (
 
 CONTROL_MAP = "x12.control.00501.xml"
 CLAIM_MAP = "837.5010.X222.A1.xml"
-MAPS = (CONTROL_MAP, CLAIM_MAP)
-SOURCE_FILES = (*MAPS, "dataele.xml", "codes.xml")
-"""The pyx12 files the tables are made from; their SHA-256 keys the cache."""
+REMIT_MAP = "835.5010.X221.A1.xml"
+COMPILED_MAPS = frozenset({CLAIM_MAP, REMIT_MAP})
+"""The transaction maps the tables are compiled for; any other goes to pyx12's path."""
+_SHARED_FILES = ("dataele.xml", "codes.xml")
+
+
+def source_files(transaction_map: str = CLAIM_MAP) -> tuple[str, ...]:
+    """The pyx12 files one guide's tables are made from; their SHA-256 keys the cache."""
+    return (CONTROL_MAP, transaction_map, *_SHARED_FILES)
 _FORCED_PATHS = ("/ISA_LOOP", "/ISA_LOOP/ISA", "/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
 
 
-def fingerprint() -> str:
+def fingerprint(transaction_map: str = CLAIM_MAP) -> str:
     """pyx12's version, the table format and the SHA-256 of every source file."""
     digest = hashlib.sha256(f"{pyx12.__version__}|{TABLES_FORMAT}".encode())
-    for name in SOURCE_FILES:
+    for name in source_files(transaction_map):
         digest.update(name.encode())
         digest.update(files("pyx12").joinpath("map", name).read_bytes())
     return f"{pyx12.__version__}-{digest.hexdigest()[:32]}"
 
 
-def compile_guide() -> GuideTables:
-    """Build the tables from pyx12's maps (about a second)."""
+def compile_guide(transaction_map: str = CLAIM_MAP) -> GuideTables:
+    """Build the tables of one transaction map from pyx12's maps (about a second)."""
+    if transaction_map not in COMPILED_MAPS:
+        raise ValueError(f"no tables are compiled for {transaction_map}")
     params = pyx12.params.params()
     builder = _Builder(params)
-    for name in MAPS:
+    for name in (CONTROL_MAP, transaction_map):
         builder.add_map(name, pyx12.map_if.load_map_file(name, params))
     builder.finish()
     charset = params.get("charset") or "B"
-    claim = pyx12.map_if.load_map_file(CLAIM_MAP, params)
+    transaction = pyx12.map_if.load_map_file(transaction_map, params)
     return GuideTables(nodes=builder.nodes, keys=builder.keys, paths=builder.paths,
-                       fingerprint=fingerprint(), charset=charset,
-                       icvn=claim.icvn or "00401")
+                       fingerprint=fingerprint(transaction_map), charset=charset,
+                       icvn=transaction.icvn or "00401")
 
 
 class _Builder:

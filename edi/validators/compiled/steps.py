@@ -49,14 +49,14 @@ QuietPlan = tuple[tuple[int, ...], int, int, list[int], int, tuple[int, ...], in
 class Guide:
     """The compiled tables with what the walk derives from them, built once per process."""
 
-    def __init__(self, tables: GuideTables) -> None:
+    def __init__(self, tables: GuideTables, transaction_map: str = CLAIM_MAP) -> None:
         self.tables = tables
         self.nodes = tables.nodes
         paths = tables.paths
         self.isa = paths[f"{CONTROL_MAP}|/ISA_LOOP/ISA"]
         self.iea = paths[f"{CONTROL_MAP}|/ISA_LOOP/IEA"]
-        self.gs = paths[f"{CLAIM_MAP}|/ISA_LOOP/GS_LOOP/GS"]
-        self.se = paths[f"{CLAIM_MAP}|/ISA_LOOP/GS_LOOP/ST_LOOP/SE"]
+        self.gs = paths[f"{transaction_map}|/ISA_LOOP/GS_LOOP/GS"]
+        self.se = paths[f"{transaction_map}|/ISA_LOOP/GS_LOOP/ST_LOOP/SE"]
         keys = {key: i for i, key in enumerate(tables.keys)}
         resets = forced_resets(tables)
         self.force_isa = (resets["/ISA_LOOP"], keys["/ISA_LOOP"], keys["/ISA_LOOP/ISA"])
@@ -75,14 +75,17 @@ class Guide:
         self.quiet: dict[tuple[int, tuple[str | None, ...]], QuietPlan] = {}
 
 
-_GUIDE: list[Guide] = []
+_GUIDES: dict[str, Guide] = {}
 
 
-def guide() -> Guide:
-    """This process's compiled guide (tables from the cache, memos shared by all files)."""
-    if not _GUIDE:
-        _GUIDE.append(Guide(process_tables()))
-    return _GUIDE[0]
+def guide(transaction_map: str = CLAIM_MAP) -> Guide:
+    """This process's compiled guide for one transaction map (tables from the cache,
+    memos shared by all files)."""
+    found = _GUIDES.get(transaction_map)
+    if found is None:
+        found = _GUIDES[transaction_map] = Guide(process_tables(transaction_map),
+                                                 transaction_map)
+    return found
 
 
 @dataclass
