@@ -13,10 +13,12 @@ import re
 
 import pytest
 import pyx12.segment
+import pyx12.syntax
 
 from edi.tokenizer import segments_from_bytes
 from edi.validators.compiled.check import guide
-from edi.validators.compiled.elements import _pyx12_node, exact_errors
+from edi.validators.compiled.compiler import CLAIM_MAP, REMIT_MAP
+from edi.validators.compiled.elements import SyntaxRules, _pyx12_node, exact_errors
 from edi.validators.compiled.walker import Values, is_match
 from tests.test_compiled_validator import SAMPLES
 
@@ -85,3 +87,28 @@ def test_a_segment_in_error_gets_pyx12s_own_errors(text: str) -> None:
                 and not n.locator.startswith("x12.control"))
     assert not g.checker.accepts(node, elements, ":")
     assert exact_errors(node, elements, ("~", "*", ":", "^"))
+
+
+@pytest.mark.parametrize("transaction_map", [CLAIM_MAP, REMIT_MAP])
+def test_syntax_rules_remembered_by_presence_give_pyx12s_verdict(transaction_map: str) -> None:
+    """`SyntaxRules.hold` remembers a verdict per pattern of present elements: on every
+    node with rules, segments with the named elements empty, absent, a component
+    separator alone or filled, in seeded patterns (most seen twice, with other values),
+    get pyx12's `is_syntax_valid` verdict on every rule."""
+    rng = random.Random(29)
+    nodes = [n for n in guide(transaction_map).nodes if n.kind == 2 and n.syntax
+             and all(len(r) >= 3 for r in n.syntax)]
+    assert len(nodes) > 10
+    held = refused = 0
+    for node in nodes:
+        rules = SyntaxRules([(str(r[0]), tuple(int(p) for p in r[1:])) for r in node.syntax])
+        width = max(int(p) for r in node.syntax for p in r[1:])
+        for _ in range(60):
+            elements = [rng.choice(["", "", ":", "A", "12.50", "A:B"]) for _ in range(width)]
+            elements = elements[:rng.randint(0, width)]  # the rest absent
+            segment = pyx12.segment.Segment("*".join([node.id, *elements]), "~", "*", ":")
+            expected = all(pyx12.syntax.is_syntax_valid(segment, rule)[0] for rule in node.syntax)
+            assert rules.hold([node.id, *elements], ":") == expected, (node.id, elements)
+            held += expected
+            refused += not expected
+    assert held > 100 and refused > 100

@@ -26,7 +26,6 @@ from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import fill_results
 from edi.validators.compiled import bounds
 from edi.validators.compiled.compiler import COMPILED_MAPS
-from edi.validators.compiled.elements import rules_hold
 from edi.validators.compiled.source import NESTING, CompiledSource, Seg
 from edi.validators.compiled.steps import (
     FIRST,
@@ -186,7 +185,7 @@ def _run(walk: Walk, src: CompiledSource) -> None:
                     pattern = patterns.get(node, _UNBUILT)
                     if pattern is None or pattern is _UNBUILT \
                             or pattern.fullmatch(line) is None \
-                            or (node in ruled and not rules_hold(ruled[node], parts, component)):
+                            or (node in ruled and not ruled[node].hold(parts, component)):
                         element_checks(walk, src, node, parts[1:], line)
                 elif found:
                     element_checks(walk, src, node, parts[1:], line)

@@ -48,7 +48,7 @@ class ElementChecker:
         self._plans: dict[int, _Plan] = {}
         self._allowed = "".join(c for c in map(chr, range(32, 127))
                                 if not self._bad_char.search(c))
-        self.ruled: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
+        self.ruled: dict[int, SyntaxRules] = {}
         """The syntax rules of the nodes that have some: a pattern match alone does not
         settle those."""
         self._sightings: dict[int, int] = {}
@@ -128,7 +128,7 @@ class ElementChecker:
             # every text the pattern matches satisfies need not be checked again
             rules = [r for r in plan.rules if not _implied(r, node)]
             if rules or not plan.rules_known:
-                self.ruled[node.index] = rules if plan.rules_known else [("?", ())]
+                self.ruled[node.index] = SyntaxRules(rules if plan.rules_known else [("?", ())])
         if pattern is None or pattern.fullmatch(line) is None:
             return False
         component = delimiters[2]
@@ -318,6 +318,32 @@ def _implied(rule: tuple[str, tuple[int, ...]], node: Node) -> bool:
     if code == "L":
         return unused[0] or any(required[1:])
     return False
+
+
+class SyntaxRules:
+    """A node's syntax rules (paired, required, exclusive, conditional, list), whose
+    verdict on a segment depends only on which of the elements they name are present:
+    worked out once for each such pattern of presence (a segment of amounts, such as an
+    835's CAS or SVC, is seldom the same text twice, but its pattern of presence is)."""
+
+    __slots__ = ("_positions", "_verdicts", "rules")
+
+    def __init__(self, rules: list[tuple[str, tuple[int, ...]]]) -> None:
+        self.rules = rules
+        self._positions = tuple(sorted({p for _code, positions in rules for p in positions}))
+        self._verdicts: dict[tuple[bool, ...], bool] = {}
+
+    def hold(self, parts: list[str], component: str) -> bool:
+        """Every rule holds (`pyx12.syntax.is_syntax_valid` finds nothing) on a segment
+        split at its element separator (``parts[0]`` is the id)."""
+        count = len(parts)
+        present = tuple(p < count and (parts[p].strip(component) if component else parts[p])
+                        != "" for p in self._positions)
+        verdict = self._verdicts.get(present)
+        if verdict is None:
+            verdict = rules_hold(self.rules, parts, component)
+            bounds.remember(self._verdicts, present, verdict)
+        return verdict
 
 
 def rules_hold(rules: list[tuple[str, tuple[int, ...]]], parts: list[str],
