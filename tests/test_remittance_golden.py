@@ -36,6 +36,7 @@ from tests.adjudication_builders import (
     plan,
     provider,
 )
+from tests.pyx12_oracle import pyx12_accepts
 
 PAYEE_BANK = BankAccount("011000138", "70012340")
 WHEN = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
@@ -109,7 +110,7 @@ def _text(plan: CyclePlan, index: int = 0) -> str:
 
 
 def _valid_and_balanced(text: str) -> None:
-    assert outbound_problems(text) == []
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
     assert prove_interchanges(read_835(io.BytesIO(text.encode()))) == []
 
 

@@ -24,6 +24,7 @@ from store.engine import Store
 from store.models import DecisionRecord, PayeeBalance, PaymentCycle, RemittedClaim
 from tests.databases import ack_text
 from tests.paths import ACK_FIXTURES, FIXTURES
+from tests.pyx12_oracle import pyx12_accepts
 from workers.cli import app
 
 runner = CliRunner()
@@ -69,7 +70,7 @@ def test_a_cycle_pays_each_decided_claim_once_in_balanced_valid_835s(
         assert r["balanced"] is True
         text = Path(r["path"]).read_text()
         assert Path(r["path"]).name == f"{r['payee_npi']}-{r['trace']}.835"
-        assert outbound_problems(text) == []
+        assert outbound_problems(text) == [] and pyx12_accepts(text)
         interchanges = read_835(io.BytesIO(text.encode()))
         assert prove_interchanges(interchanges) == []
         (ts,) = [t for ic in interchanges for g in ic.groups for t in g.transactions]

@@ -25,6 +25,7 @@ from edi.remit835 import (
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
 from remittance.payer import DEFAULT_PAYER
+from tests.pyx12_oracle import pyx12_accepts
 
 RESPONDER = Responder(when=datetime(2026, 3, 30, 9, 0, tzinfo=UTC),
                       control=CountingControlNumbers())
@@ -63,6 +64,7 @@ def test_seven_reasons_of_one_group_take_two_cas_segments_and_seven_plb_pairs_tw
     # than six pairs (tests/test_remittance_properties.py): this is the only objection
     assert outbound_problems(text) == ["IK502 5", "PLB segment at position 21: loop occurs "
                                                   "over maximum times"]
+    assert not pyx12_accepts(text)
 
 
 @pytest.mark.parametrize(("method", "amount"), [("NON", "5.00"), ("CHK", "0.00"),
