@@ -34,8 +34,8 @@ from review.web import (
     store_of,
 )
 from store.models import Claim, ReceivedFile
+from workers.archive import archive_path
 from workers.kept_answers import KeptAnswer
-from workers.steps import archive_path
 
 router = APIRouter()
 FAILED = "Sign-in failed: the name or the password is not right, or the account is locked."

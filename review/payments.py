@@ -53,7 +53,7 @@ from store.models import (
     RemittanceRecord,
     RemittedClaim,
 )
-from workers.steps import archive_path
+from workers.archive import archive_path
 
 router = APIRouter()
 log = structlog.get_logger("claims.review")

@@ -102,7 +102,7 @@ def outbound_isa13(store: Store, *archives: Path) -> list[str]:
     from sqlalchemy import select
 
     from store.models import ReceivedFile
-    from workers.steps import archive_path
+    from workers.archive import archive_path
 
     def kept(sha: str | None, text: str | None = None) -> str | None:
         held = [a for a in archives if sha is not None and archive_path(a, sha).exists()]

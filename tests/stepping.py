@@ -10,6 +10,7 @@ from edi.validators.codesets import default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from workers import steps
+from workers.archive import archive_copy
 from workers.reference_store import ReferenceSource
 
 RECEIVED = date(2026, 6, 1)
@@ -28,7 +29,7 @@ def acknowledged(ctx: steps.StepContext, path: Path) -> int:
     """The file at ``path`` received (on `RECEIVED`) and acknowledged; its row id."""
     run_id = steps.begin_run(ctx, "tests")
     with path.open("rb") as source:
-        sha, size, _archived = steps.archive_copy(source, ctx.archive)
+        sha, size, _archived = archive_copy(source, ctx.archive)
     file_id, _role = steps.receive(ctx, run_id, path.name, sha, size,
                                    datetime(2026, 6, 1, 9, tzinfo=UTC), RECEIVED)
     steps.acknowledge_file(ctx, file_id)

@@ -26,6 +26,7 @@ from store.sequences import take
 from tests.databases import ack_text, outbound_isa13, postgres_schema
 from tests.paths import ACK_FIXTURES
 from workers import steps
+from workers.archive import archive_path
 from workers.service import Service, receive_into_service
 
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
@@ -278,7 +279,7 @@ def _277ca_control(store: Store, archive: Path, file_id: int) -> tuple[int, int]
         row = s.get(ReceivedFile, file_id)
         assert row is not None and row.status == "done" and row.claim_ack_sha256
         sha = row.claim_ack_sha256
-    segments = [seg.split("*") for seg in steps.archive_path(archive, sha).read_text().split("~")]
+    segments = [seg.split("*") for seg in archive_path(archive, sha).read_text().split("~")]
     isa = next(seg for seg in segments if seg[0].strip() == "ISA")
     gs = next(seg for seg in segments if seg[0].strip() == "GS")
     return int(isa[13]), int(gs[6])

@@ -69,3 +69,39 @@ def test_claims_process_answers_a_file_whose_name_is_no_utf8(tmp_path: Path) -> 
     (entry,) = summary["files"]
     assert entry["path"].endswith("claims-\ufffd.837") and entry["status"] == "processed"
     assert Path(entry["ack_path"]).name == "claims--" + entry["sha256"][:12] + ".999"
+
+
+def test_a_written_document_is_archived_under_the_sha256_of_its_bytes(tmp_path: Path) -> None:
+    import hashlib
+    import stat
+
+    import pytest
+
+    from workers.archive import archive_path, archive_text
+
+    # Given a document written in many small writes, one of them non-ASCII, and more
+    # than one block (the hash is taken on the way to the disk, not by reading back)
+    def write(out: object) -> int:
+        for n in range(80_000):
+            out.write(f"SEG*{n}*CAF\u00c9~\n")  # type: ignore[attr-defined]
+        return 80_000
+
+    sha, written = archive_text(tmp_path, write)
+    # Then it is kept under the sha256 of its UTF-8 bytes, read-only, and what the
+    # writer returned comes back
+    kept = archive_path(tmp_path, sha)
+    data = kept.read_bytes()
+    assert len(data) > 1 << 20 and written == 80_000
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert data.startswith("SEG*0*CAF\u00c9~\n".encode())
+    assert not kept.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    # And the same document again is kept once
+    assert archive_text(tmp_path, write)[0] == sha
+    # And a writer that fails leaves no file behind
+    def failing(out: object) -> None:
+        out.write("ISA*")  # type: ignore[attr-defined]
+        raise RuntimeError("the writer gave up")
+
+    with pytest.raises(RuntimeError):
+        archive_text(tmp_path, failing)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [sha]

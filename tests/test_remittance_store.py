@@ -25,6 +25,7 @@ from store.models import DecisionRecord, PayeeBalance, PaymentCycle, RemittedCla
 from tests.databases import ack_text
 from tests.paths import ACK_FIXTURES, FIXTURES
 from tests.pyx12_oracle import pyx12_accepts
+from workers.archive import archive_path
 from workers.cli import app
 
 runner = CliRunner()
@@ -305,7 +306,7 @@ def test_a_file_is_acknowledged_while_a_payment_cycle_is_still_open_on_postgresq
             numbers = [ack.split("*")[13]] if ack else []
             for r in outcomes[0].remittances:
                 assert r.sha256 is not None
-                released = steps.archive_path(tmp_path / "first" / "out" / "archive", r.sha256)
+                released = archive_path(tmp_path / "first" / "out" / "archive", r.sha256)
                 numbers += [released.read_text().split("*")[13]]
             assert len(numbers) == 1 + len(outcomes[0].remittances) == len(set(numbers))
         finally:

@@ -38,9 +38,9 @@ from store.models import (
     ReviewUser,
 )
 from tests.review_support import AS_OF, USERS, claim_ids, client, seeded_store, sign_in
+from workers.archive import archive_path
 from workers.cli import _review_delivery
 from workers.delivery import undelivered_remittances
-from workers.steps import archive_path
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from store.models import Claim, DecisionRecord, Event, ReceivedFile, Transaction
 from tests.databases import require_redis
 from tests.paths import ACK_FIXTURES
 from workers import steps
+from workers.archive import archive_path
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY
 from workers.reference_store import StoredReference, load_reference
 from workers.service import (
@@ -123,7 +124,7 @@ def test_the_999_is_kept_in_the_archive_and_an_older_row_s_text_is_still_deliver
     with service.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         assert row is not None and row.ack_sha256 is not None and row.ack_text is None
-        kept = steps.archive_path(service.archive, row.ack_sha256)
+        kept = archive_path(service.archive, row.ack_sha256)
         # Given a row answered before 0013: its text in the row, no sha256
         row.ack_text, row.ack_sha256 = kept.read_text(encoding="utf-8") + "legacy", None
     assert delivered.read_bytes() == kept.read_bytes()

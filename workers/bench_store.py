@@ -83,6 +83,7 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
     from edi.validators.implementation_guide import EnvelopePolicy
     from store.engine import Store
     from workers import steps
+    from workers.archive import archive_copy
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import StoredReference, load_reference
 
@@ -93,7 +94,7 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
                             policy=EnvelopePolicy(), code_sets=default_registry(),
                             reference=StoredReference(store))
     with path.open("rb") as raw:
-        sha, size, _kept = steps.archive_copy(raw, ctx.archive)
+        sha, size, _kept = archive_copy(raw, ctx.archive)
     run = steps.begin_run(ctx, sha)
     file_id, _role = steps.receive(ctx, run, path.name, sha, size, now, received)
     steps.acknowledge_file(ctx, file_id)
@@ -113,6 +114,7 @@ def cycle_once(path: Path) -> dict[str, float]:
     from store.engine import Store, sqlite_url
     from store.migrate import upgrade
     from workers import steps
+    from workers.archive import archive_copy
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import StoredReference, load_reference
     from workers.remit import run_cycle
@@ -134,7 +136,7 @@ def cycle_once(path: Path) -> dict[str, float]:
                             policy=EnvelopePolicy(), code_sets=default_registry(),
                             reference=reference)
     with path.open("rb") as raw:
-        sha, size, _kept = steps.archive_copy(raw, ctx.archive)
+        sha, size, _kept = archive_copy(raw, ctx.archive)
     run = steps.begin_run(ctx, sha)
     file_id, _role = steps.receive(ctx, run, path.name, sha, size, now, received)
     steps.acknowledge_file(ctx, file_id)

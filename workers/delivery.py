@@ -25,7 +25,7 @@ from store.models import (
     RemittanceRecord,
     RemittedClaim,
 )
-from workers import steps
+from workers.archive import archive_path
 from workers.files import answer_stem, copy_atomically
 from workers.kept_answers import KeptAnswer
 
@@ -61,7 +61,7 @@ def deliver_file(svc: Service, file_id: int) -> None:
         ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
         if row.claim_ack_sha256:
             ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
-            copy_atomically(steps.archive_path(svc.archive, row.claim_ack_sha256),
+            copy_atomically(archive_path(svc.archive, row.claim_ack_sha256),
                             folder / f"{stem}.277ca")
         row.delivered_status = row.status  # "done": the 277CA went too (if there is one)
         s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
@@ -92,7 +92,7 @@ def deliver_remittances(svc: Service) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 for kept, suffix in ((sha, "835"), (html_sha, "html")):
                     if kept is not None:
-                        copy_atomically(steps.archive_path(svc.archive, kept),
+                        copy_atomically(archive_path(svc.archive, kept),
                                         folder / f"{payee_npi}-{trace}.{suffix}")
                 s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
                             actor="worker", subject=trace,

@@ -15,7 +15,7 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
     """Write to a temporary name beside ``path``, fsync, rename: a reader (a partner's
     mailbox, a tool reading summary.json) never sees half a file, and a crash leaves
     the old file or the new one. UTF-8 whatever the machine's locale, as the archive
-    keeps every document (`workers.steps.archive_text`): a copy is the same bytes."""
+    keeps every document (`workers.archive.archive_text`): a copy is the same bytes."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:

@@ -1,7 +1,7 @@
 """Where a received file's TA1 or 999 is kept, and how it is read.
 
 The acknowledge step writes the answer straight into the archive as it is made and
-the file's row names it by sha256 (`workers.steps.archive_text`), as the 277CA is:
+the file's row names it by sha256 (`workers.archive.archive_text`), as the 277CA is:
 a file of 200,000 interchanges is answered with some 37 MB, which is never held whole.
 A row answered before revision 0013 keeps its answer as text in the row; `KeptAnswer`
 reads either, so every reader (delivery, ``claims process``'s output, the review
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from workers.archive import archive_path
 from workers.files import atomic_text, copy_atomically
-from workers.steps import archive_path
 
 HEAD_CHARACTERS = 128
 """What `KeptAnswer.head` reads: an ISA segment is 106 characters, terminator included."""

@@ -31,6 +31,7 @@ from store.engine import Store, sqlite_url
 from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
 from workers import steps
+from workers.archive import archive_copy, archive_path
 from workers.files import answer_stem, atomic_text, copy_atomically
 from workers.kept_answers import KeptAnswer
 from workers.receipt import (
@@ -133,7 +134,7 @@ def process_files(
         for path in ordered:
             progress = progress_for(path) if progress_for else None
             with path.open("rb") as raw:
-                sha, size, _kept = steps.archive_copy(_CountingReader(raw, progress), archive)
+                sha, size, _kept = archive_copy(_CountingReader(raw, progress), archive)
             received.append((path, sha, size))
         run_id = steps.begin_run(ctx, _run_key(options.out_dir, [sha for _, sha, _ in received]))
         entries, seen = [], set()
@@ -202,10 +203,10 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
         path = html = None
         if r.sha256 is not None:
             path = out_dir / f"{r.payee_npi}-{r.trace}.835"
-            copy_atomically(steps.archive_path(archive, r.sha256), path)
+            copy_atomically(archive_path(archive, r.sha256), path)
         if r.html_sha256 is not None:
             html = out_dir / f"{r.payee_npi}-{r.trace}.html"
-            copy_atomically(steps.archive_path(archive, r.html_sha256), html)
+            copy_atomically(archive_path(archive, r.html_sha256), html)
         listed.append(RemittanceSummary(
             path=str(path) if path else None, html_path=str(html) if html else None,
             payee_npi=r.payee_npi, payee_tin=r.payee_tin, payment=r.payment,
@@ -251,7 +252,7 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
         claim_ack_path = None
         if row.claim_ack_sha256:
             claim_ack_path = options.out_dir / answer_name(path, sha, "277ca")
-            copy_atomically(steps.archive_path(ctx.archive, row.claim_ack_sha256),
+            copy_atomically(archive_path(ctx.archive, row.claim_ack_sha256),
                              claim_ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=str(claim_ack_path) if claim_ack_path else None,

@@ -51,9 +51,9 @@ from store.models import (
     RemittedClaim,
 )
 from store.sequences import CommittedControlNumbers, StoredControlNumbers, take
+from workers.archive import archive_text
 from workers.decisions import decision_from_record, to_cents
 from workers.reference_store import ReferenceSource
-from workers.steps import archive_text
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import steps
+from workers.archive import archive_copy
 from workers.delivery import answered_to, deliver_file, deliver_remittances
 from workers.files import answer_stem
 from workers.kept_answers import KeptAnswer
@@ -330,7 +331,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
 
     ctx = svc.context()
     with path.open("rb") as raw:
-        sha, size, _kept = steps.archive_copy(raw, svc.archive)
+        sha, size, _kept = archive_copy(raw, svc.archive)
     stat = path.stat()
     # one upload (path, modification time, bytes) is one receipt; the key is a hash of
     # it (run keys are 64 characters and a mailbox path has no bound)

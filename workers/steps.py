@@ -15,9 +15,6 @@ file, running the edits) happens before the transaction, never holding it.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +23,7 @@ from decimal import Decimal
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO, TypeVar
+from typing import Any, Literal, TypeVar
 
 import structlog
 from sqlalchemy import exists, insert, select, text, update
@@ -65,6 +62,7 @@ from store.models import (
     TransactionSet,
 )
 from store.sequences import ReservedControlNumbers, StoredControlNumbers, take
+from workers.archive import archive_path, archive_text
 from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
 from workers.decisions import (
     codes_text,
@@ -100,10 +98,6 @@ one claim): what a batch holds grows with its claims' lines (a 50-line claim is 
 `claims process` from 125 MB to 401 MB. 500 claims of a few lines are about 2 MB."""
 
 Role = Literal["new", "resume", "duplicate"]
-
-
-class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -191,72 +185,6 @@ def finish_run(ctx: StepContext, run_id: int) -> None:
 
 
 # receive --------------------------------------------------------------------------------
-def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
-    """Copy a stream into the archive under its sha256 (written once, read-only)."""
-    archive.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    handle, temporary = tempfile.mkstemp(dir=archive, prefix=".receiving-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                digest.update(block)
-                size += len(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        sha = digest.hexdigest()
-        return sha, size, _settle(temporary, archive, sha)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def archive_text(archive: Path, write: Callable[[TextIO], T]) -> tuple[str, T]:
-    """A document the engine writes (a 999, a 277CA), written by ``write`` straight into
-    the archive under its sha256, never held whole in memory; (sha256, what ``write``
-    returned).
-
-    Written before the transaction that names it commits: a crash in between leaves
-    an archived file nothing names, never a row naming a file that is not there.
-    """
-    archive.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=archive, prefix=".writing-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            written = write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        digest = hashlib.sha256()
-        with open(temporary, "rb") as kept:
-            for block in iter(lambda: kept.read(1 << 20), b""):
-                digest.update(block)
-        sha = digest.hexdigest()
-        _settle(temporary, archive, sha)
-        return sha, written
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _settle(temporary: str, archive: Path, sha: str) -> Path:
-    """Move a finished temporary file to its content address, read-only (kept once)."""
-    target = archive_path(archive, sha)
-    target.parent.mkdir(exist_ok=True)
-    if target.exists():
-        os.unlink(temporary)
-    else:
-        os.chmod(temporary, 0o444)
-        os.replace(temporary, target)
-    return target
-
-
-def archive_path(archive: Path, sha: str) -> Path:
-    return archive / sha[:2] / sha
-
-
 def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
             received_at: datetime, receipt_date: date, *,
             delivered: bool = False) -> tuple[int, Role]:
