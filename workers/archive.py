@@ -87,9 +87,6 @@ class _Hashing(io.RawIOBase):
         self.digest.update(memoryview(data)[:written])
         return written
 
-    def close(self) -> None:  # the file is closed by its owner
-        super().close()
-
 
 def _settle(temporary: str, archive: Path, sha: str) -> Path:
     """Move a finished temporary file to its content address, read-only (kept once)."""

@@ -12,6 +12,7 @@ their walker.
   inbound file (the steps, `claims process`, the service, the fuzz suite, the benches)
   and for every 835 a payment cycle writes (`edi.validators.outbound`).
 """
+
 from edi.validators.compiled.check import check_stream, covers
 
 __all__ = ["check_stream", "covers"]

@@ -43,6 +43,8 @@ _SHARED_FILES = ("dataele.xml", "codes.xml")
 def source_files(transaction_map: str = CLAIM_MAP) -> tuple[str, ...]:
     """The pyx12 files one guide's tables are made from; their SHA-256 keys the cache."""
     return (CONTROL_MAP, transaction_map, *_SHARED_FILES)
+
+
 _FORCED_PATHS = ("/ISA_LOOP", "/ISA_LOOP/ISA", "/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
 
 
