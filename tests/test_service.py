@@ -292,11 +292,17 @@ def test_sets_are_sent_alone_when_large_or_of_unknown_size(service: Service,
     statements: list[str] = []
     event.listen(ctx.store.engine, "before_cursor_execute",
                  lambda _c, _cursor, statement, *_rest: statements.append(statement))
-    for first, last in steps.answer_groups(ctx, file_id):
+    messages = steps.answer_groups(ctx, file_id)
+    for first, last in messages:
         steps.answer_set(ctx, file_id, first, last)
     assert not steps.sets_waiting(ctx, file_id)
     assert steps.answer_groups(ctx, file_id) == []
     assert any("received_files" in one for one in statements)
+    # and each message reads which of its sets to answer, and the 999's verdict on them,
+    # in one statement (the sets' own rows are then locked and read whole)
+    reads = [one for one in statements if one.lstrip().startswith(
+        "SELECT transaction_sets.ordinal") and "transaction_sets.claims" not in one]
+    assert len(reads) == len(messages) == 5
     assert not [one for one in statements if re.search(
         r"ack_text|accepted_sets|interchange_numbers|\bproblems\b", one)]
 

@@ -430,13 +430,10 @@ def answer_set(ctx: StepContext, file_id: int, first: int, last: int | None = No
     if waiting is None:
         return
     within = range(first, (first if last is None else last) + 1)
-    with ctx.store.transaction() as s:
-        todo = frozenset(s.scalars(select(TransactionSet.ordinal).where(
-            TransactionSet.file_id == file_id,
-            TransactionSet.ordinal.between(within.start, within.stop - 1),
-            TransactionSet.state != "answered")))
+    rows = _set_rows(ctx, file_id, within)
+    todo = frozenset(ordinal for ordinal, _accepted, answered in rows if not answered)
     if todo:
-        _answer_in_batches(ctx, waiting, todo.__contains__, within)
+        _answer_in_batches(ctx, waiting, todo.__contains__, _accepted(rows), within)
 
 
 def answer_sets(ctx: StepContext, file_id: int) -> bool:
@@ -446,24 +443,24 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
     waiting = _file_in(ctx, file_id, "acknowledged")
     if waiting is None:
         return False
-    with ctx.store.transaction() as s:
-        done = frozenset(s.scalars(select(TransactionSet.ordinal).where(
-            TransactionSet.file_id == file_id, TransactionSet.state == "answered")))
-    _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done)
+    rows = _set_rows(ctx, file_id)
+    done = frozenset(ordinal for ordinal, _accepted, answered in rows if answered)
+    _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done, _accepted(rows))
     moved = _advance(ctx, file_id, "acknowledged", "answered")
     set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
     return moved
 
 
 def _answer_in_batches(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
-                       within: range | None = None) -> None:
+                       accepted: frozenset[int], within: range | None = None) -> None:
     """The wanted sets (of those ``within``, when given) answered in file order, each
-    alone or small ones together (`_small_together`)."""
+    alone or small ones together (`_small_together`); ``accepted``: the ordinals of the
+    sets the 999 accepted, the wanted ones among them."""
     # a set's outcome loaded from the spool, numbered and stored is some hundred thousand
     # objects the cyclic collector would walk again and again (a fifth of the step):
     # held off, and each set's young objects collected once it is answered
     with cyclic_gc_held_off():
-        outcomes = _counted(_outcomes(ctx, row, wanted, within))
+        outcomes = _counted(_outcomes(ctx, row, wanted, accepted, within))
         for batch in _small_together(outcomes, lambda item: len(item[0].reading.clm_segments)):
             if len(batch) == 1:
                 _answer_outcome(ctx, row, *batch[0])
@@ -486,11 +483,12 @@ def set_spool(ctx: StepContext, row: ReceivedFile, *, packing: bool = True) -> S
 
 
 def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
-              within: range | None = None) -> Iterator[SetOutcome]:
+              accepted: frozenset[int], within: range | None = None
+              ) -> Iterator[SetOutcome]:
     """The wanted sets' outcomes (of those ``within``, when given) as the 999 settled
-    them: from the spool the one pass wrote, and any set it does not hold (none written,
-    one damaged, another host) from reading the archived file again."""
-    accepted = accepted_sets(ctx, row.id, within)
+    them (``accepted``, as `_answer_in_batches` takes it): from the spool the one pass
+    wrote, and any set it does not hold (none written, one damaged, another host) from
+    reading the archived file again."""
     spool = set_spool(ctx, row)
     sets = spool.sets()
     if sets is None:
@@ -509,16 +507,26 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
         yield from _reread(ctx, row, missing.__contains__, accepted)
 
 
-def accepted_sets(ctx: StepContext, file_id: int, within: range | None = None
-                  ) -> frozenset[int]:
-    """The ordinals of the file's sets the 999 accepted (of those ``within``, when given),
-    from their rows."""
-    query = select(TransactionSet.ordinal).where(TransactionSet.file_id == file_id,
-                                                 TransactionSet.accepted.is_(True))
+SetRow = tuple[int, bool, bool]
+"""A transaction set's row as the answering steps read it: (ordinal, whether the 999
+accepted it, whether it is answered)."""
+
+
+def _set_rows(ctx: StepContext, file_id: int, within: range | None = None) -> list[SetRow]:
+    """The file's set rows (those ``within``, when given), read once for the sets to
+    answer and the 999's verdict on them."""
+    query = select(TransactionSet.ordinal, TransactionSet.accepted,
+                   TransactionSet.state == "answered").where(TransactionSet.file_id == file_id)
     if within is not None:
         query = query.where(TransactionSet.ordinal.between(within.start, within.stop - 1))
     with ctx.store.transaction() as s:
-        return frozenset(s.scalars(query))
+        return [(ordinal, bool(accepted), bool(answered))
+                for ordinal, accepted, answered in s.execute(query)]
+
+
+def _accepted(rows: list[SetRow]) -> frozenset[int]:
+    """The ordinals of the sets the 999 accepted."""
+    return frozenset(ordinal for ordinal, accepted, _answered in rows if accepted)
 
 
 def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
@@ -527,7 +535,7 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
     sets the 999 accepted are parsed): each written into the spool claim by claim as it
     is read, then given from there one claim at a time, as the one pass's sets are; a
     set the spool cannot take (a full disk) is held in memory instead. ``accepted``: the
-    ordinals of the sets the 999 accepted, the wanted ones among them (`accepted_sets`)."""
+    ordinals of the sets the 999 accepted, the wanted ones among them (`_accepted`)."""
     spool = set_spool(ctx, row, packing=False)  # each set is read back as soon as it is in
     parsed = frozenset(filter(wanted, accepted))
     left: set[int] = set()
@@ -606,7 +614,7 @@ def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
         ordinal = outcome.reading.ordinal
         log.warning("set_spool.damaged", transaction_set_ordinal=ordinal, error=str(exc))
         set_spool(ctx, row).forget(ordinal)
-        accepted = accepted_sets(ctx, row.id, range(ordinal, ordinal + 1))
+        accepted = _accepted(_set_rows(ctx, row.id, range(ordinal, ordinal + 1)))
         for again in _in_memory(ctx, row, lambda found: found == ordinal, accepted):
             _answer_set(ctx, row.id, again, row.receipt_date, counted)
 
