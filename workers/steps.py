@@ -430,10 +430,9 @@ def answer_set(ctx: StepContext, file_id: int, first: int, last: int | None = No
     if waiting is None:
         return
     within = range(first, (first if last is None else last) + 1)
-    rows = _set_rows(ctx, file_id, within)
-    todo = frozenset(ordinal for ordinal, _accepted, answered in rows if not answered)
+    todo, accepted = _set_rows(ctx, file_id, answered=False, within=within)
     if todo:
-        _answer_in_batches(ctx, waiting, todo.__contains__, _accepted(rows), within)
+        _answer_in_batches(ctx, waiting, todo.__contains__, accepted, within)
 
 
 def answer_sets(ctx: StepContext, file_id: int) -> bool:
@@ -443,9 +442,8 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
     waiting = _file_in(ctx, file_id, "acknowledged")
     if waiting is None:
         return False
-    rows = _set_rows(ctx, file_id)
-    done = frozenset(ordinal for ordinal, _accepted, answered in rows if answered)
-    _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done, _accepted(rows))
+    done, accepted = _set_rows(ctx, file_id, answered=True)
+    _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done, accepted)
     moved = _advance(ctx, file_id, "acknowledged", "answered")
     set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
     return moved
@@ -507,26 +505,25 @@ def _outcomes(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool]
         yield from _reread(ctx, row, missing.__contains__, accepted)
 
 
-SetRow = tuple[int, bool, bool]
-"""A transaction set's row as the answering steps read it: (ordinal, whether the 999
-accepted it, whether it is answered)."""
-
-
-def _set_rows(ctx: StepContext, file_id: int, within: range | None = None) -> list[SetRow]:
-    """The file's set rows (those ``within``, when given), read once for the sets to
-    answer and the 999's verdict on them."""
+def _set_rows(ctx: StepContext, file_id: int, *, answered: bool,
+              within: range | None = None) -> tuple[frozenset[int], frozenset[int]]:
+    """Of the file's set rows (those ``within``, when given), read in one statement: the
+    ordinals of those answered (or, with ``answered`` False, of those not answered yet),
+    and the ordinals of those the 999 accepted. No list of the rows is kept: a file of
+    200,000 one-claim sets has as many."""
     query = select(TransactionSet.ordinal, TransactionSet.accepted,
                    TransactionSet.state == "answered").where(TransactionSet.file_id == file_id)
     if within is not None:
         query = query.where(TransactionSet.ordinal.between(within.start, within.stop - 1))
+    in_state: set[int] = set()
+    accepted: set[int] = set()
     with ctx.store.transaction() as s:
-        return [(ordinal, bool(accepted), bool(answered))
-                for ordinal, accepted, answered in s.execute(query)]
-
-
-def _accepted(rows: list[SetRow]) -> frozenset[int]:
-    """The ordinals of the sets the 999 accepted."""
-    return frozenset(ordinal for ordinal, accepted, _answered in rows if accepted)
+        for ordinal, is_accepted, is_answered in s.execute(query):
+            if bool(is_answered) == answered:
+                in_state.add(ordinal)
+            if is_accepted:
+                accepted.add(ordinal)
+    return frozenset(in_state), frozenset(accepted)
 
 
 def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
@@ -535,7 +532,7 @@ def _reread(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
     sets the 999 accepted are parsed): each written into the spool claim by claim as it
     is read, then given from there one claim at a time, as the one pass's sets are; a
     set the spool cannot take (a full disk) is held in memory instead. ``accepted``: the
-    ordinals of the sets the 999 accepted, the wanted ones among them (`_accepted`)."""
+    ordinals of the sets the 999 accepted, the wanted ones among them (`_set_rows`)."""
     spool = set_spool(ctx, row, packing=False)  # each set is read back as soon as it is in
     parsed = frozenset(filter(wanted, accepted))
     left: set[int] = set()
@@ -614,7 +611,8 @@ def _answer_outcome(ctx: StepContext, row: ReceivedFile, outcome: SetOutcome,
         ordinal = outcome.reading.ordinal
         log.warning("set_spool.damaged", transaction_set_ordinal=ordinal, error=str(exc))
         set_spool(ctx, row).forget(ordinal)
-        accepted = _accepted(_set_rows(ctx, row.id, range(ordinal, ordinal + 1)))
+        _todo, accepted = _set_rows(ctx, row.id, answered=False,
+                                    within=range(ordinal, ordinal + 1))
         for again in _in_memory(ctx, row, lambda found: found == ordinal, accepted):
             _answer_set(ctx, row.id, again, row.receipt_date, counted)
 
