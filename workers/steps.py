@@ -1,7 +1,7 @@
 """The pipeline's steps over the store: each one transaction, each safe to run again.
 
     receive        the file's bytes archived by sha256, its row inserted (or found)
-    acknowledge    envelope + implementation guide -> TA1/999 text, interchanges, sets
+    acknowledge    envelope + implementation guide -> TA1/999 (archived), interchanges, sets
     answer_sets    per transaction set: edits, claim numbers, the 277CA records
     adjudicate     per batch of accepted claims, in receipt order: one decision each
     finish         the 277CA text for the whole file

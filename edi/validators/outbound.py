@@ -33,7 +33,7 @@ def outbound_problems(text: str) -> list[str]:
 def _interchanges(text: str) -> list[str]:
     """The text cut before each ISA after the first (as written: whole segments), each
     cut just after a segment terminator and the line breaks that follow it."""
-    if not text.startswith("ISA") or len(text) < _ISA_LENGTH:
+    if not _opens_with_isa(text):
         return [text]
     opening = re.compile(re.escape(text[_ISA_LENGTH - 1]) + r"[\r\n]*(?=ISA)")
     bounds = [0, *(found.end() for found in opening.finditer(text)), len(text)]
@@ -46,13 +46,18 @@ def policy_for(text: str) -> EnvelopePolicy:
     tables may hold (`compiled.compiled_map`). Anything else (a kind the engine does not
     write, a text that does not open with a whole ISA) takes every outbound group, so a
     group read wrongly here is refused, never let through."""
-    if not text.startswith("ISA") or len(text) < _ISA_LENGTH:
+    if not _opens_with_isa(text):
         return EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
     element, terminator = re.escape(text[3]), re.escape(text[_ISA_LENGTH - 1])
     kinds = set(re.findall(rf"{terminator}\s*GS{element}([^{element}{terminator}]*)", text))
     groups = {key: found for key, found in OUTBOUND_GROUPS.items() if key[0] in kinds}
     return EnvelopePolicy(receiver_ids=None,
                           groups=groups if len(groups) == len(kinds) else OUTBOUND_GROUPS)
+
+
+def _opens_with_isa(text: str) -> bool:
+    """Whether the text opens with a whole ISA, whose delimiters can be read."""
+    return text.startswith("ISA") and len(text) >= _ISA_LENGTH
 
 
 def _problems(text: str) -> list[str]:

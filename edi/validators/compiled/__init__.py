@@ -13,6 +13,6 @@ their walker.
   and for every 835 a payment cycle writes (`edi.validators.outbound`).
 """
 
-from edi.validators.compiled.check import check_stream, covers
+from edi.validators.compiled.check import check_stream, compiled_map
 
-__all__ = ["check_stream", "covers"]
+__all__ = ["check_stream", "compiled_map"]

@@ -52,18 +52,13 @@ def compiled_map(policy: ig.EnvelopePolicy) -> str | None:
     return names.pop() if len(names) == 1 and names <= COMPILED_MAPS else None
 
 
-def covers(policy: ig.EnvelopePolicy) -> bool:
-    """Whether the compiled tables check what the policy takes (`compiled_map`)."""
-    return compiled_map(policy) is not None
-
-
 def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
                  tap: Callable[[RawSegment], object] | None = None) -> FileCheck:
     """`implementation_guide.check_stream`'s verdicts, from the compiled tables.
 
     ``tap``, when given, sees every segment the tokenizer reads, in file order, before
     the check walks it: the one-pass front end parses the sets from it (a policy the
-    tables do not cover goes to pyx12's path, which taps nothing: see `covers`).
+    tables do not cover goes to pyx12's path, which taps nothing: see `compiled_map`).
     """
     policy = policy or ig.EnvelopePolicy()
     transaction_map = compiled_map(policy)

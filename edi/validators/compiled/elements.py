@@ -336,9 +336,8 @@ class SyntaxRules:
     def hold(self, parts: list[str], component: str) -> bool:
         """Every rule holds (`pyx12.syntax.is_syntax_valid` finds nothing) on a segment
         split at its element separator (``parts[0]`` is the id)."""
-        count = len(parts)
-        present = tuple(p < count and (parts[p].strip(component) if component else parts[p])
-                        != "" for p in self._positions)
+        elements = parts[1:]
+        present = tuple(_present(elements, p, component) for p in self._positions)
         verdict = self._verdicts.get(present)
         if verdict is None:
             verdict = rules_hold(self.rules, parts, component)
