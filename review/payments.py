@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from review import auth
@@ -51,9 +51,9 @@ from store.models import (
     Event,
     PaymentCycle,
     RemittanceRecord,
-    RemittedClaim,
 )
 from workers.archive import archive_path
+from workers.remit import waiting_for_a_cycle
 
 router = APIRouter()
 log = structlog.get_logger("claims.review")
@@ -68,16 +68,14 @@ STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 def _waiting(as_of: date | None) -> Select[Any]:
-    """What the next cycle would pay, per payee: decided, not pended, not remitted, and
-    received by ``as_of`` when one is given; in payee order."""
+    """What the next cycle would pay, per payee (`workers.remit.waiting_for_a_cycle`),
+    in payee order."""
     npi = Claim.billing_npi
-    query = (select(npi.label("npi"), func.count().label("claims"),
-                    func.sum(DecisionRecord.paid_cents).label("paid"))
-             .join(Claim, Claim.id == DecisionRecord.claim_id)
-             .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
-                    ~exists().where(RemittedClaim.claim_id == Claim.id))
-             .group_by(npi).order_by(npi))
-    return query if as_of is None else query.where(Claim.receipt_date <= as_of)
+    return (select(npi.label("npi"), func.count().label("claims"),
+                   func.sum(DecisionRecord.paid_cents).label("paid"))
+            .join(Claim, Claim.id == DecisionRecord.claim_id)
+            .where(*waiting_for_a_cycle(as_of))
+            .group_by(npi).order_by(npi))
 
 
 @dataclass(frozen=True)

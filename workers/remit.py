@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import ColumnElement, exists, select, text
 from sqlalchemy.orm import Session
 
 from adjudication.reference import ReferenceData
@@ -170,6 +170,15 @@ def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
     return CycleOutcome(cycle.id, "released", released, [], held)
 
 
+def waiting_for_a_cycle(as_of: date | None) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on a claim (joined to its decisions) that the next cycle as of
+    ``as_of`` pays: its current decision is not a pend, no cycle has remitted it, and
+    it was received by ``as_of`` (any receipt date when None: the payments overview)."""
+    conditions = (DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
+                  ~exists().where(RemittedClaim.claim_id == Claim.id))
+    return conditions if as_of is None else (*conditions, Claim.receipt_date <= as_of)
+
+
 def _waiting(s: Session, as_of: date, shared: ReferenceData
              ) -> tuple[list[Waiting], dict[int, tuple[str, int]]]:
     """The decided claims no cycle has remitted, in receipt order, keyed by decision
@@ -177,9 +186,7 @@ def _waiting(s: Session, as_of: date, shared: ReferenceData
     rows = s.execute(
         select(DecisionRecord.id, DecisionRecord.data, Claim.parsed, Claim.id)
         .join(Claim, Claim.id == DecisionRecord.claim_id)
-        .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
-               Claim.receipt_date <= as_of,
-               ~exists().where(RemittedClaim.claim_id == Claim.id))
+        .where(*waiting_for_a_cycle(as_of))
         .order_by(Claim.id).execution_options(yield_per=500))
     waiting, facts = [], {}
     for decision_id, data, parsed, claim_id in rows:
@@ -201,9 +208,7 @@ def _originals_named(s: Session, as_of: date) -> list[str]:
     return list(s.scalars(
         select(Claim.original_icn).distinct()
         .join(DecisionRecord, DecisionRecord.claim_id == Claim.id)
-        .where(DecisionRecord.current.is_(True), DecisionRecord.status != "pended",
-               Claim.receipt_date <= as_of, Claim.original_icn.is_not(None),
-               ~exists().where(RemittedClaim.claim_id == Claim.id),
+        .where(*waiting_for_a_cycle(as_of), Claim.original_icn.is_not(None),
                ~exists().where(RemittedClaim.icn == Claim.original_icn,
                                RemittedClaim.role == "claim"))))
 
