@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
-from edi.pickled import ByFields
+from edi.pickled import ByFields, PickledStrEnum
 
 
-class StatusCategory(StrEnum):
+class StatusCategory(PickledStrEnum):
     """277CA STC01-1 claim status category codes (X12 external code list 507)."""
 
     ACKNOWLEDGED = "A1"
@@ -36,7 +35,7 @@ class StatusCategory(StrEnum):
     """rejected for relational field in error."""
 
 
-class Entity(StrEnum):
+class Entity(PickledStrEnum):
     """STC01-3 / NM101 entity identifier codes the edits name."""
 
     BILLING = "85"

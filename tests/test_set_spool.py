@@ -142,6 +142,27 @@ def test_a_rejected_claims_line_of_business_is_named_from_the_spool_as_from_the_
         ("PCN-0101", "rejected", "commercial"), ("PCN-0102", "rejected", "medicaid")]
 
 
+def test_the_spool_reads_its_codes_back_whatever_the_311_release_pickles_enums_as(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some Python 3.11 releases (3.11.2, Debian 12's) pickle an enumeration member as
+    ``getattr(class, name)``, a call the spool's reader refuses: with that behaviour put
+    in place here, the rejected claims' findings (status categories and entities) still
+    come back from the spool, and the file is not read again."""
+    import enum
+
+    path = FIXTURES / "edits" / "payer-billing-npi.837"  # every claim rejected
+    again = _answered(tmp_path / "again", path, lambda ctx, spool: spool.remove())
+    monkeypatch.setattr(enum.Enum, "__reduce_ex__",
+                        lambda member, protocol: (getattr, (type(member), member._name_)))
+    from adjudication.decision import Group  # an enumeration the spool never holds
+
+    assert b"getattr" in pickle.dumps(Group.CO)  # the behaviour is in place
+    monkeypatch.setattr(steps, "set_outcomes", None)  # reading the file would fail
+    spooled = _answered(tmp_path / "spooled", path)
+    assert spooled == again
+    assert all(claim[5] for claim in spooled[0])  # each claim's codes came back
+
+
 def _assert_sealed(spool: SetSpool) -> None:
     assert spool.sets() is not None and spool.sets() > 1  # type: ignore[operator]
     assert spool.get(1) is not None
