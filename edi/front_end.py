@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
 from edi.ack277 import findings_of
@@ -45,7 +46,14 @@ class ClaimNumbers(Protocol):
 def claim_number(received: date, number: int) -> str:
     """The payer claim control number (ICN) ``number`` of a claim received that day:
     ``OBH`` + YY + day of year + the number in seven digits."""
-    return f"OBH{received:%y}{received.timetuple().tm_yday:03d}{number:07d}"
+    return f"{_day_prefix(received)}{number:07d}"
+
+
+@lru_cache(maxsize=8)
+def _day_prefix(received: date) -> str:
+    """``OBH`` + YY + day of year, the same for every claim of a day (worked out for each
+    claim, it took about 6 % of the time the sets' answers take)."""
+    return f"OBH{received:%y}{received.timetuple().tm_yday:03d}"
 
 
 class InMemoryClaimNumbers:

@@ -178,3 +178,12 @@ def test_a_service_before_a_dependent_patients_birth_names_the_patient() -> None
         demographics=Demographics(birth_date=date(2026, 11, 6), gender_code="F"))
     codes = _codes(claim.model_copy(update={"patient": patient}))  # type: ignore[attr-defined]
     assert codes == ["A8:187:QC", "A8:187:QC"]
+
+
+def test_a_claim_number_is_obh_the_year_the_day_of_year_and_seven_digits() -> None:
+    from edi.front_end import claim_number
+
+    # days taking turns: each gets its own prefix (1 February is day 32; 2024 is a leap year)
+    assert claim_number(date(2026, 2, 1), 42) == "OBH260320000042"
+    assert claim_number(date(2024, 12, 31), 1) == "OBH243660000001"
+    assert claim_number(date(2026, 2, 1), 9_999_999) == "OBH260329999999"

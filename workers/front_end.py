@@ -53,7 +53,7 @@ from edi.validators.compiled.compiler import CLAIM_MAP
 from edi.validators.edits import EditContext
 from workers.collector import collect_young, cyclic_gc_held_off
 from workers.summary import ClaimSummary
-from workers.transaction_sets import SetReading, note, open_reading, read_sets
+from workers.transaction_sets import NOTED, SetReading, note, open_reading, read_sets
 
 log = structlog.get_logger("claims.front_end")
 UNKNOWN_PROVIDER = Provider277("2", "UNKNOWN", None, None, None)
@@ -354,28 +354,31 @@ class SetCollector:
             self._drain()
 
     def _drain(self) -> None:
+        """Each segment of the batch, in one loop (this is the pass's innermost one: a
+        call less per segment is about 1 % of it)."""
         batch, self._batch, self._characters = self._batch, [], 0
+        index = self._index
         for raw in batch:
-            self._take(raw)
-
-    def _take(self, raw: RawSegment) -> None:
-        self._index += 1
-        seg = Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters,
-                      self._index, raw.cut)
-        reading = self._open
-        if reading is None:
+            index += 1
+            seg = Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters,
+                          index, raw.cut)
+            reading = self._open
             sid = seg.elements[0]
-            if sid == "ISA":
-                self._isa, self._gs = seg, None
-            elif sid == "GS":
-                self._gs = seg
-            elif sid == "ST":
-                self._start(seg)
-            return
-        note(reading, seg)
-        self._push(reading, seg)
-        if seg.elements[0] == "SE":
-            self._close(reading)
+            if reading is None:
+                if sid == "ISA":
+                    self._isa, self._gs = seg, None
+                elif sid == "GS":
+                    self._gs = seg
+                elif sid == "ST":
+                    self._start(seg)
+                continue
+            if sid in NOTED:
+                note(reading, seg)
+            if self._feed is not None:
+                self._push(reading, seg)
+            if sid == "SE":
+                self._close(reading)
+        self._index = index
 
     def _start(self, st: Segment) -> None:
         self._ordinal += 1

@@ -115,6 +115,10 @@ class _SetSegments:
             pass
 
 
+NOTED = frozenset({"CLM", "BHT", "NM1"})
+"""The segments `note` records something of (it may skip the others unasked)."""
+
+
 def note(reading: SetReading, seg: Segment) -> None:
     """What a set's reading records of a segment inside it: its claims (CLM01, CLM02),
     BHT03 and the submitter."""
