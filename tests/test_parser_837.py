@@ -797,3 +797,29 @@ def test_a_claim_of_more_segments_than_any_the_guide_allows_is_refused_as_it_com
     # And a claim of 50 lines, the guide's limit, is read whole
     (claim,) = iter_claims(segments_from_bytes(_with_lines(50)))
     assert len(claim.claim.lines) == 50
+
+
+def test_the_reader_remembers_dates_and_diagnoses_by_their_exact_elements_and_boundedly(
+) -> None:
+    from edi.claims import DatePeriod, Diagnosis
+
+    colon, angle = Delimiters(), Delimiters(component=">")
+    first = _fields.date_model(Segment(["DTP", "472", "D8", "20260105"], colon, 1))
+    again = _fields.date_model(Segment(["DTP", "472", "D8", "20260105"], colon, 9))
+    assert first is again and first == DatePeriod(qualifier="472", start=date(2026, 1, 5))
+    assert _fields.date_model(Segment(["DTP", "472", "RD8", "20260105-20260107"], colon, 2)) \
+        == DatePeriod(qualifier="472", start=date(2026, 1, 5), end=date(2026, 1, 7))
+    for _twice in range(2):  # a refused text is refused every time: nothing is remembered
+        with pytest.raises(_fields.Bad):
+            _fields.date_model(Segment(["DTP", "472", "D8", "20261345"], colon, 1))
+    # the component separator is part of what is remembered: the same text reads apart
+    assert _fields.diagnoses(Segment(["HI", "ABK>F329", "ABF>F411"], angle, 1)) == (
+        Diagnosis(qualifier="ABK", code="F329"), Diagnosis(qualifier="ABF", code="F411"))
+    assert _fields.diagnoses(Segment(["HI", "ABK>F329", "ABF>F411"], colon, 1)) == (
+        Diagnosis(qualifier="ABK>F329", code=""), Diagnosis(qualifier="ABF>F411", code=""))
+    for n in range(_fields.READ_KEPT + 10):  # endless distinct texts: the memos stay bounded
+        _fields.diagnoses(Segment(["HI", f"ABK:F{n:05d}"], colon, 1))
+        day = date.fromordinal(date(2000, 1, 1).toordinal() + n)
+        _fields.date_model(Segment(["DTP", "472", "D8", f"{day:%Y%m%d}"], colon, 1))
+    assert len(_fields._DIAGNOSES) <= _fields.READ_KEPT
+    assert len(_fields._PERIODS) <= _fields.READ_KEPT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edi.claims import Claim, DatePeriod, Party, ServiceLine
+from edi.claims import Claim, Party, ServiceLine
 from edi.parsers import _cob as cob
 from edi.parsers import _fields as f
 from edi.parsers._fields import Bad
@@ -77,11 +77,6 @@ def _service_fields(seg: Segment) -> dict[str, Any]:
     )
 
 
-def _date(seg: Segment) -> DatePeriod:
-    qualifier, start, end = f.date_period(seg)
-    return DatePeriod(qualifier=qualifier, start=start, end=end)
-
-
 def _party(b: LoopBuilder | None) -> Party | None:
     return None if b is None else build_party(b)
 
@@ -137,7 +132,7 @@ class ClaimBuilder:
     def _claim_segment(self, seg: Segment) -> None:
         b, sid = self.b, seg.elements[0]
         if sid == "DTP":
-            b.append("DTP", _date(seg))
+            b.append("DTP", f.date_model(seg))
         elif sid == "REF" and seg.get(1) in CLAIM_REFS:
             b.put(CLAIM_REFS[seg.get(1)], f.reference_value(seg) or None)
         elif sid == "HI" and f.is_diagnosis_hi(seg):
@@ -200,7 +195,7 @@ def _line_typed(lb: LoopBuilder, seg: Segment, sid: str) -> None:
     if sid == "SV1":
         lb.put("SV1", _service_fields(seg))
     elif sid == "DTP":
-        period = _date(seg)
+        period = f.date_model(seg)
         if period.qualifier == "472":
             lb.put("DTP*472", period)
         else:

@@ -12,8 +12,10 @@ import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from edi.claims import (
+    DatePeriod,
     Demographics,
     Diagnosis,
     EntityName,
@@ -232,8 +234,44 @@ def is_diagnosis_hi(seg: Segment) -> bool:
     return seg.component(1, 1) not in NOT_DIAGNOSIS_HI
 
 
+Remembered = dict[tuple[str, ...], Any]
+"""Values read from a segment, by its component separator and elements (immutable, so
+shared): a file repeats its service dates and diagnoses claim after claim."""
+_PERIODS: Remembered = {}
+_DIAGNOSES: Remembered = {}
+
+
+def remember(memo: Remembered, key: tuple[str, ...], value: Any) -> None:
+    """Keep ``value`` under ``key``: at most `READ_KEPT` of them, then all are forgotten
+    at once (hostile input can repeat nothing)."""
+    if len(memo) >= READ_KEPT:
+        memo.clear()
+    memo[key] = value
+
+
+def date_model(seg: Segment) -> DatePeriod:
+    """The DTP as a `DatePeriod` (`date_period`), remembered by its elements."""
+    key = (seg.delimiters.component, *seg.elements)
+    found: DatePeriod | None = _PERIODS.get(key)
+    if found is None:
+        qualifier, start, end = date_period(seg)
+        found = DatePeriod(qualifier=qualifier, start=start, end=end)
+        remember(_PERIODS, key, found)
+    return found
+
+
 def diagnoses(seg: Segment) -> tuple[Diagnosis, ...]:
-    """HI01-HI12: qualifier and code of each composite, in order (ICD-9 BK/BF kept)."""
+    """HI01-HI12: qualifier and code of each composite, in order (ICD-9 BK/BF kept),
+    remembered by the segment's elements."""
+    key = (seg.delimiters.component, *seg.elements)
+    found: tuple[Diagnosis, ...] | None = _DIAGNOSES.get(key)
+    if found is None:
+        found = _diagnoses(seg)
+        remember(_DIAGNOSES, key, found)
+    return found
+
+
+def _diagnoses(seg: Segment) -> tuple[Diagnosis, ...]:
     elements = seg.elements
     last = len(elements) - 1
     while last > 0 and not elements[last]:
