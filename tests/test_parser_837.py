@@ -799,7 +799,7 @@ def test_a_claim_of_more_segments_than_any_the_guide_allows_is_refused_as_it_com
     assert len(claim.claim.lines) == 50
 
 
-def test_the_reader_remembers_dates_and_diagnoses_by_their_exact_elements_and_boundedly(
+def test_the_reader_remembers_what_repeats_by_its_exact_elements_and_boundedly(
 ) -> None:
     from edi.claims import DatePeriod, Diagnosis
 
@@ -823,3 +823,10 @@ def test_the_reader_remembers_dates_and_diagnoses_by_their_exact_elements_and_bo
         _fields.date_model(Segment(["DTP", "472", "D8", f"{day:%Y%m%d}"], colon, 1))
     assert len(_fields._DIAGNOSES) <= _fields.READ_KEPT
     assert len(_fields._PERIODS) <= _fields.READ_KEPT
+    # a clinician's name and taxonomy, read again, are the same values
+    nm1 = ["NM1", "82", "1", "LEE", "ANA", "", "", "", "XX", "1234567893"]
+    assert _fields.entity_name(Segment(nm1, colon, 4)) is _fields.entity_name(
+        Segment(list(nm1), colon, 40))
+    assert _fields.entity_name(Segment(nm1, colon, 4)).npi == "1234567893"
+    prv = ["PRV", "PE", "PXC", "101YM0800X"]
+    assert _fields.taxonomy(Segment(prv, colon, 5)) is _fields.taxonomy(Segment(prv, colon, 9))

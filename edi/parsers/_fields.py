@@ -9,10 +9,11 @@ is refused rather than silently trimmed, so a typed round trip never loses data.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from edi.claims import (
     DatePeriod,
@@ -29,8 +30,42 @@ from edi.tokenizer import Segment
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 READ_KEPT = 4_096
 """Amounts and dates are read once per text and remembered (a file repeats them
-thousands of times; `Decimal` and `date` are immutable), at most this many of each:
-hostile input can name endless distinct ones."""
+thousands of times; `Decimal` and `date` are immutable), at most this many of each, as
+are the names, taxonomies, service dates and diagnoses `remembered` keeps: hostile input
+can name endless distinct ones."""
+
+Read = TypeVar("Read")
+Reader = Callable[[Segment], Read]
+Memo = dict[tuple[str, ...], Read]
+"""Values read from segments, by a segment's component separator and elements."""
+_NAMES: Memo[EntityName] = {}
+_TAXONOMIES: Memo[ProviderTaxonomy] = {}
+_PERIODS: Memo[DatePeriod] = {}
+_DIAGNOSES: Memo[tuple[Diagnosis, ...]] = {}
+
+
+def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
+    """A segment's reading remembered in ``memo`` by the segment's component separator and
+    elements: a file repeats its clinicians' names and taxonomies, service dates and
+    diagnoses claim after claim, and the models read are immutable, so shared. At most
+    `READ_KEPT` are kept, then all forgotten at once; a refusal is never remembered."""
+
+    def decorate(read: Reader[Read]) -> Reader[Read]:
+        @wraps(read)
+        def reading(seg: Segment) -> Read:
+            key = (seg.delimiters.component, *seg.elements)
+            found = memo.get(key)
+            if found is None:
+                found = read(seg)
+                if len(memo) >= READ_KEPT:
+                    memo.clear()
+                memo[key] = found
+            return found
+
+        return reading
+
+    return decorate
+
 
 Street = tuple[str | None, str | None]
 """N301, N302."""
@@ -142,6 +177,7 @@ HL = Used(1, 2, 3, 4)
 DTP = Used(1, 2, 3)
 
 
+@remembered(_NAMES)
 def entity_name(seg: Segment) -> EntityName:
     """NM101-NM109 (NM110-NM112 are not used in 837P)."""
     e = NM1.elements(seg)
@@ -163,6 +199,7 @@ def place(seg: Segment) -> Place:
     return e[1] or None, e[2] or None, e[3] or None, e[4] or None, e[7] or None
 
 
+@remembered(_TAXONOMIES)
 def taxonomy(seg: Segment) -> ProviderTaxonomy:
     e = PRV.elements(seg)
     return ProviderTaxonomy(
@@ -234,44 +271,16 @@ def is_diagnosis_hi(seg: Segment) -> bool:
     return seg.component(1, 1) not in NOT_DIAGNOSIS_HI
 
 
-Remembered = dict[tuple[str, ...], Any]
-"""Values read from a segment, by its component separator and elements (immutable, so
-shared): a file repeats its service dates and diagnoses claim after claim."""
-_PERIODS: Remembered = {}
-_DIAGNOSES: Remembered = {}
-
-
-def remember(memo: Remembered, key: tuple[str, ...], value: Any) -> None:
-    """Keep ``value`` under ``key``: at most `READ_KEPT` of them, then all are forgotten
-    at once (hostile input can repeat nothing)."""
-    if len(memo) >= READ_KEPT:
-        memo.clear()
-    memo[key] = value
-
-
+@remembered(_PERIODS)
 def date_model(seg: Segment) -> DatePeriod:
-    """The DTP as a `DatePeriod` (`date_period`), remembered by its elements."""
-    key = (seg.delimiters.component, *seg.elements)
-    found: DatePeriod | None = _PERIODS.get(key)
-    if found is None:
-        qualifier, start, end = date_period(seg)
-        found = DatePeriod(qualifier=qualifier, start=start, end=end)
-        remember(_PERIODS, key, found)
-    return found
+    """The DTP as a `DatePeriod` (`date_period`)."""
+    qualifier, start, end = date_period(seg)
+    return DatePeriod(qualifier=qualifier, start=start, end=end)
 
 
+@remembered(_DIAGNOSES)
 def diagnoses(seg: Segment) -> tuple[Diagnosis, ...]:
-    """HI01-HI12: qualifier and code of each composite, in order (ICD-9 BK/BF kept),
-    remembered by the segment's elements."""
-    key = (seg.delimiters.component, *seg.elements)
-    found: tuple[Diagnosis, ...] | None = _DIAGNOSES.get(key)
-    if found is None:
-        found = _diagnoses(seg)
-        remember(_DIAGNOSES, key, found)
-    return found
-
-
-def _diagnoses(seg: Segment) -> tuple[Diagnosis, ...]:
+    """HI01-HI12: qualifier and code of each composite, in order (ICD-9 BK/BF kept)."""
     elements = seg.elements
     last = len(elements) - 1
     while last > 0 and not elements[last]:
