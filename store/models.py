@@ -98,7 +98,7 @@ class ReceivedFile(Base):
     of 100,000 claims answers with some 30 MB)."""
     claim_ack_control: Mapped[list[Any] | None] = mapped_column(JSON)
     """The 277CA's ``[ISA13, GS06]`` per interchange, reserved before it is rendered
-    (`workers.steps.finish_file`)."""
+    (`workers.finish_step.finish_file`)."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     interchange_numbers: Mapped[list[Any]] = mapped_column(default=list)
     accepted_sets: Mapped[list[Any]] = mapped_column(default=list)
@@ -187,7 +187,7 @@ class Claim(Base):
               "billing_npi", "file_id", "icn", "line_of_business"),
         Index("ix_claims_decided", "decision_status", "id", "charge_cents", "receipt_date",
               "billing_npi", "file_id", "icn"),
-        # a set's 277CA reads its claims' records in this order (`workers.steps._answer`)
+        # a set's 277CA reads its claims' records in this order (`workers.finish_step._answer`)
         Index("ix_claims_set_answer", "set_id", "provider_group", "position"),
     )
 
@@ -217,7 +217,7 @@ class Claim(Base):
     decision_status: Mapped[str | None] = mapped_column(String(16))
     """The status of the claim's current decision (``decisions.status`` where
     ``current``), set in the transaction that writes that decision
-    (`workers.steps.mark_decided`): the review queues read it from the claim's index."""
+    (`workers.adjudication_step.mark_decided`): the review queues read it from the claim's index."""
     line_of_business: Mapped[str | None] = mapped_column(String(24))
     """A rejected claim's line of business, named when it was answered as adjudication
     would name it (`workers.line_of_business`), or ``unknown``; None for the other

@@ -18,7 +18,7 @@ before it commits): on PostgreSQL it takes its 835s' ISA13 and GS06 through
 `CommittedControlNumbers`, each in a short transaction of its own, so the files'
 acknowledgments, which take the same sequences, never wait for a cycle. A file's 277CA
 reserves its numbers in a short transaction before it is rendered and keeps them on
-the file's row (`ReservedControlNumbers`, `workers.steps.finish_file`); a transaction
+the file's row (`ReservedControlNumbers`, `workers.finish_step.finish_file`); a transaction
 set reserves its block of claim numbers the same way before its claims are inserted
 (`workers.steps._reserve_claim_numbers`).
 """
@@ -108,7 +108,7 @@ class CommittedControlNumbers:
 class ReservedControlNumbers:
     """Outbound ISA13 and GS06 (`edi.acks.ControlNumbers`) reserved earlier and kept,
     handed out in order: ``pairs`` holds one ``[isa13, gs06]`` per interchange. A file's
-    277CA takes its numbers this way (`workers.steps.finish_file`): they are taken and
+    277CA takes its numbers this way (`workers.finish_step.finish_file`): they are taken and
     kept in a short transaction before the 277CA is rendered. Asking for more numbers
     than were reserved is an engine fault (the count of interchanges was wrong)."""
 

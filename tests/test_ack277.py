@@ -219,7 +219,7 @@ def test_claims_are_grouped_by_billing_provider_in_order_of_first_appearance() -
 
 def _read_back(status: TransactionStatus, order: Callable[[list[tuple[int, int]]], None]
                = list.sort) -> SetAnswer:
-    """The set as the store gives it back (`workers.steps._answer`): its header without
+    """The set as the store gives it back (`workers.finish_step._answer`): its header without
     claims, its totals counted claim by claim as it was answered, and its claims one at
     a time in (provider group, position) order, or in the order ``order`` leaves them."""
     counted = TallyBuilder()

@@ -1,6 +1,6 @@
-"""Adjudication batches: at most `steps.BATCH` claims and `steps.BATCH_CHARACTERS` of
-their stored JSON a transaction, at least one claim, and the same decisions whatever
-the batches."""
+"""Adjudication batches: at most `adjudication_step.BATCH` claims and
+`adjudication_step.BATCH_CHARACTERS` of their stored JSON a transaction, at least one
+claim, and the same decisions whatever the batches."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from fixtures.generator import default_receipt_date, write_837
 from store.models import Claim, Event
 from tests.databases import run_store
-from workers import steps
+from workers import adjudication_step
 from workers.cli import app
 from workers.summary import RunSummary
 
@@ -51,7 +51,7 @@ def test_a_batch_stops_before_its_characters_run_out_and_decides_the_same(
     assert batches == [len(sizes)] and len(sizes) > 4  # one batch of every accepted claim
     # a budget the first two claims fill, and less than any single claim
     for budget in (sizes[0] + sizes[1], min(sizes) - 1):
-        monkeypatch.setattr(steps, "BATCH_CHARACTERS", budget)
+        monkeypatch.setattr(adjudication_step, "BATCH_CHARACTERS", budget)
         cut, batches, sizes = _process(tmp_path / f"cut-{budget}")
         assert cut.files[0].claims == whole.files[0].claims
         assert sum(batches) == len(sizes) and len(batches) > 1

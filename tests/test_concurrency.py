@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from store.models import Claim, DecisionRecord, ReceivedFile, TransactionSet
 from store.sequences import take
 from tests.databases import ack_text, outbound_isa13, postgres_schema
 from tests.paths import ACK_FIXTURES
-from workers import steps
+from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_path
 from workers.service import Service, receive_into_service
 
@@ -132,8 +133,9 @@ def test_batches_of_one_file_take_turns_on_postgresql(tmp_path: Path) -> None:
 
             with holder.transaction() as s:  # another batch of this file, not committed
                 s.execute(text("SELECT pg_advisory_xact_lock(:space, :file)"),
-                          {"space": steps.ADJUDICATION_LOCK_SPACE, "file": file_id})
-                batch = threading.Thread(target=steps.adjudicate_batch, args=(ctx, file_id))
+                          {"space": adjudication_step.ADJUDICATION_LOCK_SPACE, "file": file_id})
+                batch = threading.Thread(target=adjudication_step.adjudicate_batch,
+                                         args=(ctx, file_id))
                 batch.start()
                 batch.join(1.5)
                 assert batch.is_alive() and decided() == 0
@@ -235,18 +237,18 @@ def _adjudicated(service: Service, source: Path, name: str) -> int:
     """A file taken through every step before its 277CA."""
     file_id = _acknowledged(service, source, name)
     steps.answer_sets(service.context(), file_id)
-    steps.adjudicate_file(service.context(), file_id)
+    adjudication_step.adjudicate_file(service.context(), file_id)
     return file_id
 
 
 @contextmanager
-def _held_open(monkeypatch: pytest.MonkeyPatch, kind: str, subject: str,
+def _held_open(monkeypatch: pytest.MonkeyPatch, module: ModuleType, kind: str, subject: str,
                step: Callable[..., object], *args: object) -> Iterator[threading.Thread]:
-    """``step(*args)`` running in a thread, held when it records its ``kind`` event for
-    a subject starting with ``subject``: its work is written, its transaction still
-    open. Let go and joined when the block ends."""
+    """``step(*args)`` running in a thread, held when it records its ``kind`` event (through
+    ``module``'s `event`) for a subject starting with ``subject``: its work is written,
+    its transaction still open. Let go and joined when the block ends."""
     reached, go_on = threading.Event(), threading.Event()
-    record = steps.event
+    record = module.event
 
     def held(s: Session, ctx: Any, event_kind: str, event_subject: str, **detail: Any) -> None:
         if event_kind == kind and event_subject.startswith(subject):
@@ -254,7 +256,7 @@ def _held_open(monkeypatch: pytest.MonkeyPatch, kind: str, subject: str,
             assert go_on.wait(120), "the test never let the step go on"
         record(s, ctx, event_kind, event_subject, **detail)
 
-    monkeypatch.setattr(steps, "event", held)
+    monkeypatch.setattr(module, "event", held)
     running = threading.Thread(target=step, args=args)
     running.start()
     try:
@@ -295,8 +297,8 @@ def test_a_file_is_acknowledged_while_another_files_277ca_is_rendered_on_postgre
     with postgres_schema() as url, _migrated(url) as store:
         service = _service(store, tmp_path)
         first = _adjudicated(service, ACK_FIXTURES / "valid-two-claims.837", "first.837")
-        with _held_open(monkeypatch, "file.done", "", steps.finish_file, service.context(),
-                        first) as finish:
+        with _held_open(monkeypatch, finish_step, "file.done", "", finish_step.finish_file,
+                        service.context(), first) as finish:
             second, _ = receive_into_service(service, DEMO_SMALL)
             # the first file's 277CA is written, its transaction still open; the second
             # file has its 999 all the same
@@ -322,16 +324,16 @@ def test_a_finish_that_fails_is_done_again_with_the_numbers_it_reserved(
         def broken(*args: Any) -> None:
             raise OSError("the disk is full")
 
-        monkeypatch.setattr(steps, "write_277ca_by_sender", broken)
+        monkeypatch.setattr(finish_step, "write_277ca_by_sender", broken)
         with pytest.raises(OSError):
-            steps.finish_file(service.context(), file_id)
+            finish_step.finish_file(service.context(), file_id)
         with store.transaction() as s:
             row = s.get(ReceivedFile, file_id)
             assert row is not None and row.status == "adjudicated"
             reserved = row.claim_ack_control
         assert reserved is not None and len(reserved) == 1  # one sender, one interchange
         monkeypatch.undo()
-        steps.finish_file(service.context(), file_id)
+        finish_step.finish_file(service.context(), file_id)
         assert list(_277ca_control(store, tmp_path / "archive", file_id)) == reserved[0]
         with store.transaction() as s:  # nothing more was taken for it
             assert take(s, "isa13") == reserved[0][0] + 1
@@ -356,7 +358,7 @@ def test_a_files_sets_are_answered_while_another_files_set_is_stored_on_postgres
         service = _service(store, tmp_path)
         first = _acknowledged(service, ACK_FIXTURES / "valid-two-claims.837", "one.837")
         second = _acknowledged(service, DEMO_SMALL, "two.837", date(2025, 11, 20))
-        with _held_open(monkeypatch, "set.answered", f"{first}:", steps.answer_sets,
+        with _held_open(monkeypatch, steps, "set.answered", f"{first}:", steps.answer_sets,
                         service.context(), first) as answering:
             # the first file's claims are inserted, its set's transaction still open; the
             # second file's sets are answered all the same

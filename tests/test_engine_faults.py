@@ -46,16 +46,16 @@ def _fault_events(tmp_path: Path) -> list[dict[str, Any]]:
 def test_a_claim_the_engine_raises_on_is_pended_logged_and_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from workers import steps
+    from workers import adjudication_step
 
-    real = steps.adjudicate
+    real = adjudication_step.adjudicate
 
     def buggy(claim: Any, **kwargs: Any) -> Any:
         if claim.claim.patient_control_number == "PCN-0002":
             raise RuntimeError(SECRET)
         return real(claim, **kwargs)
 
-    monkeypatch.setattr(steps, "adjudicate", buggy)
+    monkeypatch.setattr(adjudication_step, "adjudicate", buggy)
     before = FAULTS["adjudication"]
     with caplog.at_level(logging.ERROR, logger="claims.engine"):
         summary = _process(tmp_path)

@@ -39,7 +39,7 @@ from store.engine import Store
 from store.models import Claim, ReceivedFile, TransactionSet
 from tests.paths import ACK_FIXTURES, FIXTURES
 from tests.stepping import acknowledged, step_context
-from workers import set_spool, steps
+from workers import finish_step, set_spool, steps
 from workers.front_end import KeptClaim
 from workers.reference_store import ReferenceSource
 from workers.set_spool import (
@@ -775,8 +775,8 @@ def test_the_acknowledge_step_stores_a_row_for_every_set_in_file_order(
 
 
 def test_a_277ca_reads_runs_of_small_sets_together_and_says_the_same(tmp_path: Path) -> None:
-    """`steps._answers` reads consecutive small sets' 277CA records with two statements
-    a run: the same 277CA as each set read alone (`steps._answer`), for sets of one
+    """`finish_step._answers` reads consecutive small sets' 277CA records with two statements
+    a run: the same 277CA as each set read alone (`finish_step._answer`), for sets of one
     claim, a set whose size was not kept (before revision 0012) and larger sets."""
     from sqlalchemy import event, update
 
@@ -805,9 +805,9 @@ def test_a_277ca_reads_runs_of_small_sets_together_and_says_the_same(tmp_path: P
             statements.clear()
             out = io.StringIO()
             with ctx.store.transaction() as s:
-                senders = steps._senders(s, file_id)
-                answers = [(sender, steps._answers(s, sets) if together else
-                            (steps._answer(s, set_id) for set_id, _claims in sets))
+                senders = finish_step._senders(s, file_id)
+                answers = [(sender, finish_step._answers(s, sets) if together else
+                            (finish_step._answer(s, set_id) for set_id, _claims in sets))
                            for sender, sets in senders.items()]
                 write_277ca_by_sender(answers, Responder(
                     when=datetime(2026, 6, 2, 8, tzinfo=UTC), control=CountingControlNumbers()),

@@ -30,7 +30,7 @@ from store.models import (
 from tests.databases import ack_text
 from tests.paths import ACK_FIXTURES, FIXTURES
 from tests.stepping import acknowledged, step_context
-from workers import steps
+from workers import adjudication_step, finish_step, steps
 from workers.cli import app
 from workers.steps import StepContext
 from workers.summary import RunSummary
@@ -179,8 +179,8 @@ def test_every_step_run_again_does_nothing_twice(database_url: str, tmp_path: Pa
         assert file_id is not None
         steps.acknowledge_file(ctx, file_id)
         steps.answer_sets(ctx, file_id)
-        steps.adjudicate_file(ctx, file_id)
-        steps.finish_file(ctx, file_id)
+        adjudication_step.adjudicate_file(ctx, file_id)
+        finish_step.finish_file(ctx, file_id)
         assert _counts(store) == before
         with store.transaction() as s:
             assert {r.name: r.next_value for r in s.scalars(select(ControlSequence))} \

@@ -1,6 +1,6 @@
 """Adjudication without the store: claims decided one after another in memory.
 
-The pipeline decides claims through the store (`workers.steps.adjudicate_batch`),
+The pipeline decides claims through the store (`workers.adjudication_step.adjudicate_batch`),
 which reads the state each batch needs from the decided claims. This loop threads
 the same `AdjudicationState` from claim to claim in memory: what benchmarks compare
 the store against, and what tests use to check both decide alike.

@@ -7,7 +7,7 @@ in memory, and a 100,000-claim file against a 1,000,000-member reference set.
    (untimed): 835 claims/s, each 835 written, read back, proven and checked by pyx12.
 1. Adjudication alone, on the same 5,000 claims, each in its own process: in memory
    (`decide_in_memory`, the engine threading its state from claim to claim), and
-   through the store on SQLite and on PostgreSQL (`steps.adjudicate_file`: batches,
+   through the store on SQLite and on PostgreSQL (`adjudication_step.adjudicate_file`: batches,
    state and reference rows read by index, decisions written). The front end runs
    first in each process and is not timed.
 2. Scale: a reference set of 1,000,000 members (the shipped one plus generated
@@ -82,7 +82,7 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
     from edi.validators.codesets import default_registry
     from edi.validators.implementation_guide import EnvelopePolicy
     from store.engine import Store
-    from workers import steps
+    from workers import adjudication_step, steps
     from workers.archive import archive_copy
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import StoredReference, load_reference
@@ -100,7 +100,7 @@ def _adjudicate_stored(url: str, scratch: Path, path: Path, received: object,
     steps.acknowledge_file(ctx, file_id)
     steps.answer_sets(ctx, file_id)
     start = time.perf_counter()
-    count = steps.adjudicate_file(ctx, file_id)
+    count = adjudication_step.adjudicate_file(ctx, file_id)
     seconds = time.perf_counter() - start
     store.dispose()
     return {"claims": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
@@ -113,7 +113,7 @@ def cycle_once(path: Path) -> dict[str, float]:
     from fixtures.generator import default_receipt_date
     from store.engine import Store, sqlite_url
     from store.migrate import upgrade
-    from workers import steps
+    from workers import adjudication_step, steps
     from workers.archive import archive_copy
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import StoredReference, load_reference
@@ -141,7 +141,7 @@ def cycle_once(path: Path) -> dict[str, float]:
     file_id, _role = steps.receive(ctx, run, path.name, sha, size, now, received)
     steps.acknowledge_file(ctx, file_id)
     steps.answer_sets(ctx, file_id)
-    steps.adjudicate_file(ctx, file_id)
+    adjudication_step.adjudicate_file(ctx, file_id)
     start = time.perf_counter()
     cycle = run_cycle(store, ctx.archive, as_of=received, now=now, reference=reference)
     seconds = time.perf_counter() - start

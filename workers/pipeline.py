@@ -30,7 +30,7 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store, sqlite_url
 from store.migrate import open_store
 from store.models import DuplicateReceipt, ReceivedFile
-from workers import steps
+from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_copy, archive_path
 from workers.files import answer_stem, atomic_text, copy_atomically
 from workers.kept_answers import KeptAnswer
@@ -241,8 +241,8 @@ def _process_file(ctx: StepContext, options: RunOptions, run_id: int, path: Path
         return _duplicate_summary(ctx, options, run_id, file_id, path, received_at), None
     steps.acknowledge_file(ctx, file_id)
     steps.answer_sets(ctx, file_id)
-    steps.adjudicate_file(ctx, file_id)
-    steps.finish_file(ctx, file_id)
+    adjudication_step.adjudicate_file(ctx, file_id)
+    finish_step.finish_file(ctx, file_id)
     with ctx.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         ack = None if row is None else KeptAnswer.of(row)

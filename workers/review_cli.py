@@ -31,13 +31,13 @@ from edi.faults import record_fault
 from remittance.era import codes
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
+from workers.adjudication_step import decision_record, mark_decided
 from workers.decisions import (
     decision_from_record,
     summary_fields,
 )
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
-from workers.steps import decision_record, mark_decided
 
 DENIAL_RULE = "REVIEW-DENIAL"
 """The trace step a reviewer's denial of a pend adds."""

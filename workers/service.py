@@ -50,7 +50,7 @@ from edi.validators.codesets import CodeSetRegistry, code_set_registry, default_
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
-from workers import steps
+from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_copy
 from workers.delivery import answered_to, deliver_file, deliver_remittances
 from workers.files import answer_stem
@@ -214,11 +214,11 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
         if _earlier_files_unfinished(ctx.store, file_id):
             adjudicate.send_with_options(args=(file_id,), delay=WAITING_FOR_EARLIER_FILES_MS)
             return
-        if ctx.reference is not None and steps.adjudicate_batch(ctx, file_id):
+        if ctx.reference is not None and adjudication_step.adjudicate_batch(ctx, file_id):
             adjudicate.send(file_id)  # the next batch, after this one committed
             return
-        steps.adjudicate_file(ctx, file_id)  # nothing left: the file moves on
-        steps.finish_file(ctx, file_id)
+        adjudication_step.adjudicate_file(ctx, file_id)  # nothing left: the file moves on
+        finish_step.finish_file(ctx, file_id)
         deliver.send(file_id)
 
     adjudicate = dramatiq.actor(adjudicate_file, actor_name="adjudicate", **options)

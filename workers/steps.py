@@ -4,13 +4,16 @@
     acknowledge    envelope + implementation guide -> TA1/999 (archived), interchanges, sets
     answer_sets    per transaction set: edits, claim numbers, the 277CA records
     adjudicate     per batch of accepted claims, in receipt order: one decision each
-    finish         the 277CA text for the whole file
+                   (`workers.adjudication_step`)
+    finish         the 277CA text for the whole file (`workers.finish_step`)
 
 A step re-reads its row under a lock, does nothing when the row says it is done,
 and otherwise writes all its effects and marks itself done before its one commit.
 A crash at any point leaves the whole step or none of it; running the same command
 again resumes at the first step not done. CPU work that needs no lock (checking the
-file, running the edits) happens before the transaction, never holding it.
+file, running the edits) happens before the transaction, never holding it. This
+module holds the runs, the first three steps and what the others share (`StepContext`,
+`event`, `advance`, `small_together`).
 """
 
 from __future__ import annotations
@@ -26,34 +29,28 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import structlog
-from sqlalchemy import exists, insert, select, text, update
+from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from adjudication.decision import Decision, TraceStep
 from adjudication.engine import (
     DEFAULT_POLICY,
     EnginePolicy,
-    adjudicate,
-    pend_after_engine_fault,
 )
-from edi.ack277 import SetAnswer, SetTotals, TallyBuilder, write_277ca_by_sender
-from edi.acks import AckVerdict, Responder, receiver_key, write_acknowledgment
-from edi.claim_status import ClaimStatus, TransactionStatus
-from edi.claims import ParsedClaim
-from edi.faults import FAULTS, record_fault
+from edi.ack277 import TallyBuilder
+from edi.acks import AckVerdict, Responder, write_acknowledgment
+from edi.faults import FAULTS
 from edi.findings import FileCheck, InterchangeIdentity, Interchanges
 from edi.front_end import claim_number
 from edi.validators.codesets import CodeSetRegistry
 from edi.validators.compiled import check_stream
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
-from store.codec import from_json, to_json
+from store.codec import to_json
 from store.engine import Store
 from store.models import (
     Claim,
     ClaimRenderingNpi,
-    DecisionRecord,
     DuplicateReceipt,
     Event,
     Interchange,
@@ -61,14 +58,10 @@ from store.models import (
     Run,
     TransactionSet,
 )
-from store.sequences import ReservedControlNumbers, StoredControlNumbers, take
+from store.sequences import StoredControlNumbers, take
 from workers.archive import archive_path, archive_text
 from workers.collector import collect_young, cyclic_gc_held_off, release_free_memory
 from workers.decisions import (
-    codes_text,
-    deciding_rules,
-    rule_ids_text,
-    split_decision,
     to_cents,
 )
 from workers.files import stored_name
@@ -81,7 +74,6 @@ from workers.front_end import (
     read_into,
     set_outcomes,
 )
-from workers.history import state_for
 from workers.line_of_business import rejected_lines_of_business
 from workers.reference_store import ReferenceSource
 from workers.set_spool import SetSpool, SpoolDamaged
@@ -89,13 +81,6 @@ from workers.summary_store import problems_of
 
 log = structlog.get_logger("claims.steps")
 T = TypeVar("T")
-BATCH = 500
-"""Claims adjudicated per transaction, at most."""
-BATCH_CHARACTERS = 2_000_000
-"""Characters of stored claim JSON adjudicated per transaction, at most (and at least
-one claim): what a batch holds grows with its claims' lines (a 50-line claim is about
-23 KB of JSON and 185 KB of decision and trace), so 500 claims of 50 lines took
-`claims process` from 125 MB to 401 MB. 500 claims of a few lines are about 2 MB."""
 
 Role = Literal["new", "resume", "duplicate"]
 
@@ -145,7 +130,7 @@ def _key_share(s: Session, file_id: int) -> None:
               .with_for_update(key_share=True))
 
 
-def _advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> bool:
+def advance(ctx: StepContext, file_id: int, done: str, now_at: str) -> bool:
     """Move the file from ``done`` to ``now_at`` (once, under the row lock); whether this
     call moved it."""
     with ctx.store.transaction() as s:
@@ -411,7 +396,7 @@ def answer_groups(ctx: StepContext, file_id: int) -> list[tuple[int, int]]:
             TransactionSet.file_id == file_id, TransactionSet.state != "answered")
             .order_by(TransactionSet.ordinal)).all()
     return [(group[0][0], group[-1][0])
-            for group in _small_together(waiting, lambda found: _kept_size(found[1]))]
+            for group in small_together(waiting, lambda found: kept_size(found[1]))]
 
 
 def sets_waiting(ctx: StepContext, file_id: int) -> bool:
@@ -444,7 +429,7 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
         return False
     done, accepted = _set_rows(ctx, file_id, answered=True)
     _answer_in_batches(ctx, waiting, lambda ordinal: ordinal not in done, accepted)
-    moved = _advance(ctx, file_id, "acknowledged", "answered")
+    moved = advance(ctx, file_id, "acknowledged", "answered")
     set_spool(ctx, waiting).remove()  # every set is answered: the spool has served
     return moved
 
@@ -452,14 +437,14 @@ def answer_sets(ctx: StepContext, file_id: int) -> bool:
 def _answer_in_batches(ctx: StepContext, row: ReceivedFile, wanted: Callable[[int], bool],
                        accepted: frozenset[int], within: range | None = None) -> None:
     """The wanted sets (of those ``within``, when given) answered in file order, each
-    alone or small ones together (`_small_together`); ``accepted``: the ordinals of the
+    alone or small ones together (`small_together`); ``accepted``: the ordinals of the
     sets the 999 accepted, the wanted ones among them."""
     # a set's outcome loaded from the spool, numbered and stored is some hundred thousand
     # objects the cyclic collector would walk again and again (a fifth of the step):
     # held off, and each set's young objects collected once it is answered
     with cyclic_gc_held_off():
         outcomes = _counted(_outcomes(ctx, row, wanted, accepted, within))
-        for batch in _small_together(outcomes, lambda item: len(item[0].reading.clm_segments)):
+        for batch in small_together(outcomes, lambda item: len(item[0].reading.clm_segments)):
             if len(batch) == 1:
                 _answer_outcome(ctx, row, *batch[0])
             else:
@@ -577,7 +562,7 @@ claims), about 7 ms of CPU on SQLite: a file of 5,000 one-claim sets spent 35 of
 (11 s with the sets answered together)."""
 
 
-def _small_together(items: Iterable[T], claims_of: Callable[[T], int]) -> Iterator[list[T]]:
+def small_together(items: Iterable[T], claims_of: Callable[[T], int]) -> Iterator[list[T]]:
     """The sets in order, alone, or consecutive small ones together (`SMALL_SETS_CLAIMS`),
     each set's size its ``claims_of``."""
     batch: list[T] = []
@@ -593,8 +578,8 @@ def _small_together(items: Iterable[T], claims_of: Callable[[T], int]) -> Iterat
         yield batch
 
 
-def _kept_size(claims: int | None) -> int:
-    """A set's size for `_small_together` from the claim count kept on its row: a set
+def kept_size(claims: int | None) -> int:
+    """A set's size for `small_together` from the claim count kept on its row: a set
     kept before revision 0012, whose count is not known, goes alone."""
     return SMALL_SETS_CLAIMS + 1 if claims is None else claims
 
@@ -833,228 +818,3 @@ def _rejected_lobs(s: Session, ctx: StepContext, chunk: Sequence[AnsweredClaim]
 
 def to_cents_text(amount: str) -> int:
     return to_cents(Decimal(amount))
-
-
-# adjudication ------------------------------------------------------------------------------
-ADJUDICATION_LOCK_SPACE = 87726
-"""First key of the per-file advisory lock batches take on PostgreSQL."""
-
-def adjudicate_file(ctx: StepContext, file_id: int) -> int:
-    """Every accepted claim of the file decided, in receipt order, a batch per transaction."""
-    decided = 0
-    if ctx.reference is not None:  # front end only: the claims stay accepted, undecided
-        while count := adjudicate_batch(ctx, file_id):
-            decided += count
-    _advance(ctx, file_id, "answered", "adjudicated")
-    return decided
-
-
-def adjudicate_batch(ctx: StepContext, file_id: int, size: int = BATCH) -> int:
-    """Decide the next batch of the file's accepted claims; 0 when none is left."""
-    with cyclic_gc_held_off():
-        count = _adjudicate_batch(ctx, file_id, size)
-    release_free_memory()
-    return count
-
-
-def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
-    source = ctx.reference
-    assert source is not None
-    with ctx.store.transaction() as s:
-        if ctx.store.postgresql:
-            # one batch of a file at a time, whoever sent it (a chain and the reconciler's
-            # copy of it): the next batch reads this one's decisions (receipt order)
-            s.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), "
-                           "CAST(:file AS integer))"),
-                      {"space": ADJUDICATION_LOCK_SPACE, "file": file_id})
-        query = (select(Claim.id, Claim.icn, Claim.receipt_date, Claim.parsed)
-                 .where(Claim.file_id == file_id, Claim.state == "accepted")
-                 .order_by(Claim.id).limit(size))
-        if ctx.store.postgresql:
-            query = query.with_for_update(skip_locked=True)
-        rows = _first_within(list(s.execute(query)), BATCH_CHARACTERS)
-        if not rows:
-            return 0
-        claims = [ParsedClaim.model_validate_json(row.parsed or "") for row in rows]
-        subscribers = {c.subscriber.member_id for c in claims if c.subscriber.member_id}
-        originals = {c.claim.payer_claim_control_number for c in claims
-                     if c.claim.payer_claim_control_number}
-        if ctx.store.postgresql:
-            # one member's decisions never interleave across processes
-            # (all in one statement, taken in key order so two batches never deadlock)
-            s.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
-                           "(SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS wanted"),
-                      {"keys": sorted(subscribers | originals)})
-        reference = source.for_claims(s, subscribers, originals)
-        members = {m.member_id for sub in subscribers
-                   for m in reference.members_with_subscriber(sub)}
-        state = state_for(s, subscribers, members, originals)
-        records = []
-        statuses: dict[int, str] = {}
-        for row, claim in zip(rows, claims, strict=True):
-            assert row.icn is not None
-            try:
-                decision = adjudicate(claim, icn=row.icn, reference=reference,
-                                      as_of=ctx.as_of, received=row.receipt_date, state=state,
-                                      policy=ctx.engine_policy)
-            except Exception as exc:  # an engine bug: the claim waits for a person
-                record_fault("adjudication", exc)
-                event(s, ctx, "engine.fault", row.icn, where="adjudication",
-                      error=type(exc).__name__)
-                decision = pend_after_engine_fault(claim, icn=row.icn,
-                                                   received=row.receipt_date, as_of=ctx.as_of)
-            state = state.apply(decision)  # applied once: the number exists already
-            statuses[row.id] = decision.status
-            records.append(decision_record(decision, claim_id=row.id, version=1,
-                                           subscriber_id=claim.subscriber.member_id,
-                                           reference_version=source.version, at=ctx.now))
-        # Core statements: one INSERT and an UPDATE per status, no ORM object per claim
-        s.execute(insert(DecisionRecord), records)
-        mark_decided(s, statuses)
-        event(s, ctx, "batch.adjudicated", str(file_id), claims=len(rows),
-              first=rows[0].icn, last=rows[-1].icn)
-        return len(rows)
-
-
-def _first_within(rows: list[Any], characters: int) -> list[Any]:
-    """The first of ``rows`` whose stored claims hold at most ``characters`` together,
-    and at least the first; the rest stay accepted for the next batch."""
-    total = 0
-    for taken, row in enumerate(rows):
-        total += len(row.parsed or "")
-        if total > characters and taken:
-            return rows[:taken]
-    return rows
-
-
-def mark_decided(s: Session, statuses: dict[int, str]) -> None:
-    """Claims (by row id) whose current decision was just written, with its status:
-    the claim row keeps it (`Claim.decision_status`) for the review queues."""
-    by_status: dict[str, list[int]] = {}
-    for claim_id, status in statuses.items():
-        by_status.setdefault(status, []).append(claim_id)
-    for status, ids in sorted(by_status.items()):
-        s.execute(update(Claim).where(Claim.id.in_(ids))
-                  .values(state="decided", decision_status=status))
-
-
-def decision_record(decision: Decision, *, claim_id: int, version: int,
-                    subscriber_id: str | None, reference_version: str,
-                    at: datetime) -> dict[str, object]:
-    """The decisions row of one decision (its trace encoded once, apart)."""
-    data, trace = split_decision(decision)
-    rules = deciding_rules(decision)
-    return {
-        "claim_id": claim_id, "icn": decision.icn, "version": version, "current": True,
-        "status": decision.status, "paid_cents": to_cents(decision.paid),
-        "patient_responsibility_cents": to_cents(decision.patient_responsibility),
-        "member_id": decision.member_id, "subscriber_id": subscriber_id,
-        "line_of_business": str(decision.line_of_business)
-        if decision.line_of_business else None,
-        "rule_versions": rule_versions(decision.trace), "rules": rules,
-        "reference_version": reference_version, "data": data, "trace": trace,
-        "decided_at": at, "codes": codes_text(data), "rule_ids": rule_ids_text(rules),
-    }
-
-
-def rule_versions(trace: Sequence[TraceStep]) -> dict[str, int]:
-    return {step.rule_id: step.version for step in trace}
-
-
-# finish ------------------------------------------------------------------------------------
-ANSWER_READ = 500
-"""Claims' 277CA records fetched at a time while a set's 277CA is written."""
-
-
-def _answer(session: Session, set_id: int) -> SetAnswer:
-    """A set's 277CA as the store keeps it: its header and totals, and its claims' records
-    read in the order the totals name their providers, a few hundred at a time."""
-    header, totals = session.execute(select(TransactionSet.answer, TransactionSet.totals)
-                                     .where(TransactionSet.id == set_id)).one()
-    records = session.scalars(
-        select(Claim.answer).where(Claim.set_id == set_id, Claim.answer.is_not(None))
-        .order_by(Claim.provider_group, Claim.position)
-        .execution_options(yield_per=ANSWER_READ))
-    return SetAnswer(from_json(TransactionStatus, header), from_json(SetTotals, totals),
-                     (from_json(ClaimStatus, record) for record in records))
-
-
-def _answers(session: Session, sets: list[tuple[int, int | None]]) -> Iterator[SetAnswer]:
-    """The 277CAs of ``sets`` (id, claim count) in that order: a set alone (`_answer`),
-    or a run of consecutive small ones (`_small_together`) read with one statement for
-    their headers and totals and one for their claims' records (a file of one-claim sets
-    took two statements a set)."""
-    for run in _small_together(sets, lambda one: _kept_size(one[1])):
-        if len(run) == 1:
-            yield _answer(session, run[0][0])
-            continue
-        ids = [set_id for set_id, _claims in run]
-        heads = {set_id: (header, totals) for set_id, header, totals in session.execute(
-            select(TransactionSet.id, TransactionSet.answer, TransactionSet.totals)
-            .where(TransactionSet.id.in_(ids)))}
-        records: dict[int, list[Any]] = {}
-        for set_id, record in session.execute(
-                select(Claim.set_id, Claim.answer)
-                .where(Claim.set_id.in_(ids), Claim.answer.is_not(None))
-                .order_by(Claim.provider_group, Claim.position)):
-            records.setdefault(set_id, []).append(record)
-        for set_id in ids:
-            header, totals = heads[set_id]
-            yield SetAnswer(from_json(TransactionStatus, header), from_json(SetTotals, totals),
-                            [from_json(ClaimStatus, record) for record in records.get(set_id, ())])
-
-
-def _senders(session: Session, file_id: int) -> dict[str, list[tuple[int, int | None]]]:
-    """The file's answered sets (id, claim count) by sender, in set order, the senders in
-    the order the file names them (each sender's key read from its set's answer in the
-    database: no answer is decoded here)."""
-    senders: dict[str, list[tuple[int, int | None]]] = {}
-    for set_id, claims, qualifier, sender_id in session.execute(
-            select(TransactionSet.id, TransactionSet.claims,
-                   TransactionSet.answer["receiver_sender_qualifier"].as_string(),
-                   TransactionSet.answer["receiver_sender_id"].as_string())
-            .where(TransactionSet.file_id == file_id, TransactionSet.answer.is_not(None))
-            .order_by(TransactionSet.ordinal)):
-        senders.setdefault(receiver_key(qualifier or "", sender_id or ""), []).append(
-            (set_id, claims))
-    return senders
-
-
-def _reserve_277ca_numbers(ctx: StepContext, file_id: int) -> list[list[int]] | None:
-    """The ISA13 and GS06 of each interchange of the file's 277CA (one per sender),
-    taken in a short transaction of its own and kept on the file's row: rendering a
-    large file's 277CA then holds no sequence row, so other files' 999s do not wait
-    for it, and a finish that fails or is killed is done again with the same numbers.
-    None when the file is not waiting for its 277CA."""
-    with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id, with_for_update=True)
-        if row is None or row.status != "adjudicated":
-            return None
-        if row.claim_ack_control is None:
-            row.claim_ack_control = [[take(s, "isa13"), take(s, "gs06")]
-                                     for _sender in _senders(s, file_id)]
-        return [list(pair) for pair in row.claim_ack_control]
-
-
-def finish_file(ctx: StepContext, file_id: int) -> None:
-    """The 277CA for every answered set, in set order, one interchange per sender,
-    written into the archive as it is rendered (the row names it by sha256), with the
-    control numbers `_reserve_277ca_numbers` kept for it."""
-    reserved = _reserve_277ca_numbers(ctx, file_id)
-    if reserved is None:
-        return
-    with ctx.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id, with_for_update=True)
-        assert row is not None
-        if row.status != "adjudicated":
-            return
-        senders = _senders(s, file_id)
-        if senders:
-            responder = Responder(when=ctx.now, control=ReservedControlNumbers(reserved))
-            answers = [(sender, _answers(s, sets)) for sender, sets in senders.items()]
-            row.claim_ack_sha256, _written = archive_text(ctx.archive, lambda out: (
-                write_277ca_by_sender(answers, responder, out)))
-        row.status = "done"
-        row.updated_at = ctx.now
-        event(s, ctx, "file.done", row.sha256)
-
