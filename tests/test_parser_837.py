@@ -830,3 +830,22 @@ def test_the_reader_remembers_what_repeats_by_its_exact_elements_and_boundedly(
     assert _fields.entity_name(Segment(nm1, colon, 4)).npi == "1234567893"
     prv = ["PRV", "PE", "PXC", "101YM0800X"]
     assert _fields.taxonomy(Segment(prv, colon, 5)) is _fields.taxonomy(Segment(prv, colon, 9))
+
+
+def test_a_long_text_is_read_every_time_and_never_remembered() -> None:
+    """4,096 remembered texts of 64 KB would hold 256 MB: a segment with an element longer
+    than `KEPT_TEXT`, and a long amount or date text, are read but not kept."""
+    colon = Delimiters()
+    long_name = "N" * (_fields.KEPT_TEXT + 1)
+    nm1 = ["NM1", "IL", "1", long_name, "ANA", "", "", "", "MI", "W1"]
+    names = len(_fields._NAMES)
+    assert _fields.entity_name(Segment(nm1, colon, 1)).last_or_organization_name == long_name
+    assert (":", *nm1) not in _fields._NAMES and len(_fields._NAMES) <= names
+    long_amount = "1" * (_fields.KEPT_TEXT + 1)
+    amounts = _fields._decimal_of.cache_info().currsize
+    assert _fields.decimal(long_amount, "CLM02") == Decimal(long_amount)
+    assert _fields._decimal_of.cache_info().currsize == amounts
+    dates = _fields._date_of.cache_info().currsize
+    with pytest.raises(_fields.Bad):
+        _fields.ccyymmdd("2" * 70_000, "DTP03")
+    assert _fields._date_of.cache_info().currsize == dates

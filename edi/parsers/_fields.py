@@ -33,6 +33,10 @@ READ_KEPT = 4_096
 thousands of times; `Decimal` and `date` are immutable), at most this many of each, as
 are the names, taxonomies, service dates and diagnoses `remembered` keeps: hostile input
 can name endless distinct ones."""
+KEPT_TEXT = 80
+"""The longest element a remembered text holds (NM109, the longest element the reader
+remembers, takes 80): a longer one is read each time, never kept, so that 4,096 texts of
+64 KB cannot be (the compiled guide's memos keep the same rule, `bounds.VALUE`)."""
 
 Read = TypeVar("Read")
 Reader = Callable[[Segment], Read]
@@ -48,7 +52,8 @@ def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
     """A segment's reading remembered in ``memo`` by the segment's component separator and
     elements: a file repeats its clinicians' names and taxonomies, service dates and
     diagnoses claim after claim, and the models read are immutable, so shared. At most
-    `READ_KEPT` are kept, then all forgotten at once; a refusal is never remembered."""
+    `READ_KEPT` are kept, then all forgotten at once; a refusal, or a segment with an
+    element longer than `KEPT_TEXT`, is never remembered."""
 
     def decorate(read: Reader[Read]) -> Reader[Read]:
         @wraps(read)
@@ -57,9 +62,10 @@ def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
             found = memo.get(key)
             if found is None:
                 found = read(seg)
-                if len(memo) >= READ_KEPT:
-                    memo.clear()
-                memo[key] = found
+                if max(map(len, key)) <= KEPT_TEXT:
+                    if len(memo) >= READ_KEPT:
+                        memo.clear()
+                    memo[key] = found
             return found
 
         return reading
@@ -129,7 +135,7 @@ def composite(seg: Segment, position: int, most: int) -> list[str]:
 
 
 def ccyymmdd(value: str, what: str) -> date:
-    day = _date_of(value)
+    day = _date_of(value) if len(value) == 8 else "is not a CCYYMMDD date"
     if isinstance(day, str):
         raise Bad(f"{what} {day}")
     return day
@@ -148,16 +154,18 @@ def _date_of(value: str) -> date | str:
 
 
 def decimal(value: str, what: str) -> Decimal:
-    number = _decimal_of(value)
+    number = _decimal_of(value) if len(value) <= KEPT_TEXT else _decimal_text(value)
     if number is None:
         raise Bad(f"{what} is not a decimal number")
     return number
 
 
-@lru_cache(maxsize=READ_KEPT)
-def _decimal_of(value: str) -> Decimal | None:
+def _decimal_text(value: str) -> Decimal | None:
     """The exact number a text names (its exponent kept), or None when it names none."""
     return Decimal(value) if _DECIMAL.fullmatch(value) else None
+
+
+_decimal_of = lru_cache(maxsize=READ_KEPT)(_decimal_text)
 
 
 def integer(value: str, what: str) -> int:
