@@ -828,6 +828,11 @@ def test_the_reader_remembers_what_repeats_by_its_exact_elements_and_boundedly(
     assert _fields.entity_name(Segment(nm1, colon, 4)) is _fields.entity_name(
         Segment(list(nm1), colon, 40))
     assert _fields.entity_name(Segment(nm1, colon, 4)).npi == "1234567893"
+    # a subscriber's or patient's name is read each time, never kept
+    for code in ("IL", "QC"):
+        person = ["NM1", code, "1", "DOE", "JANE", "", "", "", "MI", "W123"]
+        assert _fields.entity_name(Segment(person, colon, 6)).first_name == "JANE"
+        assert (":", *person) not in _fields._NAMES
     prv = ["PRV", "PE", "PXC", "101YM0800X"]
     assert _fields.taxonomy(Segment(prv, colon, 5)) is _fields.taxonomy(Segment(prv, colon, 9))
 
@@ -837,7 +842,7 @@ def test_a_long_text_is_read_every_time_and_never_remembered() -> None:
     than `KEPT_TEXT`, and a long amount or date text, are read but not kept."""
     colon = Delimiters()
     long_name = "N" * (_fields.KEPT_TEXT + 1)
-    nm1 = ["NM1", "IL", "1", long_name, "ANA", "", "", "", "MI", "W1"]
+    nm1 = ["NM1", "82", "1", long_name, "ANA", "", "", "", "XX", "1234567893"]
     names = len(_fields._NAMES)
     assert _fields.entity_name(Segment(nm1, colon, 1)).last_or_organization_name == long_name
     assert (":", *nm1) not in _fields._NAMES and len(_fields._NAMES) <= names

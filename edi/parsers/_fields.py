@@ -50,7 +50,7 @@ _DIAGNOSES: Memo[tuple[Diagnosis, ...]] = {}
 
 def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
     """A segment's reading remembered in ``memo`` by the segment's component separator and
-    elements: a file repeats its clinicians' names and taxonomies, service dates and
+    elements: a file repeats its providers' names and taxonomies, service dates and
     diagnoses claim after claim, and the models read are immutable, so shared. At most
     `READ_KEPT` are kept, then all forgotten at once; a refusal, or a segment with an
     element longer than `KEPT_TEXT`, is never remembered."""
@@ -185,9 +185,22 @@ HL = Used(1, 2, 3, 4)
 DTP = Used(1, 2, 3)
 
 
-@remembered(_NAMES)
+PATIENT_NAMES = frozenset({"IL", "QC"})
+"""NM101 of a subscriber and of a patient: their names and member IDs are read each time,
+never remembered (a worker keeps no patient's name from file to file, and each is read
+once or twice a file anyway)."""
+
+
 def entity_name(seg: Segment) -> EntityName:
-    """NM101-NM109 (NM110-NM112 are not used in 837P)."""
+    """NM101-NM109 (NM110-NM112 are not used in 837P); a provider's, payer's or
+    submitter's name is remembered, a subscriber's or patient's is not."""
+    elements = seg.elements
+    if len(elements) > 1 and elements[1] in PATIENT_NAMES:
+        return _entity_name(seg)
+    return _party_name(seg)
+
+
+def _entity_name(seg: Segment) -> EntityName:
     e = NM1.elements(seg)
     return EntityName(
         entity_identifier_code=e[1], entity_type_qualifier=e[2] or None,
@@ -195,6 +208,9 @@ def entity_name(seg: Segment) -> EntityName:
         middle_name=e[5] or None, name_prefix=e[6] or None, name_suffix=e[7] or None,
         identification_code_qualifier=e[8] or None, identification_code=e[9] or None,
     )
+
+
+_party_name = remembered(_NAMES)(_entity_name)
 
 
 def street(seg: Segment) -> Street:
