@@ -755,3 +755,13 @@ def test_familiar_modifiers_are_well_formed(modifier: str) -> None:
 @pytest.mark.parametrize("modifier", ["", "2", "255", "ho", "H-", " 5", "5\n", "Ｕ5"])
 def test_a_modifier_not_two_upper_case_letters_or_digits_is_not_well_formed(modifier: str) -> None:
     assert not is_well_formed_modifier(modifier)
+
+
+def test_a_long_code_is_answered_each_time_and_never_remembered() -> None:
+    """65,536 remembered codes of 64 KB would hold 4 GB: a text longer than an ICD-10-CM
+    code is answered (not billable) but not kept; a real code is kept once."""
+    registry = CodeSetRegistry([load_fy2026_release()])
+    long_code = "F" + "4" * 70_000
+    assert not registry.is_billable(long_code, IN_FY2026).billable
+    assert registry.is_billable("F41.1", IN_FY2026).billable
+    assert [code for code, _day in registry._answers] == ["F41.1"]

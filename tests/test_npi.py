@@ -83,3 +83,15 @@ def test_a_check_digit_needs_exactly_nine_digits(base: str) -> None:
     # Then the call refuses it
     with pytest.raises(ValueError):
         npi_check_digit(base)
+
+
+def test_a_long_text_is_not_an_npi_and_is_never_remembered() -> None:
+    """An NM109 can hold 64 KB: only ten-character texts are remembered (4,096 of 64 KB
+    would be 256 MB)."""
+    from edi.validators.npi import _is_valid_ten
+
+    kept = _is_valid_ten.cache_info().currsize
+    assert not is_valid_npi("1" * 70_000)
+    assert not is_valid_npi("123456789")
+    assert _is_valid_ten.cache_info().currsize == kept
+    assert is_valid_npi("1234567893")  # the CMS worked example

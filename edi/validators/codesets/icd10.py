@@ -37,6 +37,9 @@ from typing import NamedTuple
 
 NEAREST_RELEASE_NOTE = "nearest release, none loaded is in force on that date"
 _ANSWERS_KEPT = 65_536
+_KEPT_CODE = 8
+"""The longest code `is_billable` remembers an answer for (an ICD-10-CM code with its
+dot): a longer text is answered each time, so 65,536 texts of 64 KB cannot be held."""
 
 
 def normalize_code(code: str) -> str:
@@ -152,9 +155,10 @@ class CodeSetRegistry:
             release, in_force = self.deciding_release(service_date)
             name = release.name if in_force else f"{release.name}; {NEAREST_RELEASE_NOTE}"
             answer = BillableCheck(normalize_code(code) in release.codes, name)
-            if len(answers) >= _ANSWERS_KEPT:  # bounded: hostile input names endless codes
-                answers.clear()
-            answers[code, service_date] = answer
+            if len(code) <= _KEPT_CODE:
+                if len(answers) >= _ANSWERS_KEPT:  # bounded: hostile input names endless codes
+                    answers.clear()
+                answers[code, service_date] = answer
         return answer
 
     @classmethod
