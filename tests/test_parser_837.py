@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from edi import bounds
 from edi.claims import ParsedClaim, Transaction837
 from edi.errors import ParseError, X12SyntaxError
 from edi.parsers import _fields
@@ -839,14 +840,14 @@ def test_the_reader_remembers_what_repeats_by_its_exact_elements_and_boundedly(
 
 def test_a_long_text_is_read_every_time_and_never_remembered() -> None:
     """4,096 remembered texts of 64 KB would hold 256 MB: a segment with an element longer
-    than `KEPT_TEXT`, and a long amount or date text, are read but not kept."""
+    than `bounds.VALUE`, and a long amount or date text, are read but not kept."""
     colon = Delimiters()
-    long_name = "N" * (_fields.KEPT_TEXT + 1)
+    long_name = "N" * (bounds.VALUE + 1)
     nm1 = ["NM1", "82", "1", long_name, "ANA", "", "", "", "XX", "1234567893"]
     names = len(_fields._NAMES)
     assert _fields.entity_name(Segment(nm1, colon, 1)).last_or_organization_name == long_name
     assert (":", *nm1) not in _fields._NAMES and len(_fields._NAMES) <= names
-    long_amount = "1" * (_fields.KEPT_TEXT + 1)
+    long_amount = "1" * (bounds.VALUE + 1)
     amounts = _fields._decimal_of.cache_info().currsize
     assert _fields.decimal(long_amount, "CLM02") == Decimal(long_amount)
     assert _fields._decimal_of.cache_info().currsize == amounts

@@ -13,7 +13,7 @@ A crash at any point leaves the whole step or none of it; running the same comma
 again resumes at the first step not done. CPU work that needs no lock (checking the
 file, running the edits) happens before the transaction, never holding it. This
 module holds the runs, the first three steps and what the others share (`StepContext`,
-`event`, `advance`, `small_together`).
+`event`, `advance`, `small_together`, `kept_size`).
 """
 
 from __future__ import annotations

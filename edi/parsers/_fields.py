@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache, wraps
 from typing import TypeVar
 
+from edi import bounds
 from edi.claims import (
     DatePeriod,
     Demographics,
@@ -32,11 +33,9 @@ READ_KEPT = 4_096
 """Amounts and dates are read once per text and remembered (a file repeats them
 thousands of times; `Decimal` and `date` are immutable), at most this many of each, as
 are the names, taxonomies, service dates and diagnoses `remembered` keeps: hostile input
-can name endless distinct ones."""
-KEPT_TEXT = 80
-"""The longest element a remembered text holds (NM109, the longest element the reader
-remembers, takes 80): a longer one is read each time, never kept, so that 4,096 texts of
-64 KB cannot be (the compiled guide's memos keep the same rule, `bounds.VALUE`)."""
+can name endless distinct ones. No text with an element longer than `bounds.VALUE` is
+kept (NM109, the longest element the reader remembers, takes 80), so 4,096 texts of
+64 KB cannot be held."""
 
 Read = TypeVar("Read")
 Reader = Callable[[Segment], Read]
@@ -53,7 +52,7 @@ def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
     elements: a file repeats its providers' names and taxonomies, service dates and
     diagnoses claim after claim, and the models read are immutable, so shared. At most
     `READ_KEPT` are kept, then all forgotten at once; a refusal, or a segment with an
-    element longer than `KEPT_TEXT`, is never remembered."""
+    element longer than `bounds.VALUE`, is never remembered."""
 
     def decorate(read: Reader[Read]) -> Reader[Read]:
         @wraps(read)
@@ -62,10 +61,8 @@ def remembered(memo: Memo[Read]) -> Callable[[Reader[Read]], Reader[Read]]:
             found = memo.get(key)
             if found is None:
                 found = read(seg)
-                if max(map(len, key)) <= KEPT_TEXT:
-                    if len(memo) >= READ_KEPT:
-                        memo.clear()
-                    memo[key] = found
+                if bounds.short(key):
+                    bounds.remember(memo, key, found, READ_KEPT)
             return found
 
         return reading
@@ -154,7 +151,7 @@ def _date_of(value: str) -> date | str:
 
 
 def decimal(value: str, what: str) -> Decimal:
-    number = _decimal_of(value) if len(value) <= KEPT_TEXT else _decimal_text(value)
+    number = _decimal_of(value) if len(value) <= bounds.VALUE else _decimal_text(value)
     if number is None:
         raise Bad(f"{what} is not a decimal number")
     return number

@@ -35,6 +35,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
+from edi import bounds
+
 NEAREST_RELEASE_NOTE = "nearest release, none loaded is in force on that date"
 _ANSWERS_KEPT = 65_536
 _KEPT_CODE = 8
@@ -155,10 +157,8 @@ class CodeSetRegistry:
             release, in_force = self.deciding_release(service_date)
             name = release.name if in_force else f"{release.name}; {NEAREST_RELEASE_NOTE}"
             answer = BillableCheck(normalize_code(code) in release.codes, name)
-            if len(code) <= _KEPT_CODE:
-                if len(answers) >= _ANSWERS_KEPT:  # bounded: hostile input names endless codes
-                    answers.clear()
-                answers[code, service_date] = answer
+            if len(code) <= _KEPT_CODE:  # bounded: hostile input names endless codes
+                bounds.remember(answers, (code, service_date), answer, _ANSWERS_KEPT)
         return answer
 
     @classmethod

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, BinaryIO
 
+from edi import bounds
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import FileCheck
 from edi.tokenizer import RawSegment, iter_raw_segments
 from edi.validators import implementation_guide as ig
 from edi.validators._pyx12_results import fill_results
-from edi.validators.compiled import bounds
 from edi.validators.compiled.compiler import COMPILED_MAPS
 from edi.validators.compiled.source import NESTING, CompiledSource, Seg
 from edi.validators.compiled.steps import (

@@ -17,8 +17,8 @@ from typing import Any
 import pyx12.segment
 from pyx12 import validation
 
+from edi import bounds
 from edi.validators._pyx12_segment import segment_errors
-from edi.validators.compiled import bounds
 from edi.validators.compiled.patterns import PatternBuilder
 from edi.validators.compiled.tables import CompositeDef, ElementDef, GuideTables, Node
 

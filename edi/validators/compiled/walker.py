@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edi.validators.compiled import bounds
+from edi import bounds
 from edi.validators.compiled.tables import LOOP, ROOT, SEGMENT, GuideTables, Node
 
 NOT_FOUND, SEG_MATCH, LOOP_ENTRY, LOST = 0, 1, 2, 3
