@@ -7,6 +7,7 @@ import io
 import pytest
 from hypothesis import given, settings
 
+from edi import bounds
 from edi.findings import FileCheck
 from edi.validators import implementation_guide as ig
 from tests.paths import ACK_FIXTURES, FIXTURES, corpus_837p
@@ -61,4 +62,4 @@ def test_the_element_check_memo_remembers_no_long_segment() -> None:
     ig._ELEMENT_CHECKS.clear()
     ig.check_stream(io.BytesIO(data), ig.EnvelopePolicy())
     assert ig._ELEMENT_CHECKS  # the short segments are remembered
-    assert max(len(key[4]) for key in ig._ELEMENT_CHECKS) <= ig._ELEMENT_CHECKS_LINE
+    assert max(len(key[4]) for key in ig._ELEMENT_CHECKS) <= bounds.LINE

@@ -41,6 +41,7 @@ import pyx12.x12file
 from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
+from edi import bounds
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import (
@@ -406,14 +407,12 @@ def _walk_segment(walk: _Walk, src: Pyx12Source, seg: Any, seg_id: str) -> None:
 
 
 _ELEMENT_CHECKS: dict[tuple[int, str, str, str | None, str], tuple[Any, ...]] = {}
-_ELEMENT_CHECKS_MAX = 20_000
-"""Entries of the memo before it starts afresh (a few MB at most, see below)."""
-_ELEMENT_CHECKS_LINE = 256
-"""Longest segment text remembered. The memo is keyed by input text: before this bound
-it kept every segment that had not repeated, of any length, with pyx12's errors (which
-hold a copy of a bad value), so a long run grew by megabytes per thousand files (a
-200,000-character element stayed twice) until 50,000 entries; the segments that do
-repeat (addresses, references, payer and provider names) are short."""
+"""pyx12's element errors by node and segment text, bounded as every input memo is
+(`edi.bounds`: `ENTRIES`, a few MB at most, and no segment longer than `LINE`). Before
+the length bound it kept every segment that had not repeated, of any length, with
+pyx12's errors (which hold a copy of a bad value), so a long run grew by megabytes per
+thousand files (a 200,000-character element stayed twice) until 50,000 entries; the
+segments that do repeat (addresses, references, payer and provider names) are short."""
 
 
 def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> None:
@@ -425,16 +424,14 @@ def _apply_element_checks(node: Any, seg: Any, errh: Any, src: Pyx12Source) -> N
     the result is kept in a bounded memo. The errors are replayed onto the error
     handler exactly as `pyx12.map_if._segment.apply_segment_errors` does.
     """
-    remember = FAST_PATHS and len(src.raw_line) <= _ELEMENT_CHECKS_LINE
+    remember = FAST_PATHS and len(src.raw_line) <= bounds.LINE
     key = (id(node), src.ele_term or "", src.subele_term or "", src.repetition_term,
            src.raw_line)
     errors = _ELEMENT_CHECKS.get(key) if remember else None
     if errors is None:
         errors = tuple(segment_errors(node, seg))
         if remember:
-            if len(_ELEMENT_CHECKS) >= _ELEMENT_CHECKS_MAX:
-                _ELEMENT_CHECKS.clear()
-            _ELEMENT_CHECKS[key] = errors
+            bounds.remember(_ELEMENT_CHECKS, key, errors)
     cursor = None
     for error in errors:
         if error.map_node is None:
