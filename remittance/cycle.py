@@ -109,22 +109,47 @@ def plan_cycle(waiting: Sequence[Waiting], *, payer: Payer,
                account: Callable[[Payee], BankAccount | None],
                next_trace: Callable[[], str], effective: date, produced: date,
                ) -> CyclePlan:
-    """Group the waiting claims by payee (NPI and TIN) into one remittance each."""
-    payees: dict[tuple[str, str], _Payee] = {}
+    """Group the waiting claims by payee (NPI and TIN) into one remittance each, the
+    payees in the order their first claim comes (`plan_payee` for each)."""
+    payees: dict[tuple[str, str], list[Waiting]] = {}
     held: list[int] = []
     for item in waiting:
-        if item.reverses is not None and item.original is None:
+        if is_held(item):
             held.append(item.key)
-            continue
-        group = payees.setdefault((item.payee.npi, item.payee.tax_id), _Payee(item.payee))
+        else:
+            payees.setdefault(payee_key(item.payee), []).append(item)
+    plans = [plan_payee(items, payer=payer, owed=carried.get(key, ()), account=account,
+                        next_trace=next_trace, effective=effective, produced=produced)
+             for key, items in payees.items()]
+    return CyclePlan(tuple(plans), tuple(held))
+
+
+def is_held(item: Waiting) -> bool:
+    """A replacement or void whose original no cycle has remitted yet: it waits."""
+    return item.reverses is not None and item.original is None
+
+
+def payee_key(payee: Payee) -> tuple[str, str]:
+    """What one remittance is per cycle: the payee's NPI and TIN."""
+    return payee.npi, payee.tax_id
+
+
+def plan_payee(items: Sequence[Waiting], *, payer: Payer, owed: Sequence[Carried],
+               account: Callable[[Payee], BankAccount | None],
+               next_trace: Callable[[], str], effective: date, produced: date,
+               ) -> PayeeRemittance:
+    """One payee's remittance: ``items`` are its waiting claims in receipt order, none
+    held (`is_held`), at least one; ``owed`` its balances from earlier cycles, oldest
+    first. A cycle of many payees can plan them one at a time with this, holding one
+    payee's claims at once; `plan_cycle` plans them all together the same way."""
+    group = _Payee(items[0].payee)
+    for item in items:
         if item.original is not None:
             group.remitted.append(Remitted(item.key, "reversal", reversal_of(item.original)))
             group.first_reversal = group.first_reversal or item.original.payer_claim_control_number
         if item.payment is not None:
             group.remitted.append(Remitted(item.key, "claim", item.payment))
-    plans = [_remittance(group, payer, list(carried.get(key, ())), account, next_trace,
-                         effective, produced) for key, group in payees.items()]
-    return CyclePlan(tuple(plans), tuple(held))
+    return _remittance(group, payer, list(owed), account, next_trace, effective, produced)
 
 
 def _remittance(group: _Payee, payer: Payer, owed: list[Carried],

@@ -4,16 +4,19 @@
 
 One transaction reads the current decisions of claims received by the as-of date
 that no cycle has remitted (pended ones wait for their release), plans one 835 per
-payee (`remittance.cycle`), writes each, reads it back with the project's own 835
-reader and proves it balances (`remittance.balance`), and checks it with pyx12's
-X221A1 map. Only when every 835 of the cycle passes is anything recorded as
-remitted: the 835s (in the archive, by sha256), what each remitted, the balances
-carried; otherwise the cycle is recorded as refused with the rules broken and
-nothing is remitted. Claim rows are never re-read from files, and a claim remitted
-once (unique per claim and role) is never remitted again, so running a cycle again
-releases nothing twice. On PostgreSQL a cycle takes an advisory lock: two cycles
-never plan from the same claims; and it takes its 835s' ISA13 and GS06 outside its
-transaction (`store.sequences.CommittedControlNumbers`), so no file's 999 waits for it.
+payee (`remittance.cycle.plan_payee`), writes each, reads it back with the project's
+own 835 reader and proves it balances (`remittance.balance`), and checks it on the
+compiled tables of pyx12's X221A1 map. It goes payee by payee: the waiting claims,
+and each 835 with the rows that would record it, wait on disk (`workers.cycle_spool`),
+so the cycle holds one payee's claims at a time. Only when every 835 of the cycle
+passes is anything recorded as remitted: the 835s (in the archive, by sha256),
+what each remitted, the balances carried; otherwise the cycle is recorded as refused
+with the rules broken and nothing is remitted. Claim rows are never re-read from
+files, and a claim remitted once (unique per claim and role) is never remitted again,
+so running a cycle again releases nothing twice. On PostgreSQL a cycle takes an
+advisory lock: two cycles never plan from the same claims; and it takes its 835s'
+ISA13 and GS06 outside its transaction (`store.sequences.CommittedControlNumbers`),
+so no file's 999 waits for it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, text
+from sqlalchemy import ColumnElement, exists, insert, select, text
 from sqlalchemy.orm import Session
 
 from adjudication.reference import ReferenceData
@@ -37,7 +41,14 @@ from edi.remit835 import BankAccount, ClaimPayment, Payee, Payer, Remittance, wr
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
 from remittance.claims import claim_payment, original_from_history, payee_of
-from remittance.cycle import Carried, PayeeRemittance, Waiting, plan_cycle
+from remittance.cycle import (
+    Carried,
+    PayeeRemittance,
+    Waiting,
+    is_held,
+    payee_key,
+    plan_payee,
+)
 from remittance.payer import DEFAULT_PAYER
 from store.codec import from_json, to_json
 from store.engine import Store
@@ -51,7 +62,8 @@ from store.models import (
     RemittedClaim,
 )
 from store.sequences import CommittedControlNumbers, StoredControlNumbers, take
-from workers.archive import archive_text
+from workers.archive import archive_copy
+from workers.cycle_spool import Region, Spooled, Staging, WaitingSpool, cycle_files
 from workers.decisions import decision_from_record, to_cents
 from workers.reference_store import ReferenceSource
 
@@ -107,13 +119,72 @@ def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
            postgresql: bool, control: ControlNumbers) -> CycleOutcome:
     """The cycle inside ``s``: planned, written, proven, then released or refused. The
     835s' ISA13 and GS06 come from ``control`` (`store.sequences`: on PostgreSQL outside
-    ``s``, so no acknowledgment waits for the cycle)."""
+    ``s``, so no acknowledgment waits for the cycle). The waiting claims and what each
+    payee's 835 would record wait on disk (`workers.cycle_spool`): the cycle holds one
+    payee's claims at a time."""
     if postgresql:
         s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
     shared = (reference.for_claims(s, (), _originals_named(s, as_of))
               if reference is not None else ReferenceData())
-    waiting, facts = _waiting(s, as_of, shared)
-    icns = {key: icn for key, (icn, _claim_id) in facts.items()}
+    with cycle_files(archive) as (spool, staging):
+        held = _waiting(s, as_of, shared, spool)
+        if not len(spool):
+            return CycleOutcome(_recorded(s, as_of, now, "empty", [], held), "empty",
+                                held=held)
+        staged = _stage(s, spool, staging, as_of=as_of, now=now, shared=shared, payer=payer,
+                        render_html=render_html, control=control)
+        problems = [f"{p.trace}: {problem}" for p in staged for problem in p.problems]
+        if problems:
+            cycle_id = _recorded(s, as_of, now, "refused", problems, held)
+            s.add(Event(at=now, kind="cycle.refused", actor=actor, subject=str(cycle_id),
+                        detail={"problems": len(problems)}))
+            return CycleOutcome(cycle_id, "refused", [p.outcome for p in staged], problems,
+                                held)
+        cycle_id = _recorded(s, as_of, now, "released", [], held)
+        released = [_release(s, archive, cycle_id, p, staging) for p in staged]
+    _store_balances(s, staged, now)
+    s.add(Event(at=now, kind="cycle.released", actor=actor, subject=str(cycle_id),
+                detail={"remittances": len(released),
+                        "traces": [r.trace for r in released]}))
+    return CycleOutcome(cycle_id, "released", released, [], held)
+
+
+def _recorded(s: Session, as_of: date, now: datetime, outcome: str, problems: list[str],
+              held: list[str]) -> int:
+    """The cycle's row: its outcome, the problems that refused it, the claims held."""
+    cycle = PaymentCycle(as_of=as_of, run_at=now, outcome=outcome, problems=problems,
+                         held=held)
+    s.add(cycle)
+    s.flush()
+    return cycle.id
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One payee's 835, planned, written and proven, waiting for the cycle's verdict:
+    what the release records of it, and where its documents and rows are staged."""
+
+    record: dict[str, Any]
+    """The `RemittanceRecord`'s columns but the cycle and the archived documents."""
+    payee: Payee
+    carried: tuple[Carried, ...]
+    outcome: RemittanceOutcome
+    problems: list[str]
+    x12: Region
+    html: Region | None
+    rows: Region
+
+    @property
+    def trace(self) -> str:
+        return self.outcome.trace
+
+
+def _stage(s: Session, spool: WaitingSpool, staging: Staging, *, as_of: date, now: datetime,
+           shared: ReferenceData, payer: Payer,
+           render_html: Callable[[Remittance], str] | None,
+           control: ControlNumbers) -> list[_Staged]:
+    """Each payee in turn: planned (`plan_payee`), its 835 written, read back and
+    proven to balance, checked on the X221A1 tables, and staged."""
     carried = _carried(s)
 
     def account(payee: Payee) -> BankAccount | None:
@@ -124,50 +195,47 @@ def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
     def next_trace() -> str:
         return f"{PAYER_ID}{take(s, 'trace'):010d}"
 
-    plan = plan_cycle(waiting, payer=payer, carried=carried, account=account,
-                      next_trace=next_trace, effective=as_of, produced=now.date())
-    held = [icns[key] for key in plan.held]
-    if not plan.remittances:
-        cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="empty", problems=[],
-                             held=held)
-        s.add(cycle)
-        s.flush()
-        return CycleOutcome(cycle.id, "empty", held=held)
+    def plan(items: list[Waiting]) -> PayeeRemittance:
+        return plan_payee(items, payer=payer, owed=carried.get(payee_key(items[0].payee), ()),
+                          account=account, next_trace=next_trace, effective=as_of,
+                          produced=now.date())
+
     responder = Responder(when=now, control=control)
-    written: list[tuple[PayeeRemittance, str, list[str]]] = []
-    for planned in plan.remittances:
-        document = io.StringIO()
-        write_835(planned.remittance, responder, document)
-        x12 = document.getvalue()
-        problems = [str(p) for p in prove_interchanges(read_835(
-            io.BytesIO(x12.encode("latin-1"))))]
-        problems += [f"pyx12: {p}" for p in outbound_problems(x12)]
-        written.append((planned, x12, problems))
-    problems = [f"{p.remittance.trace_number}: {problem}"
-                for p, _x12, found in written for problem in found]
-    outcomes = [_outcome(p, [icns[r.key] for r in p.remitted], not found)
-                for p, _x12, found in written]
-    if problems:
-        cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="refused",
-                             problems=problems, held=held)
-        s.add(cycle)
-        s.flush()
-        s.add(Event(at=now, kind="cycle.refused", actor=actor, subject=str(cycle.id),
-                    detail={"problems": len(problems)}))
-        return CycleOutcome(cycle.id, "refused", outcomes, problems, held)
-    cycle = PaymentCycle(as_of=as_of, run_at=now, outcome="released", problems=[],
-                         held=held)
-    s.add(cycle)
-    s.flush()
-    released = []
-    for (planned, x12, _found), outcome in zip(written, outcomes, strict=True):
-        released.append(_release(s, archive, cycle.id, planned, x12, outcome,
-                                 facts=facts, render_html=render_html))
-    _store_balances(s, plan.remittances, now)
-    s.add(Event(at=now, kind="cycle.released", actor=actor, subject=str(cycle.id),
-                detail={"remittances": len(released),
-                        "traces": [r.trace for r in released]}))
-    return CycleOutcome(cycle.id, "released", released, [], held)
+    return [_stage_payee(claims, plan, responder, staging, render_html)
+            for claims in spool.payees()]
+
+
+def _stage_payee(claims: list[Spooled], plan: Callable[[list[Waiting]], PayeeRemittance],
+                 responder: Responder, staging: Staging,
+                 render_html: Callable[[Remittance], str] | None) -> _Staged:
+    """One payee's claims planned, written, proven, checked and staged; nothing of
+    them is kept but what the release needs."""
+    planned = plan([c.waiting for c in claims])
+    r = planned.remittance
+    document = io.StringIO()
+    write_835(r, responder, document)
+    x12 = document.getvalue()
+    problems = [str(p) for p in prove_interchanges(read_835(
+        io.BytesIO(x12.encode("latin-1"))))]
+    problems += [f"pyx12: {p}" for p in outbound_problems(x12)]
+    named = {c.waiting.key: c for c in claims}
+    rows = [{"claim_id": named[item.key].claim_id, "decision_id": item.key,
+             "icn": named[item.key].icn, "role": item.role,
+             "reverses_icn": item.payment.payer_claim_control_number
+             if item.role == "reversal" else None,
+             "paid_cents": to_cents(item.payment.paid), "payment": to_json(item.payment)}
+            for item in planned.remitted]
+    return _Staged(
+        record={"payee_npi": r.payee.npi, "payee_tin": r.payee.tax_id,
+                "trace_number": r.trace_number, "method": r.method,
+                "amount_cents": to_cents(r.amount), "effective": r.effective,
+                "claim_count": len(planned.remitted)},
+        payee=r.payee, carried=planned.carried,
+        outcome=_outcome(planned, [named[item.key].icn for item in planned.remitted],
+                         not problems),
+        problems=problems, x12=staging.document(x12),
+        html=staging.document(render_html(r)) if render_html is not None else None,
+        rows=staging.rows(rows))
 
 
 def waiting_for_a_cycle(as_of: date | None) -> tuple[ColumnElement[bool], ...]:
@@ -179,27 +247,30 @@ def waiting_for_a_cycle(as_of: date | None) -> tuple[ColumnElement[bool], ...]:
     return conditions if as_of is None else (*conditions, Claim.receipt_date <= as_of)
 
 
-def _waiting(s: Session, as_of: date, shared: ReferenceData
-             ) -> tuple[list[Waiting], dict[int, tuple[str, int]]]:
-    """The decided claims no cycle has remitted, in receipt order, keyed by decision
-    id, with each key's (claim number, claim row id)."""
+def _waiting(s: Session, as_of: date, shared: ReferenceData, spool: WaitingSpool
+             ) -> list[str]:
+    """The decided claims no cycle has remitted, in receipt order, into ``spool``
+    (keyed by decision id); the claim numbers of those held back (`is_held`)."""
     rows = s.execute(
         select(DecisionRecord.id, DecisionRecord.data, Claim.parsed, Claim.id)
         .join(Claim, Claim.id == DecisionRecord.claim_id)
         .where(*waiting_for_a_cycle(as_of))
         .order_by(Claim.id).execution_options(yield_per=500))
-    waiting, facts = [], {}
+    held = []
     for decision_id, data, parsed, claim_id in rows:
         decision = decision_from_record(data)
         claim = ParsedClaim.model_validate_json(parsed or "")
         payment = claim_payment(decision, claim)
         reverses = decision.reversal.original_icn if decision.reversal else None
         original = _original(s, reverses, payment, shared) if reverses else None
-        facts[decision_id] = (decision.icn, claim_id)
-        waiting.append(Waiting(decision_id, payee_of(claim),
-                               None if decision.status == "voided" else payment,
-                               reverses, original))
-    return waiting, facts
+        waiting = Waiting(decision_id, payee_of(claim),
+                          None if decision.status == "voided" else payment,
+                          reverses, original)
+        if is_held(waiting):
+            held.append(decision.icn)
+        else:
+            spool.add(Spooled(waiting, decision.icn, claim_id))
+    return held
 
 
 def _originals_named(s: Session, as_of: date) -> list[str]:
@@ -233,9 +304,9 @@ def _carried(s: Session) -> dict[tuple[str, str], list[Carried]]:
     return carried
 
 
-def _store_balances(s: Session, planned: tuple[PayeeRemittance, ...], now: datetime) -> None:
-    for p in planned:
-        payee = p.remittance.payee
+def _store_balances(s: Session, staged: list[_Staged], now: datetime) -> None:
+    for p in staged:
+        payee = p.payee
         existing = {row.reference: row for row in s.scalars(select(PayeeBalance).where(
             PayeeBalance.payee_npi == payee.npi, PayeeBalance.payee_tin == payee.tax_id))}
         left = {c.reference: to_cents(c.amount) for c in p.carried}
@@ -246,31 +317,26 @@ def _store_balances(s: Session, planned: tuple[PayeeRemittance, ...], now: datet
                                reference=reference, amount_cents=cents, updated_at=now))
 
 
-def _release(s: Session, archive: Path, cycle_id: int, planned: PayeeRemittance, x12: str,
-             outcome: RemittanceOutcome, *, facts: dict[int, tuple[str, int]],
-             render_html: Callable[[Remittance], str] | None) -> RemittanceOutcome:
-    r = planned.remittance
-    sha, _written = archive_text(archive, lambda out: out.write(x12))
+RELEASE_ROWS = 1_000
+"""Rows of `RemittedClaim` inserted per statement by a release."""
+
+
+def _release(s: Session, archive: Path, cycle_id: int, staged: _Staged,
+             staging: Staging) -> RemittanceOutcome:
+    """One payee's staged 835 (and advice) into the archive, and what it remits into
+    the store (inserted in batches, not kept in the session)."""
+    sha, _size, _kept = archive_copy(staging.read_document(staged.x12), archive)
     html_sha = None
-    if render_html is not None:
-        page = render_html(r)
-        html_sha, _written = archive_text(archive, lambda out: out.write(page))
-    record = RemittanceRecord(
-        cycle_id=cycle_id, payee_npi=r.payee.npi, payee_tin=r.payee.tax_id,
-        trace_number=r.trace_number, method=r.method, amount_cents=to_cents(r.amount),
-        effective=r.effective, sha256=sha, html_sha256=html_sha,
-        claim_count=len(planned.remitted))
+    if staged.html is not None:
+        html_sha, _size, _kept = archive_copy(staging.read_document(staged.html), archive)
+    record = RemittanceRecord(cycle_id=cycle_id, sha256=sha, html_sha256=html_sha,
+                              **staged.record)
     s.add(record)
     s.flush()
-    for item in planned.remitted:
-        icn, claim_id = facts[item.key]
-        s.add(RemittedClaim(
-            remittance_id=record.id, claim_id=claim_id, decision_id=item.key, icn=icn,
-            role=item.role,
-            reverses_icn=item.payment.payer_claim_control_number
-            if item.role == "reversal" else None,
-            paid_cents=to_cents(item.payment.paid), payment=to_json(item.payment)))
-    return replace(outcome, sha256=sha, html_sha256=html_sha)
+    for rows in staging.read_rows(staged.rows, RELEASE_ROWS):
+        s.execute(insert(RemittedClaim), [{**row, "remittance_id": record.id}
+                                          for row in rows])
+    return replace(staged.outcome, sha256=sha, html_sha256=html_sha)
 
 
 def _outcome(p: PayeeRemittance, icns: list[str], balanced: bool) -> RemittanceOutcome:
