@@ -51,16 +51,36 @@ REPEATS = {1_000: 3, 20_000: 1}
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident size in MB, since it started its program: Linux's
-    VmHWM. (``ru_maxrss`` keeps, across exec, the peak of the process it was forked
-    from: a bench step run as a child of a 300 MB parent would report 300 MB.) Where
-    there is no /proc, ``ru_maxrss``."""
+    """This process's peak resident size in MB, since it started its program (or since
+    `restart_peak_rss`): Linux's VmHWM. (``ru_maxrss`` keeps, across exec, the peak of
+    the process it was forked from: a bench step run as a child of a 300 MB parent would
+    report 300 MB.) Where there is no /proc, ``ru_maxrss``."""
+    return _status_mb("VmHWM:")
+
+
+def rss_mb() -> float:
+    """This process's resident size now, in MB (VmRSS; ``ru_maxrss`` without /proc)."""
+    return _status_mb("VmRSS:")
+
+
+def restart_peak_rss() -> bool:
+    """Start `peak_rss_mb` again from the resident size now (Linux: ``5`` written to
+    /proc/self/clear_refs), so a step's own peak can be read after what ran before it;
+    False where that cannot be done."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _status_mb(field: str) -> float:
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

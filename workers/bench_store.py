@@ -3,8 +3,11 @@ in memory, and a 100,000-claim file against a 1,000,000-member reference set.
 
     python -m workers.bench_store            (make bench runs it after workers.bench)
 
-0. A payment cycle over the 20,000 claims of the 20,000-claim file, decided first
-   (untimed): 835 claims/s, each 835 written, read back, proven and checked by pyx12.
+0. Payment cycles over the claims of the 5,000- and 20,000-claim files, decided first
+   (untimed): claims/s, each 835 written, read back, proven and checked on the X221A1
+   tables; and the cycle's own memory, its peak RSS (restarted before it:
+   `bench.restart_peak_rss`) less the RSS before it, which stays about the size of the
+   largest payee's claims (`workers.cycle_spool`) instead of growing with the cycle.
 1. Adjudication alone, on the same 5,000 claims, each in its own process: in memory
    (`decide_in_memory`, the engine threading its state from claim to claim), and
    through the store on SQLite and on PostgreSQL (`adjudication_step.adjudicate_file`: batches,
@@ -27,10 +30,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workers.bench import DATA, ensure_file, peak_rss_mb
+from workers.bench import DATA, ensure_file, peak_rss_mb, restart_peak_rss, rss_mb
 
 ADJUDICATION_CLAIMS = 5_000
-CYCLE_CLAIMS = 20_000
+CYCLE_SIZES = (5_000, 20_000)
 SCALE_CLAIMS = 100_000
 SCALE_MEMBERS = 1_000_000
 CLAIMS_BIN = Path(sys.executable).parent / "claims"
@@ -142,12 +145,17 @@ def cycle_once(path: Path) -> dict[str, float]:
     steps.acknowledge_file(ctx, file_id)
     steps.answer_sets(ctx, file_id)
     adjudication_step.adjudicate_file(ctx, file_id)
+    process_peak, before = peak_rss_mb(), rss_mb()
+    restarted = restart_peak_rss()  # the cycle's own peak, apart from what ran before it
     start = time.perf_counter()
     cycle = run_cycle(store, ctx.archive, as_of=received, now=now, reference=reference)
     seconds = time.perf_counter() - start
+    cycle_peak = peak_rss_mb()
     store.dispose()
     claims = sum(len(r.claims) for r in cycle.remittances)
-    return {"claims": claims, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
+    return {"claims": claims, "seconds": seconds,
+            "peak_rss_mb": max(process_peak, cycle_peak), "rss_before_mb": before,
+            "cycle_peak_rss_mb": cycle_peak if restarted else float("nan"),
             "remittances": len(cycle.remittances),
             "released": float(cycle.outcome == "released")}
 
@@ -221,14 +229,19 @@ def _timed(command: list[str]) -> float:
 
 
 def main() -> None:
-    cycle_path = ensure_file(CYCLE_CLAIMS)
-    print(f"\npayment cycle over {CYCLE_CLAIMS:,} decided claims, SQLite store (front end "
-          "and adjudication untimed)")
-    r = _measure("cycle", cycle_path)
-    if r is not None:
-        print(f"  {r['remittances']:.0f} 835s, {'released' if r['released'] else 'REFUSED'}: "
-              f"{r['claims'] / r['seconds']:.0f} claims/s ({r['seconds']:.1f} s, pyx12's "
-              f"check of every 835 included), peak RSS {r['peak_rss_mb']:.0f} MB")
+    print("\npayment cycles over a file's decided claims, SQLite store (front end and "
+          "adjudication first, untimed); the cycle's memory is its own peak RSS less the "
+          "process's RSS before it")
+    for size in CYCLE_SIZES:
+        r = _measure("cycle", ensure_file(size))
+        if r is not None:
+            print(f"  {size:>6,} claims: {r['remittances']:.0f} 835s, "
+                  f"{'released' if r['released'] else 'REFUSED'}, "
+                  f"{r['claims'] / r['seconds']:.0f} claims/s ({r['seconds']:.1f} s, each 835 "
+                  f"checked on the X221A1 tables); the cycle's memory "
+                  f"{r['cycle_peak_rss_mb'] - r['rss_before_mb']:+.0f} MB (RSS "
+                  f"{r['rss_before_mb']:.0f} MB before it), process peak "
+                  f"{r['peak_rss_mb']:.0f} MB")
     path = ensure_file(ADJUDICATION_CLAIMS)
     print(f"\nadjudication alone, {ADJUDICATION_CLAIMS:,} claims, each engine in its own "
           "process (front end untimed)")
