@@ -56,13 +56,17 @@ def test_the_spool_gives_each_payees_claims_back_whole_in_the_order_they_came(
     tmp_path: Path,
 ) -> None:
     items = _spooled()
+    first, second = [items[0], items[2], items[3]], [items[1], items[4]]
     with cycle_files(tmp_path) as (spool, _staging):
-        for item in items:
+        for item in [*items, items[0]]:  # the file ends with the first payee's claim
             spool.add(item)
         assert len(spool) == 2
         # payees in the order of their first claim; each payee's claims in order
-        assert list(spool.payees()) == [[items[0], items[2], items[3]], [items[1], items[4]]]
-        assert list(spool.payees()) == [[items[0], items[2], items[3]], [items[1], items[4]]]
+        assert list(spool.payees()) == [[*first, items[0]], second]
+        # a claim added after a reading (which ended inside the file) goes after the
+        # others, not where the reading stopped
+        spool.add(items[3])
+        assert list(spool.payees()) == [[*first, items[0], items[3]], second]
     # the files had no name: nothing is left in the directory
     assert list(tmp_path.iterdir()) == []
 
@@ -84,8 +88,13 @@ def test_staged_documents_and_rows_come_back_byte_for_byte_and_in_batches(
     with tempfile.TemporaryFile() as documents, tempfile.TemporaryFile() as kept:
         staging = Staging(documents, kept)
         one, two = staging.document(first), staging.document(second)
-        some, none, more = staging.rows(rows[:5]), staging.rows([]), staging.rows(rows[5:])
-        for region, text in ((two, second), (one, first)):  # read in any order
+        some, none = staging.rows(rows[:5]), staging.rows([])
+        # readings in between move the files' positions
+        assert staging.read_document(one).read(8) == b"ISA*00*~"
+        assert next(staging.read_rows(some, 1)) == rows[:1]
+        more = staging.rows(rows[5:])
+        third = staging.document("IEA*1*000000001~")  # written after a reading
+        for region, text in ((two, second), (one, first), (third, "IEA*1*000000001~")):
             _sha, size, where = archive_copy(staging.read_document(region), tmp_path)
             assert where.read_bytes() == text.encode("utf-8") and size == len(where.read_bytes())
         assert [len(batch) for batch in staging.read_rows(some, 2)] == [2, 2, 1]

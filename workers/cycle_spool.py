@@ -66,6 +66,7 @@ class WaitingSpool:
 
     def add(self, spooled: Spooled) -> None:
         line = orjson.dumps(to_json(spooled)) + b"\n"
+        _at_end(self._file, self._end)
         self._file.write(line)
         self._offsets.setdefault(payee_key(spooled.waiting.payee), array("q")).append(self._end)
         self._end += len(line)
@@ -100,14 +101,13 @@ class Staging:
     """A cycle's 835s, HTML advices and rows to record, written as each payee is
     planned and read back by the release."""
 
-    BLOCK = 1 << 16
-
     def __init__(self, documents: IO[bytes], rows: IO[bytes]) -> None:
         self._documents, self._rows = documents, rows
         self._documents_end = self._rows_end = 0
 
     def document(self, text: str) -> Region:
         data = text.encode("utf-8")
+        _at_end(self._documents, self._documents_end)
         self._documents.write(data)
         region = Region(self._documents_end, len(data))
         self._documents_end += len(data)
@@ -115,6 +115,7 @@ class Staging:
 
     def rows(self, rows: list[dict[str, Any]]) -> Region:
         region = Region(self._rows_end, len(rows))
+        _at_end(self._rows, self._rows_end)
         for row in rows:
             line = orjson.dumps(row) + b"\n"
             self._rows.write(line)
@@ -136,6 +137,11 @@ class Staging:
             yield [orjson.loads(self._rows.readline()) for _ in range(take)]
             left -= take
 
+
+def _at_end(file: IO[bytes], end: int) -> None:
+    """Writes go after what is written, even after a read moved the file's position."""
+    if file.tell() != end:
+        file.seek(end)
 
 
 class _RegionReader:
