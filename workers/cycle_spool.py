@@ -87,7 +87,6 @@ class WaitingSpool:
             yield claims
 
 
-
 @dataclass(frozen=True)
 class Region:
     """Where one staged document or run of rows lies in its staging file."""
