@@ -47,6 +47,18 @@ class ControlNumbers(Protocol):
     def next_group(self, receiver: str) -> int: ...
 
 
+MAX_CONTROL_NUMBER = 999_999_999
+"""The largest ISA13 and GS06: nine digits (ISA13 is exactly nine, zero-filled; GS06 at
+most nine). A sequence that reaches it starts again at 1 (`next_control_number`): X12
+asks only that a number not repeat for the same partners within the window they keep,
+far shorter than a billion interchanges."""
+
+
+def next_control_number(value: int) -> int:
+    """The number a control-number sequence hands out after ``value``."""
+    return value % MAX_CONTROL_NUMBER + 1
+
+
 class CountingControlNumbers:
     """In-memory control numbers, one sequence for every receiver (tests, benchmarks)."""
 
@@ -56,12 +68,12 @@ class CountingControlNumbers:
 
     def next_interchange(self, receiver: str) -> int:
         value = self._interchange
-        self._interchange += 1
+        self._interchange = next_control_number(value)
         return value
 
     def next_group(self, receiver: str) -> int:
         value = self._group
-        self._group += 1
+        self._group = next_control_number(value)
         return value
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from edi.acks import next_control_number
 from store.engine import Store, is_postgresql
 from store.models import ControlSequence
 
@@ -40,6 +41,22 @@ def take(session: Session, name: str, count: int = 1, start: int = 1) -> int:
     row.next_value = first + count
     session.flush()
     return first
+
+
+def take_control(session: Session, name: str) -> int:
+    """The next value of control-number sequence ``name`` (``isa13``, ``gs06``): 1 to
+    `edi.acks.MAX_CONTROL_NUMBER`, then 1 again."""
+    row = _locked(session, name)
+    value = _control(row)
+    session.flush()
+    return value
+
+
+def _control(row: ControlSequence) -> int:
+    """A control-number sequence's next value, counted on its locked row."""
+    value = row.next_value
+    row.next_value = next_control_number(value)
+    return value
 
 
 def _locked(session: Session, name: str, start: int = 1) -> ControlSequence:
@@ -80,9 +97,7 @@ class StoredControlNumbers:
         row = self._rows.get(name)
         if row is None:
             row = self._rows[name] = _locked(self._session, name)
-        value = row.next_value
-        row.next_value = value + 1  # flushed with the step's other writes, in its transaction
-        return value
+        return _control(row)  # flushed with the step's other writes, in its transaction
 
 
 class CommittedControlNumbers:
@@ -98,11 +113,11 @@ class CommittedControlNumbers:
 
     def next_interchange(self, receiver: str) -> int:
         with self._store.transaction() as s:
-            return take(s, "isa13")
+            return take_control(s, "isa13")
 
     def next_group(self, receiver: str) -> int:
         with self._store.transaction() as s:
-            return take(s, "gs06")
+            return take_control(s, "gs06")
 
 
 class ReservedControlNumbers:

@@ -489,3 +489,51 @@ def test_a_999_takes_its_control_numbers_in_a_few_statements_and_never_twice(
     assert numbers(texts[1], "ISA", 13)[0] == numbers(texts[0], "ISA", 13)[0] + 1
     # per sequence: made if new, locked, its new value written; not three a number
     assert 4 <= len(sequence_statements) <= 6
+
+
+def test_control_numbers_start_again_at_1_after_the_largest_nine_digit_number(
+        database_url: str, tmp_path: Path) -> None:
+    """ISA13 is nine digits, GS06 at most nine: after 999,999,999 each sequence gives 1
+    again, whichever way its numbers are taken (the step's own transaction, a
+    transaction of their own, a 277CA's reservation)."""
+    from edi.acks import MAX_CONTROL_NUMBER
+    from edi.validators.outbound import outbound_problems
+    from store.sequences import CommittedControlNumbers, take_control
+    from tests.pyx12_oracle import pyx12_accepts
+
+    migrate.upgrade(database_url)
+    ctx = step_context(database_url, tmp_path / "archive")
+    try:
+        with ctx.store.transaction() as s:
+            s.add_all([ControlSequence(name="isa13", next_value=MAX_CONTROL_NUMBER - 1),
+                       ControlSequence(name="gs06", next_value=MAX_CONTROL_NUMBER)])
+        # three files' 999s (the first answers two interchanges, one group each),
+        # numbered in the steps' own transactions
+        texts = []
+        for name, numbers in (("two.837", (1, 2)), ("one.837", (3,)), ("last.837", (4,))):
+            file_id = _acknowledged(ctx, tmp_path / name, _interchanges(*numbers))
+            text = ack_text(ctx.store, ctx.archive, file_id)
+            assert text is not None and outbound_problems(text) == [] and pyx12_accepts(text)
+            texts.append(text.replace("\n", "").split("~"))
+
+        def elements(segment: str, at: int) -> list[str]:
+            return [seg.split("*")[at] for text in texts for seg in text
+                    if seg.startswith(segment + "*")]
+
+        assert elements("ISA", 13) == ["999999998", "999999999", "000000001"]
+        assert elements("IEA", 2) == elements("ISA", 13)
+        assert elements("GS", 6) == ["999999999", "1", "2", "3"]
+        assert elements("GE", 2) == elements("GS", 6)
+        # numbers taken in transactions of their own, and reserved, go on from there
+        committed = CommittedControlNumbers(ctx.store)
+        assert committed.next_interchange("ZZ:X") == 2
+        with ctx.store.transaction() as s:
+            s.execute(ControlSequence.__table__.update()
+                      .where(ControlSequence.name == "gs06")
+                      .values(next_value=MAX_CONTROL_NUMBER))
+        assert committed.next_group("ZZ:X") == MAX_CONTROL_NUMBER
+        with ctx.store.transaction() as s:
+            assert take_control(s, "gs06") == 1
+            assert take_control(s, "isa13") == 3
+    finally:
+        ctx.store.dispose()

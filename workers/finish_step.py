@@ -16,7 +16,7 @@ from edi.acks import Responder, receiver_key
 from edi.claim_status import ClaimStatus, TransactionStatus
 from store.codec import from_json
 from store.models import Claim, ReceivedFile, TransactionSet
-from store.sequences import ReservedControlNumbers, take
+from store.sequences import ReservedControlNumbers, take_control
 from workers.archive import archive_text
 from workers.steps import StepContext, event, kept_size, small_together
 
@@ -89,7 +89,7 @@ def _reserve_277ca_numbers(ctx: StepContext, file_id: int) -> list[list[int]] | 
         if row is None or row.status != "adjudicated":
             return None
         if row.claim_ack_control is None:
-            row.claim_ack_control = [[take(s, "isa13"), take(s, "gs06")]
+            row.claim_ack_control = [[take_control(s, "isa13"), take_control(s, "gs06")]
                                      for _sender in _senders(s, file_id)]
         return [list(pair) for pair in row.claim_ack_control]
 
