@@ -1,4 +1,5 @@
-"""Counters that never hand out a number twice: taken inside the step's transaction.
+"""Counters that never hand out a number twice (the control numbers: not within
+999,999,999, after which they start again at 1): taken inside the step's transaction.
 
 The row is locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL; on
 SQLite the writer already holds the database lock from ``BEGIN IMMEDIATE``), so two
