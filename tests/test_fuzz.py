@@ -279,6 +279,32 @@ def test_a_composite_with_too_many_components_is_rejected_without_an_engine_faul
     assert "IK3*CLM*" in text and "IK5*R*5~" in text
 
 
+def test_a_date_range_with_two_dashes_is_an_invalid_date_not_an_engine_fault() -> None:
+    """Found by the fuzz run (seed 1130, case 37358: a byte flip in a repeated DTP*472):
+    pyx12's `IsValidDataType` raises ValueError on an RD8 with more than one dash (it
+    unpacks the split into two dates), so the set was rejected as an engine fault, IK3
+    with no IK4 saying what was wrong. Both paths now report what pyx12 means to: DTP03
+    holds an invalid date (IK403 8), with the value as sent."""
+    from tests.pyx12_oracle import pyx12_accepts
+
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes().replace(
+        b"DTP*472*D8*20261110~", b"DTP*472*RD8*2026111--20261110~", 1)
+    kind, text, faults = _acknowledged(data)
+    assert faults == {}
+    segments = [s.strip() for s in text.split("~")]
+    assert kind == "999" and outbound_problems(text) == [] and pyx12_accepts(text)
+    ik3 = next(n for n, s in enumerate(segments) if s.startswith("IK3*DTP*"))
+    assert segments[ik3].endswith("*8")  # IK304 8: the segment has data element errors
+    assert segments[ik3 + 1:ik3 + 4] == [  # the claim named (CTX), then the element
+        "CTX*CLM01:PCN-0002", "IK4*3*1251*8*2026111--20261110", "IK5*R*5"]
+    # the fast element test and pyx12's own check agree on such a value
+    from edi.validators._pyx12_segment import valid_data_type
+
+    assert valid_data_type("20261101-20261110", "RD8") is True
+    assert valid_data_type("2026111--20261110", "RD8") is False
+    assert valid_data_type("20261101-2026-1110", "RD8") is False
+
+
 def test_an_overfull_composite_errors_stand_at_its_position_among_pyx12s_own() -> None:
     """`segment_errors` puts the two too-many-components errors where pyx12 would have
     reported them: at the composite's position, the rest in pyx12's own order (checked

@@ -9,6 +9,16 @@ pyx12 means to report them, the two errors it would have reported: too many
 sub-elements, once for the segment and once for the composite (both code 3 with no
 map node, so both paths file them as a segment error, IK304 8). Found by the fuzz
 run (a byte flip turning an element separator into a component separator).
+
+`validation.IsValidDataType` (pyx12 4.0, `validation.py`) raises ValueError on a date
+range (RD8) with more than one ``-``: it unpacks the value's split into two dates.
+`valid_data_type` answers False there instead, as pyx12 answers for a range with no
+``-`` at all, and stands in for pyx12's function, so pyx12's own element checks report
+the invalid date (IK403 8, its own sentence, the value as sent) in their own order on
+both paths; on every other value it is pyx12's function, whose answer it returns.
+Found by the fuzz run (seed 1130, case 37358: a repeated DTP*472 given a byte flip,
+``RD8*2005031--20050325``), where it was an engine fault that rejected the set with
+no IK4 saying why.
 """
 
 from __future__ import annotations
@@ -16,8 +26,25 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pyx12 import validation
 from pyx12.error_item import EleError
 from pyx12.map_if import composite_if
+
+_is_valid_data_type = validation.IsValidDataType
+
+
+def valid_data_type(value: str, data_type: str, charset: str = "B",
+                    icvn: str = "00401") -> bool:
+    """pyx12's `IsValidDataType`, but False, not ValueError, for a date range with more
+    than one ``-`` (the module's docstring)."""
+    if data_type == "RD8" and isinstance(value, str) and value.count("-") > 1:
+        return False
+    return bool(_is_valid_data_type(value, data_type, charset, icvn))
+
+
+# pyx12's element checks look the function up in its module on each call (and so does
+# its own RD8 branch, for each of the range's two dates)
+validation.IsValidDataType = valid_data_type
 
 
 def segment_errors(node: Any, seg: Any) -> list[Any]:

@@ -18,7 +18,7 @@ import pyx12.segment
 from pyx12 import validation
 
 from edi import bounds
-from edi.validators._pyx12_segment import segment_errors
+from edi.validators._pyx12_segment import segment_errors, valid_data_type
 from edi.validators.compiled.patterns import PatternBuilder
 from edi.validators.compiled.tables import CompositeDef, ElementDef, GuideTables, Node
 
@@ -265,7 +265,7 @@ class ElementChecker:
             if not validation.is_valid_time(value):
                 return False
         elif data_type == "RD8":
-            if not validation.IsValidDataType(value, "RD8", self.charset, self.icvn):
+            if not valid_data_type(value, "RD8", self.charset, self.icvn):
                 return False
         else:
             return False
@@ -377,7 +377,7 @@ def _has_control(value: str) -> bool:
 
 def _type_list_ok(value: str, types: list[str | None], charset: str) -> bool:
     """`element_if._validate_type_list` finds nothing."""
-    if any(t is not None and validation.IsValidDataType(value, t, charset) for t in types):
+    if any(t is not None and valid_data_type(value, t, charset) for t in types):
         return True
     return not ("TM" in types or any(t in types for t in _DATE_TYPES))
 
