@@ -1,12 +1,14 @@
 """The fuzz suite in `make test`: 2,000 seeded mutations of the samples and the public
 corpus with planted markers, every oracle of `workers.fuzz` holding (no traceback, an
 acknowledgment for every file, every 999/TA1/277CA valid, no planted PHI in problems,
-reasons or exceptions, no case slower than its bound). `make fuzz N=100000` is the
-long run."""
+reasons or exceptions, no case slower than its bound, and the accepted claims decided
+and paid in 835s that balance and pass pyx12, none lost or overpaid). `make fuzz
+N=100000` is the long run."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -70,6 +72,70 @@ def test_a_tally_stays_the_same_size_however_many_cases_it_counts() -> None:
     assert tally.slowest is not None and tally.slowest.index == 9_000
     assert "engine faults caught (guide-walk): 7 (cases 0, 1, 2" in report(
         tally, Counter({"guide-walk": 7}))
+
+
+def _accepted_demo_claims() -> list[tuple[str, object]]:
+    """The claims of the small demo file as the fuzz run hands them on: each accepted
+    claim with its claim number."""
+    import io
+
+    from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.edits import EditContext
+    from edi.validators.implementation_guide import EnvelopePolicy
+    from tests.paths import FIXTURES
+    from workers.front_end import Outcomes, front_end_result, front_pass
+    from workers.fuzz import RECEIVED
+
+    kept = Outcomes()
+    data = (FIXTURES / "837p" / "demo-small.837").read_bytes()
+    check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED),
+                       kept)
+    result = front_end_result((o.settle(check.accepted_ordinals()) for o in kept.sets),
+                              InMemoryClaimNumbers(), RECEIVED)
+    return list(result.accepted)
+
+
+def test_accepted_claims_are_decided_and_paid_in_835s_that_balance() -> None:
+    from workers.fuzz import remit_failures
+
+    accepted = _accepted_demo_claims()
+    assert len(accepted) == 12
+    assert remit_failures(accepted) == []  # type: ignore[arg-type]
+
+
+def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each oracle of `remit_failures` fails when the engine would: a claim not
+    decided, or in no 835; a claim paid more than its charge (which no longer
+    balances); an 835 pyx12 refuses."""
+    import dataclasses
+
+    import workers.fuzz as fuzz
+
+    accepted = _accepted_demo_claims()
+    decide, pay, plan, render = (fuzz.decide_in_memory, fuzz.claim_payment,
+                                 fuzz.plan_cycle, fuzz.render_835)
+    with monkeypatch.context() as m:
+        m.setattr(fuzz, "decide_in_memory", lambda *a, **k: decide(*a, **k)[:-1])
+        assert fuzz.remit_failures(accepted) == ["lost claim"]  # type: ignore[arg-type]
+    with monkeypatch.context() as m:
+        m.setattr(fuzz, "plan_cycle", lambda waiting, **k: plan(waiting[1:], **k))
+        assert fuzz.remit_failures(accepted) == ["lost claim"]  # type: ignore[arg-type]
+
+    def overpaid(decision: object, claim: object) -> object:
+        payment = pay(decision, claim)  # type: ignore[arg-type]
+        return dataclasses.replace(payment, paid=payment.charge + 1)
+
+    with monkeypatch.context() as m:
+        m.setattr(fuzz, "claim_payment", overpaid)
+        failures = fuzz.remit_failures(accepted)  # type: ignore[arg-type]
+        assert "overpaid" in failures and "unbalanced 835" in failures
+    with monkeypatch.context() as m:  # SE01 off by one
+        m.setattr(fuzz, "render_835", lambda *a: re.sub(
+            r"~(\s*)SE\*(\d+)\*", lambda s: f"~{s.group(1)}SE*{int(s.group(2)) + 1}*",
+            render(*a)))
+        assert "invalid 835" in fuzz.remit_failures(accepted)  # type: ignore[arg-type]
+    assert fuzz.remit_failures(accepted) == []  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("argv", [["ten"], ["10", "1", "0", "--jobs", "0"],

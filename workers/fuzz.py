@@ -18,6 +18,12 @@ its 277CA. The oracles, each a kind of failure:
   answer exists and passes pyx12 (TA1 through pyx12 itself, 999 and 277CA through the
   engine's pyx12-driven check of outbound files);
 - ``planted PHI``: a marker in a problem, a claim's reasons or an exception text;
+- ``unbalanced 835``, ``invalid 835``, ``lost claim``, ``overpaid``: the claims the
+  front end accepted, decided in memory against the shipped reference data
+  (`workers.adjudicate`) and paid in one cycle (`remittance.cycle.plan_cycle`), must
+  give 835s that balance when read back and pass pyx12's 835 guide, with every claim
+  decided and each one not pended or held in exactly one CLP, never paying a claim
+  more than its charge (`remit_failures`);
 - ``slow``: a case over `SECONDS_PER_CASE`;
 - ``memory``: the process more than `MB_GROWTH` resident over what it held when the
   run began, after a case (what one file needs is freed after it; a process that
@@ -48,16 +54,26 @@ import pyx12.map_index
 import pyx12.params
 import pyx12.x12n_document
 
+from adjudication.reference import ReferenceData
 from edi.ack277 import render_277ca
 from edi.acks import CountingControlNumbers, Responder, acknowledge
+from edi.claims import ParsedClaim
 from edi.faults import FAULTS
 from edi.front_end import InMemoryClaimNumbers
+from edi.parsers.remit835 import read_835
+from edi.remit835 import render_835
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import PLANTED, mutate, plant
+from remittance.balance import prove_interchanges
+from remittance.claims import claim_payment, payee_of
+from remittance.cycle import Waiting, is_held, plan_cycle
+from remittance.payer import DEFAULT_PAYER
 from workers import logs
+from workers.adjudicate import decide_in_memory
 from workers.front_end import Outcomes, front_end_result, front_pass
+from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
 from workers.summary_store import problems_of
 
 SECONDS_PER_CASE = 20.0
@@ -180,6 +196,8 @@ def run_case(data: bytes) -> list[str]:
             texts += claim.reasons
         if result.answered and outbound_problems(render_277ca(result.answered, responder)):
             failures.append("invalid 277CA")
+        if result.accepted:
+            failures += remit_failures(result.accepted)
     except Exception as exc:  # an oracle: the engine must answer, never raise
         failures.append(f"traceback ({type(exc).__name__})")
         texts.append(str(exc))
@@ -187,6 +205,57 @@ def run_case(data: bytes) -> list[str]:
     if any(marker in joined for marker in PLANTED):
         failures.append("planted PHI")
     return failures
+
+
+def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
+    """The back half's oracles on the accepted claims (claim number, claim): decided in
+    memory, one payment cycle planned, each payee's 835 written, read back and checked
+    as the cycle checks it before release (`workers.remit`)."""
+    failures: list[str] = []
+    decisions = decide_in_memory(accepted, _reference(), as_of=RECEIVED, received=RECEIVED)
+    if [d.icn for d in decisions] != [icn for icn, _claim in accepted]:
+        return ["lost claim"]  # a claim not decided, or decided under another number
+    waiting, expected = [], []
+    for key, ((_icn, claim), decision) in enumerate(zip(accepted, decisions, strict=True)):
+        if decision.status == "pended":
+            continue
+        payment = claim_payment(decision, claim)
+        reverses = decision.reversal.original_icn if decision.reversal else None
+        item = Waiting(key, payee_of(claim), None if decision.status == "voided" else payment,
+                       reverses, None)  # the original is in no earlier cycle: held
+        if not is_held(item):
+            waiting.append(item)
+            expected.append(decision.icn)
+    traces = itertools.count(1)
+    cycle = plan_cycle(waiting, payer=DEFAULT_PAYER, carried={}, account=lambda _p: None,
+                       next_trace=lambda: f"F{next(traces):09d}", effective=RECEIVED,
+                       produced=RECEIVED)
+    remitted: Counter[str] = Counter()
+    for planned in cycle.remittances:
+        text = render_835(planned.remittance,
+                          Responder(when=WHEN, control=CountingControlNumbers()))
+        read = read_835(io.BytesIO(text.encode()))
+        if prove_interchanges(read):
+            failures.append("unbalanced 835")
+        if outbound_problems(text):
+            failures.append("invalid 835")
+        for ic in read:
+            for group in ic.groups:
+                for ts in group.transactions:
+                    if ts.amount < 0:
+                        failures.append("overpaid")
+                    for clp in ts.claims:
+                        remitted[clp.payer_claim_control_number] += 1
+                        if clp.paid > clp.charge:
+                            failures.append("overpaid")
+    if sorted(remitted.elements()) != sorted(expected):
+        failures.append("lost claim")
+    return failures
+
+
+@functools.cache
+def _reference() -> ReferenceData:
+    return read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)[0]
 
 
 def _pyx12_accepts(text: str) -> bool:
