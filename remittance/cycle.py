@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from adjudication.decision import Decision
+from edi.claims import ParsedClaim
 from edi.remit835 import (
     MAX_PLB_PAIRS,
     BankAccount,
@@ -42,7 +44,7 @@ from edi.remit835 import (
     ProviderAdjustment,
     Remittance,
 )
-from remittance.claims import reversal_of
+from remittance.claims import claim_payment, payee_of, reversal_of
 
 ZERO = Decimal("0.00")
 RECOVERY = "WO"
@@ -62,6 +64,18 @@ class Waiting:
     """The payer claim control number of the original a replacement or void reverses."""
     original: ClaimPayment | None = None
     """The original as it was remitted; None while it has not been."""
+
+
+def waiting_of(key: int, decision: Decision, claim: ParsedClaim,
+               original: Callable[[str, ClaimPayment], ClaimPayment | None]) -> Waiting:
+    """A decided claim (not pended) as a cycle takes it: its `claim_payment` (none for a
+    void), and for a replacement or void the claim number it reverses with that claim
+    as it was remitted, which ``original`` finds (by claim number, given the payment it
+    is the original of), None while no cycle has remitted it (`is_held`)."""
+    payment = claim_payment(decision, claim)
+    reverses = decision.reversal.original_icn if decision.reversal else None
+    return Waiting(key, payee_of(claim), None if decision.status == "voided" else payment,
+                   reverses, original(reverses, payment) if reverses else None)
 
 
 @dataclass(frozen=True)

@@ -110,10 +110,11 @@ def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(
     balances); an 835 pyx12 refuses."""
     import dataclasses
 
+    import remittance.cycle
     import workers.fuzz as fuzz
 
     accepted = _accepted_demo_claims()
-    decide, pay, plan, render = (fuzz.decide_in_memory, fuzz.claim_payment,
+    decide, pay, plan, render = (fuzz.decide_in_memory, remittance.cycle.claim_payment,
                                  fuzz.plan_cycle, fuzz.render_835)
     with monkeypatch.context() as m:
         m.setattr(fuzz, "decide_in_memory", lambda *a, **k: decide(*a, **k)[:-1])
@@ -127,7 +128,7 @@ def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(
         return dataclasses.replace(payment, paid=payment.charge + 1)
 
     with monkeypatch.context() as m:
-        m.setattr(fuzz, "claim_payment", overpaid)
+        m.setattr(remittance.cycle, "claim_payment", overpaid)
         failures = fuzz.remit_failures(accepted)  # type: ignore[arg-type]
         assert "overpaid" in failures and "unbalanced 835" in failures
     with monkeypatch.context() as m:  # SE01 off by one

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+import remittance.cycle
 import workers.remit
 from edi.parsers.remit835 import read_835
 from edi.validators.outbound import outbound_problems
@@ -125,7 +126,7 @@ def test_an_835_that_does_not_balance_is_not_released_and_nothing_is_remitted(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a defect that pays one claim a cent more than its lines say
-    original = workers.remit.claim_payment
+    original = remittance.cycle.claim_payment
     broken: list[str] = []
 
     def off_by_a_cent(decision: Any, claim: Any) -> Any:
@@ -135,7 +136,7 @@ def test_an_835_that_does_not_balance_is_not_released_and_nothing_is_remitted(
             return replace(payment, paid=payment.paid + Decimal("0.01"))
         return payment
 
-    monkeypatch.setattr(workers.remit, "claim_payment", off_by_a_cent)
+    monkeypatch.setattr(remittance.cycle, "claim_payment", off_by_a_cent)
     migrate.upgrade(database_url)
     summary = _process(tmp_path, database_url)
     # Then the cycle is refused: no 835 released, nothing recorded as remitted, and
@@ -150,7 +151,7 @@ def test_an_835_that_does_not_balance_is_not_released_and_nothing_is_remitted(
     assert [p.split(": ", 2)[1] for p in problems] == ["claim"]
     assert f"({broken[0]})" in problems[0] and "is not CLP04" in problems[0]
     # When the defect is gone, the next cycle releases every claim
-    monkeypatch.setattr(workers.remit, "claim_payment", original)
+    monkeypatch.setattr(remittance.cycle, "claim_payment", original)
     result = runner.invoke(app, ["remit", "--as-of", AS_OF, "--out", str(tmp_path / "out"),
                                  "--db", database_url])
     assert result.exit_code == 0, result.output

@@ -18,12 +18,14 @@ its 277CA. The oracles, each a kind of failure:
   answer exists and passes pyx12 (TA1 through pyx12 itself, 999 and 277CA through the
   engine's pyx12-driven check of outbound files);
 - ``planted PHI``: a marker in a problem, a claim's reasons or an exception text;
-- ``unbalanced 835``, ``invalid 835``, ``lost claim``, ``overpaid``: the claims the
-  front end accepted, decided in memory against the shipped reference data
-  (`workers.adjudicate`) and paid in one cycle (`remittance.cycle.plan_cycle`), must
-  give 835s that balance when read back and pass pyx12's 835 guide, with every claim
-  decided and each one not pended or held in exactly one CLP, never paying a claim
-  more than its charge (`remit_failures`);
+- ``unbalanced 835``, ``invalid 835``, ``lost claim``, ``overpaid``, ``negative
+  payment``: the claims the front end accepted, decided in memory against the shipped
+  reference data (`workers.adjudicate`) and paid in one cycle
+  (`remittance.cycle.plan_cycle`; a correction's original from the reference history,
+  as a cycle finds one no cycle here remitted), must give 835s that balance when read
+  back and pass pyx12's 835 guide, with every claim decided and each one not pended
+  or held in exactly one CLP (a correction's reversal besides), never paying a claim
+  more than its charge nor a payee less than nothing (`remit_failures`);
 - ``slow``: a case over `SECONDS_PER_CASE`;
 - ``memory``: the process more than `MB_GROWTH` resident over what it held when the
   run began, after a case (what one file needs is freed after it; a process that
@@ -67,8 +69,8 @@ from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import PLANTED, mutate, plant
 from remittance.balance import prove_interchanges
-from remittance.claims import claim_payment, payee_of
-from remittance.cycle import Waiting, is_held, plan_cycle
+from remittance.claims import original_from_history
+from remittance.cycle import is_held, plan_cycle, waiting_of
 from remittance.payer import DEFAULT_PAYER
 from workers import logs
 from workers.adjudicate import decide_in_memory
@@ -216,13 +218,13 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
     if [d.icn for d in decisions] != [icn for icn, _claim in accepted]:
         return ["lost claim"]  # a claim not decided, or decided under another number
     waiting, expected = [], []
+    history = _reference()
     for key, ((_icn, claim), decision) in enumerate(zip(accepted, decisions, strict=True)):
         if decision.status == "pended":
             continue
-        payment = claim_payment(decision, claim)
-        reverses = decision.reversal.original_icn if decision.reversal else None
-        item = Waiting(key, payee_of(claim), None if decision.status == "voided" else payment,
-                       reverses, None)  # the original is in no earlier cycle: held
+        # an original no cycle here remitted: the reference history's, as a cycle finds it
+        item = waiting_of(key, decision, claim, lambda icn, like: original_from_history(
+            list(history.by_icn(icn)), like))
         if not is_held(item):
             waiting.append(item)
             expected.append(decision.icn)
@@ -243,14 +245,14 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
             for group in ic.groups:
                 for ts in group.transactions:
                     if ts.amount < 0:
-                        failures.append("overpaid")
+                        failures.append("negative payment")
                     for clp in ts.claims:
                         remitted[clp.payer_claim_control_number] += 1
                         if clp.paid > clp.charge:
                             failures.append("overpaid")
     if sorted(remitted.elements()) != sorted(expected):
         failures.append("lost claim")
-    return failures
+    return list(dict.fromkeys(failures))  # each kind once
 
 
 @functools.cache

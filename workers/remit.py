@@ -40,7 +40,7 @@ from edi.payer import PAYER_ID
 from edi.remit835 import BankAccount, ClaimPayment, Payee, Payer, Remittance, write_835
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
-from remittance.claims import claim_payment, original_from_history, payee_of
+from remittance.claims import original_from_history
 from remittance.cycle import (
     Carried,
     PayeeRemittance,
@@ -48,6 +48,7 @@ from remittance.cycle import (
     is_held,
     payee_key,
     plan_payee,
+    waiting_of,
 )
 from remittance.payer import DEFAULT_PAYER
 from store.codec import from_json, to_json
@@ -260,12 +261,8 @@ def _waiting(s: Session, as_of: date, shared: ReferenceData, spool: WaitingSpool
     for decision_id, data, parsed, claim_id in rows:
         decision = decision_from_record(data)
         claim = ParsedClaim.model_validate_json(parsed or "")
-        payment = claim_payment(decision, claim)
-        reverses = decision.reversal.original_icn if decision.reversal else None
-        original = _original(s, reverses, payment, shared) if reverses else None
-        waiting = Waiting(decision_id, payee_of(claim),
-                          None if decision.status == "voided" else payment,
-                          reverses, original)
+        waiting = waiting_of(decision_id, decision, claim,
+                             lambda icn, like: _original(s, icn, like, shared))
         if is_held(waiting):
             held.append(decision.icn)
         else:
