@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import pytest
@@ -88,7 +89,7 @@ def _accepted_demo_claims(name: str = "demo-small.837") -> list[tuple[str, objec
     from workers.fuzz import RECEIVED
 
     kept = Outcomes()
-    data = (FIXTURES / "837p" / name).read_bytes()
+    data = (FIXTURES / "837p" / name).read_bytes()  # a path as it is, when absolute
     check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED),
                        kept)
     result = front_end_result((o.settle(check.accepted_ordinals()) for o in kept.sets),
@@ -126,6 +127,22 @@ def test_accepted_claims_are_decided_and_paid_in_835s_that_balance(
         "paid", "partially_paid", "denied", "pended", "voided"}
     roles = Counter(r.role for cycle in planned for p in cycle.remittances for r in p.remitted)
     assert roles["reversal"] >= 2 and roles["claim"] > 50
+
+
+def test_a_planted_file_s_claims_can_be_paid(tmp_path: Any) -> None:
+    """Every fuzz case is planted (its people renamed to markers): the fuzz's reference
+    covers the member the markers make, so its claims are paid, not only denied as a
+    member not found (CO-31), and the 835 oracles see payments."""
+    import workers.fuzz as fuzz
+    from tests.paths import FIXTURES
+
+    planted = tmp_path / "planted.837"
+    planted.write_bytes(plant((FIXTURES / "837p" / "demo-small.837").read_bytes()))
+    accepted = _accepted_demo_claims(str(planted))
+    decisions = fuzz.decide_in_memory(accepted, fuzz._reference(),  # type: ignore[arg-type]
+                                      as_of=date(2026, 1, 6), received=date(2026, 1, 6))
+    assert Counter(d.status for d in decisions)["paid"] >= 6
+    assert fuzz.remit_failures(accepted) == []  # type: ignore[arg-type]
 
 
 def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(

@@ -20,7 +20,8 @@ its 277CA. The oracles, each a kind of failure:
 - ``planted PHI``: a marker in a problem, a claim's reasons or an exception text;
 - ``unbalanced 835``, ``invalid 835``, ``lost claim``, ``overpaid``, ``negative
   payment``: the claims the front end accepted, decided in memory against the shipped
-  reference data (`workers.adjudicate`) as received the day the file was made (BHT04)
+  reference data and the planted member (`_reference`, `workers.adjudicate`) as
+  received the day the file was made (BHT04)
   and paid in one cycle (`remittance.cycle.plan_cycle`; a correction's original from
   the reference history, as a cycle finds one no cycle here remitted), must give 835s
   that balance when read back and pass pyx12's 835 guide, with every claim decided,
@@ -57,7 +58,7 @@ import pyx12.map_index
 import pyx12.params
 import pyx12.x12n_document
 
-from adjudication.reference import ReferenceData
+from adjudication.reference import Coverage, LineOfBusiness, Member, ReferenceData
 from edi.ack277 import render_277ca
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.claims import ParsedClaim
@@ -68,7 +69,15 @@ from edi.remit835 import render_835
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
-from fixtures.fuzz import PLANTED, mutate, plant
+from fixtures.fuzz import (
+    PLANTED,
+    PLANTED_BIRTH,
+    PLANTED_FIRST,
+    PLANTED_ID,
+    PLANTED_LAST,
+    mutate,
+    plant,
+)
 from remittance.balance import prove_interchanges
 from remittance.claims import REVERSAL_STATUS, original_from_history
 from remittance.cycle import Waiting, is_held, plan_cycle, waiting_of
@@ -270,7 +279,22 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
 
 @functools.cache
 def _reference() -> ReferenceData:
-    return read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)[0]
+    """The shipped reference data, and the member `fixtures.fuzz.plant` makes of every
+    subscriber (its card id, names and birth date) covered by a commercial plan, so a
+    planted file's claims can be paid, not only denied as a member not found (CO-31)."""
+    shipped = read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)[0]
+    since = date(2000, 1, 1)
+    member = Member(member_id=f"{PLANTED_ID}-00", subscriber_id=PLANTED_ID,
+                    relationship="self", last_name=PLANTED_LAST, first_name=PLANTED_FIRST,
+                    birth_date=datetime.strptime(PLANTED_BIRTH, "%Y%m%d").date(), gender="F",
+                    effective=since)
+    coverage = Coverage(member_id=member.member_id, plan_id="COM-PPO-1500",
+                        line_of_business=LineOfBusiness.COMMERCIAL, state="MA",
+                        effective=since)
+    return shipped.with_member_rows(
+        members=[*shipped.members, member], coverage=[*shipped.coverage, coverage],
+        authorizations=shipped.authorizations, past_claims=shipped.past_claims,
+        accumulators=shipped.accumulators, other_coverage=shipped.other_coverage)
 
 
 def _pyx12_accepts(text: str) -> bool:
