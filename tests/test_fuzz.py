@@ -11,14 +11,18 @@ import random
 import re
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adjudication.decision import Decision
 from edi.acks import CountingControlNumbers, Responder, acknowledge
+from edi.claims import ParsedClaim
+from edi.remit835 import ClaimPayment
 from edi.validators.outbound import outbound_problems
 from fixtures.fuzz import MUTATIONS, PLANTED, mutate, plant
-from tests.paths import ACK_FIXTURES
+from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.fuzz import (
     KEPT_FAILING,
     KEPT_FAULT_CASES,
@@ -31,6 +35,8 @@ from workers.fuzz import (
     run,
     run_jobs,
 )
+
+DEMO = FIXTURES / "837p"
 
 
 def test_two_thousand_mutated_files_hold_every_oracle() -> None:
@@ -76,22 +82,20 @@ def test_a_tally_stays_the_same_size_however_many_cases_it_counts() -> None:
         tally, Counter({"guide-walk": 7}))
 
 
-def _accepted_demo_claims(name: str = "demo-small.837") -> list[tuple[str, object]]:
-    """The claims of a demo file as the fuzz run hands them on: each accepted claim
-    with its claim number."""
+def _accepted_claims(path: Path = DEMO / "demo-small.837") -> list[tuple[str, ParsedClaim]]:
+    """The claims of a file as the fuzz run hands them on: each accepted claim with its
+    claim number."""
     import io
 
     from edi.front_end import InMemoryClaimNumbers
     from edi.validators.edits import EditContext
     from edi.validators.implementation_guide import EnvelopePolicy
-    from tests.paths import FIXTURES
     from workers.front_end import Outcomes, front_end_result, front_pass
     from workers.fuzz import RECEIVED
 
     kept = Outcomes()
-    data = (FIXTURES / "837p" / name).read_bytes()  # a path as it is, when absolute
-    check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED),
-                       kept)
+    check = front_pass(io.BytesIO(path.read_bytes()), EnvelopePolicy(),
+                       EditContext(received=RECEIVED), kept)
     result = front_end_result((o.settle(check.accepted_ordinals()) for o in kept.sets),
                               InMemoryClaimNumbers(), RECEIVED)
     return list(result.accepted)
@@ -121,28 +125,27 @@ def test_accepted_claims_are_decided_and_paid_in_835s_that_balance(
     monkeypatch.setattr(fuzz, "plan_cycle", planning)
     monkeypatch.setattr(fuzz, "decide_in_memory", deciding)
     for name in ("demo-small.837", "demo-lob-mix.837", "demo-situations.837"):
-        accepted = _accepted_demo_claims(name)
-        assert accepted and fuzz.remit_failures(accepted) == []  # type: ignore[arg-type]
+        accepted = _accepted_claims(DEMO / name)
+        assert accepted and fuzz.remit_failures(accepted) == []
     assert {d.status for d in decided} == {
         "paid", "partially_paid", "denied", "pended", "voided"}
     roles = Counter(r.role for cycle in planned for p in cycle.remittances for r in p.remitted)
     assert roles["reversal"] >= 2 and roles["claim"] > 50
 
 
-def test_a_planted_file_s_claims_can_be_paid(tmp_path: Any) -> None:
+def test_a_planted_file_s_claims_can_be_paid(tmp_path: Path) -> None:
     """Every fuzz case is planted (its people renamed to markers): the fuzz's reference
     covers the member the markers make, so its claims are paid, not only denied as a
     member not found (CO-31), and the 835 oracles see payments."""
     import workers.fuzz as fuzz
-    from tests.paths import FIXTURES
 
     planted = tmp_path / "planted.837"
-    planted.write_bytes(plant((FIXTURES / "837p" / "demo-small.837").read_bytes()))
-    accepted = _accepted_demo_claims(str(planted))
-    decisions = fuzz.decide_in_memory(accepted, fuzz._reference(),  # type: ignore[arg-type]
+    planted.write_bytes(plant((DEMO / "demo-small.837").read_bytes()))
+    accepted = _accepted_claims(planted)
+    decisions = fuzz.decide_in_memory(accepted, fuzz._reference(),
                                       as_of=date(2026, 1, 6), received=date(2026, 1, 6))
     assert Counter(d.status for d in decisions)["paid"] >= 6
-    assert fuzz.remit_failures(accepted) == []  # type: ignore[arg-type]
+    assert fuzz.remit_failures(accepted) == []
 
 
 def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(
@@ -155,30 +158,30 @@ def test_the_back_half_oracles_see_a_claim_lost_or_overpaid(
     import remittance.cycle
     import workers.fuzz as fuzz
 
-    accepted = _accepted_demo_claims()
+    accepted = _accepted_claims()
     decide, pay, plan, render = (fuzz.decide_in_memory, remittance.cycle.claim_payment,
                                  fuzz.plan_cycle, fuzz.render_835)
     with monkeypatch.context() as m:
         m.setattr(fuzz, "decide_in_memory", lambda *a, **k: decide(*a, **k)[:-1])
-        assert fuzz.remit_failures(accepted) == ["lost claim"]  # type: ignore[arg-type]
+        assert fuzz.remit_failures(accepted) == ["lost claim"]
     with monkeypatch.context() as m:
         m.setattr(fuzz, "plan_cycle", lambda waiting, **k: plan(waiting[1:], **k))
-        assert fuzz.remit_failures(accepted) == ["lost claim"]  # type: ignore[arg-type]
+        assert fuzz.remit_failures(accepted) == ["lost claim"]
 
-    def overpaid(decision: object, claim: object) -> object:
-        payment = pay(decision, claim)  # type: ignore[arg-type]
+    def overpaid(decision: Decision, claim: ParsedClaim) -> ClaimPayment:
+        payment = pay(decision, claim)
         return dataclasses.replace(payment, paid=payment.charge + 1)
 
     with monkeypatch.context() as m:
         m.setattr(remittance.cycle, "claim_payment", overpaid)
-        failures = fuzz.remit_failures(accepted)  # type: ignore[arg-type]
+        failures = fuzz.remit_failures(accepted)
         assert "overpaid" in failures and "unbalanced 835" in failures
     with monkeypatch.context() as m:  # SE01 off by one
         m.setattr(fuzz, "render_835", lambda *a: re.sub(
             r"~(\s*)SE\*(\d+)\*", lambda s: f"~{s.group(1)}SE*{int(s.group(2)) + 1}*",
             render(*a)))
-        assert "invalid 835" in fuzz.remit_failures(accepted)  # type: ignore[arg-type]
-    assert fuzz.remit_failures(accepted) == []  # type: ignore[arg-type]
+        assert "invalid 835" in fuzz.remit_failures(accepted)
+    assert fuzz.remit_failures(accepted) == []
 
 
 @pytest.mark.parametrize("argv", [["ten"], ["10", "1", "0", "--jobs", "0"],
