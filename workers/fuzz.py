@@ -281,7 +281,9 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
 def _reference() -> ReferenceData:
     """The shipped reference data, and the member `fixtures.fuzz.plant` makes of every
     subscriber (its card id, names and birth date) covered by a commercial plan, so a
-    planted file's claims can be paid, not only denied as a member not found (CO-31)."""
+    planted file's claims can be paid, not only denied as a member not found (CO-31);
+    the claims history is that member's (every file's member is), so a sample's
+    replacement or void finds its original and is remitted with its reversal."""
     shipped = read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)[0]
     since = date(2000, 1, 1)
     member = Member(member_id=f"{PLANTED_ID}-00", subscriber_id=PLANTED_ID,
@@ -291,9 +293,11 @@ def _reference() -> ReferenceData:
     coverage = Coverage(member_id=member.member_id, plan_id="COM-PPO-1500",
                         line_of_business=LineOfBusiness.COMMERCIAL, state="MA",
                         effective=since)
+    history = [past.model_copy(update={"member_id": member.member_id})
+               for past in shipped.past_claims]
     return shipped.with_member_rows(
         members=[*shipped.members, member], coverage=[*shipped.coverage, coverage],
-        authorizations=shipped.authorizations, past_claims=shipped.past_claims,
+        authorizations=shipped.authorizations, past_claims=history,
         accumulators=shipped.accumulators, other_coverage=shipped.other_coverage)
 
 
