@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+import workers.reference
+import workers.reference_store
 from adjudication.errors import ReferenceDataError
 from store import migrate
 from store.engine import Store
@@ -144,8 +146,14 @@ def test_two_member_rows_in_force_at_once_are_refused(database_url: str,
 
 
 def test_claims_decided_through_the_store_match_the_csv_directory(
-    database_url: str, tmp_path: Path,
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # the shipped directory is read (into memory) only when the store has no version
+    read = workers.reference.read_reference_dir
+    reads: list[Path] = []
+    for module in (workers.reference, workers.reference_store):
+        monkeypatch.setattr(module, "read_reference_dir",
+                            lambda directory: reads.append(directory) or read(directory))
     inbound = tmp_path / "inbound"
     inbound.mkdir()
     files = []
@@ -155,6 +163,7 @@ def test_claims_decided_through_the_store_match_the_csv_directory(
     common = ["--quiet", "--as-of", "2026-11-23", "--received", "2026-11-23"]
     csv_run = runner.invoke(app, ["process", *files, "--out", str(tmp_path / "csv"), *common])
     assert csv_run.exit_code == 0, csv_run.output
+    assert reads == [SHIPPED_REFERENCE_DIRECTORY]  # the new store had no version
     migrate.upgrade(database_url)
     loaded = runner.invoke(app, ["reference", "load", str(SHIPPED_REFERENCE_DIRECTORY),
                                  "--db", database_url])
@@ -162,6 +171,7 @@ def test_claims_decided_through_the_store_match_the_csv_directory(
     stored_run = runner.invoke(app, ["process", *files, "--out", str(tmp_path / "db"),
                                      "--db", database_url, *common])
     assert stored_run.exit_code == 0, stored_run.output
+    assert reads == [SHIPPED_REFERENCE_DIRECTORY]  # not read again: the store's decided
     by_csv, by_store = (RunSummary.model_validate_json((tmp_path / d / "summary.json")
                                                        .read_text()) for d in ("csv", "db"))
     assert [c.model_dump() for f in by_store.files for c in f.claims] == \

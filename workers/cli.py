@@ -108,6 +108,8 @@ def process(
     """Answer each file with a TA1 or 999 in OUT, decide its claims, release their 835s
     in a payment cycle, and write OUT/summary.json."""
     from store.migrate import StoreNotMigrated
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+    from workers.reference_store import LazyReference
 
     logs.configure(log_level)
     missing = [str(f) for f in files if not f.is_file()]
@@ -120,7 +122,8 @@ def process(
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
         received=_date(received, "--received") if received else None,
         business_zone=_zone(timezone),
-        reference=None if front_end_only else _reference(reference),
+        reference=None if front_end_only else _reference(reference) if reference is not None
+        else LazyReference(SHIPPED_REFERENCE_DIRECTORY),  # read only if the store has none
         stored_reference_first=not front_end_only and reference is None,
         database_url=_database_url(db), keep_claims=False, remit=not no_remit,
         code_sets=_code_sets(code_sets), on_claim=None if quiet else tally.add,

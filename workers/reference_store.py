@@ -39,7 +39,7 @@ from adjudication.reference_csv import (
 from store.engine import Store, is_postgresql
 from store.models import ReferenceRow, ReferenceVersion
 from workers.bounded import bounded_lines, csv_files
-from workers.reference import reference_version
+from workers.reference import read_reference_dir, reference_version
 
 CHUNK = 5000
 _LOOKUPS: dict[str, tuple[str, str | None]] = {
@@ -75,6 +75,29 @@ class InMemoryReference:
     def for_claims(self, session: Session, subscriber_ids: Iterable[str],
                    original_icns: Iterable[str]) -> ReferenceData:
         return self.data
+
+
+class LazyReference:
+    """A CSV directory read into memory when first asked (`InMemoryReference`): the
+    fallback `claims process` needs only when the store has no reference version loaded
+    (the shipped directory takes about 77 MB as models, and a second or two to read)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._read: InMemoryReference | None = None
+
+    def _reference(self) -> InMemoryReference:
+        if self._read is None:
+            self._read = InMemoryReference(*read_reference_dir(self._directory))
+        return self._read
+
+    @property
+    def version(self) -> str:
+        return self._reference().version
+
+    def for_claims(self, session: Session, subscriber_ids: Iterable[str],
+                   original_icns: Iterable[str]) -> ReferenceData:
+        return self._reference().for_claims(session, subscriber_ids, original_icns)
 
 
 class StoredReference:
