@@ -72,9 +72,10 @@ def test_every_edit_has_a_fixture_that_triggers_each_code_it_can_answer_with() -
     seen = {code for codes in EXPECTED.values() for code in codes}
     declared = {code for e in EDITS for code in e.emits}
     never = declared - seen
-    # The entity-specific variants of a code are covered by their sibling (IL vs QC)
+    # The entity-specific variants of a code are covered by their sibling (IL vs QC);
+    # A7:535, A7:249 and A7:501:85 by the tests below on a parsed claim
     assert never <= {"A8:187:QC", "A6:562:85", "A6:562:DQ", "A6:128:85", "A6:254",
-                     "A7:535", "A7:249"}, never
+                     "A7:535", "A7:249", "A7:501:85"}, never
 
 
 def test_the_codes_each_edit_declares_are_valid_in_pyx12s_277_code_lists() -> None:
@@ -123,6 +124,41 @@ def test_an_unknown_frequency_code_is_rejected_as_invalid() -> None:
 
 def test_a_place_of_service_outside_the_cms_list_is_rejected() -> None:
     assert _codes(_with_claim(_base_claim(), place_of_service_code="98")) == ["A7:249"]
+
+
+@pytest.mark.parametrize("state", ["vA", "XX", "V", "VAA"])
+def test_a_provider_state_off_the_list_is_rejected_so_the_835_can_name_the_payee(
+        state: str) -> None:
+    """Found by the fuzz run (seed 30, case 76297: a byte flip made the billing
+    provider's N402 ``vA``). The 837P guide leaves N402 unchecked; the 835's checks the
+    payee's N402 against code source 22, so the claim was paid and its payee's 835 then
+    failed its check before release, which holds back the whole payment cycle. The
+    claim is now rejected at the front end: A7:501 (the entity's state), entity 85."""
+    from edi.claims import EntityName, Party
+    from edi.validators.edits import run_edits
+
+    claim = _base_claim()
+    billing = claim.billing_provider  # type: ignore[attr-defined]
+    assert billing.address is not None and billing.pay_to is None
+    bad_address = billing.address.model_copy(update={"state_code": state})
+    billed_there = claim.model_copy(  # type: ignore[attr-defined]
+        update={"billing_provider": billing.model_copy(update={"address": bad_address})})
+    findings = run_edits(billed_there, EditContext(received=RECEIVED))
+    assert [(f.codes, str(f.location)) for f in findings] == [
+        ("A7:501:85", "loop 2010AA, N402")]
+    assert "state" in findings[0].sentence
+    # the pay-to address (2010AB), where the 835 names the payee when the claim gives one
+    pay_to = Party(name=EntityName(entity_identifier_code="87", entity_type_qualifier="2"),
+                   address=bad_address)
+    paid_there = claim.model_copy(  # type: ignore[attr-defined]
+        update={"billing_provider": billing.model_copy(update={"pay_to": pay_to})})
+    assert [(f.codes, str(f.location)) for f in run_edits(
+        paid_there, EditContext(received=RECEIVED))] == [("A7:501:85", "loop 2010AB, N402")]
+    # a state on the list, a Canadian province, and no state at all pass
+    for fine in ("VA", "ON", None):
+        address = billing.address.model_copy(update={"state_code": fine})
+        assert _codes(claim.model_copy(update={  # type: ignore[attr-defined]
+            "billing_provider": billing.model_copy(update={"address": address})})) == []
 
 
 def test_a_lines_place_of_service_outside_the_cms_list_is_rejected_at_that_line() -> None:

@@ -48,6 +48,7 @@ from edi.validators.codesets.procedures import (
     is_well_formed_procedure,
     procedure_code_kind,
 )
+from edi.validators.codesets.states import is_valid_state
 
 __all__ = [
     "BEHAVIORAL_HEALTH_POS",
@@ -69,6 +70,7 @@ __all__ = [
     "is_dsm5_derived",
     "is_preventive_pediatric",
     "is_valid_place_of_service",
+    "is_valid_state",
     "is_well_formed_modifier",
     "is_well_formed_procedure",
     "load_cms_order_file",

@@ -1,14 +1,16 @@
-"""SNIP 5: external code sets (ICD-10-CM by date of service, POS, CPT/HCPCS shape)."""
+"""SNIP 5: external code sets (ICD-10-CM by date of service, POS, provider states,
+CPT/HCPCS shape)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
 
-from edi.claim_status import ClaimFinding, Location, StatusCategory
+from edi.claim_status import ClaimFinding, Entity, Location, StatusCategory
 from edi.claims import ParsedClaim
 from edi.validators.codesets import (
     is_valid_place_of_service,
+    is_valid_state,
     is_well_formed_modifier,
     is_well_formed_procedure,
 )
@@ -77,6 +79,22 @@ def place_of_service(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator
             yield e.finding(A7, ("249",), None,
                             Location("2400", "SV1", "SV105", line.assigned_number),
                             "The line's place of service is not a CMS place-of-service code.")
+
+
+@edit("SNIP5-PROVIDER-STATE", version=1, snip=5,
+      title="The billing provider's and pay-to address's states (2010AA and 2010AB N402) "
+            "are state or province codes (code source 22)", emits=("A7:501:85",))
+def provider_state(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    # the payee's address on the 835 is one of these, where the state must be on the list
+    billing = claim.billing_provider
+    pay_to = billing.pay_to.address if billing.pay_to is not None else None
+    for loop, address, whose in (("2010AA", billing.address, "billing provider's"),
+                                 ("2010AB", pay_to, "pay-to address's")):
+        state = address.state_code if address is not None else None
+        if state and not is_valid_state(state):
+            yield e.finding(A7, ("501",), Entity.BILLING, Location(loop, "N4", "N402"),
+                            f"The {whose} state is not a US state or Canadian province "
+                            "code (code source 22, in capitals).")
 
 
 @edit("SNIP5-PROCEDURE", version=1, snip=5,
