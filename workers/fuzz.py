@@ -64,7 +64,6 @@ from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS
 from edi.front_end import InMemoryClaimNumbers
-from edi.parsers.remit835 import read_835
 from edi.remit835 import render_835
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
@@ -78,7 +77,6 @@ from fixtures.fuzz import (
     mutate,
     plant,
 )
-from remittance.balance import prove_interchanges
 from remittance.claims import REVERSAL_STATUS, original_from_history
 from remittance.cycle import Waiting, is_held, plan_cycle, waiting_of
 from remittance.payer import DEFAULT_PAYER
@@ -86,6 +84,7 @@ from workers import logs
 from workers.adjudicate import decide_in_memory
 from workers.front_end import Outcomes, front_end_result, front_pass
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
+from workers.remit import check_835
 from workers.summary_store import problems_of
 
 SECONDS_PER_CASE = 20.0
@@ -222,7 +221,7 @@ def run_case(data: bytes) -> list[str]:
 def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
     """The back half's oracles on the accepted claims (claim number, claim): decided in
     memory, one payment cycle planned, each payee's 835 written, read back and checked
-    as the cycle checks it before release (`workers.remit`)."""
+    as the cycle checks it before release (`workers.remit.check_835`)."""
     failures: list[str] = []
     reference = _reference()
     made = accepted[0][1].header.bht.creation_date  # BHT04
@@ -255,14 +254,13 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
             expected[(False, item.payment.payer_claim_control_number)] += 1
     remitted: Counter[tuple[bool, str]] = Counter()
     for planned in cycle.remittances:
-        text = render_835(planned.remittance,
-                          Responder(when=WHEN, control=CountingControlNumbers()))
-        read = read_835(io.BytesIO(text.encode()))
-        if prove_interchanges(read):
+        checked = check_835(render_835(
+            planned.remittance, Responder(when=WHEN, control=CountingControlNumbers())))
+        if checked.imbalances:
             failures.append("unbalanced 835")
-        if outbound_problems(text):
+        if checked.refused:
             failures.append("invalid 835")
-        for ic in read:
+        for ic in checked.read:
             for group in ic.groups:
                 for ts in group.transactions:
                     if ts.amount < 0:

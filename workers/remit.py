@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, exists, insert, select, text
 from sqlalchemy.orm import Session
@@ -35,11 +35,11 @@ from adjudication.reference import ReferenceData
 from edi.acks import ControlNumbers, Responder
 from edi.amounts import from_cents
 from edi.claims import ParsedClaim
-from edi.parsers.remit835 import read_835
+from edi.parsers.remit835 import InterchangeRead, read_835
 from edi.payer import PAYER_ID
 from edi.remit835 import BankAccount, ClaimPayment, Payee, Payer, Remittance, write_835
 from edi.validators.outbound import outbound_problems
-from remittance.balance import prove_interchanges
+from remittance.balance import Imbalance, prove_interchanges
 from remittance.claims import original_from_history
 from remittance.cycle import (
     Carried,
@@ -206,6 +206,26 @@ def _stage(s: Session, spool: WaitingSpool, staging: Staging, *, as_of: date, no
             for claims in spool.payees()]
 
 
+class Checked835(NamedTuple):
+    """An 835 as a cycle checks it before release: read back, proven, and checked on
+    the X221A1 guide."""
+
+    read: list[InterchangeRead]
+    imbalances: list[Imbalance]
+    """What `remittance.balance.prove_interchanges` finds in what was read back."""
+    refused: list[str]
+    """What `outbound_problems` (the X221A1 guide) objects to."""
+
+    def problems(self) -> list[str]:
+        return [str(p) for p in self.imbalances] + [f"pyx12: {p}" for p in self.refused]
+
+
+def check_835(x12: str) -> Checked835:
+    """The check every 835 of a cycle passes before release."""
+    read = read_835(io.BytesIO(x12.encode("latin-1")))
+    return Checked835(read, prove_interchanges(read), outbound_problems(x12))
+
+
 def _stage_payee(claims: list[Spooled], plan: Callable[[list[Waiting]], PayeeRemittance],
                  responder: Responder, staging: Staging,
                  render_html: Callable[[Remittance], str] | None) -> _Staged:
@@ -216,9 +236,7 @@ def _stage_payee(claims: list[Spooled], plan: Callable[[list[Waiting]], PayeeRem
     document = io.StringIO()
     write_835(r, responder, document)
     x12 = document.getvalue()
-    problems = [str(p) for p in prove_interchanges(read_835(
-        io.BytesIO(x12.encode("latin-1"))))]
-    problems += [f"pyx12: {p}" for p in outbound_problems(x12)]
+    problems = check_835(x12).problems()
     named = {c.waiting.key: c for c in claims}
     rows = [{"claim_id": named[item.key].claim_id, "decision_id": item.key,
              "icn": named[item.key].icn, "role": item.role,
