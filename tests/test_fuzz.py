@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from adjudication.decision import Decision
+from adjudication.reference import LineOfBusiness
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.claims import ParsedClaim
 from edi.remit835 import ClaimPayment
@@ -103,8 +104,9 @@ def _accepted_claims(path: Path = DEMO / "demo-small.837") -> list[tuple[str, Pa
 def test_accepted_claims_are_decided_and_paid_in_835s_that_balance(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Demo files planted as every fuzz case is (their people renamed to markers),
-    decided as received the day they were made: the fuzz's reference covers the member
-    the markers make, with the claims history as that member's, so there are paid,
+    decided as received the day they were made: the fuzz's reference covers the three
+    members the markers make (one per line of business, each paid and denied on that
+    line's rules), with the claims history as theirs, so there are paid,
     partly paid, denied, pended and voided claims (not only denials of a member not
     found, CO-31), and replacements and voids of history claims (their reversals,
     CLP02 22, beside their own CLPs): every oracle holds."""
@@ -132,6 +134,8 @@ def test_accepted_claims_are_decided_and_paid_in_835s_that_balance(
         assert accepted and fuzz.remit_failures(accepted) == []
     assert {d.status for d in decided} == {
         "paid", "partially_paid", "denied", "pended", "voided"}
+    assert {(d.line_of_business, d.status) for d in decided} >= {
+        (line, status) for line in LineOfBusiness for status in ("paid", "denied")}
     roles = Counter(r.role for cycle in planned for p in cycle.remittances for r in p.remitted)
     assert roles["reversal"] >= 2 and roles["claim"] > 50
 
@@ -204,6 +208,17 @@ def test_planting_replaces_names_ids_and_birth_dates() -> None:
     planted = plant((ACK_FIXTURES / "valid-two-claims.837").read_bytes())
     assert all(marker.encode() in planted for marker in PLANTED)
     assert b"OBH000001" not in planted  # the sample's member id is gone
+
+
+def test_each_subscriber_gets_the_planted_member_of_its_filing_indicator() -> None:
+    """By the SBR09 before it: Medicaid, a Medicare one, anything else commercial; the
+    other payer's subscriber (2330A) by the 2320 SBR's."""
+    data = (b"HL*2*1*22*0~SBR*P*18*G1******MC~NM1*IL*1*DOE*JO****MI*100012345678~"
+            b"HL*3*1*22*0~SBR*P*18*G1******16~NM1*IL*1*ROE*AL****MI*712345678011~"
+            b"SBR*S*18*******CI~NM1*IL*1*ROE*AL****MI*OTHER1~"
+            b"HL*4*1*22*0~SBR*P*18*G1******ZZ~NM1*IL*1*POE*ED****MI*912345678~")
+    ids = re.findall(rb"\*MI\*([^~]*)", plant(data))
+    assert ids == [b"QZPLANTID77MC", b"QZPLANTID77MA", b"QZPLANTID77", b"QZPLANTID77"]
 
 
 def test_the_same_seed_gives_the_same_bytes() -> None:

@@ -74,6 +74,8 @@ from fixtures.fuzz import (
     PLANTED_FIRST,
     PLANTED_ID,
     PLANTED_LAST,
+    PLANTED_MEDICAID_ID,
+    PLANTED_MEDICARE_ID,
     mutate,
     plant,
 )
@@ -277,26 +279,35 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
 
 @functools.cache
 def _reference() -> ReferenceData:
-    """The shipped reference data, and the member `fixtures.fuzz.plant` makes of every
-    subscriber (its card id, names and birth date) covered by a commercial plan, so a
-    planted file's claims can be paid, not only denied as a member not found (CO-31);
-    the claims history is that member's (every file's member is), so a sample's
-    replacement or void finds its original and is remitted with its reversal."""
+    """The shipped reference data, and the three members `fixtures.fuzz.plant` makes of
+    the subscribers (one card id per line of business, the same names and birth date):
+    commercial (a PPO in MA), MassHealth and Medicare Advantage, so a planted file's
+    claims are decided by each line of business's rules and can be paid, not only
+    denied as a member not found (CO-31). The claims history is theirs (each past claim
+    the planted member's of its line of business), so a sample's replacement or void
+    finds its original and is remitted with its reversal."""
     shipped = read_reference_dir(SHIPPED_REFERENCE_DIRECTORY)[0]
     since = date(2000, 1, 1)
-    member = Member(member_id=f"{PLANTED_ID}-00", subscriber_id=PLANTED_ID,
-                    relationship="self", last_name=PLANTED_LAST, first_name=PLANTED_FIRST,
-                    birth_date=datetime.strptime(PLANTED_BIRTH, "%Y%m%d").date(), gender="F",
-                    effective=since)
-    coverage = Coverage(member_id=member.member_id, plan_id="COM-PPO-1500",
-                        line_of_business=LineOfBusiness.COMMERCIAL, state="MA",
-                        effective=since)
-    history = [past.model_copy(update={"member_id": member.member_id})
+    members, coverage = list(shipped.members), list(shipped.coverage)
+    member_of: dict[LineOfBusiness, str] = {}
+    for card, line, plan in (
+            (PLANTED_ID, LineOfBusiness.COMMERCIAL, "COM-PPO-1500"),
+            (PLANTED_MEDICAID_ID, LineOfBusiness.MEDICAID, "MCD-MA-ACO"),
+            (PLANTED_MEDICARE_ID, LineOfBusiness.MEDICARE_ADVANTAGE, "MA-HMO")):
+        member = Member(member_id=f"{card}-00", subscriber_id=card, relationship="self",
+                        last_name=PLANTED_LAST, first_name=PLANTED_FIRST,
+                        birth_date=datetime.strptime(PLANTED_BIRTH, "%Y%m%d").date(),
+                        gender="F", effective=since)
+        members.append(member)
+        coverage.append(Coverage(member_id=member.member_id, plan_id=plan,
+                                 line_of_business=line, state="MA", effective=since))
+        member_of[line] = member.member_id
+    history = [past.model_copy(update={"member_id": member_of[past.line_of_business]})
                for past in shipped.past_claims]
     return shipped.with_member_rows(
-        members=[*shipped.members, member], coverage=[*shipped.coverage, coverage],
-        authorizations=shipped.authorizations, past_claims=history,
-        accumulators=shipped.accumulators, other_coverage=shipped.other_coverage)
+        members=members, coverage=coverage, authorizations=shipped.authorizations,
+        past_claims=history, accumulators=shipped.accumulators,
+        other_coverage=shipped.other_coverage)
 
 
 def _pyx12_accepts(text: str) -> bool:
