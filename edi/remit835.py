@@ -14,7 +14,8 @@ follow pyx12's ``835.5010.X221.A1.xml`` map:
             NM1*82 rendering when not the payee, MOA claim remark codes, REF*F8
             original claim, DTM*232/233 service period, DTM*050 received
         2110  SVC (procedure and modifiers as billed, charge, paid, units), DTM*472,
-              CAS, AMT*B6 allowed, LQ*HE remark codes
+              CAS, REF*6R line item control number when the 837P line had one,
+              AMT*B6 allowed, LQ*HE remark codes
     PLB  provider adjustments (up to six per segment, split beyond)
 
 CAS segments are grouped by group code in the order groups first appear, at most six
@@ -69,6 +70,9 @@ class ServicePayment:
     remarks: tuple[str, ...] = ()
     original_units: Decimal | None = None
     """SVC07: the units billed, when the units paid (SVC05) are fewer."""
+    line_item_control_number: str | None = None
+    """REF*6R: the line's 2400 REF*6R as the provider sent it (the guide requires it
+    back when it was received), so the provider's system matches the line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +313,8 @@ def _service(s: ServicePayment) -> Iterator[list[Element]]:
     if s.service_date is not None:
         yield ["DTM", "472", s.service_date.strftime("%Y%m%d")]
     yield from _cas(s.adjustments)
+    if s.line_item_control_number:
+        yield ["REF", "6R", clean(s.line_item_control_number, 50)]
     if s.allowed is not None:
         yield ["AMT", "B6", amount_text(s.allowed)]
     for remark in s.remarks:

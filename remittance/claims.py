@@ -93,6 +93,9 @@ def claim_payment(decision: Decision, claim: ParsedClaim) -> ClaimPayment:
     dates = [line.service_date for line in decision.lines]
     original = (decision.reversal.original_icn
                 if decision.reversal is not None and decision.frequency_code == "7" else None)
+    # a decided claim's lines are its 2400 loops in order (a void has none of its own)
+    controls = ([line.line_item_control_number for line in c.lines]
+                if len(c.lines) == len(decision.lines) else [None] * len(decision.lines))
     return ClaimPayment(
         patient_control_number=decision.patient_control_number,
         status=decision.claim_status_code, charge=decision.charge, paid=decision.paid,
@@ -106,13 +109,15 @@ def claim_payment(decision: Decision, claim: ParsedClaim) -> ClaimPayment:
         period=(min(dates), max(dates)) if dates else None, received=decision.received,
         adjustments=tuple(CasAdjustment(str(a.group), a.carc, a.amount)
                           for a in decision.claim_adjustments),
-        services=tuple(_service(line) for line in decision.lines),
+        services=tuple(_service(line, control)
+                       for line, control in zip(decision.lines, controls, strict=True)),
         remarks=decision.rarcs,
     )
 
 
-def _service(line: LineDecision) -> ServicePayment:
-    """A line as remitted; a line split by a partial authorization pays SVC05 units of
+def _service(line: LineDecision, control: str | None) -> ServicePayment:
+    """A line as remitted, with the line item control number the provider gave it
+    (``control``, REF*6R); a line split by a partial authorization pays SVC05 units of
     the SVC07 billed, its CO-198 carrying the units denied (CAS04)."""
     denied_units = line.units - line.paid_units if line.units_paid is not None else None
     return ServicePayment(
@@ -122,7 +127,8 @@ def _service(line: LineDecision) -> ServicePayment:
                                         denied_units if a.carc == "198" else None)
                           for a in line.adjustments),
         allowed=line.allowed if line.status == "paid" else None, remarks=line.rarcs,
-        original_units=line.units if line.units_paid is not None else None)
+        original_units=line.units if line.units_paid is not None else None,
+        line_item_control_number=control)
 
 
 def reversal_of(remitted: ClaimPayment) -> ClaimPayment:

@@ -279,7 +279,7 @@ def paid_by(payer_id: str, paid: str, code: str = "90837", *,
 def line(number: int = 1, code: str = "90837", charge: str = "200.00", *, units: str = "1",
          dos: date = DOS, through: date | None = None, modifiers: tuple[str, ...] = (),
          rendering_npi: str | None = None, supervising_npi: str | None = None,
-         auth: tuple[str, ...] = (),
+         auth: tuple[str, ...] = (), control: str | None = None,
          adjudications: Sequence[LineAdjudication] = ()) -> ServiceLine:
     return ServiceLine(
         assigned_number=number, product_or_service_id_qualifier="HC", procedure_code=code,
@@ -290,7 +290,7 @@ def line(number: int = 1, code: str = "90837", charge: str = "200.00", *, units:
         prior_authorization_numbers=auth,
         rendering=person("82", rendering_npi) if rendering_npi else None,
         supervising=person("DQ", supervising_npi, "SUPERVISOR") if supervising_npi else None,
-        adjudications=tuple(adjudications),
+        adjudications=tuple(adjudications), line_item_control_number=control,
     )
 
 

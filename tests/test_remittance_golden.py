@@ -21,7 +21,7 @@ from edi.parsers.remit835 import read_835
 from edi.remit835 import BankAccount, ClaimPayment, Payee, render_835
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
-from remittance.claims import claim_payment, payee_of
+from remittance.claims import claim_payment, payee_of, reversal_of
 from remittance.cycle import Carried, CyclePlan, Waiting, plan_cycle
 from remittance.payer import DEFAULT_PAYER
 from tests.adjudication_builders import (
@@ -213,6 +213,36 @@ DTM*472*20260302~
 CAS*CO*242*200.00~
 """ + _tail(44))
     _valid_and_balanced(text)
+
+
+def test_each_line_gives_back_the_line_item_control_number_it_was_sent_with() -> None:
+    # X221A1 2110 REF*6R, required when the 837P line had one (2400 REF*6R): after the
+    # line's CAS, before AMT*B6; a line sent without one gets none. Line 1: charge
+    # 200.00, fee 100.00, paid 100.00; line 2 (90834 at the World's fee of 80.00):
+    # charge 120.00, CO-45 40.00, paid 80.00; the payment 180.00.
+    claim = build_claim([line(1, control="LN-7781"), line(2, "90834", "120.00")])
+    text = _text(_cycle([_waiting(1, decide(claim, World().reference()), claim)]))
+    assert text == (HEAD.format(bpr=ACH.format(amount="180.00"), trace="TRC00001") + """\
+LX*1~
+CLP*PCN-1*1*320.00*180.00**15*OBH-1*11*1~
+""" + PATIENT + DATES + """\
+SVC*HC:90837*200.00*100.00**1~
+DTM*472*20260302~
+CAS*CO*45*100.00~
+REF*6R*LN-7781~
+AMT*B6*100.00~
+SVC*HC:90834*120.00*80.00**1~
+DTM*472*20260302~
+CAS*CO*45*40.00~
+AMT*B6*80.00~
+""" + _tail(31))
+    _valid_and_balanced(text)
+    read = read_835(io.BytesIO(text.encode()))[0].groups[0].transactions[0].claims[0]
+    assert [s.line_item_control_number for s in read.services] == ["LN-7781", ""]
+    # a later reversal gives the line back as it was remitted, control number and all
+    reversed_ = reversal_of(_cycle([_waiting(1, decide(claim, World().reference()), claim)])
+                            .remittances[0].remitted[0].payment)
+    assert [s.line_item_control_number for s in reversed_.services] == ["LN-7781", None]
 
 
 def _original_cycle() -> tuple[CyclePlan, Iterator[str]]:

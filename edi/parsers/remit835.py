@@ -33,6 +33,8 @@ class ServiceRead:
     adjustments: list[CasRead] = field(default_factory=list)
     segment: int = 0
     """The SVC's ordinal in the file (1-based)."""
+    line_item_control_number: str = ""
+    """REF*6R."""
 
 
 @dataclass
@@ -186,6 +188,8 @@ class _Reader:
                 if s.get(position):
                     target.append(CasRead(s.get(1), s.get(position),
                                           self._amount(s, position + 1)))
+        elif sid == "REF" and s.get(1) == "6R" and self.service is not None:
+            self.service.line_item_control_number = s.get(2)
         elif sid == "REF" and s.get(1) == "F8" and self.claim is not None:
             self.claim.original_claim_number = s.get(2)
         elif sid == "PLB":
