@@ -168,7 +168,7 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
 @router.get("/claims/{claim_id}")
 def claim(request: Request, principal: Signed, claim_id: RowId) -> Response:
     from remittance.era import codes
-    from workers.review_cli import NOT_FOR_DENIAL
+    from workers.review_cli import DENIAL_GROUPS, NEEDS_REMARK, NOT_FOR_DENIAL
 
     store = store_of(request)
     with store.transaction() as s:
@@ -180,7 +180,10 @@ def claim(request: Request, principal: Signed, claim_id: RowId) -> Response:
     return render(request, "claim.html", c=page, adjustment_words=adjustment_words,
                   rarc_words=rarc_words,
                   carcs=sorted(((k, v) for k, v in codes()["carc"].items()
-                                if k not in NOT_FOR_DENIAL), key=lambda kv: int(kv[0])))
+                                if k not in NOT_FOR_DENIAL), key=lambda kv: int(kv[0])),
+                  rarcs=sorted(codes()["rarc"].items()),
+                  needs_remark=sorted(NEEDS_REMARK, key=int),
+                  denial_groups=sorted((c, str(g)) for c, g in DENIAL_GROUPS.items()))
 
 
 @router.get("/icn/{icn}")

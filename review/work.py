@@ -151,32 +151,34 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: RowId
 
 @router.post("/claims/{claim_id}/deny/preview")
 def deny_preview(request: Request, principal: Worker, claim_id: RowId,
-                 carc: Annotated[str, Form()] = "",
+                 carc: Annotated[str, Form()] = "", rarc: Annotated[str, Form()] = "",
                  note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)
     icn = _icn(store, claim_id)
     try:
-        before, after = preview_denial(store, icn, carc.strip())
+        before, after = preview_denial(store, icn, carc.strip(), rarc.strip())
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     return _confirm(request, claim_id, icn, "deny", before, after, "", carc=carc.strip(),
-                    note=note)
+                    rarc=rarc.strip(), note=note)
 
 
 @router.post("/claims/{claim_id}/deny")
 def deny_confirmed(request: Request, principal: Worker, claim_id: RowId,
-                   carc: Annotated[str, Form()] = "",
+                   carc: Annotated[str, Form()] = "", rarc: Annotated[str, Form()] = "",
                    note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)
     icn = _icn(store, claim_id)
     moment = now()
 
     def audited(s: Session, _decision: Decision) -> None:
+        remark = {"rarc": rarc.strip()} if rarc.strip() else {}
         auth.audit(s, principal.name, "pend.deny", icn, client_of(request), moment,
-                   carc=carc.strip())
+                   carc=carc.strip(), **remark)
 
     try:
-        deny(store, icn, carc.strip(), principal.name, note, moment, audit=audited)
+        deny(store, icn, carc.strip(), principal.name, note, moment, rarc=rarc.strip(),
+             audit=audited)
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)

@@ -221,7 +221,7 @@ def test_an_action_and_its_audit_row_commit_together_or_neither_does(
     assert analyst.post(f"/claims/{pended}/release", data={
         "csrf_token": token, "allowed_1": "80.00"}).status_code == 500
     assert analyst.post(f"/claims/{pended}/deny", data={
-        "csrf_token": token, "carc": "96"}).status_code == 500
+        "csrf_token": token, "carc": "96", "rarc": "N130"}).status_code == 500
     supervisor = _app_client(store, archive)
     supervisor_token = sign_in(supervisor, "supervisor")
     assert supervisor.post("/payments/release", data={

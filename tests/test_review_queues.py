@@ -145,7 +145,7 @@ def test_the_claim_keeps_its_current_decisions_status_and_the_codes_filter_reads
     assert "<strong>1</strong> claim," in c.get(f"/queues/pends?code={rule}").text
     assert "<strong>0</strong> claims" in c.get("/queues/pends?code=NO-SUCH-RULE").text
     assert c.post(f"/claims/{pended}/deny", data={"csrf_token": token, "carc": "96",
-                                                  "note": ""}).status_code == 303
+                                                  "rarc": "N130", "note": ""}).status_code == 303
     with store.transaction() as s:
         pairs = list(s.execute(select(Claim.decision_status, DecisionRecord.status)
                                .join(DecisionRecord, DecisionRecord.claim_id == Claim.id)

@@ -521,13 +521,22 @@ def test_a_pend_is_denied_with_a_reason_code_and_an_analysts_limit_holds(
     over = analyst.post(f"/claims/{pended}/release",
                         data={"csrf_token": token, "allowed_1": "80.00"})
     assert over.status_code == 403 and claim_ids(store, "pended") == [pended]
+    work = analyst.get(f"/claims/{pended}").text
+    assert 'id="deny-rarc"' in work and '<option value="N130">' in work
+    assert "CARC 16, 96, 234, 252 need a remark code; 18 is given as OA" in work
     denial = analyst.post(f"/claims/{pended}/deny/preview",
-                          data={"csrf_token": token, "carc": "96", "note": "not necessary"})
+                          data={"csrf_token": token, "carc": "96", "rarc": "N130",
+                                "note": "not necessary"})
     assert "CO-96" in denial.text and "REVIEW" not in denial.text
+    assert 'name="rarc" value="N130"' in denial.text  # carried to the confirmation
     assert analyst.post(f"/claims/{pended}/deny/preview",
                         data={"csrf_token": token, "carc": "1"}).status_code == 400
+    without = analyst.post(f"/claims/{pended}/deny/preview",
+                           data={"csrf_token": token, "carc": "96"})
+    assert without.status_code == 400 and "CARC 96 needs a remark code" in without.text
     done = analyst.post(f"/claims/{pended}/deny",
-                        data={"csrf_token": token, "carc": "96", "note": "not necessary"})
+                        data={"csrf_token": token, "carc": "96", "rarc": "N130",
+                              "note": "not necessary"})
     assert done.status_code == 303
     page = analyst.get(f"/claims/{pended}").text
     assert "REVIEW-DENIAL" in page and "Denied by analyst-1" in page
@@ -536,6 +545,8 @@ def test_a_pend_is_denied_with_a_reason_code_and_an_analysts_limit_holds(
             DecisionRecord.claim_id == pended, DecisionRecord.current.is_(True)))
     assert data["status"] == "denied" and data["paid"] == "0.00"
     assert {a["carc"] for line in data["lines"] for a in line["adjustments"]} == {"96"}
+    assert {r for line in data["lines"] for r in line["rarcs"]} == {"N130"}
+    assert "(CO-96, N130)" in page
 
 
 def test_search_by_each_kind_and_users_managed_by_an_admin(

@@ -314,7 +314,8 @@ def test_a_denial_the_advice_and_835_of_a_cycle_and_a_user_added_are_audited(
             token = sign_in(analyst, "analyst")
             (pended,) = claim_ids(store, "pended")
             denied = analyst.post(f"/claims/{pended}/deny",
-                                  data={"csrf_token": token, "carc": "96", "note": "no"})
+                                  data={"csrf_token": token, "carc": "96", "rarc": "N130",
+                                        "note": "no"})
             assert denied.status_code == 303
             supervisor = client(store, archive)
             token = sign_in(supervisor, "supervisor")
@@ -341,7 +342,7 @@ def test_a_denial_the_advice_and_835_of_a_cycle_and_a_user_added_are_audited(
             store.dispose()
     who = [(a, r.user_name, r.subject, r.detail) for a, found in rows.items() for r in found
            if r.user_name != "command line"]  # the seed's own users, added by the CLI
-    assert who == [("pend.deny", USERS["analyst"], icn, {"carc": "96"}),
+    assert who == [("pend.deny", USERS["analyst"], icn, {"carc": "96", "rarc": "N130"}),
                    ("era.view", USERS["supervisor"], trace, {"remittance": remittance}),
                    ("835.download", USERS["supervisor"], trace, {"remittance": remittance}),
                    ("user.add", USERS["admin"], "new-analyst", {"role": "analyst"})]

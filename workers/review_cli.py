@@ -44,6 +44,13 @@ DENIAL_RULE = "REVIEW-DENIAL"
 NOT_FOR_DENIAL = frozenset({"1", "2", "3", "23", "45"})
 """CARCs that share or price a payment (deductible, coinsurance, copay, prior payers,
 the fee schedule): never the reason a whole line is denied."""
+DENIAL_GROUPS = {"18": Group.OA}
+"""The group a CARC's X12 usage note requires (18, an exact duplicate: OA only;
+DOMAIN.md 8.3); a reviewer's denial with any other CARC is CO (the provider's
+write-off)."""
+NEEDS_REMARK = frozenset({"16", "96", "234", "252"})
+"""CARCs whose X12 text requires at least one remark code (RARC) beside them (DOMAIN.md
+8.3): a denial with one of them names its RARC."""
 
 
 class ReviewError(Exception):
@@ -181,47 +188,63 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
     return decision
 
 
-def denial(pended_decision: Decision, carc: str) -> Decision:
+def denial(pended_decision: Decision, carc: str, rarc: str = "") -> Decision:
     """A reviewer's denial of a pended claim: every pended line (and every line held
-    with it) denied CO-``carc`` for its whole charge; denials already made stand."""
-    if carc not in codes()["carc"] or carc in NOT_FOR_DENIAL:
+    with it) denied ``carc`` for its whole charge, in the group its usage requires
+    (`DENIAL_GROUPS`, else CO), with ``rarc`` as the line's remark code (required for
+    `NEEDS_REMARK`); denials already made stand."""
+    known = codes()
+    if carc not in known["carc"] or carc in NOT_FOR_DENIAL:
         raise ReviewError(f"{carc} is not a claim adjustment reason code a denial can give")
+    if rarc and rarc not in known["rarc"]:
+        raise ReviewError(f"{rarc} is not a remark code (RARC) a denial can give")
+    if carc in NEEDS_REMARK and not rarc:
+        raise ReviewError(f"a denial with CARC {carc} needs a remark code (RARC) that says "
+                          "why: choose one")
+    group = DENIAL_GROUPS.get(carc, Group.CO)
+    remarks = (rarc,) if rarc else ()
     lines = tuple(
         replace(line, status="denied", allowed=ZERO, paid=ZERO, pend_reason=None,
-                adjustments=(Adjustment(Group.CO, carc, line.charge),), rarcs=(),
+                adjustments=(Adjustment(group, carc, line.charge),), rarcs=remarks,
                 units_paid=None)
         if line.status == "pended" else line for line in pended_decision.lines)
-    step = TraceStep(DENIAL_RULE, 1, None, (("group", "CO"), ("carc", carc)),
-                     f"denied by a reviewer: CO-{carc}")
+    said = f"{group}-{carc}" + (f" with {rarc}" if rarc else "")
+    step = TraceStep(DENIAL_RULE, 1, None,
+                     (("group", str(group)), ("carc", carc), *((("rarc", rarc),) if rarc else ())),
+                     f"denied by a reviewer: {said}")
     return replace(pended_decision, status="denied", lines=lines, paid=ZERO,
                    patient_responsibility=ZERO, accumulator_changes=(),
                    trace=(*pended_decision.trace, step))
 
 
-def preview_denial(store: Store, icn: str, carc: str) -> tuple[Decision, Decision]:
+def preview_denial(store: Store, icn: str, carc: str,
+                   rarc: str = "") -> tuple[Decision, Decision]:
     """The pended decision and the denial a reviewer is about to confirm."""
     with store.transaction() as s:
         current = _pended(s, icn, lock=False)
         before = decision_from_record(current.data, current.trace)
-    return before, denial(before, carc)
+    return before, denial(before, carc, rarc)
 
 
 def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
-         now: datetime | None = None, *,
+         now: datetime | None = None, *, rarc: str = "",
          audit: Callable[[Session, Decision], None] | None = None) -> Decision:
-    """Deny a pended claim with a reason code: a new decision version, the release
-    row (``{"deny": "CO-<carc>"}``), its ``pend.denied`` event and what ``audit``
-    writes commit together."""
+    """Deny a pended claim with a reason code (and remark code): a new decision
+    version, the release row (``{"deny": "<group>-<carc>"}``, and ``"rarc"``), its
+    ``pend.denied`` event and what ``audit`` writes commit together."""
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         current = _pended(s, icn, lock=True)
-        decision = denial(decision_from_record(current.data, current.trace), carc)
+        decision = denial(decision_from_record(current.data, current.trace), carc, rarc)
         _replace(s, current, decision, reference_version=current.reference_version, at=now)
-        s.add(PendRelease(icn=icn, reviewer=reviewer, note=note,
-                          overrides={"deny": f"CO-{carc}"}, from_version=current.version,
-                          to_version=current.version + 1, released_at=now))
+        group = str(DENIAL_GROUPS.get(carc, Group.CO))
+        said = {"deny": f"{group}-{carc}", **({"rarc": rarc} if rarc else {})}
+        s.add(PendRelease(icn=icn, reviewer=reviewer, note=note, overrides=said,
+                          from_version=current.version, to_version=current.version + 1,
+                          released_at=now))
         s.add(Event(at=now, kind="pend.denied", actor=reviewer, subject=icn,
-                    detail={"carc": carc, "from_version": current.version}))
+                    detail={"carc": carc, **({"rarc": rarc} if rarc else {}),
+                            "from_version": current.version}))
         if audit is not None:
             audit(s, decision)
     return decision

@@ -1,0 +1,72 @@
+"""A reviewer's denial of a pend, as the 835 will carry it: the group its CARC's usage
+requires and the remark code a CARC needs (DOMAIN.md 8.3; X12 CARC notes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from adjudication.decision import Decision, Group
+from edi.acks import CountingControlNumbers, Responder
+from edi.remit835 import render_835
+from remittance.claims import claim_payment, payee_of
+from remittance.cycle import Waiting, plan_cycle
+from remittance.payer import DEFAULT_PAYER
+from tests.adjudication_builders import World, build_claim, decide, line
+from tests.test_remittance_golden import EFFECTIVE, WHEN, _valid_and_balanced
+from workers.review_cli import DENIAL_RULE, ReviewError, denial
+
+CLAIM = build_claim([line(1, "90832", "150.00")])  # no fee on file for 90832: a pend
+
+
+def _pended() -> Decision:
+    decision = decide(CLAIM, World().reference())
+    assert decision.status == "pended"
+    return decision
+
+
+def _835(decision: Decision) -> str:
+    waiting = Waiting(1, payee_of(CLAIM), claim_payment(decision, CLAIM), None, None)
+    plan = plan_cycle([waiting], payer=DEFAULT_PAYER, carried={}, account=lambda _p: None,
+                      next_trace=lambda: "TRC00001", effective=EFFECTIVE, produced=WHEN.date())
+    return render_835(plan.remittances[0].remittance,
+                      Responder(when=WHEN, control=CountingControlNumbers()))
+
+
+@pytest.mark.parametrize("carc", ["16", "96", "252"])
+def test_a_carc_that_needs_a_remark_code_is_refused_without_one(carc: str) -> None:
+    with pytest.raises(ReviewError, match=f"CARC {carc} needs a remark code"):
+        denial(_pended(), carc)
+
+
+def test_a_denial_with_its_remark_code_reaches_the_835() -> None:
+    denied = denial(_pended(), "96", "N130")
+    (only,) = denied.lines
+    assert (only.status, only.paid, only.rarcs) == ("denied", 0, ("N130",))
+    assert [(a.group, a.carc, str(a.amount)) for a in only.adjustments] == [
+        (Group.CO, "96", "150.00")]
+    assert denied.trace[-1].rule_id == DENIAL_RULE
+    assert dict(denied.trace[-1].inputs) == {"group": "CO", "carc": "96", "rarc": "N130"}
+    text = _835(denied)
+    assert "CAS*CO*96*150.00~" in text and "LQ*HE*N130~" in text
+    _valid_and_balanced(text)
+
+
+def test_an_exact_duplicate_is_denied_in_group_oa() -> None:
+    (only,) = denial(_pended(), "18").lines
+    assert [(a.group, a.carc) for a in only.adjustments] == [(Group.OA, "18")]
+    assert only.rarcs == ()
+    text = _835(denial(_pended(), "18"))
+    assert "CAS*OA*18*150.00~" in text and "CAS*CO" not in text
+    _valid_and_balanced(text)
+
+
+@pytest.mark.parametrize(("carc", "rarc", "says"), [
+    ("45", "", "45 is not a claim adjustment reason code a denial can give"),
+    ("999", "", "999 is not a claim adjustment reason code"),
+    ("96", "N999", "N999 is not a remark code (RARC) a denial can give"),
+    ("96", "<b>", "<b> is not a remark code"),
+])
+def test_a_code_a_denial_cannot_give_is_a_clear_refusal(carc: str, rarc: str,
+                                                        says: str) -> None:
+    with pytest.raises(ReviewError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        denial(_pended(), carc, rarc)
