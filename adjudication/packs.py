@@ -31,7 +31,12 @@ from adjudication.rules.duplicates import DUPLICATE
 from adjudication.rules.filing import TIMELY_FILING
 from adjudication.rules.member import BENEFIT_PLAN, ELIGIBILITY, MEMBER_RULE_ID
 from adjudication.rules.pricing import PRICING
-from adjudication.rules.providers import MEDICAID_ENROLLMENT, OUT_OF_NETWORK, PROVIDER_ON_FILE
+from adjudication.rules.providers import (
+    BILLING_PROVIDER,
+    MEDICAID_ENROLLMENT,
+    OUT_OF_NETWORK,
+    PROVIDER_ON_FILE,
+)
 from adjudication.rules.supervision import (
     LICENSE_LEVEL,
     SUPERVISION_MODIFIER,
@@ -77,7 +82,7 @@ class RulePack:
 
 
 _BEFORE = (TIMELY_FILING, DUPLICATE, UNIT_LIMIT, ADD_ON_PRIMARY, PROCEDURE_PAIR,
-           PROVIDER_ON_FILE, OUT_OF_NETWORK)
+           BILLING_PROVIDER, PROVIDER_ON_FILE, OUT_OF_NETWORK)
 _AFTER = (LICENSE_LEVEL, TELEHEALTH, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
 
 PACKS: dict[LineOfBusiness, RulePack] = {

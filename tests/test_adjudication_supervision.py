@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from adjudication.packs import PACKS, describe
 from adjudication.reference import LicenseLevel, LineOfBusiness
 from tests.adjudication_builders import (
@@ -196,15 +198,41 @@ def test_medicaid_outside_massachusetts_has_no_enrolment_rule_by_default() -> No
 
 
 # -- network and the provider file ----------------------------------------------------------
+BILLING = provider(BILLING_NPI, license=None, entity_type="2")
+
+
 def test_an_out_of_network_clinician_without_an_oon_benefit_is_denied_co242() -> None:
-    world = World(providers=(provider(network="out"),))
+    world = World(providers=(provider(network="out"), BILLING))
     assert codes(decide(build_claim(), world.reference())) == ["CO-242"]
 
 
 def test_an_out_of_network_clinician_pends_when_the_plan_covers_oon_but_says_not_how() -> None:
     # (tests/test_adjudication_out_of_network.py prices such lines under the benefit)
-    world = World(providers=(provider(network="out"),), plans=(plan(oon=True),))
+    world = World(providers=(provider(network="out"), BILLING), plans=(plan(oon=True),))
     assert decide(build_claim(), world.reference()).status == "pended"
+
+
+def test_a_billing_provider_not_on_file_or_with_another_tin_is_denied_n257() -> None:
+    # DOMAIN.md 4: the billing NPI pairs with the 2010AA REF*EI TIN on a provider record
+    assert decide(build_claim(), World().reference()).status == "paid"
+    unknown = decide(build_claim(billing_npi="1999999999"), World().reference())
+    assert unknown.status == "denied" and codes(unknown) == ["CO-16"]
+    assert [line.rarcs for line in unknown.lines] == [("N257",)]
+    assert unknown.paid == 0
+    step = next(t for t in unknown.trace if t.rule_id == "BILLING-PROVIDER")
+    assert dict(step.inputs)["on_file"] is False
+    other_tin = BILLING.model_copy(update={"tin": "987654321"})
+    world = World(providers=(provider(), other_tin))
+    moved = decide(build_claim(), world.reference())
+    assert codes(moved) == ["CO-16"] and moved.lines[0].rarcs == ("N257",)
+    assert dict(next(t for t in moved.trace if t.rule_id == "BILLING-PROVIDER")
+                .inputs)["tin_matches"] is False
+    no_tin = World(providers=(provider(), BILLING.model_copy(update={"tin": None})))
+    assert codes(decide(build_claim(), no_tin.reference())) == ["CO-16"]
+    # a record that ended before the date of service does not pair either
+    ended = BILLING.model_copy(update={"termination": date(2026, 1, 31)})
+    assert codes(decide(build_claim(), World(providers=(provider(), ended)).reference())) == [
+        "CO-16"]
 
 
 def test_a_rendering_provider_not_on_file_pends_the_claim() -> None:

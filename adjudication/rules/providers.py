@@ -1,4 +1,5 @@
-"""The rendering clinician: on the provider file, in network, Medicaid-enrolled.
+"""The billing provider: on the provider file with the TIN the claim gives; the
+rendering clinician: on the provider file, in network, Medicaid-enrolled.
 
 Provider rows are read on the line's first date of service (licensing, network
 status and enrolment as they stood when the service was given).
@@ -8,6 +9,34 @@ from __future__ import annotations
 
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import Group
+
+
+def _billing_provider(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    """DOMAIN.md 4: the billing NPI pairs with the TIN of 2010AA REF*EI on a provider
+    record in force; otherwise the payment would go to a payee the payer cannot tie to
+    a contract, so the line is denied CO-16 + N257 (fails closed: a record without a
+    TIN, or a claim without one, does not pair)."""
+    npi = work.facts.billing_npi
+    billing = work.ctx.claim.billing_provider
+    sent = billing.tax_identification.value if billing.tax_identification else ""
+    provider = work.ctx.reference.provider(npi, work.day)
+    inputs: dict[str, object] = {"billing_npi": npi, "date_of_service": work.day,
+                                 "on_file": provider is not None}
+    if provider is None:
+        work.note(rule, "denied: the billing provider is not on the provider file", **inputs)
+        return Deny(Group.CO, "16", ("N257",))
+    inputs["tin_matches"] = bool(sent) and provider.tin == sent
+    if not inputs["tin_matches"]:
+        work.note(rule, "denied: the claim's billing TIN (2010AA REF) is not the one on the "
+                        "provider file for this NPI", **inputs)
+        return Deny(Group.CO, "16", ("N257",))
+    work.note(rule, "billing provider on file with the claim's TIN", **inputs)
+    return None
+
+
+BILLING_PROVIDER = LineRule(
+    "BILLING-PROVIDER", 1, "The billing provider is on the provider file on the date of "
+    "service, with the TIN the claim gives", ("CO-16 N257",), _billing_provider)
 
 
 def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
