@@ -235,10 +235,14 @@ def test_a_billing_provider_not_on_file_or_with_another_tin_is_denied_n257() -> 
         "CO-16"]
 
 
-def test_a_rendering_provider_not_on_file_pends_the_claim() -> None:
+def test_a_rendering_provider_not_on_file_is_denied_n290() -> None:
+    # DOMAIN.md 4: a valid NPI not on file, at adjudication: CO-16 + N290 (rendering)
     decision = decide(build_claim(rendering_npi="1888888888"), World().reference())
-    assert decision.status == "pended"
-    assert "not on the provider file" in (decision.lines[0].pend_reason or "")
+    assert decision.status == "denied" and codes(decision) == ["CO-16"]
+    assert decision.lines[0].rarcs == ("N290",) and decision.paid == 0
+    step = next(t for t in decision.trace if t.rule_id == "PROVIDER-ON-FILE")
+    assert (step.version, step.conclusion) == (
+        2, "denied: the rendering provider is not on the provider file")
 
 
 # -- the packs ------------------------------------------------------------------------------

@@ -42,10 +42,10 @@ BILLING_PROVIDER = LineRule(
 def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     npi = work.facts.rendering_npi
     provider = work.ctx.reference.provider(npi, work.day)
-    if provider is None:
-        work.note(rule, "pended: the rendering provider is not on the provider file",
+    if provider is None:  # DOMAIN.md 4: the provider corrects the NPI and sends it again
+        work.note(rule, "denied: the rendering provider is not on the provider file",
                   rendering_npi=npi, date_of_service=work.day)
-        return Pend(f"rendering provider {npi} is not on the provider file on {work.day}")
+        return Deny(Group.CO, "16", ("N290",))
     work.provider = provider
     work.note(rule, f"rendering provider on file ({provider.license_level or 'organisation'}, "
                     f"{provider.network_status} network)",
@@ -54,8 +54,8 @@ def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcom
 
 
 PROVIDER_ON_FILE = LineRule(
-    "PROVIDER-ON-FILE", 1, "The rendering provider is on the provider file on the date of "
-    "service", ("pend",), _provider_on_file)
+    "PROVIDER-ON-FILE", 2, "The rendering provider is on the provider file on the date of "
+    "service", ("CO-16 N290",), _provider_on_file)
 
 
 def _out_of_network(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
