@@ -139,6 +139,26 @@ def test_an_authorization_for_other_dates_does_not_count() -> None:
     assert codes(decide(_testing(), reference)) == ["CO-197"]
 
 
+def test_an_authorization_for_another_service_or_provider_says_which() -> None:
+    # DOMAIN.md 9: on file but for another service CO-284, another provider CO-296
+    other_code = authorization(codes=("96131",))
+    other_npi = authorization("PA2", npi="1555555555")
+    decision = decide(_testing(), _testing_world().reference(authorizations=(other_code,)))
+    assert codes(decision) == ["CO-284"]
+    step = next(t for t in decision.trace if t.rule_id == "PRIOR-AUTHORIZATION")
+    assert step.version == 3 and "not for this procedure" in step.conclusion
+    assert codes(decide(_testing(), _testing_world().reference(authorizations=(
+        other_npi,)))) == ["CO-296"]
+    # both on file: the one the claim cites (REF*G1) says why
+    both = _testing_world().reference(authorizations=(other_code, other_npi))
+    assert codes(decide(_testing(), both)) == ["CO-284"]
+    assert codes(decide(_testing(auth=("PA2",)), both)) == ["CO-296"]
+    # neither this provider nor this service: none on file for it
+    unrelated = authorization(codes=("96131",), npi="1555555555")
+    assert codes(decide(_testing(), _testing_world().reference(authorizations=(
+        unrelated,)))) == ["CO-197"]
+
+
 def test_an_authorization_for_the_billing_provider_counts() -> None:
     reference = _testing_world().reference(authorizations=(authorization(npi=BILLING_NPI),))
     decision = decide(_testing(), reference)

@@ -8,6 +8,11 @@ first, then by start date and number. Units used so far: paid history lines that
 fit the authorization (not reversed, voided or replayed in this run), the run's
 paid lines under it (`AdjudicationState`), and this claim's earlier lines.
 
+When none fits, the member's authorizations whose span holds the line's dates say why
+(DOMAIN.md 9): one for this provider but other procedures is CO-284 (valid, not for
+the billed service), one for this procedure but another provider CO-296 (valid, not
+for this provider), a cited one (REF*G1) first; otherwise CO-197 (none on file).
+
 When no authorization holds every unit of the line, the one with the most units left
 pays for those (a partial authorization): the line is split in the decision, the
 units within are priced and paid, the units beyond are denied CO-198 for their share
@@ -44,6 +49,26 @@ def _units_left(work: LineWork, ledger: Ledger, auth: Authorization) -> Decimal:
     return auth.units - used
 
 
+def _misfit(work: LineWork) -> Deny:
+    """The denial of a line no authorization fits: CO-284 or CO-296 when one of the
+    member's spans the line but names other procedures or another provider, else
+    CO-197."""
+    facts = work.facts
+    assert facts.start is not None and facts.through is not None
+    npis = (facts.rendering_npi, facts.billing_npi)
+    spanning = sorted(
+        (a for a in work.ctx.reference.authorizations_for(work.ctx.member.member_id, work.day)
+         if a.start <= facts.start and facts.through <= a.end),
+        key=lambda a: (a.auth_number not in facts.authorization_numbers, a.start,
+                       a.auth_number))
+    for auth in spanning:
+        if auth.provider_npi in npis:  # this provider: so another service
+            return Deny(Group.CO, "284")
+        if facts.procedure_code in auth.procedure_codes:  # this service: another provider
+            return Deny(Group.CO, "296")
+    return Deny(Group.CO, "197")
+
+
 def _fitting(work: LineWork) -> list[Authorization]:
     facts = work.facts
     assert facts.start is not None and facts.through is not None
@@ -66,9 +91,9 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
         return None
     fits = _fitting(work)
     if not fits:
-        work.note(rule, "denied: no authorization on file for this member, provider, "
-                        "procedure and dates", **inputs)
-        return Deny(Group.CO, "197")
+        denial = _misfit(work)
+        work.note(rule, _MISFIT_SAID[denial.carc], **inputs)
+        return denial
     left = {a.auth_number: _units_left(work, ledger, a) for a in fits}
     inputs["units_left"] = " ".join(f"{number}={units}" for number, units in left.items())
     chosen = next((a for a in fits if work.facts.units <= left[a.auth_number]), None)
@@ -92,7 +117,15 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
     return None
 
 
+_MISFIT_SAID = {
+    "197": "denied: no authorization on file for this member, provider, procedure and dates",
+    "284": "denied: the member's authorization for these dates is for this provider but "
+           "not for this procedure",
+    "296": "denied: the member's authorization for these dates is for this procedure but "
+           "another provider",
+}
+
 PRIOR_AUTHORIZATION = LineRule(
-    "PRIOR-AUTHORIZATION", 2, "Services the plan requires authorization for have one with "
-    "units left (units beyond it denied, the units within paid)", ("CO-197", "CO-198"),
-    _prior_authorization)
+    "PRIOR-AUTHORIZATION", 3, "Services the plan requires authorization for have one with "
+    "units left (units beyond it denied, the units within paid)",
+    ("CO-197", "CO-284", "CO-296", "CO-198"), _prior_authorization)
