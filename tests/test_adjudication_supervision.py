@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from adjudication.packs import PACKS, describe
 from adjudication.reference import LicenseLevel, LineOfBusiness
 from tests.adjudication_builders import (
@@ -163,6 +165,36 @@ def test_commercial_texas_associate_is_priced_at_the_associate_level() -> None:
     assert decision.lines[0].allowed == 70
 
 
+def _shipped_supervision() -> tuple[object, ...]:
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY, load_reference_dir
+
+    return tuple(load_reference_dir(SHIPPED_REFERENCE_DIRECTORY).supervision)
+
+
+@pytest.mark.parametrize("state", ["CA", "CO", "IA", "MA"])
+def test_the_shipped_policy_requires_supervisor_and_u5_in_four_states_from_october_2024(
+        state: str) -> None:
+    # DOMAIN.md 2: commercial, CA/CO/IA/MA, services from 2024-10-01
+    world = _world(COMMERCIAL, state, *_shipped_supervision())
+    assert codes(decide(_claim(supervisor=True), world.reference())) == ["CO-4"]
+    missing = decide(_claim(modifiers=("U5",)), world.reference())
+    assert codes(missing) == ["CO-16"] and missing.lines[0].rarcs == ("N297",)
+    paid = decide(_claim(modifiers=("U5",), supervisor=True), world.reference())
+    assert paid.status == "paid" and paid.lines[0].allowed == 85  # the supervised level
+    policy = world.reference().supervision_policy(COMMERCIAL, state, date(2024, 10, 1))
+    before = world.reference().supervision_policy(COMMERCIAL, state, date(2024, 9, 30))
+    assert policy is not None and (policy.requires_supervisor, policy.requires_modifier) == (
+        True, "U5")
+    assert before is not None and (before.requires_supervisor, before.requires_modifier) == (
+        False, "")
+
+
+def test_the_shipped_policy_asks_nothing_of_a_texas_commercial_associate() -> None:
+    world = _world(COMMERCIAL, "TX", *_shipped_supervision())
+    decision = decide(_claim(), world.reference())
+    assert decision.status == "paid" and decision.lines[0].allowed == 70  # associate level
+
+
 # -- MassHealth: supervisor named, Medicaid-enrolled NPIs ------------------------------------
 MASSHEALTH = supervision(MEDICAID, "MA", supervisor=True, medicaid=True)
 
@@ -243,6 +275,17 @@ def test_a_rendering_provider_not_on_file_is_denied_n290() -> None:
     step = next(t for t in decision.trace if t.rule_id == "PROVIDER-ON-FILE")
     assert (step.version, step.conclusion) == (
         2, "denied: the rendering provider is not on the provider file")
+
+
+def test_a_group_billing_without_naming_its_clinician_is_denied_n290() -> None:
+    # no 2310B: the billing provider renders, and a group (type 2) is no clinician
+    decision = decide(build_claim(rendering_npi=None), World().reference())
+    assert codes(decision) == ["CO-16"] and decision.lines[0].rarcs == ("N290",)
+    assert "is an organisation" in next(
+        t for t in decision.trace if t.rule_id == "PROVIDER-ON-FILE").conclusion
+    # a solo clinician (type 1) billing for their own services is paid
+    solo = World(providers=(provider(BILLING_NPI),))
+    assert decide(build_claim(rendering_npi=None), solo.reference()).status == "paid"
 
 
 # -- the packs ------------------------------------------------------------------------------

@@ -46,6 +46,11 @@ def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcom
         work.note(rule, "denied: the rendering provider is not on the provider file",
                   rendering_npi=npi, date_of_service=work.day)
         return Deny(Group.CO, "16", ("N290",))
+    if provider.entity_type != "1":  # DOMAIN.md 4: a group billing names its clinician
+        work.note(rule, "denied: the rendering provider is an organisation, not a clinician "
+                        "(no 2310B or 2420A names who gave the service)",
+                  rendering_npi=npi, entity_type=provider.entity_type, date_of_service=work.day)
+        return Deny(Group.CO, "16", ("N290",))
     work.provider = provider
     work.note(rule, f"rendering provider on file ({provider.license_level or 'organisation'}, "
                     f"{provider.network_status} network)",
@@ -54,8 +59,8 @@ def _provider_on_file(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcom
 
 
 PROVIDER_ON_FILE = LineRule(
-    "PROVIDER-ON-FILE", 2, "The rendering provider is on the provider file on the date of "
-    "service", ("CO-16 N290",), _provider_on_file)
+    "PROVIDER-ON-FILE", 2, "The rendering provider is a clinician (type 1) on the provider "
+    "file on the date of service", ("CO-16 N290",), _provider_on_file)
 
 
 def _out_of_network(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
