@@ -122,8 +122,10 @@ def _claim(c: ClaimPayment) -> Any:
 
 def _line(number: int, s: ServicePayment) -> Any:
     service = " ".join([s.procedure_code, *s.modifiers])
+    reference = s.line_item_control_number
     return E.tr(
-        E.td(str(number)), E.td(s.service_date.isoformat() if s.service_date else ""),
+        E.td(str(number), *([E.br(), f"your ref {reference}"] if reference else [])),
+        E.td(s.service_date.isoformat() if s.service_date else ""),
         E.td(service), E.td(format(s.units.normalize(), "f") if s.units is not None else "",
                             {"class": "n"}),
         E.td(_money(s.charge), {"class": "n"}), E.td(_money(s.allowed), {"class": "n"}),

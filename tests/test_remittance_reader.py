@@ -73,6 +73,16 @@ def test_the_printable_advice_shows_every_claim_line_and_adjustment_in_words() -
     assert "@media print" in page.xpath("//style")[0].text
 
 
+def test_the_advice_gives_each_line_the_reference_the_provider_sent_with_it() -> None:
+    from tests.adjudication_builders import World, build_claim, decide, line
+
+    claim = build_claim([line(1, control="LN-7781"), line(2, "90834", "120.00")])
+    plan = _cycle([_waiting(1, decide(claim, World().reference()), claim)])
+    page = html.fromstring(render_era(plan.remittances[0].remittance))
+    firsts = [row.xpath("./td")[0].text_content() for row in page.xpath("//tr[count(td)=8]")]
+    assert firsts == ["1your ref LN-7781", "2"]
+
+
 def test_a_claim_denied_whole_shows_its_claim_adjustment_and_remark_in_the_advice() -> None:
     from tests.adjudication_builders import World, build_claim, decide
     from tests.test_remittance_golden import _text, _valid_and_balanced
