@@ -44,7 +44,7 @@ def test_a_denial_with_its_remark_code_reaches_the_835() -> None:
     assert (only.status, only.paid, only.rarcs) == ("denied", 0, ("N130",))
     assert [(a.group, a.carc, str(a.amount)) for a in only.adjustments] == [
         (Group.CO, "96", "150.00")]
-    assert denied.trace[-1].rule_id == DENIAL_RULE
+    assert (denied.trace[-1].rule_id, denied.trace[-1].version) == (DENIAL_RULE, 2)
     assert dict(denied.trace[-1].inputs) == {"group": "CO", "carc": "96", "rarc": "N130"}
     text = _835(denied)
     assert "CAS*CO*96*150.00~" in text and "LQ*HE*N130~" in text

@@ -209,7 +209,7 @@ def denial(pended_decision: Decision, carc: str, rarc: str = "") -> Decision:
                 units_paid=None)
         if line.status == "pended" else line for line in pended_decision.lines)
     said = f"{group}-{carc}" + (f" with {rarc}" if rarc else "")
-    step = TraceStep(DENIAL_RULE, 1, None,
+    step = TraceStep(DENIAL_RULE, 2, None,
                      (("group", str(group)), ("carc", carc), *((("rarc", rarc),) if rarc else ())),
                      f"denied by a reviewer: {said}")
     return replace(pended_decision, status="denied", lines=lines, paid=ZERO,
