@@ -98,6 +98,8 @@ class Original:
     lines: tuple[LineDecision, ...]
     give_back: tuple[AccumulatorChange, ...]
     """What the original added to accumulators, negated."""
+    received: date | None = None
+    """The day the original was received (history: its rows' ``effective``)."""
 
 
 @dataclass(frozen=True)

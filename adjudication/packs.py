@@ -25,7 +25,12 @@ from adjudication.reference import LineOfBusiness
 from adjudication.rules.authorization import PRIOR_AUTHORIZATION
 from adjudication.rules.coding import ADD_ON_PRIMARY, PROCEDURE_PAIR, UNIT_LIMIT
 from adjudication.rules.coordination import OTHER_COVERAGE_RULE_ID, PRIOR_PAYER_RULE_ID
-from adjudication.rules.corrections import FILING_RULE, ORIGINAL_RULE, WINDOW_RULE
+from adjudication.rules.corrections import (
+    FILING_RULE,
+    ORIGINAL_RULE,
+    RECEIPT_WINDOW_RULE,
+    WINDOW_RULE,
+)
 from adjudication.rules.cost_share import COST_SHARE
 from adjudication.rules.duplicates import DUPLICATE
 from adjudication.rules.filing import TIMELY_FILING
@@ -53,6 +58,8 @@ CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
                      "denied CO-29: CO-29)"),
     (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else CO-29)"),
+    (RECEIPT_WINDOW_RULE[0], "Where a correction_receipt limit is on file, a replacement or "
+                             "void arrives within it of the original's receipt (else CO-29)"),
     (OTHER_COVERAGE_RULE_ID, "A Medicare Advantage or Medicaid claim billed as primary while "
                              "another payer is primary on file (else CO-22 MA04)"),
     (PRIOR_PAYER_RULE_ID, "A secondary or tertiary claim reports every prior payer's "

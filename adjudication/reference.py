@@ -254,14 +254,16 @@ class Authorization(Row):
     units: Decimal
 
 
-FILING_LIMIT_KINDS = ("initial", "correction", "secondary")
+FILING_LIMIT_KINDS = ("initial", "correction", "correction_receipt", "secondary")
 
 
 class FilingLimit(Row):
     """How many days a claim or a correction may take to arrive.
 
     ``kind`` ``initial``: from the date of service; ``correction``: from the original's
-    remittance date; ``secondary``: from the day the payer before us adjudicated a
+    remittance date; ``correction_receipt``: from the original's receipt date (none
+    shipped: applied only where a row says so); ``secondary``: from the day the payer
+    before us adjudicated a
     secondary or later claim (an alternative to ``initial``, whichever ends later).
     ``state`` ``*`` applies to every state without a row of its own.
     """

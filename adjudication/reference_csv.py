@@ -349,7 +349,8 @@ _ROW_CHECKS: dict[type[Row], tuple[_Check, ...]] = {
                     ("units", lambda r: r.units > 0, "must be positive")),
     FilingLimit: (("state", lambda r: _state_or_star(r.state), "must be a state code or *"),
                   ("kind", lambda r: r.kind in FILING_LIMIT_KINDS,
-                   "must be initial, correction or secondary"),
+                   "must be " + ", ".join(FILING_LIMIT_KINDS[:-1]) + " or "
+                   + FILING_LIMIT_KINDS[-1]),
                   ("days", lambda r: r.days > 0, "must be positive")),
     SupervisionPolicy: (("state", lambda r: _state_or_star(r.state),
                          "must be a state code or *"),),

@@ -81,6 +81,37 @@ def test_the_window_comes_from_a_correction_filing_limit_row_when_there_is_one()
                   received=days_after(REMITTED, 30)).reversal is not None
 
 
+def test_a_window_from_the_originals_receipt_applies_only_where_a_row_says_so() -> None:
+    # DOMAIN.md 1 row 4: "within 90 days of receipt of the initial claim", guidance by
+    # default (open question 3): no row, no such window
+    assert not any(s.rule_id == "CORRECTION-RECEIPT-WINDOW" for s in decide(
+        _replacement(), _history().reference(), received=days_after(DOS, 150)).trace)
+    # With a row: the original (received on its service date, 2026-03-02) counts from
+    # there; day 90 in time, day 91 late, though both are inside the 180 days from the
+    # remittance
+    reference = _history().reference(filing_limits=(
+        filing_limit(COMMERCIAL, "correction_receipt", 90),))
+    on_time = decide(_replacement(), reference, received=days_after(DOS, 90))
+    assert on_time.reversal is not None and on_time.status == "paid"
+    late = decide(_replacement(), reference, received=days_after(DOS, 91))
+    assert codes(late) == ["CO-29"] and late.reversal is None
+    step = next(s for s in late.trace if s.rule_id == "CORRECTION-RECEIPT-WINDOW")
+    assert step.conclusion == "late: 91 days after the original was received, limit 90"
+    assert dict(step.inputs)["original_received"] == DOS.isoformat()
+
+
+def test_the_receipt_window_also_holds_an_original_decided_earlier_in_the_run() -> None:
+    reference = World(filing_limits=(filing_limit(COMMERCIAL, "correction_receipt", 90),
+                                     filing_limit(COMMERCIAL, "initial", 90))).reference()
+    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 10))
+    state = AdjudicationState().apply(first)
+    late = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                  received=days_after(DOS, 101))
+    assert codes(late) == ["CO-29"]
+    assert decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                  received=days_after(DOS, 100)).reversal is not None
+
+
 def test_a_replacement_is_not_held_to_the_initial_filing_limit() -> None:
     # Given a replacement 150 days after the service (inside 180 days from remittance)
     decision = decide(_replacement(), _history().reference(), received=days_after(DOS, 150))

@@ -11,6 +11,11 @@ date): the FilingLimit ``correction`` row for the original's line of business an
 the member's state, in force on the receipt date, else 180 days (commercial, MA) /
 365 (Medicaid). Day 180 is in time, day 181 is late: CO-29. An original not remitted
 yet (decided earlier in this run) is in time.
+
+A second window, from the original's receipt date, applies only where a FilingLimit
+``correction_receipt`` row is in force (DOMAIN.md 1 row 4: corrections "should be
+made within 90 days of receipt of the initial claim"; open question 3 keeps that
+wording as guidance, so no such row ships): past it, CO-29 as well.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from edi.claims import ParsedClaim
 
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 1)
 WINDOW_RULE = ("CORRECTION-WINDOW", 1)
+RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
 FILING_RULE = ("CORRECTION-FILING", 1)
 CLOSED = ("reversed", "voided")
 
@@ -69,6 +75,7 @@ def find_original(icn: str, reference: ReferenceData,
         first_service_date=min(r.service_date for r in rows),
         lines=tuple(_line_from_history(r) for r in rows),
         give_back=_history_give_back(rows, reference),
+        received=min(r.effective for r in rows),
     )
 
 
@@ -83,6 +90,7 @@ def _from_run(record: DecidedClaim, closed: str | None) -> Original:
         give_back=tuple(AccumulatorChange(c.member_id, c.plan_id, c.benefit_year,
                                           -c.deductible, -c.out_of_pocket)
                         for c in record.own_accumulator_changes),
+        received=record.received,
     )
 
 
@@ -163,8 +171,38 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
     else:
         step_pair = (step,)
     late, window_step = _window(original, member, reference, policy, received)
+    steps = (*step_pair, window_step)
+    if not late:
+        receipt = _receipt_window(original, member, reference, received)
+        if receipt is not None:
+            late, receipt_step = receipt
+            steps = (*steps, receipt_step)
     return CorrectionCheck(None if late else original,
-                           Deny(Group.CO, "29") if late else None, (*step_pair, window_step))
+                           Deny(Group.CO, "29") if late else None, steps)
+
+
+def _receipt_window(original: Original, member: Member, reference: ReferenceData,
+                    received: date) -> tuple[bool, TraceStep] | None:
+    """Whether the correction came after the ``correction_receipt`` limit (counted from
+    the original's receipt), with its step; None where no such row is in force for
+    the original's line of business and the member's state (the default)."""
+    coverage = reference.coverage_for(member.member_id, original.first_service_date)
+    lob = original.line_of_business or (coverage.line_of_business if coverage else None)
+    state = coverage.state if coverage else "*"
+    limit = (reference.filing_limit(lob, state, "correction_receipt", received)
+             if lob is not None else None)
+    if limit is None:
+        return None
+    if original.received is None:  # a limit in force and nothing to count from: fail closed
+        raise ValueError(f"original {original.icn} has no receipt date")
+    days = (received - original.received).days
+    late = days > limit
+    return late, TraceStep(*RECEIPT_WINDOW_RULE, None, (
+        ("line_of_business", str(lob)), ("state", state),
+        ("original_received", text(original.received)), ("received", text(received)),
+        ("days", str(days)), ("limit_days", str(limit))),
+        f"late: {days} days after the original was received, limit {limit}" if late
+        else "in time")
 
 
 def _late_lines(original: Original) -> list[int]:
