@@ -257,8 +257,22 @@ class Ledger:
 
     def met(self, plan_id: str, benefit_year: int) -> tuple[Decimal, Decimal]:
         """(deductible, out-of-pocket) met: reference row as of ``as_of``, run, claim."""
+        return self._met(self._ctx.member.member_id, plan_id, benefit_year)
+
+    def family_met(self, plan_id: str, benefit_year: int) -> tuple[Decimal, Decimal]:
+        """The same, summed over the member's family: every member the reference data
+        knows under the member's subscriber ID (the member among them)."""
         ctx = self._ctx
-        member_id = ctx.member.member_id
+        family = {m.member_id for m in ctx.reference.members_with_subscriber(
+            ctx.member.subscriber_id)} | {ctx.member.member_id}
+        ded = oop = ZERO
+        for member_id in sorted(family):
+            member_ded, member_oop = self._met(member_id, plan_id, benefit_year)
+            ded, oop = ded + member_ded, oop + member_oop
+        return ded, oop
+
+    def _met(self, member_id: str, plan_id: str, benefit_year: int) -> tuple[Decimal, Decimal]:
+        ctx = self._ctx
         row = ctx.reference.accumulator(member_id, plan_id, benefit_year, ctx.as_of)
         ded, oop = (row.deductible_met, row.out_of_pocket_met) if row else (ZERO, ZERO)
         run_ded, run_oop = ctx.state.accumulator_delta(member_id, plan_id, benefit_year)

@@ -93,6 +93,12 @@ class Plan(Row):
     coinsurance_percent: Decimal
     out_of_pocket_max: Decimal
     out_of_network_covered: bool
+    family_deductible: Decimal | None = None
+    """The in-network deductible the whole family (the members of one subscriber ID) meets
+    together; a member's own ``deductible`` still caps what they pay toward it (an
+    embedded deductible). None: no family limit."""
+    family_out_of_pocket_max: Decimal | None = None
+    """The family's in-network out-of-pocket maximum, likewise."""
 
 
 class OutOfNetworkBenefit(Row):

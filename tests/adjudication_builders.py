@@ -112,11 +112,14 @@ def coverage(member_id: str = MEMBER_ID, *, plan_id: str = PLAN_ID,
 
 def plan(plan_id: str = PLAN_ID, *, year: int = DOS.year, lob: LineOfBusiness = COMMERCIAL,
          deductible: str = "0", coinsurance: str = "0", oop_max: str = "5000",
-         oon: bool = False) -> Plan:
+         oon: bool = False, family_deductible: str | None = None,
+         family_oop_max: str | None = None) -> Plan:
     return Plan(effective=START, plan_id=plan_id, benefit_year=year, line_of_business=lob,
                 name=f"{plan_id} {year}", deductible=money(deductible),
                 coinsurance_percent=money(coinsurance), out_of_pocket_max=money(oop_max),
-                out_of_network_covered=oon)
+                out_of_network_covered=oon,
+                family_deductible=money(family_deductible) if family_deductible else None,
+                family_out_of_pocket_max=money(family_oop_max) if family_oop_max else None)
 
 
 def copay(category: str, amount: str, *, plan_id: str = PLAN_ID, year: int = DOS.year) -> Copay:
@@ -187,8 +190,8 @@ def past_claim(icn: str = "OBH-ORIG", *, line_number: int = 1, code: str = "9083
 
 
 def accumulator(deductible_met: str, oop_met: str, *, plan_id: str = PLAN_ID,
-                year: int = DOS.year) -> Accumulator:
-    return Accumulator(effective=START, member_id=MEMBER_ID, plan_id=plan_id,
+                year: int = DOS.year, member_id: str = MEMBER_ID) -> Accumulator:
+    return Accumulator(effective=START, member_id=member_id, plan_id=plan_id,
                        benefit_year=year, deductible_met=money(deductible_met),
                        out_of_pocket_met=money(oop_met))
 

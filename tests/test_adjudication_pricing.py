@@ -24,6 +24,7 @@ from tests.adjudication_builders import (
     fee,
     license_factor,
     line,
+    member,
     money,
     plan,
 )
@@ -161,6 +162,58 @@ def test_the_cap_cuts_the_share_even_inside_one_line() -> None:
     decision = decide(build_claim(), world.reference())
     assert _share(decision.lines[0]) == [("PR-1", money("30"))]
     assert decision.paid == 70
+
+
+def _family(plan_row: object, *met: tuple[str, str, str]) -> World:
+    """The subscriber M100 with two dependents (M101, M102) on the same card, and a member
+    of another card (M200) who met everything; ``met``: (member, deductible, OOP)."""
+    people = (member(), member("M101", relationship="child", first="LUIS"),
+              member("M102", relationship="child", first="EVA"),
+              member("M200", subscriber_id="SUB200", first="OTHER"))
+    rows = [accumulator(ded, oop, member_id=who) for who, ded, oop in
+            (*met, ("M200", "9000", "9000"))]
+    return World(members=people, coverage=tuple(coverage(p.member_id) for p in people),
+                 plans=(plan_row,), extra={"accumulators": tuple(rows)})  # type: ignore[arg-type]
+
+
+def test_a_family_deductible_met_together_stops_each_members_deductible() -> None:
+    # Given a 500.00 deductible (1,000.00 for the family) and 20 % coinsurance; the two
+    # dependents met 500.00 and 450.00 of it, the subscriber nothing
+    family = plan(deductible="500", coinsurance="20", family_deductible="1000")
+    world = _family(family, ("M101", "500", "500"), ("M102", "450", "450"))
+    decision = decide(build_claim(), world.reference())
+    # Then the subscriber's 100.00 line takes the family's last 50.00 as deductible
+    # (not the 100.00 their own 500.00 leaves), 20 % of the other 50.00 as coinsurance
+    assert _share(decision.lines[0]) == [("PR-1", money("50.00")), ("PR-2", money("10.00"))]
+    assert decision.paid == 40
+    # and the member's own accumulators move by what they paid
+    change = decision.accumulator_changes[0]
+    assert (change.member_id, change.deductible, change.out_of_pocket) == ("M100", 50, 60)
+    step = next(s for s in decision.trace if s.rule_id == "COST-SHARE")
+    assert step.version == 3
+    assert dict(step.inputs)["family_deductible_met"] == money("950")
+    # Without a family deductible the subscriber's own 500.00 applies: all 100.00
+    alone = _family(plan(deductible="500", coinsurance="20"), ("M101", "500", "500"),
+                    ("M102", "450", "450"))
+    assert _share(decide(build_claim(), alone.reference()).lines[0]) == [
+        ("PR-1", money("100.00"))]
+
+
+def test_a_family_out_of_pocket_maximum_caps_the_share_of_the_member_who_reaches_it() -> None:
+    # 50 % coinsurance, 1,000.00 out of pocket each, 2,000.00 for the family; the
+    # dependents paid 990.00 each: the family has 20.00 left, the subscriber 1,000.00
+    family = plan(coinsurance="50", oop_max="1000", family_oop_max="2000")
+    world = _family(family, ("M101", "0", "990"), ("M102", "0", "990"))
+    decision = decide(build_claim(), world.reference())
+    assert _share(decision.lines[0]) == [("PR-2", money("20"))]
+    assert decision.paid == 80
+
+
+def test_the_individual_deductible_still_caps_a_member_inside_the_family_one() -> None:
+    # the family has 900.00 left of 1,000.00, but the subscriber's own 500.00 is met
+    family = plan(deductible="500", family_deductible="1000")
+    world = _family(family, ("M100", "500", "500"), ("M101", "0", "0"))
+    assert _share(decide(build_claim(), world.reference()).lines[0]) == []
 
 
 def test_accumulators_carry_from_one_claim_to_the_next_in_a_run() -> None:

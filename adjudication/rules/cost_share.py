@@ -5,8 +5,11 @@ category (PR-3), coinsurance on the rest (PR-2, rounded half-up to cents). The
 total is capped at what is left of the out-of-pocket maximum, taken in the same
 order; the excess is the payer's. Accumulators are per member, plan and benefit
 year (the calendar year of the date of service), starting from the reference row in
-force on ``as_of`` plus the run's changes, moving line by line. Medicaid plans carry
-zero cost share in their data; nothing here knows about lines of business.
+force on ``as_of`` plus the run's changes, moving line by line. A plan with a family
+deductible or out-of-pocket maximum (in network) also stops each at what the family
+(the members of one subscriber ID) has left of it together, whichever is less
+(DOMAIN.md 8.7: individual and family). Medicaid plans carry zero cost share in their
+data; nothing here knows about lines of business.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
     year = work.day.year
     category = work.ctx.reference.service_category(work.facts.procedure_code, work.day)
     oon = work.out_of_network
+    family: tuple[Decimal | None, Decimal | None] = (None, None)
     if oon is None:
         accumulator, network = plan.plan_id, "in network"
         deductible_amount, coinsurance_percent = plan.deductible, plan.coinsurance_percent
         oop_max = plan.out_of_pocket_max
         copay_amount = work.ctx.reference.copay(plan.plan_id, year, category or "", work.day)
+        family = (plan.family_deductible, plan.family_out_of_pocket_max)
     else:  # the out-of-network deductible, coinsurance and maximum, accumulated apart
         accumulator, network = oon_accumulator_plan(plan.plan_id), "out of network"
         deductible_amount, coinsurance_percent = oon.deductible, oon.coinsurance_percent
@@ -37,6 +42,16 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
     ded_met, oop_met = ledger.met(accumulator, year)
     deductible_left = max(ZERO, deductible_amount - ded_met)
     oop_left = max(ZERO, oop_max - oop_met)
+    shown: dict[str, object] = {}
+    if family != (None, None):
+        family_ded, family_oop = family
+        family_ded_met, family_oop_met = ledger.family_met(accumulator, year)
+        if family_ded is not None:
+            deductible_left = min(deductible_left, max(ZERO, family_ded - family_ded_met))
+        if family_oop is not None:
+            oop_left = min(oop_left, max(ZERO, family_oop - family_oop_met))
+        shown = {"family_deductible_met": family_ded_met,
+                 "family_out_of_pocket_met": family_oop_met}
     deductible = min(allowed, deductible_left)
     copay = min(allowed - deductible, copay_amount)
     rest = allowed - deductible - copay
@@ -53,7 +68,7 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
               benefit_year=year, deductible_met=ded_met, out_of_pocket_met=oop_met,
               deductible_left=deductible_left, out_of_pocket_left=oop_left,
               service_category=category, allowed=allowed, benefit=network,
-              accumulator=accumulator)
+              accumulator=accumulator, **shown)
     return None
 
 
@@ -64,6 +79,7 @@ def _conclusion(share: Decimal, allowed: Decimal, deductible: Decimal, copay: De
 
 
 COST_SHARE = LineRule(
-    "COST-SHARE", 2, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum "
-    "(the out-of-network ones, accumulated apart, for an out-of-network line)",
+    "COST-SHARE", 3, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum "
+    "(individual and family; the out-of-network ones, accumulated apart, for an "
+    "out-of-network line)",
     ("PR-1", "PR-3", "PR-2"), _cost_share)
