@@ -49,7 +49,7 @@ from adjudication.decision import (
     Reversal,
     TraceStep,
 )
-from adjudication.packs import GATE, PACKS
+from adjudication.packs import CHARGEABLE_RULE, GATE, PACKS
 from adjudication.policy import DEFAULT_POLICY, EnginePolicy
 from adjudication.reference import Coverage, LineOfBusiness, Member, ReferenceData
 from adjudication.rules.coordination import COORDINATION, check_claim, claim_status_code
@@ -122,6 +122,14 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
         return header.decision(status="denied", lines=(), trace=trace, rarcs=("MA130",),
                                claim_adjustments=(Adjustment(
                                    Group.CO, "16", claim.claim.total_claim_charge_amount),))
+    purpose = claim.header.bht.transaction_type_code
+    if purpose not in (None, "CH"):  # not a request for payment: never paid unchecked
+        reason = NOT_CHARGEABLE_REASON.format(code=purpose)
+        lines = [_line(LineFacts.of(claim, line), status="pended", pend_reason=reason)
+                 for line in claim.claim.lines]
+        trace.append(TraceStep(CHARGEABLE_RULE, 1, None, (("transaction_type_code", purpose),),
+                               f"pended: {reason}"))
+        return header.decision(status="pended", lines=lines, trace=trace)
     original: Original | None = None
     if claim.claim.claim_frequency_type_code in ("7", "8"):
         check = check_correction(claim, member, reference, state, policy, received)
@@ -141,6 +149,10 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
                        policy=policy, as_of=as_of, received=received, overrides=overrides,
                        original=original)
     return _decide_lines(header, ctx, trace)
+
+
+NOT_CHARGEABLE_REASON = ("the file is not a request for payment (BHT06 {code}: RP an "
+                         "encounter report, 31 a subrogation demand); a person decides")
 
 
 def pend_after_engine_fault(claim: ParsedClaim, *, icn: str, received: date,

@@ -51,9 +51,14 @@ from adjudication.rules.supervision import (
 )
 from adjudication.rules.telehealth import TELEHEALTH
 
+CHARGEABLE_RULE = "CHARGEABLE"
+"""The claim-level rule that pends a file not asking for payment (`engine.adjudicate`)."""
+
 CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (MEMBER_RULE_ID, "The patient is identified as our member (else every line CO-31, "
                      "CLP02 4)"),
+    (CHARGEABLE_RULE, "The file asks for payment, BHT06 CH (an encounter report RP or a "
+                   "subrogation demand 31 pends every line for a person)"),
     (ORIGINAL_RULE[0], "A replacement or void names an original that stands (else CO-16 M47)"),
     (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
                      "denied CO-29: CO-29)"),

@@ -150,3 +150,25 @@ def test_a_line_with_no_date_of_service_pends_and_pays_nothing() -> None:
     decision = decide(build_claim([undated]), World().reference())
     assert decision.status == "pended" and decision.paid == 0
     assert decision.pend_reasons == ("line 1: the line has no date of service",)
+
+
+def _with_purpose(claim: ParsedClaim, code: str | None) -> ParsedClaim:
+    header = claim.header
+    bht = header.bht.model_copy(update={"transaction_type_code": code})
+    return claim.model_copy(update={"header": header.model_copy(update={"bht": bht})})
+
+
+def test_an_encounter_report_or_a_subrogation_demand_is_never_paid_unchecked() -> None:
+    # BHT06 CH asks for payment; RP (an encounter report) and 31 (a subrogation demand)
+    # do not, and this payer has no other process for them: every line pends
+    reference = World().reference()
+    assert decide(_with_purpose(build_claim(), "CH"), reference).status == "paid"
+    assert decide(_with_purpose(build_claim(), None), reference).status == "paid"
+    for code in ("RP", "31"):
+        decision = decide(_with_purpose(build_claim(), code), reference)
+        assert decision.status == "pended" and decision.paid == 0
+        assert decision.accumulator_changes == ()
+        assert "not a request for payment (BHT06 " + code in (
+            decision.lines[0].pend_reason or "")
+        step = next(s for s in decision.trace if s.rule_id == "CHARGEABLE")
+        assert dict(step.inputs) == {"transaction_type_code": code}
