@@ -125,11 +125,9 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
     purpose = claim.header.bht.transaction_type_code
     if purpose not in (None, "CH"):  # not a request for payment: never paid unchecked
         reason = NOT_CHARGEABLE_REASON.format(code=purpose)
-        lines = [_line(LineFacts.of(claim, line), status="pended", pend_reason=reason)
-                 for line in claim.claim.lines]
         trace.append(TraceStep(CHARGEABLE_RULE, 1, None, (("transaction_type_code", purpose),),
                                f"pended: {reason}"))
-        return header.decision(status="pended", lines=lines, trace=trace)
+        return header.decision(status="pended", lines=_all_pended(claim, reason), trace=trace)
     original: Original | None = None
     if claim.claim.claim_frequency_type_code in ("7", "8"):
         check = check_correction(claim, member, reference, state, policy, received)
@@ -160,11 +158,16 @@ def pend_after_engine_fault(claim: ParsedClaim, *, icn: str, received: date,
     """The decision for a claim the engine raised on (a bug its caller logs and counts):
     every line pended for a person, nothing paid, nothing accumulated (fails closed)."""
     header = _Header(claim, icn, None, None, received, as_of)
-    lines = [_line(LineFacts.of(claim, line), status="pended", pend_reason=ENGINE_FAULT_REASON)
-             for line in claim.claim.lines]
     step = TraceStep("ENGINE-FAULT", 1, None, (),
                      "the engine raised while deciding this claim; pended for review")
-    return header.decision(status="pended", lines=lines, trace=[step])
+    return header.decision(status="pended", lines=_all_pended(claim, ENGINE_FAULT_REASON),
+                           trace=[step])
+
+
+def _all_pended(claim: ParsedClaim, reason: str) -> list[LineDecision]:
+    """Every line of ``claim`` pended for a person with ``reason``, nothing priced."""
+    return [_line(LineFacts.of(claim, line), status="pended", pend_reason=reason)
+            for line in claim.claim.lines]
 
 
 def _decide_lines(header: _Header, ctx: ClaimContext, trace: list[TraceStep]) -> Decision:

@@ -234,7 +234,7 @@ def test_a_remitted_original_without_a_line_of_business_is_never_left_unchecked(
     # Given a remitted original whose line of business nothing gives (history rows always
     # carry one: this is an engine fault, not data)
     from adjudication.engine import DEFAULT_POLICY
-    from adjudication.rules.corrections import _window, find_original
+    from adjudication.rules.corrections import _line_and_state, _window, find_original
 
     reference = _history().reference(coverage=())
     original = find_original(ORIGINAL, reference, AdjudicationState())
@@ -243,7 +243,8 @@ def test_a_remitted_original_without_a_line_of_business_is_never_left_unchecked(
     member = reference.members[0]
     # Then its window raises (the claim pends as an engine fault), never passes unchecked
     with pytest.raises(ValueError, match="has no line of business"):
-        _window(original, member, reference, DEFAULT_POLICY, days_after(REMITTED, 30))
+        _window(original, *_line_and_state(original, member, reference), reference,
+                DEFAULT_POLICY, days_after(REMITTED, 30))
 
 
 def test_a_correction_after_a_void_in_the_same_run_is_denied_co16_m47() -> None:

@@ -49,35 +49,29 @@ def _units_left(work: LineWork, ledger: Ledger, auth: Authorization) -> Decimal:
     return auth.units - used
 
 
-def _misfit(work: LineWork) -> Deny:
-    """The denial of a line no authorization fits: CO-284 or CO-296 when one of the
-    member's spans the line but names other procedures or another provider, else
-    CO-197."""
+def _spanning(work: LineWork) -> list[Authorization]:
+    """The member's authorizations in force whose span holds the line's dates, the ones
+    the claim cites (REF*G1) first, then by start date and number."""
     facts = work.facts
     assert facts.start is not None and facts.through is not None
-    npis = (facts.rendering_npi, facts.billing_npi)
-    spanning = sorted(
+    cited = facts.authorization_numbers
+    return sorted(
         (a for a in work.ctx.reference.authorizations_for(work.ctx.member.member_id, work.day)
          if a.start <= facts.start and facts.through <= a.end),
-        key=lambda a: (a.auth_number not in facts.authorization_numbers, a.start,
-                       a.auth_number))
+        key=lambda a: (a.auth_number not in cited, a.start, a.auth_number))
+
+
+def _misfit(work: LineWork, spanning: list[Authorization]) -> Deny:
+    """The denial of a line none of the ``spanning`` authorizations fits: CO-284 or CO-296
+    when one names this provider but other procedures, or this procedure but another
+    provider (the first such in order), else CO-197."""
+    npis = (work.facts.rendering_npi, work.facts.billing_npi)
     for auth in spanning:
         if auth.provider_npi in npis:  # this provider: so another service
             return Deny(Group.CO, "284")
-        if facts.procedure_code in auth.procedure_codes:  # this service: another provider
+        if work.facts.procedure_code in auth.procedure_codes:  # this service, another provider
             return Deny(Group.CO, "296")
     return Deny(Group.CO, "197")
-
-
-def _fitting(work: LineWork) -> list[Authorization]:
-    facts = work.facts
-    assert facts.start is not None and facts.through is not None
-    npis = (facts.rendering_npi, facts.billing_npi)
-    fits = [a for a in work.ctx.reference.authorizations_for(work.ctx.member.member_id, work.day)
-            if a.provider_npi in npis and facts.procedure_code in a.procedure_codes
-            and a.start <= facts.start and facts.through <= a.end]
-    cited = facts.authorization_numbers
-    return sorted(fits, key=lambda a: (a.auth_number not in cited, a.start, a.auth_number))
 
 
 def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | None:
@@ -89,9 +83,12 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
     if not reference.needs_prior_auth(work.plan.plan_id, category, work.day):
         work.note(rule, "no authorization required", **inputs)
         return None
-    fits = _fitting(work)
+    spanning = _spanning(work)
+    npis = (work.facts.rendering_npi, work.facts.billing_npi)
+    fits = [a for a in spanning
+            if a.provider_npi in npis and work.facts.procedure_code in a.procedure_codes]
     if not fits:
-        denial = _misfit(work)
+        denial = _misfit(work, spanning)
         work.note(rule, _MISFIT_SAID[denial.carc], **inputs)
         return denial
     left = {a.auth_number: _units_left(work, ledger, a) for a in fits}

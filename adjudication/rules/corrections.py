@@ -36,7 +36,13 @@ from adjudication.decision import (
     text,
 )
 from adjudication.policy import EnginePolicy
-from adjudication.reference import Member, PastClaim, ReferenceData, oon_accumulator_plan
+from adjudication.reference import (
+    LineOfBusiness,
+    Member,
+    PastClaim,
+    ReferenceData,
+    oon_accumulator_plan,
+)
 from adjudication.state import AdjudicationState, DecidedClaim
 from edi.claims import ParsedClaim
 
@@ -170,10 +176,11 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
         step_pair: tuple[TraceStep, ...] = (step, filing_step)
     else:
         step_pair = (step,)
-    late, window_step = _window(original, member, reference, policy, received)
+    lob, member_state = _line_and_state(original, member, reference)
+    late, window_step = _window(original, lob, member_state, reference, policy, received)
     steps = (*step_pair, window_step)
     if not late:
-        receipt = _receipt_window(original, member, reference, received)
+        receipt = _receipt_window(original, lob, member_state, reference, received)
         if receipt is not None:
             late, receipt_step = receipt
             steps = (*steps, receipt_step)
@@ -181,14 +188,21 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
                            Deny(Group.CO, "29") if late else None, steps)
 
 
-def _receipt_window(original: Original, member: Member, reference: ReferenceData,
-                    received: date) -> tuple[bool, TraceStep] | None:
+def _line_and_state(original: Original, member: Member, reference: ReferenceData
+                    ) -> tuple[LineOfBusiness | None, str]:
+    """The line of business a correction window is counted by (the original's, else the
+    member's coverage on its first date of service) and the member's state (``*``
+    without coverage)."""
+    coverage = reference.coverage_for(member.member_id, original.first_service_date)
+    lob = original.line_of_business or (coverage.line_of_business if coverage else None)
+    return lob, coverage.state if coverage else "*"
+
+
+def _receipt_window(original: Original, lob: LineOfBusiness | None, state: str,
+                    reference: ReferenceData, received: date) -> tuple[bool, TraceStep] | None:
     """Whether the correction came after the ``correction_receipt`` limit (counted from
     the original's receipt), with its step; None where no such row is in force for
     the original's line of business and the member's state (the default)."""
-    coverage = reference.coverage_for(member.member_id, original.first_service_date)
-    lob = original.line_of_business or (coverage.line_of_business if coverage else None)
-    state = coverage.state if coverage else "*"
     limit = (reference.filing_limit(lob, state, "correction_receipt", received)
              if lob is not None else None)
     if limit is None:
@@ -250,17 +264,15 @@ def _original_problem(icn: str | None, original: Original | None, member: Member
     return None
 
 
-def _window(original: Original, member: Member, reference: ReferenceData,
-            policy: EnginePolicy, received: date) -> tuple[bool, TraceStep]:
+def _window(original: Original, lob: LineOfBusiness | None, state: str,
+            reference: ReferenceData, policy: EnginePolicy,
+            received: date) -> tuple[bool, TraceStep]:
     """Whether the correction came after its window (counted from the original's
     remittance), with the step that says so. An original not remitted yet (decided
     earlier in this run) is in time whatever its line of business; a remitted one
     always has one (history rows carry it), and one without would be an engine fault
     (the claim pends for a person: `engine.pend_after_engine_fault`), never a window
     left unchecked."""
-    coverage = reference.coverage_for(member.member_id, original.first_service_date)
-    lob = original.line_of_business or (coverage.line_of_business if coverage else None)
-    state = coverage.state if coverage else "*"
     remitted = original.remittance_date
     if remitted is None:
         return False, TraceStep(*WINDOW_RULE, None, (
