@@ -155,12 +155,13 @@ def deny_preview(request: Request, principal: Worker, claim_id: RowId,
                  note: Annotated[str, Form()] = "") -> Response:
     store = store_of(request)
     icn = _icn(store, claim_id)
+    carc, rarc = carc.strip(), rarc.strip()
     try:
-        before, after = preview_denial(store, icn, carc.strip(), rarc.strip())
+        before, after = preview_denial(store, icn, carc, rarc)
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
-    return _confirm(request, claim_id, icn, "deny", before, after, "", carc=carc.strip(),
-                    rarc=rarc.strip(), note=note)
+    return _confirm(request, claim_id, icn, "deny", before, after, "", carc=carc,
+                    rarc=rarc, note=note)
 
 
 @router.post("/claims/{claim_id}/deny")
@@ -170,15 +171,14 @@ def deny_confirmed(request: Request, principal: Worker, claim_id: RowId,
     store = store_of(request)
     icn = _icn(store, claim_id)
     moment = now()
+    carc, rarc = carc.strip(), rarc.strip()
 
     def audited(s: Session, _decision: Decision) -> None:
-        remark = {"rarc": rarc.strip()} if rarc.strip() else {}
         auth.audit(s, principal.name, "pend.deny", icn, client_of(request), moment,
-                   carc=carc.strip(), **remark)
+                   carc=carc, **({"rarc": rarc} if rarc else {}))
 
     try:
-        deny(store, icn, carc.strip(), principal.name, note, moment, rarc=rarc.strip(),
-             audit=audited)
+        deny(store, icn, carc, principal.name, note, moment, rarc=rarc, audit=audited)
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)

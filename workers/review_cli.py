@@ -48,6 +48,13 @@ DENIAL_GROUPS = {"18": Group.OA}
 """The group a CARC's X12 usage note requires (18, an exact duplicate: OA only;
 DOMAIN.md 8.3); a reviewer's denial with any other CARC is CO (the provider's
 write-off)."""
+
+
+def denial_group(carc: str) -> Group:
+    """The group a reviewer's denial with ``carc`` goes out in (`DENIAL_GROUPS`, else CO)."""
+    return DENIAL_GROUPS.get(carc, Group.CO)
+
+
 NEEDS_REMARK = frozenset({"16", "96", "234", "252"})
 """CARCs whose X12 text requires at least one remark code (RARC) beside them (DOMAIN.md
 8.3): a denial with one of them names its RARC."""
@@ -201,7 +208,7 @@ def denial(pended_decision: Decision, carc: str, rarc: str = "") -> Decision:
     if carc in NEEDS_REMARK and not rarc:
         raise ReviewError(f"a denial with CARC {carc} needs a remark code (RARC) that says "
                           "why: choose one")
-    group = DENIAL_GROUPS.get(carc, Group.CO)
+    group = denial_group(carc)
     remarks = (rarc,) if rarc else ()
     lines = tuple(
         replace(line, status="denied", allowed=ZERO, paid=ZERO, pend_reason=None,
@@ -237,8 +244,7 @@ def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
         current = _pended(s, icn, lock=True)
         decision = denial(decision_from_record(current.data, current.trace), carc, rarc)
         _replace(s, current, decision, reference_version=current.reference_version, at=now)
-        group = str(DENIAL_GROUPS.get(carc, Group.CO))
-        said = {"deny": f"{group}-{carc}", **({"rarc": rarc} if rarc else {})}
+        said = {"deny": f"{denial_group(carc)}-{carc}", **({"rarc": rarc} if rarc else {})}
         s.add(PendRelease(icn=icn, reviewer=reviewer, note=note, overrides=said,
                           from_version=current.version, to_version=current.version + 1,
                           released_at=now))
