@@ -39,6 +39,7 @@ from adjudication.reference import (
 )
 from adjudication.state import AdjudicationState
 from edi.claims import ParsedClaim, ServiceLine
+from edi.validators.codesets import CodeSetRegistry
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class LineFacts:
     authorization_numbers: tuple[str, ...]
     place_of_service: str | None = None
     """SV105, else CLM05-1."""
+    diagnoses: tuple[str, ...] = ()
+    """The claim's principal diagnosis, then those the line's pointers (SV107) name that
+    are not it, in pointer order (the codes as billed)."""
 
     @classmethod
     def of(cls, claim: ParsedClaim, line: ServiceLine) -> LineFacts:
@@ -70,6 +74,10 @@ class LineFacts:
         supervising = line.supervising or c.supervising
         cited = line.prior_authorization_numbers + (
             (c.prior_authorization_number,) if c.prior_authorization_number else ())
+        listed = c.diagnoses
+        pointed = [listed[p - 1].code for p in line.diagnosis_code_pointers
+                   if 0 < p <= len(listed)]
+        diagnoses = tuple(dict.fromkeys(([listed[0].code] if listed else []) + pointed))
         return cls(
             number=line.assigned_number, procedure_code=line.procedure_code,
             modifiers=line.procedure_modifiers, charge=line.line_item_charge_amount,
@@ -80,6 +88,7 @@ class LineFacts:
             supervising_npi=supervising.name.npi if supervising else None,
             supervisor_named=supervising is not None, authorization_numbers=cited,
             place_of_service=line.place_of_service_code or c.place_of_service_code,
+            diagnoses=diagnoses,
         )
 
 
@@ -115,6 +124,8 @@ class ClaimContext:
     as_of: date
     received: date
     overrides: Mapping[int, Decimal]
+    code_sets: CodeSetRegistry
+    """The ICD-10-CM releases loaded (DIAGNOSIS-CODE-SET)."""
     original: Original | None = None
     """Set for a replacement whose original stands: its lines are reversed."""
 

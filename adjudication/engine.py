@@ -57,6 +57,7 @@ from adjudication.rules.corrections import check_correction
 from adjudication.rules.member import PatientKey, find_member, identify_member, service_days
 from adjudication.state import AdjudicationState
 from edi.claims import ParsedClaim
+from edi.validators.codesets import CodeSetRegistry
 
 __all__ = ["DEFAULT_POLICY", "ENGINE_FAULT_REASON", "EnginePolicy", "adjudicate",
            "line_of_business", "pend_after_engine_fault"]
@@ -102,13 +103,15 @@ class _Header:
         )
 
 
-def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of: date,
-               received: date, state: AdjudicationState, policy: EnginePolicy = DEFAULT_POLICY,
+def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData,
+               code_sets: CodeSetRegistry, as_of: date, received: date,
+               state: AdjudicationState, policy: EnginePolicy = DEFAULT_POLICY,
                overrides: Mapping[int, Decimal] | None = None) -> Decision:
     """Decide every line of ``claim`` (ICN ``icn``), received on ``received``.
 
-    ``overrides`` maps a line number to the allowed amount a person entered when
-    releasing the claim's pend.
+    ``code_sets`` are the ICD-10-CM releases loaded, which the line's diagnoses are
+    checked against on its date of service. ``overrides`` maps a line number to the
+    allowed amount a person entered when releasing the claim's pend.
     """
     overrides = _checked(claim, overrides or {})
     days = service_days(claim)
@@ -145,7 +148,7 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData, as_of:
         return _all_denied(header, trace, denial)
     ctx = ClaimContext(claim=claim, icn=icn, member=member, reference=reference, state=state,
                        policy=policy, as_of=as_of, received=received, overrides=overrides,
-                       original=original)
+                       code_sets=code_sets, original=original)
     return _decide_lines(header, ctx, trace)
 
 

@@ -32,6 +32,7 @@ from adjudication.rules.corrections import (
     WINDOW_RULE,
 )
 from adjudication.rules.cost_share import COST_SHARE
+from adjudication.rules.diagnoses import DIAGNOSIS_CODE_SET
 from adjudication.rules.duplicates import DUPLICATE
 from adjudication.rules.filing import TIMELY_FILING
 from adjudication.rules.member import BENEFIT_PLAN, ELIGIBILITY, MEMBER_RULE_ID
@@ -93,7 +94,7 @@ class RulePack:
         return "\n".join(lines)
 
 
-_BEFORE = (TIMELY_FILING, DUPLICATE, UNIT_LIMIT, ADD_ON_PRIMARY, PROCEDURE_PAIR,
+_BEFORE = (TIMELY_FILING, DUPLICATE, DIAGNOSIS_CODE_SET, UNIT_LIMIT, ADD_ON_PRIMARY, PROCEDURE_PAIR,
            BILLING_PROVIDER, PROVIDER_ON_FILE, OUT_OF_NETWORK)
 _AFTER = (LICENSE_LEVEL, TELEHEALTH, PRIOR_AUTHORIZATION, PRICING, COST_SHARE)
 

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from edi.validators.codesets import CodeSetRegistry, code_set_registry
 from review import admin, pages, payments, work
 from review.guard import RefuseNul
 from review.queries import FilterError
@@ -37,13 +38,17 @@ log = structlog.get_logger("claims.review")
 
 
 def create_app(store: Store, settings: ReviewSettings | None = None, *,
-               deliver: Callable[[], int] | None = None) -> FastAPI:
+               deliver: Callable[[], int] | None = None,
+               code_sets: CodeSetRegistry | None = None) -> FastAPI:
     """The application over ``store``; ``deliver`` sends released 835s not delivered yet
-    to the partners (run after a cycle is released on the Payments screen)."""
+    to the partners (run after a cycle is released on the Payments screen);
+    ``code_sets``, the ICD-10-CM releases a released pend is decided against (default:
+    the shipped ones plus the settings' ``code_sets_dir``)."""
     app = FastAPI(title="Claims 87726 review", docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.store = store
     app.state.settings = settings or ReviewSettings()
+    app.state.code_sets = code_sets or code_set_registry(app.state.settings.code_sets_dir)
     app.state.deliver = deliver
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, work, payments, admin):

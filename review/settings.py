@@ -35,6 +35,11 @@ class ReviewSettings(BaseSettings):
     """...for this long."""
     page_size: int = Field(default=50, ge=1, le=1000)
     """Claims a queue page shows (1 to 1,000)."""
+    code_sets_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("EDI_CODE_SETS_DIR", "code_sets_dir"))
+    """CMS ICD-10-CM order files loaded besides the shipped releases (``EDI_CODE_SETS_DIR``,
+    as the service's): a pend released on the screens is decided against them
+    (`review.app.create_app` reads them once)."""
     business_timezone: BusinessTimezone = Field(
         default=DEFAULT_BUSINESS_TIMEZONE,
         validation_alias=AliasChoices("EDI_BUSINESS_TIMEZONE", "business_timezone"))

@@ -25,6 +25,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.responses import Response
 
+from edi.validators.codesets import CodeSetRegistry
 from review import auth
 from review.auth import Principal
 from review.roles import WHO_MAY, Permission
@@ -70,6 +71,12 @@ def store_of(request: Request) -> Store:
 def settings_of(request: Request) -> ReviewSettings:
     settings: ReviewSettings = request.app.state.settings
     return settings
+
+
+def code_sets_of(request: Request) -> CodeSetRegistry:
+    """The ICD-10-CM releases loaded (`review.app.create_app`)."""
+    code_sets: CodeSetRegistry = request.app.state.code_sets
+    return code_sets
 
 
 def client_of(request: Request) -> str:

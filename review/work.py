@@ -27,6 +27,7 @@ from review.web import (
     Refused,
     RowId,
     client_of,
+    code_sets_of,
     csrf_checked,
     now,
     render,
@@ -111,7 +112,8 @@ async def release_preview(request: Request, principal: Worker, claim_id: RowId,
     store = store_of(request)
     icn = _icn(store, claim_id)
     try:
-        before, after = preview_release(store, icn, overrides, reference_source(store))
+        before, after = preview_release(store, icn, overrides, reference_source(store),
+                                        code_sets_of(request))
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     fields = {f"allowed_{k}": str(v) for k, v in overrides.items()}
@@ -139,7 +141,7 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: RowId
     moment = now()
     try:
         release(store, icn, overrides, principal.name, note, reference_source(store), moment,
-                approve=approve, audit=audited)
+                code_sets=code_sets_of(request), approve=approve, audit=audited)
     except LimitExceeded as exc:
         auth.record(store, principal, "access.denied", icn, client_of(request),
                     needs="release limit")

@@ -53,6 +53,7 @@ from edi.claims import (
     ClaimAdjustment,
     DatePeriod,
     Demographics,
+    Diagnosis,
     EntityName,
     Envelope,
     HierarchicalLevel,
@@ -67,6 +68,7 @@ from edi.claims import (
     Subscriber,
     TransactionHeader,
 )
+from edi.validators.codesets import CodeSetRegistry, default_registry
 from remittance.payer import DEFAULT_PAYER
 
 COMMERCIAL = LineOfBusiness.COMMERCIAL
@@ -283,12 +285,13 @@ def line(number: int = 1, code: str = "90837", charge: str = "200.00", *, units:
          dos: date = DOS, through: date | None = None, modifiers: tuple[str, ...] = (),
          rendering_npi: str | None = None, supervising_npi: str | None = None,
          auth: tuple[str, ...] = (), control: str | None = None,
-         adjudications: Sequence[LineAdjudication] = ()) -> ServiceLine:
+         adjudications: Sequence[LineAdjudication] = (),
+         pointers: tuple[int, ...] = (1,)) -> ServiceLine:
     return ServiceLine(
         assigned_number=number, product_or_service_id_qualifier="HC", procedure_code=code,
         procedure_modifiers=modifiers, line_item_charge_amount=money(charge),
         unit_or_basis_for_measurement_code="UN", service_unit_count=money(units),
-        place_of_service_code="11", diagnosis_code_pointers=(1,),
+        place_of_service_code="11", diagnosis_code_pointers=pointers,
         service_date=DatePeriod(qualifier="472", start=dos, end=through),
         prior_authorization_numbers=auth,
         rendering=person("82", rendering_npi) if rendering_npi else None,
@@ -304,8 +307,8 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
                 patient_first: str = "LUIS", billing_npi: str = BILLING_NPI,
                 rendering_npi: str | None = CLINICIAN_NPI,
                 supervising_npi: str | None = None, filing_indicator: str = "CI",
-                sequence: str = "P", other_payers: Sequence[OtherSubscriber] = ()
-                ) -> ParsedClaim:
+                sequence: str = "P", other_payers: Sequence[OtherSubscriber] = (),
+                diagnoses: Sequence[str] = ()) -> ParsedClaim:
     """A claim with one 90837 line unless ``lines`` are given; ``patient_birth`` adds a
     2000C patient loop (a dependent); ``sequence`` is 2000B SBR01 (we are primary,
     secondary or tertiary) and ``other_payers`` the 2320 loops."""
@@ -351,7 +354,9 @@ def build_claim(lines: Sequence[ServiceLine] = (), *, pcn: str = "PCN-1",
             claim_frequency_type_code=frequency, payer_claim_control_number=original_icn,
             rendering=person("82", rendering_npi) if rendering_npi else None,
             supervising=person("DQ", supervising_npi, "SUPERVISOR") if supervising_npi else None,
-            other_subscribers=tuple(other_payers), lines=lines),
+            other_subscribers=tuple(other_payers), lines=lines,
+            diagnoses=tuple(Diagnosis(qualifier="ABK" if n == 0 else "ABF", code=code)
+                            for n, code in enumerate(diagnoses))),
         position=1,
     )
 
@@ -372,8 +377,10 @@ _HEADER = TransactionHeader(
 def decide(claim: ParsedClaim, reference: ReferenceData, *, icn: str = "OBH-1",
            received: date = RECEIVED, as_of: date | None = None,
            state: AdjudicationState | None = None, policy: EnginePolicy = DEFAULT_POLICY,
-           overrides: Mapping[int, Decimal] | None = None) -> Decision:
-    return adjudicate(claim, icn=icn, reference=reference, as_of=as_of or received,
+           overrides: Mapping[int, Decimal] | None = None,
+           code_sets: CodeSetRegistry | None = None) -> Decision:
+    return adjudicate(claim, icn=icn, reference=reference,
+                      code_sets=code_sets or default_registry(), as_of=as_of or received,
                       received=received, state=state or AdjudicationState(), policy=policy,
                       overrides=overrides)
 

@@ -1,7 +1,11 @@
-"""Shared test locations."""
+"""Shared test locations, and the ICD-10-CM releases every test runs with."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +13,31 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 """The shared directory beside the clone: public corpus, architecture and domain notes."""
+
+
+def _fy2027_stand_in() -> Path:
+    """A directory holding a stand-in for CMS's FY2027 order file (in force from
+    2026-10-01): FY2026's billable codes under FY2027's file name.
+
+    No package ships FY2027, and without it no release decides a date of service from
+    2026-10-01, so adjudication pends every line of such a claim (DIAGNOSIS-CODE-SET,
+    fail closed). The fixtures are claims of November 2026, decided as a payer that has
+    loaded FY2027 decides them; what FY2027 itself changes is tested with an excerpt of
+    the real file (`tests/test_codesets.py`). The 13 ``QA`` codes of the packaged FY2026
+    list have no place in an order file's layout and are left out."""
+    from edi.validators.codesets import is_code_shaped, load_fy2026_release
+
+    folder = Path(tempfile.mkdtemp(prefix="test-code-sets-"))
+    atexit.register(shutil.rmtree, folder, True)
+    records = (f"{order:05d} {code:<7} 1 {'test stand-in':<60} test stand-in"
+               for order, code in enumerate(sorted(filter(is_code_shaped,
+                                                          load_fy2026_release().codes)), 1))
+    (folder / "icd10cm_order_2027.txt").write_text("\n".join(records) + "\n")
+    return folder
+
+
+os.environ["EDI_CODE_SETS_DIR"] = str(_fy2027_stand_in())  # before any registry is built
+FY2027_STAND_IN_NAME = "ICD-10-CM FY2027 effective 2026-10-01 (icd10cm_order_2027.txt)"
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from edi.claims import ParsedClaim
 from edi.parsers.claim837 import iter_claims
 from edi.parsers.remit835 import read_835
 from edi.tokenizer import segments_from_bytes
+from edi.validators.codesets import CodeSetRegistry, CodeSetRelease
 from edi.validators.outbound import outbound_problems
 from remittance.balance import prove_interchanges
 from remittance.claims import claim_payment
@@ -415,7 +416,12 @@ def test_the_tr3_cob_example_3b_is_decided_as_secondary_from_its_2430_lines() ->
         plans=_since(since, plan(year=dos.year)), providers=_since(since, provider("1999996666")),
         fees=_since(since, fee("99213", "42.00"), fee("90782", "15.00"), fee("J3301", "21.04")),
         cob_methods=_since(since, cob_method()))
-    decision = decide(claim, world.reference(), received=received)
+    # and, for its 2005 diagnoses (ICD-9, which the front end would refuse), a release
+    # in force then that holds them: the example is about coordination, not code sets
+    diagnoses = CodeSetRelease("the example's diagnoses (test)", date(2005, 10, 1),
+                               frozenset({"4779", "2724", "2780", "53081"}))
+    decision = decide(claim, world.reference(), received=received,
+                      code_sets=CodeSetRegistry([diagnoses]))
     # Then, by hand, line by line (allowed = min(charge, fee); we pay allowed - SVD02):
     #   99213: charge 43.00, allowed 42.00, CO-45 1.00, prior 40.00 -> pay 2.00, OA-23 40.00
     #   90782: charge 15.00, allowed 15.00, prior 15.00 -> pay 0.00, OA-23 15.00

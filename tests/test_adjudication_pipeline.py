@@ -206,3 +206,37 @@ def test_a_reference_directory_with_a_bad_row_is_a_usage_error_naming_where(
     assert result.exit_code == 2
     assert "plans.csv line 3, column deductible" in " ".join(result.output.split())
     assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_claim_dated_where_no_release_is_loaded_pends_and_is_decided_once_it_is(
+    tmp_path: Path,
+) -> None:
+    # Given the two-claim sample (services in November 2026) processed with the
+    # shipped releases only (an empty --code-sets directory: FY2027 not loaded)
+    empty = tmp_path / "no-releases"
+    empty.mkdir()
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "in.837")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["process", str(inbound / "in.837"), "--out", str(out),
+                                 "--quiet", "--as-of", "2026-11-23", "--received",
+                                 "2026-11-23", "--code-sets", str(empty)])
+    assert result.exit_code == 0, result.output
+    entry = RunSummary.model_validate_json((out / "summary.json").read_text()).files[0]
+    # Then the 277CA accepts both, and adjudication pends them: nothing decides the codes
+    assert [c.status for c in entry.claims] == ["pended", "pended"]
+    icn = entry.claims[0].payer_claim_control_number or ""
+    pended = _decision(out, icn)
+    assert pended.lines[0].pend_reason is not None
+    assert "no ICD-10-CM release loaded is in force on 2026-11-05 (FY2027)" in (
+        pended.lines[0].pend_reason)
+    # When a reviewer releases it with FY2027 loaded (the tests' EDI_CODE_SETS_DIR)
+    released = runner.invoke(app, ["pends", "release", icn, "--out", str(out),
+                                   "--reviewer", "analyst.one"])
+    assert released.exit_code == 0, released.output
+    # Then it is decided on its merits and paid, the release that decided in its trace
+    decision = _decision(out, icn)
+    assert decision.status == "paid" and decision.paid > 0
+    step = next(s for s in decision.trace if s.rule_id == "DIAGNOSIS-CODE-SET")
+    assert "FY2027" in dict(step.shown)["release"]

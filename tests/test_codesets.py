@@ -20,7 +20,7 @@ from edi.validators.codesets import (
     FY2025_RELEASE_NAME,
     FY2026_RELEASE_EFFECTIVE,
     FY2026_RELEASE_NAME,
-    NEAREST_RELEASE_NOTE,
+    NOT_DECIDED,
     PLACES_OF_SERVICE,
     CodeSetRegistry,
     CodeSetRelease,
@@ -28,6 +28,7 @@ from edi.validators.codesets import (
     ProcedureCodeKind,
     code_set_registry,
     default_registry,
+    is_code_shaped,
     is_dsm5_derived,
     is_preventive_pediatric,
     is_valid_place_of_service,
@@ -36,6 +37,7 @@ from edi.validators.codesets import (
     load_cms_order_file,
     load_fy2025_release,
     load_fy2026_release,
+    packaged_registry,
     packaged_releases,
     parse_cms_order_lines,
     procedure_code_kind,
@@ -47,6 +49,7 @@ from edi.validators.codesets.icd10_files import (
     package_code_list_path,
 )
 from edi.validators.edits import EDITS, EditContext
+from edi.validators.edits.code_sets import NO_RELEASE_IN_FORCE
 from tests.paths import FIXTURES
 
 RELEASES = Path(__file__).resolve().parent / "data" / "codesets" / "releases"
@@ -55,8 +58,6 @@ FY2028_FILE = RELEASES / "icd10cm-order-2027-10-01.txt"
 IN_FY2026 = date(2026, 3, 15)
 LAST_DAY_OF_FY2026 = date(2026, 9, 30)
 FIRST_DAY_OF_FY2027 = date(2026, 10, 1)
-FY2025_NEAREST = f"{FY2025_RELEASE_NAME}; {NEAREST_RELEASE_NOTE}"
-FY2026_NEAREST = f"{FY2026_RELEASE_NAME}; {NEAREST_RELEASE_NOTE}"
 FY2027_FROM_CMS_NAME = "ICD-10-CM FY2027 effective 2026-10-01 (icd10cm_order_2027.txt)"
 
 # An excerpt of the CMS FY2027 order file (effective 2026-10-01), written by hand from the
@@ -129,9 +130,11 @@ def one_claim_with(diagnosis: str, service_date: date | None) -> ParsedClaim:
     return claim.model_copy(update={"claim": header})
 
 
-def icd10_findings(claim: ParsedClaim, received: date) -> list[ClaimFinding]:
+def icd10_findings(claim: ParsedClaim, received: date,
+                   code_sets: CodeSetRegistry | None = None) -> list[ClaimFinding]:
     check = next(e for e in EDITS if e.id == "SNIP5-ICD10CM")
-    return check.run(claim, EditContext(received=received, code_sets=default_registry()))
+    return check.run(claim, EditContext(received=received,
+                                        code_sets=code_sets or packaged_registry()))
 
 
 # ICD-10-CM: the packaged releases
@@ -177,8 +180,11 @@ def test_the_packaged_releases_are_fy2025_and_fy2026_with_cms_published_totals()
         assert all(code == code.upper() and "." not in code for code in one.codes)
     # And they are built once per process
     assert load_fy2025_release() is fy2025 and load_fy2026_release() is fy2026
+    assert packaged_registry() is packaged_registry()
+    assert packaged_registry().releases == (fy2025, fy2026)
+    # And the process's registry adds what EDI_CODE_SETS_DIR names (the tests' FY2027)
     assert default_registry() is default_registry()
-    assert default_registry().releases == (fy2025, fy2026)
+    assert default_registry().releases[:2] == (fy2025, fy2026)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the package's read_text
@@ -255,34 +261,104 @@ def test_the_registry_remembers_answers_by_code_and_date_and_forgets_past_its_bo
     assert registry.is_billable("G35", date(2025, 5, 15)) == (True, "old")
 
 
-# ICD-10-CM: dates of service no loaded release covers (fail closed, nearest release)
+# ICD-10-CM: dates of service no loaded release covers (nothing decides: fail closed)
 
 
-def test_a_made_up_code_for_a_2024_date_of_service_is_rejected_by_the_nearest_release() -> None:
+def test_no_release_decides_a_2024_date_of_service_before_the_oldest_loaded() -> None:
     # Given the packaged releases, the oldest being FY2025 (from 2024-10-01)
-    registry = default_registry()
-    # When a code that never existed is checked for a date of service in May 2024
-    check = registry.is_billable("F99.99X", date(2024, 5, 1))
-    # Then it is rejected, and the answer names FY2025 as the nearest release
-    assert check == (False, FY2025_NEAREST)
+    registry = packaged_registry()
+    # When a made-up code and a real FY2025 code are checked for May 2024
+    # Then neither is answered: no loaded release is in force on that date
+    assert registry.is_billable("F99.99X", date(2024, 5, 1)) == NOT_DECIDED
+    assert registry.is_billable("F41.1", date(2024, 5, 1)) == (None, None)
     assert registry.release_for(date(2024, 5, 1)) is None
-    # And a real FY2025 code is still accepted, by the same nearest release
-    assert registry.is_billable("F41.1", date(2024, 5, 1)) == (True, FY2025_NEAREST)
 
 
-def test_the_277ca_finding_for_a_made_up_2024_code_names_the_nearest_release() -> None:
-    # Given a claim whose principal diagnosis F99.99X was made up, served in May 2024
-    claim = one_claim_with("F9999X", date(2024, 5, 1))
-    # When the ICD-10-CM edit runs
-    findings = icd10_findings(claim, received=date(2024, 6, 3))
-    # Then the claim is rejected as having an invalid principal diagnosis (A7:254)
+def test_without_fy2027_no_release_decides_a_date_from_1_october_2026() -> None:
+    # Given only the packaged releases: FY2026 governs up to 2026-09-30
+    registry = packaged_registry()
+    assert registry.is_billable("I42.0", LAST_DAY_OF_FY2026) == (True, FY2026_RELEASE_NAME)
+    # When I42.0 (which FY2027 expands) is checked for the first day of FY2027
+    # Then FY2026 does not answer for a year it does not govern
+    assert registry.is_billable("I42.0", FIRST_DAY_OF_FY2027) == NOT_DECIDED
+    assert registry.release_for(FIRST_DAY_OF_FY2027) is None
+
+
+def test_a_date_in_a_gap_between_two_releases_is_decided_by_neither() -> None:
+    # Given FY2025 and FY2027 but no FY2026
+    registry = CodeSetRegistry([release("FY2025", date(2024, 10, 1), "A000"),
+                                release("FY2027", date(2026, 10, 1), "A001")])
+    # Then a FY2026 date is decided by no release, and each side still by its own
+    assert registry.is_billable("A000", date(2025, 12, 1)) == NOT_DECIDED
+    assert registry.is_billable("A001", date(2026, 8, 1)) == NOT_DECIDED
+    assert registry.is_billable("A000", date(2025, 9, 30)) == (True, "FY2025")
+    assert registry.is_billable("A001", date(2026, 10, 1)) == (True, "FY2027")
+
+
+def test_a_code_is_known_when_any_loaded_release_holds_it_whatever_the_date() -> None:
+    # Given FY2026 codes and the FY2025 codes FY2026 deleted or expanded
+    registry = default_registry()
+    # Then a code of either release is known, a made-up or header code is not
+    assert registry.is_known("G35")  # FY2025 only: expanded in FY2026
+    assert registry.is_known("g35.a")  # FY2026 only
+    assert not registry.is_known("F99.99X")
+    assert not registry.is_known("F32")  # a category, billable in no release
+    # And a flood of made-up codes never holds more than the memo's bound
+    from edi.validators.codesets import icd10
+
+    for number in range(icd10._ANSWERS_KEPT + 10):
+        assert not registry.is_known(f"#{number}")
+    assert len(registry._known) <= icd10._ANSWERS_KEPT
+
+
+@pytest.mark.parametrize(("code", "shaped"), [
+    ("F41.1", True), ("f411", True), ("F01.511", True), ("Z00.121", True), ("U071", True),
+    ("F4", False), ("F41.12345", False), ("41.1", False), ("FF41", False), ("F4-1", False),
+    ("", False),
+])  # fmt: skip
+def test_an_icd10cm_code_is_a_letter_a_digit_then_one_to_five_letters_or_digits(
+    code: str, shaped: bool
+) -> None:
+    assert is_code_shaped(code) is shaped
+
+
+# ICD-10-CM on the 277CA (SNIP5-ICD10CM): only a code that is no code at all
+
+
+def test_a_code_no_loaded_release_holds_is_rejected_naming_the_release_in_force() -> None:
+    # Given a claim whose principal diagnosis F99.99X was made up, served in March 2026
+    findings = icd10_findings(one_claim_with("F9999X", IN_FY2026), received=date(2026, 4, 1))
+    # Then the 277CA rejects it as an invalid principal diagnosis (A7:254)
     assert [finding.codes for finding in findings] == ["A7:254"]
-    # And the finding says which release decided and that it was only the nearest
-    assert findings[0].code_set == FY2025_NEAREST
+    assert findings[0].code_set == FY2026_RELEASE_NAME
     assert findings[0].sentence == (
-        "The principal diagnosis is not a valid billable ICD-10-CM code for the date of "
-        f"service 2024-05-01 ({FY2025_NEAREST})."
-    )
+        "The principal diagnosis is not a billable ICD-10-CM code for the date of service "
+        f"2026-03-15 ({FY2026_RELEASE_NAME}) nor in any other release loaded.")
+
+
+def test_a_code_valid_in_another_fiscal_year_passes_the_front_end_for_adjudication() -> None:
+    # Given G35, billable in FY2025 and expanded in FY2026, on a FY2026 date of service
+    # Then the 277CA does not reject it: adjudication denies its lines CO-146 (DOMAIN 3)
+    assert icd10_findings(one_claim_with("G35", IN_FY2026), received=date(2026, 4, 1)) == []
+    # And a code that exists in no release and is not a leaf anywhere is still rejected
+    assert [f.codes for f in icd10_findings(one_claim_with("F32", IN_FY2026),
+                                            received=date(2026, 4, 1))] == ["A7:254"]
+
+
+def test_on_a_date_no_release_governs_a_code_shaped_diagnosis_is_left_to_adjudication() -> None:
+    # Given a date of service in FY2027, which no shipped release governs, and a code
+    # no loaded release holds (it may be new in FY2027, as F64.A is)
+    claim = one_claim_with("F64A", FIRST_DAY_OF_FY2027)
+    # Then the 277CA does not reject it: adjudication pends its lines until FY2027 is loaded
+    assert icd10_findings(claim, received=date(2026, 10, 20)) == []
+
+
+def test_on_a_date_no_release_governs_what_is_no_icd10cm_code_at_all_is_rejected() -> None:
+    findings = icd10_findings(one_claim_with("4111", FIRST_DAY_OF_FY2027),
+                              received=date(2026, 10, 20))
+    assert [finding.codes for finding in findings] == ["A7:254"]
+    assert findings[0].code_set == NO_RELEASE_IN_FORCE
+    assert "is not an ICD-10-CM code (a letter, a digit" in findings[0].sentence
 
 
 def test_a_claim_without_a_date_of_service_is_checked_on_its_receipt_date() -> None:
@@ -293,37 +369,6 @@ def test_a_claim_without_a_date_of_service_is_checked_on_its_receipt_date() -> N
     # Then the code is still checked, against the release in force on the receipt date
     assert [finding.code_set for finding in findings] == [FY2025_RELEASE_NAME]
     assert "receipt date (the claim has no date of service) 2025-05-02" in findings[0].sentence
-
-
-def test_without_fy2027_a_date_from_1_october_2026_is_judged_by_fy2026_and_says_so() -> None:
-    # Given only the packaged releases: FY2026 governs up to 2026-09-30
-    registry = default_registry()
-    fy2026 = load_fy2026_release()
-    assert registry.deciding_release(LAST_DAY_OF_FY2026) == (fy2026, True)
-    # When I42.0 is checked for the first day of FY2027
-    check = registry.is_billable("I42.0", FIRST_DAY_OF_FY2027)
-    # Then FY2026 decides as the nearest release, and the answer says it is not in force
-    assert check == (True, FY2026_NEAREST)
-    assert registry.deciding_release(FIRST_DAY_OF_FY2027) == (fy2026, False)
-    assert registry.release_for(FIRST_DAY_OF_FY2027) is None
-
-
-def test_a_date_between_two_releases_is_judged_by_the_one_fewer_days_away() -> None:
-    # Given FY2025 and FY2027 but no FY2026
-    fy2025 = release("FY2025", date(2024, 10, 1), "A000")
-    fy2027 = release("FY2027", date(2026, 10, 1), "A001")
-    registry = CodeSetRegistry([fy2025, fy2027])
-    # Then early FY2026 leans on FY2025 and late FY2026 on FY2027, never unchecked
-    assert registry.deciding_release(date(2025, 10, 1)) == (fy2025, False)
-    assert registry.deciding_release(date(2026, 9, 30)) == (fy2027, False)
-    assert registry.is_billable("A001", date(2025, 12, 1)) == (
-        False,
-        f"FY2025; {NEAREST_RELEASE_NOTE}",
-    )
-    assert registry.is_billable("A001", date(2026, 8, 1)) == (
-        True,
-        f"FY2027; {NEAREST_RELEASE_NOTE}",
-    )
 
 
 def test_a_registry_without_any_release_is_refused() -> None:
@@ -399,11 +444,8 @@ def test_an_april_update_governs_from_1_april_to_the_end_of_its_fiscal_year(
     assert registry.release_for(date(2026, 3, 31)) == load_fy2026_release()
     assert registry.release_for(date(2026, 4, 1)) is april
     assert registry.release_for(LAST_DAY_OF_FY2026) is april
-    # And from 1 October 2026 it only decides as the nearest release
-    assert registry.is_billable("F41.1", FIRST_DAY_OF_FY2027) == (
-        True,
-        f"{april.name}; {NEAREST_RELEASE_NOTE}",
-    )
+    # And from 1 October 2026 it decides nothing: FY2027 is not loaded
+    assert registry.is_billable("F41.1", FIRST_DAY_OF_FY2027) == NOT_DECIDED
 
 
 def test_the_release_in_force_is_the_newest_on_or_before_the_date_of_service() -> None:
@@ -472,6 +514,18 @@ def test_an_order_file_dated_like_a_packaged_release_replaces_it(tmp_path: Path)
         "ICD-10-CM FY2026 effective 2025-10-01 (icd10cm_order_2026.txt)",
     ]
     assert registry.releases[-1].codes == {"F411"}
+
+
+def test_a_directory_read_again_is_parsed_once_until_a_file_changes(tmp_path: Path) -> None:
+    import os
+
+    order = write_order_file(tmp_path / "icd10cm_order_2027.txt", FY2027_EXCERPT)
+    first = registry_from_directory(tmp_path)
+    assert registry_from_directory(tmp_path) is first
+    write_order_file(order, [("F411", "1", "GAD")])
+    os.utime(order, ns=(1, order.stat().st_mtime_ns + 1_000_000_000))
+    changed = registry_from_directory(tmp_path)
+    assert changed is not first and changed.releases[-1].codes == {"F411"}
 
 
 def test_two_order_files_taking_effect_the_same_day_are_refused(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from adjudication.rules.member import PatientKey
 from edi.faults import FAULTS
 from edi.parsers.claim837 import iter_claims
 from edi.tokenizer import segments_from_bytes
+from edi.validators.codesets import default_registry
 from store.engine import Store, sqlite_url
 from store.models import Claim
 from tests.paths import FIXTURES
@@ -46,7 +47,7 @@ def test_the_line_of_business_named_from_the_key_is_the_one_adjudication_reports
     claims += iter_claims(segments_from_bytes(strangers))
     # When each is decided, and its line of business is named from its key alone
     decisions = decide_in_memory([(f"OBH{n:012d}", c) for n, c in enumerate(claims)],
-                                 reference, AS_OF, AS_OF)
+                                 reference, AS_OF, AS_OF, code_sets=default_registry())
     named = [line_of_business(PatientKey.of(c), reference, AS_OF) for c in claims]
     # Then they agree claim for claim, and the samples reach every case
     assert named == [d.line_of_business for d in decisions]

@@ -97,7 +97,8 @@ def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
             assert row.icn is not None
             try:
                 decision = adjudicate(claim, icn=row.icn, reference=reference,
-                                      as_of=ctx.as_of, received=row.receipt_date, state=state,
+                                      code_sets=ctx.code_sets, as_of=ctx.as_of,
+                                      received=row.receipt_date, state=state,
                                       policy=ctx.engine_policy)
             except Exception as exc:  # an engine bug: the claim waits for a person
                 record_fault("adjudication", exc)

@@ -187,7 +187,8 @@ def _adjudicate(path: Path) -> int:
             raise SystemExit(f"the check did not accept the generated file: {ack.code}")
         accepted = _accepted_claims(spool, check.accepted_ordinals(), received,
                                     InMemoryClaimNumbers())
-        return sum(1 for _decision in decided(accepted, reference, received, received))
+        return sum(1 for _decision in decided(accepted, reference, received, received,
+                                              code_sets=context.code_sets))
 
 
 def _accepted_claims(spool: SetSpool, accepted: frozenset[int], received: date,

@@ -49,6 +49,7 @@ BATCH = 5_000
 def templates() -> tuple[str, dict[str, Any], bytes]:
     """A sample claim's parsed JSON, its decision's data and trace (the engine's own)."""
     from edi.front_end import InMemoryClaimNumbers
+    from edi.validators.codesets import default_registry
     from edi.validators.compiled import check_stream
     from edi.validators.edits import EditContext
     from fixtures.samples import SAMPLE_DIRECTORY
@@ -62,7 +63,7 @@ def templates() -> tuple[str, dict[str, Any], bytes]:
         check = check_stream(stream)
     result = run_front_end(path, check, EditContext(received=day), InMemoryClaimNumbers())
     decisions = decide_in_memory(result.accepted, load_reference_dir(
-        SHIPPED_REFERENCE_DIRECTORY), day, day)
+        SHIPPED_REFERENCE_DIRECTORY), day, day, code_sets=default_registry())
     decision = max(decisions, key=lambda d: len(d.trace))
     claim = dict(result.accepted)[decision.icn]
     data, trace = split_decision(decision)

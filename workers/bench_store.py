@@ -50,6 +50,7 @@ def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
     now = datetime.now(tz=UTC)
     if engine == "memory":
         from edi.front_end import InMemoryClaimNumbers
+        from edi.validators.codesets import default_registry
         from edi.validators.compiled import check_stream
         from edi.validators.edits import EditContext
         from workers.adjudicate import decide_in_memory
@@ -61,7 +62,8 @@ def adjudicate_once(engine: str, path: Path) -> dict[str, float]:
         result = run_front_end(path, check, EditContext(received=received),
                                InMemoryClaimNumbers())
         start = time.perf_counter()
-        count = len(decide_in_memory(result.accepted, reference, received, received))
+        count = len(decide_in_memory(result.accepted, reference, received, received,
+                                     code_sets=default_registry()))
         return {"claims": count, "seconds": time.perf_counter() - start,
                 "peak_rss_mb": peak_rss_mb()}
     scratch = DATA / f"store-{engine}"

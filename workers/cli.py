@@ -381,6 +381,11 @@ def pends_release(
         "--allowed", help="LINE=AMOUNT: the allowed amount a person sets for a line")] = None,
     note: Annotated[str, typer.Option("--note")] = "",
     reference: Annotated[Path | None, typer.Option("--reference")] = None,
+    code_sets: Annotated[Path | None, typer.Option(
+        "--code-sets", envvar="EDI_CODE_SETS_DIR",
+        help="directory of CMS ICD-10-CM order files loaded besides the shipped releases "
+             "(a line pended for want of the release in force is decided against them)")]
+    = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
     from workers.review_cli import AllowedAmountError, ReviewError, parse_overrides, release
@@ -392,7 +397,8 @@ def pends_release(
     store = _store(out, db)
     try:
         source = _release_reference(store, reference)
-        decision = release(store, icn, overrides, reviewer, note, source)
+        decision = release(store, icn, overrides, reviewer, note, source,
+                           code_sets=_code_sets(code_sets))
     except AllowedAmountError as exc:  # a line the claim does not have, above its charge
         raise typer.BadParameter(str(exc), param_hint="--allowed") from None
     except ReviewError as exc:
@@ -705,7 +711,9 @@ def review(
     console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
     try:
         # no access log: a URL can carry a searched member id
-        uvicorn.run(create_app(store, settings, deliver=deliver), host=host, port=port,
+        app = create_app(store, settings, deliver=deliver,
+                         code_sets=_code_sets(settings.code_sets_dir))
+        uvicorn.run(app, host=host, port=port,
                     access_log=False, log_level="warning",
                     ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None)
     finally:

@@ -65,6 +65,7 @@ from edi.claims import ParsedClaim
 from edi.faults import FAULTS
 from edi.front_end import InMemoryClaimNumbers
 from edi.remit835 import render_835
+from edi.validators.codesets import default_registry
 from edi.validators.edits import EditContext
 from edi.validators.implementation_guide import EnvelopePolicy
 from edi.validators.outbound import outbound_problems
@@ -230,7 +231,8 @@ def remit_failures(accepted: list[tuple[str, ParsedClaim]]) -> list[str]:
     # decided as received the day the file was made (most samples' services are months
     # before RECEIVED: all denied as filed late there), unless that day is no sense
     received = made if made is not None and date(2000, 1, 1) <= made <= RECEIVED else RECEIVED
-    decisions = decide_in_memory(accepted, reference, as_of=received, received=received)
+    decisions = decide_in_memory(accepted, reference, as_of=received, received=received,
+                                 code_sets=default_registry())
     if [d.icn for d in decisions] != [icn for icn, _claim in accepted]:
         return ["lost claim"]  # a claim not decided, or decided under another number
     waiting: list[Waiting] = []

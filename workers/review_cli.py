@@ -28,6 +28,7 @@ from adjudication.engine import adjudicate
 from edi.amounts import amount_fits, whole_cents
 from edi.claims import ParsedClaim
 from edi.faults import record_fault
+from edi.validators.codesets import CodeSetRegistry
 from remittance.era import codes
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
@@ -157,16 +158,19 @@ def parse_overrides(values: list[str]) -> dict[int, Decimal]:
 
 
 def preview_release(store: Store, icn: str, overrides: dict[int, Decimal],
-                    source: ReferenceSource) -> tuple[Decision, Decision]:
+                    source: ReferenceSource,
+                    code_sets: CodeSetRegistry) -> tuple[Decision, Decision]:
     """The pended decision and the one a release with these amounts would make (nothing
     is written): what a reviewer confirms."""
     with store.transaction() as s:
         current = _pended(s, icn, lock=False)
-        return decision_from_record(current.data), _redecided(s, current, overrides, source)
+        return decision_from_record(current.data), _redecided(s, current, overrides, source,
+                                                              code_sets)
 
 
 def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str, note: str,
             source: ReferenceSource, now: datetime | None = None, *,
+            code_sets: CodeSetRegistry,
             approve: Callable[[Decision], None] | None = None,
             audit: Callable[[Session, Decision], None] | None = None) -> Decision:
     """Re-adjudicate a pended claim with the allowed amounts a person entered.
@@ -175,12 +179,13 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
     file); the new decision, the release and its audit event commit together, with
     what ``audit`` writes (the review screens' audit row) in the same transaction.
     ``approve`` sees the new decision before anything is written and raises
-    `ReviewError` to refuse it (a reviewer's release limit).
+    `ReviewError` to refuse it (a reviewer's release limit). ``code_sets`` are the
+    ICD-10-CM releases loaded now (a line pended for want of one is decided once it is).
     """
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         current = _pended(s, icn, lock=True)
-        decision = _redecided(s, current, overrides, source)
+        decision = _redecided(s, current, overrides, source, code_sets)
         if approve is not None:
             approve(decision)
         _replace(s, current, decision, reference_version=source.version, at=now)
@@ -267,7 +272,7 @@ def _pended(s: Session, icn: str, *, lock: bool) -> DecisionRecord:
 
 
 def _redecided(s: Session, current: DecisionRecord, overrides: dict[int, Decimal],
-               source: ReferenceSource) -> Decision:
+               source: ReferenceSource, code_sets: CodeSetRegistry) -> Decision:
     """The claim kept in the store decided again with the reviewer's allowed amounts."""
     icn = current.icn
     claim_row = s.get(Claim, current.claim_id)
@@ -290,8 +295,9 @@ def _redecided(s: Session, current: DecisionRecord, overrides: dict[int, Decimal
     members = {m.member_id for m in reference.members_with_subscriber(subscriber)}
     state = state_for(s, [subscriber], members, originals)
     try:
-        return adjudicate(claim, icn=icn, reference=reference, as_of=original.as_of,
-                          received=original.received, state=state, overrides=overrides)
+        return adjudicate(claim, icn=icn, reference=reference, code_sets=code_sets,
+                          as_of=original.as_of, received=original.received, state=state,
+                          overrides=overrides)
     except InvalidOverride as exc:
         raise ReviewError(str(exc)) from None
     except Exception as exc:  # an engine bug: logged and counted, the pend stands

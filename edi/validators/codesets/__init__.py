@@ -16,10 +16,12 @@ from edi.validators.codesets.dsm5 import (
     is_preventive_pediatric,
 )
 from edi.validators.codesets.icd10 import (
-    NEAREST_RELEASE_NOTE,
+    NOT_DECIDED,
     BillableCheck,
     CodeSetRegistry,
     CodeSetRelease,
+    fiscal_year,
+    is_code_shaped,
     normalize_code,
 )
 from edi.validators.codesets.icd10_files import (
@@ -32,6 +34,7 @@ from edi.validators.codesets.icd10_files import (
     load_cms_order_file,
     load_fy2025_release,
     load_fy2026_release,
+    packaged_registry,
     packaged_releases,
     parse_cms_order_lines,
     registry_from_directory,
@@ -57,7 +60,7 @@ __all__ = [
     "FY2025_RELEASE_NAME",
     "FY2026_RELEASE_EFFECTIVE",
     "FY2026_RELEASE_NAME",
-    "NEAREST_RELEASE_NOTE",
+    "NOT_DECIDED",
     "PLACES_OF_SERVICE",
     "BillableCheck",
     "CodeSetRegistry",
@@ -67,6 +70,8 @@ __all__ = [
     "ProcedureCodeKind",
     "code_set_registry",
     "default_registry",
+    "fiscal_year",
+    "is_code_shaped",
     "is_dsm5_derived",
     "is_preventive_pediatric",
     "is_valid_place_of_service",
@@ -77,6 +82,7 @@ __all__ = [
     "load_fy2025_release",
     "load_fy2026_release",
     "normalize_code",
+    "packaged_registry",
     "packaged_releases",
     "parse_cms_order_lines",
     "procedure_code_kind",

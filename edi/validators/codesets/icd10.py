@@ -12,14 +12,21 @@ Releases
     its effective date until the next release takes effect or its fiscal year ends,
     whichever comes first (FY2026, effective 2025-10-01, governs up to 2026-09-30).
 
-In force, or the nearest
-    `CodeSetRegistry.is_billable` never accepts a code unchecked. When a release is in
-    force on the date of service it decides. When none is (a date before the oldest
-    release, after the newest one's fiscal year, or in a gap between two), the
-    *nearest* release decides: the oldest for earlier dates, the newest for later
-    ones, and in a gap whichever lies fewer days away. The answer then names that
-    release with `NEAREST_RELEASE_NOTE`, so the finding says which release decided and
-    that it was not the one in force.
+In force, or nothing decides
+    `CodeSetRegistry.is_billable` answers from the release in force on the date of
+    service, and only from it. When no loaded release is in force (a date before the
+    oldest release, after the newest one's fiscal year, or in a gap between two),
+    nothing can decide: the answer says so (``billable`` None) and the caller fails
+    closed. The front end (`edi.validators.edits.code_sets`) then rejects only what
+    cannot be an ICD-10-CM code at all (`is_code_shaped`), and adjudication pends the
+    line until the release in force is loaded (DIAGNOSIS-CODE-SET): a code deleted
+    or new in a release we do not have is neither paid nor refused on a guess.
+
+Known, or not at all
+    DOMAIN.md section 3 separates a code that does not exist (the 277CA rejects it,
+    A7:254/255) from one valid in another fiscal year but not on the date of service
+    (adjudication denies the line CO-146). `CodeSetRegistry.is_known` says whether a
+    code is billable in any loaded release.
 
 This module is pure. The releases come from `icd10_files` (the packaged FY2025 and
 FY2026 sets, and CMS order files from a directory the caller names).
@@ -28,6 +35,7 @@ FY2026 sets, and CMS order files from a directory the caller names).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,7 +45,6 @@ from typing import NamedTuple
 
 from edi import bounds
 
-NEAREST_RELEASE_NOTE = "nearest release, none loaded is in force on that date"
 _ANSWERS_KEPT = 65_536
 _KEPT_CODE = 8
 """The longest code `is_billable` remembers an answer for (an ICD-10-CM code with its
@@ -47,6 +54,17 @@ dot): a longer text is answered each time, so 65,536 texts of 64 KB cannot be he
 def normalize_code(code: str) -> str:
     """``code`` as the code sets hold it: no surrounding blanks, no dot, upper case."""
     return code.strip().replace(".", "").upper()
+
+
+CODE_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
+"""An ICD-10-CM code without its dot: a letter, a digit, then one to five letters or
+digits (three to seven characters)."""
+
+
+def is_code_shaped(code: str) -> bool:
+    """Whether ``code`` (read as `normalize_code` reads it) has an ICD-10-CM code's shape,
+    whether or not any release holds it."""
+    return CODE_SHAPE.fullmatch(normalize_code(code)) is not None
 
 
 def fiscal_year(day: date) -> int:
@@ -78,20 +96,23 @@ class CodeSetRelease:
 
 
 class BillableCheck(NamedTuple):
-    """Whether a code is billable on a date, and the release that decided.
+    """Whether a code is billable on a date, and the release in force that decided.
 
-    ``release`` is the release's name, followed by `NEAREST_RELEASE_NOTE` when no
-    loaded release was in force on the date and the nearest one decided instead.
+    ``billable`` and ``release`` are None when no loaded release is in force on the
+    date: nothing decided, and the caller must not take that as either answer.
     """
 
-    billable: bool
-    release: str
+    billable: bool | None
+    release: str | None
+
+
+NOT_DECIDED = BillableCheck(None, None)
 
 
 class CodeSetRegistry:
     """ICD-10-CM releases ordered by effective date; answers for a date of service."""
 
-    __slots__ = ("_answers", "_effective", "_ends", "_releases")
+    __slots__ = ("_answers", "_effective", "_ends", "_known", "_releases")
 
     def __init__(self, releases: Iterable[CodeSetRelease]) -> None:
         ordered = tuple(sorted(releases, key=lambda release: release.effective))
@@ -112,6 +133,8 @@ class CodeSetRegistry:
         ] + [ordered[-1].fiscal_year_end]
         self._answers: dict[tuple[str, date], BillableCheck] = {}
         """`is_billable`'s answers: a file names few codes and dates, on many claims."""
+        self._known: dict[str, bool] = {}
+        """`is_known`'s answers, bounded the same way."""
 
     @property
     def releases(self) -> tuple[CodeSetRelease, ...]:
@@ -125,41 +148,31 @@ class CodeSetRegistry:
             return self._releases[index]
         return None
 
-    def deciding_release(self, service_date: date) -> tuple[CodeSetRelease, bool]:
-        """The release that judges codes on ``service_date`` and whether it is in force.
-
-        The release in force when there is one; otherwise the nearest: the oldest
-        before the first release, the newest after the last one's fiscal year, and in
-        a gap the one fewer days away (the older one on a tie).
-        """
-        index = bisect.bisect_right(self._effective, service_date) - 1
-        if index < 0:
-            return self._releases[0], False
-        if service_date < self._ends[index]:
-            return self._releases[index], True
-        if index + 1 == len(self._releases):
-            return self._releases[index], False
-        past_older = (service_date - self._ends[index]).days + 1
-        before_newer = (self._effective[index + 1] - service_date).days
-        nearest = index if past_older <= before_newer else index + 1
-        return self._releases[nearest], False
-
     def is_billable(self, code: str, service_date: date) -> BillableCheck:
-        """Whether ``code`` is a billable ICD-10-CM code on ``service_date``.
+        """Whether ``code`` is a billable ICD-10-CM code on ``service_date``, by the
+        release in force on that date (`NOT_DECIDED` when no loaded release is).
 
         ``code`` is compared without its dot, in upper case (``F41.1`` is ``F411``).
-        Every code is checked: when no release is in force on the date, the nearest
-        release decides and the answer says so (`NEAREST_RELEASE_NOTE`).
         """
         answers = self._answers
         answer = answers.get((code, service_date))
         if answer is None:
-            release, in_force = self.deciding_release(service_date)
-            name = release.name if in_force else f"{release.name}; {NEAREST_RELEASE_NOTE}"
-            answer = BillableCheck(normalize_code(code) in release.codes, name)
+            release = self.release_for(service_date)
+            answer = (NOT_DECIDED if release is None
+                      else BillableCheck(normalize_code(code) in release.codes, release.name))
             if len(code) <= _KEPT_CODE:  # bounded: hostile input names endless codes
                 bounds.remember(answers, (code, service_date), answer, _ANSWERS_KEPT)
         return answer
+
+    def is_known(self, code: str) -> bool:
+        """Whether ``code`` is billable in any loaded release, whatever the date."""
+        known = self._known.get(code)
+        if known is None:
+            normal = normalize_code(code)
+            known = any(normal in release.codes for release in self._releases)
+            if len(code) <= _KEPT_CODE:
+                bounds.remember(self._known, code, known, _ANSWERS_KEPT)
+        return known
 
     @classmethod
     def from_directory(

@@ -31,13 +31,19 @@ from __future__ import annotations
 
 import importlib.util
 import lzma
+import os
 import re
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from edi.validators.codesets.icd10 import CodeSetRegistry, CodeSetRelease, fiscal_year
+from edi.validators.codesets.icd10 import (
+    CODE_SHAPE,
+    CodeSetRegistry,
+    CodeSetRelease,
+    fiscal_year,
+)
 
 FY2025_RELEASE_NAME = "ICD-10-CM FY2025 (April 2025 update)"
 FY2025_RELEASE_EFFECTIVE = date(2024, 10, 1)
@@ -50,7 +56,6 @@ _PACKAGE = "simple_icd_10_cm"
 _PACKAGE_CODE_LIST = ("data", "code-list-April-2026.txt")
 
 # ICD-10-CM: a letter, a digit, then up to five more letters or digits (3 to 7 in all).
-_ICD10CM_CODE = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
 _FISCAL_YEAR_NAME = re.compile(r"icd10cm[-_]order[-_](\d{4})\.txt", re.IGNORECASE)
 _DATED_NAME = re.compile(r"icd10cm[-_]order[-_](\d{4}-\d{2}-\d{2})\.txt", re.IGNORECASE)
 
@@ -129,7 +134,7 @@ def _parse_order_line(line: str) -> tuple[str | None, str]:
     order, code, flag = line[0:5], line[6:13].rstrip(), line[14]
     if not (order.isascii() and order.isdigit()) or flag not in ("0", "1"):
         return None, ""
-    if _ICD10CM_CODE.fullmatch(code) is None:
+    if CODE_SHAPE.fullmatch(code) is None:
         return None, ""
     return code, flag
 
@@ -162,12 +167,27 @@ def registry_from_directory(
     folder = Path(directory)
     if not folder.is_dir():
         raise NotADirectoryError(f"no ICD-10-CM release directory at {folder}")
-    base = packaged_releases() if defaults is None else tuple(defaults)
+    files = tuple(path for path in sorted(folder.iterdir())
+                  if path.is_file() and is_order_file_name(path.name))
+    if defaults is not None:
+        return _registry(files, tuple(defaults))
+    seen = tuple((path.absolute(), path.stat().st_size, path.stat().st_mtime_ns)
+                 for path in files)
+    return _with_packaged(seen)
+
+
+@lru_cache(maxsize=4)
+def _with_packaged(files: tuple[tuple[Path, int, int], ...]) -> CodeSetRegistry:
+    """The packaged releases plus these order files, remembered by each file's path,
+    size and modification time (a process that reads one directory again, as each
+    ``claims`` command of a test run does, parses its 74,000 lines once)."""
+    return _registry(tuple(path for path, _size, _modified in files), packaged_releases())
+
+
+def _registry(files: tuple[Path, ...], base: tuple[CodeSetRelease, ...]) -> CodeSetRegistry:
     by_date = {release.effective: release for release in base}
     from_files: dict[date, str] = {}
-    for path in sorted(folder.iterdir()):
-        if not (path.is_file() and is_order_file_name(path.name)):
-            continue
+    for path in files:
         effective = effective_date_from_file_name(path.name)
         if effective in from_files:
             raise ValueError(
@@ -223,7 +243,7 @@ def read_billable_code_file(path: Path) -> frozenset[str]:
     with lzma.open(path, "rt", encoding="ascii") as stream:
         lines = [line.strip() for line in stream]
     codes = frozenset(line for line in lines if line and not line.startswith("#"))
-    malformed = next((code for code in codes if _ICD10CM_CODE.fullmatch(code) is None), None)
+    malformed = next((code for code in codes if CODE_SHAPE.fullmatch(code) is None), None)
     if malformed is not None or not codes:
         raise ValueError(f"{path.name}: not a list of ICD-10-CM codes")
     return codes
@@ -249,9 +269,23 @@ def packaged_releases() -> tuple[CodeSetRelease, ...]:
     return load_fy2025_release(), load_fy2026_release()
 
 
+CODE_SETS_DIR_VARIABLE = "EDI_CODE_SETS_DIR"
+"""The environment variable naming a directory of CMS order files to load besides the
+packaged releases (the service's, the review screens' and ``claims`` commands')."""
+
+
 @cache
 def default_registry() -> CodeSetRegistry:
-    """A registry of the packaged releases, built once per process."""
+    """The releases this process runs with: the packaged ones, plus the CMS order files
+    in the directory `CODE_SETS_DIR_VARIABLE` names when it is set. Built once per
+    process (an unreadable directory or order file raises, as `registry_from_directory`)."""
+    directory = os.environ.get(CODE_SETS_DIR_VARIABLE)
+    return registry_from_directory(directory) if directory else packaged_registry()
+
+
+@cache
+def packaged_registry() -> CodeSetRegistry:
+    """A registry of the packaged releases only (FY2025 and FY2026)."""
     return CodeSetRegistry(packaged_releases())
 
 

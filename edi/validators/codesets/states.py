@@ -10,12 +10,17 @@ cycle; checking the 837P against the same list keeps the two in step.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-from pyx12.codes import ExternalCodes
+if TYPE_CHECKING:
+    from pyx12.codes import ExternalCodes
 
 
 @functools.cache
 def _codes() -> ExternalCodes:
+    from pyx12.codes import ExternalCodes  # when first asked: adjudication imports the
+    # code sets for ICD-10-CM and never loads pyx12
+
     return ExternalCodes()
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from edi.claim_status import ClaimFinding, Entity, Location, StatusCategory
 from edi.claims import ParsedClaim
 from edi.validators.codesets import (
+    is_code_shaped,
     is_valid_place_of_service,
     is_valid_state,
     is_well_formed_modifier,
@@ -34,12 +35,14 @@ def _diagnosis_dates(claim: ParsedClaim, received: date) -> list[tuple[date, str
     return [(day, "date of service") for day in sorted(dates)]
 
 
-@edit("SNIP5-ICD10CM", version=2, snip=5,
-      title="Every diagnosis is a billable ICD-10-CM code in the release in force on the "
-            "date of service", emits=("A7:254", "A7:255"))
+@edit("SNIP5-ICD10CM", version=3, snip=5,
+      title="Every diagnosis is an ICD-10-CM code: billable in the release in force on the "
+            "date of service or in another loaded release (adjudication denies that one "
+            "CO-146), or, on a date no loaded release covers, shaped like one "
+            "(adjudication pends it)", emits=("A7:254", "A7:255"))
 def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
     dates = _diagnosis_dates(claim, ctx.received)
-    is_billable = ctx.code_sets.is_billable
+    code_sets = ctx.code_sets
     for position, diagnosis in enumerate(claim.claim.diagnoses, start=1):
         if diagnosis.qualifier not in ICD10_QUALIFIERS:
             status, where, kind = _diagnosis_named(position)
@@ -47,14 +50,28 @@ def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Cl
                             f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
                             "other code lists are not accepted.")
             continue
+        if code_sets.is_known(diagnosis.code):
+            continue  # billable in a release loaded: on another date adjudication's CO-146
         for day, named in dates:
-            billable, release = is_billable(diagnosis.code, day)
-            if not billable:
+            release = code_sets.is_billable(diagnosis.code, day).release
+            if release is not None:  # the release in force, and no other, lacks it
                 status, where, kind = _diagnosis_named(position)
                 yield e.finding(A7, (status,), None, where,
-                                f"The {kind} is not a valid billable ICD-10-CM code for the "
-                                f"{named} {day:%Y-%m-%d} ({release}).", code_set=release)
+                                f"The {kind} is not a billable ICD-10-CM code for the "
+                                f"{named} {day:%Y-%m-%d} ({release}) nor in any other "
+                                "release loaded.", code_set=release)
                 break
+        else:  # no release loaded is in force on any of the dates: adjudication pends
+            if not is_code_shaped(diagnosis.code):
+                status, where, kind = _diagnosis_named(position)
+                yield e.finding(A7, (status,), None, where,
+                                f"The {kind} is not an ICD-10-CM code (a letter, a digit, "
+                                "then one to five letters or digits).",
+                                code_set=NO_RELEASE_IN_FORCE)
+
+
+NO_RELEASE_IN_FORCE = "no release loaded is in force on the date of service"
+"""What a finding names as its code set when no loaded release decided it."""
 
 
 def _diagnosis_named(position: int) -> tuple[str, Location, str]:
