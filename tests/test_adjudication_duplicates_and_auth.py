@@ -117,6 +117,24 @@ def test_a_pended_claim_blocks_an_identical_one_later_in_the_run() -> None:
     assert codes(decide(build_claim(), reference, icn="OBH-B", state=state)) == ["OA-18"]
 
 
+def test_a_pended_claim_released_is_not_a_duplicate_of_the_copy_denied_because_of_it() -> None:
+    # Given claim A pended (no fee on file) and its copy B denied OA-18 as A's duplicate
+    reference = World(fees=()).reference()
+    state = AdjudicationState().apply(decide(build_claim(), reference, icn="OBH-A"))
+    copy = decide(build_claim(), reference, icn="OBH-B", state=state)
+    assert codes(copy) == ["OA-18"]
+    state = state.apply(copy)
+    # When a person releases A with an allowed amount
+    released = decide(build_claim(), reference, icn="OBH-A", state=state,
+                      overrides={1: money("90.00")})
+    # Then A is paid: B repeated A, so B is no earlier service of A's
+    assert released.status == "paid" and codes(released) == ["CO-45"]
+    # And the same holds with the copy in history instead of this run
+    history = (past_claim("OBH-B", adjustments="OA-18:200.00", status="denied", paid="0.00"),)
+    again = decide(build_claim(), World().reference(past_claims=history), icn="OBH-A")
+    assert codes(again) == ["CO-45"]
+
+
 # -- prior authorization --------------------------------------------------------------------
 def _testing_world() -> World:
     """Psychological testing (96130) needs an authorization under every plan."""

@@ -4,7 +4,9 @@ A *service* is the member, rendering NPI (2420A/2310B, else billing), first date
 service, procedure code and modifiers (in any order). Earlier services are a history
 line that is not reversed or voided, a line decided earlier in this run (paid,
 denied or pended), or an earlier line of the same claim; never the claim's own ICN
-(a replay) nor the original a replacement reverses.
+(a replay) nor the original a replacement reverses, and never a line denied OA-18
+itself: it repeated an earlier service, and counting it would make that earlier claim,
+decided again (a pend released), a duplicate of its own copy, both denied.
 
 - Exact duplicate: the same service with the same units and line charge: denied
   OA-18 (CARC 18 needs group OA).
@@ -35,6 +37,11 @@ def _service_of(facts: LineFacts) -> tuple[object, ...]:
     return (facts.rendering_npi, facts.start, facts.procedure_code, tuple(sorted(facts.modifiers)))
 
 
+def _a_copy(row: PastClaim) -> bool:
+    """Whether the line was denied as a duplicate (OA-18) of another."""
+    return any((group, carc) == ("OA", "18") for group, carc, _amount in row.cas())
+
+
 def _earlier_services(work: LineWork) -> Iterator[tuple[str, PastClaim]]:
     ctx = work.ctx
     skip = ctx.not_history
@@ -42,10 +49,10 @@ def _earlier_services(work: LineWork) -> Iterator[tuple[str, PastClaim]]:
     assert work.facts.start is not None
     for row in ctx.reference.same_service(member_id, work.facts.start, work.facts.procedure_code):
         if (row.icn not in skip and row.status not in _CLOSED and ctx.state.closed(row.icn) is None
-                and ctx.state.claim(row.icn) is None):
+                and ctx.state.claim(row.icn) is None and not _a_copy(row)):
             yield "history", row
     for row in ctx.state.lines_for_member_on(member_id, work.facts.start):
-        if row.icn not in skip and row.status not in _CLOSED:
+        if row.icn not in skip and row.status not in _CLOSED and not _a_copy(row):
             yield "this run", row
 
 
@@ -96,6 +103,6 @@ def _inputs(facts: LineFacts) -> dict[str, object]:
 
 
 DUPLICATE = LineRule(
-    "DUPLICATE", 2, "The service was not already billed (same member, clinician, date, "
+    "DUPLICATE", 3, "The service was not already billed (same member, clinician, date, "
     "procedure and modifiers: with the same units and charge a duplicate, otherwise a "
     "suspect duplicate for a person)", ("OA-18",), _duplicate)
