@@ -25,17 +25,18 @@ NO_RELEASE_REASON = ("no ICD-10-CM release loaded is in force on {day} (FY{year}
 
 
 def _diagnosis_code_set(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
-    code_sets, day = work.ctx.code_sets, work.day
-    codes = work.facts.diagnoses
-    checks = [code_sets.is_billable(code, day) for code in codes]
-    release = next((check.release for check in checks if check.release is not None), None)
-    if release is None and codes:
+    code_sets, day, codes = work.ctx.code_sets, work.day, work.facts.diagnoses
+    if not codes:  # the front end requires HI: only a claim built without one
+        work.note(rule, "no diagnosis on the claim", date_of_service=day)
+        return None
+    listed = ", ".join(codes)
+    release = code_sets.release_for(day)
+    if release is None:
         reason = NO_RELEASE_REASON.format(day=day.isoformat(), year=fiscal_year(day))
-        work.note(rule, f"pended: {reason}", diagnoses=", ".join(codes), date_of_service=day)
+        work.note(rule, f"pended: {reason}", diagnoses=listed, date_of_service=day)
         return Pend(reason)
-    invalid = [code for code, check in zip(codes, checks, strict=True) if not check.billable]
-    inputs = {"diagnoses": ", ".join(codes), "date_of_service": day,
-              "release": release or "none needed"}
+    inputs = {"diagnoses": listed, "date_of_service": day, "release": release.name}
+    invalid = [code for code in codes if not code_sets.is_billable(code, day).billable]
     if invalid:
         work.note(rule, f"not billable on the date of service: {', '.join(invalid)}",
                   **inputs)
