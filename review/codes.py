@@ -129,6 +129,11 @@ def _rule_titles() -> dict[str, str]:
     return titles
 
 
+def is_rule(rule_id: str) -> bool:
+    """Whether ``rule_id`` names a rule this engine runs (or a person's denial)."""
+    return rule_id in _rule_titles()
+
+
 def rule_words(rule_id: str) -> str:
     """What a rule checks (its pack's title), or a plain note for an id the engine no
     longer has."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -240,3 +241,72 @@ def test_a_claim_dated_where_no_release_is_loaded_pends_and_is_decided_once_it_i
     assert decision.status == "paid" and decision.paid > 0
     step = next(s for s in decision.trace if s.rule_id == "DIAGNOSIS-CODE-SET")
     assert "FY2027" in dict(step.shown)["release"]
+
+
+def test_pends_a_data_load_resolves_are_decided_again_in_one_command(tmp_path: Path) -> None:
+    # Given the two-claim sample and the no-fee sample (services in November 2026)
+    # processed without FY2027: each claim pends for want of the release in force
+    empty = tmp_path / "no-releases"
+    empty.mkdir()
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    files = []
+    for source in (ACK_FIXTURES / "valid-two-claims.837", PEND):
+        shutil.copy(source, inbound / source.name)
+        files.append(str(inbound / source.name))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["process", *files, "--out", str(out), "--quiet", "--as-of",
+                                 "2026-11-23", "--received", "2026-11-23",
+                                 "--code-sets", str(empty)])
+    assert result.exit_code == 0, result.output
+    summary = RunSummary.model_validate_json((out / "summary.json").read_text())
+    claims = {c.patient_control_number: c for e in summary.files for c in e.claims}
+    # (PCN-0502 repeats PCN-0002's service: denied OA-18 before its diagnoses matter)
+    assert [claims[p].status for p in ("PCN-0001", "PCN-0002", "PCN-0501")] == ["pended"] * 3
+    # When an operator who has loaded FY2027 (the tests' EDI_CODE_SETS_DIR) asks for the
+    # claims DIAGNOSIS-CODE-SET pended to be decided again
+    unknown = runner.invoke(app, ["pends", "redecide", "--out", str(out), "--reviewer", "ops",
+                                  "--rule", "NO-SUCH-RULE"])
+    assert unknown.exit_code == 2 and "--rule" in unknown.output
+    done = runner.invoke(app, ["pends", "redecide", "--out", str(out), "--reviewer", "ops",
+                               "--rule", "DIAGNOSIS-CODE-SET"])
+    assert done.exit_code == 0, done.output
+    # Then the two sample claims are paid, released under the operator's name
+    for pcn in ("PCN-0001", "PCN-0002"):
+        icn = claims[pcn].payer_claim_control_number or ""
+        assert _decision(out, icn).status == "paid", pcn
+    # And the claim with no fee on file is decided again but pends again (now at
+    # PRICING, for a person's allowed amount): nothing is written for it
+    no_fee = claims["PCN-0501"].payer_claim_control_number or ""
+    assert claims["PCN-0501"].rules == ["DIAGNOSIS-CODE-SET"]
+    store = run_store(out)
+    with store.transaction() as s:
+        released = sorted(r.icn for r in s.scalars(select(PendRelease)))
+        versions = {icn: v for icn, v in s.execute(
+            select(DecisionRecord.icn, DecisionRecord.version)
+            .where(DecisionRecord.current.is_(True)))}
+    store.dispose()
+    paid = sorted(claims[p].payer_claim_control_number or "" for p in ("PCN-0001", "PCN-0002"))
+    assert released == paid and versions[no_fee] == 1
+    assert "still pended" in done.output and "2 decided" in done.output
+
+
+def test_redeciding_a_pend_the_engine_cannot_decide_leaves_it_pended_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a claim pended for want of a fee, and an engine that raises on it
+    (entry,) = _process(tmp_path, PEND).files
+    icn = next(c.payer_claim_control_number for c in entry.claims
+               if c.patient_control_number == "PCN-0501") or ""
+    out = tmp_path / "out"
+
+    def broken(*_args: object, **_kwargs: object) -> Decision:
+        raise RuntimeError("an engine bug")
+
+    monkeypatch.setattr("workers.review_cli.adjudicate", broken)
+    # When the pends are decided again
+    result = runner.invoke(app, ["pends", "redecide", "--out", str(out), "--reviewer", "ops"])
+    # Then the command says which claim was not decided and exits 1; the pend stands
+    assert result.exit_code == 1, result.output
+    assert f"{icn}: not decided: the engine could not decide this claim" in result.output
+    assert _decision(out, icn).status == "pended"

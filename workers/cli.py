@@ -408,6 +408,48 @@ def pends_release(
     console.print(f"{icn}: {decision.status}, paid {decision.paid:.2f}")
 
 
+@pends_app.command("redecide")
+def pends_redecide(
+    reviewer: Annotated[str, typer.Option("--reviewer", help="who runs it (audited)")],
+    rule: Annotated[str | None, typer.Option(
+        "--rule", help="only the claims this rule pended (e.g. DIAGNOSIS-CODE-SET, "
+                       "PRICING, BENEFIT-PLAN); default: every pended claim")] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: Annotated[str | None, typer.Option("--db")] = None,
+    reference: Annotated[Path | None, typer.Option("--reference")] = None,
+    code_sets: Annotated[Path | None, typer.Option(
+        "--code-sets", envvar="EDI_CODE_SETS_DIR",
+        help="directory of CMS ICD-10-CM order files loaded besides the shipped releases")]
+    = None,
+) -> None:
+    """Decide pended claims again as they stand, after loading what they waited for
+    (reference data, an ICD-10-CM release): each claim that now decides is released
+    under --reviewer; one that would pend again is left as it is."""
+    from review.codes import is_rule
+    from workers.review_cli import pended_icns, redecide_pends
+
+    if rule is not None and not is_rule(rule):
+        raise typer.BadParameter("not a rule this engine runs (the rule ids are in "
+                                 "adjudication/README.md)", param_hint="--rule")
+    registry = _code_sets(code_sets)
+    store = _store(out, db)
+    try:
+        done = redecide_pends(store, pended_icns(store, rule), reviewer,
+                              note or "decided again after a data load",
+                              _release_reference(store, reference), code_sets=registry)
+    finally:
+        store.dispose()
+    for icn, status in done.decided:
+        console.print(f"{icn}: {status}")
+    for icn, reason in done.refused:
+        console.print(f"{icn}: not decided: {reason}")
+    console.print(f"{len(done.decided)} decided, {len(done.still_pended)} still pended, "
+                  f"{len(done.refused)} not decided")
+    if done.refused:
+        raise typer.Exit(1)
+
+
 @app.command()
 def remit(
     as_of: Annotated[str, typer.Option("--as-of", help="pay claims received by YYYY-MM-DD")],

@@ -6,8 +6,8 @@ The review screens (`review/`) release and deny pends through the same functions
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -198,6 +198,60 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
         if audit is not None:
             audit(s, decision)
     return decision
+
+
+class StillPended(ReviewError):
+    """A claim decided again pends again: nothing is written (`redecide_pends`)."""
+
+
+@dataclass(frozen=True)
+class Redecided:
+    """What `redecide_pends` did: claims now decided (claim number, status), claims that
+    still pend, and claims the engine could not decide (claim number, sentence)."""
+
+    decided: tuple[tuple[str, str], ...]
+    still_pended: tuple[str, ...]
+    refused: tuple[tuple[str, str], ...]
+
+
+def pended_icns(store: Store, rule: str | None = None) -> list[str]:
+    """The claim numbers pended now, oldest first; with ``rule``, those that rule pended
+    (one of their deciding rules: the pends queue's rule filter)."""
+    query = select(DecisionRecord.icn).where(DecisionRecord.current.is_(True),
+                                             DecisionRecord.status == "pended")
+    if rule is not None:
+        query = query.where(DecisionRecord.rule_ids.like(f"%|{rule}|%"))
+    with store.transaction() as s:
+        return list(s.scalars(query.order_by(DecisionRecord.id)))
+
+
+def redecide_pends(store: Store, icns: Iterable[str], reviewer: str, note: str,
+                   source: ReferenceSource, *, code_sets: CodeSetRegistry,
+                   now: datetime | None = None) -> Redecided:
+    """Each pended claim decided again as it stands, with no allowed amount from a
+    person: what an operator runs after loading what the pends waited for (reference
+    data, an ICD-10-CM release). A claim that is now decided is released as `release`
+    releases it (its own transaction, audited under ``reviewer``); one that would pend
+    again is left as it is, with nothing written."""
+    decided: list[tuple[str, str]] = []
+    still: list[str] = []
+    refused: list[tuple[str, str]] = []
+
+    def decides(decision: Decision) -> None:
+        if decision.status == "pended":
+            raise StillPended("it would pend again")
+
+    for icn in icns:
+        try:
+            decision = release(store, icn, {}, reviewer, note, source, now,
+                               code_sets=code_sets, approve=decides)
+        except StillPended:
+            still.append(icn)
+        except ReviewError as exc:  # no longer pended, or an engine fault (logged)
+            refused.append((icn, str(exc)))
+        else:
+            decided.append((icn, decision.status))
+    return Redecided(tuple(decided), tuple(still), tuple(refused))
 
 
 def denial(pended_decision: Decision, carc: str, rarc: str = "") -> Decision:
