@@ -191,6 +191,12 @@ def _code_matches(kind: QueueKind, code: str) -> Any:
     return DecisionRecord.rule_ids.like(f"%|{text}|%")
 
 
+def pended_icns(s: Session, f: QueueFilter, limit: int) -> list[str]:
+    """The claim numbers of the pends queue under ``f``, oldest first, at most ``limit``."""
+    query = _filtered("pends", f, [Claim.icn]).order_by(Claim.id.asc()).limit(limit)
+    return [icn for icn in s.scalars(query) if icn is not None]
+
+
 def paging(count: int, page: int, page_size: int) -> tuple[int, int]:
     """(the page shown, how many pages) for ``count`` rows asked at ``page``: a page
     past either end shows the nearest one, and no rows still make one page."""

@@ -5,6 +5,9 @@ a preview decides the claim again without writing anything and shows the decisio
 before and after; the confirmation does it for real, in one transaction with the
 new decision version, the release row, its event and the audit row. An analyst's
 release must not pay more than their limit; a supervisor's has none.
+
+The pends queue also decides its claims again as they stand, after what they waited
+for has been loaded (`redecide`: ``claims pends redecide`` on the screens).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudication.decision import Decision
-from review import auth
+from review import auth, queries
 from review.auth import Principal
 from review.codes import adjustment_words, rarc_words
+from review.queries import FilterError, QueueFilter
 from review.roles import Permission
 from review.web import (
     BadRequest,
@@ -42,6 +46,7 @@ from workers.review_cli import (
     parse_overrides,
     preview_denial,
     preview_release,
+    redecide_pends,
     release,
 )
 
@@ -184,6 +189,43 @@ def deny_confirmed(request: Request, principal: Worker, claim_id: RowId,
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     return RedirectResponse(f"/claims/{claim_id}#decision", status_code=303)
+
+
+REDECIDE_AT_ONCE = 500
+"""The most pends one "decide again" takes (each is its own transaction)."""
+
+
+@router.post("/queues/pends/redecide")
+async def redecide(request: Request, principal: Worker) -> Response:
+    """Decide the pends the queue's filters select again, with no amount from a person:
+    each that now decides is released under the reviewer (within their release limit)
+    and audited; one that would pend again is left as it is."""
+    form = await request.form()
+    params = {key: value for key, value in form.items()
+              if isinstance(value, str) and key != "csrf_token"}
+    try:
+        f = QueueFilter.parse(params)
+    except FilterError as exc:
+        raise BadRequest(str(exc)) from None
+    store = store_of(request)
+    with store.transaction() as s:
+        icns = queries.pended_icns(s, f, REDECIDE_AT_ONCE)
+    moment = now()
+
+    def approve(decision: Decision) -> None:
+        refusal = _limit_refusal(principal, decision)
+        if refusal:
+            raise LimitExceeded(refusal)
+
+    def audited(s: Session, decision: Decision) -> None:
+        auth.audit(s, principal.name, "pend.redecide", decision.icn, client_of(request), moment,
+                   status=decision.status, paid=f"{decision.paid:.2f}")
+
+    done = redecide_pends(store, icns, principal.name, "decided again on the pends queue",
+                          reference_source(store), code_sets=code_sets_of(request),
+                          now=moment, approve=approve, audit=audited)
+    return render(request, "redecided.html", done=done, f=f, asked=len(icns),
+                  at_once=REDECIDE_AT_ONCE)
 
 
 class LimitExceeded(ReviewError):

@@ -44,8 +44,10 @@ AGAIN = (FIXTURES / "adjudication" / "pend-no-fee.837", "pend-no-fee-again.837")
 """A file of the first run received again (same bytes, another name) in a second run."""
 
 
-def seed(url: str, work: Path, sources: list[Path] | None = None) -> Path:
-    """Process the sample files into the database at ``url``; the archive's path."""
+def seed(url: str, work: Path, sources: list[Path] | None = None,
+         options: tuple[str, ...] = ()) -> Path:
+    """Process the sample files into the database at ``url`` (with ``options`` for
+    ``claims process``); the archive's path."""
     from datetime import UTC, datetime
 
     migrate.upgrade(url)
@@ -58,7 +60,7 @@ def seed(url: str, work: Path, sources: list[Path] | None = None) -> Path:
     out = work / "out"
     result = CliRunner().invoke(app, ["process", *files, "--out", str(out), "--db", url,
                                       "--quiet", "--as-of", AS_OF, "--received", AS_OF,
-                                      "--no-remit"])
+                                      "--no-remit", *options])
     assert result.exit_code == 0, result.output
     if sources is None:
         again = inbound / AGAIN[1]

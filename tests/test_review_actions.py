@@ -328,3 +328,59 @@ def test_times_are_shown_in_the_business_time_zone_with_its_abbreviation(
     monkeypatch.setenv("EDI_BUSINESS_TIMEZONE", "Mars/Olympus_Mons")
     with pytest.raises(ValidationError):
         ReviewSettings()
+
+
+def test_the_pends_queue_decides_again_what_a_loaded_release_now_decides(
+        tmp_path: Path) -> None:
+    # Given the two-claim sample decided without FY2027 (both pend: no release is in
+    # force on their November 2026 services), and the screens running with FY2027
+    # loaded (the tests' EDI_CODE_SETS_DIR)
+    from tests.databases import database
+    from tests.paths import ACK_FIXTURES
+    from tests.review_support import seed
+
+    empty = tmp_path / "no-releases"
+    empty.mkdir()
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path, sources=[ACK_FIXTURES / "valid-two-claims.837"],
+                       options=("--code-sets", str(empty)))
+        store = Store(url)
+        try:
+            with store.transaction() as s:
+                pended = sorted(s.scalars(select(DecisionRecord.icn).where(
+                    DecisionRecord.current.is_(True), DecisionRecord.status == "pended")))
+            assert len(pended) == 2
+            # When an analyst whose limit is 1.00 asks, on the queue filtered by rule
+            low = _app_client(store, archive, analyst_release_limit="1.00")
+            token = sign_in(low, "analyst")
+            page = low.get("/queues/pends?code=DIAGNOSIS-CODE-SET")
+            assert 'id="redecide-form"' in page.text
+            refused = low.post("/queues/pends/redecide",
+                               data={"csrf_token": token, "code": "DIAGNOSIS-CODE-SET"})
+            # Then nothing is released above the limit: each says why, and stays pended
+            assert refused.status_code == 200, refused.text
+            assert "0</strong> decided" in refused.text
+            assert refused.text.count("above your release limit of 1.00") == 2
+            # When an analyst with the default limit asks
+            c = _app_client(store, archive)
+            token = sign_in(c, "analyst")
+            done = c.post("/queues/pends/redecide",
+                          data={"csrf_token": token, "code": "DIAGNOSIS-CODE-SET"})
+            # Then both are decided and paid, each release audited under their name
+            assert done.status_code == 200, done.text
+            assert "2</strong> decided" in done.text
+            with store.transaction() as s:
+                now = dict(s.execute(select(DecisionRecord.icn, DecisionRecord.status)
+                                     .where(DecisionRecord.current.is_(True))).all())
+                releases = sorted(r.icn for r in s.scalars(select(PendRelease)))
+            assert [now[icn] for icn in pended] == ["paid", "paid"] and releases == pended
+            audited = _audit(store, "pend.redecide")
+            assert sorted(a.subject for a in audited) == pended
+            assert {a.user_name for a in audited} == {USERS["analyst"]}
+            # And a viewer may not
+            viewer = _app_client(store, archive)
+            viewer_token = sign_in(viewer, "viewer")
+            assert viewer.post("/queues/pends/redecide",
+                               data={"csrf_token": viewer_token}).status_code == 403
+        finally:
+            store.dispose()

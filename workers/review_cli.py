@@ -227,12 +227,16 @@ def pended_icns(store: Store, rule: str | None = None) -> list[str]:
 
 def redecide_pends(store: Store, icns: Iterable[str], reviewer: str, note: str,
                    source: ReferenceSource, *, code_sets: CodeSetRegistry,
-                   now: datetime | None = None) -> Redecided:
+                   now: datetime | None = None,
+                   approve: Callable[[Decision], None] | None = None,
+                   audit: Callable[[Session, Decision], None] | None = None) -> Redecided:
     """Each pended claim decided again as it stands, with no allowed amount from a
     person: what an operator runs after loading what the pends waited for (reference
     data, an ICD-10-CM release). A claim that is now decided is released as `release`
-    releases it (its own transaction, audited under ``reviewer``); one that would pend
-    again is left as it is, with nothing written."""
+    releases it (its own transaction, audited under ``reviewer``, with what ``audit``
+    writes); one that would pend again is left as it is, with nothing written, and so
+    is one ``approve`` refuses (`ReviewError`: a reviewer's release limit), which is
+    reported with the refusal's sentence."""
     decided: list[tuple[str, str]] = []
     still: list[str] = []
     refused: list[tuple[str, str]] = []
@@ -240,14 +244,16 @@ def redecide_pends(store: Store, icns: Iterable[str], reviewer: str, note: str,
     def decides(decision: Decision) -> None:
         if decision.status == "pended":
             raise StillPended("it would pend again")
+        if approve is not None:
+            approve(decision)
 
     for icn in icns:
         try:
             decision = release(store, icn, {}, reviewer, note, source, now,
-                               code_sets=code_sets, approve=decides)
+                               code_sets=code_sets, approve=decides, audit=audit)
         except StillPended:
             still.append(icn)
-        except ReviewError as exc:  # no longer pended, or an engine fault (logged)
+        except ReviewError as exc:  # refused, no longer pended, or an engine fault (logged)
             refused.append((icn, str(exc)))
         else:
             decided.append((icn, decision.status))
