@@ -819,3 +819,16 @@ def test_a_long_code_is_answered_each_time_and_never_remembered() -> None:
     assert not registry.is_billable(long_code, IN_FY2026).billable
     assert registry.is_billable("F41.1", IN_FY2026).billable
     assert [code for code, _day in registry._answers] == ["F41.1"]
+
+
+@pytest.mark.parametrize("written", ["F41.1", "f411", "F32.A"])
+def test_a_diagnosis_with_a_decimal_point_or_lower_case_is_rejected_as_the_tr3_asks(
+    written: str,
+) -> None:
+    # Given a code the registry would read (F41.1 is F411), written as the TR3 says not to
+    findings = icd10_findings(one_claim_with(written, IN_FY2026), received=date(2026, 4, 1))
+    # Then the 277CA rejects it and says how the code list writes codes
+    assert [finding.codes for finding in findings] == ["A7:254"]
+    assert "no decimal point, no blank, capital letters" in findings[0].sentence
+    # And the same code written as the list writes it is accepted
+    assert icd10_findings(one_claim_with("F411", IN_FY2026), received=date(2026, 4, 1)) == []

@@ -14,6 +14,7 @@ from edi.validators.codesets import (
     is_valid_state,
     is_well_formed_modifier,
     is_well_formed_procedure,
+    normalize_code,
 )
 from edi.validators.edits.base import Edit, EditContext, claim_service_range, edit, service_dates
 
@@ -35,11 +36,12 @@ def _diagnosis_dates(claim: ParsedClaim, received: date) -> list[tuple[date, str
     return [(day, "date of service") for day in sorted(dates)]
 
 
-@edit("SNIP5-ICD10CM", version=3, snip=5,
-      title="Every diagnosis is an ICD-10-CM code: billable in the release in force on the "
-            "date of service or in another loaded release (adjudication denies that one "
-            "CO-146), or, on a date no loaded release covers, shaped like one "
-            "(adjudication pends it)", emits=("A7:254", "A7:255"))
+@edit("SNIP5-ICD10CM", version=4, snip=5,
+      title="Every diagnosis is an ICD-10-CM code as the code list writes it (no decimal "
+            "point, capitals): billable in the release in force on the date of service or "
+            "in another loaded release (adjudication denies that one CO-146), or, on a date "
+            "no loaded release covers, shaped like one (adjudication pends it)",
+      emits=("A7:254", "A7:255"))
 def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
     dates = _diagnosis_dates(claim, ctx.received)
     code_sets = ctx.code_sets
@@ -49,6 +51,13 @@ def icd10_code_set(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Cl
             yield e.finding(A7, (status,), None, where,
                             f"The {kind} is not qualified as ICD-10-CM (ABK/ABF); ICD-9 and "
                             "other code lists are not accepted.")
+            continue
+        if diagnosis.code != normalize_code(diagnosis.code):  # TR3: no decimal point
+            status, where, kind = _diagnosis_named(position)
+            yield e.finding(A7, (status,), None, where,
+                            f"The {kind} is not written as the ICD-10-CM code list writes "
+                            "it: no decimal point, no blank, capital letters (F411, not "
+                            "F41.1).")
             continue
         if code_sets.is_known(diagnosis.code):
             continue  # billable in a release loaded: on another date adjudication's CO-146
