@@ -191,8 +191,9 @@ def _code_matches(kind: QueueKind, code: str) -> Any:
     return DecisionRecord.rule_ids.like(f"%|{text}|%")
 
 
-def pended_icns(s: Session, f: QueueFilter, limit: int) -> list[str]:
-    """The claim numbers of the pends queue under ``f``, oldest first, at most ``limit``."""
+def pended_icns(s: Session, f: QueueFilter, limit: int | None = None) -> list[str]:
+    """The claim numbers of the pends queue under ``f`` (``code``: a rule that pended
+    them), oldest first, at most ``limit``."""
     query = _filtered("pends", f, [Claim.icn]).order_by(Claim.id.asc()).limit(limit)
     return [icn for icn in s.scalars(query) if icn is not None]
 

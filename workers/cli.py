@@ -73,6 +73,14 @@ def _zone(value: str) -> ZoneInfo:
         raise typer.BadParameter(str(exc), param_hint="--timezone") from None
 
 
+CodeSetsOption = Annotated[Path | None, typer.Option(
+    "--code-sets", envvar="EDI_CODE_SETS_DIR",
+    help="directory of CMS ICD-10-CM order files (icd10cm_order_<FY>.txt, or "
+         "icd10cm-order-<YYYY-MM-DD>.txt) to load besides the shipped FY2025 and FY2026 "
+         "(the pend commands decide a line pended for want of the release "
+         "in force against them)")]
+
+
 @app.command()
 def process(
     files: Annotated[list[Path], typer.Argument(help="837P files to process, in order")],
@@ -99,11 +107,7 @@ def process(
         "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
     no_remit: Annotated[bool, typer.Option(
         "--no-remit", help="decide claims but run no payment cycle (no 835)")] = False,
-    code_sets: Annotated[Path | None, typer.Option(
-        "--code-sets", envvar="EDI_CODE_SETS_DIR",
-        help="directory of CMS ICD-10-CM order files (icd10cm_order_<FY>.txt, or "
-             "icd10cm-order-<YYYY-MM-DD>.txt) to load besides the shipped FY2025 and FY2026"
-    )] = None,
+    code_sets: CodeSetsOption = None,
 ) -> None:
     """Answer each file with a TA1 or 999 in OUT, decide its claims, release their 835s
     in a payment cycle, and write OUT/summary.json."""
@@ -381,11 +385,7 @@ def pends_release(
         "--allowed", help="LINE=AMOUNT: the allowed amount a person sets for a line")] = None,
     note: Annotated[str, typer.Option("--note")] = "",
     reference: Annotated[Path | None, typer.Option("--reference")] = None,
-    code_sets: Annotated[Path | None, typer.Option(
-        "--code-sets", envvar="EDI_CODE_SETS_DIR",
-        help="directory of CMS ICD-10-CM order files loaded besides the shipped releases "
-             "(a line pended for want of the release in force is decided against them)")]
-    = None,
+    code_sets: CodeSetsOption = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
     from workers.review_cli import AllowedAmountError, ReviewError, parse_overrides, release
@@ -418,24 +418,24 @@ def pends_redecide(
     out: Annotated[Path | None, typer.Option("--out")] = None,
     db: Annotated[str | None, typer.Option("--db")] = None,
     reference: Annotated[Path | None, typer.Option("--reference")] = None,
-    code_sets: Annotated[Path | None, typer.Option(
-        "--code-sets", envvar="EDI_CODE_SETS_DIR",
-        help="directory of CMS ICD-10-CM order files loaded besides the shipped releases")]
-    = None,
+    code_sets: CodeSetsOption = None,
 ) -> None:
     """Decide pended claims again as they stand, after loading what they waited for
     (reference data, an ICD-10-CM release): each claim that now decides is released
     under --reviewer; one that would pend again is left as it is."""
     from review.codes import is_rule
-    from workers.review_cli import pended_icns, redecide_pends
+    from review.queries import QueueFilter, pended_icns
+    from workers.review_cli import redecide_pends
 
     if rule is not None and not is_rule(rule):
         raise typer.BadParameter("not a rule this engine runs (the rule ids are in "
                                  "adjudication/README.md)", param_hint="--rule")
     registry = _code_sets(code_sets)
     store = _store(out, db)
-    try:
-        done = redecide_pends(store, pended_icns(store, rule), reviewer,
+    try:  # the pends queue's own selection: by a deciding rule, as its filter reads it
+        with store.transaction() as s:
+            icns = pended_icns(s, QueueFilter(code=rule or ""))
+        done = redecide_pends(store, icns, reviewer,
                               note or "decided again after a data load",
                               _release_reference(store, reference), code_sets=registry)
     finally:

@@ -214,17 +214,6 @@ class Redecided:
     refused: tuple[tuple[str, str], ...]
 
 
-def pended_icns(store: Store, rule: str | None = None) -> list[str]:
-    """The claim numbers pended now, oldest first; with ``rule``, those that rule pended
-    (one of their deciding rules: the pends queue's rule filter)."""
-    query = select(DecisionRecord.icn).where(DecisionRecord.current.is_(True),
-                                             DecisionRecord.status == "pended")
-    if rule is not None:
-        query = query.where(DecisionRecord.rule_ids.like(f"%|{rule}|%"))
-    with store.transaction() as s:
-        return list(s.scalars(query.order_by(DecisionRecord.id)))
-
-
 def redecide_pends(store: Store, icns: Iterable[str], reviewer: str, note: str,
                    source: ReferenceSource, *, code_sets: CodeSetRegistry,
                    now: datetime | None = None,
