@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE
 from edi.validators.implementation_guide import EnvelopePolicy
 from workers import logs
 from workers.pipeline import RunOptions, process_files
@@ -74,7 +75,7 @@ def _zone(value: str) -> ZoneInfo:
 
 
 CodeSetsOption = Annotated[Path | None, typer.Option(
-    "--code-sets", envvar="EDI_CODE_SETS_DIR",
+    "--code-sets", envvar=CODE_SETS_DIR_VARIABLE,
     help="directory of CMS ICD-10-CM order files (icd10cm_order_<FY>.txt, or "
          "icd10cm-order-<YYYY-MM-DD>.txt) to load besides the shipped FY2025 and FY2026 "
          "(the pend commands decide a line pended for want of the release "
