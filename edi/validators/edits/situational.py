@@ -62,8 +62,9 @@ def supervising_npi(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[
                 yield finding
 
 
-@edit("SNIP4-SERVICE-DATE", version=1, snip=4,
-      title="Dates of service are not after the receipt date nor before the patient's birth",
+@edit("SNIP4-SERVICE-DATE", version=2, snip=4,
+      title="Dates of service are not after the receipt date nor before the patient's birth, "
+            "and a range (RD8) does not end before it starts",
       emits=("A7:187", "A8:187:QC", "A8:187:IL"))
 def service_date(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[ClaimFinding]:
     birth = patient_birth_date(claim)
@@ -72,6 +73,11 @@ def service_date(e: Edit, claim: ParsedClaim, ctx: EditContext) -> Iterator[Clai
         start, end = service_dates(line, claim)
         if start is None or end is None:
             continue
+        if end < start:
+            loop = "2400" if line.service_date is not None else "2300"
+            yield e.finding(A7, ("187",), None,
+                            Location(loop, "DTP", "DTP03", line.assigned_number),
+                            "The date of service range ends before it starts.")
         if end > ctx.received:
             yield e.finding(A7, ("187", "510"), None,
                             Location("2400", "DTP", "DTP03", line.assigned_number),
