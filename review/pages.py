@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from review import auth, queries
+from review.aging import age
 from review.auth import Principal
 from review.claim_page import claim_page
 from review.codes import adjustment_words, rarc_words
@@ -25,6 +26,7 @@ from review.web import (
     Signed,
     allowed,
     attachment,
+    business_today,
     client_of,
     csrf_checked,
     now,
@@ -159,9 +161,12 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
             auth.audit(s, principal.name, "queue.view", kind, client_of(request), now(),
                        filters=f.query_string(page=page.page), count=page.count,
                        claims=[row.icn or f"claim {row.claim_id}" for row in page.rows])
+    today = business_today(request)
+    ages = {row.claim_id: age(row.received, row.line_of_business, today)
+            for row in page.rows} if kind == "pends" else {}
     return render(request, "queue.html", partial="queue_results.html", kind=kind,
                   title=QUEUES[kind], f=f, result=page, partners=partners,
-                  lobs=queries.lines_of_business(),
+                  lobs=queries.lines_of_business(), ages=ages,
                   params=params)
 
 

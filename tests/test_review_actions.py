@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +355,14 @@ def test_the_pends_queue_decides_again_what_a_loaded_release_now_decides(
             token = sign_in(low, "analyst")
             page = low.get("/queues/pends?code=DIAGNOSIS-CODE-SET")
             assert 'id="redecide-form"' in page.text
+            # (each pend says how long it has waited; looked at on 2026-12-30, the
+            # Medicaid one's 30-day prompt-pay mark, 2026-12-23, has passed, and the
+            # commercial one shows no clock: state prompt-pay laws are not on file)
+            with pytest.MonkeyPatch.context() as later:
+                later.setattr("review.pages.business_today", lambda _r: date(2026, 12, 30))
+                aged = low.get("/queues/pends?code=DIAGNOSIS-CODE-SET").text
+            assert aged.count("37 days") == 2
+            assert aged.count("prompt-pay day 2026-12-23 passed") == 1
             refused = low.post("/queues/pends/redecide",
                                data={"csrf_token": token, "code": "DIAGNOSIS-CODE-SET"})
             # Then nothing is released above the limit: each says why, and stays pended
@@ -384,3 +392,15 @@ def test_the_pends_queue_decides_again_what_a_loaded_release_now_decides(
                                data={"csrf_token": viewer_token}).status_code == 403
         finally:
             store.dispose()
+
+
+def test_the_prompt_pay_clock_is_30_days_for_medicare_advantage_and_medicaid_only() -> None:
+    from review.aging import age
+
+    received = date(2026, 11, 1)
+    ma = age(received, "medicare_advantage", date(2026, 12, 1))
+    assert (ma.days, ma.due, ma.overdue) == (30, date(2026, 12, 1), False)
+    assert age(received, "medicaid", date(2026, 12, 2)).overdue
+    assert age(received, "commercial", date(2027, 3, 1)) == (
+        age(received, None, date(2027, 3, 1))) and age(received, "commercial",
+                                                       date(2027, 3, 1)).due is None
