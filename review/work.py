@@ -12,6 +12,7 @@ for has been loaded (`redecide`: ``claims pends redecide`` on the screens).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -42,6 +43,7 @@ from store.engine import Store
 from store.models import Claim
 from workers.reference_store import ReferenceSource
 from workers.review_cli import (
+    Redecided,
     ReviewError,
     deny,
     parse_overrides,
@@ -104,6 +106,16 @@ def _limit_refusal(principal: Principal, decision: Decision) -> str:
             f"{limit:,.2f}: a supervisor can release it.")
 
 
+def _within_limit(principal: Principal) -> Callable[[Decision], None]:
+    """What a release by ``principal`` passes its new decision to: it raises
+    `LimitExceeded` when the decision would pay more than they may release."""
+    def approve(decision: Decision) -> None:
+        refusal = _limit_refusal(principal, decision)
+        if refusal:
+            raise LimitExceeded(refusal)
+    return approve
+
+
 def _confirm(request: Request, claim_id: int, icn: str, action: str,
              before: Decision, after: Decision, refusal: str, **fields: str) -> Response:
     return render(request, "pend_confirm.html", claim_id=claim_id, icn=icn, action=action,
@@ -134,11 +146,6 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: RowId
     store = store_of(request)
     icn = _icn(store, claim_id)
 
-    def approve(decision: Decision) -> None:
-        refusal = _limit_refusal(principal, decision)
-        if refusal:
-            raise LimitExceeded(refusal)
-
     def audited(s: Session, decision: Decision) -> None:
         auth.audit(s, principal.name, "pend.release", icn, client_of(request), moment,
                    status=decision.status, paid=f"{decision.paid:.2f}",
@@ -147,7 +154,8 @@ async def release_confirmed(request: Request, principal: Worker, claim_id: RowId
     moment = now()
     try:
         release(store, icn, overrides, principal.name, note, reference_source(store), moment,
-                code_sets=code_sets_of(request), approve=approve, audit=audited)
+                code_sets=code_sets_of(request), approve=_within_limit(principal),
+                audit=audited)
     except LimitExceeded as exc:
         auth.record(store, principal, "access.denied", icn, client_of(request),
                     needs="release limit")
@@ -213,20 +221,16 @@ async def redecide(request: Request, principal: Worker) -> Response:
         icns = queries.pended_icns(s, f, REDECIDE_AT_ONCE)
     moment = now()
 
-    def approve(decision: Decision) -> None:
-        refusal = _limit_refusal(principal, decision)
-        if refusal:
-            raise LimitExceeded(refusal)
-
     def audited(s: Session, decision: Decision) -> None:
         auth.audit(s, principal.name, "pend.redecide", decision.icn, client_of(request), moment,
                    status=decision.status, paid=f"{decision.paid:.2f}")
 
-    # up to REDECIDE_AT_ONCE transactions: in a worker thread, not on the event loop
-    done = await run_in_threadpool(
-        redecide_pends, store, icns, principal.name, "decided again on the pends queue",
-        reference_source(store), code_sets=code_sets_of(request), now=moment,
-        approve=approve, audit=audited)
+    def decided() -> Redecided:  # up to REDECIDE_AT_ONCE transactions, and the reference
+        return redecide_pends(store, icns, principal.name, "decided again on the pends queue",
+                              reference_source(store), code_sets=code_sets_of(request),
+                              now=moment, approve=_within_limit(principal), audit=audited)
+
+    done = await run_in_threadpool(decided)  # in a worker thread, not on the event loop
     return render(request, "redecided.html", done=done, f=f, asked=len(icns),
                   at_once=REDECIDE_AT_ONCE)
 
