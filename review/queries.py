@@ -103,18 +103,22 @@ class QueueFilter:
                    sort=sort if sort in SORTS else "received",
                    descending=params.get("dir") == "desc", page=min(page, 1_000_000))
 
+    def selection(self) -> dict[str, object]:
+        """What this filter selects, as the parameters `parse` reads (no sort or page):
+        the fields a form carries to act on the same claims."""
+        return {"partner": self.partner, "payee": self.payee,
+                "lob": self.line_of_business, "code": self.code,
+                "received_from": self.received_from or "",
+                "received_to": self.received_to or "",
+                "min_charge": self.min_charge if self.min_charge is not None else "",
+                "max_charge": self.max_charge if self.max_charge is not None else ""}
+
     def query_string(self, **changes: Any) -> str:
         """This filter as URL parameters, with ``changes`` (another page, sort)."""
         from urllib.parse import urlencode
 
-        values = {"partner": self.partner, "payee": self.payee,
-                  "lob": self.line_of_business, "code": self.code,
-                  "received_from": self.received_from or "",
-                  "received_to": self.received_to or "",
-                  "min_charge": self.min_charge if self.min_charge is not None else "",
-                  "max_charge": self.max_charge if self.max_charge is not None else "",
-                  "sort": self.sort, "dir": "desc" if self.descending else "asc",
-                  "page": self.page}
+        values = {**self.selection(), "sort": self.sort,
+                  "dir": "desc" if self.descending else "asc", "page": self.page}
         values.update(changes)
         return urlencode({k: str(v) for k, v in values.items() if v not in ("", None)})
 

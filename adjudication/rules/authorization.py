@@ -61,11 +61,10 @@ def _spanning(work: LineWork) -> list[Authorization]:
         key=lambda a: (a.auth_number not in cited, a.start, a.auth_number))
 
 
-def _misfit(work: LineWork, spanning: list[Authorization]) -> Deny:
+def _misfit(work: LineWork, spanning: list[Authorization], npis: tuple[str, str]) -> Deny:
     """The denial of a line none of the ``spanning`` authorizations fits: CO-284 or CO-296
-    when one names this provider but other procedures, or this procedure but another
-    provider (the first such in order), else CO-197."""
-    npis = (work.facts.rendering_npi, work.facts.billing_npi)
+    when one names this provider (one of ``npis``) but other procedures, or this
+    procedure but another provider (the first such in order), else CO-197."""
     for auth in spanning:
         if auth.provider_npi in npis:  # this provider: so another service
             return Deny(Group.CO, "284")
@@ -88,7 +87,7 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
     fits = [a for a in spanning
             if a.provider_npi in npis and work.facts.procedure_code in a.procedure_codes]
     if not fits:
-        denial = _misfit(work, spanning)
+        denial = _misfit(work, spanning, npis)
         work.note(rule, _MISFIT_SAID[denial.carc], **inputs)
         return denial
     left = {a.auth_number: _units_left(work, ledger, a) for a in fits}
