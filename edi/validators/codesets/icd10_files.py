@@ -171,7 +171,7 @@ def registry_from_directory(
                   if path.is_file() and is_order_file_name(path.name))
     if defaults is not None:
         return _registry(files, tuple(defaults))
-    seen = tuple((path.absolute(), path.stat().st_size, path.stat().st_mtime_ns)
+    seen = tuple((path.absolute(), (stat := path.stat()).st_size, stat.st_mtime_ns)
                  for path in files)
     return _with_packaged(seen)
 
