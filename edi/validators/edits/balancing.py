@@ -47,12 +47,21 @@ def amounts_in_cents(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator
                             "decimal places.")
 
 
-@edit("SNIP3-UNITS", version=1, snip=3, title="Every line bills a positive number of units",
-      emits=("A7:476",))
+@edit("SNIP3-UNITS", version=2, snip=3,
+      title="Every line bills a positive whole number of units", emits=("A7:476",))
 def positive_units(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    # The guide lets SV104 carry decimals and leaves their precision to the payer
+    # (X12 RFI 2033): a behavioural-health service is billed by the session or by the
+    # time unit its code names, so a fraction of one is refused here, where before v2
+    # half a unit of 90837 was accepted and paid at half the fee.
     for line in claim.claim.lines:
         units = line.service_unit_count
         if units is None or units <= 0:
-            yield e.finding(A7, ("476",), None,
-                            Location("2400", "SV1", "SV104", line.assigned_number),
-                            "The service unit count must be greater than zero.")
+            sentence = "The service unit count must be greater than zero."
+        elif units != units.to_integral_value():
+            sentence = ("The service unit count must be a whole number; payer 87726 does "
+                        "not accept a fraction of a unit.")
+        else:
+            continue
+        yield e.finding(A7, ("476",), None,
+                        Location("2400", "SV1", "SV104", line.assigned_number), sentence)
