@@ -224,12 +224,24 @@ def iter_rows(table: Table, lines: Iterable[str],
 
 
 def _header_ok(table: Table, header: list[str], problems: list[ReferenceProblem]) -> bool:
+    """Whether the first line names this file's columns. A cell that is none of them is
+    named by its position, never quoted: a file that lost its header row has a member's
+    or a clinician's row there."""
     columns = _columns(table.model)
+    listed = f"this file's columns are {', '.join(columns)}"
+    known = sum(name in columns for name in header)
+    if 2 * known <= len([name for name in header if name]):
+        problems.append(ReferenceProblem(
+            table.file, 1, None,
+            f"is not a header row: {known} of its {len(header)} cells name a column "
+            f"({listed})"))
+        return False
     found: list[ReferenceProblem] = []
     seen: set[str] = set()
-    for name in header:
+    for position, name in enumerate(header, 1):
         if name not in columns:
-            found.append(ReferenceProblem(table.file, 1, name, "is not a column of this file"))
+            found.append(ReferenceProblem(table.file, 1, f"{position} of the header",
+                                          f"is not a column of this file ({listed})"))
         elif name in seen:
             found.append(ReferenceProblem(table.file, 1, name, "appears twice"))
         seen.add(name)
