@@ -51,6 +51,7 @@ from workers.review_cli import (
     preview_release,
     redecide_pends,
     release,
+    still_pended,
 )
 
 router = APIRouter()
@@ -135,8 +136,10 @@ async def release_preview(request: Request, principal: Worker, claim_id: RowId,
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None
     fields = {f"allowed_{k}": str(v) for k, v in overrides.items()}
-    return _confirm(request, claim_id, icn, "release", before, after,
-                    _limit_refusal(principal, after), note=note, **fields)
+    refusal = still_pended(after) if after.status == "pended" else _limit_refusal(principal,
+                                                                                  after)
+    return _confirm(request, claim_id, icn, "release", before, after, refusal, note=note,
+                    **fields)
 
 
 @router.post("/claims/{claim_id}/release")

@@ -113,6 +113,45 @@ def test_a_claim_with_no_fee_on_file_pends_and_a_reviewer_releases_it(tmp_path: 
     assert again.exit_code == 2
 
 
+def test_a_release_that_would_pend_again_or_names_no_reviewer_is_refused_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    # Given a claim pended for want of a fee (found by an audit: a release with no
+    # amount wrote a new pended version and a release row, and an empty --reviewer paid)
+    (entry,) = _process(tmp_path, PEND).files
+    pended = next(c for c in entry.claims if c.patient_control_number == "PCN-0501")
+    icn, out = pended.payer_claim_control_number or "", tmp_path / "out"
+
+    def release(*options: str) -> Any:
+        return runner.invoke(app, ["pends", "release", icn, "--out", str(out), *options])
+
+    # When it is released with no amount, it would pend again: refused, saying why
+    again = release("--reviewer", "analyst.one")
+    assert again.exit_code == 2
+    assert "would pend again" in again.output and "no fee on file" in again.output
+    # and a reviewer that is no user name, or a note that is no plain text, is refused
+    for options, option in ((["--reviewer", ""], "--reviewer"),
+                            (["--reviewer", "   "], "--reviewer"),
+                            (["--reviewer", "a" * 81], "--reviewer"),
+                            (["--reviewer", "dana\udcff"], "--reviewer"),
+                            (["--reviewer", "dana", "--note", "bad \udcff byte"], "--note"),
+                            (["--reviewer", "dana", "--note", "nul \x00"], "--note"),
+                            (["--reviewer", "dana", "--note", "n" * 2001], "--note")):
+        refused = release(*options, "--allowed", "1=150.00")
+        assert refused.exit_code == 2, (options, refused.output)
+        assert option in refused.output and "Traceback" not in refused.output, options
+        redecided = runner.invoke(app, ["pends", "redecide", "--out", str(out), *options])
+        assert redecided.exit_code == 2 and option in redecided.output, options
+    # Then nothing was written: the pend is the claim's only decision, and no release
+    store = run_store(out)
+    with store.transaction() as s:
+        assert s.scalars(select(PendRelease)).all() == []
+        assert s.scalars(select(Event).where(Event.kind == "pend.released")).all() == []
+    store.dispose()
+    assert _decision(out, icn).status == "pended"
+    assert release("--reviewer", "dana", "--allowed", "1=150.00").exit_code == 0
+
+
 def test_releasing_a_claim_that_is_not_pended_is_refused(tmp_path: Path) -> None:
     (entry,) = _process(tmp_path, ACK_FIXTURES / "valid-two-claims.837").files
     icn = entry.claims[0].payer_claim_control_number or ""

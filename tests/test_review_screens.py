@@ -468,6 +468,17 @@ def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
     absent = analyst.post(f"/claims/{pended}/release/preview",
                           data={"csrf_token": token, "allowed_7": "1.00"})
     assert absent.status_code == 400 and "line 7, which the claim does not have" in absent.text
+    # with no amount the claim would pend again: the preview says so and offers no
+    # confirmation, and a confirmation sent all the same writes nothing
+    unpriced = analyst.post(f"/claims/{pended}/release/preview", data={"csrf_token": token})
+    assert "would pend again" in unpriced.text and 'id="confirm"' not in unpriced.text
+    forced = analyst.post(f"/claims/{pended}/release", data={"csrf_token": token})
+    assert forced.status_code == 400 and "would pend again" in forced.text
+    nul = analyst.post(f"/claims/{pended}/release",
+                       data={"csrf_token": token, "allowed_1": "80.00", "note": "a\x07b"})
+    assert nul.status_code == 400 and "a note is plain text" in nul.text
+    with store.transaction() as s:
+        assert s.scalars(select(PendRelease)).all() == []
     done = analyst.post(f"/claims/{pended}/release",
                         data={"csrf_token": token, "allowed_1": "80.00", "note": "agreed"})
     assert done.status_code == 303

@@ -376,6 +376,18 @@ def pends_list(
         store.dispose()
 
 
+def _check_reviewer(reviewer: str, note: str) -> None:
+    """`workers.review_cli.check_reviewer`, its refusals usage errors naming the option."""
+    from workers.review_cli import NoteError, ReviewerError, check_reviewer
+
+    try:
+        check_reviewer(reviewer, note)
+    except ReviewerError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--reviewer") from None
+    except NoteError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--note") from None
+
+
 @pends_app.command("release")
 def pends_release(
     icn: Annotated[str, typer.Argument()],
@@ -389,8 +401,14 @@ def pends_release(
     code_sets: CodeSetsOption = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
-    from workers.review_cli import AllowedAmountError, ReviewError, parse_overrides, release
+    from workers.review_cli import (
+        AllowedAmountError,
+        ReviewError,
+        parse_overrides,
+        release,
+    )
 
+    _check_reviewer(reviewer, note)
     try:
         overrides = parse_overrides(allowed or [])
     except ReviewError as exc:
@@ -428,6 +446,7 @@ def pends_redecide(
     from review.queries import QueueFilter, pended_icns
     from workers.review_cli import redecide_pends
 
+    _check_reviewer(reviewer, note)
     if rule is not None and not is_rule(rule):
         raise typer.BadParameter("not a rule this engine runs (the rule ids are in "
                                  "adjudication/README.md)", param_hint="--rule")

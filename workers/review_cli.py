@@ -6,6 +6,7 @@ The review screens (`review/`) release and deny pends through the same functions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -69,6 +70,45 @@ class ReviewError(Exception):
 class AllowedAmountError(ReviewError):
     """A reviewer's allowed amount cannot be taken (the command line names its option,
     the release screen its line's field)."""
+
+
+class ReviewerError(ReviewError):
+    """The name a release or denial is recorded under is not a user name (the command
+    line names --reviewer)."""
+
+
+class NoteError(ReviewError):
+    """A reviewer's note cannot be kept as text (the command line names --note)."""
+
+
+MAX_NOTE = 2000
+"""The longest note a release or denial keeps, in characters."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_reviewer(reviewer: str, note: str) -> None:
+    """Refuse (`ReviewerError`, `NoteError`) what the audit trail cannot record as said:
+    a reviewer not named as a user is (`review.auth.NAME`: an empty or blank name
+    released money before 2026-12-01), a note over `MAX_NOTE` characters, with control
+    characters, or with text that is no UTF-8 (a command-line byte no encoding names)."""
+    from review.auth import NAME
+
+    if not NAME.fullmatch(reviewer):
+        raise ReviewerError("a reviewer is named as a user of the review screens is: 1-80 "
+                            "letters, digits, '.', '_', '@' or '-', starting with a letter "
+                            "or digit")
+    if len(note) > MAX_NOTE:
+        raise NoteError(f"a note has at most {MAX_NOTE:,} characters")
+    if _CONTROL.search(note) or not _utf8(note):
+        raise NoteError("a note is plain text: no control characters, and UTF-8 only")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a byte of argv no encoding decoded
+        return False
+    return True
 
 
 def _current(store: Store, icn: str) -> tuple[Decision, list[str]]:
@@ -182,10 +222,13 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
     `ReviewError` to refuse it (a reviewer's release limit). ``code_sets`` are the
     ICD-10-CM releases loaded now (a line pended for want of one is decided once it is).
     """
+    check_reviewer(reviewer, note)
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         current = _pended(s, icn, lock=True)
         decision = _redecided(s, current, overrides, source, code_sets)
+        if decision.status == "pended":
+            raise StillPended(still_pended(decision))
         if approve is not None:
             approve(decision)
         _replace(s, current, decision, reference_version=source.version, at=now)
@@ -201,7 +244,16 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
 
 
 class StillPended(ReviewError):
-    """A claim decided again pends again: nothing is written (`redecide_pends`)."""
+    """A claim decided again pends again: nothing is written. Before 2026-12-01 a
+    release that could only pend again wrote a new pended version and a release row."""
+
+
+def still_pended(decision: Decision) -> str:
+    """Why a release would leave ``decision``'s claim pended: a sentence for the
+    reviewer, who may deny it or load what it waits for."""
+    reasons = "; ".join(decision.pend_reasons) or "a line is still held"
+    return (f"claim number {decision.icn} would pend again ({reasons}); nothing was "
+            f"released: deny it, or load what it waits for and decide it again")
 
 
 @dataclass(frozen=True)
@@ -226,20 +278,14 @@ def redecide_pends(store: Store, icns: Iterable[str], reviewer: str, note: str,
     writes); one that would pend again is left as it is, with nothing written, and so
     is one ``approve`` refuses (`ReviewError`: a reviewer's release limit), which is
     reported with the refusal's sentence."""
+    check_reviewer(reviewer, note)
     decided: list[tuple[str, str]] = []
     still: list[str] = []
     refused: list[tuple[str, str]] = []
-
-    def decides(decision: Decision) -> None:
-        if decision.status == "pended":
-            raise StillPended("it would pend again")
-        if approve is not None:
-            approve(decision)
-
     for icn in icns:
         try:
             decision = release(store, icn, {}, reviewer, note, source, now,
-                               code_sets=code_sets, approve=decides, audit=audit)
+                               code_sets=code_sets, approve=approve, audit=audit)
         except StillPended:
             still.append(icn)
         except ReviewError as exc:  # refused, no longer pended, or an engine fault (logged)
@@ -293,6 +339,7 @@ def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
     """Deny a pended claim with a reason code (and remark code): a new decision
     version, the release row (``{"deny": "<group>-<carc>"}``, and ``"rarc"``), its
     ``pend.denied`` event and what ``audit`` writes commit together."""
+    check_reviewer(reviewer, note)
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
         current = _pended(s, icn, lock=True)
