@@ -53,6 +53,7 @@ from store.models import (
     RemittanceRecord,
 )
 from workers.archive import archive_path
+from workers.receipt import business_day
 from workers.remit import waiting_for_a_cycle
 
 router = APIRouter()
@@ -124,9 +125,9 @@ def payments(request: Request, principal: Signed, page: int = 1,
 
 def _as_of(value: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadRequest("The as-of date reads YYYY-MM-DD.") from None
+        return business_day(value)
+    except ValueError as exc:
+        raise BadRequest(f"The as-of date: {exc}.") from None
 
 
 @router.get("/payments/release")

@@ -104,6 +104,29 @@ def test_running_the_cycle_again_releases_nothing_twice(database_url: str,
     assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "empty") == 1
 
 
+def test_a_cycle_date_that_is_not_a_plain_day_of_this_century_is_a_usage_error(
+    database_url: str, tmp_path: Path,
+) -> None:
+    # Given decided claims waiting for a cycle (found by an audit: --as-of 9999-12-31
+    # released 835s promising funds that day, and 20260101 or 2026-W01-1 were read)
+    migrate.upgrade(database_url)
+    _process(tmp_path, database_url, "--no-remit")
+    out = tmp_path / "out"
+    for day in ("9999-12-31", "1999-12-31", "20260116", "2026-W03-5", "2026-02-30", "",
+                "２０２６-01-16"):
+        result = runner.invoke(app, ["remit", "--as-of", day, "--out", str(out),
+                                     "--db", database_url])
+        # Then it is refused naming --as-of, and no cycle is run
+        assert result.exit_code == 2 and "--as-of" in result.output, (day, result.output)
+        assert "Traceback" not in result.output
+    assert _count(database_url, PaymentCycle) == 0
+    refused = runner.invoke(app, ["process", str(TWO_CLAIMS), "--out", str(tmp_path / "b"),
+                                  "--received", ""])
+    assert refused.exit_code == 2 and "--received" in refused.output
+    assert runner.invoke(app, ["remit", "--as-of", f" {AS_OF} ", "--out", str(out),
+                               "--db", database_url]).exit_code == 0
+
+
 def test_a_released_pend_is_paid_in_the_next_cycle(database_url: str, tmp_path: Path) -> None:
     migrate.upgrade(database_url)
     summary = _process(tmp_path, database_url, sources=[PEND], as_of=PEND_AS_OF)

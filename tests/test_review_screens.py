@@ -496,6 +496,12 @@ def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
     token = sign_in(supervisor, "supervisor")
     preview = supervisor.get("/payments/release?as_of=2026-11-23").text
     assert "Release the cycle" in preview
+    for day in ("9999-12-31", "20261123", "2026-W48-1"):
+        far = supervisor.post("/payments/release", data={"csrf_token": token, "as_of": day})
+        assert far.status_code == 400 and "as-of date" in far.text, day
+        assert supervisor.get(f"/payments/release?as_of={day}").status_code == 400
+    with store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
     released = supervisor.post("/payments/release", data={"csrf_token": token,
                                                           "as_of": "2026-11-23"})
     assert released.status_code == 303

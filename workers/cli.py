@@ -41,10 +41,12 @@ def _as_of(value: str | None) -> date:
 
 
 def _date(value: str, option: str) -> date:
+    from workers.receipt import business_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint=option) from None
+        return business_day(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _writable_directory(path: Path, option: str) -> None:
@@ -125,7 +127,7 @@ def process(
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
         policy=EnvelopePolicy(receiver_ids=None) if any_receiver else EnvelopePolicy(),
-        received=_date(received, "--received") if received else None,
+        received=_date(received, "--received") if received is not None else None,
         business_zone=_zone(timezone),
         reference=None if front_end_only else _reference(reference) if reference is not None
         else LazyReference(SHIPPED_REFERENCE_DIRECTORY),  # read only if the store has none

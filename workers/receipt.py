@@ -45,6 +45,28 @@ BusinessTimezone = Annotated[str, AfterValidator(known_zone_name)]
 """A setting naming the business time zone, refused (`UnknownTimeZone`) when unknown."""
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""The days a person may name as a run's, a receipt's or a payment cycle's date."""
+
+
+def business_day(text: str) -> date:
+    """The day ``text`` names as exactly ``YYYY-MM-DD`` (ASCII digits), from `FIRST_DAY`
+    to `LAST_DAY`; `ValueError` with a sentence otherwise. ``date.fromisoformat`` alone
+    also reads ``20260101`` and the ISO week date ``2026-W01-1`` (2025-12-29), and took
+    9999-12-31 for a payment cycle, whose 835s then promised funds that day."""
+    text = text.strip()
+    if not (len(text) == 10 and text.isascii() and text[4] == text[7] == "-"
+            and (text[:4] + text[5:7] + text[8:]).isdigit()):
+        raise ValueError("use YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a day of the calendar") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
 def arrival_instant(mtime: float) -> datetime:
     """A file's arrival instant, in UTC, from its modification time (seconds since the
     epoch): when it was dropped."""
