@@ -60,7 +60,10 @@ def create_app(store: Store, settings: ReviewSettings | None = None, *,
     async def security_headers(request: Request,
                                call_next: Callable[[Request], Awaitable[Response]]
                                ) -> Response:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # answered here: Starlette's own 500 handler re-raises
+            response = _fault(request, exc)  # for the server to log, SQL and values too
         headers = response.headers
         if "content-security-policy" not in headers:
             headers["Content-Security-Policy"] = CSP
@@ -119,7 +122,12 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def fault(request: Request, exc: Exception) -> Response:
-        # the type only: an exception's text may quote claim data
-        log.error("review.fault", path=request.url.path, error=type(exc).__name__)
-        return render(request, "error.html", 500, title="Something went wrong",
-                      message="The server could not answer; the fault is logged.")
+        return _fault(request, exc)
+
+
+def _fault(request: Request, exc: Exception) -> Response:
+    """A 500 page for an engine or server bug, logged by its type only: an exception's
+    text may quote claim data (a database error quotes its statement and values)."""
+    log.error("review.fault", path=request.url.path, error=type(exc).__name__)
+    return render(request, "error.html", 500, title="Something went wrong",
+                  message="The server could not answer; the fault is logged.")

@@ -45,6 +45,10 @@ class FilterError(ValueError):
     """A filter value a person can fix (a date or an amount that does not read)."""
 
 
+MAX_FILTER_TEXT = 80
+"""The longest text a queue filter takes (a partner, payee, line of business or code)."""
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     """What a queue page asks for; every field optional."""
@@ -89,15 +93,20 @@ class QueueFilter:
                                   f"{MAX_TYPED:,}")
             return parsed
 
+        def text(name: str, key: str | None = None) -> str:
+            value = params.get(key or name, "").strip()
+            if len(value) > MAX_FILTER_TEXT:  # a LIKE pattern of 50,000 was a 500
+                raise FilterError(f"{name.replace('_', ' ')}: at most {MAX_FILTER_TEXT} "
+                                  "characters")
+            return value
+
         sort = params.get("sort", "received")
         try:
             page = max(1, int(params.get("page", "1") or "1"))
         except ValueError:
             page = 1
-        return cls(partner=params.get("partner", "").strip(),
-                   payee=params.get("payee", "").strip(),
-                   line_of_business=params.get("lob", "").strip(),
-                   code=params.get("code", "").strip(),
+        return cls(partner=text("partner"), payee=text("payee"),
+                   line_of_business=text("line_of_business", "lob"), code=text("code"),
                    received_from=day("received_from"), received_to=day("received_to"),
                    min_charge=amount("min_charge"), max_charge=amount("max_charge"),
                    sort=sort if sort in SORTS else "received",

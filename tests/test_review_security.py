@@ -462,6 +462,47 @@ def test_a_nul_character_or_an_overlong_id_in_a_request_is_a_400_on_either_store
         assert c.get("/queues/denials?payee=1").status_code == 200
 
 
+def test_a_fault_is_a_500_logged_by_its_type_only_and_never_handed_to_the_server(
+        seeded: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a queue query that raises with claim data in its text, as a database error
+    # quotes its statement and values (found by an audit: Starlette's 500 handler
+    # re-raised every fault for uvicorn to log whole, values and all)
+    import structlog
+
+    from review import queries
+
+    store, archive = seeded
+    c = client(store, archive)  # raises whatever reaches the server, as uvicorn logs it
+    sign_in(c, "analyst")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("SELECT ... WHERE member_id = 'SECRET-MEMBER-944749930'")
+
+    monkeypatch.setattr(queries, "queue", broken)
+    with structlog.testing.capture_logs() as logs:
+        answer = c.get("/queues/pends")
+    # Then the page is a 500 with the headers of any page, and the log names the type
+    assert answer.status_code == 500 and "the fault is logged" in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert logs == [{"event": "review.fault", "path": "/queues/pends",
+                     "error": "RuntimeError", "log_level": "error"}]
+    assert "SECRET" not in answer.text and "SECRET" not in str(logs)
+
+
+def test_a_filter_longer_than_any_code_or_name_is_a_400(seeded: tuple[Store, Path]) -> None:
+    # a LIKE pattern of 50,000 characters was a 500 on SQLite (found by an audit)
+    store, archive = seeded
+    c = client(store, archive)
+    token = sign_in(c, "analyst")
+    for name in ("code", "partner", "payee", "lob"):
+        long = c.get(f"/queues/pends?{name}={'x' * 81}")
+        assert long.status_code == 400 and "at most 80 characters" in long.text, name
+        assert c.get(f"/queues/pends?{name}={'x' * 80}").status_code == 200, name
+    redecide = c.post("/queues/pends/redecide", data={"csrf_token": token,
+                                                      "code": "%" * 50_000})
+    assert redecide.status_code == 400
+
+
 def test_a_download_of_a_file_named_outside_ascii_is_served_not_a_500(tmp_path: Path) -> None:
     """The 999 download wrote the received name raw into Content-Disposition, which
     HTTP headers cannot carry beyond Latin-1: a file named claims-€.837 was a 500."""
