@@ -56,6 +56,9 @@ def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path
     (["partner", "add", "Bad Name", "--sender-id", "X"], "a partner name is"),
     (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "TOOLONG"],
      "the sender is"),
+    (["partner", "add", "ok-name", "--sender-id", "   "], "the sender is"),
+    (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "éé"], "the sender is"),
+    (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "zz"], "the sender is"),
     (["partner", "remove", "nobody"], "no partner nobody"),
     (["worker"], "set EDI_REDIS_URL"),
 ])
@@ -63,6 +66,20 @@ def test_a_bad_value_is_a_usage_error(env: Path, args: list[str], hint: str) -> 
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert hint in " ".join(result.output.split())
+
+
+def test_a_sender_another_partner_sends_as_is_refused_before_any_mailbox_is_made(
+        env: Path) -> None:
+    # found by an audit: an IntegrityError traceback, and the second mailbox made anyway
+    assert runner.invoke(app, ["partner", "add", "alpha", "--sender-id", "SENDER1"]
+                         ).exit_code == 0
+    for sent_as in ("SENDER1", "SENDER1 ", " SENDER1"):
+        again = runner.invoke(app, ["partner", "add", "beta", "--sender-id", sent_as])
+        assert again.exit_code == 2, again.output
+        assert "partner alpha sends as ZZ SENDER1 already" in " ".join(again.output.split())
+        assert not (env / "mailboxes" / "beta").exists()
+    listed = runner.invoke(app, ["partner", "list"])
+    assert listed.output.split() == ["alpha", "ZZ:SENDER1"]
 
 
 def test_redeliver_sends_what_did_not_arrive_and_says_how_much(env: Path) -> None:

@@ -36,7 +36,8 @@ from store.models import Event, ReceivedFile, TradingPartner
 GROUP = "edi-sftp"
 KEYS = Path("/etc/ssh/edi-sftp-keys")
 _NAME = re.compile(r"[a-z][a-z0-9-]{1,30}")
-_SENDER = re.compile(r"[A-Za-z0-9 ]{1,15}")
+_SENDER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ]{0,13}[A-Za-z0-9])?")
+_QUALIFIER = re.compile(r"[A-Z0-9]{2}")
 
 
 class PartnerError(ValueError):
@@ -63,17 +64,24 @@ def add_partner(store: Store, mailboxes: Path, name: str, *, qualifier: str, sen
     if not _NAME.fullmatch(name):
         raise PartnerError("a partner name is 2-31 characters: lower-case letters, digits "
                            "and hyphens, starting with a letter")
-    if not (len(qualifier) == 2 and qualifier.isalnum()) or not _SENDER.fullmatch(sender_id):
-        raise PartnerError("the sender is an ISA05 qualifier of 2 characters and an ISA06 "
-                           "id of up to 15")
+    sender_id = sender_id.strip()  # ISA06 is padded with blanks: they are not the id
+    if not _QUALIFIER.fullmatch(qualifier) or not _SENDER.fullmatch(sender_id):
+        raise PartnerError("the sender is an ISA05 qualifier of 2 upper-case letters or "
+                           "digits and an ISA06 id of 1-15 letters, digits or inner blanks")
     public_key = _public_key(key) if key is not None else None
     if system and public_key is None:
         raise PartnerError("a system account needs --key (key-only login)")
     with store.transaction() as s:
         if s.scalar(select(TradingPartner.id).where(TradingPartner.name == name)):
             raise PartnerError(f"partner {name} exists already")
-        s.add(TradingPartner(name=name, sender_qualifier=qualifier,
-                             sender_id=sender_id.strip(), created_at=now))
+        taken = s.scalar(select(TradingPartner.name).where(
+            TradingPartner.sender_qualifier == qualifier,
+            TradingPartner.sender_id == sender_id))
+        if taken is not None:  # was an IntegrityError, after the mailbox was made
+            raise PartnerError(f"partner {taken} sends as {qualifier} {sender_id} already")
+        s.add(TradingPartner(name=name, sender_qualifier=qualifier, sender_id=sender_id,
+                             created_at=now))
+        s.flush()  # the row is refused, if at all, before the mailbox is made
         root = mailboxes / name
         for folder in (root, root / "outbound"):
             folder.mkdir(parents=True, exist_ok=True)
