@@ -336,7 +336,9 @@ def test_reserved_control_numbers_are_handed_out_in_order_and_never_more() -> No
     (":::", "not a database URL"),
     ("postgresql://127.0.0.1:1/nothing", "the database does not answer (OperationalError)"),
     ("sqlite:////nonexistent/folder/claims.db", "the database does not answer"),
-])
+    ("mysql://user:secret@127.0.0.1/nothing", "not a database URL"),  # no such driver:
+    ("postgresql+asyncpg://user:secret@127.0.0.1/nothing", "not a database URL"),  # were
+])  # ModuleNotFoundError tracebacks (found by an audit)
 def test_a_database_url_that_does_not_work_is_a_usage_error(db: str, says: str) -> None:
     # When a person names a database that is not one, or does not answer
     result = runner.invoke(app, ["status", "--db", db])
@@ -344,6 +346,35 @@ def test_a_database_url_that_does_not_work_is_a_usage_error(db: str, says: str) 
     shown = " ".join(result.output.replace("│", " ").split())
     assert result.exit_code == 2 and says in shown, shown
     assert "Traceback" not in result.output and "nothing" not in shown
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["migrate", "--out", "{file}"], "--out"),
+    (["reference", "load", "{reference}", "--out", "{file}"], "--out"),
+    (["user", "add", "dana", "--role", "viewer", "--password-stdin", "--out", "{file}"],
+     "--out"),
+    (["migrate", "--out", "/proc/self"], "--out"),
+    (["migrate", "--out", "{dir}", "--downgrade", ""], "--downgrade"),
+    (["generate", "{dir}", "--claims", "1"], "OUT_FILE"),
+    (["generate", "{file}/x.837", "--claims", "1"], "OUT_FILE"),
+    (["docs", "--edits", "{dir}"], "--edits"),
+    (["docs", "--edits", "{file}/x.md"], "--edits"),
+])
+def test_a_path_a_command_cannot_use_is_a_usage_error_naming_it(
+        tmp_path: Path, args: list[str], option: str) -> None:
+    # Given a file where a directory is asked for, a directory where a file is, a place
+    # nothing can be written (found by an audit: FileExistsError and other tracebacks)
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    filled = [a.format(file=a_file, dir=tmp_path, reference=SHIPPED_REFERENCE_DIRECTORY)
+              for a in args]
+    result = runner.invoke(app, filled, input="a long enough password\n")
+    # Then the command refuses it naming the option, exit 2, no traceback
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "Traceback" not in result.output
+    assert a_file.read_text() == "not a directory"
 
 
 def test_a_database_without_the_store_is_a_usage_error(tmp_path: Path) -> None:
@@ -360,7 +391,7 @@ def test_generate_refuses_a_receipt_date_it_cannot_date_services_from(
         tmp_path: Path, dated: str) -> None:
     result = runner.invoke(app, ["generate", str(tmp_path / "g.837"), "--claims", "2",
                                  "--dated", dated])
-    assert result.exit_code == 2 and "a receipt date from 1900 to 2999" in " ".join(
+    assert result.exit_code == 2 and "a day from 1900-01-01 to 2999-12-31" in " ".join(
         result.output.replace("│", " ").split())
     assert not (tmp_path / "g.837").exists()
 

@@ -40,11 +40,13 @@ def _as_of(value: str | None) -> date:
     return _date(value, "--as-of")
 
 
-def _date(value: str, option: str) -> date:
+def _date(value: str, option: str, *within: date) -> date:
+    """``value`` as `workers.receipt.business_day` reads it (``within``: its first and
+    last day, when not the business calendar's)."""
     from workers.receipt import business_day
 
     try:
-        return business_day(value)
+        return business_day(value, *within)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
@@ -173,7 +175,7 @@ def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
     if out is None:
         raise typer.BadParameter("give --out DIR (SQLite in DIR) or --db URL", param_hint="--out")
     if create:
-        out.mkdir(parents=True, exist_ok=True)
+        _writable_directory(out, "--out")
     elif not (out / SQLITE_FILE).is_file():
         raise typer.BadParameter(f"no {SQLITE_FILE} in {out}", param_hint="--out")
     return sqlite_url(out)
@@ -188,7 +190,9 @@ def _reachable(url: str) -> str:
 
     try:
         engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError):
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
+        # ImportError: a dialect or driver this engine does not install (mysql://,
+        # postgresql+asyncpg://)
         raise typer.BadParameter("not a database URL (postgresql://HOST/NAME or "
                                  "sqlite:///PATH)", param_hint="--db") from None
     try:
@@ -237,6 +241,8 @@ def migrate(
     url = _store_url(out, db, create=True)
     if downgrade is not None:
         try:
+            if not downgrade.strip():
+                raise CommandError("no revision")
             migrations.downgrade(url, downgrade)
         except CommandError:  # no such revision, or one above the database's
             raise typer.BadParameter(
@@ -307,14 +313,17 @@ def generate(
     """Write a deterministic synthetic 837P file for payer 87726."""
     from fixtures.generator import write_837
 
-    receipt = _date(dated, "--dated") if dated is not None else None
-    if receipt is not None and not 1900 <= receipt.year <= 2999:
-        # the generator dates services and birth days years before the receipt date
-        raise typer.BadParameter("a receipt date from 1900 to 2999", param_hint="--dated")
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    with out_file.open("w", encoding="utf-8", newline="") as out:
-        write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction,
-                  receipt_date=receipt)
+    # the generator dates services and birth days years before the receipt date
+    receipt = (_date(dated, "--dated", date(1900, 1, 1), date(2999, 12, 31))
+               if dated is not None else None)
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        with out_file.open("w", encoding="utf-8", newline="") as out:
+            write_837(out, claims=claims, seed=seed, claims_per_transaction=per_transaction,
+                      receipt_date=receipt)
+    except OSError as exc:  # a directory, a place that cannot be written
+        raise typer.BadParameter(f"cannot write {out_file}: {exc.strerror}",
+                                 param_hint="OUT_FILE") from None
     console.print(f"wrote {claims} claims to {out_file}")
 
 
@@ -337,7 +346,11 @@ def docs(
     """Regenerate docs/edits.md from the registered front-end edits."""
     from edi.validators.edits.catalog import render_markdown
 
-    edits.write_text(render_markdown(), encoding="utf-8")
+    try:
+        edits.write_text(render_markdown(), encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write {edits}: {exc.strerror}",
+                                 param_hint="--edits") from None
     console.print(f"wrote {edits}")
 
 

@@ -49,9 +49,9 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 """The days a person may name as a run's, a receipt's or a payment cycle's date."""
 
 
-def business_day(text: str) -> date:
-    """The day ``text`` names as exactly ``YYYY-MM-DD`` (ASCII digits), from `FIRST_DAY`
-    to `LAST_DAY`; `ValueError` with a sentence otherwise. ``date.fromisoformat`` alone
+def business_day(text: str, first: date = FIRST_DAY, last: date = LAST_DAY) -> date:
+    """The day ``text`` names as exactly ``YYYY-MM-DD`` (ASCII digits), from ``first``
+    to ``last``; `ValueError` with a sentence otherwise. ``date.fromisoformat`` alone
     also reads ``20260101`` and the ISO week date ``2026-W01-1`` (2025-12-29), and took
     9999-12-31 for a payment cycle, whose 835s then promised funds that day."""
     text = text.strip()
@@ -61,9 +61,9 @@ def business_day(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text} is not a day of the calendar") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"a day from {FIRST_DAY} to {LAST_DAY}")
+        raise ValueError(f"{text} is not a day of the calendar (YYYY-MM-DD)") from None
+    if not first <= day <= last:
+        raise ValueError(f"a day from {first} to {last}")
     return day
 
 
