@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from edi.amounts import MAX_TYPED
-from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE
+from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE, CodeSetsDirectory
 from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, BusinessTimezone, business_zone
 
 
@@ -36,7 +36,7 @@ class ReviewSettings(BaseSettings):
     """...for this long."""
     page_size: int = Field(default=50, ge=1, le=1000)
     """Claims a queue page shows (1 to 1,000)."""
-    code_sets_dir: Path | None = Field(
+    code_sets_dir: CodeSetsDirectory = Field(
         default=None, validation_alias=AliasChoices(CODE_SETS_DIR_VARIABLE, "code_sets_dir"))
     """CMS ICD-10-CM order files loaded besides the shipped releases (``EDI_CODE_SETS_DIR``,
     as the service's): a pend released on the screens is decided against them

@@ -133,6 +133,10 @@ def test_a_usage_error_exits_non_zero(tmp_path: Path) -> None:
     bad_date = runner.invoke(app, ["process", str(ACK_FIXTURES / "valid-two-claims.837"),
                                    "--out", str(tmp_path), "--as-of", "23/11/2026"])
     assert bad_date.exit_code == 2
+    level = runner.invoke(app, ["process", str(ACK_FIXTURES / "valid-two-claims.837"),
+                                "--out", str(tmp_path), "--log-level", "garbage"])
+    assert level.exit_code == 2 and "--log-level" in level.output  # was taken as WARNING
+    assert not (tmp_path / "summary.json").exists()
 
 
 def test_summary_json_keeps_the_documented_field_names(tmp_path: Path) -> None:

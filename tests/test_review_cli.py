@@ -93,6 +93,8 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
      "not a valid value: EDI_REVIEW_ANALYST_RELEASE_LIMIT"),
     ({"EDI_BUSINESS_TIMEZONE": "Nowhere/Else"}, "127.0.0.1",
      "not a valid value: EDI_BUSINESS_TIMEZONE"),
+    ({"EDI_CODE_SETS_DIR": "/nonexistent/releases"}, "127.0.0.1",
+     "not a valid value: EDI_CODE_SETS_DIR"),  # was a NotADirectoryError traceback
     ({}, "999.1.1.1", "--host: not a host name or address this machine resolves"),
 ])
 def test_review_says_a_bad_setting_or_host_before_it_serves(

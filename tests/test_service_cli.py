@@ -61,11 +61,26 @@ def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path
     (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "zz"], "the sender is"),
     (["partner", "remove", "nobody"], "no partner nobody"),
     (["worker"], "set EDI_REDIS_URL"),
+    # unbounded waits were an OverflowError, or an intake that never took an upload
+    (["intake", "--once", "--interval", "inf"], "--interval"),
+    (["intake", "--once", "--stable-seconds", "inf"], "--stable-seconds"),
+    (["worker", "--reconcile-after", "inf"], "--reconcile-after"),
 ])
 def test_a_bad_value_is_a_usage_error(env: Path, args: list[str], hint: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert hint in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("args", [["partner", "list"], ["redeliver"], ["intake", "--once"],
+                                  ["demo", "--out", "{tmp}/demo"]])
+def test_a_code_sets_directory_that_does_not_load_is_a_usage_error(
+        env: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    # found by an audit: a NotADirectoryError traceback from each of these
+    monkeypatch.setenv("EDI_CODE_SETS_DIR", str(env / "nowhere"))
+    result = runner.invoke(app, [a.format(tmp=env) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "EDI_CODE_SETS_DIR" in result.output and "Traceback" not in result.output
 
 
 def test_a_sender_another_partner_sends_as_is_refused_before_any_mailbox_is_made(

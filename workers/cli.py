@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -32,6 +33,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 # Piped output (make demo, CI logs) gets a wide table rather than rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
 _LARGE = 1 << 20
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"one of {', '.join(allowed)}", param_hint=option)
+    return value
 
 
 def _as_of(value: str | None) -> date:
@@ -107,7 +117,9 @@ def process(
     front_end_only: Annotated[bool, typer.Option(
         "--front-end-only", help="stop after the 999 and 277CA: do not adjudicate")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="print no table")] = False,
-    log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
+    log_level: Annotated[str, typer.Option(
+        "--log-level", help="DEBUG, INFO, WARNING or ERROR",
+        callback=lambda v: _one_of(v.upper(), LOG_LEVELS, "--log-level"))] = "WARNING",
     db: Annotated[str | None, typer.Option(
         "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
     no_remit: Annotated[bool, typer.Option(
@@ -149,14 +161,14 @@ def process(
         print_run(console, summary, tally)
 
 
-def _code_sets(directory: Path | None) -> CodeSetRegistry:
+def _code_sets(directory: Path | None, hint: str = "--code-sets") -> CodeSetRegistry:
     """The ICD-10-CM releases: the shipped ones, plus the order files in ``directory``."""
     from edi.validators.codesets import code_set_registry
 
     try:
         return code_set_registry(directory)
     except (OSError, ValueError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--code-sets") from None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
 def _database_url(db: str | None) -> str | None:
@@ -336,6 +348,8 @@ def demo(
     from workers.demo import run_demo
 
     logs.configure("WARNING")
+    named = os.environ.get(CODE_SETS_DIR_VARIABLE)  # the demo's steps read it too
+    _code_sets(Path(named) if named else None, CODE_SETS_DIR_VARIABLE)
     run_demo(console, out, _as_of(as_of))
 
 
@@ -656,8 +670,9 @@ def intake(
     mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
     stable_seconds: Annotated[float, typer.Option(
         "--stable-seconds", help="how long an upload's size must stay still (0: trust "
-                                 "renames from temporary names alone)", min=0)] = 5.0,
-    interval: Annotated[float, typer.Option("--interval", min=0.1)] = 1.0,
+                                 "renames from temporary names alone)", min=0,
+        max=3600)] = 5.0,
+    interval: Annotated[float, typer.Option("--interval", min=0.1, max=3600)] = 1.0,
     once: Annotated[bool, typer.Option("--once", help="one scan, then exit")] = False,
     db: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
@@ -684,7 +699,7 @@ def worker(
     threads: Annotated[int, typer.Option("--threads", min=1, max=64)] = 2,
     reconcile_after: Annotated[float, typer.Option(
         "--reconcile-after", help="seconds before an unfinished step is sent again",
-        min=5)] = 300.0,
+        min=5, max=86400)] = 300.0,
     metrics_port: Annotated[int | None, typer.Option(
         "--metrics-port", help="serve Prometheus metrics on this port", min=1,
         max=65535)] = None,

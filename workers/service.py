@@ -47,6 +47,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from edi.validators.codesets import CodeSetRegistry, code_set_registry, default_registry
+from edi.validators.codesets.icd10_files import CodeSetsDirectory
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
@@ -85,7 +86,7 @@ class ServiceSettings(BaseSettings):
     """Answers for senders with no mailbox, one folder per sender (``<qualifier>-<id>``)."""
     mailboxes: Path = Path("data/mailboxes")
     """The partners' SFTP mailboxes (``<name>/inbound``, ``<name>/outbound``)."""
-    code_sets_dir: Path | None = None
+    code_sets_dir: CodeSetsDirectory = None
     """CMS ICD-10-CM order files to load besides the shipped FY2025 and FY2026
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
     business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE

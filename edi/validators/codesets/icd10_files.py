@@ -37,6 +37,9 @@ from collections.abc import Iterable
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from edi.validators.codesets.icd10 import (
     CODE_SHAPE,
@@ -287,6 +290,22 @@ def default_registry() -> CodeSetRegistry:
 def packaged_registry() -> CodeSetRegistry:
     """A registry of the packaged releases only (FY2025 and FY2026)."""
     return CodeSetRegistry(packaged_releases())
+
+
+def loadable_code_sets_dir(directory: Path | None) -> Path | None:
+    """``directory`` when its order files load (`registry_from_directory`, whose answer
+    is remembered for the process that then uses it), for a setting: `ValueError`
+    otherwise, so a service or screen refuses a bad ``EDI_CODE_SETS_DIR`` as it starts."""
+    if directory is not None:
+        try:
+            registry_from_directory(directory)
+        except OSError as exc:
+            raise ValueError(f"no ICD-10-CM release directory to read ({exc})") from None
+    return directory
+
+
+CodeSetsDirectory = Annotated[Path | None, AfterValidator(loadable_code_sets_dir)]
+"""A setting naming a directory of order files (`loadable_code_sets_dir`)."""
 
 
 def code_set_registry(directory: Path | str | None) -> CodeSetRegistry:
