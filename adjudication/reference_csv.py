@@ -61,6 +61,7 @@ from adjudication.reference import (
     TelehealthPolicy,
     UnitLimit,
 )
+from edi.amounts import MAX_TYPED, amount_fits
 from edi.validators.npi import is_valid_npi
 
 
@@ -301,6 +302,10 @@ def _row(table: Table, line: int, cells: Iterable[tuple[tuple[str, _Column], str
         return None
     bad = [ReferenceProblem(table.file, line, field, message)
            for field, check, message in _checks(table.model) if not check(row)]
+    # any number, one no amount or percentage reaches: a fee of 1e999999 made every
+    # claim priced with it an engine fault
+    bad += [ReferenceProblem(table.file, line, field, _TOO_LARGE) for field, value in row
+            if isinstance(value, Decimal) and not amount_fits(abs(value))]
     problems.extend(bad)
     return None if bad else row
 
@@ -310,6 +315,7 @@ _Check = tuple[str, Callable[[Any], bool], str]
 _LICENSES = frozenset(level.value for level in LicenseLevel)
 _STATE = re.compile(r"[A-Z]{2}")
 _NON_NEGATIVE = "must not be negative"
+_TOO_LARGE = f"must be a number of at most {MAX_TYPED:,} either side of zero"
 _CAS = re.compile(r"(CO|PR|OA|PI|CR)-[A-Z0-9]{1,5}:-?\d+(\.\d{1,2})?")
 
 

@@ -186,6 +186,18 @@ def test_an_unknown_column_is_refused() -> None:
     assert "taxonomy" not in problem
 
 
+@pytest.mark.parametrize("fee", ["1e999999", "100000000.00", "1E+30"])
+def test_a_number_no_amount_reaches_is_refused(fee: str) -> None:
+    # Given a fee no claim could be priced with (found by an audit: 1e999999 was
+    # loaded, and every claim priced with it became an engine fault and pended)
+    files = minimal_files()
+    files["fees.csv"] = files["fees.csv"].replace("165.00", fee)
+    # Then the row is refused, naming the column
+    assert problems_of(files) == [
+        "fees.csv line 3, column allowed_per_unit: must be a number of at most "
+        "99,999,999.99 either side of zero"]
+
+
 def test_a_file_that_lost_its_header_row_is_refused_without_quoting_its_first_row() -> None:
     # Given each shipped file with its header row gone, so a member's, a clinician's or
     # a claim's row comes first (found by an audit: the problems quoted every cell)
