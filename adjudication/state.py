@@ -111,6 +111,8 @@ class AdjudicationState:
     _closed: _Map[str, str] = field(default_factory=_Map)
     _accumulators: _Map[AccumulatorKey, tuple[Decimal, Decimal]] = field(default_factory=_Map)
     _auth_used: _Map[str, Decimal] = field(default_factory=_Map)
+    _remitted: _Map[str, date] = field(default_factory=_Map)
+    """The day each claim the store says was remitted was paid in an 835 (BPR16)."""
 
     # questions the engine asks ----------------------------------------------------------
     def claim(self, icn: str) -> DecidedClaim | None:
@@ -120,6 +122,11 @@ class AdjudicationState:
     def closed(self, icn: str) -> str | None:
         """``reversed`` or ``voided`` when a claim of this run took the ICN back."""
         return self._closed.get(icn)
+
+    def remitted_on(self, icn: str) -> date | None:
+        """The day the claim decided under ``icn`` was remitted, when it was
+        (`with_remittance`); None when no 835 has carried it yet."""
+        return self._remitted.get(icn)
 
     def lines_for_member(self, member_id: str) -> tuple[PastClaim, ...]:
         """The member's lines decided in this run, statuses as they stand now."""
@@ -162,6 +169,12 @@ class AdjudicationState:
         members = sorted(member for member, _ in self._member_icns.items())
         return tuple(line for member in members for line in self.lines_for_member(member)
                      if line.status != "pended")
+
+    def with_remittance(self, icn: str, day: date) -> AdjudicationState:
+        """This state, knowing the claim decided under ``icn`` was remitted on ``day``
+        (the store's `workers.history.state_for` says so from its 835s): a correction's
+        window is counted from that day."""
+        return replace(self, _remitted=self._remitted.set(icn, day))
 
     # the one way to change it -----------------------------------------------------------
     def apply(self, decision: Decision) -> AdjudicationState:

@@ -230,6 +230,27 @@ def test_the_window_of_an_original_decided_in_this_run_is_explained_without_its_
     assert dict(step.inputs)["line_of_business"] == "unknown"
 
 
+def test_an_original_decided_by_this_engine_counts_its_window_from_its_remittance() -> None:
+    # Given an original decided by this engine and, as the store says, remitted
+    reference = World().reference()
+    first = decide(build_claim(), reference, icn="OBH-A")
+    assert first.status in ("paid", "partially_paid")
+    paid_on = first.received
+    state = AdjudicationState().apply(first).with_remittance("OBH-A", paid_on)
+    # When its replacement comes on day 180 after that remittance, and on day 181
+    in_time = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                     received=days_after(paid_on, 180))
+    late = decide(_replacement(original="OBH-A"), reference, icn="OBH-C", state=state,
+                  received=days_after(paid_on, 181))
+    # Then the first stands and the second is denied CO-29, each saying why (before,
+    # any original of this engine's counted as not remitted: both were in time)
+    assert in_time.status != "denied"
+    assert late.status == "denied"
+    assert {a.code for line in late.lines for a in line.adjustments} == {"CO-29"}
+    step = next(s for s in late.trace if s.rule_id == "CORRECTION-WINDOW")
+    assert step.conclusion == "late: 181 days after the original's remittance, limit 180"
+
+
 def test_a_remitted_original_without_a_line_of_business_is_never_left_unchecked() -> None:
     # Given a remitted original whose line of business nothing gives (history rows always
     # carry one: this is an engine fault, not data)

@@ -28,6 +28,7 @@ from tests.paths import ACK_FIXTURES, FIXTURES
 from tests.pyx12_oracle import pyx12_accepts
 from workers.archive import archive_path
 from workers.cli import app
+from workers.decisions import decision_from_record
 
 runner = CliRunner()
 AS_OF = "2026-01-16"
@@ -243,6 +244,62 @@ def test_a_void_carries_a_forward_balance_that_the_next_cycle_recovers(
                    line.strip().startswith("CLP*"))
     assert Decimal(again["payment"]) == clp_paid - paid
     assert _count(database_url, PayeeBalance, PayeeBalance.amount_cents > 0) == 0
+
+
+def test_a_correction_of_an_original_this_engine_remitted_counts_its_window_from_the_835(
+    database_url: str, tmp_path: Path,
+) -> None:
+    """Found by an audit: every original this engine had decided was taken as not
+    remitted, so a replacement 197 days after its 835 was paid (the window is 180)."""
+    migrate.upgrade(database_url)
+    out = tmp_path / "out"
+
+    def process(path: Path, day: str) -> dict[str, Any]:
+        result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db",
+                                     database_url, "--quiet", "--as-of", day, "--received", day])
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+        return summary
+
+    # Given a commercial claim (PCN-0001) and a MassHealth one (PCN-0002) paid in an 835
+    # of 2026-11-23
+    first = process(_variant(TWO_CLAIMS, tmp_path / "in" / "first.837", "000000101", edits=[]),
+                    "2026-11-23")
+    icns = {c["patient_control_number"]: c["payer_claim_control_number"]
+            for f in first["files"] for c in f["claims"]}
+    assert first["remittances"] and all("BPR*" in Path(r["path"]).read_text()
+                                        and "*20261123~" in Path(r["path"]).read_text()
+                                        for r in first["remittances"])
+    # When both are replaced 181 days later (2027-05-23): past the commercial window of
+    # 180 days, within MassHealth's 365
+    later = process(_variant(TWO_CLAIMS, tmp_path / "in" / "replaced.837", "000000102", edits=[
+        ("CLM*PCN-0001*300***11:B:1*Y*A*Y*Y~",
+         f"CLM*PCN-0101*300***11:B:7*Y*A*Y*Y~REF*F8*{icns['PCN-0001']}~"),
+        ("CLM*PCN-0002*150***11:B:1*Y*A*Y*Y~",
+         f"CLM*PCN-0102*150***11:B:7*Y*A*Y*Y~REF*F8*{icns['PCN-0002']}~"),
+        ("SE*42*0001", "SE*44*0001")]), "2027-05-23")
+    decided = {c["patient_control_number"]: c for f in later["files"] for c in f["claims"]}
+    # Then the commercial replacement is denied CO-29 and its original stands; the
+    # MassHealth one is decided on its merits
+    assert decided["PCN-0101"]["status"] == "denied"
+    assert [(a["group"], a["carc"]) for a in decided["PCN-0101"]["adjustments"]] == [
+        ("CO", "29")]
+    assert decided["PCN-0102"]["status"] in ("paid", "partially_paid")
+    text = "".join(Path(r["path"]).read_text() for r in later["remittances"])
+    assert f"*{icns['PCN-0001']}*" not in text.replace(f"REF*F8*{icns['PCN-0001']}", "")
+    assert "CLP*PCN-0002*22*" in text and "CLP*PCN-0001*22*" not in text
+    store = Store(database_url)
+    try:
+        with store.transaction() as s:
+            data, trace = s.execute(select(DecisionRecord.data, DecisionRecord.trace).where(
+                DecisionRecord.icn == decided["PCN-0101"]["payer_claim_control_number"],
+                DecisionRecord.current.is_(True))).one()
+    finally:
+        store.dispose()
+    (window,) = [step for step in decision_from_record(data, trace).trace
+                 if step.rule_id == "CORRECTION-WINDOW"]
+    assert window.conclusion == "late: 181 days after the original's remittance, limit 180"
+    assert dict(window.inputs)["remittance_date"] == "2026-11-23"
 
 
 def test_corrections_of_originals_from_the_stored_history_are_reversed_in_the_835(

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from adjudication.state import AdjudicationState
-from store.models import DecisionRecord
+from store.models import DecisionRecord, RemittanceRecord, RemittedClaim
 from workers.decisions import decision_from_record
 
 
@@ -45,4 +45,12 @@ def state_for(session: Session, subscriber_ids: Iterable[str], member_ids: Itera
                            .order_by(DecisionRecord.id))
     for (data,) in rows:
         state = state.apply(decision_from_record(data))
+    if originals:  # the day each original was paid in an 835: its correction window
+        remitted = session.execute(
+            select(RemittedClaim.icn, func.min(RemittanceRecord.effective))
+            .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
+            .where(RemittedClaim.icn.in_(originals), RemittedClaim.role == "claim")
+            .group_by(RemittedClaim.icn))
+        for icn, day in remitted:
+            state = state.with_remittance(icn, day)
     return state

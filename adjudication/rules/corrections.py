@@ -9,8 +9,11 @@ with RARC M47 (the original claim number is missing or invalid).
 The window runs from the original's remittance date to ``received`` (the receipt
 date): the FilingLimit ``correction`` row for the original's line of business and
 the member's state, in force on the receipt date, else 180 days (commercial, MA) /
-365 (Medicaid). Day 180 is in time, day 181 is late: CO-29. An original not remitted
-yet (decided earlier in this run) is in time.
+365 (Medicaid). Day 180 is in time, day 181 is late: CO-29. An original decided by
+this engine is remitted on the day the state says (`AdjudicationState.remitted_on`:
+the store's 835s); one no 835 has carried yet is in time. Before 2026-12-01 every
+original this engine had decided was taken as not remitted, so its window was never
+counted.
 
 A second window, from the original's receipt date, applies only where a FilingLimit
 ``correction_receipt`` row is in force (DOMAIN.md 1 row 4: corrections "should be
@@ -67,7 +70,7 @@ def find_original(icn: str, reference: ReferenceData,
     """The claim decided under ``icn``: this run's decision first, else history."""
     record = state.claim(icn)
     if record is not None:
-        return _from_run(record, state.closed(icn))
+        return _from_run(record, state.closed(icn), state.remitted_on(icn))
     rows = sorted(reference.by_icn(icn), key=lambda r: r.line_number)
     if not rows:
         return None
@@ -85,11 +88,11 @@ def find_original(icn: str, reference: ReferenceData,
     )
 
 
-def _from_run(record: DecidedClaim, closed: str | None) -> Original:
+def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None) -> Original:
     return Original(
         icn=record.icn, member_id=record.member_id, billing_npi=record.billing_npi or "",
         line_of_business=record.line_of_business, status=closed or record.status,
-        remittance_date=None,
+        remittance_date=remitted,
         first_service_date=min((line.service_date for line in record.lines),
                                default=record.received),
         lines=record.lines,
