@@ -251,6 +251,30 @@ def test_an_original_decided_by_this_engine_counts_its_window_from_its_remittanc
     assert step.conclusion == "late: 181 days after the original's remittance, limit 180"
 
 
+@pytest.mark.parametrize("frequency", ["7", "8"])
+def test_a_correction_under_another_tin_than_its_original_was_paid_to_reverses_nothing(
+        frequency: str) -> None:
+    # Given an original paid to the billing NPI under the TIN on the provider file, and a
+    # replacement or void from the same NPI under another TIN (found by an audit: the
+    # void reversed the original into a payee never paid, whose balance was never
+    # recovered, and a replacement denied N257 still reversed its original)
+    claim = _replacement(frequency)
+    billing = claim.billing_provider
+    other = claim.model_copy(update={"billing_provider": billing.model_copy(update={
+        "tax_identification": billing.tax_identification.model_copy(  # type: ignore[union-attr]
+            update={"value": "999999999"})})})
+    decision = decide(other, _history().reference(), received=date(2026, 4, 1))
+    # Then it is denied CO-16 N257, reversing nothing, and the trace says why
+    assert decision.status == "denied" and decision.reversal is None
+    assert {a.code for line in decision.lines for a in line.adjustments} == {"CO-16"}
+    assert "N257" in {r for line in decision.lines for r in line.rarcs}
+    step = next(s for s in decision.trace if s.rule_id == "CORRECTION-PAYEE")
+    assert step.conclusion.startswith("denied: the claim's billing TIN")
+    # while the same correction under the TIN on file stands on its original
+    same = decide(claim, _history().reference(), received=date(2026, 4, 1))
+    assert same.reversal is not None and same.reversal.original_icn == ORIGINAL
+
+
 def test_a_remitted_original_without_a_line_of_business_is_never_left_unchecked() -> None:
     # Given a remitted original whose line of business nothing gives (history rows always
     # carry one: this is an engine fault, not data)

@@ -4,7 +4,9 @@ The original is looked up by REF*F8 among the claims decided earlier in this run
 (`AdjudicationState`), then in history (`ReferenceData.by_icn`). It must exist, be
 the same member's, come from the same billing provider, and still stand (not
 already reversed or voided, not still pended); otherwise the claim is denied CO-16
-with RARC M47 (the original claim number is missing or invalid).
+with RARC M47 (the original claim number is missing or invalid). The correction must
+also carry the TIN its original was paid under (CORRECTION-PAYEE), else CO-16 with
+N257, and nothing is reversed.
 
 The window runs from the original's remittance date to ``received`` (the receipt
 date): the FilingLimit ``correction`` row for the original's line of business and
@@ -53,6 +55,7 @@ ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 1)
 WINDOW_RULE = ("CORRECTION-WINDOW", 1)
 RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
 FILING_RULE = ("CORRECTION-FILING", 1)
+PAYEE_RULE = ("CORRECTION-PAYEE", 1)
 CLOSED = ("reversed", "voided")
 
 
@@ -170,6 +173,9 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
         f"denied: {problem}" if problem else f"replaces or voids {icn}")
     if problem or original is None:
         return CorrectionCheck(None, Deny(Group.CO, "16", ("M47",)), (step,))
+    payee = _payee_step(claim, original, reference)
+    if payee is not None:
+        return CorrectionCheck(None, Deny(Group.CO, "16", ("N257",)), (step, payee))
     frequency = claim.claim.claim_frequency_type_code
     filing = _filing_verdict(original, frequency)
     if filing is not None:
@@ -248,6 +254,29 @@ def _filing_verdict(original: Original, frequency: str | None
                                "and a replacement keeps that verdict")
     return False, TraceStep(*FILING_RULE, None, inputs,
                             "in time: the original was not denied for timely filing")
+
+
+def _payee_step(claim: ParsedClaim, original: Original,
+                reference: ReferenceData) -> TraceStep | None:
+    """The step that denies a correction sent under another TIN than the one its
+    original was paid to (the provider file's TIN for the billing NPI on the original's
+    first date of service, which BILLING-PROVIDER held the original to); None when the
+    TINs agree. Before 2026-12-01 only the NPI was compared: a void under another TIN
+    reversed the original into a payee never paid, whose balance was never recovered."""
+    billing = claim.billing_provider
+    sent = billing.tax_identification.value if billing.tax_identification else ""
+    provider = reference.provider(original.billing_npi, original.first_service_date)
+    paid_to = provider.tin if provider is not None else None
+    if paid_to is not None and sent == paid_to:
+        return None
+    return TraceStep(*PAYEE_RULE, None, (
+        ("original_icn", original.icn), ("billing_npi", original.billing_npi),
+        ("original_first_service_date", text(original.first_service_date)),
+        ("tin_on_file", text(paid_to is not None)), ("tin_matches", "false")),
+        "denied: the claim's billing TIN (2010AA REF) is not the one its original was "
+        "paid under" if paid_to is not None else
+        "denied: the original's billing provider is not on the provider file, so the "
+        "payee it was paid to cannot be told")
 
 
 def _original_problem(icn: str | None, original: Original | None, member: Member,
