@@ -40,7 +40,8 @@ from functools import lru_cache
 from itertools import chain
 from typing import TextIO
 
-from edi.acks import Responder, clean, receiver_key
+from edi.acks import UNECHOED_PATIENT_CONTROL_NUMBER, Responder, clean, receiver_key
+from edi.acks import echoed as _text
 from edi.amounts import amount_text, cents, quantity_text
 from edi.claim_status import (
     ClaimFinding,
@@ -151,12 +152,6 @@ def _application(value: str) -> str:
     """GS03 is 2-15 characters: the 837's GS02 when it fits, else a placeholder."""
     cleaned = clean(value, 15)
     return cleaned if len(cleaned) >= 2 else "UNKNOWN"
-
-
-def _text(value: str | None, max_len: int, fallback: str = "UNKNOWN", min_len: int = 1) -> str:
-    """A received value cleaned for echoing; the fallback when too little is left."""
-    cleaned = clean(value or "", max_len)
-    return cleaned if len(cleaned) >= min_len else fallback
 
 
 @lru_cache(maxsize=1024)  # a 277CA repeats a few dates on every claim
@@ -364,7 +359,8 @@ def _claim(claim: ClaimStatus, dates: _Dates) -> Iterator[Segment]:
     yield "NM1", ["QC", "1", _text(claim.patient_last_name, 60),
                   _text(claim.patient_first_name, 35, fallback=""), "", "", "", "MI",
                   _text(claim.patient_member_id, 80, min_len=2)]
-    yield "TRN", ["2", _text(claim.patient_control_number, 50, fallback="0")]
+    yield "TRN", ["2", _text(claim.patient_control_number, 50,
+                             fallback=UNECHOED_PATIENT_CONTROL_NUMBER)]
     charge = amount_text(claim.total_charge)
     findings = findings_of(claim)
     if is_accepted(claim):

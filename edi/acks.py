@@ -128,8 +128,23 @@ class Acknowledgment:
 
 
 def clean(value: str, max_len: int = 99) -> str:
-    """A received value made safe to echo with our delimiters (never empty)."""
+    """A received value made safe to echo with our delimiters (empty when nothing of it
+    can travel: `echoed` gives a fallback for an element that must not be)."""
     return _UNSAFE.sub("", value).strip()[:max_len]
+
+
+UNECHOED_PATIENT_CONTROL_NUMBER = "0"
+"""What the 277CA's TRN02 and the 835's CLP01 carry for a CLM01 none of whose
+characters an answer can carry (three blanks, a backtick): the claim is then known by
+its claim number (REF*1K, CLP07)."""
+
+
+def echoed(value: str | None, max_len: int, fallback: str = "UNKNOWN",
+           min_len: int = 1) -> str:
+    """A received value cleaned for echoing (`clean`); ``fallback`` when too little of
+    it is left for a required element."""
+    cleaned = clean(value or "", max_len)
+    return cleaned if len(cleaned) >= min_len else fallback
 
 
 def acknowledge(check: FileCheck, responder: Responder) -> Acknowledgment:

@@ -35,7 +35,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, TextIO
 
-from edi.acks import Responder, clean
+from edi.acks import UNECHOED_PATIENT_CONTROL_NUMBER, Responder, clean, echoed
 from edi.amounts import amount_text, quantity_text
 from edi.writer import Element, X12Writer, isa_elements
 
@@ -274,7 +274,8 @@ def _address(party: Party) -> Iterator[list[Element]]:
 
 
 def _claim(c: ClaimPayment) -> Iterator[list[Element]]:
-    yield ["CLP", clean(c.patient_control_number, 38), c.status, amount_text(c.charge),
+    yield ["CLP", echoed(c.patient_control_number, 38, UNECHOED_PATIENT_CONTROL_NUMBER),
+           c.status, amount_text(c.charge),
            amount_text(c.paid), amount_text(c.patient_responsibility) if c.patient_responsibility
            else "", clean(c.filing_indicator, 2), clean(c.payer_claim_control_number, 50),
            clean(c.place_of_service, 2), clean(c.frequency_code, 1)]

@@ -80,3 +80,17 @@ def test_delimiters_inside_a_value_never_reach_the_file() -> None:
     claim = replace(remittance.claims[0], patient=Person("O*BRIEN~", "J:O", "M^1"))
     text = render_835(replace(remittance, claims=(claim,)), RESPONDER)
     assert "NM1*QC*1*OBRIEN*JO****MI*M1~" in text
+
+
+@pytest.mark.parametrize("pcn", ["   ", "`", "~*"])
+def test_a_patient_control_number_no_answer_can_carry_is_echoed_as_the_277ca_echoes_it(
+        pcn: str) -> None:
+    # Given a claim the 999 and 277CA accepted with a CLM01 none of whose characters an
+    # 835 can carry (found by an audit: CLP01 came out empty, the cycle's check refused
+    # the 835, and so every cycle, for every payee, for good)
+    remittance = _remittance((), (), "700.00")
+    claim = replace(remittance.claims[0], patient_control_number=pcn)
+    text = render_835(replace(remittance, claims=(claim,)), RESPONDER)
+    # Then CLP01 is the 277CA's TRN02 fallback, the claim known by its claim number
+    assert "CLP*0*1*700.00*700.00**12*OBH-7*11*1~" in text
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
