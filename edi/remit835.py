@@ -234,7 +234,9 @@ def _transaction(r: Remittance) -> Iterator[list[Element]]:
     yield ["PER", "CX", clean(name, 60), "TE", clean(phone, 256)]
     name, phone = r.payer.technical_contact
     yield ["PER", "BL", clean(name, 60), "TE", clean(phone, 256)]
-    yield ["N1", "PE", clean(r.payee.party.name, 60), "XX", clean(r.payee.npi, 80)]
+    # a name none of whose characters can travel would leave N102 empty: the 835 then
+    # fails the cycle's check, and so does every cycle after it
+    yield ["N1", "PE", echoed(r.payee.party.name, 60), "XX", clean(r.payee.npi, 80)]
     yield from _address(r.payee.party)
     yield ["REF", "TJ", clean(r.payee.tax_id, 50)]
     if r.claims:
@@ -260,7 +262,7 @@ def _bpr(r: Remittance) -> list[Element]:
 
 
 def _party(code: str, party: Party) -> Iterator[list[Element]]:
-    yield ["N1", code, clean(party.name, 60)]
+    yield ["N1", code, echoed(party.name, 60)]
     yield from _address(party)
 
 
@@ -268,9 +270,9 @@ def _address(party: Party) -> Iterator[list[Element]]:
     lines = [clean(line, 55) for line in party.address if clean(line, 55)]
     if lines:
         yield ["N3", *lines[:2]]
-    if party.city:
-        yield ["N4", clean(party.city, 30), clean(party.state, 2),
-               clean(party.postal_code, 15)]
+    city = clean(party.city, 30)
+    if city:  # N401 is required: no N4 rather than one without its city
+        yield ["N4", city, clean(party.state, 2), clean(party.postal_code, 15)]
 
 
 def _claim(c: ClaimPayment) -> Iterator[list[Element]]:

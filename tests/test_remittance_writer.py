@@ -94,3 +94,15 @@ def test_a_patient_control_number_no_answer_can_carry_is_echoed_as_the_277ca_ech
     # Then CLP01 is the 277CA's TRN02 fallback, the claim known by its claim number
     assert "CLP*0*1*700.00*700.00**12*OBH-7*11*1~" in text
     assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+@pytest.mark.parametrize("party", [Party("   "), Party("PRACTICE", ("   ",), "   ", "MA", "02110"),
+                                   Party("`", ("1 MAIN ST",), "`", "", "")])
+def test_a_payee_name_or_city_no_answer_can_carry_leaves_a_valid_835(party: Party) -> None:
+    # A billing provider name or city of blanks passes the 999, and an empty N102 or
+    # N401 made the payee's 835 fail the cycle's check, and with it every cycle
+    remittance = replace(_remittance((), (), "700.00"),
+                         payee=Payee(party, "1000000001", "123456789"))
+    text = render_835(remittance, RESPONDER)
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+    assert "N1*PE*" in text and "N1*PE**" not in text and "N4**" not in text
