@@ -115,6 +115,9 @@ def _check_release_limit(limit: Decimal) -> None:
 def set_locked(store: Store, name: str, locked: bool, now: datetime, *, actor: str,
                client: str) -> None:
     """Disable an account (its sessions end) or unlock it."""
+    if not NAME.fullmatch(name):  # never looked up, nor quoted: it may be no text at all
+        raise UserError("no user by that name (a user name is 1-80 letters, digits, '.', "
+                        "'_', '@' or '-')")
     with store.transaction() as s:
         user = s.scalar(select(ReviewUser).where(ReviewUser.name == name))
         if user is None:

@@ -149,6 +149,11 @@ def test_a_release_that_would_pend_again_or_names_no_reviewer_is_refused_and_wri
         assert s.scalars(select(Event).where(Event.kind == "pend.released")).all() == []
     store.dispose()
     assert _decision(out, icn).status == "pended"
+    # and a claim number that is no text (a byte argv could not decode) is a usage error
+    for command in (["explain", "OBH\udcff"], ["pends", "release", "OBH\udcff",
+                                               "--reviewer", "dana"]):
+        unread = runner.invoke(app, [*command, "--out", str(out)])
+        assert unread.exit_code == 2 and "not a claim number" in unread.output, command
     assert release("--reviewer", "dana", "--allowed", "1=150.00").exit_code == 0
 
 

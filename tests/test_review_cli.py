@@ -55,6 +55,8 @@ def test_a_bad_role_a_short_password_or_a_taken_name_is_a_usage_error(tmp_path: 
     locked = runner.invoke(app, ["user", "lock", "sam", "--out", str(tmp_path)])
     assert locked.exit_code == 0 and "locked" in locked.output
     assert runner.invoke(app, ["user", "lock", "nobody", "--out", str(tmp_path)]).exit_code == 2
+    undecoded = runner.invoke(app, ["user", "lock", "sam\udcff", "--out", str(tmp_path)])
+    assert undecoded.exit_code == 2 and "no user by that name" in undecoded.output
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

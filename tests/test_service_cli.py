@@ -60,6 +60,7 @@ def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path
     (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "éé"], "the sender is"),
     (["partner", "add", "ok-name", "--sender-id", "X", "--qualifier", "zz"], "the sender is"),
     (["partner", "remove", "nobody"], "no partner nobody"),
+    (["partner", "remove", "bad\udcff"], "no partner by that name"),  # was a traceback
     (["worker"], "set EDI_REDIS_URL"),
     # unbounded waits were an OverflowError, or an intake that never took an upload
     (["intake", "--once", "--interval", "inf"], "--interval"),

@@ -99,6 +99,9 @@ def remove_partner(store: Store, mailboxes: Path, name: str, *, system: bool = F
     """Remove the row and the account; the mailbox's files are kept for audit, and the
     files it uploaded keep their data (their senders are in their interchanges) but no
     longer point at the row; an event records the removal."""
+    if not _NAME.fullmatch(name):  # never looked up, nor quoted: it may be no text at all
+        raise PartnerError("no partner by that name (a partner name is 2-31 lower-case "
+                           "letters, digits and hyphens)")
     with store.transaction() as s:
         row = s.scalar(select(TradingPartner).where(TradingPartner.name == name))
         if row is None:

@@ -111,8 +111,19 @@ def _utf8(text: str) -> bool:
     return True
 
 
+def _claim_number(icn: str) -> str:
+    """``icn`` when it can be a claim number (printable ASCII, at most 50 characters, as
+    CLP07 carries it); `ReviewError` otherwise, never quoting it (a byte of argv no
+    encoding decoded made the store's lookup a traceback)."""
+    if not (0 < len(icn) <= 50 and icn.isascii() and icn.isprintable()):
+        raise ReviewError("not a claim number: the engine's are printable ASCII of at most "
+                          "50 characters, such as OBH263270000001")
+    return icn
+
+
 def _current(store: Store, icn: str) -> tuple[Decision, list[str]]:
     """The claim's current decision with its trace, and its deciding rules."""
+    _claim_number(icn)
     with store.transaction() as s:
         row = s.execute(select(DecisionRecord.data, DecisionRecord.trace, DecisionRecord.rules)
                         .where(DecisionRecord.icn == icn, DecisionRecord.current.is_(True))
@@ -359,6 +370,7 @@ def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
 
 def _pended(s: Session, icn: str, *, lock: bool) -> DecisionRecord:
     """The claim's current decision, which must be a pend (locked when ``lock``)."""
+    _claim_number(icn)
     query = select(DecisionRecord).where(DecisionRecord.icn == icn,
                                          DecisionRecord.current.is_(True))
     current = s.scalar(query.with_for_update() if lock else query)
