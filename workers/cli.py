@@ -430,12 +430,7 @@ def pends_release(
     code_sets: CodeSetsOption = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
-    from workers.review_cli import (
-        AllowedAmountError,
-        ReviewError,
-        parse_overrides,
-        release,
-    )
+    from workers.review_cli import AllowedAmountError, ReviewError, parse_overrides, release
 
     _check_reviewer(reviewer, note)
     try:
