@@ -115,7 +115,9 @@ class CyclePlan:
 class _Payee:
     payee: Payee
     remitted: list[Remitted] = field(default_factory=list)
-    first_reversal: str | None = None
+    most_taken_back: tuple[Decimal, str] | None = None
+    """The reversal that takes back the most, net of its own replacement's payment, and
+    its claim number: what a forward balance names."""
 
 
 def plan_cycle(waiting: Sequence[Waiting], *, payer: Payer,
@@ -160,7 +162,9 @@ def plan_payee(items: Sequence[Waiting], *, payer: Payer, owed: Sequence[Carried
     for item in items:
         if item.original is not None:
             group.remitted.append(Remitted(item.key, "reversal", reversal_of(item.original)))
-            group.first_reversal = group.first_reversal or item.original.payer_claim_control_number
+            taken = item.original.paid - (item.payment.paid if item.payment else ZERO)
+            if group.most_taken_back is None or taken > group.most_taken_back[0]:
+                group.most_taken_back = (taken, item.original.payer_claim_control_number)
         if item.payment is not None:
             group.remitted.append(Remitted(item.key, "claim", item.payment))
     return _remittance(group, payer, list(owed), account, next_trace, effective, produced)
@@ -185,7 +189,10 @@ def _remittance(group: _Payee, payer: Payer, owed: list[Carried],
     else:
         left = list(owed)
         if paid < 0:
-            reference = group.first_reversal or group.remitted[0].payment.payer_claim_control_number
+            # the claim whose reversal made the shortfall (a void rather than a
+            # replacement that pays back nearly all: until 2026-12-01 the first reversal)
+            reference = (group.most_taken_back[1] if group.most_taken_back is not None
+                         else group.remitted[0].payment.payer_claim_control_number)
             adjustments.append(ProviderAdjustment(FORWARD_BALANCE, reference, paid))
             left.append(Carried(reference, -paid))
     amount = paid - sum((a.amount for a in adjustments), ZERO)

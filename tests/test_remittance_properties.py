@@ -153,3 +153,24 @@ def test_a_cycle_recovers_the_six_oldest_balances_and_carries_the_rest() -> None
         ("WO", f"C{n}") for n in range(6)]
     assert planned.remittance.amount == Decimal("940.00")
     assert planned.carried == (Carried("C6", Decimal("10.00")), Carried("C7", Decimal("10.00")))
+
+
+def test_a_forward_balance_names_the_reversal_that_took_back_the_most() -> None:
+    # Given a payee's cycle with a replacement that pays back nearly all it reverses,
+    # then a void (found by an audit: the FB named the replacement's original, the first
+    # reversal, though the shortfall was the void's)
+    replaced = _payment("OBH-1", [LineSpec(10_000, 0, 0)])  # paid 100.00
+    again = _payment("OBH-2", [LineSpec(9_900, 0, 0)], original="OBH-1")  # pays 99.00
+    voided = _payment("OBH-3", [LineSpec(5_000, 0, 0)])  # paid 50.00
+    payee = PAYEES[0]
+    plan = plan_cycle([Waiting(1, payee, again, "OBH-1", replaced),
+                       Waiting(2, payee, None, "OBH-3", voided)],
+                      payer=DEFAULT_PAYER, carried={}, account=lambda _p: None,
+                      next_trace=lambda: "T1", effective=date(2026, 4, 1),
+                      produced=date(2026, 4, 1))
+    (planned,) = plan.remittances
+    # Then the payment is 0.00 and the FB of -51.00 names the void's original
+    assert planned.remittance.amount == 0
+    (fb,) = planned.remittance.provider_adjustments
+    assert (fb.reason, fb.reference, fb.amount) == ("FB", "OBH-3", Decimal("-51.00"))
+    assert planned.carried == (Carried("OBH-3", Decimal("51.00")),)
