@@ -21,7 +21,7 @@ from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.claims import ParsedClaim
 from edi.remit835 import ClaimPayment
 from edi.validators.outbound import outbound_problems
-from fixtures.fuzz import MUTATIONS, PLANTED, mutate, plant
+from fixtures.fuzz import MUTATIONS, PLANTED, UNECHOABLE, blankable, blanked, mutate, plant
 from tests.paths import ACK_FIXTURES, FIXTURES
 from workers.fuzz import (
     KEPT_FAILING,
@@ -33,6 +33,7 @@ from workers.fuzz import (
     ranges,
     report,
     run,
+    run_case,
     run_jobs,
 )
 
@@ -441,3 +442,20 @@ def test_an_overfull_composite_errors_stand_at_its_position_among_pyx12s_own() -
         ("3", "21"), ("6", "CLM02"), ("3", "05"), ("3", "CLM05"), ("7", "CLM06"),
         ("7", "CLM20")]
 
+
+
+def test_every_element_of_a_set_given_a_value_no_answer_can_echo_leaves_every_answer_valid(
+) -> None:
+    # Given the two-claim sample with each element inside its set in turn set to blanks
+    # or a backtick, values the 999 may take (found by an audit: a CLM01 of three blanks
+    # made an empty CLP01, and the cycle's check then refused every cycle)
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
+    failing = {}
+    for at, element in blankable(data):
+        for value in UNECHOABLE[:2]:
+            # Then every oracle of the fuzz suite holds: answers valid, claims paid once
+            failures = run_case(blanked(data, at, element, value))
+            if failures:
+                segment = data.split(b"~")[at].split(b"*")[0].strip()
+                failing[(segment, element, value)] = failures
+    assert failing == {}
