@@ -201,6 +201,11 @@ class BillingProvider(Loop):
     def npi(self) -> str | None:
         return self.name.npi
 
+    @property
+    def tax_id(self) -> str | None:
+        """The TIN (or SSN) of 2010AA REF*EI/SY, as sent."""
+        return self.tax_identification.value if self.tax_identification else None
+
 
 class Subscriber(Loop):
     """2000B SBR (and PAT) with 2010BA (NM1*IL) and the payer 2010BB (NM1*PR)."""

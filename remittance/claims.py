@@ -66,8 +66,7 @@ def payee_of(claim: ParsedClaim) -> Payee:
         if place else (),
         city=place.city_name or "" if place else "", state=place.state_code or ""
         if place else "", postal_code=place.postal_code or "" if place else "")
-    tax_id = billing.tax_identification.value if billing.tax_identification else None
-    return Payee(party=party, npi=billing.npi or "", tax_id=tax_id or "")
+    return Payee(party=party, npi=billing.npi or "", tax_id=billing.tax_id or "")
 
 
 def _person(name: EntityName, identifier: str | None) -> Person:

@@ -168,7 +168,7 @@ def _from_parsed(page: ClaimPage, parsed: ParsedClaim, hide: Redactor) -> None:
                                    c.claim_frequency_type_code or "")
     page.place_of_service = c.place_of_service_code or ""
     bp = parsed.billing_provider
-    tax = bp.tax_identification.value if bp.tax_identification else ""
+    tax = bp.tax_id or ""
     page.parties.append(PartyView("Billing provider (payee)", _name(bp.name),
                                   bp.name.identification_code, f"TIN {tax}" if tax else ""))
     for role, party in (("Rendering", c.rendering), ("Supervising", c.supervising),

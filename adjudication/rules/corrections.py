@@ -263,8 +263,7 @@ def _payee_step(claim: ParsedClaim, original: Original,
     first date of service, which BILLING-PROVIDER held the original to); None when the
     TINs agree. Before 2026-12-01 only the NPI was compared: a void under another TIN
     reversed the original into a payee never paid, whose balance was never recovered."""
-    billing = claim.billing_provider
-    sent = billing.tax_identification.value if billing.tax_identification else ""
+    sent = claim.billing_provider.tax_id or ""
     provider = reference.provider(original.billing_npi, original.first_service_date)
     paid_to = provider.tin if provider is not None else None
     if paid_to is not None and sent == paid_to:

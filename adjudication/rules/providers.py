@@ -17,8 +17,7 @@ def _billing_provider(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcom
     a contract, so the line is denied CO-16 + N257 (fails closed: a record without a
     TIN, or a claim without one, does not pair)."""
     npi = work.facts.billing_npi
-    billing = work.ctx.claim.billing_provider
-    sent = billing.tax_identification.value if billing.tax_identification else ""
+    sent = work.ctx.claim.billing_provider.tax_id or ""
     provider = work.ctx.reference.provider(npi, work.day)
     inputs: dict[str, object] = {"billing_npi": npi, "date_of_service": work.day,
                                  "on_file": provider is not None}
