@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -348,8 +347,7 @@ def demo(
     from workers.demo import run_demo
 
     logs.configure("WARNING")
-    named = os.environ.get(CODE_SETS_DIR_VARIABLE)  # the demo's steps read it too
-    _code_sets(Path(named) if named else None, CODE_SETS_DIR_VARIABLE)
+    _code_sets(None, CODE_SETS_DIR_VARIABLE)  # the releases the demo's steps run with
     run_demo(console, out, _as_of(as_of))
 
 
