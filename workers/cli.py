@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -347,7 +348,8 @@ def demo(
     from workers.demo import run_demo
 
     logs.configure("WARNING")
-    _code_sets(None, CODE_SETS_DIR_VARIABLE)  # the releases the demo's steps run with
+    named = os.environ.get(CODE_SETS_DIR_VARIABLE)  # the demo's steps read it too
+    _code_sets(Path(named) if named else None, CODE_SETS_DIR_VARIABLE)
     run_demo(console, out, _as_of(as_of))
 
 
