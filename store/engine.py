@@ -35,9 +35,12 @@ def _json_text(value: Any) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """JSON columns go through orjson (several times faster than the json module)."""
+    """JSON columns go through orjson (several times faster than the json module). A
+    database error's text leaves out the statement's values (``hide_parameters``): they
+    are claims' PHI, and the text reaches logs."""
     url = normalise_url(url)
-    json = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+    json = {"json_serializer": _json_text, "json_deserializer": orjson.loads,
+            "hide_parameters": True}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60}, **json)
         _sqlite_writers_take_the_lock_first(engine)

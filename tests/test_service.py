@@ -551,6 +551,38 @@ def test_a_full_run_logs_no_name_member_id_birth_date_or_diagnosis(
     assert [value for value in phi if value in logged] == []
 
 
+def test_a_database_error_in_a_step_is_logged_by_its_type_without_the_claims_values(
+    service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A failover or a full tablespace while the claims are stored: dramatiq logs the
+    failed message with its exception, whose text (SQLAlchemy's) quoted the insert's
+    values, a member id and the claim's JSON among them; Python printed it whole."""
+    import json
+
+    from sqlalchemy import text
+
+    from workers import logs
+
+    logs.configure("INFO")
+    with service.store.transaction() as s:  # the database refuses to store claims
+        s.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON claims "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service, max_retries=1, min_backoff_ms=10)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.send(file_id)
+    _run(broker)
+    assert _statuses(service.store) == ["dead"]
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    failed = [line for line in lines if line["event"].startswith("Failed to process")]
+    assert failed and {line["error"] for line in failed} == {"IntegrityError"}
+    logged = "\n".join(map(str, lines))
+    phi = _phi_of(TWO_CLAIMS)
+    assert {"SAMPLE", "OBH000001", "19850412", "F321"} <= phi
+    assert [value for value in phi if value in logged] == []
+    assert "Traceback" not in logged
+
+
 def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -91,6 +91,23 @@ def _count_claims(url: str) -> int:
         engine.dispose()
 
 
+def test_a_database_error_does_not_quote_the_statement_s_values(database_url: str) -> None:
+    """The text of an error reaches logs (dramatiq logs a failed step's exception): the
+    values bound to a statement are claims' PHI."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = make_engine(database_url)
+    try:
+        with pytest.raises(DBAPIError) as refused, engine.connect() as connection:
+            connection.execute(text("INSERT INTO no_such_table VALUES (:member)"),
+                               {"member": "W123456789"})
+        assert "W123456789" not in str(refused.value)
+        assert "no_such_table" in str(refused.value)  # the statement is still named
+    finally:
+        engine.dispose()
+
+
 def test_the_models_and_the_migrations_agree(database_url: str) -> None:
     migrate.upgrade(database_url)
     engine = make_engine(database_url)

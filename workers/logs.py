@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 import structlog
 
@@ -23,3 +25,38 @@ def configure(level: str = "WARNING") -> None:
         logger_factory=lambda *_args: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, TypeOnlyHandler)]:
+        root.removeHandler(handler)
+    root.addHandler(TypeOnlyHandler(numeric if isinstance(numeric, int) else logging.WARNING))
+
+
+class TypeOnlyHandler(logging.Handler):
+    """Other libraries' records (dramatiq's "Failed to process message ... with unhandled
+    exception", SQLAlchemy's, Redis's) as JSON lines like ours: the message and the
+    exception's type, never the exception's text or traceback.
+
+    Without a handler Python prints such a record with its whole traceback, and a
+    database error's text quotes the statement's values: a member id, a patient control
+    number, the claim's JSON. An exception passed as an argument of the message is named
+    by its type too."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            args = record.args
+            if isinstance(args, tuple):
+                record.args = tuple(_type_only(arg) for arg in args)
+            line: dict[str, str] = {
+                "event": record.getMessage(), "logger": record.name,
+                "level": record.levelname.lower(),
+                "timestamp": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            }
+            if record.exc_info and record.exc_info[0] is not None:
+                line["error"] = record.exc_info[0].__name__
+            sys.stderr.write(json.dumps(line) + "\n")
+        except Exception:  # logging must never stop a worker; say only that it failed
+            sys.stderr.write('{"event": "log.unwritable", "level": "error"}\n')
+
+
+def _type_only(arg: object) -> object:
+    return type(arg).__name__ if isinstance(arg, BaseException) else arg
