@@ -106,7 +106,8 @@ class Site:
         self.env = {**os.environ, "EDI_DATABASE_URL": self.url, "EDI_REDIS_URL": redis_url,
                     "EDI_ARCHIVE_DIR": str(base / "archive"),
                     "EDI_MAILBOXES": str(base / "mailboxes"),
-                    "EDI_OUTBOUND_DIR": str(base / "outbound")}
+                    "EDI_OUTBOUND_DIR": str(base / "outbound"),
+                    "EDI_RECEIPT_CLOCK": "file"}  # uploads dated as they were sent
         self.inbound = base / "mailboxes" / "acme" / "inbound"
         self.outbound = base / "mailboxes" / "acme" / "outbound"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -123,14 +123,16 @@ def test_an_unknown_business_time_zone_setting_stops_the_service_at_start(
 # -- the service: an upload's receipt date -----------------------------------------------
 
 
-def _service(tmp_path: Path, zone: ZoneInfo | None = None) -> Service:
+def _service(tmp_path: Path, zone: ZoneInfo | None = None, clock: str = "arrival") -> Service:
     url = sqlite_url(tmp_path / "db")
     (tmp_path / "db").mkdir()
     upgrade(url)
     store = Store(url)
     if zone is None:
-        return Service(store, tmp_path / "archive", tmp_path / "outbound", None)
-    return Service(store, tmp_path / "archive", tmp_path / "outbound", None, business_zone=zone)
+        return Service(store, tmp_path / "archive", tmp_path / "outbound", None,
+                       receipt_clock=clock)
+    return Service(store, tmp_path / "archive", tmp_path / "outbound", None, business_zone=zone,
+                   receipt_clock=clock)
 
 
 def test_the_services_as_of_date_is_on_the_business_calendar(tmp_path: Path) -> None:
@@ -162,8 +164,9 @@ def _dropped(tmp_path: Path, source: Path, at: datetime) -> Path:
 def test_an_upload_at_nine_pm_eastern_is_received_on_the_business_day_it_arrived(
     tmp_path: Path, zone: ZoneInfo | None, expected: date,
 ) -> None:
-    # Given an upload dropped at 21:00 Eastern (02:00Z the next day)
-    svc = _service(tmp_path, zone)
+    # Given an upload dropped at 21:00 Eastern (02:00Z the next day), on a service
+    # replaying files whose drop times are their modification times
+    svc = _service(tmp_path, zone, clock="file")
     try:
         upload = _dropped(tmp_path, TWO_CLAIMS, DAY_90_EVENING_EASTERN)
         # When the service records it
@@ -176,6 +179,45 @@ def test_an_upload_at_nine_pm_eastern_is_received_on_the_business_day_it_arrived
             assert row.received_at.replace(tzinfo=UTC) == DAY_90_EVENING_EASTERN
     finally:
         svc.store.dispose()
+
+
+@pytest.mark.parametrize("shift", [timedelta(days=-375), timedelta(days=40)])
+def test_an_upload_whose_sender_set_its_modification_time_is_received_when_it_arrived(
+    tmp_path: Path, shift: timedelta,
+) -> None:
+    # Given an upload whose modification time its SFTP client set a year back (sftp
+    # put -p, a SETSTAT), or weeks ahead: before 2026-12-01 the receipt date, so timely
+    # filing, followed it, and a year-old claim was paid
+    svc = _service(tmp_path)
+    try:
+        before = datetime.now(tz=UTC).replace(microsecond=0)
+        upload = _dropped(tmp_path, TWO_CLAIMS, before + shift)
+        after = datetime.now(tz=UTC) + timedelta(seconds=1)
+        # When the service records it
+        file_id, _ = receive_into_service(svc, upload)
+        # Then it arrived when it changed on this machine, a time no client sets
+        with svc.store.transaction() as s:
+            row = s.get(ReceivedFile, file_id)
+            assert row is not None
+            arrived = row.received_at.replace(tzinfo=UTC)
+        assert before - timedelta(seconds=1) <= arrived <= after
+        assert row.receipt_date == receipt_date(arrived, svc.business_zone)
+    finally:
+        svc.store.dispose()
+
+
+def test_the_receipt_clock_is_arrival_or_file() -> None:
+    from workers.receipt import upload_instant
+
+    stat = Path(__file__).stat()
+    assert upload_instant(stat) == arrival_instant(stat.st_ctime)
+    assert upload_instant(stat, "file") == arrival_instant(stat.st_mtime)
+    with pytest.raises(ValueError, match="arrival, file"):
+        upload_instant(stat, "mtime")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("EDI_RECEIPT_CLOCK", "mtime")
+        with pytest.raises(ValidationError):
+            ServiceSettings()
 
 
 # -- claims process: timely filing on the business calendar ------------------------------

@@ -44,7 +44,8 @@ def _site(base: Path, url: str | None) -> dict[str, str]:
     url = url or sqlite_url(base / "db")
     env = {**os.environ, "EDI_DATABASE_URL": url, "EDI_REDIS_URL": REDIS,
            "EDI_ARCHIVE_DIR": str(base / "archive"), "EDI_MAILBOXES": str(base / "mailboxes"),
-           "EDI_OUTBOUND_DIR": str(base / "outbound")}
+           "EDI_OUTBOUND_DIR": str(base / "outbound"),
+           "EDI_RECEIPT_CLOCK": "file"}  # the files are dated at their receipt days
     for args in (["migrate"], ["reference", "load", str(SHIPPED_REFERENCE_DIRECTORY)],
                  ["partner", "add", "bench", "--sender-id", CLEARINGHOUSE_ID]):
         subprocess.run([str(CLAIMS_BIN), *args], env=env, check=True, capture_output=True)

@@ -10,6 +10,7 @@ correction windows count from is taken on the payer's calendar. A file dropped a
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,6 +66,25 @@ def business_day(text: str, first: date = FIRST_DAY, last: date = LAST_DAY) -> d
     if not first <= day <= last:
         raise ValueError(f"a day from {first} to {last}")
     return day
+
+
+RECEIPT_CLOCKS = ("arrival", "file")
+"""Which of an upload's times is its arrival (`upload_instant`)."""
+
+
+def upload_instant(stat: os.stat_result, clock: str = "arrival") -> datetime:
+    """When an upload in a mailbox arrived, in UTC.
+
+    ``arrival``: the last change of the file on this machine (its inode change time,
+    ``st_ctime``: the last write, or the rename that completed the upload), which an
+    SFTP client cannot set. Its modification time it can: ``sftp put -p``, WinSCP's
+    "preserve timestamp" or a SETSTAT backdates it, and with it the receipt date that
+    timely filing counts to. ``file``: the modification time, for an operator who
+    replays files whose drop times are known (the demo drops the shipped fixtures on
+    the days they were sent)."""
+    if clock not in RECEIPT_CLOCKS:
+        raise ValueError(f"the receipt clock is one of {', '.join(RECEIPT_CLOCKS)}")
+    return arrival_instant(stat.st_mtime if clock == "file" else stat.st_ctime)
 
 
 def arrival_instant(mtime: float) -> datetime:

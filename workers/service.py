@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -59,9 +59,9 @@ from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     BusinessTimezone,
-    arrival_instant,
     business_zone,
     receipt_date,
+    upload_instant,
 )
 from workers.reference_store import ReferenceSource, StoredReference
 
@@ -91,6 +91,10 @@ class ServiceSettings(BaseSettings):
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
     business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE
     """IANA zone whose calendar gives a file's receipt date (`workers.receipt`)."""
+    receipt_clock: Literal["arrival", "file"] = "arrival"
+    """``arrival``: an upload arrived when it last changed on this machine, a time its
+    sender cannot set; ``file``: at its modification time, which an SFTP client can set
+    (only to replay files whose drop times are known; `workers.receipt.upload_instant`)."""
 
 
 @dataclass
@@ -109,6 +113,8 @@ class Service:
     business_zone: ZoneInfo = field(
         default_factory=lambda: business_zone(DEFAULT_BUSINESS_TIMEZONE))
     """Whose calendar a file's arrival instant is dated on (its receipt date)."""
+    receipt_clock: str = "arrival"
+    """Which of an upload's times is its arrival (`workers.receipt.upload_instant`)."""
 
     def outbound_folder(self, session: Session, qualifier: str, sender_id: str) -> Path:
         """Where a sender's answers go: its mailbox's ``outbound/`` when it is a known
@@ -339,7 +345,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     upload = hashlib.sha256(b"\0".join((  # the path's own bytes (any, UTF-8 or not)
         os.fsencode(path), str(stat.st_mtime_ns).encode(), sha.encode()))).hexdigest()[:56]
     run = steps.begin_run(ctx, f"upload:{upload}")
-    received_at = arrival_instant(stat.st_mtime)
+    received_at = upload_instant(stat, svc.receipt_clock)
     file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
                                   received or receipt_date(received_at, svc.business_zone),
                                   delivered=True)
@@ -405,4 +411,5 @@ def open_service(settings: ServiceSettings | None = None) -> Service:
     return Service(store, config.archive_dir, config.outbound_dir, reference,
                    mailboxes=config.mailboxes,
                    code_sets=code_set_registry(config.code_sets_dir),
-                   business_zone=business_zone(config.business_timezone))
+                   business_zone=business_zone(config.business_timezone),
+                   receipt_clock=config.receipt_clock)
