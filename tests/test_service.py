@@ -747,3 +747,86 @@ def test_what_is_no_regular_file_in_an_inbound_folder_is_logged_once_never_read(
     assert "SMITH" not in logged and "link.837" not in logged
     assert sorted(os.listdir(inbound)) == ["SMITH-JANE.837", "link.837"]
     assert _statuses(service.store) == ["received"]
+
+
+def test_an_upload_replaced_under_the_same_name_while_it_is_recorded_is_taken_next(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sender with a fixed daily name uploads its next batch to ``.part`` and renames it
+    over the name while intake records the first: before 2026-12-01 intake then removed
+    the name, so the second batch, never read, was lost."""
+    from workers.intake import Completeness, scan_once
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    mailboxes = tmp_path / "mailboxes"
+    inbound = mailboxes / "acme" / "inbound"
+    inbound.mkdir(parents=True)
+    target = inbound / "claims.837"
+    first = TWO_CLAIMS.read_bytes()
+    second = first.replace(b"CLM*", b"CLM*B")  # other claims, the same shape
+    assert second != first
+    target.write_bytes(first)
+    recorded = steps.receive
+
+    def receive_while_the_next_arrives(*args: object, **kwargs: object) -> object:
+        done = recorded(*args, **kwargs)  # type: ignore[arg-type]
+        part = inbound / "claims.837.part"
+        part.write_bytes(second)
+        part.replace(target)
+        return done
+
+    monkeypatch.setattr(steps, "receive", receive_while_the_next_arrives)
+    completeness = Completeness(stable_seconds=0)
+    assert len(scan_once(service, actors, mailboxes, completeness)) == 1
+    monkeypatch.undo()
+    # Then the second upload is still there, and the next scan takes it
+    assert target.read_bytes() == second
+    assert len(scan_once(service, actors, mailboxes, completeness)) == 1
+    assert os.listdir(inbound) == []
+    with service.store.transaction() as s:
+        kept = set(s.scalars(select(ReceivedFile.sha256)))
+    assert kept == {hashlib.sha256(first).hexdigest(), hashlib.sha256(second).hexdigest()}
+
+
+def test_an_upload_that_cannot_be_read_holds_up_no_other(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A partner can chmod 000 its own upload over SFTP (intake is not always root): it
+    was the oldest file, its PermissionError ended every scan, and no partner's file
+    was taken again."""
+    import workers.intake
+    from workers import logs
+    from workers.intake import Completeness, scan_once
+
+    logs.configure("INFO")
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    mailboxes = tmp_path / "mailboxes"
+    for partner in ("acme", "beta"):
+        (mailboxes / partner / "inbound").mkdir(parents=True)
+    locked = mailboxes / "acme" / "inbound" / "SMITH-JANE.837"  # a name may be PHI
+    locked.write_bytes(TWO_CLAIMS.read_bytes().replace(b"CLM*", b"CLM*A"))  # not a duplicate
+    os.utime(locked, (1, 1))  # the oldest: taken first
+    shutil.copy(TWO_CLAIMS, mailboxes / "beta" / "inbound" / "claims.837")
+    receive = workers.intake.receive_into_service
+
+    def unreadable(svc: Service, path: Path, **kwargs: object) -> tuple[int, bool]:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return receive(svc, path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers.intake, "receive_into_service", unreadable)
+    completeness = Completeness(stable_seconds=0)
+    sent = [scan_once(service, actors, mailboxes, completeness) for _ in range(3)]
+    # Then beta's upload is taken at the first scan, acme's is left where it is, and it
+    # is logged once, by the hash of its name
+    assert [len(ids) for ids in sent] == [1, 0, 0]
+    assert locked.exists() and not list((mailboxes / "beta" / "inbound").iterdir())
+    logged = capsys.readouterr().err
+    assert logged.count("intake.not_taken") == 1 and "PermissionError" in logged
+    assert "SMITH" not in logged
+    monkeypatch.undo()  # the partner makes it readable again
+    assert len(scan_once(service, actors, mailboxes, completeness)) == 1
+    assert not locked.exists()

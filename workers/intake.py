@@ -41,6 +41,9 @@ class Completeness:
     _seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
     passed_over: set[Path] = field(default_factory=set)
     """Entries of an ``inbound/`` that are no regular file, logged once each."""
+    failing: dict[Path, str] = field(default_factory=dict)
+    """Uploads the last scans could not take, and why (an exception's type): logged once
+    while the reason stays the same."""
 
     def complete(self, path: Path, now: float) -> bool:
         name = path.name
@@ -73,9 +76,16 @@ def inbound_files(mailboxes: Path, passed_over: set[Path] | None = None) -> Iter
         elif passed_over is not None and path not in passed_over:
             passed_over.add(path)
             log.warning("intake.passed_over", partner=path.parent.parent.name,
-                        name_sha256=hashlib.sha256(os.fsencode(path.name)).hexdigest(),
+                        name_sha256=_name_hash(path),
                         kind="link" if path.is_symlink() else "not a regular file")
-    yield from sorted(found, key=lambda p: (p.stat().st_mtime_ns, str(p)))
+    yield from sorted(found, key=_age)
+
+
+def _age(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, str(path)
+    except OSError:  # gone since the listing: its turn is taken by nothing
+        return 0, str(path)
 
 
 def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,
@@ -84,10 +94,19 @@ def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Compl
     moment = time.monotonic() if now is None else now
     sent = []
     for path in inbound_files(mailboxes, completeness.passed_over):
-        if not completeness.complete(path, moment):
+        try:
+            if not completeness.complete(path, moment):
+                continue
+            file_id, duplicate = receive_into_service(svc, path, taken=_remover(path),
+                                                      partner=path.parent.parent.name)
+        except Exception as exc:
+            # one upload that cannot be taken (unreadable, removed by its sender midway,
+            # the database away) is left for the next scan; the others are taken now.
+            # Before 2026-12-01 it ended the scan, and being the oldest, every scan:
+            # no partner's file was taken again. It is logged once while it keeps failing
+            _failed(completeness, path, exc)
             continue
-        file_id, duplicate = receive_into_service(svc, path, taken=_remover(path),
-                                                  partner=path.parent.parent.name)
+        completeness.failing.pop(path, None)
         completeness.forget(path)
         log.info("intake.received", file=file_id, duplicate=duplicate)
         if not duplicate:
@@ -96,11 +115,42 @@ def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Compl
     return sent
 
 
-def _remover(path: Path) -> Callable[[], None]:
-    def remove() -> None:
-        path.unlink(missing_ok=True)
+def _failed(completeness: Completeness, path: Path, exc: Exception) -> None:
+    error = type(exc).__name__
+    if completeness.failing.get(path) != error:
+        completeness.failing[path] = error
+        log.warning("intake.not_taken", partner=path.parent.parent.name,
+                    name_sha256=_name_hash(path), error=error)
+
+
+def _remover(path: Path) -> Callable[[os.stat_result], None]:
+    """Removes the upload that was read (``held``), and only it: a sender that uploads
+    its next batch under the same name (to ``.part``, then renamed) while this one is
+    recorded has put another file there, which the next scan takes. Before 2026-12-01
+    that upload was deleted unread. (A replacement in the instant between the check and
+    the unlink, two system calls, is not told apart.)"""
+
+    def remove(held: os.stat_result) -> None:
+        try:
+            now = path.stat()
+        except FileNotFoundError:
+            return
+        if _identity(now) == _identity(held):
+            path.unlink(missing_ok=True)
+        else:
+            log.info("intake.replaced_while_read", partner=path.parent.parent.name,
+                     name_sha256=_name_hash(path))
 
     return remove
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _name_hash(path: Path) -> str:
+    """How a file is named in logs: a name may be PHI (a patient's, a claim's)."""
+    return hashlib.sha256(os.fsencode(path.name)).hexdigest()
 
 
 def watch(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,

@@ -326,7 +326,7 @@ def reconcile(store: Store, actors: Actors, *, older_than: float,
 
 
 def receive_into_service(svc: Service, path: Path, received: date | None = None,
-                         taken: Callable[[], object] | None = None,
+                         taken: Callable[[os.stat_result], object] | None = None,
                          partner: str | None = None) -> tuple[int, bool]:
     """Record a complete upload (sha256 first, bytes to the archive); (file row id, is a
     duplicate). The caller sends ``process_file`` for a new file; a byte-identical file
@@ -339,7 +339,10 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     ctx = svc.context()
     with path.open("rb") as raw:
         sha, size, _kept = archive_copy(raw, svc.archive)
-    stat = path.stat()
+        # the file read, not whatever the path names by now: a sender may already have
+        # put its next upload there under the same name (``taken`` is given this, so it
+        # removes only the upload it read)
+        stat = os.fstat(raw.fileno())
     # one upload (path, modification time, bytes) is one receipt; the key is a hash of
     # it (run keys are 64 characters and a mailbox path has no bound)
     upload = hashlib.sha256(b"\0".join((  # the path's own bytes (any, UTF-8 or not)
@@ -351,7 +354,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
                                   delivered=True)
     partner_id = _record_partner(svc, file_id, partner)
     if role != "duplicate":
-        _taken(ctx, run, taken)
+        _taken(ctx, run, taken, stat)
         return file_id, False
     steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
     with svc.store.transaction() as s:
@@ -370,7 +373,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         # after a crash writes the same name
         name = f"{answer_stem(path.name, sha)}-{receipt.id}-duplicate.ta1"
         ta1.copy_to(svc.archive, folder / name)
-    _taken(ctx, run, taken)
+    _taken(ctx, run, taken, stat)
     return file_id, True
 
 
@@ -387,12 +390,13 @@ def _record_partner(svc: Service, file_id: int, partner: str | None) -> int | No
         return partner_id
 
 
-def _taken(ctx: steps.StepContext, run: int, taken: Callable[[], object] | None) -> None:
-    """The upload is in the store: ``taken`` removes it from the mailbox, then the
-    receipt's run gives up its key (an upload still there after a crash is the same
-    receipt; a later upload of the same bytes is a duplicate)."""
+def _taken(ctx: steps.StepContext, run: int,
+           taken: Callable[[os.stat_result], object] | None, held: os.stat_result) -> None:
+    """The upload is in the store: ``taken`` removes it (``held``: the file read) from the
+    mailbox, then the receipt's run gives up its key (an upload still there after a
+    crash is the same receipt; a later upload of the same bytes is a duplicate)."""
     if taken is not None:
-        taken()
+        taken(held)
     steps.finish_run(ctx, run)
 
 
