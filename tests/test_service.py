@@ -830,3 +830,73 @@ def test_an_upload_that_cannot_be_read_holds_up_no_other(
     monkeypatch.undo()  # the partner makes it readable again
     assert len(scan_once(service, actors, mailboxes, completeness)) == 1
     assert not locked.exists()
+
+
+def _two_partners(service: Service, tmp_path: Path) -> Path:
+    from workers.partners import add_partner
+
+    mailboxes = tmp_path / "mailboxes"
+    for name, sender in (("acme", "CLEARHOUSE01"), ("beta", "BETAEDI")):
+        add_partner(service.store, mailboxes, name, qualifier="ZZ", sender_id=sender,
+                    now=datetime.now(tz=UTC))
+    service.mailboxes = mailboxes
+    return mailboxes
+
+
+def _paid(service: Service, actors: Actors, broker: dramatiq.Broker, mailboxes: Path) -> None:
+    from workers.intake import Completeness, scan_once
+
+    scan_once(service, actors, mailboxes, Completeness(stable_seconds=0))
+    _run(broker)
+    actors.remit.send(datetime.now(tz=UTC).date().isoformat())
+    _run(broker)
+    with service.store.transaction() as s:
+        from store.models import RemittanceRecord
+
+        assert s.scalar(select(RemittanceRecord.id).limit(1)) is not None  # a cycle paid
+
+
+def test_an_835_goes_to_the_mailbox_its_claims_came_from_not_the_sender_its_header_names(
+    service: Service, tmp_path: Path,
+) -> None:
+    """beta sends a file whose ISA06 is acme's: its 999 and 277CA went back to beta, but
+    before 2026-12-01 the 835s, with beta's patients, went to acme."""
+    mailboxes = _two_partners(service, tmp_path)
+    shutil.copy(TWO_CLAIMS, mailboxes / "beta" / "inbound" / "claims.837")  # as CLEARHOUSE01
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    _paid(service, actors, broker, mailboxes)
+    beta = sorted(p.suffix for p in (mailboxes / "beta" / "outbound").iterdir())
+    assert ".835" in beta and ".999" in beta and ".277ca" in beta
+    assert list((mailboxes / "acme" / "outbound").iterdir()) == []
+    assert not service.outbound.exists()
+
+
+def test_an_835_whose_claims_came_from_two_mailboxes_is_held_not_sent_to_both(
+    service: Service, tmp_path: Path,
+) -> None:
+    """acme and beta each send claims of the same billing provider: its one 835 of the
+    cycle was delivered whole to both, each reading the other's patients."""
+    from workers.delivery import undelivered_remittances
+    from workers.status import status_counts
+
+    mailboxes = _two_partners(service, tmp_path)
+    shutil.copy(TWO_CLAIMS, mailboxes / "acme" / "inbound" / "claims.837")
+    other = (TWO_CLAIMS.read_text().replace("*ZZ*CLEARHOUSE01   *", "*ZZ*BETAEDI        *", 1)
+             .replace("GS*HC*CLEARHOUSE01*", "GS*HC*BETAEDI*", 1).replace("CLM*", "CLM*B"))
+    (mailboxes / "beta" / "inbound" / "claims.837").write_text(other)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    _paid(service, actors, broker, mailboxes)
+    for partner in ("acme", "beta"):
+        answers = sorted(p.suffix for p in (mailboxes / partner / "outbound").iterdir())
+        assert answers == [".277ca", ".999"], (partner, answers)
+    from workers.delivery import deliver_remittances
+
+    assert deliver_remittances(service) == 0  # claims redeliver holds it again
+    held = undelivered_remittances(service.store)
+    assert held >= 1
+    assert status_counts(service.store)["service"]["remittance.held"] == held
+    with service.store.transaction() as s:
+        events = list(s.scalars(select(Event.detail).where(Event.kind == "remittance.held")))
+    assert events == [{"senders": 2}] * held  # once each, though delivery was tried again

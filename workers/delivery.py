@@ -11,10 +11,12 @@ a file whose last delivery failed, a released 835 with no delivery at all;
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import Histogram
 from sqlalchemy import ColumnElement, Exists, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from store.engine import Store
 from store.models import (
@@ -70,34 +72,67 @@ def deliver_file(svc: Service, file_id: int) -> None:
 
 def deliver_remittances(svc: Service) -> int:
     """Every released 835 not delivered yet (this cycle's, or an earlier cycle's whose
-    delivery failed), with its advice, to every sender whose files brought its claims;
-    returns how many 835s were delivered."""
+    delivery failed), with its advice, to the one sender whose files brought its claims:
+    the mailbox a file came from (as its 999 and 277CA), or for a file that came from
+    none its interchange's sender. An 835 whose claims came from several senders is
+    held (`remittance.held`, counted as not delivered): each would read the other's
+    patients. Returns how many 835s were delivered."""
     with svc.store.transaction() as s:
         waiting = list(s.execute(select(RemittanceRecord.trace_number,
                                         RemittanceRecord.payee_npi, RemittanceRecord.sha256,
                                         RemittanceRecord.html_sha256)
                                  .where(~_delivered(RemittanceRecord.trace_number.expression))
                                  .order_by(RemittanceRecord.id)))
+    delivered = 0
     for trace, payee_npi, sha, html_sha in waiting:
         with svc.store.transaction() as s:
-            senders = set(s.execute(
-                select(Interchange.sender_qualifier, Interchange.sender_id).distinct()
-                .join(Claim, Claim.file_id == Interchange.file_id)
-                .join(RemittedClaim, RemittedClaim.claim_id == Claim.id)
-                .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
-                .where(RemittanceRecord.trace_number == trace,
-                       Interchange.accepted.is_(True))))
-            for qualifier, sender in sorted(senders):
-                folder = svc.outbound_folder(s, qualifier.strip(), sender.strip())
-                folder.mkdir(parents=True, exist_ok=True)
-                for kept, suffix in ((sha, "835"), (html_sha, "html")):
-                    if kept is not None:
-                        copy_atomically(archive_path(svc.archive, kept),
-                                        folder / f"{payee_npi}-{trace}.{suffix}")
-                s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
-                            actor="worker", subject=trace,
-                            detail={"to": f"{qualifier.strip()}:{sender.strip()}"}))
-    return len(waiting)
+            destinations = _destinations(svc, s, trace)
+            if len(destinations) != 1:
+                _held(s, trace, len(destinations))
+                continue
+            ((folder, to),) = destinations.items()
+            folder.mkdir(parents=True, exist_ok=True)
+            for kept, suffix in ((sha, "835"), (html_sha, "html")):
+                if kept is not None:
+                    copy_atomically(archive_path(svc.archive, kept),
+                                    folder / f"{payee_npi}-{trace}.{suffix}")
+            s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
+                        actor="worker", subject=trace, detail={"to": to}))
+            delivered += 1
+    return delivered
+
+
+def _destinations(svc: Service, s: Session, trace: str) -> dict[Path, str]:
+    """Where the 835 ``trace`` would go, for each file its claims came from: the file's
+    mailbox (before 2026-12-01 the sender its ISA06 named, so a partner sending as
+    another's ID had its patients' 835s delivered to that other), else its accepted
+    interchanges' sender; each folder with how its delivery event names it."""
+    sources = s.execute(
+        select(ReceivedFile.partner_id, Interchange.sender_qualifier,
+               Interchange.sender_id).distinct()
+        .join(Claim, Claim.file_id == ReceivedFile.id)
+        .join(Interchange, Interchange.file_id == ReceivedFile.id)
+        .join(RemittedClaim, RemittedClaim.claim_id == Claim.id)
+        .join(RemittanceRecord, RemittanceRecord.id == RemittedClaim.remittance_id)
+        .where(RemittanceRecord.trace_number == trace, Interchange.accepted.is_(True)))
+    found: dict[Path, str] = {}
+    for partner_id, qualifier, sender in sources:
+        mailbox = svc.partner_folder(s, partner_id)
+        if mailbox is not None:
+            found[mailbox] = f"partner:{mailbox.parent.name}"
+        else:
+            found[svc.outbound_folder(s, qualifier.strip(), sender.strip())] = \
+                f"{qualifier.strip()}:{sender.strip()}"
+    return found
+
+
+def _held(s: Session, trace: str, senders: int) -> None:
+    """An 835 no single sender may read: recorded once (each later delivery round finds
+    it not delivered again)."""
+    if s.scalar(select(Event.id).where(Event.kind == "remittance.held",
+                                       Event.subject == trace).limit(1)) is None:
+        s.add(Event(at=datetime.now(tz=UTC), kind="remittance.held", actor="worker",
+                    subject=trace, detail={"senders": senders}))
 
 
 def _delivered(trace: ColumnElement[str]) -> Exists:

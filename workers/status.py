@@ -37,7 +37,7 @@ def status_counts(store: Store) -> dict[str, dict[str, int]]:
             "service": {kind: s.scalar(select(func.count()).select_from(Event)
                                        .where(Event.kind == kind)) or 0
                         for kind in ("file.dead", "delivery.failed", "file.delivered",
-                                     "remit.failed", "remittance.delivered")},
+                                     "remit.failed", "remittance.delivered", "remittance.held")},
         }
     counts["not delivered (claims redeliver)"] = {
         "files": len(undelivered_files(store)), "835s": undelivered_remittances(store)}
