@@ -334,7 +334,7 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     with service.store.transaction() as s:
         (detail,) = s.scalars(select(Event.detail).where(Event.kind == "file.dead"))
         dead_sha = s.scalar(select(ReceivedFile.sha256).where(ReceivedFile.id == poison))
-    assert detail == {"reason": "RuntimeError", "actor": "answer_set"}
+    assert detail == {"reason": "RuntimeError", "actor": "answer_set", "was": "acknowledged"}
     # its sets were spooled by the pass before answering failed; dead, the spool is gone
     assert dead_sha and not (service.archive / "spool" / dead_sha).exists()
     assert not (service.archive / "spool").exists() or not any(
@@ -345,6 +345,56 @@ def test_a_file_that_keeps_failing_is_dead_lettered_and_later_files_go_on(
     assert counts["files"] == {"dead": 1, "done": 1}
     assert counts["service"]["file.dead"] == 1
     assert oldest_unfinished(service.store) is None  # a dead file waits for no step
+
+
+def test_a_dead_file_is_revived_once_what_killed_it_is_fixed_and_answered_once(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database or a disk away for longer than the retries: the file was dead for
+    good (its 999 perhaps delivered, its claims never answered), and the sender's resend
+    of the same bytes is a duplicate. `claims revive` puts it back into its step."""
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service, max_retries=1, min_backoff_ms=10)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    real = steps.answer_set
+
+    def disk_full(ctx: steps.StepContext, file_id: int, first: int,
+                  last: int | None = None) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(steps, "answer_set", disk_full)
+    actors.process_file.send(file_id)
+    _run(broker)
+    assert _statuses(service.store) == ["dead"]
+    monkeypatch.setattr(steps, "answer_set", real)  # the disk has room again
+    url = service.store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["revive", "--db", url, "--reviewer", "ops", "not-a-hash"])
+    assert refused.exit_code == 2 and "not a sha256" in refused.output
+    nobody = runner.invoke(app, ["revive", "--db", url])
+    assert nobody.exit_code == 2 and "--reviewer" in nobody.output
+    assert _statuses(service.store) == ["dead"]
+    revived = runner.invoke(app, ["revive", "--db", url, "--reviewer", "ops"])
+    assert revived.exit_code == 0, revived.output
+    assert "revived: 1 file(s)" in revived.output
+    assert _statuses(service.store) == ["acknowledged"]  # the step it died in
+    assert reconcile(service.store, actors, older_than=0) == [file_id]
+    _run(broker)
+    assert _statuses(service.store) == ["done"]
+    with service.store.transaction() as s:
+        decided = Counter(s.scalars(select(DecisionRecord.claim_id)))
+        revivals = list(s.execute(select(Event.actor, Event.detail)
+                                  .where(Event.kind == "file.revived")))
+    assert len(decided) == 2 and set(decided.values()) == {1}
+    assert revivals == [("ops", {"step": "acknowledged"})]
+    (folder,) = list(service.outbound.iterdir())
+    assert sorted(p.suffix for p in folder.iterdir()) == [".277ca", ".999"]
+    again = runner.invoke(app, ["revive", "--db", url, "--reviewer", "ops"])
+    assert again.exit_code == 0 and "revived: 0 file(s)" in again.output
 
 
 def test_the_reconciler_sends_again_what_a_lost_message_left_unfinished(

@@ -298,6 +298,38 @@ def redeliver(
     console.print(f"delivered again: the answers of {files} file(s), {remittances} 835(s)")
 
 
+@app.command()
+def revive(
+    files: Annotated[list[str] | None, typer.Argument(
+        help="sha256 of each dead file (claims status); none: every dead file")] = None,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="who revives them")] = "",
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Send dead-lettered files again from the step they died in, once what killed them
+    is fixed: the running workers' reconciler takes each within --reconcile-after."""
+    import re
+
+    from workers.service import open_service
+    from workers.service import revive as revive_files
+
+    _check_reviewer(reviewer, "")
+    wanted = files or []
+    bad = [n for n, sha in enumerate(wanted, 1) if not re.fullmatch(r"[0-9a-f]{64}", sha)]
+    if bad:
+        raise typer.BadParameter(f"argument {bad[0]} is not a sha256 (64 hex digits)",
+                                 param_hint="FILES")
+    svc = open_service(_service_settings(db, None))  # the store the workers use
+    try:
+        done = revive_files(svc.store, reviewer, datetime.now(tz=UTC), wanted)
+    finally:
+        svc.store.dispose()
+    for sentence in done.not_revived:
+        console.print(sentence)
+    console.print(f"revived: {len(done.revived)} file(s)")
+    if done.not_revived:
+        raise typer.Exit(1)
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                     TimeRemainingColumn(), console=console, transient=True)

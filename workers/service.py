@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -199,9 +199,11 @@ def declare_actors(broker: dramatiq.Broker, service: Callable[[], Service], *,
                 s.add(Event(at=ctx.now, kind="delivery.failed", actor="worker",
                             subject=row.sha256, detail={"reason": reason}))
             elif row is not None and row.status in UNFINISHED:
-                row.status, row.updated_at = "dead", ctx.now
+                # the step it died in is kept ("was"): `revive` sends it again from there
                 s.add(Event(at=ctx.now, kind="file.dead", actor="worker", subject=row.sha256,
-                            detail={"reason": reason, "actor": message.get("actor_name")}))
+                            detail={"reason": reason, "actor": message.get("actor_name"),
+                                    "was": row.status}))
+                row.status, row.updated_at = "dead", ctx.now
                 # no step reads its set spool now (a file sent again reads its sets from
                 # the archived file): the spool would only hold disk
                 steps.set_spool(ctx, row).remove()
@@ -323,6 +325,49 @@ def reconcile(store: Store, actors: Actors, *, older_than: float,
             actors.adjudicate.send(file_id)
         sent.append(file_id)
     return sent
+
+
+class Revived(NamedTuple):
+    revived: list[int]
+    """File ids put back into the step they died in."""
+    not_revived: list[str]
+    """Sentences for the dead files that could not be (no step recorded)."""
+
+
+def revive(store: Store, person: str, now: datetime,
+           sha256s: Sequence[str] = ()) -> Revived:
+    """Put dead-lettered files (``sha256s``, or every dead file) back into the step they
+    died in, for the reconciler (`reconcile`, in ``claims worker``) to send it again:
+    once what killed them is fixed (a full disk, the database away longer than the
+    retries), within its ``--reconcile-after``. Each file in its own transaction, with
+    a ``file.revived`` event naming ``person``. A file whose step was not recorded (dead
+    before 2026-12-01) is left dead and named. The steps finish what they had not:
+    nothing decided is decided again, and the sender gets the answers it has not had."""
+    with store.transaction() as s:
+        query = select(ReceivedFile.id, ReceivedFile.sha256).where(ReceivedFile.status == "dead")
+        if sha256s:
+            query = query.where(ReceivedFile.sha256.in_(list(sha256s)))
+        dead = list(s.execute(query.order_by(ReceivedFile.id)))
+    done = Revived([], [])
+    for file_id, sha in dead:
+        with store.transaction() as s:
+            row = s.get(ReceivedFile, file_id, with_for_update=True)
+            if row is None or row.status != "dead":
+                continue  # revived meanwhile
+            died = s.scalar(select(Event.detail).where(
+                Event.kind == "file.dead", Event.subject == sha).order_by(Event.id.desc())
+                .limit(1))
+            was = (died or {}).get("was")
+            if was not in UNFINISHED:
+                done.not_revived.append(
+                    f"file {sha[:12]}: the step it died in was not recorded; it stays dead")
+                continue
+            # the reconciler sends its step once it has waited --reconcile-after
+            row.status, row.updated_at = was, now
+            s.add(Event(at=now, kind="file.revived", actor=person, subject=sha,
+                        detail={"step": was}))
+            done.revived.append(file_id)
+    return done
 
 
 def receive_into_service(svc: Service, path: Path, received: date | None = None,
