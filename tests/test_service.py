@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dramatiq
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 
 from store.engine import Store, sqlite_url
 from store.migrate import upgrade
@@ -103,9 +103,33 @@ def test_an_upload_goes_through_every_step_and_its_answers_reach_the_sender(
     with service.store.transaction() as s:
         decided = Counter(s.scalars(select(DecisionRecord.claim_id)))
         accepted = set(s.scalars(select(Claim.id).where(Claim.front_end == "accepted")))
-        delivered = list(s.scalars(select(Event.kind).where(Event.kind == "file.delivered")))
+        delivered = list(s.scalars(select(Event.detail).where(Event.kind == "file.delivered")
+                                   .order_by(Event.id)))
     assert set(decided) == accepted and set(decided.values()) == {1}
-    assert delivered == ["file.delivered"] * 2  # the 999 at once, then with the 277CA
+    # the 999 at once, then the 277CA: each once
+    assert [d["answers"] for d in delivered] == [["ack"], ["277CA"]]
+
+
+def test_an_answer_the_sender_took_out_of_its_folder_is_not_delivered_again(
+    service: Service, tmp_path: Path,
+) -> None:
+    """A clearinghouse that downloads and removes its answers found the same 999 again
+    beside the 277CA: the file's last step delivered the 999 a second time, as did every
+    delivery the reconciler sent again."""
+    from workers.delivery import deliver_file
+
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    actors.process_file.fn(file_id)  # the pass and the 999, then its delivery
+    deliver_file(service, file_id)
+    (folder,) = list(service.outbound.iterdir())
+    (first,) = list(folder.iterdir())
+    assert first.suffix == ".999"
+    first.unlink()  # the sender takes it
+    _run(broker)  # the rest of the file's steps, and its delivery sent again
+    deliver_file(service, file_id)  # and once more, as the reconciler would
+    assert [p.suffix for p in folder.iterdir()] == [".277ca"]
 
 
 def test_the_999_is_kept_in_the_archive_and_an_older_row_s_text_is_still_delivered(
@@ -125,13 +149,15 @@ def test_the_999_is_kept_in_the_archive_and_an_older_row_s_text_is_still_deliver
         row = s.get(ReceivedFile, file_id)
         assert row is not None and row.ack_sha256 is not None and row.ack_text is None
         kept = archive_path(service.archive, row.ack_sha256)
-        # Given a row answered before 0013: its text in the row, no sha256
+        # Given a row answered before 0013: its text in the row, no sha256, and (with
+        # its delivery events gone) not delivered yet
         row.ack_text, row.ack_sha256 = kept.read_text(encoding="utf-8") + "legacy", None
+        s.execute(delete(Event).where(Event.kind == "file.delivered"))
     assert delivered.read_bytes() == kept.read_bytes()
     assert hashlib.sha256(kept.read_bytes()).hexdigest() == kept.name
     assert kept.read_text().startswith("ISA*") and "AK9*A*1*1*1~" in kept.read_text()
     delivered.unlink()
-    # When it is delivered again, the text in the row goes, to the same sender
+    # When it is delivered, the text in the row goes, to the same sender
     deliver_file(service, file_id)
     (again,) = service.outbound.glob("*/*.999")
     assert again.read_text() == kept.read_text() + "legacy" and again.parent == delivered.parent

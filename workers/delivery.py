@@ -2,8 +2,9 @@
 
 A file's 999 (or TA1) and 277CA, and every released 835 with its printable advice,
 are copied atomically (temporary name, fsync, rename) into the outbound folder of
-the sender they answer (`Service.outbound_folder`). Delivering again rewrites the
-same bytes, so a retry is always safe. What did not arrive is found from the events:
+the sender they answer (`Service.outbound_folder`). A file's delivery sent again
+writes only the answers no delivery of it has written (`deliver_file`); an interrupted
+one writes the same bytes under the same name. What did not arrive is found from the events:
 a file whose last delivery failed, a released 835 with no delivery at all;
 `redeliver` (``claims redeliver``) sends those again.
 """
@@ -48,7 +49,10 @@ def answered_to(ack: str) -> tuple[str, str]:
 
 
 def deliver_file(svc: Service, file_id: int) -> None:
-    """The file's 999 (or TA1) and, once written, its 277CA."""
+    """The file's 999 (or TA1) and, once written, its 277CA: each answer once. A
+    delivery sent again (the file's last step, the reconciler, a retry) writes only what
+    no delivery of the file has written; before 2026-12-01 each wrote the 999 again, so
+    a sender that takes its answers out of the folder found the same 999 a second time."""
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id)
         ack = None if row is None else KeptAnswer.of(row)
@@ -57,17 +61,37 @@ def deliver_file(svc: Service, file_id: int) -> None:
         qualifier, sender = answered_to(ack.head(svc.archive))
         folder = (svc.partner_folder(s, row.partner_id)
                   or svc.outbound_folder(s, qualifier, sender))
-        folder.mkdir(parents=True, exist_ok=True)
         stem = answer_stem(row.name, row.sha256)
-        ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
-        ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
-        if row.claim_ack_sha256:
+        earlier = _delivered_answers(s, row.sha256)
+        written = []
+        if ACK not in earlier:
+            folder.mkdir(parents=True, exist_ok=True)
+            ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
+            ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
+            written.append(ACK)
+        if row.claim_ack_sha256 and CLAIM_ACK not in earlier:
+            folder.mkdir(parents=True, exist_ok=True)
             ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
             copy_atomically(archive_path(svc.archive, row.claim_ack_sha256),
                             folder / f"{stem}.277ca")
+            written.append(CLAIM_ACK)
         row.delivered_status = row.status  # "done": the 277CA went too (if there is one)
-        s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
-                    subject=row.sha256, detail={"to": f"{qualifier}:{sender}"}))
+        if written:
+            s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
+                        subject=row.sha256,
+                        detail={"to": f"{qualifier}:{sender}", "answers": written}))
+
+
+ACK, CLAIM_ACK = "ack", "277CA"
+"""What a ``file.delivered`` event says it wrote (``answers``): the 999 or TA1, the 277CA."""
+
+
+def _delivered_answers(s: Session, sha256: str) -> set[str]:
+    """What the file's deliveries have written: an event from before 2026-12-01 names
+    none, and every delivery then wrote the 999 or TA1."""
+    details = s.scalars(select(Event.detail).where(Event.kind == "file.delivered",
+                                                   Event.subject == sha256))
+    return {answer for detail in details for answer in (detail or {}).get("answers", [ACK])}
 
 
 def deliver_remittances(svc: Service) -> int:
