@@ -35,6 +35,7 @@ from review.web import (
     settings_of,
     store_of,
 )
+from review.work import REDECIDE_AT_ONCE
 from store.models import Claim, ReceivedFile
 from workers.archive import archive_path
 from workers.kept_answers import KeptAnswer
@@ -167,7 +168,7 @@ def queue(request: Request, principal: Signed, kind: str) -> Response:
     return render(request, "queue.html", partial="queue_results.html", kind=kind,
                   title=QUEUES[kind], f=f, result=page, partners=partners,
                   lobs=queries.lines_of_business(), ages=ages,
-                  params=params)
+                  params=params, at_once=REDECIDE_AT_ONCE)
 
 
 @router.get("/claims/{claim_id}")

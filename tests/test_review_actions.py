@@ -404,3 +404,41 @@ def test_the_prompt_pay_clock_is_30_days_for_medicare_advantage_and_medicaid_onl
     assert age(received, "commercial", date(2027, 3, 1)) == (
         age(received, None, date(2027, 3, 1))) and age(received, "commercial",
                                                        date(2027, 3, 1)).due is None
+
+
+def _redecide_fields(page: str) -> dict[str, str]:
+    """The hidden fields of a page's "Decide these again" form (what it will act on)."""
+    form = page[page.index('id="redecide-form"'):]
+    form = form[:form.index("</form>")]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+
+
+def test_decide_these_again_carries_the_filters_the_results_on_screen_were_asked_with(
+        tmp_path: Path) -> None:
+    # Given the seed's pend and two pends received later, one commercial, one Medicaid
+    from tests.review_support import receive_later
+
+    with seeded_store("sqlite", tmp_path) as (store, archive):
+        receive_later(store.url, tmp_path)
+        c = _app_client(store, archive)
+        sign_in(c, "analyst")
+        everything = c.get("/queues/pends").text
+        assert _redecide_fields(everything)["lob"] == ""
+        # When the queue is filtered by htmx (which swaps only the results, as a
+        # browser does: the filter form itself stays as it was first loaded)
+        swapped = c.get("/queues/pends?lob=medicaid", headers={"HX-Request": "true"})
+        assert swapped.status_code == 200 and "<h1>" not in swapped.text
+        # Then the swapped results carry a "Decide these again" form for that filter,
+        # saying how many claims it acts on
+        fields = _redecide_fields(swapped.text)
+        assert fields["lob"] == "medicaid" and fields["csrf_token"]
+        assert "1</strong> claim," in swapped.text
+        assert "Decide these 1 again" in swapped.text
+        # And posting it acts on the Medicaid pend only, not on every pend
+        done = c.post("/queues/pends/redecide", data=fields)
+        assert done.status_code == 200, done.text
+        assert "of 1 pended claim these filters select" in done.text
+        # And a filter that selects no pend offers nothing to decide again
+        none = c.get("/queues/pends?lob=medicaid&min_charge=99999",
+                     headers={"HX-Request": "true"}).text
+        assert 'id="redecide-form"' not in none

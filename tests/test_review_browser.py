@@ -260,6 +260,23 @@ def _search_shows_its_progress(walk: Walk) -> None:
         "return getComputedStyle(document.querySelector('#busy')).opacity") == "0")
 
 
+def _decide_again_follows_the_filters(walk: Walk) -> None:
+    """Filtering the pends queue (htmx swaps the results only) leaves a "Decide these
+    again" form that carries the filter on screen, not the one the page loaded with."""
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    assert walk.find("#redecide-form input[name=lob]").get_attribute("value") == ""
+    lob = walk.find("#queue tbody tr td:nth-child(6)").text  # claim, PCN, received, ...
+    Select(walk.find("#f-lob")).select_by_visible_text(lob)
+    walk.find("#apply-filters").click()
+    WebDriverWait(walk.driver, 10).until(lambda d: "lob=" in d.current_url)
+    WebDriverWait(walk.driver, 10).until(lambda d: d.execute_script(
+        "const i = document.querySelector('#redecide-form input[name=lob]');"
+        "return i !== null && i.value !== '';"))
+    assert walk.find("#redecide-form input[name=lob]").get_attribute("value") == \
+        Select(walk.find("#f-lob")).first_selected_option.get_attribute("value")
+
+
 def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> None:
     walk = Walk(browser, server)
     walk.go("/queues/denials")
@@ -299,6 +316,7 @@ def test_a_payment_teams_day_in_a_real_browser(server: str, browser: Any) -> Non
     walk.go("/queues/pends")
     walk.wait_for("#queue .claim-link")
     walk.shot("pends")
+    _decide_again_follows_the_filters(walk)
     walk.find("#queue .claim-link").click()
     walk.wait_for("#release-form")
     walk.shot("pend")
