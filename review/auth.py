@@ -21,7 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from edi.amounts import MAX_TYPED, amount_fits, whole_cents
@@ -143,10 +143,7 @@ def sign_in(store: Store, name: str, password: str, client: str, now: datetime,
         good = _verify(user.password_hash, password)
         if locked or not good:
             if not locked:
-                user.failed_logins += 1
-                if user.failed_logins >= settings.lock_after:
-                    user.locked_until = now + timedelta(minutes=settings.lock_minutes)
-                    user.failed_logins = 0
+                _count_failure(s, user.id, now, settings)
             audit(s, user.name, "login.failed", user.name, client, now,
                   reason="locked" if locked else "password")
             return None
@@ -159,6 +156,23 @@ def sign_in(store: Store, name: str, password: str, client: str, now: datetime,
                             last_seen_at=now, client=client[:64]))
         audit(s, user.name, "login", user.name, client, now)
         return token
+
+
+def _count_failure(s: Session, user_id: int, now: datetime,
+                   settings: ReviewSettings) -> None:
+    """One more failed sign-in, counted by the database: ``failed_logins + 1`` in one
+    UPDATE, whose row lock makes parallel wrong passwords wait for each other. (A count
+    read, then written back, let parallel attempts on PostgreSQL each write 1, so a
+    burst of guesses never reached `lock_after`.)"""
+    failures = s.execute(update(ReviewUser).where(ReviewUser.id == user_id)
+                         .values(failed_logins=ReviewUser.failed_logins + 1)
+                         .returning(ReviewUser.failed_logins)
+                         .execution_options(synchronize_session=False)).scalar_one()
+    if failures >= settings.lock_after:
+        s.execute(update(ReviewUser).where(ReviewUser.id == user_id)
+                  .values(locked_until=now + timedelta(minutes=settings.lock_minutes),
+                          failed_logins=0)
+                  .execution_options(synchronize_session=False))
 
 
 def session_principal(store: Store, token: str, now: datetime,

@@ -538,3 +538,45 @@ def test_a_download_of_a_file_named_outside_ascii_is_served_not_a_500(tmp_path: 
                 f"attachment; filename*=utf-8''claims-%E2%82%AC.{kind}")
     finally:
         store.dispose()
+
+
+def test_parallel_wrong_passwords_on_postgresql_still_lock_the_account(tmp_path: Path) -> None:
+    # Given a user on PostgreSQL and accounts that lock after 4 failures
+    import threading
+
+    from review.auth import add_user, sign_in
+    from review.roles import Role
+    from review.settings import ReviewSettings
+    from store import migrate
+    from store.models import ReviewUser
+
+    settings = ReviewSettings(lock_after=4)
+    with database("postgresql", tmp_path / "db") as url:
+        migrate.upgrade(url)
+        store = Store(url)
+        try:
+            add_user(store, "guessed", Role.VIEWER, PASSWORD, datetime.now(tz=UTC))
+            # When ten wrong passwords arrive at once (each sign-in its own transaction)
+            start = threading.Barrier(10)
+            answers: list[str | None] = []
+
+            def guess(i: int) -> None:
+                start.wait()
+                answers.append(sign_in(store, "guessed", f"wrong guess {i:04}", "t",
+                                       datetime.now(tz=UTC), settings))
+
+            threads = [threading.Thread(target=guess, args=(i,)) for i in range(10)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            # Then every one failed, each was counted, and the account is locked: the
+            # right password is refused now
+            assert answers == [None] * 10
+            with store.transaction() as s:
+                user = s.scalar(select(ReviewUser).where(ReviewUser.name == "guessed"))
+                assert user is not None and user.locked_until is not None
+            assert sign_in(store, "guessed", PASSWORD, "t", datetime.now(tz=UTC),
+                           settings) is None
+        finally:
+            store.dispose()
