@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -119,21 +119,39 @@ def payments(request: Request, principal: Signed, page: int = 1,
             .where(RemittanceRecord.cycle_id.in_([c.id for c in cycles]))
             .group_by(RemittanceRecord.cycle_id))}
         pending = waiting(s, None, waiting_page, size)
+    today = business_today(request)
     return render(request, "payments.html", cycles=cycles, totals=totals, waiting=pending,
-                  page=page, pages=pages, today=business_today(request).isoformat())
+                  page=page, pages=pages, today=today.isoformat(),
+                  last=(today + timedelta(days=DAYS_AHEAD)).isoformat())
 
 
-def _as_of(value: str) -> date:
+DAYS_AHEAD = 7
+"""How far past the payer's today a cycle released on the screens may be dated."""
+
+
+def _as_of(value: str, today: date) -> date:
+    """The as-of date a person gave for a cycle. It becomes every 835's payment date
+    (BPR16, the ACH effective date), so on the screens it is today or within
+    `DAYS_AHEAD` days after: a past date would tell payees their money was sent
+    already, and any 2000-2099 date was taken. ``claims remit --as-of`` still takes
+    a past date (operators replay past cycles)."""
     try:
-        return business_day(value)
+        day = business_day(value)
     except ValueError as exc:
         raise BadRequest(f"The as-of date: {exc}.") from None
+    last = today + timedelta(days=DAYS_AHEAD)
+    if not today <= day <= last:
+        raise BadRequest(f"The as-of date {day} cannot be used: it is the date the 835s "
+                         f"say the payment is made, so it must be today ({today}) or up "
+                         f"to {DAYS_AHEAD} days after, to {last}.")
+    return day
 
 
 @router.get("/payments/release")
 def release_preview(request: Request, principal: Releaser, as_of: str = "",
                     page: int = 1) -> Response:
-    day = _as_of(as_of or business_today(request).isoformat())
+    today = business_today(request)
+    day = _as_of(as_of or today.isoformat(), today)
     with store_of(request).transaction() as s:
         pending = waiting(s, day, page, settings_of(request).page_size)
     return render(request, "cycle_confirm.html", as_of=day.isoformat(), waiting=pending)
@@ -145,7 +163,7 @@ def release(request: Request, principal: Annotated[Principal, Depends(csrf_check
     from remittance.era import render_era
     from workers.remit import CycleOutcome, run_cycle
 
-    day = _as_of(as_of)
+    day = _as_of(as_of, business_today(request))
     archive = settings_of(request).archive_dir
     if archive is None:
         raise BadRequest("This server has no archive to keep 835s in "

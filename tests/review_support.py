@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -145,6 +146,19 @@ def correct_and_void(url: str, work: Path, replaced: str, voided: str) -> None:
                                       "--db", url, "--quiet", "--as-of", CORRECTED,
                                       "--received", CORRECTED, "--no-remit"])
     assert result.exit_code == 0, result.output
+
+
+@contextmanager
+def payer_today(day: str = AS_OF) -> Iterator[None]:
+    """The payments screens as if the payer's today were ``day`` (the seed's, by
+    default): they release a cycle only as of today or the week after it, and the
+    seeded claims were received on `AS_OF`."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("review.payments.business_today",
+                      lambda _request: date.fromisoformat(day))
+        yield
 
 
 def client(store: Store, archive: Path, **settings: object) -> TestClient:

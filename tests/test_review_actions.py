@@ -37,7 +37,15 @@ from store.models import (
     ReviewSession,
     ReviewUser,
 )
-from tests.review_support import AS_OF, USERS, claim_ids, client, seeded_store, sign_in
+from tests.review_support import (
+    AS_OF,
+    USERS,
+    claim_ids,
+    client,
+    payer_today,
+    seeded_store,
+    sign_in,
+)
 from workers.archive import archive_path
 from workers.cli import _review_delivery
 from workers.delivery import undelivered_remittances
@@ -69,7 +77,8 @@ def _audit(store: Store, action: str) -> list[AuditEntry]:
 
 def _release_cycle(c: TestClient) -> int:
     token = sign_in(c, "supervisor")
-    released = c.post("/payments/release", data={"csrf_token": token, "as_of": AS_OF})
+    with payer_today(AS_OF):
+        released = c.post("/payments/release", data={"csrf_token": token, "as_of": AS_OF})
     assert released.status_code == 303, released.text
     return int(released.headers["location"].rsplit("/", 1)[-1])
 
@@ -171,7 +180,8 @@ def test_the_payees_waiting_for_a_cycle_are_listed_a_page_at_a_time_under_their_
                         (f"/payments/release?as_of={AS_OF}",
                          f"{claims} decided claims received by {AS_OF} would be remitted, "
                          f"{money} to {len(owed)} payees")):
-        texts = _pages_of_waiting(c, first, pages)
+        with payer_today(AS_OF):
+            texts = _pages_of_waiting(c, first, pages)
         shown = [re.findall(r"<tr><td>(\d*)</td>", text[text.index('id="waiting"'):])
                  for text in texts]
         assert [npi for page in shown for npi in page] == sorted(owed), first
@@ -180,8 +190,9 @@ def test_the_payees_waiting_for_a_cycle_are_listed_a_page_at_a_time_under_their_
     # last one
     assert 'href="/payments?page=1&amp;waiting_page=2" rel="next"' in c.get("/payments").text
     assert f"Page {pages} of {pages}" in c.get("/payments?waiting_page=999").text
-    assert f"Page {pages} of {pages}" in c.get(
-        f"/payments/release?as_of={AS_OF}&page=999").text
+    with payer_today(AS_OF):
+        assert f"Page {pages} of {pages}" in c.get(
+            f"/payments/release?as_of={AS_OF}&page=999").text
 
 
 def test_a_delivery_that_fails_leaves_the_released_835s_for_claims_redeliver(
@@ -224,8 +235,9 @@ def test_an_action_and_its_audit_row_commit_together_or_neither_does(
         "csrf_token": token, "carc": "96", "rarc": "N130"}).status_code == 500
     supervisor = _app_client(store, archive)
     supervisor_token = sign_in(supervisor, "supervisor")
-    assert supervisor.post("/payments/release", data={
-        "csrf_token": supervisor_token, "as_of": AS_OF}).status_code == 500
+    with payer_today(AS_OF):
+        assert supervisor.post("/payments/release", data={
+            "csrf_token": supervisor_token, "as_of": AS_OF}).status_code == 500
     admin = _app_client(store, archive)
     admin_token = sign_in(admin, "admin")
     assert admin.post(f"/users/{USERS['viewer']}/lock",

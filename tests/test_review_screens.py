@@ -26,7 +26,14 @@ from store.models import (
     ReviewUser,
 )
 from tests.databases import kept_text
-from tests.review_support import claim_ids, client, rejected_ids, seeded_store, sign_in
+from tests.review_support import (
+    claim_ids,
+    client,
+    payer_today,
+    rejected_ids,
+    seeded_store,
+    sign_in,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -343,7 +350,9 @@ def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
     token = sign_in(supervisor, "supervisor")
 
     def release(day: str) -> str:
-        done = supervisor.post("/payments/release", data={"csrf_token": token, "as_of": day})
+        with payer_today(day):
+            done = supervisor.post("/payments/release",
+                                   data={"csrf_token": token, "as_of": day})
         assert done.status_code == 303
         return str(done.headers["location"]).rsplit("/", 1)[1]
 
@@ -494,16 +503,28 @@ def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
     assert refused.status_code == 403
     supervisor = client(store, archive)
     token = sign_in(supervisor, "supervisor")
-    preview = supervisor.get("/payments/release?as_of=2026-11-23").text
-    assert "Release the cycle" in preview
-    for day in ("9999-12-31", "20261123", "2026-W48-1"):
-        far = supervisor.post("/payments/release", data={"csrf_token": token, "as_of": day})
-        assert far.status_code == 400 and "as-of date" in far.text, day
-        assert supervisor.get(f"/payments/release?as_of={day}").status_code == 400
-    with store.transaction() as s:
-        assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
-    released = supervisor.post("/payments/release", data={"csrf_token": token,
-                                                          "as_of": "2026-11-23"})
+    with payer_today("2026-11-23"):
+        preview = supervisor.get("/payments/release?as_of=2026-11-23").text
+        assert "Release the cycle" in preview
+        for day in ("9999-12-31", "20261123", "2026-W48-1"):
+            far = supervisor.post("/payments/release", data={"csrf_token": token,
+                                                             "as_of": day})
+            assert far.status_code == 400 and "as-of date" in far.text, day
+            assert supervisor.get(f"/payments/release?as_of={day}").status_code == 400
+        # the as-of date is the 835s' payment date: yesterday, or more than a week
+        # ahead, is refused on the screens with a sentence (claims remit still replays)
+        for day in ("2026-11-22", "2026-12-01", "2000-01-03"):
+            wrong = supervisor.post("/payments/release", data={"csrf_token": token,
+                                                               "as_of": day})
+            assert wrong.status_code == 400, day
+            assert ("must be today (2026-11-23) or up to 7 days after, to 2026-11-30"
+                    in wrong.text), day
+            assert supervisor.get(f"/payments/release?as_of={day}").status_code == 400
+        assert supervisor.get("/payments/release?as_of=2026-11-30").status_code == 200
+        with store.transaction() as s:
+            assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
+        released = supervisor.post("/payments/release", data={"csrf_token": token,
+                                                              "as_of": "2026-11-23"})
     assert released.status_code == 303
     cycle_page = supervisor.get(released.headers["location"]).text
     assert "released" in cycle_page and "advice" in cycle_page
