@@ -75,6 +75,11 @@ class ClaimPage:
     versions: list[dict[str, Any]] = field(default_factory=list)
     releases: list[dict[str, Any]] = field(default_factory=list)
     replacements: list[tuple[int, str | None]] = field(default_factory=list)
+    """The replacements and voids of this claim that took effect (reversed it)."""
+    corrections_not_in_effect: list[tuple[int, str | None, str]] = field(
+        default_factory=list)
+    """Corrections naming this claim that did not reverse it: (id, claim number, what
+    became of it in words: denied, pended, rejected at the front end)."""
     original_claim_id: int | None = None
     remittances: list[dict[str, Any]] = field(default_factory=list)
 
@@ -218,6 +223,39 @@ def _step(step: TraceStep, hide: Redactor) -> dict[str, Any]:
             "inputs": inputs, "conclusion": hide(step.conclusion)}
 
 
+def _corrections(s: Session, page: ClaimPage, icn: str) -> None:
+    """The claims naming this one as their original (REF*F8), split by whether they
+    took effect. Adjudication marks a replacement or void that reversed its original
+    with the decision's ``reversal`` naming it; a correction denied (CO-16 M47: the
+    original does not stand, or CO-29), still pended or rejected at the front end
+    reversed nothing, so the original stands as decided and is not "superseded"."""
+    rows = s.execute(
+        select(Claim.id, Claim.icn, Claim.front_end, DecisionRecord.status,
+               DecisionRecord.data)
+        .outerjoin(DecisionRecord, (DecisionRecord.claim_id == Claim.id)
+                   & DecisionRecord.current.is_(True))
+        .where(Claim.original_icn == icn).order_by(Claim.id))
+    for claim_id, correction, front_end, status, data in rows:
+        reversal = (data or {}).get("reversal") or {}
+        if reversal.get("original_icn") == icn:
+            page.replacements.append((claim_id, correction))
+        else:
+            page.corrections_not_in_effect.append((claim_id, correction,
+                                                   _not_in_effect(status, front_end)))
+
+
+def _not_in_effect(status: str | None, front_end: str) -> str:
+    """Why a correction did not (yet) reverse its original, in words."""
+    if status == "denied":
+        return "was received and denied: it did not take effect"
+    if status == "pended":
+        return "was received and is pended: it has not taken effect"
+    if status is None:
+        return ("was rejected at the front end: it did not take effect"
+                if front_end == "rejected" else "has not been decided yet")
+    return f"was decided ({status.replace('_', ' ')}) without reversing this claim"
+
+
 def _history(s: Session, page: ClaimPage, claim: Claim) -> None:
     if claim.icn is None:
         return
@@ -230,8 +268,7 @@ def _history(s: Session, page: ClaimPage, claim: Claim) -> None:
                        .order_by(PendRelease.id)):
         page.releases.append({"reviewer": r.reviewer, "note": r.note, "at": r.released_at,
                               "overrides": r.overrides, "to_version": r.to_version})
-    page.replacements = list(s.execute(select(Claim.id, Claim.icn).where(
-        Claim.original_icn == claim.icn).order_by(Claim.id)).tuples())
+    _corrections(s, page, claim.icn)
     if claim.original_icn:
         page.original_claim_id = s.scalar(select(Claim.id).where(
             Claim.icn == claim.original_icn))

@@ -636,3 +636,38 @@ def _users(store: Store) -> list[ReviewUser]:
     with store.transaction() as s:
         return list(s.scalars(select(ReviewUser)))
 
+
+
+def test_a_correction_that_was_denied_does_not_supersede_its_original(tmp_path: Path) -> None:
+    """Given the seed's pend and one of its denials, then a replacement of the pend and
+    a void of the denial: neither original stands as adjudication requires (a pend is
+    not decided, a denial paid nothing), so both corrections are denied (CO-16 M47) and
+    reverse nothing. The originals' pages must not say they were superseded."""
+    from tests.review_support import correct_and_void
+
+    with seeded_store("sqlite", tmp_path) as (store, archive):
+        (pended,) = claim_ids(store, "pended")
+        denied = claim_ids(store, "denied")[0]
+        with store.transaction() as s:
+            icns = dict(s.execute(select(Claim.id, Claim.icn).where(
+                Claim.id.in_([pended, denied]))).all())
+        correct_and_void(store.url, tmp_path, icns[pended], icns[denied])
+        with store.transaction() as s:
+            corrections = dict(s.execute(select(Claim.original_icn, Claim.id).where(
+                Claim.original_icn.is_not(None))).all())
+            statuses = dict(s.execute(select(DecisionRecord.claim_id, DecisionRecord.status)
+                                      .where(DecisionRecord.current.is_(True))).all())
+        assert {statuses[corrections[icns[pended]]], statuses[corrections[icns[denied]]]} \
+            == {"denied"}
+        c = client(store, archive)
+        sign_in(c, "analyst")
+        for original in (pended, denied):
+            page = c.get(f"/claims/{original}").text
+            correction = corrections[icns[original]]
+            assert "claim-superseded" not in page and "Replaced or voided by" not in page
+            assert (f'A correction, <a href="/claims/{correction}">'
+                    in page), page
+            assert "was received and denied: it did not take effect" in page
+        # the pend still stands as it was: its work is still offered
+        assert 'id="claim-status">pended<' in c.get(f"/claims/{pended}").text
+        assert 'id="release-form"' in c.get(f"/claims/{pended}").text
