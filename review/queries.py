@@ -222,13 +222,18 @@ def queue(s: Session, kind: QueueKind, f: QueueFilter, page_size: int) -> QueueP
     count, total = s.execute(_filtered(kind, f, [func.count(), func.coalesce(
         func.sum(Claim.charge_cents), 0)])).one()
     page, pages = paging(count, f.page, page_size)
-    # a rejected claim has no number: its queue shows and sorts it by its row
-    order = {"received": Claim.id, "charge": Claim.charge_cents,
-             "claim": Claim.id if kind == "rejections" else Claim.icn}[f.sort]
+    # a rejected claim has no number: its queue shows and sorts it by its row. Receipt
+    # is the receipt date, then the row in the same direction (the order they came in
+    # that day), not the row alone: a file received late with an earlier --received
+    # date has later rows but earlier dates
+    orders: dict[str, list[Any]] = {
+        "received": [Claim.receipt_date, Claim.id], "charge": [Claim.charge_cents],
+        "claim": [Claim.id if kind == "rejections" else Claim.icn]}
+    order = orders[f.sort]
     # the page's claim ids first, sorted on narrow columns; then only their rows are
     # read whole (a sort that carried every row's decision would read them all)
     ids = list(s.scalars(_filtered(kind, f, [Claim.id])
-                         .order_by(order.desc() if f.descending else order.asc(),
+                         .order_by(*(c.desc() if f.descending else c.asc() for c in order),
                                    Claim.id.asc())
                          .limit(page_size).offset((page - 1) * page_size)))
     return QueuePage(_rows(s, kind, ids), count, int(total), page, pages)

@@ -671,3 +671,42 @@ def test_a_correction_that_was_denied_does_not_supersede_its_original(tmp_path: 
         # the pend still stands as it was: its work is still offered
         assert 'id="claim-status">pended<' in c.get(f"/claims/{pended}").text
         assert 'id="release-form"' in c.get(f"/claims/{pended}").text
+
+
+def test_sorting_by_receipt_reads_the_receipt_date_not_the_order_rows_were_written(
+        tmp_path: Path) -> None:
+    """Given the seed (received 2026-11-23), then a file received later but dated
+    2026-11-10 (``--received``, as a replay of a late-found file is): its claims have
+    the later rows and the earlier date. Sorted by receipt, they come first going up
+    and last going down; within a day, the rows in the order they came."""
+    import re
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from tests.paths import FIXTURES
+    from workers.cli import app
+
+    with seeded_store("sqlite", tmp_path) as (store, archive):
+        late = tmp_path / "late" / "late-replay.837"
+        late.parent.mkdir()
+        shutil.copy(FIXTURES / "edits" / "payer-billing-npi.837", late)
+        late.write_text(late.read_text().replace("000000301", "000000931"))
+        result = CliRunner().invoke(app, [
+            "process", str(late), "--out", str(tmp_path / "out"), "--db", store.url,
+            "--quiet", "--as-of", "2026-11-23", "--received", "2026-11-10", "--no-remit"])
+        assert result.exit_code == 0, result.output
+        c = client(store, archive)
+        sign_in(c, "analyst")
+        for kind in ("rejections", "denials"):
+            with store.transaction() as s:
+                status = (Claim.front_end == "rejected" if kind == "rejections"
+                          else Claim.decision_status == "denied")
+                rows = s.execute(select(Claim.id, Claim.receipt_date).where(status)).all()
+            assert {day.isoformat() for _, day in rows} >= {"2026-11-10", "2026-11-23"}
+            by_receipt = [claim_id for claim_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+            for direction, wanted in (("asc", by_receipt), ("desc", by_receipt[::-1])):
+                page = c.get(f"/queues/{kind}?sort=received&dir={direction}").text
+                shown = [int(i) for i in re.findall(r'href="/claims/(\d+)" class="claim-link"',
+                                                    page)]
+                assert shown == wanted, (kind, direction)

@@ -115,7 +115,9 @@ def expected(claims: list[Held], kind: str, params: dict[str, str],
             return c.charge_cents
         if f.sort == "claim" and kind != "rejections":
             return c.icn or ""
-        return c.id  # receipt order; a rejection has no claim number: its row
+        if f.sort == "received":  # the receipt date, then the row, both one way
+            return (c.received, c.id)
+        return c.id  # a rejection has no claim number: its row
 
     kept.sort(key=key, reverse=f.descending)  # stable: ties stay in id order
     pages = max(1, -(-len(kept) // page_size))
