@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edi.validators.codesets import CodeSetRegistry, code_set_registry
 from review import admin, pages, payments, work
-from review.guard import RefuseNul
+from review.guard import ClientGone, RefuseNul
 from review.queries import FilterError
 from review.settings import ReviewSettings
 from review.web import (
@@ -62,6 +62,8 @@ def create_app(store: Store, settings: ReviewSettings | None = None, *,
                                ) -> Response:
         try:
             response = await call_next(request)
+        except ClientGone:  # nobody reads this answer, and no fault happened: not logged
+            response = Response("The request ended before it was read.", status_code=400)
         except Exception as exc:  # answered here: Starlette's own 500 handler re-raises
             response = _fault(request, exc)  # for the server to log, SQL and values too
         headers = response.headers

@@ -4,7 +4,8 @@ A NUL character is never part of a claim number, a name, a code, an amount or a 
 and PostgreSQL refuses it in text (SQLite would store it): a path, query or form that
 holds one, raw or as ``%00``, is a 400 here, on either store, never a server error
 further in. A request body is read whole only up to `MAX_BODY` (the forms are a few
-hundred bytes); a larger one is a 413.
+hundred bytes); a larger one is a 413. A client that hangs up while its body is read
+is `ClientGone`, not a fault.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ MAX_BODY = 1 << 20
 _NUL = (b"\x00", b"%00")
 
 
+class ClientGone(Exception):
+    """The client hung up before its request body was read whole: there is no one to
+    answer, and nothing went wrong here (`review.app` answers it without a fault)."""
+
+
 class RefuseNul:
     """ASGI middleware: the 400 and 413 above, else the request as it came."""
 
@@ -42,8 +48,8 @@ class RefuseNul:
         body, more = b"", True
         while more:
             message = await receive()
-            if message["type"] == "http.disconnect":
-                return
+            if message["type"] == "http.disconnect":  # returning without a response
+                raise ClientGone()  # was a "No response returned" fault, logged as ours
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > MAX_BODY:

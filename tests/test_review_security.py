@@ -582,3 +582,39 @@ def test_parallel_wrong_passwords_on_postgresql_still_lock_the_account(tmp_path:
                            settings) is None
         finally:
             store.dispose()
+
+
+def test_a_client_that_hangs_up_mid_upload_is_not_logged_as_a_fault(
+        seeded: tuple[Store, Path]) -> None:
+    # Given a POST whose client disconnects before its body is read whole (found by an
+    # audit: the guard returned no response, and the app logged a review.fault 500)
+    import asyncio
+
+    import structlog
+
+    from review.app import create_app
+    from review.settings import ReviewSettings
+
+    store, archive = seeded
+    app = create_app(store, ReviewSettings(archive_dir=archive))
+    incoming = [{"type": "http.request", "body": b"na", "more_body": True},
+                {"type": "http.disconnect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "https", "path": "/login", "raw_path": b"/login",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+             "server": ("testserver", 443),
+             "headers": [(b"host", b"testserver"), (b"content-length", b"40"),
+                         (b"content-type", b"application/x-www-form-urlencoded")]}
+    with structlog.testing.capture_logs() as logs:
+        asyncio.run(app(scope, receive, send))
+    # Then nothing is logged as the engine's fault, and no 500 is answered
+    assert [e for e in logs if e.get("event") == "review.fault"] == []
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] != [500]
