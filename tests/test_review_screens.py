@@ -25,7 +25,7 @@ from store.models import (
     RemittedClaim,
     ReviewUser,
 )
-from tests.databases import kept_text
+from tests.databases import database, kept_text
 from tests.review_support import (
     claim_ids,
     client,
@@ -710,3 +710,58 @@ def test_sorting_by_receipt_reads_the_receipt_date_not_the_order_rows_were_writt
                 shown = [int(i) for i in re.findall(r'href="/claims/(\d+)" class="claim-link"',
                                                     page)]
                 assert shown == wanted, (kind, direction)
+
+
+def test_an_allowed_amount_for_a_line_that_is_not_pended_is_refused(tmp_path: Path) -> None:
+    """Given PCN-0501 (line 1 pended for want of a fee, line 2 held with it) with a third
+    line served in January 2025, denied for timely filing: an amount for line 3 changed
+    nothing but was recorded in the release and its audit ("line 3 allowed 300.00").
+    It is refused with a sentence, on the screen and on the command line."""
+    from typer.testing import CliRunner
+
+    from tests.paths import FIXTURES
+    from tests.review_support import _variant, seed
+    from workers.cli import app
+
+    source = tmp_path / "src"
+    source.mkdir()
+    mixed = _variant(FIXTURES / "adjudication" / "pend-no-fee.837", source / "mixed.837", [
+        ("SV1*HC:90839*100*UN*1***1~\nDTP*472*D8*20261105~",
+         "SV1*HC:90839*100*UN*1***1~\nDTP*472*D8*20261105~\nLX*3~\n"
+         "SV1*HC:90834*300*UN*1***1~\nDTP*472*D8*20250105~"),
+        ("CLM*PCN-0501*300", "CLM*PCN-0501*600"), ("SE*42*", "SE*45*")])
+    with database("sqlite", tmp_path / "db") as url:
+        archive = seed(url, tmp_path, sources=[mixed])
+        store = Store(url)
+        try:
+            (pended,) = claim_ids(store, "pended")
+            with store.transaction() as s:
+                record = s.scalar(select(DecisionRecord).where(
+                    DecisionRecord.claim_id == pended, DecisionRecord.current.is_(True)))
+                assert record is not None
+                icn = record.icn
+                assert [line["status"] for line in record.data["lines"]] == [
+                    "pended", "pended", "denied"]
+            c = client(store, archive)
+            token = sign_in(c, "analyst")
+            assert 'id="allowed-3"' not in c.get(f"/claims/{pended}").text
+            said = ("an allowed amount is given for line 3, which is not pended (it was "
+                    "denied): only a pended line takes one")
+            for path in (f"/claims/{pended}/release/preview", f"/claims/{pended}/release"):
+                answer = c.post(path, data={"csrf_token": token, "allowed_1": "80.00",
+                                            "allowed_3": "300.00"})
+                assert answer.status_code == 400 and said in answer.text, path
+            result = CliRunner().invoke(app, ["pends", "release", icn, "--db", url,
+                                              "--reviewer", "analyst.one",
+                                              "--allowed", "1=80.00", "--allowed", "3=300.00"])
+            assert result.exit_code == 2 and "Traceback" not in result.output
+            assert said in " ".join(result.output.replace("│", " ").split())
+            # and nothing was released: still pended, no release row
+            assert claim_ids(store, "pended") == [pended]
+            with store.transaction() as s:
+                assert s.scalar(select(func.count()).select_from(PendRelease)) == 0
+            # the pended lines alone release as before
+            assert c.post(f"/claims/{pended}/release", data={
+                "csrf_token": token, "allowed_1": "80.00"}).status_code == 303
+        finally:
+            store.dispose()

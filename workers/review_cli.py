@@ -388,14 +388,22 @@ def _redecided(s: Session, current: DecisionRecord, overrides: dict[int, Decimal
     claim = ParsedClaim.model_validate_json(claim_row.parsed)
     charges = {line.assigned_number: line.line_item_charge_amount
                for line in claim.claim.lines}
+    original = decision_from_record(current.data)
+    # only a pended line takes a person's amount: on a decided (denied) line it changed
+    # nothing, yet the release and its audit recorded "line 3 allowed 300.00"
+    decided = {line.line_number: line.status for line in original.lines
+               if line.status != "pended"}
     for number, allowed in overrides.items():
         if number not in charges:
             raise AllowedAmountError(
                 f"an allowed amount is given for line {number}, which the claim does not have")
+        if number in decided:
+            raise AllowedAmountError(
+                f"an allowed amount is given for line {number}, which is not pended (it "
+                f"was {decided[number].replace('_', ' ')}): only a pended line takes one")
         if allowed > charges[number]:
             raise AllowedAmountError(
                 f"the allowed amount for line {number} is above the line's charge")
-    original = decision_from_record(current.data)
     subscriber = claim.subscriber.member_id or ""
     original_icn = claim.claim.payer_claim_control_number
     originals = [original_icn] if original_icn else []
