@@ -45,6 +45,7 @@ from workers.reference_store import ReferenceSource
 from workers.review_cli import (
     Redecided,
     ReviewError,
+    check_reviewer,
     deny,
     parse_overrides,
     preview_denial,
@@ -131,6 +132,9 @@ async def release_preview(request: Request, principal: Worker, claim_id: RowId,
     store = store_of(request)
     icn = _icn(store, claim_id)
     try:
+        # what the confirmation will refuse is refused here, before a Confirm button
+        # is offered for it (a 2,500-character note was, and its confirm failed)
+        check_reviewer(principal.name, note)
         before, after = preview_release(store, icn, overrides, reference_source(store),
                                         code_sets_of(request))
     except ReviewError as exc:
@@ -176,6 +180,7 @@ def deny_preview(request: Request, principal: Worker, claim_id: RowId,
     icn = _icn(store, claim_id)
     carc, rarc = carc.strip(), rarc.strip()
     try:
+        check_reviewer(principal.name, note)  # as the confirmation will (`deny`)
         before, after = preview_denial(store, icn, carc, rarc)
     except ReviewError as exc:
         raise BadRequest(str(exc)) from None

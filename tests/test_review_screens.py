@@ -765,3 +765,25 @@ def test_an_allowed_amount_for_a_line_that_is_not_pended_is_refused(tmp_path: Pa
                 "csrf_token": token, "allowed_1": "80.00"}).status_code == 303
         finally:
             store.dispose()
+
+
+def test_a_note_the_confirmation_would_refuse_is_refused_by_the_preview(
+        tmp_path: Path) -> None:
+    # Given the seed's pend and an analyst with a note of 2,500 characters (the most
+    # a note keeps is 2,000): the preview offered a Confirm button that then failed
+    with seeded_store("sqlite", tmp_path) as (store, archive):
+        (pended,) = claim_ids(store, "pended")
+        c = client(store, archive)
+        token = sign_in(c, "analyst")
+        for path, fields in (("release/preview", {"allowed_1": "80.00"}),
+                             ("deny/preview", {"carc": "96", "rarc": "N130"})):
+            for note in ("x" * 2500, "a bell \x07 rings"):
+                answer = c.post(f"/claims/{pended}/{path}",
+                                data={"csrf_token": token, "note": note, **fields})
+                # Then the preview says why, with no Confirm button
+                assert answer.status_code == 400, (path, note[:8])
+                assert "a note" in answer.text and 'id="confirm"' not in answer.text
+            # and a note of 2,000 characters is previewed with its Confirm button
+            fine = c.post(f"/claims/{pended}/{path}",
+                          data={"csrf_token": token, "note": "x" * 2000, **fields})
+            assert fine.status_code == 200 and 'id="confirm"' in fine.text, path
