@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,6 +148,27 @@ def _as_of(value: str, today: date) -> date:
     return day
 
 
+def previewed(s: Session, as_of: date) -> tuple[int, str]:
+    """How many decisions a cycle as of ``as_of`` would pay, and a digest of which
+    (their decision ids: a pend released or a claim decided again is a new id). The
+    release preview's confirm form carries the digest, so the release pays what the
+    supervisor saw, or nothing."""
+    digest = hashlib.sha256()
+    count = 0
+    for decision_id in s.scalars(select(DecisionRecord.id)
+                                 .join(Claim, Claim.id == DecisionRecord.claim_id)
+                                 .where(*waiting_for_a_cycle(as_of))
+                                 .order_by(DecisionRecord.id)):
+        digest.update(b"%d," % decision_id)
+        count += 1
+    return count, digest.hexdigest()
+
+
+class PreviewChanged(Exception):
+    """What a cycle would release is not what its preview showed (or there was no
+    preview, or nothing waits): refused before anything is written."""
+
+
 @router.get("/payments/release")
 def release_preview(request: Request, principal: Releaser, as_of: str = "",
                     page: int = 1) -> Response:
@@ -154,12 +176,18 @@ def release_preview(request: Request, principal: Releaser, as_of: str = "",
     day = _as_of(as_of or today.isoformat(), today)
     with store_of(request).transaction() as s:
         pending = waiting(s, day, page, settings_of(request).page_size)
-    return render(request, "cycle_confirm.html", as_of=day.isoformat(), waiting=pending)
+        _count, digest = previewed(s, day)
+    return render(request, "cycle_confirm.html", as_of=day.isoformat(), waiting=pending,
+                  digest=digest)
 
 
 @router.post("/payments/release")
 def release(request: Request, principal: Annotated[Principal, Depends(csrf_checked)],
-            releaser: Releaser, as_of: Annotated[str, Form()] = "") -> Response:
+            releaser: Releaser, as_of: Annotated[str, Form()] = "",
+            shown: Annotated[str, Form()] = "") -> Response:
+    """Release the cycle the preview showed: ``shown`` is its digest (`previewed`).
+    A form sent twice, or after a pend was released or another cycle ran, no longer
+    matches and is refused; so is one with nothing waiting (never an empty cycle)."""
     from remittance.era import render_era
     from workers.remit import CycleOutcome, run_cycle
 
@@ -176,9 +204,21 @@ def release(request: Request, principal: Annotated[Principal, Depends(csrf_check
                    client_of(request), moment, outcome=outcome.outcome,
                    remittances=len(outcome.remittances), as_of=day.isoformat())
 
-    cycle = run_cycle(store, archive, as_of=day, now=moment,
-                      reference=reference_source(store), actor=releaser.name,
-                      render_html=render_era, audit=audited)
+    def as_shown(s: Session) -> None:  # under the cycle lock, before anything is written
+        count, digest = previewed(s, day)
+        if not count or not shown or not hmac.compare_digest(digest, shown):
+            raise PreviewChanged()
+
+    try:
+        cycle = run_cycle(store, archive, as_of=day, now=moment,
+                          reference=reference_source(store), actor=releaser.name,
+                          render_html=render_era, audit=audited, check=as_shown)
+    except PreviewChanged:
+        raise BadRequest("Nothing was released: what this cycle would pay is not what "
+                         "its preview showed (the form was sent twice, a cycle was "
+                         "released or a claim decided since, or nothing waits). A cycle "
+                         "released already is listed under Payments; show the cycle "
+                         "again before releasing.") from None
     deliver: Delivery | None = request.app.state.deliver
     if cycle.outcome == "released" and deliver is not None:
         try:  # as the service's remit actor does once its cycle is released

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -159,6 +160,20 @@ def payer_today(day: str = AS_OF) -> Iterator[None]:
         patch.setattr("review.payments.business_today",
                       lambda _request: date.fromisoformat(day))
         yield
+
+
+def release_cycle(c: TestClient, token: str, day: str = AS_OF) -> Response:
+    """A supervisor's cycle release as the screens make it: the preview as of ``day``
+    (on that day, `payer_today`), then its confirm form, which carries the digest of
+    what the preview showed."""
+    with payer_today(day):
+        preview = c.get(f"/payments/release?as_of={day}")
+        assert preview.status_code == 200, preview.text
+        marker = 'name="shown" value="'
+        start = preview.text.index(marker) + len(marker)
+        shown = preview.text[start:preview.text.index('"', start)]
+        return c.post("/payments/release",
+                      data={"csrf_token": token, "as_of": day, "shown": shown})
 
 
 def client(store: Store, archive: Path, **settings: object) -> TestClient:

@@ -43,6 +43,7 @@ from tests.review_support import (
     claim_ids,
     client,
     payer_today,
+    release_cycle,
     seeded_store,
     sign_in,
 )
@@ -76,9 +77,7 @@ def _audit(store: Store, action: str) -> list[AuditEntry]:
 
 
 def _release_cycle(c: TestClient) -> int:
-    token = sign_in(c, "supervisor")
-    with payer_today(AS_OF):
-        released = c.post("/payments/release", data={"csrf_token": token, "as_of": AS_OF})
+    released = release_cycle(c, sign_in(c, "supervisor"))
     assert released.status_code == 303, released.text
     return int(released.headers["location"].rsplit("/", 1)[-1])
 
@@ -235,9 +234,7 @@ def test_an_action_and_its_audit_row_commit_together_or_neither_does(
         "csrf_token": token, "carc": "96", "rarc": "N130"}).status_code == 500
     supervisor = _app_client(store, archive)
     supervisor_token = sign_in(supervisor, "supervisor")
-    with payer_today(AS_OF):
-        assert supervisor.post("/payments/release", data={
-            "csrf_token": supervisor_token, "as_of": AS_OF}).status_code == 500
+    assert release_cycle(supervisor, supervisor_token).status_code == 500
     admin = _app_client(store, archive)
     admin_token = sign_in(admin, "admin")
     assert admin.post(f"/users/{USERS['viewer']}/lock",
@@ -454,3 +451,43 @@ def test_decide_these_again_carries_the_filters_the_results_on_screen_were_asked
         none = c.get("/queues/pends?lob=medicaid&min_charge=99999",
                      headers={"HX-Request": "true"}).text
         assert 'id="redecide-form"' not in none
+
+
+def test_a_cycle_release_pays_what_its_preview_showed_or_nothing(
+        sqlite_seeded: tuple[Store, Path]) -> None:
+    # Given a supervisor's release preview as of the seed's day
+    store, archive = sqlite_seeded
+    supervisor = _app_client(store, archive)
+    token = sign_in(supervisor, "supervisor")
+    with payer_today(AS_OF):
+        preview = supervisor.get(f"/payments/release?as_of={AS_OF}").text
+    shown = re.search(r'name="shown" value="([0-9a-f]{64})"', preview)
+    assert shown is not None
+    form = {"csrf_token": token, "as_of": AS_OF, "shown": shown.group(1)}
+    # When an analyst releases the pend after the preview (one more claim to pay)
+    (pended,) = claim_ids(store, "pended")
+    analyst = _app_client(store, archive)
+    assert analyst.post(f"/claims/{pended}/release", data={
+        "csrf_token": sign_in(analyst, "analyst"), "allowed_1": "80.00"}).status_code == 303
+    # Then the preview's form is refused: it would pay what the preview did not show
+    refused = {"Nothing was released", "show the cycle again before releasing"}
+    with payer_today(AS_OF):
+        stale = supervisor.post("/payments/release", data=form)
+        assert stale.status_code == 400 and all(s in stale.text for s in refused)
+        # and so is a release with no preview behind it
+        blind = supervisor.post("/payments/release", data={**form, "shown": ""})
+        assert blind.status_code == 400 and "Nothing was released" in blind.text
+    with store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
+    # When the cycle is previewed again and released, then its form is sent again
+    with payer_today(AS_OF):
+        preview = supervisor.get(f"/payments/release?as_of={AS_OF}").text
+        again = re.search(r'name="shown" value="([0-9a-f]{64})"', preview)
+        assert again is not None
+        form["shown"] = again.group(1)
+        assert supervisor.post("/payments/release", data=form).status_code == 303
+        twice = supervisor.post("/payments/release", data=form)
+    # Then the second is refused: one cycle, released, and no empty cycle recorded
+    assert twice.status_code == 400 and "Nothing was released" in twice.text
+    with store.transaction() as s:
+        assert list(s.scalars(select(PaymentCycle.outcome))) == ["released"]

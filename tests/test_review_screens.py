@@ -31,6 +31,7 @@ from tests.review_support import (
     client,
     payer_today,
     rejected_ids,
+    release_cycle,
     seeded_store,
     sign_in,
 )
@@ -350,9 +351,7 @@ def test_the_claim_page_shows_corrections_reversals_and_diagnoses_in_words(
     token = sign_in(supervisor, "supervisor")
 
     def release(day: str) -> str:
-        with payer_today(day):
-            done = supervisor.post("/payments/release",
-                                   data={"csrf_token": token, "as_of": day})
+        done = release_cycle(supervisor, token, day)
         assert done.status_code == 303
         return str(done.headers["location"]).rsplit("/", 1)[1]
 
@@ -523,8 +522,7 @@ def test_an_analyst_previews_then_releases_a_pend_and_a_supervisor_pays_it(
         assert supervisor.get("/payments/release?as_of=2026-11-30").status_code == 200
         with store.transaction() as s:
             assert s.scalar(select(func.count()).select_from(PaymentCycle)) == 0
-        released = supervisor.post("/payments/release", data={"csrf_token": token,
-                                                              "as_of": "2026-11-23"})
+    released = release_cycle(supervisor, token, "2026-11-23")
     assert released.status_code == 303
     cycle_page = supervisor.get(released.headers["location"]).text
     assert "released" in cycle_page and "advice" in cycle_page

@@ -27,8 +27,8 @@ from tests.review_support import (
     claim_ids,
     client,
     csrf_of,
-    payer_today,
     rejected_ids,
+    release_cycle,
     seed,
     sign_in,
 )
@@ -320,9 +320,7 @@ def test_a_denial_the_advice_and_835_of_a_cycle_and_a_user_added_are_audited(
             assert denied.status_code == 303
             supervisor = client(store, archive)
             token = sign_in(supervisor, "supervisor")
-            with payer_today("2026-11-23"):
-                assert supervisor.post("/payments/release", data={
-                    "csrf_token": token, "as_of": "2026-11-23"}).status_code == 303
+            assert release_cycle(supervisor, token).status_code == 303
             with store.transaction() as s:
                 remittance, trace = s.execute(
                     select(RemittanceRecord.id, RemittanceRecord.trace_number)

@@ -99,16 +99,20 @@ def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
               reference: ReferenceSource | None, payer: Payer = DEFAULT_PAYER,
               actor: str = "payment-cycle",
               render_html: Callable[[Remittance], str] | None = None,
-              audit: Callable[[Session, CycleOutcome], None] | None = None) -> CycleOutcome:
+              audit: Callable[[Session, CycleOutcome], None] | None = None,
+              check: Callable[[Session], None] | None = None) -> CycleOutcome:
     """Plan, prove and (when every 835 balances) release one payment cycle.
 
     ``audit`` writes its record of the outcome in the cycle's own transaction: the
-    release and the record of who released it commit together, or neither does."""
+    release and the record of who released it commit together, or neither does.
+    ``check`` sees the transaction once it holds the cycle lock, before anything is
+    planned, and raises to refuse the cycle with nothing written (the review screen's:
+    what its preview showed still waits)."""
     with store.transaction() as s:
         outcome = _cycle(s, archive, as_of=as_of, now=now, reference=reference, payer=payer,
                          actor=actor, render_html=render_html, postgresql=store.postgresql,
                          control=(CommittedControlNumbers(store) if store.postgresql
-                                  else StoredControlNumbers(s)))
+                                  else StoredControlNumbers(s)), check=check)
         if audit is not None:
             audit(s, outcome)
         return outcome
@@ -117,7 +121,8 @@ def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
 def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
            reference: ReferenceSource | None, payer: Payer, actor: str,
            render_html: Callable[[Remittance], str] | None,
-           postgresql: bool, control: ControlNumbers) -> CycleOutcome:
+           postgresql: bool, control: ControlNumbers,
+           check: Callable[[Session], None] | None = None) -> CycleOutcome:
     """The cycle inside ``s``: planned, written, proven, then released or refused. The
     835s' ISA13 and GS06 come from ``control`` (`store.sequences`: on PostgreSQL outside
     ``s``, so no acknowledgment waits for the cycle). The waiting claims and what each
@@ -125,6 +130,8 @@ def _cycle(s: Session, archive: Path, *, as_of: date, now: datetime,
     payee's claims at a time."""
     if postgresql:
         s.execute(text("SELECT pg_advisory_xact_lock(hashtext('payment-cycle'))"))
+    if check is not None:  # after the lock: a cycle released meanwhile is seen here
+        check(s)
     shared = (reference.for_claims(s, (), _originals_named(s, as_of))
               if reference is not None else ReferenceData())
     with cycle_files(archive) as (spool, staging):
