@@ -53,6 +53,21 @@ class TradingPartner(Base):
     created_at: Mapped[datetime]
 
 
+class EraEnrollment(Base):
+    """Which trading partner a payee (NPI and TIN) chose to receive its 835s (its ERA
+    enrollment): each of its 835s goes to that partner's mailbox, whichever partner
+    sent the claims it pays."""
+
+    __tablename__ = "era_enrollments"
+    __table_args__ = (UniqueConstraint("payee_npi", "payee_tin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payee_npi: Mapped[str] = mapped_column(String(10))
+    payee_tin: Mapped[str] = mapped_column(String(9))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("trading_partners.id"), index=True)
+    enrolled_at: Mapped[datetime]
+
+
 class Run(Base):
     """One ``claims process`` command: the files it was given, in receipt order.
 

@@ -976,3 +976,37 @@ def test_an_835_whose_claims_came_from_two_mailboxes_is_held_not_sent_to_both(
     with service.store.transaction() as s:
         events = list(s.scalars(select(Event.detail).where(Event.kind == "remittance.held")))
     assert events == [{"senders": 2}] * held  # once each, though delivery was tried again
+    # When the payee enrolls its ERAs with acme (claims partner era), bad values refused
+    from typer.testing import CliRunner
+
+    from store.models import RemittanceRecord
+    from workers.cli import app
+    from workers.delivery import redeliver
+
+    with service.store.transaction() as s:
+        payees = set(s.execute(select(RemittanceRecord.payee_npi, RemittanceRecord.payee_tin)))
+    url = service.store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    (npi, tin), *_ = sorted(payees)
+    for bad in (["acme", "--npi", "1234567890", "--tin", tin],  # no valid check digit
+                ["acme", "--npi", npi, "--tin", "12-345678"],
+                ["nobody", "--npi", npi, "--tin", tin]):
+        refused = runner.invoke(app, ["partner", "era", *bad, "--db", url])
+        assert refused.exit_code == 2, refused.output
+    for npi, tin in payees:
+        enrolled = runner.invoke(app, ["partner", "era", "acme", "--npi", npi, "--tin", tin,
+                                       "--db", url])
+        assert enrolled.exit_code == 0, enrolled.output
+    # Then claims redeliver sends each held 835 to acme alone, beta's claims on it too
+    assert redeliver(service) == (0, held)
+    acme = [p for p in (mailboxes / "acme" / "outbound").iterdir() if p.suffix == ".835"]
+    assert len(acme) == held
+    assert not [p for p in (mailboxes / "beta" / "outbound").iterdir() if p.suffix == ".835"]
+    assert "CLP*B" in "".join(p.read_text() for p in acme)  # beta's claims, paid to the payee
+    assert undelivered_remittances(service.store) == 0
+    listed = runner.invoke(app, ["partner", "list", "--db", url])
+    assert f"ERA for payee NPI {npi}" in listed.output
+    from workers.partners import era_enrollments, remove_partner
+
+    remove_partner(service.store, mailboxes, "acme")  # its enrollments go with it
+    assert era_enrollments(service.store) == []

@@ -680,16 +680,40 @@ def partner_remove(
 
 @partner_app.command("list")
 def partner_list(db: Annotated[str | None, typer.Option("--db")] = None) -> None:
-    """The trading partners and the sender each answers to."""
-    from workers.partners import list_partners
+    """The trading partners and the sender each answers to, then the ERA enrollments."""
+    from workers.partners import era_enrollments, list_partners
     from workers.service import open_service
 
     svc = open_service(_service_settings(db, None))
     try:
         for name, qualifier, sender in list_partners(svc.store):
             console.print(f"{name}\t{qualifier}:{sender}")
+        for name, npi, tin in era_enrollments(svc.store):
+            console.print(f"{name}\tERA for payee NPI {npi} TIN {tin}")
     finally:
         svc.store.dispose()
+
+
+@partner_app.command("era")
+def partner_era(
+    name: Annotated[str, typer.Argument(help="the partner the payee receives its 835s through")],
+    npi: Annotated[str, typer.Option("--npi", help="the payee's NPI")],
+    tin: Annotated[str, typer.Option("--tin", help="the payee's TIN (9 digits)")],
+    db: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Enroll a payee's ERA with a partner: its 835s go to that partner's mailbox."""
+    from workers.partners import PartnerError, enroll_era
+    from workers.service import open_service
+
+    svc = open_service(_service_settings(db, None))
+    try:
+        enroll_era(svc.store, name, npi, tin, datetime.now(tz=UTC))
+    except PartnerError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME, --npi or --tin") from None
+    finally:
+        svc.store.dispose()
+    console.print(f"payee NPI {npi}: its 835s go to partner {name} (claims redeliver sends "
+                  "any held)")
 
 
 @app.command()

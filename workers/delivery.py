@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from store.engine import Store
 from store.models import (
     Claim,
+    EraEnrollment,
     Event,
     Interchange,
     ReceivedFile,
@@ -96,21 +97,24 @@ def _delivered_answers(s: Session, sha256: str) -> set[str]:
 
 def deliver_remittances(svc: Service) -> int:
     """Every released 835 not delivered yet (this cycle's, or an earlier cycle's whose
-    delivery failed), with its advice, to the one sender whose files brought its claims:
-    the mailbox a file came from (as its 999 and 277CA), or for a file that came from
-    none its interchange's sender. An 835 whose claims came from several senders is
-    held (`remittance.held`, counted as not delivered): each would read the other's
+    delivery failed), with its advice: to the mailbox of the partner its payee receives
+    its ERAs through (`EraEnrollment`, ``claims partner era``), else to the one sender
+    whose files brought its claims: the mailbox a file came from (as its 999 and
+    277CA), or for a file that came from none its interchange's sender. An 835 whose
+    claims came from several senders, for a payee with no enrollment, is held
+    (`remittance.held`, counted as not delivered): each would read the other's
     patients. Returns how many 835s were delivered."""
     with svc.store.transaction() as s:
         waiting = list(s.execute(select(RemittanceRecord.trace_number,
-                                        RemittanceRecord.payee_npi, RemittanceRecord.sha256,
-                                        RemittanceRecord.html_sha256)
+                                        RemittanceRecord.payee_npi, RemittanceRecord.payee_tin,
+                                        RemittanceRecord.sha256, RemittanceRecord.html_sha256)
                                  .where(~_delivered(RemittanceRecord.trace_number.expression))
                                  .order_by(RemittanceRecord.id)))
     delivered = 0
-    for trace, payee_npi, sha, html_sha in waiting:
+    for trace, payee_npi, payee_tin, sha, html_sha in waiting:
         with svc.store.transaction() as s:
-            destinations = _destinations(svc, s, trace)
+            destinations = (_enrolled(svc, s, payee_npi, payee_tin)
+                            or _destinations(svc, s, trace))
             if len(destinations) != 1:
                 _held(s, trace, len(destinations))
                 continue
@@ -124,6 +128,14 @@ def deliver_remittances(svc: Service) -> int:
                         actor="worker", subject=trace, detail={"to": to}))
             delivered += 1
     return delivered
+
+
+def _enrolled(svc: Service, s: Session, npi: str, tin: str) -> dict[Path, str]:
+    """The mailbox of the partner the payee receives its ERAs through, if it enrolled."""
+    partner = s.scalar(select(EraEnrollment.partner_id).where(
+        EraEnrollment.payee_npi == npi, EraEnrollment.payee_tin == tin))
+    mailbox = svc.partner_folder(s, partner)
+    return {} if mailbox is None else {mailbox: f"era:{mailbox.parent.name}"}
 
 
 def _destinations(svc: Service, s: Session, trace: str) -> dict[Path, str]:

@@ -28,10 +28,11 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
+from edi.validators.npi import is_valid_npi
 from store.engine import Store
-from store.models import Event, ReceivedFile, TradingPartner
+from store.models import EraEnrollment, Event, ReceivedFile, TradingPartner
 
 GROUP = "edi-sftp"
 KEYS = Path("/etc/ssh/edi-sftp-keys")
@@ -110,12 +111,56 @@ def remove_partner(store: Store, mailboxes: Path, name: str, *, system: bool = F
             ReceivedFile.partner_id == row.id))))
         s.execute(update(ReceivedFile).where(ReceivedFile.partner_id == row.id)
                   .values(partner_id=None))
+        # its payees' 835s go back to the mailbox their claims came from, or are held
+        enrolled = len(list(s.scalars(select(EraEnrollment.id).where(
+            EraEnrollment.partner_id == row.id))))
+        s.execute(delete(EraEnrollment).where(EraEnrollment.partner_id == row.id))
         s.add(Event(at=datetime.now(tz=UTC), kind="partner.removed", actor="cli",
-                    subject=name, detail={"files": uploaded}))
+                    subject=name, detail={"files": uploaded, "era_enrollments": enrolled}))
         s.delete(row)
     if system:
         (keys / name).unlink(missing_ok=True)
         subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+_TIN = re.compile(r"[0-9]{9}")
+
+
+def enroll_era(store: Store, name: str, npi: str, tin: str, now: datetime) -> None:
+    """The payee ``npi`` and ``tin`` receives its 835s through partner ``name`` (its ERA
+    enrollment, replacing any other): each 835 it is paid with goes to that partner's
+    mailbox, whichever partner sent its claims. An 835 held because its claims came
+    from several mailboxes is delivered by the next delivery (``claims redeliver``)."""
+    if not is_valid_npi(npi):
+        raise PartnerError("the payee's NPI is 10 digits with a valid check digit")
+    if not _TIN.fullmatch(tin):
+        raise PartnerError("the payee's TIN is 9 digits, as its 835 carries it")
+    if not _NAME.fullmatch(name):
+        raise PartnerError("no partner by that name (a partner name is 2-31 lower-case "
+                           "letters, digits and hyphens)")
+    with store.transaction() as s:
+        partner = s.scalar(select(TradingPartner.id).where(TradingPartner.name == name))
+        if partner is None:
+            raise PartnerError(f"no partner {name}")
+        row = s.scalar(select(EraEnrollment).where(EraEnrollment.payee_npi == npi,
+                                                   EraEnrollment.payee_tin == tin))
+        if row is None:
+            s.add(EraEnrollment(payee_npi=npi, payee_tin=tin, partner_id=partner,
+                                enrolled_at=now))
+        else:
+            row.partner_id, row.enrolled_at = partner, now
+        # the NPI names the payee in the trail; a TIN may be a person's SSN: not logged
+        s.add(Event(at=now, kind="era.enrolled", actor="cli", subject=npi,
+                    detail={"partner": name}))
+
+
+def era_enrollments(store: Store) -> list[tuple[str, str, str]]:
+    """(partner name, payee NPI, payee TIN) of every enrollment."""
+    with store.transaction() as s:
+        return [(name, npi, tin) for name, npi, tin in s.execute(
+            select(TradingPartner.name, EraEnrollment.payee_npi, EraEnrollment.payee_tin)
+            .join(TradingPartner, TradingPartner.id == EraEnrollment.partner_id)
+            .order_by(TradingPartner.name, EraEnrollment.payee_npi))]
 
 
 def list_partners(store: Store) -> list[tuple[str, str, str]]:
