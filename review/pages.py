@@ -47,6 +47,7 @@ PhiReader = Annotated[Principal, Depends(allowed(Permission.PHI, "Downloading re
 Searcher = Annotated[Principal, Depends(allowed(
     Permission.PHI, "Searching claims (every result shows PHI, such as the patient control "
                     "number)"))]
+Posted = Annotated[Principal, Depends(csrf_checked)]
 
 
 def _login_page(request: Request, token: str, next_path: str, message: str = "",
@@ -202,9 +203,23 @@ def by_claim_number(request: Request, principal: Signed, icn: str) -> Response:
 
 
 @router.get("/search")
-def search(request: Request, principal: Searcher, kind: str = "icn", q: str = "") -> Response:
-    """Exact search, for the roles that may see PHI only: a viewer (or an admin) is
-    refused with 403 and an ``access.denied`` audit row, whatever is searched."""
+def search_form(request: Request, _principal: Searcher) -> Response:
+    """The empty search form, whatever the address holds: a search is a POST
+    (`search`), so the value searched, a member id or a patient control number, never
+    goes into a URL, the browser's history or a sign-in page's ``next``. The value of
+    a ``q`` in the query string is never read: an address naming one (kept from
+    before 2026-12-01, when the search was a GET) is only told to use the form."""
+    return render(request, "search.html", partial="search_results.html", kind="icn", q="",
+                  found=None, searches=SEARCHES, limit=queries.SEARCH_LIMIT,
+                  from_address="q" in request.query_params)
+
+
+@router.post("/search")
+def search(request: Request, _posted: Posted, principal: Searcher,
+           kind: Annotated[str, Form()] = "icn", q: Annotated[str, Form()] = "") -> Response:
+    """Exact search, posted with the session's CSRF token, for the roles that may see
+    PHI only: a viewer (or an admin) is refused with 403 and an ``access.denied``
+    audit row, whatever is searched. The audit row keeps the kind, never the value."""
     value = q.strip()
     found: list[queries.Found] | None = None
     if kind not in SEARCHES:
@@ -215,4 +230,5 @@ def search(request: Request, principal: Searcher, kind: str = "icn", q: str = ""
             auth.audit(s, principal.name, "search", kind, client_of(request), now(),
                        results=len(found), claims=[f.icn for f in found if f.icn][:50])
     return render(request, "search.html", partial="search_results.html", kind=kind, q=value,
-                  found=found, searches=SEARCHES, limit=queries.SEARCH_LIMIT)
+                  found=found, searches=SEARCHES, limit=queries.SEARCH_LIMIT,
+                  from_address=False)

@@ -193,6 +193,13 @@ def sign_in(c: TestClient, role: str, password: str = PASSWORD) -> str:
     return csrf_of(c.get("/files").text)
 
 
+def search(c: TestClient, token: str, kind: str, value: str, **headers: str) -> Response:
+    """A search as the search form sends it: a POST with the session's CSRF token (the
+    value searched, PHI, never goes into a URL)."""
+    return c.post("/search", data={"csrf_token": token, "kind": kind, "q": value},
+                  headers=headers)
+
+
 def csrf_of(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 from review.app import create_app
@@ -21,7 +22,7 @@ from store.engine import Store
 from store.migrate import upgrade
 from workers.bench_check import check_pages, expected, held, problems
 from workers.bench_fill import fill
-from workers.bench_review import PASSWORD, pages, sign_in
+from workers.bench_review import PASSWORD, pages, searches, sign_in, timed_search
 
 
 def test_every_queue_page_of_the_bench_fill_shows_what_the_store_holds(
@@ -38,9 +39,16 @@ def test_every_queue_page_of_the_bench_fill_shows_what_the_store_holds(
             client = TestClient(create_app(store, ReviewSettings(archive_dir=None,
                                                                  page_size=page_size)),
                                 base_url="https://testserver", follow_redirects=False)
-            sign_in(client)
+            token = sign_in(client)
             checked, wrong = check_pages(client, store, asked, page_size)
             assert (checked, wrong) == (33, [])
+        # the searches the bench times are posted and find claims (an empty form page,
+        # what a GET of /search shows, would fail the bench rather than be timed)
+        assert [kind for _label, kind, _value in searches(sample)] == ["npi", "rendering"]
+        for _label, kind, value in searches(sample):
+            assert timed_search(client, token, kind, value) > 0
+        with pytest.raises(SystemExit, match="without the claims"):
+            timed_search(client, token, "npi", "0000000000")
         # the check is not vacuous: each filter finds claims on some queue at this size
         # (not every filter at once: its sender's four files fall outside its month) ...
         claims = held(store)

@@ -231,12 +231,18 @@ def _fits_a_laptop_and_prints_without_navigation(walk: Walk, claim: str) -> None
 
 
 def _search_shows_its_progress(walk: Walk) -> None:
-    """The search form is an htmx form whose indicator, "Searching…", is hidden at rest,
-    carries htmx's request class while the search runs, and is hidden again after."""
+    """The search form is an htmx form that posts (the value searched, PHI, goes into
+    no URL: the address bar and the history stay as they were) and whose indicator,
+    "Searching…", is hidden at rest, carries htmx's request class while the search
+    runs, and is hidden again after."""
     walk.go("/search")
     form = walk.wait_for("#search-form")
-    assert (form.get_attribute("hx-get"), form.get_attribute("hx-target"),
-            form.get_attribute("hx-indicator")) == ("/search", "#results", "#busy")
+    assert (form.get_attribute("method"), form.get_attribute("hx-post"),
+            form.get_attribute("hx-target"), form.get_attribute("hx-indicator")) == (
+        "post", "/search", "#results", "#busy")
+    assert form.get_attribute("hx-get") is None and form.get_attribute("hx-push-url") is None
+    address = walk.driver.current_url
+    history = walk.driver.execute_script("return history.length")
     busy = walk.find("#busy")
     assert busy.get_attribute("role") == "status" and "htmx-indicator" in busy.get_attribute(
         "class")
@@ -252,6 +258,8 @@ def _search_shows_its_progress(walk: Walk) -> None:
     walk.find("#search-go").click()
     walk.wait_for("#found")
     assert walk.driver.execute_script("return window.searching") == [True]
+    assert walk.driver.current_url == address and "2356399792" not in address
+    assert walk.driver.execute_script("return history.length") == history
     assert walk.driver.execute_script("return document.querySelector('#busy').textContent"
                                       ) == "Searching…"
     from selenium.webdriver.support.ui import WebDriverWait

@@ -21,7 +21,7 @@ from store import migrate
 from store.engine import Store
 from store.models import Claim, ClaimRenderingNpi, DecisionRecord, ReceivedFile
 from tests.databases import database
-from tests.review_support import claim_ids, client, rejected_ids, seed, sign_in
+from tests.review_support import claim_ids, client, rejected_ids, search, seed, sign_in
 from workers.decisions import adjustment_codes
 
 
@@ -124,13 +124,13 @@ def test_search_finds_a_claim_by_the_npi_that_rendered_its_lines(
     # the same clinicians adjudication named on the decision's lines (2420A, 2310B, 2010AA)
     assert kept == {line["rendering_npi"] for line in data["lines"]}
     c = client(store, archive)
-    sign_in(c, "analyst")  # search is for the roles that see PHI (its results carry it)
+    token = sign_in(c, "analyst")  # search is for the roles that see PHI (its results carry it)
     rendering = sorted(kept)[0]
-    found = c.get(f"/search?kind=rendering&q={rendering}").text
+    found = search(c, token, "rendering", rendering).text
     assert icn in found and "Provider NPI (rendering)" in found
-    assert "No claim matches" in c.get("/search?kind=rendering&q=0000000000").text
+    assert "No claim matches" in search(c, token, "rendering", "0000000000").text
     assert rejected_rendering is not None  # rejected claims are found by it too
-    assert 'href="/claims/' in c.get(f"/search?kind=rendering&q={rejected_rendering}").text
+    assert 'href="/claims/' in search(c, token, "rendering", rejected_rendering).text
 
 
 def test_the_claim_keeps_its_current_decisions_status_and_the_codes_filter_reads_them(

@@ -32,6 +32,7 @@ from tests.review_support import (
     payer_today,
     rejected_ids,
     release_cycle,
+    search,
     seeded_store,
     sign_in,
 )
@@ -589,7 +590,7 @@ def test_search_by_each_kind_and_users_managed_by_an_admin(
         seeded: tuple[Store, Path]) -> None:
     store, archive = seeded
     c = client(store, archive)
-    sign_in(c, "analyst")
+    token = sign_in(c, "analyst")
     with store.transaction() as s:
         icn, pcn, member = s.execute(select(Claim.icn, Claim.patient_control_number,
                                             Claim.subscriber_id)
@@ -598,9 +599,9 @@ def test_search_by_each_kind_and_users_managed_by_an_admin(
         npi = s.scalar(select(DecisionRecord.data["billing_npi"].as_string()).where(
             DecisionRecord.icn == icn))
     for kind, value in (("icn", icn), ("pcn", pcn), ("member", member), ("npi", npi)):
-        found = c.get(f"/search?kind={kind}&q={value}").text
+        found = search(c, token, kind, value).text
         assert icn in found, kind
-    assert "No claim matches" in c.get("/search?kind=icn&q=OBH000").text
+    assert "No claim matches" in search(c, token, "icn", "OBH000").text
     admin = client(store, archive)
     token = sign_in(admin, "admin")
     added = admin.post("/users", data={"csrf_token": token, "name": "new-analyst",

@@ -29,6 +29,7 @@ from tests.review_support import (
     csrf_of,
     rejected_ids,
     release_cycle,
+    search,
     seed,
     sign_in,
 )
@@ -146,7 +147,7 @@ def test_a_viewer_sees_no_names_member_ids_or_birth_dates(seeded: tuple[Store, P
     phi = _phi(store)
     assert len(phi) > 10
     viewer = client(store, archive)
-    sign_in(viewer, "viewer")
+    viewer_token = sign_in(viewer, "viewer")
     with store.transaction() as s:
         every_claim = list(s.scalars(select(Claim.id)))
         icn = s.scalar(select(Claim.icn).where(Claim.icn.is_not(None)))
@@ -160,7 +161,7 @@ def test_a_viewer_sees_no_names_member_ids_or_birth_dates(seeded: tuple[Store, P
         assert leaked == [], (path, len(leaked))
     # search (any kind) and the downloads are refused
     member = sorted(phi)[0]
-    refused = viewer.get(f"/search?kind=member&q={member}")
+    refused = search(viewer, viewer_token, "member", member)
     assert refused.status_code == 403
     assert "needs an analyst" in refused.text and member not in refused.text.split(
         "</form>")[-1]
@@ -183,13 +184,14 @@ def test_search_is_refused_to_the_roles_that_may_not_see_phi(
                              .where(Claim.icn.is_not(None)).order_by(Claim.id).limit(1)).one()
     for role in ("viewer", "admin"):
         c = client(store, archive)
-        sign_in(c, role)
+        token = sign_in(c, role)
         before = len(_audit(store, "access.denied"))
         assert 'href="/search"' not in c.get("/files").text  # not offered in the menu
-        for path in ("/search", f"/search?kind=icn&q={icn}", f"/search?kind=npi&q={npi}",
-                     f"/search?kind=rendering&q={npi}"):
-            answer = c.get(path)
-            assert answer.status_code == 403, (role, path)
+        answers = {"the form": c.get("/search"), "icn": search(c, token, "icn", icn),
+                   "npi": search(c, token, "npi", npi),
+                   "rendering": search(c, token, "rendering", npi)}
+        for what, answer in answers.items():
+            assert answer.status_code == 403, (role, what)
             main = answer.text.split("</form>")[-1]
             assert (f"Searching claims (every result shows PHI, such as the patient control "
                     f"number) needs an analyst or a supervisor; you are signed in as "
@@ -200,10 +202,61 @@ def test_search_is_refused_to_the_roles_that_may_not_see_phi(
             (USERS[role], "/search", {"needs": "phi"})] * 4
         assert not [r for r in _audit(store, "search") if r.user_name == USERS[role]]
     analyst = client(store, archive)
-    sign_in(analyst, "analyst")
+    token = sign_in(analyst, "analyst")
     assert 'href="/search"' in analyst.get("/files").text
-    found = analyst.get(f"/search?kind=icn&q={icn}")
+    found = search(analyst, token, "icn", icn)
     assert found.status_code == 200 and 'id="found"' in found.text and icn in found.text
+
+
+def test_a_search_is_posted_and_the_value_searched_never_goes_into_a_url(
+        seeded: tuple[Store, Path]) -> None:
+    """Until 2026-12-01 a search was a GET whose form pushed its URL (``hx-push-url``):
+    the member id or patient control number searched for went into the address bar,
+    the browser's history and, when the session had ended, ``/login?next=``. The form
+    now posts it with the session's CSRF token, and a GET of /search shows the empty
+    form whatever its query string holds: its results are reached by no URL."""
+    store, archive = seeded
+    with store.transaction() as s:
+        icn, member = s.execute(select(Claim.icn, Claim.subscriber_id)
+                                .where(Claim.icn.is_not(None)).order_by(Claim.id).limit(1)).one()
+    c = client(store, archive)
+    token = sign_in(c, "analyst")
+    page = c.get("/search").text
+    form = page[page.index("<form", page.index("<h1>")):]
+    form, tag = form[:form.index("</form>")], form[:form.index(">") + 1]
+    assert 'id="search-form"' in tag and 'method="post"' in tag and 'hx-post="/search"' in tag
+    assert "hx-get" not in tag and "hx-push-url" not in tag and 'method="get"' not in tag
+    assert f'<input type="hidden" name="csrf_token" value="{token}">' in form
+    before = len(_audit(store, "search"))
+    for headers in ({}, {"HX-Request": "true"}):  # the page, or htmx's results only
+        found = search(c, token, "member", member, **headers)
+        assert found.status_code == 200 and 'id="found"' in found.text and icn in found.text
+        # no redirect, no HX-Push-Url, no header hands the value back in a URL
+        assert member not in str(found.headers)
+    # a GET with the search in its address shows the empty form (or, htmx, nothing)
+    for path in (f"/search?kind=member&q={member}", f"/search?q={member}"):
+        for headers in ({}, {"HX-Request": "true"}):
+            answer = c.get(path, headers=headers)
+            assert answer.status_code == 200, (path, headers)
+            assert 'id="found"' not in answer.text and icn not in answer.text
+            assert member not in answer.text and "No claim matches" not in answer.text
+        assert "no longer read from the page's address" in c.get(path).text
+    assert 'id="search-note"' not in page  # the form alone says nothing of it
+    # a search without the session's CSRF token (or with another) is refused
+    for sent in ({}, {"csrf_token": "not-the-token"}):
+        refused = c.post("/search", data={**sent, "kind": "member", "q": member})
+        assert refused.status_code == 403 and "This form has expired" in refused.text
+        assert 'id="found"' not in refused.text and member not in refused.text
+    assert len(_audit(store, "search")) == before + 2  # the two searches posted, only
+    # a session that has ended sends the search to sign-in without the value
+    ended = client(store, archive)
+    gone = ended.post("/search", data={"csrf_token": token, "kind": "member", "q": member})
+    assert gone.status_code == 303 and gone.headers["location"] == "/login"
+    htmx = ended.post("/search", data={"csrf_token": token, "kind": "member", "q": member},
+                      headers={"HX-Request": "true"})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
+    # the address a search leaves in the bar is /search, the next a sign-in gets
+    assert ended.get("/search").headers["location"] == "/login?next=%2Fsearch"
 
 
 def test_the_three_wrong_sign_ins_answer_alike(seeded: tuple[Store, Path]) -> None:
@@ -254,7 +307,7 @@ def test_analyst_views_releases_and_sign_out_are_written_to_the_audit_log(
         c.get("/queues/pends?sort=charge&dir=desc")
         c.get("/queues/rejections?payee=1234567890", headers={"HX-Request": "true"})
         c.get(f"/claims/{pended}")
-        c.get("/search?kind=pcn&q=PCN-0501")
+        search(c, token, "pcn", "PCN-0501")
         c.get("/files/1/raw")
         c.get("/payments/release?as_of=2026-11-23")  # a supervisor's screen: refused
         confirmed = c.post(f"/claims/{pended}/release",
@@ -434,7 +487,7 @@ def test_a_nul_character_or_an_overlong_id_in_a_request_is_a_400_on_either_store
         token = sign_in(c, "supervisor")
         (pended,) = claim_ids(store, "pended")
         refused = [
-            c.get("/search?kind=member&q=%00abc"),
+            search(c, token, "member", "\x00abc"),
             c.get("/queues/denials?payee=%00"),
             c.get("/icn/OBH%00X"),
             c.post(f"/claims/{pended}/deny", data={"csrf_token": token, "carc": "29",
@@ -458,7 +511,7 @@ def test_a_nul_character_or_an_overlong_id_in_a_request_is_a_400_on_either_store
         assert c.post(f"/claims/{big}/deny/preview",
                       data={"csrf_token": token, "carc": "29"}).status_code == 400
         # while the same requests without the NUL are answered as usual
-        assert c.get("/search?kind=member&q=abc").status_code == 200
+        assert search(c, token, "member", "abc").status_code == 200
         assert c.get("/queues/denials?payee=1").status_code == 200
 
 

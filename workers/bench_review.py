@@ -12,7 +12,9 @@ and JSON as the engine writes them. Then an analyst signs in to the real applica
 three queues is asked for ``R`` times after one warm-up: unfiltered, filtered by
 sender, payee, line of business, code, a month of receipt dates and a charge range,
 sorted by charge and by claim number, a deep page, every filter at once; and
-search by billing and rendering NPI. The table gives the median and the worst per
+search by billing and rendering NPI, posted as the search form posts it (with the
+session's CSRF token; a search is never a GET: the value searched stays out of URLs),
+each answer checked to show the claims found. The table gives the median and the worst per
 page and engine. Then every queue page is checked, not only timed
 (`workers.bench_check`): its count, charge total, page number and rows against what
 plain reads of the claims say it must show; a page that differs fails the bench. The
@@ -36,7 +38,7 @@ PASSWORD = "bench password 1"
 
 
 def pages(sample: dict[str, str]) -> list[tuple[str, str]]:
-    """(label, URL) of every page timed; ``sample`` names values that exist."""
+    """(label, URL) of every queue page timed; ``sample`` names values that exist."""
     month = f"received_from={sample['from']}&received_to={sample['to']}"
     found: list[tuple[str, str]] = []
     for kind in ("rejections", "denials", "pends"):
@@ -57,9 +59,13 @@ def pages(sample: dict[str, str]) -> list[tuple[str, str]]:
                                       f"&{month}&min_charge=20&max_charge=4000"
                                       f"&sort=charge&dir=desc"),
         ]
-    found += [("search: billing NPI", f"/search?kind=npi&q={sample['payee']}"),
-              ("search: rendering NPI", f"/search?kind=rendering&q={sample['rendering']}")]
     return found
+
+
+def searches(sample: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, kind, value) of every search timed: each a POST of the search form."""
+    return [("search: billing NPI", "npi", sample["payee"]),
+            ("search: rendering NPI", "rendering", sample["rendering"])]
 
 
 @contextmanager
@@ -105,11 +111,14 @@ def measure(engine: str, claims: int, repeat: int) -> dict[str, list[float]]:
             add_user(store, "bench-analyst", Role.ANALYST, PASSWORD, datetime.now(tz=UTC))
             client = TestClient(create_app(store, ReviewSettings(archive_dir=None)),
                                 base_url="https://testserver", follow_redirects=False)
-            sign_in(client)
+            token = sign_in(client)
             times: dict[str, list[float]] = {}
             for label, url_path in pages(sample):
                 _get(client, url_path)  # warm-up: plans and pages cached as in use
                 times[label] = [_get(client, url_path) for _ in range(repeat)]
+            for label, kind, value in searches(sample):
+                timed_search(client, token, kind, value)  # warm-up, as above
+                times[label] = [timed_search(client, token, kind, value) for _ in range(repeat)]
             checked, wrong = check_pages(client, store, pages(sample),
                                          ReviewSettings().page_size)
             if wrong:
@@ -122,7 +131,8 @@ def measure(engine: str, claims: int, repeat: int) -> dict[str, list[float]]:
             store.dispose()
 
 
-def sign_in(client: object) -> None:
+def sign_in(client: object) -> str:
+    """Sign the bench analyst in; the session's CSRF token (a search posts it)."""
     from fastapi.testclient import TestClient
 
     assert isinstance(client, TestClient)
@@ -133,6 +143,8 @@ def sign_in(client: object) -> None:
                                          "csrf_token": token, "next": "/"})
     if answer.status_code != 303:
         raise SystemExit(f"the bench user could not sign in: {answer.status_code}")
+    page: str = client.get("/files").text
+    return page[page.index(marker) + len(marker):].split('"', 1)[0]
 
 
 def _get(client: object, path: str) -> float:
@@ -142,9 +154,23 @@ def _get(client: object, path: str) -> float:
     start = time.perf_counter()
     answer = client.get(path)
     seconds = time.perf_counter() - start
-    if answer.status_code != 200 or ('id="totals"' not in answer.text \
-            and "search" not in path):
+    if answer.status_code != 200 or 'id="totals"' not in answer.text:
         raise SystemExit(f"{path} answered {answer.status_code}")
+    return seconds
+
+
+def timed_search(client: object, token: str, kind: str, value: str) -> float:
+    """Seconds for one search as the form sends it; an answer without the claims
+    found (an empty form, a refusal) fails the bench rather than being timed."""
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    start = time.perf_counter()
+    answer = client.post("/search", data={"csrf_token": token, "kind": kind, "q": value})
+    seconds = time.perf_counter() - start
+    if answer.status_code != 200 or 'href="/claims/' not in answer.text:
+        raise SystemExit(f"the search by {kind} answered {answer.status_code} "
+                         "without the claims it finds")
     return seconds
 
 

@@ -853,7 +853,8 @@ def review(
     scheme = "https" if tls else "http"
     console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
     try:
-        # no access log: a URL can carry a searched member id
+        # no access log: a URL's query holds filters, and one kept from before
+        # 2026-12-01 may still hold a searched member id (a search is a POST now)
         app = create_app(store, settings, deliver=deliver,
                          code_sets=_code_sets(settings.code_sets_dir))
         uvicorn.run(app, host=host, port=port,
