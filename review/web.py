@@ -135,8 +135,15 @@ class CsrfRejected(Exception):
     """A form without the session's CSRF token (or with another)."""
 
 
+QUERY_NOT_KEPT = frozenset({"/search"})
+"""Pages whose query string a sign-in's ``next`` leaves out: a search's address held
+the member id searched for until 2026-12-01, and an old bookmark or history entry
+still does."""
+
+
 def login_redirect(request: Request) -> str:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    query = request.url.query if request.url.path not in QUERY_NOT_KEPT else ""
+    target = request.url.path + (f"?{query}" if query else "")
     return f"/login?next={quote(target, safe='')}"
 
 

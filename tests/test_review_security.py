@@ -257,6 +257,9 @@ def test_a_search_is_posted_and_the_value_searched_never_goes_into_a_url(
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
     # the address a search leaves in the bar is /search, the next a sign-in gets
     assert ended.get("/search").headers["location"] == "/login?next=%2Fsearch"
+    # and so does an old address that held it (a bookmark, the browser's history)
+    old = ended.get(f"/search?kind=member&q={member}")
+    assert old.headers["location"] == "/login?next=%2Fsearch" and member not in str(old.headers)
 
 
 def test_the_three_wrong_sign_ins_answer_alike(seeded: tuple[Store, Path]) -> None:
