@@ -659,6 +659,29 @@ def test_a_database_error_in_a_step_is_logged_by_its_type_without_the_claims_val
     assert "Traceback" not in logged
 
 
+def test_another_library_s_record_names_an_exception_by_its_type_only(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+    import logging
+
+    from workers import logs
+
+    logs.configure("INFO")
+    error = ValueError("member W123456789 not found")
+    logging.getLogger("redis.client").warning("connection error: %s", error)
+    try:
+        raise error
+    except ValueError:
+        logging.getLogger("dramatiq.worker").exception("Failed to process message %s", 7)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["logger"], line["event"], line.get("error")) for line in lines] == [
+        ("redis.client", "connection error: ValueError", None),
+        ("dramatiq.worker", "Failed to process message 7", "ValueError")]
+    # the record itself is left whole for any other handler (pytest's here)
+    assert "W123456789" in caplog.records[0].getMessage()
+
+
 def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

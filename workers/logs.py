@@ -43,9 +43,9 @@ class TypeOnlyHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            args = record.args
-            if isinstance(args, tuple):
-                record.args = tuple(_type_only(arg) for arg in args)
+            if isinstance(record.args, tuple):  # a copy: other handlers see the record whole
+                record = logging.makeLogRecord(
+                    {**record.__dict__, "args": tuple(map(_type_only, record.args))})
             line: dict[str, str] = {
                 "event": record.getMessage(), "logger": record.name,
                 "level": record.levelname.lower(),
