@@ -206,8 +206,10 @@ def _code_matches(kind: QueueKind, code: str) -> Any:
 
 def pended_icns(s: Session, f: QueueFilter, limit: int | None = None) -> list[str]:
     """The claim numbers of the pends queue under ``f`` (``code``: a rule that pended
-    them), oldest first, at most ``limit``."""
-    query = _filtered("pends", f, [Claim.icn]).order_by(Claim.id.asc()).limit(limit)
+    them), oldest first (by receipt, what the prompt-pay clock counts from, then the
+    row: before 2026-12-01 by the row alone), at most ``limit``."""
+    query = (_filtered("pends", f, [Claim.icn])
+             .order_by(Claim.receipt_date.asc(), Claim.id.asc()).limit(limit))
     return [icn for icn in s.scalars(query) if icn is not None]
 
 

@@ -181,3 +181,30 @@ def test_revision_0006_fills_what_the_engine_writes_into_an_older_database(
     rejected = set(rejected_ids(store))
     assert filled["rendering"] == [row for row in written["rendering"]  # type: ignore[attr-defined]
                                    if row[0] not in rejected]
+
+
+def test_decide_again_takes_the_pends_received_first_not_the_rows_written_first(
+        seeded: tuple[Store, Path, str], tmp_path: Path) -> None:
+    """"Decide these again" takes at most 500 pends, the oldest first: oldest by receipt
+    (what the prompt-pay clock counts from), not by the order rows were written (a
+    replayed file received earlier has later rows)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from review.queries import QueueFilter, pended_icns
+    from tests.review_support import receive_later
+
+    store, _archive, url = seeded
+    receive_later(url, tmp_path)  # two more pends, received later
+    with store.transaction() as s:
+        pends = list(s.execute(select(Claim.id, Claim.icn, Claim.receipt_date)
+                               .where(Claim.decision_status == "pended").order_by(Claim.id)))
+        assert len(pends) >= 2
+        (_first_id, first, day), *_, (last_id, last, _) = pends
+        # the pend written last was received a day before the others
+        s.execute(update(Claim).where(Claim.id == last_id).values(
+            receipt_date=day - timedelta(days=1)))
+    with store.transaction() as s:
+        assert pended_icns(s, QueueFilter.parse({}), 1) == [last]
+        assert pended_icns(s, QueueFilter.parse({}))[1] == first
