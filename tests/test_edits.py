@@ -223,6 +223,37 @@ def test_a_supervising_provider_without_an_npi_is_missing_information() -> None:
     assert _codes(_with_claim(claim, supervising=supervisor)) == ["A6:562:DQ"]
 
 
+def _named(party: object, entity: str, npi: str) -> object:
+    name = party.name.model_copy(update={  # type: ignore[attr-defined]
+        "entity_identifier_code": entity, "identification_code": npi})
+    return party.model_copy(update={"name": name})  # type: ignore[attr-defined]
+
+
+def test_a_claim_supervisor_who_rendered_a_line_or_billed_alone_is_rejected() -> None:
+    """DOMAIN.md 2: the supervisor must not be the rendering clinician, who is the line's
+    2420A, else 2310B, else the billing provider when it is a person (4). Version 1 of
+    P87726-SUPERVISOR-DIFFERS compared 2310D with 2310B only, and these were paid."""
+    claim = _base_claim()
+    c = claim.claim  # type: ignore[attr-defined]
+    clinician, other = "1000000004", "1000000012"
+    # 2310D is the clinician the second line names in 2420A
+    lines = [c.lines[0], c.lines[1].model_copy(update={
+        "rendering": _named(c.rendering, "82", clinician)})]
+    supervisor = _named(c.rendering, "DQ", clinician)
+    assert _codes(_with_claim(claim, lines=lines, supervising=supervisor)) == ["A8:562:DQ"]
+    # unless that line names its own, other supervisor (2420D)
+    own = lines[1].model_copy(update={"supervising": _named(c.rendering, "DQ", other)})
+    assert _codes(_with_claim(claim, lines=[lines[0], own], supervising=supervisor)) == []
+    # an individual billing provider with no 2310B renders: it may not supervise itself
+    billing = claim.billing_provider  # type: ignore[attr-defined]
+    person = billing.model_copy(update={"name": billing.name.model_copy(update={
+        "entity_type_qualifier": "1"})})
+    alone = claim.model_copy(update={"billing_provider": person})  # type: ignore[attr-defined]
+    assert _codes(_with_claim(alone, rendering=None, supervising=_named(
+        c.rendering, "DQ", billing.npi))) == ["A8:562:DQ"]
+    assert _codes(_with_claim(alone, rendering=None, supervising=supervisor)) == []
+
+
 def test_a_service_before_a_dependent_patients_birth_names_the_patient() -> None:
     from edi.claims import Demographics, EntityName, HierarchicalLevel, Patient, PatientInformation
 

@@ -105,21 +105,36 @@ def provider_npis(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[Cl
                         "(2310B or 2420A).")
 
 
-@edit("P87726-SUPERVISOR-DIFFERS", version=1, snip=7,
+@edit("P87726-SUPERVISOR-DIFFERS", version=2, snip=7,
       title="The supervising provider is not the rendering provider", emits=("A8:562:DQ",))
 def supervisor_differs(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    """Each line's supervisor (2420D, else 2310D) is not its rendering clinician (2420A,
+    else 2310B, else the billing provider when it is a person: DOMAIN.md 2 and 4).
+    Version 1 compared 2310D with 2310B only: a claim-level supervisor who rendered a
+    line (2420A), or who billed as the individual with no 2310B, was accepted and paid."""
     c = claim.claim
-    pairs: list[tuple[Party | None, Party | None, str, int | None]] = [
-        (c.supervising, c.rendering, "2310D", None)]
-    pairs += [(line.supervising or c.supervising, line.rendering or c.rendering, "2420D",
-               line.assigned_number) for line in c.lines if line.supervising is not None]
-    for supervising, rendering, loop, line in pairs:
-        if supervising is None or rendering is None:
-            continue
-        if supervising.name.npi and supervising.name.npi == rendering.name.npi:
-            yield e.finding(A8, ("562",), Entity.SUPERVISING, Location(loop, "NM1", "NM109", line),
-                            "The supervising provider must be a different clinician from the "
-                            "rendering provider.")
+    billing = claim.billing_provider
+    claim_rendering = _npi(c.rendering) or (
+        billing.npi if billing.name.entity_type_qualifier == "1" else None)
+    supervisor = _npi(c.supervising)
+    if supervisor and (supervisor == claim_rendering or any(
+            line.supervising is None and _npi(line.rendering) == supervisor
+            for line in c.lines)):
+        yield _same_clinician(e, "2310D", None)
+    for line in c.lines:
+        own = _npi(line.supervising)
+        if own and own == (_npi(line.rendering) or claim_rendering):
+            yield _same_clinician(e, "2420D", line.assigned_number)
+
+
+def _npi(party: Party | None) -> str | None:
+    return party.name.npi or None if party is not None else None
+
+
+def _same_clinician(e: Edit, loop: str, line: int | None) -> ClaimFinding:
+    return e.finding(A8, ("562",), Entity.SUPERVISING, Location(loop, "NM1", "NM109", line),
+                     "The supervising provider must be a different clinician from the "
+                     "rendering provider.")
 
 
 @edit("P87726-BILLING-TAX-ID", version=1, snip=7,
