@@ -155,14 +155,28 @@ def test_commercial_massachusetts_licensed_clinician_alone_is_not_supervised() -
     assert decision.status == "paid" and decision.lines[0].allowed == 100
 
 
-def test_commercial_texas_associate_is_priced_at_the_associate_level() -> None:
-    # Given Texas has no supervision requirements (the every-state row)
+def test_commercial_texas_supervised_line_is_priced_at_the_supervisee_rate() -> None:
+    # Given Texas asks nothing of a supervised line (the every-state row): DOMAIN.md 2,
+    # "Commercial (all states): pay at supervisee rate via license-level table"
     world = _world(COMMERCIAL, "TX", MA_COMMERCIAL, supervision(COMMERCIAL))
     # When an associate bills with U5 and no supervisor
     decision = decide(_claim(modifiers=("U5",)), world.reference())
-    # Then the line is paid at the associate's own level: 70 % of 100.00
+    # Then the line is paid, at the supervised level: 85 % of 100.00
     assert decision.status == "paid"
-    assert decision.lines[0].allowed == 70
+    assert decision.lines[0].allowed == 85
+
+
+def test_commercial_texas_licensed_clinician_under_a_supervisor_is_priced_as_supervised(
+) -> None:
+    """LICENSE-LEVEL v1 priced this line at the clinician's own level (100 % here; an
+    LMFT's 75 % in the shipped factors) in every state that does not require U5."""
+    world = _world(COMMERCIAL, "TX", supervision(COMMERCIAL))
+    decision = decide(_claim(rendering=CLINICIAN_NPI, supervisor=True), world.reference())
+    assert decision.status == "paid" and decision.lines[0].allowed == 85
+    step = next(s for s in decision.trace if s.rule_id == "LICENSE-LEVEL")
+    assert step.version == 2 and "supervised Commercial line" in step.conclusion
+    alone = decide(_claim(rendering=CLINICIAN_NPI), world.reference())  # not supervised
+    assert alone.lines[0].allowed == 100
 
 
 def _shipped_supervision() -> tuple[object, ...]:
@@ -192,7 +206,8 @@ def test_the_shipped_policy_requires_supervisor_and_u5_in_four_states_from_octob
 def test_the_shipped_policy_asks_nothing_of_a_texas_commercial_associate() -> None:
     world = _world(COMMERCIAL, "TX", *_shipped_supervision())
     decision = decide(_claim(), world.reference())
-    assert decision.status == "paid" and decision.lines[0].allowed == 70  # associate level
+    # paid, with no supervisor or U5 asked, at the supervisee rate (the supervised level)
+    assert decision.status == "paid" and decision.lines[0].allowed == 85
 
 
 # -- MassHealth: supervisor named, Medicaid-enrolled NPIs ------------------------------------

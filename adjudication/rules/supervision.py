@@ -7,15 +7,17 @@ business and the member's state (plan situs) in force on the date of service, el
 the line of business default (Medicare Advantage: not permitted; others: allowed).
 
 The license level the line is priced at is decided here too: ``supervised`` for a
-supervised line carrying the modifier the policy requires (U5 signals the
-supervisee rate), else the rendering clinician's own level.
+supervised Commercial line in every state (DOMAIN.md 2: "pay at supervisee rate via
+license-level table") and for a supervised line of another line of business carrying
+the modifier its policy requires (U5 signals the supervisee rate), else the rendering
+clinician's own level.
 """
 
 from __future__ import annotations
 
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import Group
-from adjudication.reference import INDEPENDENT_LICENSES
+from adjudication.reference import INDEPENDENT_LICENSES, LineOfBusiness
 
 
 def _inputs(work: LineWork) -> dict[str, object]:
@@ -111,12 +113,19 @@ SUPERVISION_MODIFIER = LineRule(
 
 
 def _license_level(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
+    """Version 1 priced a supervised line at the supervised level only where the policy
+    requires a modifier: a Commercial line in Texas rendered by a licensed clinician
+    under a named supervisor was priced at that clinician's own level (an LMFT's 75 %,
+    an MD's 100 %) instead of the supervisee rate DOMAIN.md 2 sets for every state."""
     assert work.provider is not None
     required = work.supervision().requires_modifier
     own = str(work.provider.license_level or "")
     if work.supervised and required and required in work.facts.modifiers:
         work.license_key = work.ctx.policy.supervised_license_key
         why = f"supervised line with {required}: priced at the supervised level"
+    elif work.supervised and work.lob == LineOfBusiness.COMMERCIAL:
+        work.license_key = work.ctx.policy.supervised_license_key
+        why = "supervised Commercial line: priced at the supervised level in every state"
     else:
         work.license_key = own
         why = f"priced at the rendering clinician's level ({own or 'organisation'})"
@@ -125,5 +134,6 @@ def _license_level(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome |
 
 
 LICENSE_LEVEL = LineRule(
-    "LICENSE-LEVEL", 1, "The license level the line is priced at: the supervised level for "
-    "U5 lines where the policy requires U5, else the rendering clinician's", (), _license_level)
+    "LICENSE-LEVEL", 2, "The license level the line is priced at: the supervised level for "
+    "supervised Commercial lines and for U5 lines where the policy requires U5, else the "
+    "rendering clinician's", (), _license_level)
