@@ -219,3 +219,88 @@ def test_a_file_still_being_written_is_not_taken(world: tuple[Mailboxes, Service
         assert scan_once(service, actors, boxes.root, completeness, now=5.0) == []
     assert scan_once(service, actors, boxes.root, completeness, now=5.5) == []
     assert len(scan_once(service, actors, boxes.root, completeness, now=7.0)) == 1
+
+
+def test_a_partner_named_as_an_account_of_the_machine_takes_nothing_of_it(
+        tmp_path: Path) -> None:
+    """A partner called ``postgres`` or ``redis`` took that account over: its password
+    reset, the partner's key installed, and (the account not in the partners' group)
+    none of the SFTP-only rules: a shell or port forwarding into the machine's services.
+    Removing the partner then deleted the account."""
+    import pwd
+
+    from store.engine import sqlite_url
+    from workers.partners import PartnerError
+
+    _require_sshd()
+    tag = uuid.uuid4().hex[:6]
+    name = f"svc-{tag}"  # stands for postgres: an account with its own group
+    subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--shell",
+                    "/bin/bash", name], check=True, capture_output=True)
+    try:
+        before = subprocess.run(["getent", "shadow", name], capture_output=True,
+                                text=True).stdout
+        (tmp_path / "db").mkdir()
+        url = sqlite_url(tmp_path / "db")
+        upgrade(url)
+        store = Store(url)
+        key = _keypair(tmp_path, "k")
+        keys = tmp_path / "keys"
+        try:
+            with pytest.raises(PartnerError, match="no SFTP partner's"):
+                add_partner(store, tmp_path / "mailboxes", name, qualifier="ZZ",
+                            sender_id="SVC1", now=datetime.now(tz=UTC),
+                            key=key.with_suffix(".pub"), system=True, keys=keys)
+            assert not (tmp_path / "mailboxes" / name).exists() and not (keys / name).exists()
+            # a partner row of that name made without --system, then removed with it
+            add_partner(store, tmp_path / "mailboxes", name, qualifier="ZZ",
+                        sender_id="SVC1", now=datetime.now(tz=UTC))
+            remove_partner(store, tmp_path / "mailboxes", name, system=True, keys=keys)
+        finally:
+            store.dispose()
+        assert pwd.getpwnam(name).pw_shell == "/bin/bash"  # still there, as it was
+        assert subprocess.run(["getent", "shadow", name], capture_output=True,
+                              text=True).stdout == before
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+def _effective(config: Path, user: str) -> dict[str, str]:
+    """sshd's settings for a connection by ``user`` under ``config`` (``sshd -T -C``)."""
+    shown = subprocess.run([str(SSHD), "-T", "-f", str(config), "-C",
+                            f"user={user},host=client,addr=127.0.0.1"],
+                           capture_output=True, text=True, check=True).stdout
+    return dict(line.split(" ", 1) for line in shown.splitlines() if " " in line)
+
+
+def test_the_sshd_block_confines_partners_and_changes_nothing_for_other_accounts(
+        tmp_path: Path) -> None:
+    """The keys file and the password settings were global: once the block was appended
+    to sshd_config, root's and every operator's ~/.ssh/authorized_keys were ignored."""
+    from store.engine import sqlite_url
+
+    _require_sshd()
+    tag = uuid.uuid4().hex[:6]
+    host_key = _keypair(tmp_path, "host")
+    config = tmp_path / "sshd_config"
+    mailboxes, keys = Path(f"/srv/edi-test-{tag}"), tmp_path / "keys"
+    config.write_text(f"HostKey {host_key}\n" + sshd_config_block(mailboxes, keys))
+    (tmp_path / "db").mkdir()
+    url = sqlite_url(tmp_path / "db")
+    upgrade(url)
+    store = Store(url)
+    name = f"edi-t-{tag}"
+    try:
+        add_partner(store, mailboxes, name, qualifier="ZZ", sender_id=f"T{tag}".upper(),
+                    now=datetime.now(tz=UTC), key=_keypair(tmp_path, "k").with_suffix(".pub"),
+                    system=True, keys=keys)
+        partner, root = _effective(config, name), _effective(config, "root")
+        assert partner["authorizedkeysfile"] == f"{keys}/%u"
+        assert partner["chrootdirectory"] == f"{mailboxes}/%u"
+        assert (partner["passwordauthentication"], partner["disableforwarding"]) == ("no", "yes")
+        assert root["authorizedkeysfile"] == ".ssh/authorized_keys .ssh/authorized_keys2"
+        assert (root["chrootdirectory"], root["passwordauthentication"]) == ("none", "yes")
+    finally:
+        remove_partner(store, mailboxes, name, system=True, keys=keys)
+        store.dispose()
+        shutil.rmtree(mailboxes, ignore_errors=True)

@@ -46,14 +46,18 @@ class PartnerError(ValueError):
 
 
 def sshd_config_block(mailboxes: Path, keys: Path = KEYS, group: str = GROUP) -> str:
-    """The sshd_config lines that make every ``group`` account an SFTP-only mailbox."""
-    return (f"AuthorizedKeysFile {keys}/%u\n"
-            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-            "Subsystem sftp internal-sftp\n"
+    """The sshd_config lines that make every ``group`` account an SFTP-only mailbox, and
+    change nothing for any other account: the keys file and the password settings are
+    inside the ``Match`` (before 2026-12-01 they were global, so every administrator's
+    ``~/.ssh/authorized_keys`` stopped working once the block was appended)."""
+    return ("Subsystem sftp internal-sftp\n"
             f"Match Group {group}\n"
+            f"    AuthorizedKeysFile {keys}/%u\n"
+            "    PasswordAuthentication no\n    KbdInteractiveAuthentication no\n"
             f"    ChrootDirectory {mailboxes}/%u\n"
             "    ForceCommand internal-sftp -u 0077\n"
             "    AuthenticationMethods publickey\n"
+            "    DisableForwarding yes\n"
             "    AllowTcpForwarding no\n    AllowAgentForwarding no\n"
             "    X11Forwarding no\n    PermitTTY no\n")
 
@@ -72,6 +76,9 @@ def add_partner(store: Store, mailboxes: Path, name: str, *, qualifier: str, sen
     public_key = _public_key(key) if key is not None else None
     if system and public_key is None:
         raise PartnerError("a system account needs --key (key-only login)")
+    if system and _foreign_account(name):
+        raise PartnerError(f"{name} is an account of this machine that is no SFTP partner's "
+                           f"(its group is not {GROUP}): choose another name")
     with store.transaction() as s:
         if s.scalar(select(TradingPartner.id).where(TradingPartner.name == name)):
             raise PartnerError(f"partner {name} exists already")
@@ -120,7 +127,32 @@ def remove_partner(store: Store, mailboxes: Path, name: str, *, system: bool = F
         s.delete(row)
     if system:
         (keys / name).unlink(missing_ok=True)
-        subprocess.run(["userdel", name], check=False, capture_output=True)
+        if _partner_account(name):  # never an account the engine did not make
+            subprocess.run(["userdel", name], check=False, capture_output=True)
+        inbound = mailboxes / name / "inbound"
+        if inbound.is_dir():  # kept for audit: not left to whoever gets the freed uid
+            os.chown(inbound, 0, 0)
+
+
+def _partner_account(name: str) -> bool:
+    """An account of this machine whose primary group is the partners' (`GROUP`)."""
+    try:
+        account = pwd.getpwnam(name)
+        return grp.getgrgid(account.pw_gid).gr_name == GROUP
+    except KeyError:
+        return False
+
+
+def _foreign_account(name: str) -> bool:
+    """An account of this machine that is not a partner's: ``postgres``, ``redis``,
+    ``root``. Before 2026-12-01 a partner so named took that account over (its password
+    reset, the partner's key installed), outside the SFTP-only rules, which match the
+    partners' group: a shell or port forwarding into the machine's services."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return not _partner_account(name)
 
 
 _TIN = re.compile(r"[0-9]{9}")
