@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dramatiq
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from store.engine import Store, sqlite_url
 from store.migrate import upgrade
@@ -1033,3 +1033,46 @@ def test_an_835_whose_claims_came_from_two_mailboxes_is_held_not_sent_to_both(
 
     remove_partner(service.store, mailboxes, "acme")  # its enrollments go with it
     assert era_enrollments(service.store) == []
+
+
+def test_a_link_swapped_in_after_the_scan_looked_is_not_read(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Intake looks at a path, then opens it. A partner that swaps in a symlink between
+    the two (over SFTP it may point anywhere: the engine resolves it outside the
+    chroot) had the engine copy any file of the machine into the archive."""
+    from workers.intake import Completeness, scan_once
+    from workers.service import NotAnUpload, open_upload
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NOT AN UPLOAD")
+    mailboxes = tmp_path / "mailboxes"
+    inbound = mailboxes / "acme" / "inbound"
+    inbound.mkdir(parents=True)
+    upload = inbound / "claims.837"
+    shutil.copy(TWO_CLAIMS, upload)
+    looked = Completeness.complete
+
+    def swapped_after_looking(self: Completeness, path: Path, now: float) -> bool:
+        complete = looked(self, path, now)
+        path.unlink()
+        path.symlink_to(secret)
+        return complete
+
+    monkeypatch.setattr(Completeness, "complete", swapped_after_looking)
+    broker = make_broker(None)
+    actors = declare_actors(broker, lambda: service)
+    assert scan_once(service, actors, mailboxes, Completeness(stable_seconds=0)) == []
+    assert upload.is_symlink()  # left where it is
+    kept = [p.read_bytes() for p in service.archive.rglob("*") if p.is_file()]
+    assert b"NOT AN UPLOAD" not in b"".join(kept)
+    with service.store.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(ReceivedFile)) == 0
+    # and on the open file: a hard link, a FIFO are no uploads either
+    (inbound / "twice.837").hardlink_to(secret)
+    os.mkfifo(inbound / "pipe.837")
+    for odd in ("twice.837", "pipe.837"):
+        with pytest.raises(NotAnUpload):
+            open_upload(inbound / odd)
+    with pytest.raises(OSError):
+        open_upload(upload)

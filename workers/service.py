@@ -37,7 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from stat import S_ISREG
+from typing import Any, BinaryIO, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -382,7 +383,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
     whatever the file's own header says (a garbled ISA06 is no address)."""
 
     ctx = svc.context()
-    with path.open("rb") as raw:
+    with open_upload(path) as raw:
         sha, size, _kept = archive_copy(raw, svc.archive)
         # the file read, not whatever the path names by now: a sender may already have
         # put its next upload there under the same name (``taken`` is given this, so it
@@ -433,6 +434,28 @@ def _record_partner(svc: Service, file_id: int, partner: str | None) -> int | No
         if row is not None and row.partner_id is None and partner_id is not None:
             row.partner_id = partner_id
         return partner_id
+
+
+class NotAnUpload(Exception):
+    """What a mailbox path names when it is opened is no upload: a link, a FIFO, a
+    device, or a file with other names (hard links)."""
+
+
+def open_upload(path: Path) -> BinaryIO:
+    """The upload at ``path``, opened without following a link and checked on the open
+    file: a regular file with no other name. Intake looks at a path, then opens it; a
+    partner swapping in a link between the two (a symlink resolves outside its chroot
+    for the engine) had the engine, as root, copy any file of the machine into the
+    archive: /etc/shadow, another partner's upload. `NotAnUpload` otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        opened = os.fstat(fd)
+        if not S_ISREG(opened.st_mode) or opened.st_nlink != 1:
+            raise NotAnUpload("the upload is no regular file of one name")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _taken(ctx: steps.StepContext, run: int,
