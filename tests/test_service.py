@@ -1076,3 +1076,23 @@ def test_a_link_swapped_in_after_the_scan_looked_is_not_read(
             open_upload(inbound / odd)
     with pytest.raises(OSError):
         open_upload(upload)
+
+
+def test_the_archive_and_the_mailboxes_answers_are_closed_to_other_accounts(
+    service: Service, tmp_path: Path,
+) -> None:
+    """Both hold PHI. The archive's folder was left to the umask (0755: any local account
+    read every claim received), and a mailbox's folders were 0755 (any local account
+    read every partner's 277CAs and 835s)."""
+    import stat
+
+    from workers.partners import add_partner
+
+    service.archive.mkdir(mode=0o755)  # an archive made before 2026-12-01
+    os.chmod(service.archive, 0o755)
+    receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    assert stat.S_IMODE(service.archive.stat().st_mode) == 0o700
+    root = add_partner(service.store, tmp_path / "mailboxes", "acme", qualifier="ZZ",
+                       sender_id="CLEARHOUSE01", now=datetime.now(tz=UTC))
+    assert stat.S_IMODE(root.stat().st_mode) == 0o750
+    assert stat.S_IMODE((root / "outbound").stat().st_mode) == 0o750

@@ -294,6 +294,13 @@ def test_the_sshd_block_confines_partners_and_changes_nothing_for_other_accounts
         add_partner(store, mailboxes, name, qualifier="ZZ", sender_id=f"T{tag}".upper(),
                     now=datetime.now(tz=UTC), key=_keypair(tmp_path, "k").with_suffix(".pub"),
                     system=True, keys=keys)
+        import grp
+        import stat
+
+        for folder in (mailboxes / name, mailboxes / name / "outbound"):  # the group reads
+            held = folder.stat()
+            assert (stat.S_IMODE(held.st_mode), held.st_uid) == (0o750, 0)
+            assert grp.getgrgid(held.st_gid).gr_name == "edi-sftp"
         partner, root = _effective(config, name), _effective(config, "root")
         assert partner["authorizedkeysfile"] == f"{keys}/%u"
         assert partner["chrootdirectory"] == f"{mailboxes}/%u"

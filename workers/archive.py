@@ -31,7 +31,7 @@ def archive_path(archive: Path, sha: str) -> Path:
 
 def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
     """Copy a stream into the archive under its sha256: (sha256, size, where it is)."""
-    archive.mkdir(parents=True, exist_ok=True)
+    _private(archive)
     digest = hashlib.sha256()
     size = 0
     handle, temporary = tempfile.mkstemp(dir=archive, prefix=".receiving-")
@@ -54,7 +54,7 @@ def archive_text(archive: Path, write: Callable[[TextIO], T]) -> tuple[str, T]:
     """A document the engine writes (a 999, a 277CA, an 835), written by ``write`` as
     UTF-8 straight into the archive and hashed on its way there, never held whole in
     memory; (sha256, what ``write`` returned)."""
-    archive.mkdir(parents=True, exist_ok=True)
+    _private(archive)
     handle, temporary = tempfile.mkstemp(dir=archive, prefix=".writing-")
     try:
         with os.fdopen(handle, "wb", buffering=0) as raw:
@@ -86,6 +86,15 @@ class _Hashing(io.RawIOBase):
         written = self._raw.write(data) or 0
         self.digest.update(memoryview(data)[:written])
         return written
+
+
+def _private(archive: Path) -> None:
+    """The archive holds every file received and answered, PHI all: the engine's account
+    alone may look in (its files are read-only to everyone; before 2026-12-01 the
+    folder was left to the umask, so any local account read every claim)."""
+    archive.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if archive.stat().st_mode & 0o077:
+        os.chmod(archive, 0o700)
 
 
 def _settle(temporary: str, archive: Path, sha: str) -> Path:

@@ -93,7 +93,10 @@ def add_partner(store: Store, mailboxes: Path, name: str, *, qualifier: str, sen
         root = mailboxes / name
         for folder in (root, root / "outbound"):
             folder.mkdir(parents=True, exist_ok=True)
-            os.chmod(folder, 0o755)
+            # the answers are PHI: no other account of the machine may look in (before
+            # 2026-12-01 0755: any local account read every partner's 277CAs and 835s);
+            # the partner reads through the group (`_system_account`)
+            os.chmod(folder, 0o750)
         (root / "inbound").mkdir(exist_ok=True)
         os.chmod(root / "inbound", 0o700)
         if system:
@@ -226,6 +229,8 @@ def _system_account(name: str, root: Path, public_key: str, keys: Path) -> None:
     subprocess.run(["usermod", "--password", "*", name], check=True, capture_output=True)
     account = pwd.getpwnam(name)
     os.chown(root / "inbound", account.pw_uid, account.pw_gid)
+    for folder in (root, root / "outbound"):  # root's, readable by the partners' group
+        os.chown(folder, 0, account.pw_gid)
     keys.mkdir(parents=True, exist_ok=True)
     os.chmod(keys, 0o755)
     (keys / name).write_text(public_key + "\n")
