@@ -578,6 +578,11 @@ def test_metrics_count_files_claims_dead_letters_and_queued_messages(
     served = serve(service.store, broker, port)
     try:
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        # served on this machine alone: the listening socket is 127.0.0.1's, not 0.0.0.0's
+        listening = {line.split()[1] for line in Path("/proc/net/tcp").read_text()
+                     .splitlines()[1:] if line.split()[3] == "0A"}
+        assert f"0100007F:{port:04X}" in listening
+        assert f"00000000:{port:04X}" not in listening
     finally:
         REGISTRY.unregister(served)
     text = page.decode()

@@ -754,6 +754,9 @@ def worker(
     metrics_port: Annotated[int | None, typer.Option(
         "--metrics-port", help="serve Prometheus metrics on this port", min=1,
         max=65535)] = None,
+    metrics_address: Annotated[str, typer.Option(
+        "--metrics-address", help="the address metrics are served on (0.0.0.0: every "
+                                  "interface)")] = "127.0.0.1",
     db: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """Run the dramatiq workers on EDI_REDIS_URL, with the reconciler, until stopped."""
@@ -774,7 +777,11 @@ def worker(
     if metrics_port is not None:
         from workers.metrics import serve
 
-        serve(svc.store, broker, metrics_port)
+        try:
+            serve(svc.store, broker, metrics_port, metrics_address)
+        except OSError as exc:  # no such address here, or the port taken
+            raise typer.BadParameter(f"cannot serve metrics there: {exc.strerror}",
+                                     param_hint="--metrics-address") from None
     running = dramatiq.Worker(broker, worker_threads=threads)  # type: ignore[no-untyped-call]
     running.start()  # type: ignore[no-untyped-call]
     try:

@@ -63,9 +63,11 @@ def queue_depths(broker: Any) -> Callable[[], dict[str, int]]:
     return depths
 
 
-def serve(store: Store, broker: Any, port: int) -> StoreCollector:
-    """Register the store's metrics and serve /metrics on ``port``."""
+def serve(store: Store, broker: Any, port: int, address: str = "127.0.0.1") -> StoreCollector:
+    """Register the store's metrics and serve /metrics on ``address``:``port``: this
+    machine alone unless told (before 2026-12-01 every interface, unauthenticated, and
+    each scrape counts the files and claims tables)."""
     collector = StoreCollector(store, queue_depths(broker))
     REGISTRY.register(collector)
-    start_http_server(port)
+    start_http_server(port, addr=address)
     return collector
