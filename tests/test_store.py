@@ -168,6 +168,11 @@ def test_a_database_that_was_not_migrated_is_a_usage_error(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "claims migrate" in result.output
     assert not (tmp_path / "out" / "summary.json").exists()
+    # the service's commands too (each was a traceback ending in StoreNotMigrated)
+    for command in (["partner", "list"], ["redeliver"], ["revive", "--reviewer", "ops"],
+                    ["partner", "era", "acme", "--npi", "1234567893", "--tin", "123456789"]):
+        refused = runner.invoke(app, [*command, "--db", empty])
+        assert refused.exit_code == 2 and "claims migrate" in refused.output, command
 
 
 def _counts(store: Store) -> dict[str, int]:

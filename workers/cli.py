@@ -288,9 +288,8 @@ def redeliver(
     """Deliver again what did not reach an outbound folder: answers of files whose last
     delivery failed, released 835s never delivered (see claims status)."""
     from workers.delivery import redeliver as deliver_again
-    from workers.service import open_service
 
-    svc = open_service(_service_settings(db, None))
+    svc = _open_service(_service_settings(db, None))
     try:
         files, remittances = deliver_again(svc)
     finally:
@@ -309,7 +308,6 @@ def revive(
     is fixed: the running workers' reconciler takes each within --reconcile-after."""
     import re
 
-    from workers.service import open_service
     from workers.service import revive as revive_files
 
     _check_reviewer(reviewer, "")
@@ -318,7 +316,7 @@ def revive(
     if bad:
         raise typer.BadParameter(f"argument {bad[0]} is not a sha256 (64 hex digits)",
                                  param_hint="FILES")
-    svc = open_service(_service_settings(db, None))  # the store the workers use
+    svc = _open_service(_service_settings(db, None))  # the store the workers use
     try:
         done = revive_files(svc.store, reviewer, datetime.now(tz=UTC), wanted)
     finally:
@@ -611,6 +609,19 @@ partner_app = typer.Typer(help="Trading partners and their SFTP mailboxes.",
 app.add_typer(partner_app, name="partner")
 
 
+def _open_service(settings: Any) -> Any:
+    """`workers.service.open_service`, a database not at the current schema a usage
+    error (it was a traceback for the service's commands: partner, intake, worker,
+    redeliver, revive)."""
+    from store.migrate import StoreNotMigrated
+    from workers.service import open_service
+
+    try:
+        return open_service(settings)
+    except StoreNotMigrated as exc:
+        raise typer.BadParameter(str(exc), param_hint="--db or EDI_DATABASE_URL") from None
+
+
 def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
     from workers.service import ServiceSettings
 
@@ -641,10 +652,9 @@ def partner_add(
 ) -> None:
     """Add a trading partner: its row, its mailbox, and with --system its account."""
     from workers.partners import PartnerError, add_partner
-    from workers.service import open_service
 
     settings = _service_settings(db, mailboxes)
-    svc = open_service(settings)
+    svc = _open_service(settings)
     try:
         root = add_partner(svc.store, settings.mailboxes, name, qualifier=qualifier,
                            sender_id=sender_id, now=datetime.now(tz=UTC), key=key,
@@ -665,10 +675,9 @@ def partner_remove(
 ) -> None:
     """Remove a partner (its mailbox's files are kept)."""
     from workers.partners import PartnerError, remove_partner
-    from workers.service import open_service
 
     settings = _service_settings(db, mailboxes)
-    svc = open_service(settings)
+    svc = _open_service(settings)
     try:
         remove_partner(svc.store, settings.mailboxes, name, system=system)
     except PartnerError as exc:
@@ -682,9 +691,8 @@ def partner_remove(
 def partner_list(db: Annotated[str | None, typer.Option("--db")] = None) -> None:
     """The trading partners and the sender each answers to, then the ERA enrollments."""
     from workers.partners import era_enrollments, list_partners
-    from workers.service import open_service
 
-    svc = open_service(_service_settings(db, None))
+    svc = _open_service(_service_settings(db, None))
     try:
         for name, qualifier, sender in list_partners(svc.store):
             console.print(f"{name}\t{qualifier}:{sender}")
@@ -703,9 +711,8 @@ def partner_era(
 ) -> None:
     """Enroll a payee's ERA with a partner: its 835s go to that partner's mailbox."""
     from workers.partners import PartnerError, enroll_era
-    from workers.service import open_service
 
-    svc = open_service(_service_settings(db, None))
+    svc = _open_service(_service_settings(db, None))
     try:
         enroll_era(svc.store, name, npi, tin, datetime.now(tz=UTC))
     except PartnerError as exc:
@@ -729,11 +736,11 @@ def intake(
 ) -> None:
     """Watch the partners' inbound folders and send complete uploads to the workers."""
     from workers.intake import Completeness, scan_once, watch
-    from workers.service import declare_actors, make_broker, open_service
+    from workers.service import declare_actors, make_broker
 
     logs.configure("INFO")
     settings = _service_settings(db, mailboxes)
-    svc = open_service(settings)
+    svc = _open_service(settings)
     actors = declare_actors(make_broker(settings.redis_url), lambda: svc)
     completeness = Completeness(stable_seconds)
     try:
@@ -764,14 +771,14 @@ def worker(
 
     import dramatiq
 
-    from workers.service import declare_actors, make_broker, open_service, reconcile
+    from workers.service import declare_actors, make_broker, reconcile
 
     logs.configure("INFO")
     settings = _service_settings(db, None)
     if settings.redis_url is None:
         raise typer.BadParameter("set EDI_REDIS_URL (redis://host:6379/0)",
                                  param_hint="EDI_REDIS_URL")
-    svc = open_service(settings)
+    svc = _open_service(settings)
     broker = make_broker(settings.redis_url)
     actors = declare_actors(broker, lambda: svc)
     if metrics_port is not None:
