@@ -491,3 +491,41 @@ def test_a_cycle_release_pays_what_its_preview_showed_or_nothing(
     assert twice.status_code == 400 and "Nothing was released" in twice.text
     with store.transaction() as s:
         assert list(s.scalars(select(PaymentCycle.outcome))) == ["released"]
+
+
+def test_a_pend_release_waits_for_a_batch_deciding_for_the_same_member(
+        tmp_path: Path) -> None:
+    """A batch of a file holds an advisory lock on each member and original it decides
+    for (PostgreSQL). A release took none: a replacement released while another
+    replacement of the same original was decided reversed that original twice, and every
+    later payment cycle failed on the store's key for it, for every payee."""
+    import threading
+
+    from sqlalchemy import text
+
+    from edi.validators.codesets import default_registry
+    from review.work import reference_source
+    from workers.review_cli import release
+
+    with seeded_store("postgresql", tmp_path) as (store, _archive):
+        with store.transaction() as s:
+            icn, subscriber = s.execute(select(Claim.icn, Claim.subscriber_id).where(
+                Claim.decision_status == "pended").limit(1)).one()
+        outcome: list[str] = []
+
+        def released() -> None:
+            try:
+                outcome.append(release(store, icn, {}, "ops", "", reference_source(store),
+                                       code_sets=default_registry()).status)
+            except Exception as exc:  # a refusal is an outcome too; it must only come after
+                outcome.append(type(exc).__name__)
+
+        with store.engine.connect() as batch, batch.begin():  # a batch deciding for the member
+            batch.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                          {"key": subscriber})
+            worker = threading.Thread(target=released)
+            worker.start()
+            worker.join(2)
+            assert worker.is_alive() and outcome == [], (outcome, subscriber)  # it waits
+        worker.join(60)
+        assert not worker.is_alive() and len(outcome) == 1

@@ -6,7 +6,7 @@ turns and one member's decisions never interleave across processes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,19 @@ one claim): what a batch holds grows with its claims' lines (a 50-line claim is 
 
 ADJUDICATION_LOCK_SPACE = 87726
 """First key of the per-file advisory lock batches take on PostgreSQL."""
+
+
+def lock_members(s: Session, keys: Iterable[str]) -> None:
+    """On PostgreSQL, one member's decisions never interleave across processes: the
+    transaction holds an advisory lock on each subscriber ID and original claim number
+    it decides for (all in one statement, taken in key order so two never deadlock).
+    Every step that decides a claim takes them before it reads the member's state: a
+    batch of a file, and a pend released (`workers.review_cli.release`)."""
+    if s.get_bind().dialect.name != "postgresql":
+        return  # SQLite: one writer at a time (BEGIN IMMEDIATE)
+    s.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
+                   "(SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS wanted"),
+              {"keys": sorted(set(keys))})
 
 
 def adjudicate_file(ctx: StepContext, file_id: int) -> int:
@@ -81,12 +94,7 @@ def _adjudicate_batch(ctx: StepContext, file_id: int, size: int) -> int:
         subscribers = {c.subscriber.member_id for c in claims if c.subscriber.member_id}
         originals = {c.claim.payer_claim_control_number for c in claims
                      if c.claim.payer_claim_control_number}
-        if ctx.store.postgresql:
-            # one member's decisions never interleave across processes
-            # (all in one statement, taken in key order so two batches never deadlock)
-            s.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
-                           "(SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS wanted"),
-                      {"keys": sorted(subscribers | originals)})
+        lock_members(s, subscribers | originals)
         reference = source.for_claims(s, subscribers, originals)
         members = {m.member_id for sub in subscribers
                    for m in reference.members_with_subscriber(sub)}

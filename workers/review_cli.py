@@ -33,7 +33,7 @@ from edi.validators.codesets import CodeSetRegistry
 from remittance.era import codes
 from store.engine import Store
 from store.models import Claim, DecisionRecord, Event, PendRelease
-from workers.adjudication_step import decision_record, mark_decided
+from workers.adjudication_step import decision_record, lock_members, mark_decided
 from workers.decisions import (
     decision_from_record,
     summary_fields,
@@ -236,6 +236,7 @@ def release(store: Store, icn: str, overrides: dict[int, Decimal], reviewer: str
     check_reviewer(reviewer, note)
     now = now or datetime.now(tz=UTC)
     with store.transaction() as s:
+        _lock_members_of(s, icn)  # before the row: a batch holding them may write it
         current = _pended(s, icn, lock=True)
         decision = _redecided(s, current, overrides, source, code_sets)
         if decision.status == "pended":
@@ -366,6 +367,20 @@ def deny(store: Store, icn: str, carc: str, reviewer: str, note: str,
         if audit is not None:
             audit(s, decision)
     return decision
+
+
+def _lock_members_of(s: Session, icn: str) -> None:
+    """The locks a batch of a file takes for the claim's member and the original it
+    corrects (`workers.adjudication_step.lock_members`): a release decides the claim
+    again against the member's state, which a batch deciding another claim of the
+    member (a second replacement of the same original) must not change meanwhile.
+    Before 2026-12-01 a release took none: a replacement released while another was
+    decided reversed the same original twice, and every later payment cycle failed on
+    the store's key for it, for every payee."""
+    row = s.execute(select(Claim.subscriber_id, Claim.original_icn)
+                    .where(Claim.icn == icn)).first()
+    if row is not None:
+        lock_members(s, [key for key in row if key])
 
 
 def _pended(s: Session, icn: str, *, lock: bool) -> DecisionRecord:
