@@ -56,7 +56,7 @@ from adjudication.rules.coordination import COORDINATION, check_claim, claim_sta
 from adjudication.rules.corrections import check_correction
 from adjudication.rules.member import PatientKey, find_member, identify_member, service_days
 from adjudication.state import AdjudicationState
-from edi.claims import ParsedClaim
+from edi.claims import CORRECTION_FREQUENCIES, ParsedClaim
 from edi.validators.codesets import CodeSetRegistry
 
 __all__ = ["DEFAULT_POLICY", "ENGINE_FAULT_REASON", "EnginePolicy", "adjudicate",
@@ -132,7 +132,7 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData,
                                f"pended: {reason}"))
         return header.decision(status="pended", lines=_all_pended(claim, reason), trace=trace)
     original: Original | None = None
-    if claim.claim.claim_frequency_type_code in ("7", "8"):
+    if claim.claim.claim_frequency_type_code in CORRECTION_FREQUENCIES:
         check = check_correction(claim, member, reference, state, policy, received)
         trace.extend(check.trace)
         if check.denial is not None or check.original is None:

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 from adjudication.decision import ZERO, AccumulatorChange, Decision, LineDecision
 from adjudication.reference import LineOfBusiness, PastClaim
+from edi.claims import CORRECTION_FREQUENCIES
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -74,6 +75,9 @@ class DecidedClaim:
     own_accumulator_changes: tuple[AccumulatorChange, ...]
     reverses: str | None
     """The original ICN this claim reversed (a replacement or a void that took effect)."""
+    refused_correction: bool = False
+    """A replacement or void that reversed nothing (denied CO-16 M47, N257, CO-29...): it
+    never stood for a service, its original does."""
 
     @property
     def authorization_units(self) -> tuple[tuple[str, Decimal], ...]:
@@ -81,7 +85,13 @@ class DecidedClaim:
                      if line.status == "paid" and line.authorization is not None)
 
     def past_claims(self, pcn: str) -> tuple[PastClaim, ...]:
-        if self.line_of_business is None:
+        """The claim's lines as later claims see them (duplicates, units a day): none for
+        a correction that was refused. Before 2026-12-01 its lines counted as an earlier
+        service, so the valid replacement after a mistyped one, the pended original
+        released after its refused replacement, and a member's genuine claim after
+        another member's refused void were each denied OA-18, a duplicate of a claim
+        that paid nothing."""
+        if self.line_of_business is None or self.refused_correction:
             return ()
         return tuple(PastClaim(
             effective=self.received, icn=self.icn, patient_control_number=pcn,
@@ -192,6 +202,8 @@ class AdjudicationState:
             accumulator_changes=decision.accumulator_changes,
             own_accumulator_changes=decision.own_accumulator_changes,
             reverses=decision.reversal.original_icn if decision.reversal else None,
+            refused_correction=(decision.frequency_code in CORRECTION_FREQUENCIES
+                                and decision.reversal is None),
         )
         state = replace(
             state, _claims=state._claims.set(record.icn, record),

@@ -337,6 +337,10 @@ class ServiceLine(Loop):
     adjudications: tuple[LineAdjudication, ...] = ()  # 2430, one per other payer
 
 
+CORRECTION_FREQUENCIES = frozenset({"7", "8"})
+"""CLM05-3 of a correction: 7 replaces, 8 voids the claim REF*F8 names."""
+
+
 class Claim(Loop):
     """2300 CLM with its dates, references, diagnoses, 2310A-D providers, the other
     payers 2320 and the lines."""

@@ -411,3 +411,34 @@ def test_a_void_of_a_claim_denied_for_timely_filing_closes_it_with_nothing_paid(
     after = decide(_replacement(), _late_original().reference(), icn="OBH-4",
                    received=days_after(REMITTED, 11), state=state)
     assert codes(after) == ["CO-16"] and after.status == "denied"
+
+
+def test_a_refused_correction_stands_for_no_service_and_is_no_claims_duplicate() -> None:
+    """A replacement or void that reversed nothing (denied CO-16 M47) never stood for a
+    service. Its lines counted as an earlier service: the valid replacement that
+    followed a mistyped one, and a member's genuine claim after a refused void naming
+    the wrong original, were denied OA-18 as its duplicates and paid nothing."""
+    reference = World().reference()
+    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 10))
+    state = AdjudicationState().apply(first)
+    # Given a replacement of OBH-A whose REF*F8 was mistyped: refused
+    typo = decide(_replacement(original="OBH-NOPE"), reference, icn="OBH-T", state=state,
+                  received=days_after(DOS, 20))
+    assert codes(typo) == ["CO-16"] and typo.reversal is None
+    state = state.apply(typo)
+    # When the corrected replacement comes
+    fixed = decide(_replacement(original="OBH-A"), reference, icn="OBH-R", state=state,
+                   received=days_after(DOS, 21))
+    # Then it reverses OBH-A and is paid on its merits, no duplicate of the refused one
+    assert fixed.reversal is not None and fixed.reversal.original_icn == "OBH-A"
+    assert fixed.status == "paid" and "OA-18" not in codes(fixed)
+    # And a genuine claim for a service a refused void named is paid
+    void = decide(_replacement("8", original="OBH-NOPE"), reference, icn="OBH-V",
+                  received=days_after(DOS, 10))
+    genuine = decide(build_claim(pcn="PCN-9"), reference, icn="OBH-G",
+                     state=AdjudicationState().apply(void), received=days_after(DOS, 11))
+    assert genuine.status == "paid"
+    # while a claim that stood (OBH-A, paid) still makes its copy a duplicate
+    again = decide(build_claim(pcn="PCN-8"), reference, icn="OBH-C", state=state,
+                   received=days_after(DOS, 12))
+    assert codes(again) == ["OA-18"]

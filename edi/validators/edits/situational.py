@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi.claim_status import ClaimFinding, Entity, Location, StatusCategory
-from edi.claims import ParsedClaim, Party
+from edi.claims import CORRECTION_FREQUENCIES, ParsedClaim, Party
 from edi.validators.edits.base import (
     Edit,
     EditContext,
@@ -37,7 +37,7 @@ def original_reference(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterat
     code = claim.claim.claim_frequency_type_code
     original = claim.claim.payer_claim_control_number
     where = Location("2300", "REF", "REF02")
-    if code in ("7", "8") and not original:
+    if code in CORRECTION_FREQUENCIES and not original:
         yield e.finding(A6, ("464",), None, where,
                         f"A {FREQUENCIES[code]} claim (frequency {code}) must give the payer "
                         "claim control number of the original claim in REF*F8.")
