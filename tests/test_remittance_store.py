@@ -392,3 +392,73 @@ def test_a_file_is_acknowledged_while_a_payment_cycle_is_still_open_on_postgresq
             assert len(numbers) == 1 + len(outcomes[0].remittances) == len(set(numbers))
         finally:
             store.dispose()
+
+
+def test_a_second_reversal_of_one_original_is_held_and_the_other_payees_are_paid(
+    database_url: str, tmp_path: Path,
+) -> None:
+    """Two corrections decided at once could each reverse the same original (a pend
+    released while another replacement was decided: since 2026-12-01 they take the same
+    locks). Such a second reversal failed every later cycle, for every payee, on the
+    store's key for it, with no cycle recorded. It is now held: listed on each cycle,
+    never paid, while the cycle pays the rest."""
+    from sqlalchemy.orm import make_transient
+
+    from store.models import Claim
+
+    migrate.upgrade(database_url)
+    out, day = tmp_path / "out", "2026-11-23"
+
+    def process(path: Path, *extra: str) -> dict[str, Any]:
+        result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db",
+                                     database_url, "--quiet", "--as-of", day, "--received", day,
+                                     *extra])
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+        return summary
+
+    first = process(_variant(TWO_CLAIMS, tmp_path / "in" / "first.837", "000000101", edits=[]))
+    (icn,) = [c["payer_claim_control_number"] for f in first["files"] for c in f["claims"]
+              if c["patient_control_number"] == "PCN-0001"]
+    process(_variant(TWO_CLAIMS, tmp_path / "in" / "void.837", "000000102", edits=[
+        ("CLM*PCN-0001*300***11:B:1*Y*A*Y*Y~", f"CLM*PCN-0001*300***11:B:8*Y*A*Y*Y~REF*F8*{icn}~"),
+        ("PCN-0002", "PCN-0012"), ("DTP*472*D8*20261105", "DTP*472*D8*20261112"),
+        ("SE*42*0001", "SE*43*0001")]), "--no-remit")
+    # Given a twin of the void: a second current decision reversing the same original
+    store = Store(database_url)
+    try:
+        with store.transaction() as s:
+            void = s.scalar(select(DecisionRecord).join(Claim).where(
+                Claim.original_icn == icn, DecisionRecord.current.is_(True)))
+            assert void is not None
+            claim = s.get(Claim, void.claim_id)
+            assert claim is not None
+            twin_icn = void.icn[:-1] + ("9" if void.icn[-1] != "9" else "8")
+            s.expunge(claim)
+            make_transient(claim)
+            claim.id, claim.icn, claim.fingerprint = None, twin_icn, None  # type: ignore[assignment]
+            s.add(claim)
+            s.flush()
+            s.expunge(void)
+            make_transient(void)
+            void.id, void.icn, void.claim_id = None, twin_icn, claim.id  # type: ignore[assignment]
+            void.data = {**void.data, "icn": twin_icn}
+            s.add(void)
+    finally:
+        store.dispose()
+    # When two cycles run
+    for _ in range(2):
+        result = runner.invoke(app, ["remit", "--db", database_url, "--out", str(out),
+                                     "--as-of", day])
+        assert result.exit_code == 0, result.output
+    # Then the first releases (the void's reversal and PCN-0012 paid) holding the twin,
+    # and the second has nothing to pay but still lists the twin
+    store = Store(database_url)
+    try:
+        with store.transaction() as s:
+            cycles = list(s.execute(select(PaymentCycle.outcome, PaymentCycle.held)
+                                    .order_by(PaymentCycle.id)))
+    finally:
+        store.dispose()
+    assert cycles[-2:] == [("released", [twin_icn]), ("empty", [twin_icn])]
+    assert _count(database_url, RemittedClaim, RemittedClaim.reverses_icn == icn) == 1

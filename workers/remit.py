@@ -276,23 +276,40 @@ def waiting_for_a_cycle(as_of: date | None) -> tuple[ColumnElement[bool], ...]:
 def _waiting(s: Session, as_of: date, shared: ReferenceData, spool: WaitingSpool
              ) -> list[str]:
     """The decided claims no cycle has remitted, in receipt order, into ``spool``
-    (keyed by decision id); the claim numbers of those held back (`is_held`)."""
+    (keyed by decision id); the claim numbers of those held back: a correction whose
+    original is not remitted yet (`is_held`), and one whose original another correction
+    reversed already (in an earlier cycle or earlier in this one), which no cycle pays
+    and a person must look at. Before 2026-12-01 such a second reversal (two
+    replacements decided at once) failed every cycle, for every payee, on the store's
+    key for it, with no cycle recorded."""
     rows = s.execute(
         select(DecisionRecord.id, DecisionRecord.data, Claim.parsed, Claim.id)
         .join(Claim, Claim.id == DecisionRecord.claim_id)
         .where(*waiting_for_a_cycle(as_of))
         .order_by(Claim.id).execution_options(yield_per=500))
     held = []
+    reversing: set[str] = set()
     for decision_id, data, parsed, claim_id in rows:
         decision = decision_from_record(data)
         claim = ParsedClaim.model_validate_json(parsed or "")
         waiting = waiting_of(decision_id, decision, claim,
                              lambda icn, like: _original(s, icn, like, shared))
-        if is_held(waiting):
+        original = waiting.reverses
+        if original is not None and (original in reversing or _reversed(s, original)):
+            held.append(decision.icn)  # listed on every cycle's row until a person acts
+        elif is_held(waiting):
             held.append(decision.icn)
         else:
             spool.add(Spooled(waiting, decision.icn, claim_id))
+            if original is not None:
+                reversing.add(original)
     return held
+
+
+def _reversed(s: Session, icn: str) -> bool:
+    """Whether a cycle has remitted a reversal of ``icn``."""
+    return s.scalar(select(RemittedClaim.id).where(RemittedClaim.reverses_icn == icn)
+                    .limit(1)) is not None
 
 
 def _originals_named(s: Session, as_of: date) -> list[str]:
