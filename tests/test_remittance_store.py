@@ -201,6 +201,15 @@ def _variant(source: Path, target: Path, isa13: str, *, edits: list[tuple[str, s
     return target
 
 
+def _processed(url: str, out: Path, day: str, path: Path, *extra: str) -> dict[str, Any]:
+    """``claims process`` of one file received and decided on ``day``: its summary."""
+    result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db", url,
+                                 "--quiet", "--as-of", day, "--received", day, *extra])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
 def test_a_void_carries_a_forward_balance_that_the_next_cycle_recovers(
     database_url: str, tmp_path: Path,
 ) -> None:
@@ -208,11 +217,7 @@ def test_a_void_carries_a_forward_balance_that_the_next_cycle_recovers(
     out, day = tmp_path / "out", "2026-11-23"
 
     def process(path: Path) -> dict[str, Any]:
-        result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db",
-                                     database_url, "--quiet", "--as-of", day, "--received", day])
-        assert result.exit_code == 0, result.output
-        summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
-        return summary
+        return _processed(database_url, out, day, path)
 
     # Given PCN-0001 paid and remitted in a first cycle
     first = process(_variant(TWO_CLAIMS, tmp_path / "in" / "first.837", "000000101", edits=[]))
@@ -410,12 +415,7 @@ def test_a_second_reversal_of_one_original_is_held_and_the_other_payees_are_paid
     out, day = tmp_path / "out", "2026-11-23"
 
     def process(path: Path, *extra: str) -> dict[str, Any]:
-        result = runner.invoke(app, ["process", str(path), "--out", str(out), "--db",
-                                     database_url, "--quiet", "--as-of", day, "--received", day,
-                                     *extra])
-        assert result.exit_code == 0, result.output
-        summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
-        return summary
+        return _processed(database_url, out, day, path, *extra)
 
     first = process(_variant(TWO_CLAIMS, tmp_path / "in" / "first.837", "000000101", edits=[]))
     (icn,) = [c["payer_claim_control_number"] for f in first["files"] for c in f["claims"]
