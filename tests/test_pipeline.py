@@ -41,6 +41,9 @@ def test_a_clean_file_is_processed_with_a_999_and_every_claim_accepted(tmp_path:
     assert [(c.patient_control_number, c.front_end, c.charge) for c in entry.claims] == [
         ("PCN-0001", "accepted", "300.00"), ("PCN-0002", "accepted", "150.00")]
     assert summary.as_of == "2026-11-23"
+    # the --out the run made is its account's alone: the store, the archive, summary.json
+    # and the answers are PHI (it was left to the umask, 0755)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
 
 
 def test_claims_of_a_rejected_transaction_set_are_not_reached_and_the_rest_go_on(

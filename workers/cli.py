@@ -62,12 +62,14 @@ def _date(value: str, option: str, *within: date) -> date:
 
 
 def _writable_directory(path: Path, option: str) -> None:
-    """A directory the run can write into (made when missing), checked before anything
-    is read or written; otherwise a usage error naming it, never a traceback."""
+    """A directory the run can write into (made when missing, 0700: what goes in it, the
+    store, the archive, summary.json and the answers, is PHI; before 2026-12-01 the
+    umask's 0755 let every account of the machine read it), checked before anything is
+    read or written; otherwise a usage error naming it, never a traceback."""
     import tempfile
 
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise typer.BadParameter(f"cannot use {path} as a directory: {exc.strerror}",
                                  param_hint=option) from None
