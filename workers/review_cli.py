@@ -377,6 +377,7 @@ def _lock_members_of(s: Session, icn: str) -> None:
     Before 2026-12-01 a release took none: a replacement released while another was
     decided reversed the same original twice, and every later payment cycle failed on
     the store's key for it, for every payee."""
+    _claim_number(icn)  # never looked up unless it can be one
     row = s.execute(select(Claim.subscriber_id, Claim.original_icn)
                     .where(Claim.icn == icn)).first()
     if row is not None:
