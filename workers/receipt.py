@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
@@ -68,8 +68,9 @@ def business_day(text: str, first: date = FIRST_DAY, last: date = LAST_DAY) -> d
     return day
 
 
-RECEIPT_CLOCKS = ("arrival", "file")
+ReceiptClock = Literal["arrival", "file"]
 """Which of an upload's times is its arrival (`upload_instant`)."""
+RECEIPT_CLOCKS: tuple[str, ...] = get_args(ReceiptClock)
 
 
 def upload_instant(stat: os.stat_result, clock: str = "arrival") -> datetime:

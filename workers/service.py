@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any, BinaryIO, Literal, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -60,6 +60,7 @@ from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
     BusinessTimezone,
+    ReceiptClock,
     business_zone,
     receipt_date,
     upload_instant,
@@ -92,7 +93,7 @@ class ServiceSettings(BaseSettings):
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
     business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE
     """IANA zone whose calendar gives a file's receipt date (`workers.receipt`)."""
-    receipt_clock: Literal["arrival", "file"] = "arrival"
+    receipt_clock: ReceiptClock = "arrival"
     """``arrival``: an upload arrived when it last changed on this machine, a time its
     sender cannot set; ``file``: at its modification time, which an SFTP client can set
     (only to replay files whose drop times are known; `workers.receipt.upload_instant`)."""
@@ -114,7 +115,7 @@ class Service:
     business_zone: ZoneInfo = field(
         default_factory=lambda: business_zone(DEFAULT_BUSINESS_TIMEZONE))
     """Whose calendar a file's arrival instant is dated on (its receipt date)."""
-    receipt_clock: str = "arrival"
+    receipt_clock: ReceiptClock = "arrival"
     """Which of an upload's times is its arrival (`workers.receipt.upload_instant`)."""
 
     def outbound_folder(self, session: Session, qualifier: str, sender_id: str) -> Path:
