@@ -316,8 +316,9 @@ def _service(s: ServicePayment) -> Iterator[list[Element]]:
     if s.service_date is not None:
         yield ["DTM", "472", s.service_date.strftime("%Y%m%d")]
     yield from _cas(s.adjustments)
-    if s.line_item_control_number:
-        yield ["REF", "6R", clean(s.line_item_control_number, 50)]
+    control = clean(s.line_item_control_number or "", 50)
+    if control:  # none when nothing of it can travel, as the 277CA's REF*FJ
+        yield ["REF", "6R", control]
     if s.allowed is not None:
         yield ["AMT", "B6", amount_text(s.allowed)]
     for remark in s.remarks:

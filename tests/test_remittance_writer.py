@@ -106,3 +106,27 @@ def test_a_payee_name_or_city_no_answer_can_carry_leaves_a_valid_835(party: Part
     text = render_835(remittance, RESPONDER)
     assert outbound_problems(text) == [] and pyx12_accepts(text)
     assert "N1*PE*" in text and "N1*PE**" not in text and "N4**" not in text
+
+
+@pytest.mark.parametrize("control", ["`", "   ", "~*"])
+def test_a_line_item_control_number_no_answer_can_carry_is_left_out(control: str) -> None:
+    # Given a line the 999 and 277CA accepted with a REF*6R none of whose characters an
+    # 835 can carry (found by the fuzz run, seed 20261201 case 10824: a REF02 of "`"
+    # came out as a REF*6R without REF02, the cycle's check refused the 835, and with
+    # it the whole cycle)
+    remittance = _remittance((), (), "700.00")
+    claim = remittance.claims[0]
+    line = replace(claim.services[0], line_item_control_number=control)
+    text = render_835(replace(remittance, claims=(replace(claim, services=(line,)),)),
+                      RESPONDER)
+    # Then the line goes without its REF*6R, as the 277CA echoes no REF*FJ for it
+    assert "REF*6R" not in text
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
+
+
+def test_names_no_answer_can_carry_leave_a_valid_835() -> None:
+    remittance = _remittance((), (), "700.00")
+    claim = replace(remittance.claims[0], patient=Person("`", "`", "`"),
+                    rendering=Person("   ", "", "1000000001"))
+    text = render_835(replace(remittance, claims=(claim,)), RESPONDER)
+    assert outbound_problems(text) == [] and pyx12_accepts(text)
