@@ -146,16 +146,24 @@ def _negated(a: CasAdjustment) -> CasAdjustment:
     return replace(a, amount=-a.amount)
 
 
+def _says_what_was_remitted(line: PastClaim) -> bool:
+    """A history line remitted and not since reversed, whose adjustments account for its
+    charge (charge less every CAS is what was paid) and for its patient responsibility
+    (the PR adjustments, as CLP05 must be: DOMAIN.md 8.4)."""
+    cas = line.cas()
+    return (line.remittance_date is not None and line.status in ("paid", "denied")
+            and line.charge - sum((a for _g, _c, a in cas), Decimal(0)) == line.paid
+            and sum((a for g, _c, a in cas if g == "PR"), Decimal(0))
+            == line.patient_responsibility)
+
 
 def original_from_history(lines: Sequence[PastClaim], like: ClaimPayment) -> ClaimPayment | None:
     """The CLP an original remitted before this engine kept its 835s (reference past
     claims), for its reversal; None when the history cannot say exactly what was
     remitted: a line not remitted, already reversed or voided, or whose adjustments
-    do not account for its charge. The patient, insured and place of service are the
-    correction's (the same patient's claim)."""
-    if not lines or any(line.remittance_date is None or line.status not in ("paid", "denied")
-                        or line.charge - sum((a for _g, _c, a in line.cas()), Decimal(0))
-                        != line.paid for line in lines):
+    do not account for its charge and its patient responsibility. The patient, insured
+    and place of service are the correction's (the same patient's claim)."""
+    if not lines or not all(map(_says_what_was_remitted, lines)):
         return None
     ordered = sorted(lines, key=lambda line: line.line_number)
     first = ordered[0]

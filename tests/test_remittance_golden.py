@@ -356,6 +356,13 @@ def test_an_original_from_history_is_rebuilt_only_when_its_lines_say_what_was_pa
         "a line already reversed": [past_claim("OBH-ORIG", adjustments="CO-45:100.00",
                                                status="reversed")],
         "adjustments short of the charge": [past_claim("OBH-ORIG", adjustments="CO-45:90.00")],
+        # CLP05 must be the PR adjustments (DOMAIN.md 8.4); a reversal of a patient
+        # responsibility the CAS do not say made an 835 the cycle's check refused, and
+        # with it every payee's cycle (found by an audit, 2026-12-01)
+        "patient responsibility not its PR adjustments": [
+            past_claim("OBH-ORIG", pr="5.00", adjustments="CO-45:100.00")],
+        "PR adjustments without the patient responsibility": [
+            past_claim("OBH-ORIG", adjustments="CO-45:70.00 PR-2:30.00")],
     }
     for case, lines in unsaid.items():
         assert original_from_history(lines, like) is None, case
