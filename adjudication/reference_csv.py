@@ -61,7 +61,7 @@ from adjudication.reference import (
     TelehealthPolicy,
     UnitLimit,
 )
-from edi.amounts import MAX_TYPED, amount_fits
+from edi.amounts import MAX_AMOUNT, amount_fits
 from edi.validators.npi import is_valid_npi
 
 
@@ -315,7 +315,7 @@ _Check = tuple[str, Callable[[Any], bool], str]
 _LICENSES = frozenset(level.value for level in LicenseLevel)
 _STATE = re.compile(r"[A-Z]{2}")
 _NON_NEGATIVE = "must not be negative"
-_TOO_LARGE = f"must be a number of at most {MAX_TYPED:,} either side of zero"
+_TOO_LARGE = f"must be a number of at most {MAX_AMOUNT:,} either side of zero"
 _CAS = re.compile(r"(CO|PR|OA|PI|CR)-[A-Z0-9]{1,5}:-?\d+(\.\d{1,2})?")
 
 

@@ -22,9 +22,19 @@ def from_cents(whole_cents: int) -> Decimal:
     return Decimal(whole_cents).scaleb(-2)
 
 
+R_DIGITS = 18
+"""The most digits an amount element (X12 type R, 1-18) holds, its point and sign not
+counted."""
+
+
 def amount_text(amount: Decimal) -> str:
-    """An X12 R amount with two decimals: ``150.00``, ``-12.50`` for a reversal."""
-    return str(cents(amount))
+    """An X12 R amount with two decimals: ``150.00``, ``-12.50`` for a reversal; without
+    needless zeros when two decimals would not fit `R_DIGITS` (the 277CA echoing a
+    rejected claim's charge of 17 digits, which its 837 could carry)."""
+    text = str(cents(amount))
+    if len(text) <= R_DIGITS + 1 or sum(c.isdigit() for c in text) <= R_DIGITS:
+        return text
+    return quantity_text(amount)
 
 
 def quantity_text(value: Decimal) -> str:
@@ -33,15 +43,18 @@ def quantity_text(value: Decimal) -> str:
     return text if text not in ("-0", "") else "0"
 
 
-MAX_TYPED = Decimal("99999999.99")
-"""The largest amount a person may type (an allowed amount, a release limit, a charge
-filter): what eight digits of dollars hold."""
+MAX_AMOUNT = Decimal("99999999.99")
+"""The largest amount the engine takes, what eight digits of dollars hold: a claim's or
+a line's charge (a larger one is rejected on the 277CA, `SNIP3-AMOUNT-FORMAT`), a
+reference row's amount, and what a person types (an allowed amount, a release limit,
+a charge filter). Any sum the 835 and the 277CA write of such amounts fits their
+elements."""
 
 
 def amount_fits(value: Decimal) -> bool:
-    """Whether a typed amount is a number from 0 to `MAX_TYPED` (not NaN, not infinite:
+    """Whether an amount is a number from 0 to `MAX_AMOUNT` (not NaN, not infinite:
     checked first, as NaN cannot be compared)."""
-    return value.is_finite() and 0 <= value <= MAX_TYPED
+    return value.is_finite() and 0 <= value <= MAX_AMOUNT
 
 
 def whole_cents(value: Decimal) -> bool:

@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from edi.amounts import MAX_TYPED, amount_fits, whole_cents
+from edi.amounts import MAX_AMOUNT, amount_fits, whole_cents
 from review.roles import GRANTS, Permission, Role
 from review.settings import ReviewSettings
 from store.engine import Store
@@ -104,10 +104,10 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime, 
 
 def _check_release_limit(limit: Decimal) -> None:
     """A release limit is an amount a person typed: in dollars and cents, from 0 to the
-    largest amount a person may type (`edi.amounts.MAX_TYPED`); anything
+    largest amount a person may type (`edi.amounts.MAX_AMOUNT`); anything
     else (NaN, Infinity, 1e999, a third decimal) is refused, never stored."""
     if not amount_fits(limit):
-        raise UserError(f"a release limit is an amount from 0 to {MAX_TYPED:,}")
+        raise UserError(f"a release limit is an amount from 0 to {MAX_AMOUNT:,}")
     if not whole_cents(limit):
         raise UserError("a release limit is in dollars and cents (two decimals)")
 

@@ -21,7 +21,7 @@ from sqlalchemy import Select, Text, cast, func, select, true
 from sqlalchemy.orm import Session
 
 from adjudication.reference import LineOfBusiness
-from edi.amounts import MAX_TYPED, amount_fits
+from edi.amounts import MAX_AMOUNT, amount_fits
 from store.models import (
     Claim,
     ClaimRenderingNpi,
@@ -90,7 +90,7 @@ class QueueFilter:
                     from None
             if not amount_fits(parsed):
                 raise FilterError(f"{name.replace('_', ' ')}: an amount from 0 to "
-                                  f"{MAX_TYPED:,}")
+                                  f"{MAX_AMOUNT:,}")
             return parsed
 
         def text(name: str, key: str | None = None) -> str:

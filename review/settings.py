@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from edi.amounts import MAX_TYPED
+from edi.amounts import MAX_AMOUNT
 from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE, CodeSetsDirectory
 from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, BusinessTimezone, business_zone
 
@@ -27,7 +27,7 @@ class ReviewSettings(BaseSettings):
     """A session ends this long after sign-in, used or not."""
     secure_cookies: bool = True
     """Cookies only over HTTPS (browsers treat http://localhost as secure too)."""
-    analyst_release_limit: Decimal = Field(default=Decimal("1000.00"), ge=0, le=MAX_TYPED,
+    analyst_release_limit: Decimal = Field(default=Decimal("1000.00"), ge=0, le=MAX_AMOUNT,
                                            decimal_places=2)
     """The most an analyst may release a pend to pay, unless the user row says otherwise."""
     lock_after: int = Field(default=5, ge=1)

@@ -46,3 +46,18 @@ def test_stored_cents_read_back_as_amounts(stored: int, amount: str) -> None:
 
     assert from_cents(stored) == Decimal(amount)
     assert amount_text(from_cents(stored)) == amount
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    ("9999999999999999.99", "9999999999999999.99"),   # 18 digits: two decimals fit
+    ("-9999999999999999.99", "-9999999999999999.99"),
+    ("99999999999999999", "99999999999999999"),       # 19 with two decimals: not written
+    ("199999999999999998", "199999999999999998"),
+    ("12345678901234567.5", "12345678901234567.5"),
+])
+def test_an_amount_two_decimals_would_take_past_18_digits_is_written_without_them(
+        amount: str, text: str) -> None:
+    # an X12 R element holds 18 digits; the 277CA echoes a rejected CLM02 of 17 digits
+    # (which the 837 may carry) and its totals, where "…99.00" was invalid X12
+    assert amount_text(Decimal(amount)) == text
+    assert sum(c.isdigit() for c in text) <= 18

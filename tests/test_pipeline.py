@@ -207,3 +207,33 @@ def test_a_test_interchange_gets_test_acknowledgments(tmp_path: Path) -> None:
     for path in (entry.ack_path, entry.claim_ack_path or ""):
         isa = Path(path).read_text().split("~", 1)[0].split("*")
         assert isa[15] == "T", path
+
+
+def test_a_charge_of_seventeen_digits_is_rejected_with_a_valid_277ca_and_the_rest_go_on(
+        tmp_path: Path) -> None:
+    # Given a claim whose CLM02 and SV102 have 17 digits, which the 837 allows (R 1-18):
+    # storing its charge was an OverflowError, the file stuck without a 999 or a 277CA,
+    # and its 277CA's STC04 had 19 digits (found by an audit, 2026-12-01)
+    from edi.validators.outbound import outbound_problems
+
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    huge = "99999999999999999"
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_text()
+    (inbound / "huge.837").write_text(
+        data.replace("CLM*PCN-0001*300*", f"CLM*PCN-0001*{huge}*")
+        .replace("SV1*HC:90837*200*", f"SV1*HC:90837*{int(huge) - 100}*"))
+    (entry,) = _run(tmp_path, ["huge.837"]).files
+    # Then the claim is rejected, saying why, and the other one goes on
+    assert (entry.status, entry.ack_code) == ("processed", "A")
+    first, second = entry.claims
+    # (the store, and so summary.json, keeps such a charge as the first cent over the
+    # largest the payer takes; the 277CA echoes it as received)
+    assert (first.front_end, first.front_end_codes, first.charge) == (
+        "rejected", ["A7:178", "A7:583"], "100000000.00")
+    assert "over 99,999,999.99" in first.reasons[0]
+    assert (second.front_end, second.status is not None) == ("accepted", True)
+    # and the 277CA echoes its charge as received, and is valid X12
+    text = Path(entry.claim_ack_path or "").read_text()
+    assert f"*U*{huge}*" in text and f"AMT*YY*{huge}~" in text
+    assert outbound_problems(text) == []

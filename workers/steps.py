@@ -39,6 +39,7 @@ from adjudication.engine import (
 )
 from edi.ack277 import TallyBuilder
 from edi.acks import AckVerdict, Responder, write_acknowledgment
+from edi.amounts import CENT, MAX_AMOUNT
 from edi.faults import FAULTS
 from edi.findings import FileCheck, InterchangeIdentity, Interchanges
 from edi.front_end import claim_number
@@ -784,7 +785,7 @@ def _store_claims(s: Session, ctx: StepContext, set_row: TransactionSet, before:
         rows.append({
             "file_id": set_row.file_id, "set_id": set_row.id, "position": position,
             "patient_control_number": summary.patient_control_number[:38],
-            "charge_cents": to_cents_text(summary.charge), "front_end": summary.front_end,
+            "charge_cents": stored_charge_cents(summary.charge), "front_end": summary.front_end,
             "state": "accepted" if accepted else "closed",
             "codes": summary.front_end_codes, "reasons": summary.reasons,
             "icn": summary.payer_claim_control_number,
@@ -816,5 +817,12 @@ def _rejected_lobs(s: Session, ctx: StepContext, chunk: Sequence[AnsweredClaim]
     return [lob if r else None for lob, r in zip(named, rejected, strict=True)]
 
 
-def to_cents_text(amount: str) -> int:
-    return to_cents(Decimal(amount))
+_OVER = MAX_AMOUNT + CENT
+
+
+def stored_charge_cents(amount: str) -> int:
+    """A claim's charge as the store keeps it, in cents; a charge over `MAX_AMOUNT`
+    either side of zero (never accepted: A7:178) as the first cent over it, where a
+    CLM02 of 17 digits was a traceback (the column holds 18 digits of cents, and the
+    queues sum it); the claim's 277CA record keeps its exact text."""
+    return to_cents(max(-_OVER, min(Decimal(amount), _OVER)))

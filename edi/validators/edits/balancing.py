@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from edi.amounts import MAX_AMOUNT
 from edi.claim_status import ClaimFinding, Location, StatusCategory
 from edi.claims import ParsedClaim
 from edi.validators.edits.base import Edit, EditContext, edit
@@ -29,15 +30,24 @@ def _cents(amount: Decimal) -> bool:
     return isinstance(exponent, int) and exponent >= -2
 
 
-@edit("SNIP3-AMOUNT-FORMAT", version=1, snip=3,
-      title="Charges have at most two decimals and are not negative",
+_LARGEST = f"{MAX_AMOUNT:,}"
+
+
+@edit("SNIP3-AMOUNT-FORMAT", version=2, snip=3,
+      title="Charges have at most two decimals, are not negative and not over 99,999,999.99",
       emits=("A7:178", "A7:583"))
 def amounts_in_cents(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator[ClaimFinding]:
+    # v2: a charge over `MAX_AMOUNT` is refused; the 837 lets one have 18 digits, and
+    # a CLM02 of 17 was a traceback storing it, the file stuck without its answers
     total = claim.claim.total_claim_charge_amount
     if not _cents(total) or total < 0:
         yield e.finding(A7, ("178",), None, Location("2300", "CLM", "CLM02"),
                         "The total claim charge must be a non-negative amount with at most "
                         "two decimal places.")
+    elif total > MAX_AMOUNT:
+        yield e.finding(A7, ("178",), None, Location("2300", "CLM", "CLM02"),
+                        f"The total claim charge is over {_LARGEST}, the largest payer "
+                        f"87726 accepts on a claim.")
     for line in claim.claim.lines:
         charge = line.line_item_charge_amount
         if not _cents(charge) or charge < 0:
@@ -45,6 +55,11 @@ def amounts_in_cents(e: Edit, claim: ParsedClaim, _ctx: EditContext) -> Iterator
                             Location("2400", "SV1", "SV102", line.assigned_number),
                             "The line charge must be a non-negative amount with at most two "
                             "decimal places.")
+        elif charge > MAX_AMOUNT:
+            yield e.finding(A7, ("583",), None,
+                            Location("2400", "SV1", "SV102", line.assigned_number),
+                            f"The line charge is over {_LARGEST}, the largest payer 87726 "
+                            f"accepts on a line.")
 
 
 @edit("SNIP3-UNITS", version=2, snip=3,
