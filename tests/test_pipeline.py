@@ -103,6 +103,31 @@ def test_the_same_bytes_twice_in_one_run_are_answered_once_and_then_as_a_duplica
     assert Path(second.ack_path).name.startswith("batch-b-")
 
 
+def test_a_duplicate_in_one_run_never_takes_the_first_files_ta1_name(tmp_path: Path) -> None:
+    # Given the same bytes under one name in two folders, the first answered by a TA1
+    # (sent to another receiver): the duplicate's TA1 025 was written over the first's
+    # TA1 008, both summary entries naming one file (found by an audit, 2026-12-01)
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_text().replace(
+        "*ZZ*87726          *", "*ZZ*99999          *")
+    files = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.837").write_text(data)
+        files.append(str(tmp_path / folder / "same.837"))
+    os.utime(files[1], (2_000_000_000, 2_000_000_000))  # received second
+    result = runner.invoke(app, ["process", *files, "--out", str(tmp_path / "out"), "--quiet",
+                                 "--as-of", "2026-11-23", "--received", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    first, second = RunSummary.model_validate_json(
+        (tmp_path / "out" / "summary.json").read_text()).files
+    # Then each keeps its own answer
+    assert (first.status, first.ack, second.status) == ("rejected", "TA1", "duplicate")
+    assert first.ack_path != second.ack_path
+    assert "*R*008~" in Path(first.ack_path).read_text()
+    assert "*R*025~" in Path(second.ack_path).read_text()
+    assert Path(second.ack_path).name.endswith("-duplicate.ta1")
+
+
 def test_an_interchange_control_number_reused_by_the_same_sender_is_rejected(
     tmp_path: Path,
 ) -> None:

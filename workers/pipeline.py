@@ -269,7 +269,8 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
             DuplicateReceipt.run_id == run_id, DuplicateReceipt.file_id == file_id)).one()
         ack = KeptAnswer.of(receipt)
         assert ack is not None
-        ack_path = options.out_dir / answer_name(path, sha_of(s, file_id), "ta1")
+        # beside the first's answers, never over them (its .ta1 when no group was answered)
+        ack_path = options.out_dir / f"{answer_stem(path.name, sha_of(s, file_id))}-duplicate.ta1"
         ack.copy_to(ctx.archive, ack_path)
         entry = file_summary(s, file_id, path=str(path), ack_path=str(ack_path),
                              claim_ack_path=None, duplicate=True,
@@ -280,7 +281,8 @@ def _duplicate_summary(ctx: StepContext, options: RunOptions, run_id: int, file_
 
 def answer_name(path: Path, sha: str, kind: str) -> str:
     """``<stem>-<first 12 of sha256>.<kind>`` (`workers.files.answer_stem`): the same
-    bytes twice are a duplicate, answered ``.ta1`` beside the first's ``.999``."""
+    bytes twice are a duplicate, answered ``<stem>-<hash>-duplicate.ta1`` beside the
+    first's answers."""
     return f"{answer_stem(path.name, sha)}.{kind}"
 
 
