@@ -194,10 +194,26 @@ def answered_claims(outcome: SetOutcome, numbers: ClaimNumbers, received: date
     elif reading.parse_error is not None:
         for status in outcome.unprocessable_statuses():
             yield AnsweredClaim(_summary(reading, status), status, None)
+    elif reading.is_test:
+        for claim in outcome.edited:
+            status = numbered(claim.status, claim.fingerprint, numbers, received)
+            summary = _summary(reading, status)
+            if summary.front_end == "accepted":
+                summary.reasons.append(TEST_CLAIM)
+            # answered as production would be, never kept: not adjudicated, not paid,
+            # and its fingerprint not taken (the production claim is no duplicate of it)
+            yield AnsweredClaim(summary, status, claim._replace(kept=None))
     else:
         for claim in outcome.edited:
             status = numbered(claim.status, claim.fingerprint, numbers, received)
             yield AnsweredClaim(_summary(reading, status), status, claim)
+
+
+TEST_CLAIM = ("The interchange is a test (ISA15 T): the claim was checked and answered, "
+              "and is not adjudicated or paid.")
+"""The reason an accepted claim of a test interchange gives in `summary.json`: a test
+interchange asks for test processing (X12.5; X12 RFI 34), so its claims get their 999
+and 277CA (in a test interchange) and nothing more."""
 
 
 def _summary(reading: SetReading, status: ClaimStatus) -> ClaimSummary:

@@ -84,6 +84,11 @@ class SetReading:
     usage_indicator: str = "P"
     """ISA15: a test (T) interchange is answered with a test 277CA."""
 
+    @property
+    def is_test(self) -> bool:
+        """A test interchange's set: its claims are answered, never adjudicated."""
+        return self.usage_indicator == "T"
+
 
 class _SetSegments:
     """The segments of one ST, from the shared stream, recording its claims."""
