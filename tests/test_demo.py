@@ -16,6 +16,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from store.engine import Store, sqlite_url
@@ -81,3 +82,43 @@ def test_the_demo_runs_the_pipeline_then_the_service_in_process(tmp_path: Path) 
             f"--out {data}, then claims review --out {data} and open "
             "http://127.0.0.1:8000/ (docs/review.md)") in said
     assert (data / "claims.db").is_file()  # the store it names is there to look at
+
+
+def test_the_demo_never_empties_a_directory_it_did_not_make(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given directories the demo did not make: it removed whatever --out named, so
+    # `claims demo --out .` emptied the current directory (an audit lost a clone, .git
+    # included) and `--out RUN` a run's store and archive (found 2026-12-01)
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    run = tmp_path / "run"
+    (run / "archive").mkdir(parents=True)
+    (run / "claims.db").write_text("a store")
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    for out in (str(run), ".", "", str(tmp_path / "notes.txt")):
+        result = CliRunner().invoke(app, ["demo", "--out", out])
+        # Then each is a usage error, and nothing is removed
+        assert result.exit_code == 2, (out, result.output)
+        assert "--out" in result.output
+    assert (run / "claims.db").read_text() == "a store" and (run / "archive").is_dir()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_the_demo_starts_its_own_directory_afresh(tmp_path: Path) -> None:
+    from workers.demo import MARK, fresh_out
+
+    out = tmp_path / "demo"
+    fresh_out(out)  # a new directory
+    assert [p.name for p in out.iterdir()] == [MARK]
+    (out / "data").mkdir()
+    (out / "data" / "claims.db").write_text("last demo's store")
+    fresh_out(out)  # an earlier demo's: emptied
+    assert [p.name for p in out.iterdir()] == [MARK]
+    older = tmp_path / "older"  # a demo from before the mark: only what a demo makes
+    (older / "mailboxes").mkdir(parents=True)
+    (older / "service").mkdir()
+    fresh_out(older)
+    assert [p.name for p in older.iterdir()] == [MARK]

@@ -377,12 +377,17 @@ def demo(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """Run the pipeline on the shipped fixtures through a local mailbox and print it."""
-    from workers.demo import run_demo
+    from workers.demo import DemoOutError, fresh_out, run_demo
 
     logs.configure("WARNING")
     named = os.environ.get(CODE_SETS_DIR_VARIABLE)  # the demo's steps read it too
     _code_sets(Path(named) if named else None, CODE_SETS_DIR_VARIABLE)
-    run_demo(console, out, _as_of(as_of))
+    day = _as_of(as_of)
+    try:
+        fresh_out(out)
+    except DemoOutError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from None
+    run_demo(console, out, day)
 
 
 @app.command()

@@ -48,10 +48,45 @@ def demo_files() -> list[Path]:
             *sorted((FIXTURES / "adjudication").glob("*.837"))]
 
 
+MARK = ".claims-demo"
+"""The file the demo leaves in its ``--out``: a directory holding it is the demo's own,
+started afresh by the next demo."""
+DEMO_ENTRIES = frozenset({MARK, "mailboxes", "data", "service"})
+"""What the demo makes in its ``--out`` (a demo from before `MARK` left these alone)."""
+
+
+class DemoOutError(Exception):
+    """An ``--out`` the demo will not use (said without quoting it)."""
+
+
+def fresh_out(out: Path) -> None:
+    """``out`` made ready for a demo: created, or emptied when it is the demo's own (it
+    holds `MARK`, or only what a demo makes); `DemoOutError` for anything else, where the
+    demo removed whatever directory it was given (``--out .`` emptied the current one,
+    ``--out ''`` too, a run's store and archive with them)."""
+    here = Path.cwd().resolve()
+    whole = out.resolve()
+    if whole == here or whole in here.parents:
+        raise DemoOutError("the demo's --out must not be the current directory or hold it")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise DemoOutError("the demo's --out is not a directory")
+    if out.is_dir():
+        entries = {entry.name for entry in out.iterdir()}
+        if entries and not (MARK in entries or entries <= DEMO_ENTRIES):
+            raise DemoOutError("the demo's --out holds files the demo did not make; name a "
+                               "new or empty directory, or an earlier demo's")
+        if entries:
+            shutil.rmtree(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARK).write_text("made by claims demo; the next demo empties this directory\n")
+    except OSError as exc:
+        raise DemoOutError(f"the demo cannot write its --out ({exc.strerror})") from None
+
+
 def run_demo(console: Console, out: Path, as_of: date) -> None:
+    """The demo into ``out``, which `fresh_out` made ready."""
     mailbox = out / "mailboxes" / PARTNER
-    if out.exists():
-        shutil.rmtree(out)
     inbound, outbound = mailbox / "inbound", mailbox / "outbound"
     inbound.mkdir(parents=True)
     for source in demo_files():
