@@ -220,8 +220,13 @@ def test_the_claims_of_a_file_cut_short_are_still_listed(tmp_path: Path) -> None
         ("PCN-0001", "not_reached")]
 
 
-def test_a_test_interchange_gets_test_acknowledgments(tmp_path: Path) -> None:
-    # Given the sample claims sent as a test interchange (ISA15 = T)
+def test_a_test_interchange_is_answered_in_test_acknowledgments_and_never_paid(
+        tmp_path: Path) -> None:
+    # Given the sample claims sent as a test interchange (ISA15 = T), which asks for
+    # test processing (X12 RFI 34): they were adjudicated and paid in a production 835,
+    # and their fingerprints taken (found by an audit, 2026-12-01)
+    from workers.front_end import TEST_CLAIM
+
     inbound = tmp_path / "inbound"
     inbound.mkdir()
     data = (ACK_FIXTURES / "valid-two-claims.837").read_text()
@@ -232,6 +237,17 @@ def test_a_test_interchange_gets_test_acknowledgments(tmp_path: Path) -> None:
     for path in (entry.ack_path, entry.claim_ack_path or ""):
         isa = Path(path).read_text().split("~", 1)[0].split("*")
         assert isa[15] == "T", path
+    # and each claim is checked and answered on the 277CA as production would be...
+    assert "REF*1K*" in Path(entry.claim_ack_path or "").read_text()
+    assert [(c.front_end, c.status, c.reasons) for c in entry.claims] == [
+        ("accepted", None, [TEST_CLAIM])] * 2
+    # ...and nothing is decided or paid
+    assert list((tmp_path / "out").glob("*.835")) == []
+    # And the same claims sent for production later are decided on their merits, not
+    # as duplicates of the test
+    (production,) = _run(tmp_path, ["valid-two-claims.837"]).files
+    assert [(c.front_end, c.status) for c in production.claims] == [
+        ("accepted", "paid"), ("accepted", "paid")]
 
 
 def test_a_charge_of_seventeen_digits_is_rejected_with_a_valid_277ca_and_the_rest_go_on(
@@ -262,29 +278,3 @@ def test_a_charge_of_seventeen_digits_is_rejected_with_a_valid_277ca_and_the_res
     text = Path(entry.claim_ack_path or "").read_text()
     assert f"*U*{huge}*" in text and f"AMT*YY*{huge}~" in text
     assert outbound_problems(text) == []
-
-
-def test_a_test_interchanges_claims_are_answered_and_never_adjudicated_or_paid(
-        tmp_path: Path) -> None:
-    # Given the sample claims sent as a test interchange (ISA15 = T), which asks for
-    # test processing (X12 RFI 34): they were adjudicated and paid in a production 835,
-    # and their fingerprints taken (found by an audit, 2026-12-01)
-    from workers.front_end import TEST_CLAIM
-
-    inbound = tmp_path / "inbound"
-    inbound.mkdir()
-    data = (ACK_FIXTURES / "valid-two-claims.837").read_text()
-    (inbound / "test.837").write_text(data.replace("*000000101*1*P*", "*000000777*1*T*")
-                                      .replace("IEA*1*000000101~", "IEA*1*000000777~"))
-    (entry,) = _run(tmp_path, ["test.837"]).files
-    # Then each claim is checked and answered on the 277CA as production would be...
-    assert "REF*1K*" in Path(entry.claim_ack_path or "").read_text()
-    assert [(c.front_end, c.status, c.reasons) for c in entry.claims] == [
-        ("accepted", None, [TEST_CLAIM])] * 2
-    # ...and nothing is decided or paid
-    assert list((tmp_path / "out").glob("*.835")) == []
-    # And the same claims sent for production later are decided on their merits, not
-    # as duplicates of the test
-    (production,) = _run(tmp_path, ["valid-two-claims.837"]).files
-    assert [(c.front_end, c.status) for c in production.claims] == [
-        ("accepted", "paid"), ("accepted", "paid")]

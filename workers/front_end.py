@@ -194,19 +194,18 @@ def answered_claims(outcome: SetOutcome, numbers: ClaimNumbers, received: date
     elif reading.parse_error is not None:
         for status in outcome.unprocessable_statuses():
             yield AnsweredClaim(_summary(reading, status), status, None)
-    elif reading.is_test:
+    else:
+        test = reading.is_test
         for claim in outcome.edited:
             status = numbered(claim.status, claim.fingerprint, numbers, received)
             summary = _summary(reading, status)
-            if summary.front_end == "accepted":
-                summary.reasons.append(TEST_CLAIM)
-            # answered as production would be, never kept: not adjudicated, not paid,
-            # and its fingerprint not taken (the production claim is no duplicate of it)
-            yield AnsweredClaim(summary, status, claim._replace(kept=None))
-    else:
-        for claim in outcome.edited:
-            status = numbered(claim.status, claim.fingerprint, numbers, received)
-            yield AnsweredClaim(_summary(reading, status), status, claim)
+            if test:
+                # answered as production would be, never kept: not adjudicated, not
+                # paid, its fingerprint not taken (a production copy is no duplicate)
+                if summary.front_end == "accepted":
+                    summary.reasons.append(TEST_CLAIM)
+                claim = claim._replace(kept=None)
+            yield AnsweredClaim(summary, status, claim)
 
 
 TEST_CLAIM = ("The interchange is a test (ISA15 T): the claim was checked and answered, "
