@@ -13,7 +13,7 @@ from remittance.cycle import Waiting, plan_cycle
 from remittance.payer import DEFAULT_PAYER
 from tests.adjudication_builders import World, build_claim, decide, line
 from tests.test_remittance_golden import EFFECTIVE, WHEN, _valid_and_balanced
-from workers.review_cli import DENIAL_RULE, ReviewError, denial
+from workers.review_cli import DENIAL_RULE, NEEDS_REMARK, ReviewError, denial
 
 CLAIM = build_claim([line(1, "90832", "150.00")])  # no fee on file for 90832: a pend
 
@@ -32,10 +32,26 @@ def _835(decision: Decision) -> str:
                       Responder(when=WHEN, control=CountingControlNumbers()))
 
 
-@pytest.mark.parametrize("carc", ["16", "96", "252"])
+@pytest.mark.parametrize("carc", ["16", "96", "234", "252"])
 def test_a_carc_that_needs_a_remark_code_is_refused_without_one(carc: str) -> None:
     with pytest.raises(ReviewError, match=f"CARC {carc} needs a remark code"):
         denial(_pended(), carc)
+
+
+def test_every_carc_that_needs_a_remark_code_can_be_given_with_one() -> None:
+    # Given the CARCs whose X12 text requires a remark code (DOMAIN.md 8.3)
+    for carc in sorted(NEEDS_REMARK):
+        # When a reviewer denies with one of them and a remark code
+        (only,) = denial(_pended(), carc, "N130").lines
+        # Then the denial carries both, in group CO
+        assert [(a.group, a.carc) for a in only.adjustments] == [(Group.CO, carc)]
+        assert only.rarcs == ("N130",)
+
+
+def test_a_procedure_not_paid_separately_is_denied_with_its_bundling_remark() -> None:
+    text = _835(denial(_pended(), "234", "M15"))
+    assert "CAS*CO*234*150.00~" in text and "LQ*HE*M15~" in text
+    _valid_and_balanced(text)
 
 
 def test_a_denial_with_its_remark_code_reaches_the_835() -> None:
