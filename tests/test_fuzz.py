@@ -86,20 +86,9 @@ def test_a_tally_stays_the_same_size_however_many_cases_it_counts() -> None:
 def _accepted_claims(path: Path = DEMO / "demo-small.837") -> list[tuple[str, ParsedClaim]]:
     """The claims of a file as the fuzz run hands them on: each accepted claim with its
     claim number."""
-    import io
+    from workers.fuzz import front_end_in_memory
 
-    from edi.front_end import InMemoryClaimNumbers
-    from edi.validators.edits import EditContext
-    from edi.validators.implementation_guide import EnvelopePolicy
-    from workers.front_end import Outcomes, front_end_result, front_pass
-    from workers.fuzz import RECEIVED
-
-    kept = Outcomes()
-    check = front_pass(io.BytesIO(path.read_bytes()), EnvelopePolicy(),
-                       EditContext(received=RECEIVED), kept)
-    result = front_end_result((o.settle(check.accepted_ordinals()) for o in kept.sets),
-                              InMemoryClaimNumbers(), RECEIVED)
-    return list(result.accepted)
+    return list(front_end_in_memory(path.read_bytes())[1].accepted)
 
 
 def test_accepted_claims_are_decided_and_paid_in_835s_that_balance(

@@ -63,6 +63,7 @@ from edi.ack277 import render_277ca
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.claims import ParsedClaim
 from edi.faults import FAULTS
+from edi.findings import FileCheck
 from edi.front_end import InMemoryClaimNumbers
 from edi.remit835 import render_835
 from edi.validators.codesets import default_registry
@@ -85,7 +86,7 @@ from remittance.cycle import Waiting, is_held, plan_cycle, waiting_of
 from remittance.payer import DEFAULT_PAYER
 from workers import logs
 from workers.adjudicate import decide_in_memory
-from workers.front_end import Outcomes, front_end_result, front_pass
+from workers.front_end import FrontEndResult, Outcomes, front_end_result, front_pass
 from workers.reference import SHIPPED_REFERENCE_DIRECTORY, read_reference_dir
 from workers.remit import check_835
 from workers.summary_store import problems_of
@@ -186,14 +187,24 @@ class Tally:
         self.digest = (self.digest + other.digest) % 2**64
 
 
+def front_end_in_memory(data: bytes) -> tuple[FileCheck, FrontEndResult]:
+    """The engine's one pass over ``data`` (the check, and the sets parsed and edited)
+    and its claims settled by the check's verdicts, numbered in memory, received on
+    `RECEIVED`."""
+    kept = Outcomes()
+    check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED), kept)
+    accepted = check.accepted_ordinals()
+    result = front_end_result((outcome.settle(accepted) for outcome in kept.sets),
+                              InMemoryClaimNumbers(), RECEIVED)
+    return check, result
+
+
 def run_case(data: bytes) -> list[str]:
     """The failures of one file (empty: every oracle holds)."""
     failures: list[str] = []
     texts: list[str] = []
     try:
-        kept = Outcomes()  # the engine's one pass: the check, and the sets parsed
-        check = front_pass(io.BytesIO(data), EnvelopePolicy(), EditContext(received=RECEIVED),
-                           kept)
+        check, result = front_end_in_memory(data)
         responder = Responder(when=WHEN, control=CountingControlNumbers())
         ack = acknowledge(check, responder)
         if not ack.text.startswith("ISA"):
@@ -203,9 +214,6 @@ def run_case(data: bytes) -> list[str]:
         elif ack.kind == "TA1" and not _pyx12_accepts(ack.text):
             failures.append("invalid TA1")
         texts += problems_of(check)
-        accepted = check.accepted_ordinals()
-        result = front_end_result((outcome.settle(accepted) for outcome in kept.sets),
-                                  InMemoryClaimNumbers(), RECEIVED)
         for claim in result.claims:
             texts += claim.reasons
         if result.answered and outbound_problems(render_277ca(result.answered, responder)):
