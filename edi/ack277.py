@@ -42,7 +42,7 @@ from typing import TextIO
 
 from edi.acks import UNECHOED_PATIENT_CONTROL_NUMBER, Responder, clean, receiver_key
 from edi.acks import echoed as _text
-from edi.amounts import amount_text, cents, quantity_text
+from edi.amounts import R_LARGEST, amount_text, cents, quantity_text
 from edi.claim_status import (
     ClaimFinding,
     ClaimStatus,
@@ -159,6 +159,15 @@ def _d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
+def total_text(amount: Decimal) -> str:
+    """A level's total charge (2200B and 2200C STC04, AMT02): `amount_text`, held at
+    `R_LARGEST` when the claims' charges add up past what the element carries. Only
+    claims rejected for a charge over `edi.amounts.MAX_AMOUNT` can add up so far (each
+    echoed exactly at 2200D, as its 837 sent it); a 277CA whose totals overran would be
+    refused by the partner's translator, and with it every rejection it carries."""
+    return amount_text(min(amount, R_LARGEST))
+
+
 @dataclass(frozen=True)
 class Tally:
     """Accepted and rejected claims and charges of one level (2000B or 2000C)."""
@@ -188,9 +197,9 @@ class Tally:
         if self.rejected:
             yield "QTY", [rejected_qualifier, str(self.rejected)]
         if self.accepted:
-            yield "AMT", ["YU", amount_text(self.accepted_amount)]
+            yield "AMT", ["YU", total_text(self.accepted_amount)]
         if self.rejected:
-            yield "AMT", ["YY", amount_text(self.rejected_amount)]
+            yield "AMT", ["YY", total_text(self.rejected_amount)]
 
 
 @dataclass(frozen=True)
@@ -311,7 +320,7 @@ def _transaction_set(answer: SetAnswer, reference: str,
     batch = status.batch_reference or status.transaction_set_control_number
     yield "TRN", ["2", _text(batch, 50, fallback="0")]
     yield "STC", [["A1", "19", "PR"], _d8(status.received), totals.total.action,
-                  amount_text(totals.total.total)]
+                  total_text(totals.total.total)]
     yield from totals.total.segments("90", "AA")
     dates = _Dates(received=status.received, processed=processed)
     claims = iter(answer.claims)
@@ -347,7 +356,7 @@ def _provider(group: ProviderTally, hl_id: int, trace: str) -> Iterator[Segment]
                   qualifier, identifier]
     yield "TRN", ["1", trace]
     # 2200C STC02 is not used in X214: the composite, action and charge only.
-    yield "STC", [["A1", "19", "PR"], "", tally.action, amount_text(tally.total)]
+    yield "STC", [["A1", "19", "PR"], "", tally.action, total_text(tally.total)]
     tax_id = clean(provider.tax_id or "", 50)
     if tax_id:
         yield "REF", ["TJ", tax_id]

@@ -27,6 +27,10 @@ R_DIGITS = 18
 counted."""
 
 
+R_LARGEST = Decimal("9" * R_DIGITS)
+"""The largest amount an R element can carry."""
+
+
 def amount_text(amount: Decimal) -> str:
     """An X12 R amount with two decimals: ``150.00``, ``-12.50`` for a reversal; without
     needless zeros when two decimals would not fit `R_DIGITS` (the 277CA echoing a

@@ -278,3 +278,34 @@ def test_a_charge_of_seventeen_digits_is_rejected_with_a_valid_277ca_and_the_res
     text = Path(entry.claim_ack_path or "").read_text()
     assert f"*U*{huge}*" in text and f"AMT*YY*{huge}~" in text
     assert outbound_problems(text) == []
+
+
+def test_charges_too_large_to_add_up_leave_the_277ca_totals_at_the_largest_amount(
+        tmp_path: Path) -> None:
+    # Given both claims of a set charged 18 digits, the most an 837 amount carries: their
+    # sum has 19, and the 277CA's totals (2200B and 2200C STC04, AMT*YY) overran their
+    # elements, so the partner's translator would refuse the 277CA and its rejections
+    from edi.validators.outbound import outbound_problems
+
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    huge = "9" * 18
+    data = (ACK_FIXTURES / "valid-two-claims.837").read_text()
+    (inbound / "huge.837").write_text(
+        data.replace("CLM*PCN-0001*300*", f"CLM*PCN-0001*{huge}*")
+        .replace("SV1*HC:90837*200*", f"SV1*HC:90837*{int(huge) - 100}*")
+        .replace("CLM*PCN-0002*150*", f"CLM*PCN-0002*{huge}*")
+        .replace("SV1*HC:90834*150*", f"SV1*HC:90834*{huge}*"))
+    # When the file is processed
+    (entry,) = _run(tmp_path, ["huge.837"]).files
+    # Then both claims are rejected, each echoed at 2200D as its 837 sent it
+    assert [c.front_end for c in entry.claims] == ["rejected", "rejected"]
+    text = Path(entry.claim_ack_path or "").read_text()
+    segments = [s.strip() for s in text.split("~")]
+    assert sum(s.startswith("STC*A7:178*") and f"*U*{huge}*" in s for s in segments) == 2
+    # and the totals, which cannot say 1999999999999999998, say the largest amount the
+    # element carries, in a 277CA that is valid X12
+    assert [s for s in segments if s.startswith("STC*A1:19:PR")] == [
+        f"STC*A1:19:PR*20261123*U*{huge}", f"STC*A1:19:PR**U*{huge}"]
+    assert [s for s in segments if s.startswith("AMT")] == [f"AMT*YY*{huge}"] * 2
+    assert outbound_problems(text) == []
