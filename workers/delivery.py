@@ -53,9 +53,12 @@ def deliver_file(svc: Service, file_id: int) -> None:
     """The file's 999 (or TA1) and, once written, its 277CA: each answer once. A
     delivery sent again (the file's last step, the reconciler, a retry) writes only what
     no delivery of the file has written; before 2026-12-01 each wrote the 999 again, so
-    a sender that takes its answers out of the folder found the same 999 a second time."""
+    a sender that takes its answers out of the folder found the same 999 a second time.
+    The file's row is locked before its deliveries are looked up: two deliveries at the
+    same time (the file's last step and the reconciler) each wrote the 999 before
+    2026-12-02 on PostgreSQL, neither seeing the other's."""
     with svc.store.transaction() as s:
-        row = s.get(ReceivedFile, file_id)
+        row = s.get(ReceivedFile, file_id, with_for_update=True)  # a delivery at once waits
         ack = None if row is None else KeptAnswer.of(row)
         if row is None or ack is None:
             return
@@ -103,31 +106,47 @@ def deliver_remittances(svc: Service) -> int:
     277CA), or for a file that came from none its interchange's sender. An 835 whose
     claims came from several senders, for a payee with no enrollment, is held
     (`remittance.held`, counted as not delivered): each would read the other's
-    patients. Returns how many 835s were delivered."""
+    patients. Returns how many 835s were delivered (`deliver_remittance`: each once,
+    though two deliveries run at the same time)."""
+    return sum(deliver_remittance(svc, trace) for trace in waiting_remittances(svc.store))
+
+
+def waiting_remittances(store: Store) -> list[str]:
+    """The trace numbers of the released 835s no delivery has written, oldest first."""
+    with store.transaction() as s:
+        return list(s.scalars(select(RemittanceRecord.trace_number)
+                              .where(~_delivered(RemittanceRecord.trace_number.expression))
+                              .order_by(RemittanceRecord.id)))
+
+
+def deliver_remittance(svc: Service, trace: str) -> bool:
+    """The 835 ``trace`` and its advice into its mailbox, unless a delivery wrote it
+    already: its row is locked first (on SQLite the writer's lock is taken at BEGIN),
+    then its delivery looked for, so a second delivery at the same time (two ``remit``
+    actors, ``claims redeliver`` during a cycle) waits for the first and finds it done.
+    Before 2026-12-02 each took the list of waiting 835s, then wrote each without looking
+    again, and both wrote the same 835 and recorded two deliveries: a partner that takes
+    its files out of the folder as they come received the ERA twice."""
     with svc.store.transaction() as s:
-        waiting = list(s.execute(select(RemittanceRecord.trace_number,
-                                        RemittanceRecord.payee_npi, RemittanceRecord.payee_tin,
-                                        RemittanceRecord.sha256, RemittanceRecord.html_sha256)
-                                 .where(~_delivered(RemittanceRecord.trace_number.expression))
-                                 .order_by(RemittanceRecord.id)))
-    delivered = 0
-    for trace, payee_npi, payee_tin, sha, html_sha in waiting:
-        with svc.store.transaction() as s:
-            destinations = (_enrolled(svc, s, payee_npi, payee_tin)
-                            or _destinations(svc, s, trace))
-            if len(destinations) != 1:
-                _held(s, trace, len(destinations))
-                continue
-            ((folder, to),) = destinations.items()
-            folder.mkdir(parents=True, exist_ok=True)
-            for kept, suffix in ((sha, "835"), (html_sha, "html")):
-                if kept is not None:
-                    copy_atomically(archive_path(svc.archive, kept),
-                                    folder / f"{payee_npi}-{trace}.{suffix}")
-            s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
-                        actor="worker", subject=trace, detail={"to": to}))
-            delivered += 1
-    return delivered
+        row = s.scalar(select(RemittanceRecord).where(RemittanceRecord.trace_number == trace)
+                       .with_for_update())
+        if row is None or s.scalar(select(Event.id).where(
+                Event.kind == "remittance.delivered", Event.subject == trace).limit(1)):
+            return False
+        destinations = (_enrolled(svc, s, row.payee_npi, row.payee_tin)
+                        or _destinations(svc, s, trace))
+        if len(destinations) != 1:
+            _held(s, trace, len(destinations))
+            return False
+        ((folder, to),) = destinations.items()
+        folder.mkdir(parents=True, exist_ok=True)
+        for kept, suffix in ((row.sha256, "835"), (row.html_sha256, "html")):
+            if kept is not None:
+                copy_atomically(archive_path(svc.archive, kept),
+                                folder / f"{row.payee_npi}-{trace}.{suffix}")
+        s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
+                    actor="worker", subject=trace, detail={"to": to}))
+        return True
 
 
 def _enrolled(svc: Service, s: Session, npi: str, tin: str) -> dict[Path, str]:
