@@ -105,6 +105,66 @@ def test_running_the_cycle_again_releases_nothing_twice(database_url: str,
     assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "empty") == 1
 
 
+def _timeless(x12: str) -> list[list[str]]:
+    """An 835's segments without the times of its writing (ISA09-10, GS04-05, DTM*405),
+    which the two runs of a test may take a minute apart."""
+    segments = [segment.strip().split("*") for segment in x12.split("~") if segment.strip()]
+    for elements in segments:
+        if elements[0] == "ISA":
+            elements[9:11] = ["", ""]
+        elif elements[0] == "GS" or elements[:2] == ["DTM", "405"]:
+            elements[4 if elements[0] == "GS" else 2:] = []
+    return segments
+
+
+class _Killed(BaseException):
+    """The run stopped as by SIGKILL: nothing after it runs, no handler catches it."""
+
+
+def test_a_run_killed_after_its_cycle_was_released_copies_that_cycle_s_835s_when_resumed(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run stops once its cycle is released, before any 835 is in --out; the same
+    command again resumes the run. Before 2026-12-02 it ran a second, empty cycle:
+    summary.json listed no 835 and --out had none, though the store had paid them."""
+    import workers.pipeline
+
+    migrate.upgrade(database_url)
+    (tmp_path / "whole").mkdir()
+    uninterrupted = "sqlite:///" + str(tmp_path / "whole.db")
+    migrate.upgrade(uninterrupted)
+    whole = _process(tmp_path / "whole", uninterrupted)
+    assert whole["remittances"]
+    real_copy = workers.pipeline.copy_atomically
+
+    def killed_at_the_first_835(source: Path, target: Path) -> None:
+        if target.suffix == ".835":
+            raise _Killed
+        real_copy(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workers.pipeline, "copy_atomically", killed_at_the_first_835)
+        with pytest.raises(_Killed):
+            _process(tmp_path, database_url)
+    out = tmp_path / "out"
+    assert not list(out.glob("*.835")) and not (out / "summary.json").exists()
+    assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "released") == 1
+    resumed = _process(tmp_path, database_url)
+    assert _count(database_url, PaymentCycle) == 1  # no second cycle ran
+
+    def shown(summary: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{**r, "path": Path(r["path"]).name, "html_path": Path(r["html_path"]).name}
+                for r in summary["remittances"]]
+
+    assert shown(resumed) == shown(whole)
+    assert resumed["remittance_problems"] == whole["remittance_problems"] == []
+    for r in resumed["remittances"]:
+        assert Path(r["path"]).parent == out
+        assert _timeless(Path(r["path"]).read_text()) == _timeless(
+            (tmp_path / "whole" / "out" / Path(r["path"]).name).read_text())
+        assert Path(r["html_path"]).is_file()
+
+
 def test_a_cycle_date_that_is_not_a_plain_day_of_this_century_is_a_usage_error(
     database_url: str, tmp_path: Path,
 ) -> None:

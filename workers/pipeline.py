@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -29,7 +29,7 @@ from edi.validators.codesets import CodeSetRegistry, default_registry
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store, sqlite_url
 from store.migrate import open_store
-from store.models import DuplicateReceipt, ReceivedFile
+from store.models import DuplicateReceipt, Event, ReceivedFile
 from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_copy, archive_path
 from workers.files import answer_stem, atomic_text, copy_atomically
@@ -44,6 +44,9 @@ from workers.reference_store import ReferenceSource, StoredReference
 from workers.steps import StepContext
 from workers.summary import ClaimSummary, FileSummary, RemittanceSummary, RunSummary
 from workers.summary_store import claims_of, file_summary
+
+if TYPE_CHECKING:
+    from workers.remit import CycleOutcome
 
 log = structlog.get_logger("claims.pipeline")
 Progress = Callable[[int], None]
@@ -146,7 +149,7 @@ def process_files(
         if options.remit and reference is not None:
             summary.remittances, summary.remittance_problems = remit_into(
                 store, archive, options.out_dir, as_of=options.as_of, now=options.now,
-                reference=reference)
+                reference=reference, run_id=run_id)
         _write_summary(ctx.store, options.out_dir / "summary.json", summary,
                        [file_id for _, file_id in entries], options.on_claim)
         if options.keep_claims:
@@ -189,15 +192,35 @@ def _write_summary(store: Store, path: Path, summary: RunSummary,
 
 
 def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: datetime,
-               reference: ReferenceSource | None
+               reference: ReferenceSource | None, run_id: int | None = None
                ) -> tuple[list[RemittanceSummary], list[str]]:
     """Run a payment cycle and copy its 835s (and their HTML advices) into ``out_dir``
-    as ``<payee NPI>-<trace>.835``; what summary.json says about it."""
-    from remittance.era import render_era
-    from workers.remit import run_cycle
+    as ``<payee NPI>-<trace>.835``; what summary.json says about it.
 
-    cycle = run_cycle(store, archive, as_of=as_of, now=now, reference=reference,
-                      render_html=render_era)
+    ``run_id``: the ``claims process`` run it pays for. The cycle it releases is
+    recorded with the release (a ``run.remitted`` event, in the cycle's transaction),
+    and the same run started again after a crash copies that cycle's 835s instead of
+    running another: before 2026-12-02 a run killed after its cycle was released and
+    before its 835s were copied ran an empty cycle when resumed, and its 835s never
+    reached ``out_dir`` or summary.json."""
+    from remittance.era import render_era
+    from workers.remit import released_cycle, run_cycle
+
+    subject = None if run_id is None else f"run {run_id}"
+    with store.transaction() as s:
+        recorded = None if subject is None else s.scalar(
+            select(Event.detail).where(Event.kind == RUN_REMITTED, Event.subject == subject)
+            .order_by(Event.id.desc()).limit(1))
+        cycle = None if recorded is None else released_cycle(s, recorded["cycle"])
+
+    def record(s: Session, outcome: CycleOutcome) -> None:
+        if subject is not None and outcome.outcome == "released":
+            s.add(Event(at=now, kind=RUN_REMITTED, actor="claims process", subject=subject,
+                        detail={"cycle": outcome.cycle_id}))
+
+    if cycle is None:
+        cycle = run_cycle(store, archive, as_of=as_of, now=now, reference=reference,
+                          render_html=render_era, audit=record)
     listed = []
     for r in cycle.remittances:
         path = html = None
@@ -215,6 +238,10 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
     log.info("cycle.done", cycle=cycle.cycle_id, outcome=cycle.outcome,
              remittances=len(listed), held=len(cycle.held))
     return listed, cycle.problems
+
+
+RUN_REMITTED = "run.remitted"
+"""The event that names the payment cycle a ``claims process`` run released."""
 
 
 def _json(value: object) -> str:

@@ -95,6 +95,26 @@ class CycleOutcome:
     held: list[str] = field(default_factory=list)
 
 
+def released_cycle(s: Session, cycle_id: int) -> CycleOutcome:
+    """A released cycle as `run_cycle` returned it, read back from what it stored: its
+    835s in the order it released them, each with its claims in CLP order."""
+    cycle = s.get(PaymentCycle, cycle_id)
+    if cycle is None or cycle.outcome != "released":
+        raise LookupError(f"payment cycle {cycle_id} released nothing")
+    remittances = []
+    for r in s.scalars(select(RemittanceRecord).where(RemittanceRecord.cycle_id == cycle_id)
+                       .order_by(RemittanceRecord.id)):
+        icns = s.scalars(select(RemittedClaim.icn).where(RemittedClaim.remittance_id == r.id)
+                         .order_by(RemittedClaim.id))
+        remittances.append(RemittanceOutcome(
+            payee_npi=r.payee_npi, payee_tin=r.payee_tin,
+            payment=f"{from_cents(r.amount_cents):.2f}", method=r.method,
+            trace=r.trace_number, claims=list(dict.fromkeys(icns)), balanced=True,
+            sha256=r.sha256, html_sha256=r.html_sha256))
+    return CycleOutcome(cycle.id, cycle.outcome, remittances, list(cycle.problems),
+                        list(cycle.held))
+
+
 def run_cycle(store: Store, archive: Path, *, as_of: date, now: datetime,
               reference: ReferenceSource | None, payer: Payer = DEFAULT_PAYER,
               actor: str = "payment-cycle",
