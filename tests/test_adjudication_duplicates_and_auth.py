@@ -70,6 +70,27 @@ def test_the_same_service_with_another_charge_is_a_suspect_duplicate_for_a_perso
                                   "charge 200.00 there, 210.00 here)")
 
 
+def test_a_suspect_duplicate_a_reviewer_releases_with_an_allowed_amount_is_paid() -> None:
+    # Given OBH-OLD line 1 paid, and the same service billed again at 210.00 (pended)
+    reference = World().reference(past_claims=(past_claim("OBH-OLD"),))
+    claim = build_claim([line(charge="210.00")])
+    # When a person finds it a separate session and releases it allowing 95.00
+    released = decide(claim, reference, overrides={1: money("95.00")})
+    # Then the line is paid at 95.00, 115.00 CO-45, and the trace says who decided
+    assert released.status == "paid" and released.paid == money("95.00")
+    assert codes(released) == ["CO-45"]
+    step = next(s for s in released.trace if s.rule_id == "DUPLICATE")
+    assert step.conclusion == ("suspect duplicate of OBH-OLD line 1 (history, paid; charge "
+                               "200.00 there, 210.00 here): a separate service, released "
+                               "by a reviewer with an allowed amount")
+
+
+def test_an_exact_duplicate_is_denied_whatever_amount_a_reviewer_enters() -> None:
+    reference = World().reference(past_claims=(past_claim("OBH-OLD"),))
+    decision = decide(build_claim(), reference, overrides={1: money("95.00")})
+    assert codes(decision) == ["OA-18"] and decision.paid == 0
+
+
 def test_the_same_service_with_other_units_is_a_suspect_duplicate() -> None:
     reference = World().reference(past_claims=(past_claim("OBH-OLD", units="2"),))
     decision = decide(build_claim(), reference)

@@ -13,8 +13,11 @@ decided again (a pend released), a duplicate of its own copy, both denied.
 - Suspect duplicate: the same service with other units or another charge (a second
   session billed by mistake, or a corrected charge sent as a new claim instead of a
   replacement): pended for a person, the reason naming the earlier claim number and
-  line, never paid twice unseen.
-An exact match anywhere wins over a suspect one.
+  line, never paid twice unseen. The person who finds it a separate service releases
+  the pend with an allowed amount for the line (``overrides``): the line is then no
+  duplicate, and the trace says a reviewer decided so. Before 2026-12-02 that release
+  pended again, so a suspect duplicate could only be denied.
+An exact match anywhere wins over a suspect one, reviewer or not.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ def _duplicate(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | Non
                               f"{_differs(row.units, row.charge, facts)})")
     if suspect is not None:
         reason = f"suspect duplicate of {suspect}"
+        if work.ctx.overrides.get(facts.number) is not None:
+            work.note(rule, f"{reason}: a separate service, released by a reviewer with "
+                            "an allowed amount", **_inputs(facts))
+            return None
         work.note(rule, reason, **_inputs(facts))
         return Pend(reason)
     work.note(rule, "not a duplicate", **_inputs(facts))
@@ -103,6 +110,7 @@ def _inputs(facts: LineFacts) -> dict[str, object]:
 
 
 DUPLICATE = LineRule(
-    "DUPLICATE", 3, "The service was not already billed (same member, clinician, date, "
+    "DUPLICATE", 4, "The service was not already billed (same member, clinician, date, "
     "procedure and modifiers: with the same units and charge a duplicate, otherwise a "
-    "suspect duplicate for a person)", ("OA-18",), _duplicate)
+    "suspect duplicate for a person, who may release it as a separate service)",
+    ("OA-18",), _duplicate)
