@@ -109,6 +109,9 @@ class Original:
     """What the original added to accumulators, negated."""
     received: date | None = None
     """The day the original was received (history: its rows' ``effective``)."""
+    refused_correction: bool = False
+    """A replacement or void of this run that reversed nothing: it never stood for a
+    claim, so it is no original a later correction can stand on."""
 
 
 @dataclass(frozen=True)

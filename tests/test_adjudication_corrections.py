@@ -26,6 +26,7 @@ from tests.adjudication_builders import (
     decide,
     fee,
     filing_limit,
+    line,
     money,
     past_claim,
     plan,
@@ -377,7 +378,7 @@ def test_a_replacement_of_a_claim_denied_for_timely_filing_is_denied_co29() -> N
     assert dict(step.inputs)["original_lines_denied_co29"] == "1"
 
 
-def test_a_replacement_of_a_replacement_that_was_itself_late_is_denied_co29() -> None:
+def test_a_replacement_of_a_replacement_that_was_itself_late_is_denied_co16_m47() -> None:
     # Given OBH-ORIG paid and remitted 2026-03-20, and its replacement OBH-2 received on
     # day 181 of the commercial window (denied CO-29, decided in this run)
     world = _history()
@@ -389,9 +390,10 @@ def test_a_replacement_of_a_replacement_that_was_itself_late_is_denied_co29() ->
     again = decide(build_claim(frequency="7", original_icn="OBH-2", pcn="PCN-3"),
                    world.reference(), icn="OBH-3", received=days_after(REMITTED, 182),
                    state=state)
-    # Then it is late too (the original's verdict), not a fresh claim
-    assert again.status == "denied" and codes(again) == ["CO-29"]
-    assert again.reversal is None
+    # Then it names no original that stands: OBH-2 reversed nothing (CORRECTION-ORIGINAL
+    # v2; version 1 took OBH-2 for an original and gave its CO-29)
+    assert again.status == "denied" and codes(again) == ["CO-16"]
+    assert again.lines[0].rarcs == ("M47",) and again.reversal is None
 
 
 def test_a_void_of_a_claim_denied_for_timely_filing_closes_it_with_nothing_paid() -> None:
@@ -442,3 +444,42 @@ def test_a_refused_correction_stands_for_no_service_and_is_no_claims_duplicate()
     again = decide(build_claim(pcn="PCN-8"), reference, icn="OBH-C", state=state,
                    received=days_after(DOS, 12))
     assert codes(again) == ["OA-18"]
+
+
+
+@pytest.mark.parametrize("refused_by", ["another TIN (N257)", "a mistyped REF*F8 (M47)"])
+def test_a_correction_naming_a_refused_correction_is_denied_co16_m47(refused_by: str) -> None:
+    # Given OBH-ORIG paid 50.00 in history (no deductible), and a replacement OBH-R1 of
+    # it refused earlier in the run: it reversed nothing, OBH-ORIG still stands
+    original = past_claim(ORIGINAL, charge="200.00", paid="50.00", remitted=REMITTED,
+                          adjustments="CO-45:150.00")
+    reference = World(fees=(fee(amount="150.00"), fee("90834", "80.00")),
+                      extra={"past_claims": (original,)}).reference()
+    first = _replacement()
+    if refused_by.startswith("another TIN"):
+        billing = first.billing_provider
+        first = first.model_copy(update={"billing_provider": billing.model_copy(update={
+            "tax_identification": billing.tax_identification.model_copy(  # type: ignore[union-attr]
+                update={"value": "999999999"})})})
+    else:
+        first = _replacement(original="OBH-NOPE")
+    refused = decide(first, reference, icn="OBH-R1")
+    assert refused.status == "denied" and refused.reversal is None
+    state = AdjudicationState().apply(refused)
+    # When a replacement billing 90834 (200.00) and a void name OBH-R1 as their original
+    replacement = build_claim([line(code="90834")], frequency="7", original_icn="OBH-R1",
+                              pcn="PCN-2")
+    for claim in (replacement, _replacement("8", original="OBH-R1")):
+        decision = decide(claim, reference, icn="OBH-R2", state=state)
+        # Then each is denied CO-16 M47 for its whole charge and reverses nothing: OBH-R1
+        # stood for no claim (before, the replacement reversed OBH-R1's denied line and
+        # was paid 80.00 while OBH-ORIG kept its 50.00, one service paid twice)
+        assert decision.status == "denied" and decision.reversal is None
+        assert decision.paid == 0 and decision.accumulator_changes == ()
+        assert [(a.code, a.amount) for x in decision.lines for a in x.adjustments] == [
+            ("CO-16", money("200.00"))]
+        assert decision.lines[0].rarcs == ("M47",)
+        step = next(s for s in decision.trace if s.rule_id == "CORRECTION-ORIGINAL")
+        assert step.version == 2
+        assert step.conclusion == ("denied: original claim OBH-R1 is a correction that was "
+                                   "refused (it reversed nothing)")

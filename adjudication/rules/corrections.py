@@ -3,10 +3,11 @@
 The original is looked up by REF*F8 among the claims decided earlier in this run
 (`AdjudicationState`), then in history (`ReferenceData.by_icn`). It must exist, be
 the same member's, come from the same billing provider, and still stand (not
-already reversed or voided, not still pended); otherwise the claim is denied CO-16
-with RARC M47 (the original claim number is missing or invalid). The correction must
-also carry the TIN its original was paid under (CORRECTION-PAYEE), else CO-16 with
-N257, and nothing is reversed.
+already reversed or voided, not still pended, not itself a correction that was
+refused and so reversed nothing); otherwise the claim is denied CO-16 with RARC M47
+(the original claim number is missing or invalid). The correction must also carry
+the TIN its original was paid under (CORRECTION-PAYEE), else CO-16 with N257, and
+nothing is reversed.
 
 The window runs from the original's remittance date to ``received`` (the receipt
 date): the FilingLimit ``correction`` row for the original's line of business and
@@ -51,7 +52,7 @@ from adjudication.reference import (
 from adjudication.state import AdjudicationState, DecidedClaim
 from edi.claims import ParsedClaim
 
-ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 1)
+ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 2)
 WINDOW_RULE = ("CORRECTION-WINDOW", 1)
 RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
 FILING_RULE = ("CORRECTION-FILING", 1)
@@ -102,7 +103,7 @@ def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None) -
         give_back=tuple(AccumulatorChange(c.member_id, c.plan_id, c.benefit_year,
                                           -c.deductible, -c.out_of_pocket)
                         for c in record.own_accumulator_changes),
-        received=record.received,
+        received=record.received, refused_correction=record.refused_correction,
     )
 
 
@@ -237,9 +238,9 @@ def _late_lines(original: Original) -> list[int]:
 def _filing_verdict(original: Original, frequency: str | None
                     ) -> tuple[bool, TraceStep] | None:
     """A replacement keeps its original's filing verdict: an original denied CO-29 (an
-    initial claim filed late, or a replacement itself past its window) makes the
-    replacement late too. A void is not held to it: it only closes the original (a void
-    of a denied original reverses it with nothing paid)."""
+    initial claim filed late) makes the replacement late too. A void is not held to it:
+    it only closes the original (a void of a denied original reverses it with nothing
+    paid)."""
     late_lines = _late_lines(original)
     inputs = (("original_icn", original.icn), ("original_status", original.status),
               ("original_lines_denied_co29", ",".join(map(str, late_lines)) or "none"))
@@ -292,6 +293,8 @@ def _original_problem(icn: str | None, original: Original | None, member: Member
         return f"original claim {icn} was already {original.status}"
     if original.status == "pended":
         return f"original claim {icn} is still pended"
+    if original.refused_correction:  # version 1 took its denied lines for the claim
+        return f"original claim {icn} is a correction that was refused (it reversed nothing)"
     return None
 
 
