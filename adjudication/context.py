@@ -112,6 +112,19 @@ class Original:
     refused_correction: bool = False
     """A replacement or void of this run that reversed nothing: it never stood for a
     claim, so it is no original a later correction can stand on."""
+    filed: tuple[tuple[date, date], ...] = ()
+    """(first date of service, the day the claim's chain first received it) for each
+    date its lines bill: the chain is the original and the claims it replaced, and a
+    date counts from the earliest of them that billed it (`TIMELY-FILING`)."""
+
+    def filed_on(self, day: date) -> date | None:
+        """The day the chain first received a line of first date of service ``day``."""
+        return next((filed for service, filed in self.filed if service == day), None)
+
+    @property
+    def first_received(self) -> date | None:
+        """The day the first claim of the chain was received."""
+        return min((filed for _, filed in self.filed), default=self.received)
 
 
 @dataclass(frozen=True)

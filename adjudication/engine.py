@@ -11,7 +11,9 @@ Which date each rule reads reference data on:
                                     license factors; the benefit year is its calendar year
     line's last date of service     start of the timely-filing clock
     ``received`` (file receipt)     timely filing and correction windows (the limits in
-                                    force on it, and the day the clock stops)
+                                    force on it, and the day the clock stops; a
+                                    replacement's line: the day its chain first
+                                    received the line's date of service)
     ``as_of`` (the replay date)     accumulator rows (deductible / out-of-pocket met), and
                                     member identification when no date of service matches
 

@@ -113,10 +113,12 @@ def test_the_receipt_window_also_holds_an_original_decided_earlier_in_the_run() 
                   received=days_after(DOS, 100)).reversal is not None
 
 
-def test_a_replacement_is_not_held_to_the_initial_filing_limit() -> None:
+def test_a_replacement_of_a_timely_original_is_not_late_after_90_days() -> None:
     # Given a replacement 150 days after the service (inside 180 days from remittance)
+    # of an original received on the day of its service
     decision = decide(_replacement(), _history().reference(), received=days_after(DOS, 150))
-    # Then it is not late: the correction window governs
+    # Then it is not late: its line is timed to the original's receipt, and the
+    # correction window holds
     assert decision.status == "paid"
 
 
@@ -483,3 +485,42 @@ def test_a_correction_naming_a_refused_correction_is_denied_co16_m47(refused_by:
         assert step.version == 2
         assert step.conclusion == ("denied: original claim OBH-R1 is a correction that was "
                                    "refused (it reversed nothing)")
+
+
+def test_a_replacement_is_timed_by_the_day_its_chain_first_received_the_service() -> None:
+    # Given OBH-ORIG, received on day 120 after its service (late) but denied CO-27 for
+    # want of coverage on file then, remitted on day 130
+    late = past_claim(ORIGINAL, charge="200.00", paid="0.00", status="denied",
+                      remitted=days_after(DOS, 130), adjustments="CO-27:200.00"
+                      ).model_copy(update={"effective": days_after(DOS, 120)})
+    reference = World(extra={"past_claims": (late,)}).reference()
+    # When its replacement arrives on day 140, inside the 180-day correction window
+    decision = decide(_replacement(), reference, received=days_after(DOS, 140))
+    # Then the line is CO-29: the 90 days run from the service to the day the claim was
+    # first received (day 120), which a replacement cannot restart (before, a
+    # replacement skipped the initial limit and was paid 100.00)
+    assert decision.status == "denied" and codes(decision) == ["CO-29"]
+    step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
+    assert step.version == 4
+    assert dict(step.inputs)["received"] == days_after(DOS, 120)
+    assert step.conclusion == "late: received 120 days after the service, limit 90"
+
+
+def test_a_chain_of_replacements_keeps_the_first_claims_receipt() -> None:
+    # Given OBH-A received on day 80 (in time) and paid, then OBH-B replacing it on day
+    # 100, both decided in this run
+    reference = World().reference()
+    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 80))
+    state = AdjudicationState().apply(first)
+    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                    received=days_after(DOS, 100))
+    assert second.status == "paid" and second.reversal is not None
+    state = state.apply(second)
+    # When OBH-C replaces OBH-B on day 120
+    third = decide(_replacement(original="OBH-B"), reference, icn="OBH-C", state=state,
+                   received=days_after(DOS, 120))
+    # Then its line is timed to day 80, when OBH-A first billed the service: in time
+    assert third.status == "paid" and third.reversal is not None
+    step = next(s for s in third.trace if s.rule_id == "TIMELY-FILING")
+    assert dict(step.inputs)["received"] == days_after(DOS, 80)
+    assert dict(step.inputs)["days"] == 80

@@ -69,15 +69,26 @@ class CorrectionCheck:
     trace: tuple[TraceStep, ...]
 
 
-def find_original(icn: str, reference: ReferenceData,
-                  state: AdjudicationState) -> Original | None:
-    """The claim decided under ``icn``: this run's decision first, else history."""
+def find_original(icn: str, reference: ReferenceData, state: AdjudicationState,
+                  seen: frozenset[str] = frozenset()) -> Original | None:
+    """The claim decided under ``icn``: this run's decision first, else history.
+    ``seen``: the claims later in its chain, already looked up (never looked up again)."""
     record = state.claim(icn)
     if record is not None:
-        return _from_run(record, state.closed(icn), state.remitted_on(icn))
+        earlier = (find_original(record.reverses, reference, state, seen | {icn})
+                   if record.reverses is not None and record.reverses not in seen | {icn}
+                   else None)
+        before = dict(earlier.filed) if earlier is not None else {}
+        filed = {line.service_date: before.get(line.service_date, record.received)
+                 for line in record.lines}
+        return _from_run(record, state.closed(icn), state.remitted_on(icn),
+                         tuple(sorted(filed.items())))
     rows = sorted(reference.by_icn(icn), key=lambda r: r.line_number)
     if not rows:
         return None
+    filed = {}
+    for row in rows:
+        filed[row.service_date] = min(row.effective, filed.get(row.service_date, row.effective))
     closed = state.closed(icn) or next((r.status for r in rows if r.status in CLOSED), None)
     remitted = [r.remittance_date for r in rows if r.remittance_date is not None]
     return Original(
@@ -88,11 +99,12 @@ def find_original(icn: str, reference: ReferenceData,
         first_service_date=min(r.service_date for r in rows),
         lines=tuple(_line_from_history(r) for r in rows),
         give_back=_history_give_back(rows, reference),
-        received=min(r.effective for r in rows),
+        received=min(r.effective for r in rows), filed=tuple(sorted(filed.items())),
     )
 
 
-def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None) -> Original:
+def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None,
+              filed: tuple[tuple[date, date], ...]) -> Original:
     return Original(
         icn=record.icn, member_id=record.member_id, billing_npi=record.billing_npi or "",
         line_of_business=record.line_of_business, status=closed or record.status,
@@ -104,6 +116,7 @@ def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None) -
                                           -c.deductible, -c.out_of_pocket)
                         for c in record.own_accumulator_changes),
         received=record.received, refused_correction=record.refused_correction,
+        filed=filed,
     )
 
 

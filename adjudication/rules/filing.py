@@ -7,8 +7,14 @@ service billed). It runs to ``received``, the file's receipt date in the payer's
 business time zone, never the run date. The limit is the FilingLimit ``initial`` row
 for the line of business and state in force on the receipt date, else
 `EnginePolicy.initial_filing_days` (90). Day 90 is in time, day 91 is late. A late
-line is the provider's write-off (CO-29), never the patient's. A replacement
-(CLM05-3 = 7) is held to the correction window instead.
+line is the provider's write-off (CO-29), never the patient's.
+
+A replacement (CLM05-3 = 7) cannot restart the clock: its line runs to the day the
+first claim of its chain (the original and the claims it replaced) that billed the
+line's date of service was received, and the limit is the one in force then; it is
+held to the correction window as well. Version 3 did not time a replacement at all,
+so a claim filed late and denied for something else first (no coverage on file,
+another payer's adjudication missing) was paid when replaced.
 
 A secondary or later claim (2000B SBR01 S, T, ...) cannot be filed before the payers
 ahead of us have decided it, so it is also in time when it arrives within the
@@ -20,35 +26,46 @@ applies (nothing extends the clock unchecked).
 
 from __future__ import annotations
 
+from datetime import date
+
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import Group
 from adjudication.rules.coordination import our_place, prior_adjudication_date
 
 
+def _filed(work: LineWork) -> tuple[date, dict[str, object]]:
+    """The day the line's clock runs to, and what the trace says of it: the file's
+    receipt, or for a replacement the day its chain first received the line's date of
+    service."""
+    ctx = work.ctx
+    original = ctx.original
+    if original is None:
+        return ctx.received, {}
+    filed = original.filed_on(work.day) or original.first_received or ctx.received
+    return filed, {"original_icn": original.icn, "replacement_received": ctx.received}
+
+
 def _timely_filing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     ctx = work.ctx
     assert work.coverage is not None and work.facts.start is not None
-    if ctx.original is not None:
-        work.note(rule, "in time: a replacement is held to the correction window",
-                  original_icn=ctx.original.icn)
-        return None
-    limit = ctx.reference.filing_limit(work.lob, work.coverage.state, "initial", ctx.received)
+    received, chain = _filed(work)
+    limit = ctx.reference.filing_limit(work.lob, work.coverage.state, "initial", received)
     days_allowed = limit if limit is not None else ctx.policy.initial_filing_days
-    days = (ctx.received - work.facts.start).days
-    inputs = {"first_date_of_service": work.facts.start, "received": ctx.received,
+    days = (received - work.facts.start).days
+    inputs = {"first_date_of_service": work.facts.start, "received": received,
               "days": days, "limit_days": days_allowed,
-              "limit_from": "reference" if limit is not None else "engine default"}
+              "limit_from": "reference" if limit is not None else "engine default", **chain}
     if days <= days_allowed:
         work.note(rule, "in time", **inputs)
         return None
     if our_place(ctx.claim) > 1:
         adjudicated = prior_adjudication_date(ctx.claim, work.facts.number)
         after = ctx.reference.filing_limit(work.lob, work.coverage.state, "secondary",
-                                           ctx.received)
+                                           received)
         inputs |= {"prior_payer_adjudicated": adjudicated or "not reported",
                    "secondary_limit_days": after if after is not None else "none on file"}
         if adjudicated is not None and after is not None:
-            since = (ctx.received - adjudicated).days
+            since = (received - adjudicated).days
             inputs["days_since_prior_payer"] = since
             if since <= after:
                 work.note(rule, f"in time: received {since} days after the prior payer "
@@ -60,6 +77,7 @@ def _timely_filing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome |
 
 
 TIMELY_FILING = LineRule(
-    "TIMELY-FILING", 3, "The claim arrived within the initial filing limit of the service "
-    "(a secondary claim: or within the secondary limit of its prior payer's adjudication)",
+    "TIMELY-FILING", 4, "The claim arrived within the initial filing limit of the service "
+    "(a secondary claim: or within the secondary limit of its prior payer's adjudication; "
+    "a replacement: counted to the day its chain first billed the service)",
     ("CO-29",), _timely_filing)
