@@ -112,6 +112,9 @@ class Original:
     refused_correction: bool = False
     """A replacement or void of this run that reversed nothing: it never stood for a
     claim, so it is no original a later correction can stand on."""
+    decided_in_run: bool = False
+    """Decided by this engine (`AdjudicationState`), not read from history: only such an
+    original may be not remitted yet."""
     filed: tuple[tuple[date, date], ...] = ()
     """(first date of service, the day the claim's chain first received it) for each
     date its lines bill: the chain is the original and the claims it replaced, and a

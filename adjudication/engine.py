@@ -137,6 +137,9 @@ def adjudicate(claim: ParsedClaim, *, icn: str, reference: ReferenceData,
     if claim.claim.claim_frequency_type_code in CORRECTION_FREQUENCIES:
         check = check_correction(claim, member, reference, state, policy, received)
         trace.extend(check.trace)
+        if check.pend is not None:
+            return header.decision(status="pended", lines=_all_pended(claim, check.pend),
+                                   trace=trace)
         if check.denial is not None or check.original is None:
             return _all_denied(header, trace, check.denial or Deny(Group.CO, "16", ("M47",)))
         original = check.original

@@ -63,7 +63,8 @@ CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (ORIGINAL_RULE[0], "A replacement or void names an original that stands (else CO-16 M47)"),
     (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
                      "denied CO-29: CO-29)"),
-    (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else CO-29)"),
+    (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else "
+                     "CO-29; a history original without a remittance date: pend)"),
     (RECEIPT_WINDOW_RULE[0], "Where a correction_receipt limit is on file, a replacement or "
                              "void arrives within it of the original's receipt (else CO-29)"),
     (OTHER_COVERAGE_RULE_ID, "A Medicare Advantage or Medicaid claim billed as primary while "

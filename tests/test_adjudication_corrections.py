@@ -524,3 +524,27 @@ def test_a_chain_of_replacements_keeps_the_first_claims_receipt() -> None:
     step = next(s for s in third.trace if s.rule_id == "TIMELY-FILING")
     assert dict(step.inputs)["received"] == days_after(DOS, 80)
     assert dict(step.inputs)["days"] == 80
+
+
+@pytest.mark.parametrize("frequency", ["7", "8"])
+def test_a_correction_of_a_history_original_without_a_remittance_date_pends(
+        frequency: str) -> None:
+    # Given OBH-ORIG paid in history with no remittance date on file: the correction
+    # window, counted from it, cannot be counted
+    original = past_claim(ORIGINAL, charge="200.00", paid="50.00", remitted=None,
+                          adjustments="CO-45:150.00")
+    reference = World(extra={"past_claims": (original,)}).reference()
+    # When a replacement or a void of it arrives a year after the service
+    decision = decide(_replacement(frequency), reference, received=days_after(DOS, 365))
+    # Then it pends for a person: nothing paid, nothing reversed, no accumulator moves
+    # (version 1 took it as not remitted yet, so in time, and reversed it)
+    assert decision.status == "pended" and decision.reversal is None
+    assert decision.paid == 0 and decision.accumulator_changes == ()
+    assert [x.status for x in decision.lines] == ["pended"]
+    assert decision.lines[0].pend_reason == (
+        "the original claim has no remittance date on file: its correction window "
+        "cannot be counted")
+    step = next(s for s in decision.trace if s.rule_id == "CORRECTION-WINDOW")
+    assert step.version == 2
+    assert step.conclusion == "pended: the original in history has no remittance date"
+    assert AdjudicationState().apply(decision).closed(ORIGINAL) is None

@@ -16,7 +16,8 @@ the member's state, in force on the receipt date, else 180 days (commercial, MA)
 this engine is remitted on the day the state says (`AdjudicationState.remitted_on`:
 the store's 835s); one no 835 has carried yet is in time. Before 2026-12-01 every
 original this engine had decided was taken as not remitted, so its window was never
-counted.
+counted. A history original was remitted before it was history: one without a
+remittance date pends the correction for a person (version 1 took it as in time).
 
 A second window, from the original's receipt date, applies only where a FilingLimit
 ``correction_receipt`` row is in force (DOMAIN.md 1 row 4: corrections "should be
@@ -53,11 +54,13 @@ from adjudication.state import AdjudicationState, DecidedClaim
 from edi.claims import ParsedClaim
 
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 2)
-WINDOW_RULE = ("CORRECTION-WINDOW", 1)
+WINDOW_RULE = ("CORRECTION-WINDOW", 2)
 RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
 FILING_RULE = ("CORRECTION-FILING", 1)
 PAYEE_RULE = ("CORRECTION-PAYEE", 1)
 CLOSED = ("reversed", "voided")
+NO_REMITTANCE_REASON = ("the original claim has no remittance date on file: its "
+                        "correction window cannot be counted")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class CorrectionCheck:
     original: Original | None
     denial: Deny | None
     trace: tuple[TraceStep, ...]
+    pend: str | None = None
+    """Why a person must decide it (nothing reversed, nothing paid)."""
 
 
 def find_original(icn: str, reference: ReferenceData, state: AdjudicationState,
@@ -111,7 +116,7 @@ def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None,
         remittance_date=remitted,
         first_service_date=min((line.service_date for line in record.lines),
                                default=record.received),
-        lines=record.lines,
+        lines=record.lines, decided_in_run=True,
         give_back=tuple(AccumulatorChange(c.member_id, c.plan_id, c.benefit_year,
                                           -c.deductible, -c.out_of_pocket)
                         for c in record.own_accumulator_changes),
@@ -200,8 +205,11 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
     else:
         step_pair = (step,)
     lob, member_state = _line_and_state(original, member, reference)
-    late, window_step = _window(original, lob, member_state, reference, policy, received)
+    verdict, window_step = _window(original, lob, member_state, reference, policy, received)
     steps = (*step_pair, window_step)
+    if verdict is None:
+        return CorrectionCheck(None, None, steps, pend=NO_REMITTANCE_REASON)
+    late = verdict
     if not late:
         receipt = _receipt_window(original, lob, member_state, reference, received)
         if receipt is not None:
@@ -313,14 +321,20 @@ def _original_problem(icn: str | None, original: Original | None, member: Member
 
 def _window(original: Original, lob: LineOfBusiness | None, state: str,
             reference: ReferenceData, policy: EnginePolicy,
-            received: date) -> tuple[bool, TraceStep]:
+            received: date) -> tuple[bool | None, TraceStep]:
     """Whether the correction came after its window (counted from the original's
-    remittance), with the step that says so. An original not remitted yet (decided
-    earlier in this run) is in time whatever its line of business; a remitted one
-    always has one (history rows carry it), and one without would be an engine fault
-    (the claim pends for a person: `engine.pend_after_engine_fault`), never a window
-    left unchecked."""
+    remittance), with the step that says so; None when it cannot be told (a history
+    original without a remittance date: the claim pends). An original of this engine
+    not remitted yet is in time whatever its line of business; a remitted one always
+    has one (history rows carry it), and one without would be an engine fault (the
+    claim pends for a person: `engine.pend_after_engine_fault`), never a window left
+    unchecked."""
     remitted = original.remittance_date
+    if remitted is None and not original.decided_in_run:
+        return None, TraceStep(*WINDOW_RULE, None, (
+            ("line_of_business", str(lob) if lob else "unknown"), ("state", state),
+            ("remittance_date", ""), ("received", text(received))),
+            "pended: the original in history has no remittance date")
     if remitted is None:
         return False, TraceStep(*WINDOW_RULE, None, (
             ("line_of_business", str(lob) if lob else "unknown"), ("state", state),
