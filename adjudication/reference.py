@@ -579,10 +579,13 @@ class ReferenceData:
                 best = (score, f)
         return best[1] if best else None
 
-    def license_factor(self, lob: LineOfBusiness, license_level: str, day: date) -> Decimal:
+    def license_factor(self, lob: LineOfBusiness, license_level: str,
+                       day: date) -> Decimal | None:
+        """The percent of the fee paid at ``license_level``; None without a row in force
+        (never a guess: the line pends)."""
         rows = [f for f in self.license_factors if f.line_of_business == lob
                 and f.license_level == license_level and f.in_force(day)]
-        return rows[0].percent if rows else Decimal(100)
+        return rows[0].percent if rows else None
 
     def authorizations_for(self, member_id: str, day: date) -> list[Authorization]:
         return [a for a in self._auths_by_member.get(member_id, ())

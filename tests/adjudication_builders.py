@@ -157,6 +157,16 @@ def license_factor(level: str, percent: str, *, lob: LineOfBusiness = COMMERCIAL
                          percent=money(percent))
 
 
+def every_license_factor(lob: LineOfBusiness | None = None, **percents: str
+                    ) -> tuple[LicenseFactor, ...]:
+    """A row for every license level and ``supervised``, in ``lob`` (else every line of
+    business): 100 % unless ``percents`` names the level (``LCSW="90"``)."""
+    levels = [str(level) for level in LicenseLevel] + ["supervised"]
+    assert set(percents) <= set(levels), percents
+    return tuple(license_factor(level, percents.get(level, "100"), lob=one)
+                 for one in ([lob] if lob else list(LineOfBusiness)) for level in levels)
+
+
 def filing_limit(lob: LineOfBusiness, kind: str, days: int, state: str = "*") -> FilingLimit:
     return FilingLimit(effective=START, line_of_business=lob, state=state, kind=kind, days=days)
 
@@ -212,7 +222,8 @@ def other_coverage(sequence: str = "P", *, name: str = "EMPLOYER GROUP PLAN",
 
 @dataclass(frozen=True)
 class World:
-    """Default tables: a commercial TX member, an in-network LCSW, 90837 at 100.00."""
+    """Default tables: a commercial TX member, an in-network LCSW, 90837 at 100.00, every
+    license level at 100 %."""
 
     members: Sequence[Member] = (member(),)
     coverage: Sequence[Coverage] = (coverage(),)
@@ -221,7 +232,7 @@ class World:
         provider(), provider(BILLING_NPI, license=None, entity_type="2"),
         provider(SUPERVISOR_NPI, license=LicenseLevel.PHD))
     fees: Sequence[Fee] = (fee(), fee("90834", "80.00"), fee("96130", "150.00"))
-    license_factors: Sequence[LicenseFactor] = ()
+    license_factors: Sequence[LicenseFactor] = every_license_factor()
     filing_limits: Sequence[FilingLimit] = ()
     supervision: Sequence[SupervisionPolicy] = ()
     cob_methods: Sequence[CobMethod] = (

@@ -47,6 +47,7 @@ from tests.adjudication_builders import (
     codes,
     coverage,
     decide,
+    every_license_factor,
     fee,
     line,
     member,
@@ -415,6 +416,7 @@ def test_the_tr3_cob_example_3b_is_decided_as_secondary_from_its_2430_lines() ->
         # no deductible, no coinsurance: the normal benefit is the allowed amount
         plans=_since(since, plan(year=dos.year)), providers=_since(since, provider("1999996666")),
         fees=_since(since, fee("99213", "42.00"), fee("90782", "15.00"), fee("J3301", "21.04")),
+        license_factors=_since(since, *every_license_factor()),
         cob_methods=_since(since, cob_method()))
     # and, for its 2005 diagnoses (ICD-9, which the front end would refuse), a release
     # in force then that holds them: the example is about coordination, not code sets

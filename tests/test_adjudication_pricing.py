@@ -66,6 +66,22 @@ def test_no_fee_on_file_pends_the_whole_claim_and_pays_nothing() -> None:
     assert len(decision.pend_reasons) == 2
 
 
+def test_no_license_factor_for_the_level_pends_the_line_instead_of_paying_the_full_fee(
+) -> None:
+    # Given a fee of 100.00 for 90837 and license factors on file for PhD only, and a
+    # line rendered by an LCSW
+    world = World(license_factors=(license_factor("PhD", "100"),))
+    # When it is adjudicated
+    decision = decide(build_claim([line(charge="200.00")]), world.reference())
+    # Then it pends for a person, nothing paid (PRICING v2 paid 100 % of the fee,
+    # 100.00, for want of the LCSW row)
+    assert decision.status == "pended" and decision.paid == 0
+    assert decision.lines[0].pend_reason == (
+        "no license factor on file for LCSW (commercial) on 2026-03-02")
+    step = next(s for s in decision.trace if s.rule_id == "PRICING")
+    assert step.version == 3 and step.conclusion == "pended: no license factor on file"
+
+
 def test_a_charge_over_ten_times_the_fee_pends_but_exactly_ten_times_does_not() -> None:
     reference = World().reference()
     assert decide(build_claim([line(charge="1000.00")]), reference).status == "paid"

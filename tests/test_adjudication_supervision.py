@@ -20,8 +20,8 @@ from tests.adjudication_builders import (
     codes,
     coverage,
     decide,
+    every_license_factor,
     fee,
-    license_factor,
     line,
     money,
     plan,
@@ -45,8 +45,7 @@ def _world(lob: LineOfBusiness, state: str, *policies: object, rendering_enrolle
                             medicaid_enrolled=supervisor_enrolled),
                    provider(BILLING_NPI, license=None, entity_type="2")),
         fees=(fee(lob=lob),),
-        license_factors=(license_factor("associate", "70", lob=lob),
-                         license_factor("supervised", "85", lob=lob)),
+        license_factors=every_license_factor(lob, associate="70", supervised="85"),
         supervision=tuple(policies),  # type: ignore[arg-type]
     )
 

@@ -5,7 +5,8 @@ For a line a partial authorization split, the charge and units are the payable p
 
 The fee row (line of business, procedure, modifier, license level) and the license
 factor are those in force on the date of service. No fee on file pends the line
-(never a guess); so does a charge more than `EnginePolicy.pend_charge_ratio` (10)
+(never a guess); so does no license factor for the level the line is priced at
+(version 2 paid 100 % of the fee), and a charge more than `EnginePolicy.pend_charge_ratio` (10)
 times the scheduled amount. A reviewer releasing a pend passes the allowed amount in
 ``overrides``; it replaces the fee schedule (capped at the charge) and the trace says
 so. The difference between charge and allowed is CO-45.
@@ -37,6 +38,11 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
         return Pend(f"no fee on file for {facts.procedure_code} ({work.lob}) on {work.day}")
     scheduled = fee.allowed_per_unit * units * work.rate_percent / 100
     factor = ctx.reference.license_factor(work.lob, work.license_key, work.day)
+    if factor is None:
+        work.note(rule, "pended: no license factor on file", line_of_business=work.lob,
+                  license_key=work.license_key, date_of_service=work.day)
+        return Pend(f"no license factor on file for {work.license_key or 'no level'} "
+                    f"({work.lob}) on {work.day}")
     inputs = {"fee_per_unit": fee.allowed_per_unit, "units": units,
               "rate_percent": work.rate_percent,
               "license_key": work.license_key, "license_percent": factor,
@@ -59,6 +65,6 @@ def _pricing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
 
 
 PRICING = LineRule(
-    "PRICING", 2, "Allowed amount from the fee schedule and the license-level factor (the "
+    "PRICING", 3, "Allowed amount from the fee schedule and the license-level factor (the "
     "units a partial authorization covers; out of network, the plan's percent of it)",
     ("CO-45", "pend"), _pricing)
