@@ -185,7 +185,7 @@ def test_an_authorization_for_another_service_or_provider_says_which() -> None:
     decision = decide(_testing(), _testing_world().reference(authorizations=(other_code,)))
     assert codes(decision) == ["CO-284"]
     step = next(t for t in decision.trace if t.rule_id == "PRIOR-AUTHORIZATION")
-    assert step.version == 3 and "not for this procedure" in step.conclusion
+    assert step.version == 4 and "not for this procedure" in step.conclusion
     assert codes(decide(_testing(), _testing_world().reference(authorizations=(
         other_npi,)))) == ["CO-296"]
     # both on file: the one the claim cites (REF*G1) says why
@@ -265,6 +265,30 @@ def test_a_reversed_claim_gives_its_units_back() -> None:
                   state=state)
     assert void.status == "voided"
     assert state.apply(void).authorization_units_used("PA1") == 0
+
+
+def test_a_replacement_is_not_charged_the_units_its_original_used() -> None:
+    # Given 4 units of 96130 authorized, all paid earlier in the run on OBH-A
+    reference = _testing_world().reference(authorizations=(authorization(units="4"),))
+    first = decide(_testing(units="4"), reference, icn="OBH-A")
+    assert first.status == "paid" and first.lines[0].authorization == "PA1"
+    state = AdjudicationState().apply(first)
+    # When OBH-B replaces OBH-A with the same 4 units at 900.00
+    replacement = build_claim([line(code="96130", charge="900.00", units="4")],
+                              frequency="7", original_icn="OBH-A", pcn="PCN-2")
+    decision = decide(replacement, reference, icn="OBH-B", state=state)
+    # Then the 4 units OBH-A used are the ones the replacement reprices: every unit is
+    # authorized, allowed 4 x 150.00 = 600.00, CO-45 300.00, paid 600.00 (version 3
+    # counted OBH-A's units as used too and denied the line CO-198 whole)
+    assert decision.reversal is not None and decision.reversal.original_icn == "OBH-A"
+    (priced,) = decision.lines
+    assert priced.status == "paid" and priced.units_paid is None
+    assert [(a.code, a.amount) for a in priced.adjustments] == [("CO-45", money("300.00"))]
+    assert priced.paid == money("600.00") and priced.authorization == "PA1"
+    step = next(s for s in decision.trace if s.rule_id == "PRIOR-AUTHORIZATION")
+    assert step.version == 4 and dict(step.inputs)["units_left"] == "PA1=4.00"
+    # And afterwards the authorization counts the replacement's 4 units, once
+    assert state.apply(decision).authorization_units_used("PA1") == 4
 
 
 def test_lines_of_one_claim_use_the_authorization_in_turn() -> None:

@@ -6,7 +6,11 @@ the member's, names the rendering or the billing NPI, lists the procedure code, 
 its span holds the line's dates. Authorizations the claim cites (REF*G1) are tried
 first, then by start date and number. Units used so far: paid history lines that
 fit the authorization (not reversed, voided or replayed in this run), the run's
-paid lines under it (`AdjudicationState`), and this claim's earlier lines.
+paid lines under it (`AdjudicationState`), and this claim's earlier lines; never the
+units of the original a replacement reverses (a history original's lines are not
+counted, a run original's are taken off): the replacement reprices that service.
+Version 3 took a run original's units off only after the replacement was decided,
+so a replacement of an original that had used every unit was denied CO-198.
 
 When none fits, the member's authorizations whose span holds the line's dates say why
 (DOMAIN.md 9): one for this provider but other procedures is CO-284 (valid, not for
@@ -43,9 +47,20 @@ def _history_units(work: LineWork, auth: Authorization) -> Decimal:
     return total
 
 
+def _replaced_units(work: LineWork, auth: Authorization) -> Decimal:
+    """The units of ``auth`` the run's original of a replacement used: the state counts
+    them until the replacement is applied (`AdjudicationState.apply` gives them back)."""
+    original = work.ctx.original
+    record = work.ctx.state.claim(original.icn) if original is not None else None
+    if record is None:
+        return ZERO
+    return sum((units for number, units in record.authorization_units
+                if number == auth.auth_number), ZERO)
+
+
 def _units_left(work: LineWork, ledger: Ledger, auth: Authorization) -> Decimal:
     used = (_history_units(work, auth) + work.ctx.state.authorization_units_used(
-        auth.auth_number) + ledger.units_used(auth.auth_number))
+        auth.auth_number) - _replaced_units(work, auth) + ledger.units_used(auth.auth_number))
     return auth.units - used
 
 
@@ -122,6 +137,6 @@ _MISFIT_SAID = {
 }
 
 PRIOR_AUTHORIZATION = LineRule(
-    "PRIOR-AUTHORIZATION", 3, "Services the plan requires authorization for have one with "
+    "PRIOR-AUTHORIZATION", 4, "Services the plan requires authorization for have one with "
     "units left (units beyond it denied, the units within paid)",
     ("CO-197", "CO-284", "CO-296", "CO-198"), _prior_authorization)
