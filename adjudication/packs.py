@@ -61,8 +61,8 @@ CLAIM_RULES: tuple[tuple[str, str], ...] = (
     (CHARGEABLE_RULE, "The file asks for payment, BHT06 CH (an encounter report RP or a "
                    "subrogation demand 31 pends every line for a person)"),
     (ORIGINAL_RULE[0], "A replacement or void names an original that stands (else CO-16 M47)"),
-    (FILING_RULE[0], "A replacement keeps its original's filing verdict (an original "
-                     "denied CO-29: CO-29)"),
+    (FILING_RULE[0], "A replacement keeps its original's filing verdict per date of service "
+                     "(its lines on a date the original's line was denied CO-29: CO-29)"),
     (WINDOW_RULE[0], "A replacement or void arrives within the correction window (else "
                      "CO-29; a history original without a remittance date: pend)"),
     (RECEIPT_WINDOW_RULE[0], "Where a correction_receipt limit is on file, a replacement or "

@@ -369,15 +369,18 @@ def test_a_replacement_of_a_claim_denied_for_timely_filing_is_denied_co29() -> N
     # correction window (10 days after the remittance)
     decision = decide(_replacement(), _late_original().reference(),
                       received=days_after(REMITTED, 10))
-    # Then the replacement keeps the verdict: every line CO-29 for its charge, nothing
-    # paid, no reversal, no deductible billed, and the trace says why
+    # Then the replacement keeps the verdict: its line of that date CO-29 for its charge,
+    # nothing paid, no deductible billed, and the trace says why; the original (paid
+    # 0.00) is reversed, as for any replacement that stands on it
     assert decision.status == "denied" and codes(decision) == ["CO-29"]
     line = decision.lines[0]
     assert line.paid == money("0.00") and line.adjustments[0].amount == line.charge
-    assert decision.reversal is None and decision.accumulator_changes == ()
+    assert decision.accumulator_changes == ()
+    assert decision.reversal is not None and decision.reversal.paid == money("0.00")
     step = next(s for s in decision.trace if s.rule_id == "CORRECTION-FILING")
-    assert step.conclusion.startswith("late: the original was denied for timely filing")
-    assert dict(step.inputs)["original_lines_denied_co29"] == "1"
+    assert step.conclusion == ("the replacement's lines of 2026-03-02 keep the CO-29 of the "
+                               "original's lines of those dates")
+    assert dict(step.inputs)["original_dates_denied_co29"] == DOS.isoformat()
 
 
 def test_a_replacement_of_a_replacement_that_was_itself_late_is_denied_co16_m47() -> None:
@@ -501,7 +504,7 @@ def test_a_replacement_is_timed_by_the_day_its_chain_first_received_the_service(
     # replacement skipped the initial limit and was paid 100.00)
     assert decision.status == "denied" and codes(decision) == ["CO-29"]
     step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
-    assert step.version == 4
+    assert step.version == 5
     assert dict(step.inputs)["received"] == days_after(DOS, 120)
     assert step.conclusion == "late: received 120 days after the service, limit 90"
 
@@ -548,3 +551,36 @@ def test_a_correction_of_a_history_original_without_a_remittance_date_pends(
     assert step.version == 2
     assert step.conclusion == "pended: the original in history has no remittance date"
     assert AdjudicationState().apply(decision).closed(ORIGINAL) is None
+
+
+def test_a_replacement_keeps_the_co29_of_its_originals_late_dates_only() -> None:
+    # Given OBH-ORIG with a line on 03-02 denied CO-29 (200.00) and a line on 03-09 paid
+    # 100.00 (CO-45 100.00), remitted 2026-03-20
+    later = date(2026, 3, 9)
+    history = (past_claim(ORIGINAL, charge="200.00", paid="0.00", status="denied",
+                          remitted=REMITTED, adjustments="CO-29:200.00"),
+               past_claim(ORIGINAL, line_number=2, service_date=later, charge="200.00",
+                          paid="100.00", remitted=REMITTED, adjustments="CO-45:100.00"))
+    reference = World(extra={"past_claims": history}).reference()
+    # When its replacement bills both dates again, 10 days after the remittance
+    claim = build_claim([line(1), line(2, dos=later)], frequency="7",
+                        original_icn=ORIGINAL, pcn="PCN-2")
+    decision = decide(claim, reference, received=days_after(REMITTED, 10))
+    # Then only the 03-02 line keeps the CO-29 (200.00); the 03-09 line, filed in time,
+    # is priced on its merits: allowed 100.00 (fee 100.00), CO-45 100.00, paid 100.00,
+    # and the original is reversed (CORRECTION-FILING v1 denied every line CO-29 and
+    # reversed nothing, so the 03-09 line could never be corrected)
+    assert [(a.code, a.amount) for a in decision.lines[0].adjustments] == [
+        ("CO-29", money("200.00"))]
+    assert decision.lines[1].status == "paid" and decision.lines[1].paid == money("100.00")
+    assert codes(decision, 2) == ["CO-45"]
+    assert decision.status == "partially_paid"
+    assert decision.reversal is not None and decision.reversal.paid == money("100.00")
+    step = next(s for s in decision.trace if s.rule_id == "CORRECTION-FILING")
+    assert step.version == 2
+    assert dict(step.inputs)["original_dates_denied_co29"] == "2026-03-02"
+    line_step = next(s for s in decision.trace
+                     if s.rule_id == "TIMELY-FILING" and s.line_number == 1)
+    assert line_step.version == 5 and line_step.conclusion == (
+        "late: the original's line of this date of service was denied for timely filing "
+        "(CO-29), and a replacement keeps that verdict")

@@ -56,7 +56,7 @@ from edi.claims import ParsedClaim
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 2)
 WINDOW_RULE = ("CORRECTION-WINDOW", 2)
 RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
-FILING_RULE = ("CORRECTION-FILING", 1)
+FILING_RULE = ("CORRECTION-FILING", 2)
 PAYEE_RULE = ("CORRECTION-PAYEE", 1)
 CLOSED = ("reversed", "voided")
 NO_REMITTANCE_REASON = ("the original claim has no remittance date on file: its "
@@ -195,15 +195,8 @@ def check_correction(claim: ParsedClaim, member: Member, reference: ReferenceDat
     payee = _payee_step(claim, original, reference)
     if payee is not None:
         return CorrectionCheck(None, Deny(Group.CO, "16", ("N257",)), (step, payee))
-    frequency = claim.claim.claim_frequency_type_code
-    filing = _filing_verdict(original, frequency)
-    if filing is not None:
-        late, filing_step = filing
-        if late:  # a replacement never cures late filing: it keeps the original's CO-29
-            return CorrectionCheck(None, Deny(Group.CO, "29"), (step, filing_step))
-        step_pair: tuple[TraceStep, ...] = (step, filing_step)
-    else:
-        step_pair = (step,)
+    filing_step = _filing_step(original, claim.claim.claim_frequency_type_code)
+    step_pair = (step,) if filing_step is None else (step, filing_step)
     lob, member_state = _line_and_state(original, member, reference)
     verdict, window_step = _window(original, lob, member_state, reference, policy, received)
     steps = (*step_pair, window_step)
@@ -250,32 +243,36 @@ def _receipt_window(original: Original, lob: LineOfBusiness | None, state: str,
         else "in time")
 
 
-def _late_lines(original: Original) -> list[int]:
-    """The original's lines denied for timely filing (CO-29): its filing verdict."""
-    return [line.line_number for line in original.lines
-            if any(a.group == Group.CO and a.carc == "29" for a in line.adjustments)]
+def late_service_dates(original: Original) -> tuple[date, ...]:
+    """The first dates of service of the original's lines denied for timely filing
+    (CO-29): its filing verdict, which a replacement's lines of those dates keep
+    (`TIMELY-FILING`)."""
+    return tuple(sorted({line.service_date for line in original.lines if any(
+        a.group == Group.CO and a.carc == "29" for a in line.adjustments)}))
 
 
-def _filing_verdict(original: Original, frequency: str | None
-                    ) -> tuple[bool, TraceStep] | None:
-    """A replacement keeps its original's filing verdict: an original denied CO-29 (an
-    initial claim filed late) makes the replacement late too. A void is not held to it:
-    it only closes the original (a void of a denied original reverses it with nothing
-    paid)."""
-    late_lines = _late_lines(original)
+def _filing_step(original: Original, frequency: str | None) -> TraceStep | None:
+    """What the original's filing verdict means for a replacement: its lines on a date
+    of service the original's CO-29 line had are late too (each date its own verdict;
+    `TIMELY-FILING` denies them), the others are decided on their merits. A void is not
+    held to it: it only closes the original (a void of a denied original reverses it
+    with nothing paid). Version 1 denied every line of the replacement CO-29 when any
+    line of the original was late, and reversed nothing, so a timely line of the
+    original could never be corrected."""
+    late = late_service_dates(original)
     inputs = (("original_icn", original.icn), ("original_status", original.status),
-              ("original_lines_denied_co29", ",".join(map(str, late_lines)) or "none"))
+              ("original_dates_denied_co29", text(late) or "none"))
     if frequency != "7":
-        if not late_lines:
+        if not late:
             return None
-        return False, TraceStep(*FILING_RULE, None, inputs,
-                                "a void closes the late original; nothing is paid")
-    if late_lines:
-        return True, TraceStep(*FILING_RULE, None, inputs,
-                               "late: the original was denied for timely filing (CO-29) "
-                               "and a replacement keeps that verdict")
-    return False, TraceStep(*FILING_RULE, None, inputs,
-                            "in time: the original was not denied for timely filing")
+        return TraceStep(*FILING_RULE, None, inputs,
+                         "a void closes the late original; nothing is paid")
+    if late:
+        return TraceStep(*FILING_RULE, None, inputs,
+                         f"the replacement's lines of {text(late)} keep the CO-29 of the "
+                         "original's lines of those dates")
+    return TraceStep(*FILING_RULE, None, inputs,
+                     "in time: the original was not denied for timely filing")
 
 
 def _payee_step(claim: ParsedClaim, original: Original,

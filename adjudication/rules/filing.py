@@ -15,6 +15,10 @@ line's date of service was received, and the limit is the one in force then; it 
 held to the correction window as well. Version 3 did not time a replacement at all,
 so a claim filed late and denied for something else first (no coverage on file,
 another payer's adjudication missing) was paid when replaced.
+A replacement's line on a date of service its original's line was denied CO-29 for
+keeps that verdict (CORRECTION-FILING), whatever the clock says: each date is judged
+on its own, so the replacement's other lines are decided on their merits (until
+version 5 a replacement of an original with any late line was denied on every line).
 
 A secondary or later claim (2000B SBR01 S, T, ...) cannot be filed before the payers
 ahead of us have decided it, so it is also in time when it arrives within the
@@ -31,6 +35,7 @@ from datetime import date
 from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import Group
 from adjudication.rules.coordination import our_place, prior_adjudication_date
+from adjudication.rules.corrections import late_service_dates
 
 
 def _filed(work: LineWork) -> tuple[date, dict[str, object]]:
@@ -49,6 +54,11 @@ def _timely_filing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome |
     ctx = work.ctx
     assert work.coverage is not None and work.facts.start is not None
     received, chain = _filed(work)
+    if ctx.original is not None and work.day in late_service_dates(ctx.original):
+        work.note(rule, "late: the original's line of this date of service was denied for "
+                        "timely filing (CO-29), and a replacement keeps that verdict",
+                  first_date_of_service=work.day, **chain)
+        return Deny(Group.CO, "29")
     limit = ctx.reference.filing_limit(work.lob, work.coverage.state, "initial", received)
     days_allowed = limit if limit is not None else ctx.policy.initial_filing_days
     days = (received - work.facts.start).days
@@ -77,7 +87,8 @@ def _timely_filing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome |
 
 
 TIMELY_FILING = LineRule(
-    "TIMELY-FILING", 4, "The claim arrived within the initial filing limit of the service "
+    "TIMELY-FILING", 5, "The claim arrived within the initial filing limit of the service "
     "(a secondary claim: or within the secondary limit of its prior payer's adjudication; "
-    "a replacement: counted to the day its chain first billed the service)",
+    "a replacement: counted to the day its chain first billed the service, and late on a "
+    "date its original's line was denied CO-29)",
     ("CO-29",), _timely_filing)
