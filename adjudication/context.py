@@ -121,13 +121,9 @@ class Original:
     date counts from the earliest of them that billed it (`TIMELY-FILING`)."""
 
     def filed_on(self, day: date) -> date | None:
-        """The day the chain first received a line of first date of service ``day``."""
+        """The day the chain first received a line of first date of service ``day``;
+        None when the original bills no line of that date."""
         return next((filed for service, filed in self.filed if service == day), None)
-
-    @property
-    def first_received(self) -> date | None:
-        """The day the first claim of the chain was received."""
-        return min((filed for _, filed in self.filed), default=self.received)
 
 
 @dataclass(frozen=True)

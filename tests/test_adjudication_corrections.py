@@ -504,7 +504,7 @@ def test_a_replacement_is_timed_by_the_day_its_chain_first_received_the_service(
     # replacement skipped the initial limit and was paid 100.00)
     assert decision.status == "denied" and codes(decision) == ["CO-29"]
     step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
-    assert step.version == 5
+    assert step.version == 6
     assert dict(step.inputs)["received"] == days_after(DOS, 120)
     assert step.conclusion == "late: received 120 days after the service, limit 90"
 
@@ -581,6 +581,28 @@ def test_a_replacement_keeps_the_co29_of_its_originals_late_dates_only() -> None
     assert dict(step.inputs)["original_dates_denied_co29"] == "2026-03-02"
     line_step = next(s for s in decision.trace
                      if s.rule_id == "TIMELY-FILING" and s.line_number == 1)
-    assert line_step.version == 5 and line_step.conclusion == (
+    assert line_step.version == 6 and line_step.conclusion == (
         "late: the original's line of this date of service was denied for timely filing "
         "(CO-29), and a replacement keeps that verdict")
+
+
+def test_a_line_a_replacement_adds_on_a_new_date_is_timed_to_the_replacements_receipt(
+) -> None:
+    # Given OBH-ORIG, one line on 03-02 received that day, paid, remitted 2026-03-20
+    later = date(2026, 3, 9)
+    reference = _history().reference()
+    # When its replacement arrives on 06-10 (day 100 after 03-02) billing 03-02 again and
+    # a new line on 03-09, which the original never billed
+    claim = build_claim([line(1), line(2, dos=later)], frequency="7",
+                        original_icn=ORIGINAL, pcn="PCN-2")
+    decision = decide(claim, reference, received=days_after(DOS, 100))
+    # Then the 03-02 line is timed to the original's receipt (day 0: in time) and the
+    # 03-09 line to the replacement's own: 93 days, late, CO-29 (TIMELY-FILING v5 gave
+    # it the original's receipt: 7 days, and paid it)
+    assert decision.lines[0].status == "paid"
+    assert codes(decision, 2) == ["CO-29"]
+    step = next(s for s in decision.trace
+                if s.rule_id == "TIMELY-FILING" and s.line_number == 2)
+    assert step.version == 6
+    assert dict(step.inputs)["received"] == days_after(DOS, 100)
+    assert step.conclusion == "late: received 93 days after the service, limit 90"

@@ -60,7 +60,7 @@ def test_the_clock_starts_on_the_first_day_of_a_date_span() -> None:
     decision = decide(claim, World().reference(), received=days_after(DOS, 90))
     assert decision.status == "paid"
     step = next(s for s in decision.trace if s.rule_id == "TIMELY-FILING")
-    assert ("first_date_of_service", "2026-03-02") in step.shown and step.version == 5
+    assert ("first_date_of_service", "2026-03-02") in step.shown and step.version == 6
     # And 91 days after the first day (87 after the last), the whole line is late
     late = decide(claim, World().reference(), received=days_after(DOS, 91))
     assert codes(late) == ["CO-29"]

@@ -448,7 +448,7 @@ def test_every_code_is_shown_beside_its_meaning_not_in_a_tooltip(
             "modifier) 95 synchronous telemedicine, audio and video 1 10 telehealth in "
             "patient home") in claim
     assert "denied (CLP02 1: processed as primary)" in claim
-    assert ("TIMELY-FILING v5 · line 1 · The claim arrived within the initial filing limit"
+    assert ("TIMELY-FILING v6 · line 1 · The claim arrived within the initial filing limit"
             in claim)
     assert "CO-29 $90.25: The time limit for filing has expired." in claim
     # and no template hides a meaning in a hover title

@@ -14,7 +14,10 @@ first claim of its chain (the original and the claims it replaced) that billed t
 line's date of service was received, and the limit is the one in force then; it is
 held to the correction window as well. Version 3 did not time a replacement at all,
 so a claim filed late and denied for something else first (no coverage on file,
-another payer's adjudication missing) was paid when replaced.
+another payer's adjudication missing) was paid when replaced. A line on a date of
+service its original did not bill (a new line, or one moved to another date) was
+first received with the replacement and runs to its receipt (version 5 gave it the
+chain's first receipt, so a date billed late on a replacement was paid).
 A replacement's line on a date of service its original's line was denied CO-29 for
 keeps that verdict (CORRECTION-FILING), whatever the clock says: each date is judged
 on its own, so the replacement's other lines are decided on their merits (until
@@ -41,12 +44,12 @@ from adjudication.rules.corrections import late_service_dates
 def _filed(work: LineWork) -> tuple[date, dict[str, object]]:
     """The day the line's clock runs to, and what the trace says of it: the file's
     receipt, or for a replacement the day its chain first received the line's date of
-    service."""
+    service (a date the original did not bill: the replacement's own receipt)."""
     ctx = work.ctx
     original = ctx.original
     if original is None:
         return ctx.received, {}
-    filed = original.filed_on(work.day) or original.first_received or ctx.received
+    filed = original.filed_on(work.day) or ctx.received
     return filed, {"original_icn": original.icn, "replacement_received": ctx.received}
 
 
@@ -87,7 +90,7 @@ def _timely_filing(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome |
 
 
 TIMELY_FILING = LineRule(
-    "TIMELY-FILING", 5, "The claim arrived within the initial filing limit of the service "
+    "TIMELY-FILING", 6, "The claim arrived within the initial filing limit of the service "
     "(a secondary claim: or within the secondary limit of its prior payer's adjudication; "
     "a replacement: counted to the day its chain first billed the service, and late on a "
     "date its original's line was denied CO-29)",
