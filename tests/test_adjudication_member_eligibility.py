@@ -102,6 +102,29 @@ def test_a_claim_across_the_end_of_coverage_pays_the_covered_line_only() -> None
     assert codes(decision, 2) == ["CO-27"]
 
 
+def test_a_line_whose_span_runs_past_the_end_of_coverage_is_denied_co27_with_n30() -> None:
+    # Given coverage ending on 2026-03-05
+    world = World(coverage=(coverage(termination=date(2026, 3, 5)),))
+    # When a line spans 03-02 to 03-09 (its first day covered, its last four not)
+    decision = decide(build_claim([line(dos=DOS, through=date(2026, 3, 9))]),
+                      world.reference())
+    # Then the whole line is denied CO-27 N30 (ELIGIBILITY v1 looked at the first day
+    # only and paid it)
+    assert decision.status == "denied" and codes(decision) == ["CO-27"]
+    assert decision.lines[0].rarcs == ("N30",)
+    step = next(s for s in decision.trace if s.rule_id == "ELIGIBILITY")
+    assert step.version == 2 and step.conclusion == (
+        "not eligible: coverage ended 2026-03-05, before the last date of service 2026-03-09")
+    # while a span ending on the last day of coverage is paid, and so is one running on
+    # into a coverage row that follows without a gap
+    assert decide(build_claim([line(dos=DOS, through=date(2026, 3, 5))]),
+                  world.reference()).status == "paid"
+    renewed = World(coverage=(coverage(termination=date(2026, 3, 5)),
+                              coverage(effective=date(2026, 3, 6))))
+    assert decide(build_claim([line(dos=DOS, through=date(2026, 3, 9))]),
+                  renewed.reference()).status == "paid"
+
+
 def test_line_of_business_plan_and_state_come_from_coverage_not_sbr09() -> None:
     # Given a member covered by MassHealth while the claim says commercial (SBR09 CI)
     world = World(coverage=(coverage(plan_id="MH", lob=MEDICAID, state="MA"),),

@@ -2,18 +2,20 @@
 
 Member identification (claim level) uses the member rows in force on the claim's
 first date of service, else on ``as_of``. Eligibility and the benefit plan (line
-level) are decided on the line's first date of service.
+level) are decided on the line's first date of service; the member must also be
+covered on every later day of the line's span (a span running past the end of
+coverage is CO-27 N30: version 1 looked at the first day only, and paid it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from adjudication.context import Deny, Ledger, LineFacts, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import Group, TraceStep, text
-from adjudication.reference import Member, ReferenceData
+from adjudication.reference import Coverage, Member, ReferenceData
 from edi.claims import ParsedClaim
 
 MEMBER_RULE_ID = "MEMBER-IDENTIFICATION"
@@ -94,10 +96,31 @@ def identify_member(claim: ParsedClaim, reference: ReferenceData, first_service:
     return member, step
 
 
+def _uncovered(reference: ReferenceData, member_id: str, coverage: Coverage,
+               through: date) -> date | None:
+    """The first day after ``coverage`` up to ``through`` that no coverage row holds;
+    None when rows follow each other without a gap to ``through``."""
+    span: Coverage | None = coverage
+    while span is not None and span.termination is not None and span.termination < through:
+        after = span.termination + timedelta(days=1)
+        span = reference.coverage_for(member_id, after)
+        if span is None:
+            return after
+    return None
+
+
 def _eligibility(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
     ctx = work.ctx
     member_id = ctx.member.member_id
     coverage = ctx.reference.coverage_for(member_id, work.day)
+    through = work.facts.through or work.day
+    gap = _uncovered(ctx.reference, member_id, coverage, through) if coverage else None
+    if gap is not None:
+        why = (f"coverage ended {text(gap - timedelta(days=1))}, before the last date of "
+               f"service {text(through)}")
+        work.note(rule, f"not eligible: {why}", member_id=member_id,
+                  date_of_service=work.day, last_date_of_service=through)
+        return Deny(Group.CO, "27", ("N30",))
     if coverage is not None:
         work.coverage = coverage
         work.note(rule, f"covered by plan {coverage.plan_id} ({coverage.line_of_business}, "
@@ -117,7 +140,7 @@ def _eligibility(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | N
 
 
 ELIGIBILITY = LineRule(
-    "ELIGIBILITY", 1, "The member has coverage on the line's date of service",
+    "ELIGIBILITY", 2, "The member has coverage on every date of service of the line",
     ("CO-27 N30", "CO-26 N30", "CO-177 N30"), _eligibility)
 
 
