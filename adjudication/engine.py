@@ -9,7 +9,7 @@ Which date each rule reads reference data on:
                                     requirements and authorizations, provider licensing,
                                     network and enrolment, supervision policy, fees and
                                     license factors; the benefit year is its calendar year
-    line's last date of service     start of the timely-filing clock
+    line's first date of service    start of the timely-filing clock (a span's from-date)
     ``received`` (file receipt)     timely filing and correction windows (the limits in
                                     force on it, and the day the clock stops; a
                                     replacement's line: the day its chain first
