@@ -705,25 +705,25 @@ def test_a_delivery_that_keeps_failing_is_shown_and_does_not_kill_the_file(
     with service.store.transaction() as s:
         failed = list(s.scalars(select(Event.detail).where(Event.kind == "delivery.failed")))
     assert failed == [{"reason": "OSError"}] * 2  # the 999, then the 277CA
-    from workers.delivery import redeliver, undelivered_files
+    from workers.delivery import Redelivery, redeliver, undelivered_files
     from workers.status import status_counts
 
     assert undelivered_files(service.store) == [file_id]
     assert status_counts(service.store)["not delivered (claims redeliver)"]["files"] == 1
     assert not service.outbound.exists()
     monkeypatch.undo()  # the disk has room again: a person runs claims redeliver
-    assert redeliver(service) == (1, 0)
+    assert redeliver(service) == Redelivery(files=1, remittances=0)
     (folder,) = list(service.outbound.iterdir())
     assert sorted(p.suffix for p in folder.iterdir()) == [".277ca", ".999"]
     assert undelivered_files(service.store) == []
-    assert redeliver(service) == (0, 0)  # nothing left to send
+    assert redeliver(service) == Redelivery(files=0, remittances=0)  # nothing left to send
 
 
 def test_an_835_whose_delivery_failed_is_delivered_by_the_next_try_or_redeliver(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import workers.delivery
-    from workers.delivery import redeliver, undelivered_remittances
+    from workers.delivery import Redelivery, redeliver, undelivered_remittances
 
     broker = make_broker(None)
     actors = declare_actors(broker, lambda: service)
@@ -752,7 +752,7 @@ def test_an_835_whose_delivery_failed_is_delivered_by_the_next_try_or_redeliver(
         fast.remit.fn(datetime.now(tz=UTC).date().isoformat())
     assert undelivered_remittances(service.store) == released
     monkeypatch.undo()
-    assert redeliver(service) == (0, released)
+    assert redeliver(service) == Redelivery(files=0, remittances=released)
     (folder,) = list(service.outbound.iterdir())
     assert len(list(folder.glob("*.835"))) == released
     assert undelivered_remittances(service.store) == 0
@@ -1009,7 +1009,7 @@ def test_an_835_whose_claims_came_from_two_mailboxes_is_held_not_sent_to_both(
 
     from store.models import RemittanceRecord
     from workers.cli import app
-    from workers.delivery import redeliver
+    from workers.delivery import Redelivery, redeliver
 
     with service.store.transaction() as s:
         payees = set(s.execute(select(RemittanceRecord.payee_npi, RemittanceRecord.payee_tin)))
@@ -1026,7 +1026,7 @@ def test_an_835_whose_claims_came_from_two_mailboxes_is_held_not_sent_to_both(
                                        "--db", url])
         assert enrolled.exit_code == 0, enrolled.output
     # Then claims redeliver sends each held 835 to acme alone, beta's claims on it too
-    assert redeliver(service) == (0, held)
+    assert redeliver(service) == Redelivery(files=0, remittances=held)
     acme = [p for p in (mailboxes / "acme" / "outbound").iterdir() if p.suffix == ".835"]
     assert len(acme) == held
     assert not [p for p in (mailboxes / "beta" / "outbound").iterdir() if p.suffix == ".835"]

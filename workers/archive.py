@@ -29,6 +29,23 @@ def archive_path(archive: Path, sha: str) -> Path:
     return archive / sha[:2] / sha
 
 
+class NotInArchive(FileNotFoundError):
+    """A document the store names by its sha256 is not in the archive (removed by hand,
+    a restore that left it out); the message says the hash alone."""
+
+    def __init__(self, sha: str) -> None:
+        super().__init__(f"{sha} is not in the archive")
+        self.sha = sha
+
+
+def archived(archive: Path, sha: str) -> Path:
+    """Where the kept document ``sha`` is, or `NotInArchive` when it is not there."""
+    path = archive_path(archive, sha)
+    if not path.is_file():
+        raise NotInArchive(sha)
+    return path
+
+
 def archive_copy(source: Readable, archive: Path) -> tuple[str, int, Path]:
     """Copy a stream into the archive under its sha256: (sha256, size, where it is)."""
     _private(archive)

@@ -288,15 +288,21 @@ def redeliver(
     db: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """Deliver again what did not reach an outbound folder: answers of files whose last
-    delivery failed, released 835s never delivered (see claims status)."""
+    delivery failed, released 835s never delivered (see claims status). Exits 1 naming
+    each answer or 835 the archive lacks (restore it, then run this again)."""
     from workers.delivery import redeliver as deliver_again
 
     svc = _open_service(_service_settings(db, None))
     try:
-        files, remittances = deliver_again(svc)
+        done = deliver_again(svc)
     finally:
         svc.store.dispose()
-    console.print(f"delivered again: the answers of {files} file(s), {remittances} 835(s)")
+    console.print(f"delivered again: the answers of {done.files} file(s), "
+                  f"{done.remittances} 835(s)")
+    for what in done.missing:
+        console.print(f"not in the archive, not delivered: {what}", soft_wrap=True)
+    if done.missing:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -6,14 +6,14 @@ the sender they answer (`Service.outbound_folder`). A file's delivery sent again
 writes only the answers no delivery of it has written (`deliver_file`); an interrupted
 one writes the same bytes under the same name. What did not arrive is found from the events:
 a file whose last delivery failed, a released 835 with no delivery at all;
-`redeliver` (``claims redeliver``) sends those again.
+`redeliver` (``claims redeliver``) sends those again, and names what the archive lacks.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from prometheus_client import Histogram
 from sqlalchemy import ColumnElement, Exists, exists, func, or_, select
@@ -29,7 +29,7 @@ from store.models import (
     RemittanceRecord,
     RemittedClaim,
 )
-from workers.archive import archive_path
+from workers.archive import NotInArchive, archive_path, archived
 from workers.files import answer_stem, copy_atomically
 from workers.kept_answers import KeptAnswer
 
@@ -49,24 +49,33 @@ def answered_to(ack: str) -> tuple[str, str]:
     return elements[7].strip(), elements[8].strip()
 
 
-def deliver_file(svc: Service, file_id: int) -> None:
+def deliver_file(svc: Service, file_id: int) -> tuple[str, ...]:
     """The file's 999 (or TA1) and, once written, its 277CA: each answer once. A
     delivery sent again (the file's last step, the reconciler, a retry) writes only what
     no delivery of the file has written; before 2026-12-01 each wrote the 999 again, so
     a sender that takes its answers out of the folder found the same 999 a second time.
     The file's row is locked before its deliveries are looked up: two deliveries at the
     same time (the file's last step and the reconciler) each wrote the 999 before
-    2026-12-02 on PostgreSQL, neither seeing the other's."""
+    2026-12-02 on PostgreSQL, neither seeing the other's.
+
+    Returns the answers it owes that the archive lacks (`missing_answers`), none of
+    them written: the file's delivery is recorded as failed, left to ``claims
+    redeliver``, which names them. Before 2026-12-02 the delivery raised
+    FileNotFoundError, and claims redeliver stopped there with a traceback."""
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)  # a delivery at once waits
         ack = None if row is None else KeptAnswer.of(row)
         if row is None or ack is None:
-            return
+            return ()
+        earlier = _delivered_answers(s, row.sha256)
+        missing = missing_answers(svc.archive, row, earlier)
+        if missing:
+            _failed(s, row, missing)
+            return missing
         qualifier, sender = answered_to(ack.head(svc.archive))
         folder = (svc.partner_folder(s, row.partner_id)
                   or svc.outbound_folder(s, qualifier, sender))
         stem = answer_stem(row.name, row.sha256)
-        earlier = _delivered_answers(s, row.sha256)
         written = []
         if ACK not in earlier:
             folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +93,26 @@ def deliver_file(svc: Service, file_id: int) -> None:
             s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                         subject=row.sha256,
                         detail={"to": f"{qualifier}:{sender}", "answers": written}))
+        return ()
+
+
+def missing_answers(archive: Path, row: ReceivedFile, earlier: set[str]) -> tuple[str, ...]:
+    """The answers the file is owed (none of ``earlier``'s) whose archived copy is gone,
+    each named by kind and the file's sha256 (``the 999 of file <sha256>``)."""
+    owed = ((ACK, row.ack_kind or "999", row.ack_sha256),
+            (CLAIM_ACK, "277CA", row.claim_ack_sha256))
+    return tuple(f"the {kind} of file {row.sha256}" for answer, kind, sha in owed
+                 if answer not in earlier and sha is not None
+                 and not archive_path(archive, sha).is_file())
+
+
+def _failed(s: Session, row: ReceivedFile, missing: tuple[str, ...]) -> None:
+    """The file's delivery failed for want of archived answers: as a delivery whose
+    retries ran out (`workers.service.declare_actors`), left to claims redeliver."""
+    row.delivered_status = "failed"
+    s.add(Event(at=datetime.now(tz=UTC), kind="delivery.failed", actor="worker",
+                subject=row.sha256,
+                detail={"reason": NotInArchive.__name__, "missing": len(missing)}))
 
 
 ACK, CLAIM_ACK = "ack", "277CA"
@@ -139,11 +168,12 @@ def deliver_remittance(svc: Service, trace: str) -> bool:
             _held(s, trace, len(destinations))
             return False
         ((folder, to),) = destinations.items()
+        kept = [(archived(svc.archive, sha), suffix)  # NotInArchive: neither is written
+                for sha, suffix in ((row.sha256, "835"), (row.html_sha256, "html"))
+                if sha is not None]
         folder.mkdir(parents=True, exist_ok=True)
-        for kept, suffix in ((row.sha256, "835"), (row.html_sha256, "html")):
-            if kept is not None:
-                copy_atomically(archive_path(svc.archive, kept),
-                                folder / f"{row.payee_npi}-{trace}.{suffix}")
+        for source, suffix in kept:
+            copy_atomically(source, folder / f"{row.payee_npi}-{trace}.{suffix}")
         s.add(Event(at=datetime.now(tz=UTC), kind="remittance.delivered",
                     actor="worker", subject=trace, detail={"to": to}))
         return True
@@ -215,12 +245,31 @@ def undelivered_remittances(store: Store) -> int:
                         .where(~_delivered(RemittanceRecord.trace_number.expression))) or 0
 
 
-def redeliver(svc: Service) -> tuple[int, int]:
-    """Deliver again what did not arrive; (files, 835s) delivered."""
-    files = undelivered_files(svc.store)
-    for file_id in files:
-        deliver_file(svc, file_id)
-    return len(files), deliver_remittances(svc)
+class Redelivery(NamedTuple):
+    """What `redeliver` did: the files whose answers all went out again, the 835s
+    delivered, and what it could not send because the archive lacks it."""
+
+    files: int
+    remittances: int
+    missing: tuple[str, ...] = ()
+    """``the 999 of file <sha256>``, ``the 835 with trace <trace>``: none delivered."""
+
+
+def redeliver(svc: Service) -> Redelivery:
+    """Deliver again what did not arrive. An answer or 835 the store names but the
+    archive lacks is named in ``missing`` and the rest still go; before 2026-12-02 the
+    first such one stopped ``claims redeliver`` with a traceback."""
+    files, remittances, missing = 0, 0, list[str]()
+    for file_id in undelivered_files(svc.store):
+        lacking = deliver_file(svc, file_id)
+        files += not lacking
+        missing += lacking
+    for trace in waiting_remittances(svc.store):
+        try:
+            remittances += deliver_remittance(svc, trace)
+        except NotInArchive:
+            missing.append(f"the 835 with trace {trace}")
+    return Redelivery(files, remittances, tuple(missing))
 
 
 def _since(moment: datetime) -> float:
