@@ -91,3 +91,27 @@ def test_redeliver_names_each_answer_and_835_the_archive_lacks_sends_the_rest_an
     again = runner.invoke(app, ["redeliver"])  # still missing: said again, not forgotten
     assert again.exit_code == 1, again.output
     assert again.output.splitlines()[1:] == result.output.splitlines()[1:]
+
+
+def test_a_999_lost_from_the_archive_does_not_hold_back_the_277ca(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a file whose 999 left the archive while its 277CA is kept: the 277CA goes
+    to the sender (addressed by its own ISA08), the 999 is named. Before 2026-12-02 the
+    lost 999 held back the 277CA as well."""
+    _released_not_delivered(service, tmp_path, monkeypatch)
+    row = _answers_not_delivered(service)
+    assert row.ack_sha256 is not None and row.claim_ack_sha256 is not None
+    _lost(service, row.ack_sha256)
+
+    result = runner.invoke(app, ["redeliver"])
+
+    assert result.exit_code == 1, result.output
+    assert f"not in the archive, not delivered: the 999 of file {row.sha256}" in \
+        result.output.splitlines()
+    assert [p.relative_to(service.outbound).parts[0]
+            for p in service.outbound.rglob("*.277ca")] == ["ZZ-CLEARHOUSE01"]
+    assert not list(service.outbound.rglob("*.999"))
+    again = runner.invoke(app, ["redeliver"])  # the 277CA is not written twice
+    assert again.exit_code == 1, again.output
+    assert len(list(service.outbound.rglob("*.277ca"))) == 1

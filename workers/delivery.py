@@ -58,52 +58,53 @@ def deliver_file(svc: Service, file_id: int) -> tuple[str, ...]:
     same time (the file's last step and the reconciler) each wrote the 999 before
     2026-12-02 on PostgreSQL, neither seeing the other's.
 
-    Returns the answers it owes that the archive lacks (`missing_answers`), none of
-    them written: the file's delivery is recorded as failed, left to ``claims
-    redeliver``, which names them. Before 2026-12-02 the delivery raised
-    FileNotFoundError, and claims redeliver stopped there with a traceback."""
+    Returns the answers it owes that the archive lacks (`missing_answers`), not
+    written: the file's delivery is recorded as failed, left to ``claims redeliver``,
+    which names them. The others still go, addressed by the first of them (both answers
+    go back to the same sender): a 999 lost from the archive held back the 277CA too
+    before 2026-12-02, and the delivery raised FileNotFoundError, so claims redeliver
+    stopped there with a traceback."""
     with svc.store.transaction() as s:
         row = s.get(ReceivedFile, file_id, with_for_update=True)  # a delivery at once waits
         ack = None if row is None else KeptAnswer.of(row)
         if row is None or ack is None:
             return ()
         earlier = _delivered_answers(s, row.sha256)
-        missing = missing_answers(svc.archive, row, earlier)
-        if missing:
-            _failed(s, row, missing)
-            return missing
-        qualifier, sender = answered_to(ack.head(svc.archive))
-        folder = (svc.partner_folder(s, row.partner_id)
-                  or svc.outbound_folder(s, qualifier, sender))
-        stem = answer_stem(row.name, row.sha256)
-        written = []
-        if ACK not in earlier:
+        lost = missing_answers(svc.archive, row, earlier)
+        sending = [answer for answer, named in ((ACK, True), (CLAIM_ACK, row.claim_ack_sha256))
+                   if named and answer not in earlier and answer not in lost]
+        if sending:
+            first = ack if sending[0] == ACK else KeptAnswer(row.claim_ack_sha256, None)
+            qualifier, sender = answered_to(first.head(svc.archive))
+            folder = (svc.partner_folder(s, row.partner_id)
+                      or svc.outbound_folder(s, qualifier, sender))
             folder.mkdir(parents=True, exist_ok=True)
-            ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
-            ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
-            written.append(ACK)
-        if row.claim_ack_sha256 and CLAIM_ACK not in earlier:
-            folder.mkdir(parents=True, exist_ok=True)
-            ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
-            copy_atomically(archive_path(svc.archive, row.claim_ack_sha256),
-                            folder / f"{stem}.277ca")
-            written.append(CLAIM_ACK)
-        row.delivered_status = row.status  # "done": the 277CA went too (if there is one)
-        if written:
+            stem = answer_stem(row.name, row.sha256)
+            if ACK in sending:
+                ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
+                ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
+            if row.claim_ack_sha256 and CLAIM_ACK in sending:
+                ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
+                copy_atomically(archive_path(svc.archive, row.claim_ack_sha256),
+                                folder / f"{stem}.277ca")
             s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                         subject=row.sha256,
-                        detail={"to": f"{qualifier}:{sender}", "answers": written}))
-        return ()
+                        detail={"to": f"{qualifier}:{sender}", "answers": sending}))
+        row.delivered_status = row.status  # "done": the 277CA went too (if there is one)
+        if lost:  # after the delivery's event: the file stays one redeliver sends
+            _failed(s, row, tuple(lost.values()))
+        return tuple(lost.values())
 
 
-def missing_answers(archive: Path, row: ReceivedFile, earlier: set[str]) -> tuple[str, ...]:
-    """The answers the file is owed (none of ``earlier``'s) whose archived copy is gone,
-    each named by kind and the file's sha256 (``the 999 of file <sha256>``)."""
+def missing_answers(archive: Path, row: ReceivedFile, earlier: set[str]) -> dict[str, str]:
+    """The answers the file is owed (none of ``earlier``'s) whose archived copy is gone:
+    each under what a ``file.delivered`` event calls it, named by kind and the file's
+    sha256 (``the 999 of file <sha256>``)."""
     owed = ((ACK, row.ack_kind or "999", row.ack_sha256),
             (CLAIM_ACK, "277CA", row.claim_ack_sha256))
-    return tuple(f"the {kind} of file {row.sha256}" for answer, kind, sha in owed
-                 if answer not in earlier and sha is not None
-                 and not archive_path(archive, sha).is_file())
+    return {answer: f"the {kind} of file {row.sha256}" for answer, kind, sha in owed
+            if answer not in earlier and sha is not None
+            and not archive_path(archive, sha).is_file()}
 
 
 def _failed(s: Session, row: ReceivedFile, missing: tuple[str, ...]) -> None:
