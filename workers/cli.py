@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import structlog
 import typer
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from store.engine import Store
     from workers.reference_store import InMemoryReference, ReferenceSource
 
+T = TypeVar("T")
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Payer 87726 claims engine: 837P in, TA1/999 out.")
 # Piped output (make demo, CI logs) gets a wide table rather than rich's 80 columns.
@@ -41,6 +43,19 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 def _one_of(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def _utf8(value: T) -> T:
+    """An option's value (a path, a database URL, an address) when it is UTF-8 text
+    (`workers.files.is_utf8`); a usage error naming the option otherwise, never quoting
+    the value. A byte of the command line no encoding decoded was a UnicodeEncodeError
+    traceback before 2026-12-02, where the value reached a database driver, a socket or
+    summary.json."""
+    from workers.files import is_utf8
+
+    if value is not None and not is_utf8(str(value)):
+        raise typer.BadParameter("holds a byte that is not UTF-8")
     return value
 
 
@@ -90,8 +105,12 @@ def _zone(value: str) -> ZoneInfo:
         raise typer.BadParameter(str(exc), param_hint="--timezone") from None
 
 
+DbOption = Annotated[str | None, typer.Option(
+    "--db", callback=_utf8, help="database URL (default: EDI_DATABASE_URL)")]
+StoreOutOption = Annotated[Path | None, typer.Option(
+    "--out", callback=_utf8, help="a run's directory: SQLite in DIR/claims.db (instead of --db)")]
 CodeSetsOption = Annotated[Path | None, typer.Option(
-    "--code-sets", envvar=CODE_SETS_DIR_VARIABLE,
+    "--code-sets", envvar=CODE_SETS_DIR_VARIABLE, callback=_utf8,
     help="directory of CMS ICD-10-CM order files (icd10cm_order_<FY>.txt, or "
          "icd10cm-order-<YYYY-MM-DD>.txt) to load besides the shipped FY2025 and FY2026 "
          "(the pend commands decide a line pended for want of the release "
@@ -101,7 +120,8 @@ CodeSetsOption = Annotated[Path | None, typer.Option(
 @app.command()
 def process(
     files: Annotated[list[Path], typer.Argument(help="837P files to process, in order")],
-    out: Annotated[Path, typer.Option("--out", help="directory for acknowledgments")],
+    out: Annotated[Path, typer.Option(
+        "--out", callback=_utf8, help="directory for acknowledgments")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="decision date YYYY-MM-DD")] = None,
     any_receiver: Annotated[bool, typer.Option(
         "--any-receiver", help="accept interchanges addressed to any ISA08 (conformance runs)"
@@ -114,7 +134,8 @@ def process(
         help="IANA time zone whose calendar dates a file's drop time (its receipt date)"
     )] = DEFAULT_BUSINESS_TIMEZONE,
     reference: Annotated[Path | None, typer.Option(
-        "--reference", help="reference-data directory (default: the shipped fixtures)"
+        "--reference", callback=_utf8,
+        help="reference-data directory (default: the shipped fixtures)"
     )] = None,
     front_end_only: Annotated[bool, typer.Option(
         "--front-end-only", help="stop after the 999 and 277CA: do not adjudicate")] = False,
@@ -123,7 +144,8 @@ def process(
         "--log-level", help="DEBUG, INFO, WARNING or ERROR",
         callback=lambda v: _one_of(v.upper(), LOG_LEVELS, "--log-level"))] = "WARNING",
     db: Annotated[str | None, typer.Option(
-        "--db", help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
+        "--db", callback=_utf8,
+        help="database URL (default: EDI_DATABASE_URL, else SQLite in OUT)")] = None,
     no_remit: Annotated[bool, typer.Option(
         "--no-remit", help="decide claims but run no payment cycle (no 835)")] = False,
     code_sets: CodeSetsOption = None,
@@ -201,8 +223,11 @@ def _reachable(url: str) -> str:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
     from store.engine import make_engine
+    from workers.files import is_utf8
 
     try:
+        if not is_utf8(url):  # EDI_DATABASE_URL (--db is checked as it is read)
+            raise ValueError("not UTF-8")
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
         # ImportError: a dialect or driver this engine does not install (mysql://,
@@ -242,8 +267,8 @@ def _reference(directory: Path | None) -> InMemoryReference:
 
 @app.command()
 def migrate(
-    db: Annotated[str | None, typer.Option("--db", help="database URL")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
+    db: DbOption = None,
+    out: StoreOutOption = None,
     downgrade: Annotated[str | None, typer.Option(
         "--downgrade", help="downgrade to this revision (base: drop everything)")] = None,
 ) -> None:
@@ -270,8 +295,8 @@ def migrate(
 
 @app.command()
 def status(
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """Files and claims by state, and the oldest unfinished step."""
     from workers.status import print_status
@@ -285,7 +310,7 @@ def status(
 
 @app.command()
 def redeliver(
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
 ) -> None:
     """Deliver again what did not reach an outbound folder: answers of files whose last
     delivery failed, released 835s never delivered (see claims status). Exits 1 naming
@@ -310,7 +335,7 @@ def revive(
     files: Annotated[list[str] | None, typer.Argument(
         help="sha256 of each dead file (claims status); none: every dead file")] = None,
     reviewer: Annotated[str, typer.Option("--reviewer", help="who revives them")] = "",
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
 ) -> None:
     """Send dead-lettered files again from the step they died in, once what killed them
     is fixed: the running workers' reconciler takes each within --reconcile-after."""
@@ -379,7 +404,7 @@ def generate(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out")] = Path("out/demo"),
+    out: Annotated[Path, typer.Option("--out", callback=_utf8)] = Path("out/demo"),
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """Run the pipeline on the shipped fixtures through a local mailbox and print it."""
@@ -398,7 +423,7 @@ def demo(
 
 @app.command()
 def docs(
-    edits: Annotated[Path, typer.Option("--edits")] = Path("docs/edits.md"),
+    edits: Annotated[Path, typer.Option("--edits", callback=_utf8)] = Path("docs/edits.md"),
 ) -> None:
     """Regenerate docs/edits.md from the registered front-end edits."""
     from edi.validators.edits.catalog import render_markdown
@@ -414,8 +439,8 @@ def docs(
 @app.command("explain")
 def explain_command(
     icn: Annotated[str, typer.Argument(help="the payer claim control number")],
-    out: Annotated[Path | None, typer.Option("--out", help="the run's output directory")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """Print the trace of a claim's decision: every rule, its inputs, its conclusion."""
     from workers.review_cli import ReviewError, explain
@@ -435,8 +460,8 @@ app.add_typer(pends_app, name="pends")
 
 @pends_app.command("list")
 def pends_list(
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """The claims waiting for a person, with the reasons."""
     from workers.review_cli import list_pends
@@ -464,12 +489,12 @@ def _check_reviewer(reviewer: str, note: str) -> None:
 def pends_release(
     icn: Annotated[str, typer.Argument()],
     reviewer: Annotated[str, typer.Option("--reviewer", help="who releases it (audited)")],
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
     allowed: Annotated[list[str] | None, typer.Option(
         "--allowed", help="LINE=AMOUNT: the allowed amount a person sets for a line")] = None,
     note: Annotated[str, typer.Option("--note")] = "",
-    reference: Annotated[Path | None, typer.Option("--reference")] = None,
+    reference: Annotated[Path | None, typer.Option("--reference", callback=_utf8)] = None,
     code_sets: CodeSetsOption = None,
 ) -> None:
     """Re-adjudicate a pended claim with the allowed amounts entered by a reviewer."""
@@ -501,9 +526,9 @@ def pends_redecide(
         "--rule", help="only the claims this rule pended (e.g. DIAGNOSIS-CODE-SET, "
                        "PRICING, BENEFIT-PLAN); default: every pended claim")] = None,
     note: Annotated[str, typer.Option("--note")] = "",
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
-    reference: Annotated[Path | None, typer.Option("--reference")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
+    reference: Annotated[Path | None, typer.Option("--reference", callback=_utf8)] = None,
     code_sets: CodeSetsOption = None,
 ) -> None:
     """Decide pended claims again as they stand, after loading what they waited for
@@ -540,11 +565,13 @@ def pends_redecide(
 @app.command()
 def remit(
     as_of: Annotated[str, typer.Option("--as-of", help="pay claims received by YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="directory for the 835s (and SQLite "
+    out: Annotated[Path, typer.Option(
+        "--out", callback=_utf8, help="directory for the 835s (and SQLite "
                                                     "when no --db)")],
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
     reference: Annotated[Path | None, typer.Option(
-        "--reference", help="reference data for payee accounts (default: the store's "
+        "--reference", callback=_utf8,
+        help="reference data for payee accounts (default: the store's "
                             "current version, else the shipped CSV)")] = None,
 ) -> None:
     """Run a payment cycle over the decided, not yet remitted claims: one 835 per payee,
@@ -593,8 +620,8 @@ app.add_typer(reference_app, name="reference")
 @reference_app.command("load")
 def reference_load(
     directory: Annotated[Path, typer.Argument(help="the reference-data CSV directory")],
-    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """Load a reference-data CSV directory into the store, as one new version."""
     from adjudication.errors import ReferenceDataError
@@ -657,11 +684,12 @@ def partner_add(
     name: Annotated[str, typer.Argument(help="the partner (and, with --system, its account)")],
     sender_id: Annotated[str, typer.Option("--sender-id", help="ISA06 it sends with")],
     qualifier: Annotated[str, typer.Option("--qualifier", help="ISA05")] = "ZZ",
-    key: Annotated[Path | None, typer.Option("--key", help="its OpenSSH public key")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", callback=_utf8, help="its OpenSSH public key")] = None,
     system: Annotated[bool, typer.Option(
         "--system", help="create the SFTP-only system account (root)")] = False,
-    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes", callback=_utf8)] = None,
+    db: DbOption = None,
 ) -> None:
     """Add a trading partner: its row, its mailbox, and with --system its account."""
     from workers.partners import PartnerError, add_partner
@@ -683,8 +711,8 @@ def partner_add(
 def partner_remove(
     name: Annotated[str, typer.Argument()],
     system: Annotated[bool, typer.Option("--system")] = False,
-    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes", callback=_utf8)] = None,
+    db: DbOption = None,
 ) -> None:
     """Remove a partner (its mailbox's files are kept)."""
     from workers.partners import PartnerError, remove_partner
@@ -701,7 +729,7 @@ def partner_remove(
 
 
 @partner_app.command("list")
-def partner_list(db: Annotated[str | None, typer.Option("--db")] = None) -> None:
+def partner_list(db: DbOption = None) -> None:
     """The trading partners and the sender each answers to, then the ERA enrollments."""
     from workers.partners import era_enrollments, list_partners
 
@@ -720,7 +748,7 @@ def partner_era(
     name: Annotated[str, typer.Argument(help="the partner the payee receives its 835s through")],
     npi: Annotated[str, typer.Option("--npi", help="the payee's NPI")],
     tin: Annotated[str, typer.Option("--tin", help="the payee's TIN (9 digits)")],
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
 ) -> None:
     """Enroll a payee's ERA with a partner: its 835s go to that partner's mailbox."""
     from workers.partners import PartnerError, enroll_era
@@ -738,14 +766,14 @@ def partner_era(
 
 @app.command()
 def intake(
-    mailboxes: Annotated[Path | None, typer.Option("--mailboxes")] = None,
+    mailboxes: Annotated[Path | None, typer.Option("--mailboxes", callback=_utf8)] = None,
     stable_seconds: Annotated[float, typer.Option(
         "--stable-seconds", help="how long an upload's size must stay still (0: trust "
                                  "renames from temporary names alone)", min=0,
         max=3600)] = 5.0,
     interval: Annotated[float, typer.Option("--interval", min=0.1, max=3600)] = 1.0,
     once: Annotated[bool, typer.Option("--once", help="one scan, then exit")] = False,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
 ) -> None:
     """Watch the partners' inbound folders and send complete uploads to the workers."""
     from workers.intake import Completeness, scan_once, watch
@@ -775,9 +803,10 @@ def worker(
         "--metrics-port", help="serve Prometheus metrics on this port", min=1,
         max=65535)] = None,
     metrics_address: Annotated[str, typer.Option(
-        "--metrics-address", help="the address metrics are served on (0.0.0.0: every "
+        "--metrics-address", callback=_utf8,
+        help="the address metrics are served on (0.0.0.0: every "
                                   "interface)")] = "127.0.0.1",
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    db: DbOption = None,
 ) -> None:
     """Run the dramatiq workers on EDI_REDIS_URL, with the reconciler, until stopped."""
     import time
@@ -835,25 +864,27 @@ def _migrated_store_url(out: Path | None, db: str | None, *, create: bool = Fals
 
 @app.command()
 def review(
-    db: Annotated[str | None, typer.Option("--db", help="database URL")] = None,
+    db: DbOption = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="a run's data directory: SQLite in DIR, the archive in DIR/archive")] = None,
+        "--out", callback=_utf8,
+        help="a run's data directory: SQLite in DIR, the archive in DIR/archive")] = None,
     archive: Annotated[Path | None, typer.Option(
-        "--archive", envvar="EDI_ARCHIVE_DIR",
+        "--archive", envvar="EDI_ARCHIVE_DIR", callback=_utf8,
         help="the archive of received files and 835s (downloads, payment cycles)")] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     ssl_keyfile: Annotated[Path | None, typer.Option(
-        "--ssl-keyfile", exists=True, dir_okay=False, readable=True,
+        "--ssl-keyfile", exists=True, callback=_utf8, dir_okay=False, readable=True,
         help="the TLS private key (PEM), with --ssl-certfile")] = None,
     ssl_certfile: Annotated[Path | None, typer.Option(
-        "--ssl-certfile", exists=True, dir_okay=False, readable=True,
+        "--ssl-certfile", exists=True, callback=_utf8, dir_okay=False, readable=True,
         help="the TLS certificate chain (PEM), with --ssl-keyfile")] = None,
     outbound: Annotated[Path | None, typer.Option(
-        "--outbound", help="answers for senders with no mailbox (default: DIR/outbound "
+        "--outbound", callback=_utf8,
+        help="answers for senders with no mailbox (default: DIR/outbound "
                            "with --out, else EDI_OUTBOUND_DIR)")] = None,
     mailboxes: Annotated[Path | None, typer.Option(
-        "--mailboxes", help="the partners' mailboxes (default: EDI_MAILBOXES, none "
+        "--mailboxes", callback=_utf8, help="the partners' mailboxes (default: EDI_MAILBOXES, none "
                             "with --out)")] = None,
 ) -> None:
     """Serve the review screens (sign in with a user from 'claims user add').
@@ -965,8 +996,8 @@ def user_add(
     release_limit: Annotated[str | None, typer.Option(
         "--release-limit", help="an analyst's most paid on a pend release "
                                 "(default: EDI_REVIEW_ANALYST_RELEASE_LIMIT)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="SQLite in this directory")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """Add a user of the review screens (the password is asked for, or read from stdin)."""
     from decimal import Decimal, InvalidOperation
@@ -986,10 +1017,7 @@ def user_add(
         except InvalidOperation:
             raise typer.BadParameter("an amount such as 2500.00",
                                      param_hint="--release-limit") from None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     store = Store(_migrated_store_url(out, db, create=True))
     try:
         add_user(store, name, chosen, password, datetime.now(tz=UTC), release_limit=limit)
@@ -1000,10 +1028,27 @@ def user_add(
     console.print(f"user {name} added ({chosen.value})")
 
 
+def _password(from_stdin: bool) -> str:
+    """The new user's password, asked for or the first line of stdin: UTF-8 text, or a
+    usage error (a byte no encoding decoded was a UnicodeDecodeError, or on hashing a
+    UnicodeEncodeError, traceback before 2026-12-02)."""
+    from workers.files import is_utf8
+
+    try:
+        password = (sys.stdin.readline().rstrip("\r\n") if from_stdin else
+                    typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    except UnicodeDecodeError:
+        password = None
+    if not isinstance(password, str) or not is_utf8(password):
+        raise typer.BadParameter("a password is UTF-8 text",
+                                 param_hint="--password-stdin" if from_stdin else "Password")
+    return password
+
+
 @user_app.command("list")
 def user_list(
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """The users of the review screens and their roles."""
     from sqlalchemy import select
@@ -1024,8 +1069,8 @@ def user_list(
 def user_lock(
     name: Annotated[str, typer.Argument()],
     unlock: Annotated[bool, typer.Option("--unlock", help="unlock instead")] = False,
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    db: Annotated[str | None, typer.Option("--db")] = None,
+    out: StoreOutOption = None,
+    db: DbOption = None,
 ) -> None:
     """Lock a user out (their sessions end), or --unlock them."""
     from review.auth import UserError, set_locked

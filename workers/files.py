@@ -52,6 +52,18 @@ def answer_stem(name: str, sha: str) -> str:
     return f"{stem}-{sha[:12]}"
 
 
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` is UTF-8 as it came. A byte of the command line, the environment
+    or a file name that no encoding decoded reaches Python as a lone surrogate, which a
+    database driver, a socket, a log line or a file written as UTF-8 cannot carry
+    (`shown` makes such a name printable instead)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shown(text: str) -> str:
     """Text as it may be written anywhere (JSON, the store, a page): bytes a file
     system allowed in a name but that are no UTF-8, which Python carries as surrogates,

@@ -38,6 +38,7 @@ from workers.decisions import (
     decision_from_record,
     summary_fields,
 )
+from workers.files import is_utf8
 from workers.history import state_for
 from workers.reference_store import ReferenceSource
 
@@ -99,16 +100,8 @@ def check_reviewer(reviewer: str, note: str) -> None:
                             "or digit")
     if len(note) > MAX_NOTE:
         raise NoteError(f"a note has at most {MAX_NOTE:,} characters")
-    if _CONTROL.search(note) or not _utf8(note):
+    if _CONTROL.search(note) or not is_utf8(note):
         raise NoteError("a note is plain text: no control characters, and UTF-8 only")
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: a byte of argv no encoding decoded
-        return False
-    return True
 
 
 def _claim_number(icn: str) -> str:

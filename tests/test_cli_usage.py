@@ -1,0 +1,70 @@
+"""A bad value from a person is a usage error of the claims command line: exit 2, one
+message naming what is wrong, no traceback, the value never quoted back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from tests.paths import ACK_FIXTURES
+from workers.cli import app
+
+runner = CliRunner()
+TWO_CLAIMS = str(ACK_FIXTURES / "valid-two-claims.837")
+UNDECODED = "\udcff"
+"""A byte of the command line no encoding decoded (0xff), as Python carries it."""
+AWAY = f"postgresql://engine:pass{UNDECODED}word@127.0.0.1:1/claims"
+
+
+def said(result: Result) -> str:
+    """What the command printed, on one line, without rich's box."""
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def assert_usage_error(result: Result, *words: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert all(word in said(result) for word in words), said(result)
+    assert "Traceback" not in result.output and UNDECODED not in result.output
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["process", TWO_CLAIMS, "--out", "{tmp}/run" + UNDECODED], "--out"),
+    (["process", TWO_CLAIMS, "--out", "{tmp}/run", "--db", AWAY], "--db"),
+    (["status", "--db", AWAY], "--db"),
+    (["worker", "--metrics-port", "9108", "--metrics-address", "127.0.0.1" + UNDECODED],
+     "--metrics-address"),
+    (["process", TWO_CLAIMS, "--out", "{tmp}/run", "--reference", "ref" + UNDECODED],
+     "--reference"),
+    (["process", TWO_CLAIMS, "--out", "{tmp}/run", "--code-sets", "sets" + UNDECODED],
+     "--code-sets"),
+    (["partner", "add", "acme", "--sender-id", "X", "--key", "acme.pub" + UNDECODED],
+     "--key"),
+    (["intake", "--once", "--mailboxes", "{tmp}/boxes" + UNDECODED], "--mailboxes"),
+    (["review", "--out", "{tmp}", "--outbound", "{tmp}/out" + UNDECODED], "--outbound"),
+    (["review", "--out", "{tmp}", "--mailboxes", "{tmp}/boxes" + UNDECODED], "--mailboxes"),
+    (["review", "--out", "{tmp}", "--archive", "{tmp}/archive" + UNDECODED], "--archive"),
+])
+def test_a_byte_that_is_not_utf8_in_a_path_or_address_is_a_usage_error(
+        tmp_path: Path, args: list[str], option: str) -> None:
+    """Found by an audit: --out, --db and --metrics-address were UnicodeEncodeError
+    tracebacks (summary.json, the database driver, the socket); each such option is now
+    refused as it is read, by one check (`workers.files.is_utf8`)."""
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert_usage_error(result, option, "holds a byte that is not UTF-8")
+
+
+def test_a_database_url_in_the_environment_that_is_not_utf8_is_a_usage_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDI_DATABASE_URL", AWAY)  # was a UnicodeEncodeError traceback
+    assert_usage_error(runner.invoke(app, ["status"]), "not a database URL")
+
+
+def test_a_password_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    """Found by an audit: a UnicodeDecodeError traceback reading stdin."""
+    result = runner.invoke(app, ["user", "add", "dana", "--role", "viewer",
+                                 "--password-stdin", "--out", str(tmp_path)],
+                           input=b"a long enough pass\xffword\n")
+    assert_usage_error(result, "--password-stdin", "a password is UTF-8 text")
