@@ -30,6 +30,26 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(config(url), revision)
 
 
+def revisions() -> list[str]:
+    """Every revision, the first one first (the history is one line)."""
+    script = ScriptDirectory.from_config(config("sqlite://"))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def downgrade_targets(url: str) -> list[str]:
+    """The revisions ``url``'s database may go down to: ``base`` and each revision below
+    its own, never its own or one above it, nor Alembic's relative and symbolic names
+    (``-1``, ``head``, ``0012@-1``), which downgraded to the database's own revision or
+    to one a person did not name."""
+    engine = make_engine(url)
+    try:
+        now = current(engine)
+    finally:
+        engine.dispose()
+    known = revisions()
+    return ["base", *known[:known.index(now)]] if now in known else ["base"]
+
+
 def head() -> str:
     found = ScriptDirectory.from_config(config("sqlite://")).get_current_head()
     assert found is not None

@@ -68,3 +68,28 @@ def test_a_password_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
                                  "--password-stdin", "--out", str(tmp_path)],
                            input=b"a long enough pass\xffword\n")
     assert_usage_error(result, "--password-stdin", "a password is UTF-8 text")
+
+
+@pytest.mark.parametrize("revision", ["own", "head", "heads", "-1", "0012@-1", "+1", "001"])
+def test_a_downgrade_to_no_revision_below_the_database_s_is_a_usage_error(
+        tmp_path: Path, revision: str) -> None:
+    """Found by an audit: --downgrade took the database's own revision and head (saying
+    "downgraded to"), and Alembic's relative names, -1 going down a revision nobody
+    named; only base or a revision below the database's is one to go down to."""
+    from store import migrate
+    from store.engine import make_engine, sqlite_url
+
+    assert runner.invoke(app, ["migrate", "--out", str(tmp_path)]).exit_code == 0
+    own = migrate.head()
+    result = runner.invoke(app, ["migrate", "--out", str(tmp_path), "--downgrade",
+                                 own if revision == "own" else revision])
+    assert result.exit_code == 2, result.output
+    assert "--downgrade: not a revision below the database's" in said(result)
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        assert migrate.current(engine) == own
+    finally:
+        engine.dispose()
+    below = migrate.revisions()[-2]
+    went = runner.invoke(app, ["migrate", "--out", str(tmp_path), "--downgrade", below])
+    assert went.exit_code == 0 and f"downgraded to {below}" in went.output

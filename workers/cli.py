@@ -272,21 +272,18 @@ def migrate(
     downgrade: Annotated[str | None, typer.Option(
         "--downgrade", help="downgrade to this revision (base: drop everything)")] = None,
 ) -> None:
-    """Bring the database to the current schema (Alembic)."""
-    from alembic.util import CommandError
-
+    """Bring the database to the current schema (Alembic), or --downgrade it to base or
+    a revision below its own."""
     from store import migrate as migrations
 
     url = _store_url(out, db, create=True)
     if downgrade is not None:
-        try:
-            if not downgrade.strip():
-                raise CommandError("no revision")
-            migrations.downgrade(url, downgrade)
-        except CommandError:  # no such revision, or one above the database's
-            raise typer.BadParameter(
-                f"not a revision below the database's (0001 to {migrations.head()}, or "
-                "base)", param_hint="--downgrade") from None
+        allowed = migrations.downgrade_targets(url)
+        if downgrade not in allowed:  # its own, one above, -1, head, none at all
+            below = f"{allowed[1]} to {allowed[-1]}, or base" if len(allowed) > 1 else "base"
+            raise typer.BadParameter(f"not a revision below the database's ({below})",
+                                     param_hint="--downgrade")
+        migrations.downgrade(url, downgrade)
         console.print(f"downgraded to {downgrade}")
     else:
         migrations.upgrade(url)
