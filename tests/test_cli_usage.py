@@ -93,3 +93,25 @@ def test_a_downgrade_to_no_revision_below_the_database_s_is_a_usage_error(
     below = migrate.revisions()[-2]
     went = runner.invoke(app, ["migrate", "--out", str(tmp_path), "--downgrade", below])
     assert went.exit_code == 0 and f"downgraded to {below}" in went.output
+
+
+@pytest.mark.parametrize(("args", "env", "option"), [
+    (["intake", "--once", "--mailboxes", "{tmp}/nowhere"], {}, "--mailboxes"),
+    (["intake", "--once"], {"EDI_MAILBOXES": "{tmp}/nowhere"}, "EDI_MAILBOXES"),
+    (["review", "--out", "{tmp}", "--archive", "{tmp}/nowhere", "--port", "1"], {},
+     "--archive"),
+    (["review", "--out", "{tmp}", "--port", "1"], {"EDI_ARCHIVE_DIR": "{tmp}/nowhere"},
+     "EDI_ARCHIVE_DIR"),
+])
+def test_a_mailboxes_or_archive_directory_that_is_not_there_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+        env: dict[str, str], option: str) -> None:
+    """Found by an audit: intake watched a mistyped --mailboxes and took nothing, exit 0,
+    and review served an archive that was not there (no download, no cycle release)."""
+    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "service" / "archive"))
+    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert_usage_error(result, option, f"no directory {tmp_path / 'nowhere'}")
+    assert "Review screens at" not in result.output

@@ -98,6 +98,14 @@ def _writable_directory(path: Path, option: str) -> None:
                                  param_hint=option) from None
 
 
+def _existing_directory(path: Path, option: str, made_by: str) -> None:
+    """A directory the command reads but does not make (``made_by`` says who does); a
+    usage error naming it otherwise: before 2026-12-02 a mistyped one was watched or
+    served as if empty."""
+    if not path.is_dir():
+        raise typer.BadParameter(f"no directory {path} ({made_by})", param_hint=option)
+
+
 def _zone(value: str) -> ZoneInfo:
     try:
         return business_zone(value)
@@ -778,6 +786,8 @@ def intake(
 
     logs.configure("INFO")
     settings = _service_settings(db, mailboxes)
+    _existing_directory(settings.mailboxes, "--mailboxes / EDI_MAILBOXES",
+                        "claims partner add makes it, with a partner's mailbox")
     svc = _open_service(settings)
     actors = declare_actors(make_broker(settings.redis_url), lambda: svc)
     completeness = Completeness(stable_seconds)
@@ -903,6 +913,10 @@ def review(
     if archive is not None or out is not None or settings.archive_dir is None:
         settings = settings.model_copy(update={
             "archive_dir": archive or (out / "archive" if out is not None else None)})
+    if settings.archive_dir is not None and (archive is not None or out is None):
+        # one a person named (a run's --out may have none yet: its first file makes it)
+        _existing_directory(settings.archive_dir, "--archive / EDI_ARCHIVE_DIR",
+                            "the service's archive: made when the service is set up")
     store = _store(out, db)
     deliver = _review_delivery(store, settings.archive_dir, out, outbound, mailboxes)
     scheme = "https" if tls else "http"
