@@ -115,3 +115,14 @@ def test_a_mailboxes_or_archive_directory_that_is_not_there_is_a_usage_error(
     result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
     assert_usage_error(result, option, f"no directory {tmp_path / 'nowhere'}")
     assert "Review screens at" not in result.output
+
+
+def test_a_code_set_order_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    """Found by an audit: an order file's name on a directory was passed over, the run
+    exited 0 and every line of 2026-10-01 on pended for want of the release."""
+    releases = tmp_path / "releases"
+    (releases / "icd10cm_order_2027.txt").mkdir(parents=True)
+    result = runner.invoke(app, ["process", TWO_CLAIMS, "--out", str(tmp_path / "run"),
+                                 "--code-sets", str(releases)])
+    assert_usage_error(result, "--code-sets",
+                       "icd10cm_order_2027.txt is a directory, not an ICD-10-CM order file")

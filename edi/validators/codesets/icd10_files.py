@@ -165,13 +165,18 @@ def registry_from_directory(
 
     Raises `NotADirectoryError` for a missing directory and `ValueError` for an order
     file whose name gives no effective date, whose content is not an order file, or
-    that takes effect on the same day as another file of the directory.
+    that takes effect on the same day as another file of the directory, and for an
+    order file's name on what is no file (a directory: before 2026-12-02 it was passed
+    over, and the release the operator meant to load was silently not loaded).
     """
     folder = Path(directory)
     if not folder.is_dir():
         raise NotADirectoryError(f"no ICD-10-CM release directory at {folder}")
-    files = tuple(path for path in sorted(folder.iterdir())
-                  if path.is_file() and is_order_file_name(path.name))
+    files = tuple(path for path in sorted(folder.iterdir()) if is_order_file_name(path.name))
+    for path in files:
+        if not path.is_file():
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise ValueError(f"{path.name} is {kind}, not an ICD-10-CM order file")
     if defaults is not None:
         return _registry(files, tuple(defaults))
     seen = tuple((path.absolute(), (stat := path.stat()).st_size, stat.st_mtime_ns)
