@@ -126,3 +126,12 @@ def test_a_code_set_order_file_that_is_a_directory_is_refused(tmp_path: Path) ->
                                  "--code-sets", str(releases)])
     assert_usage_error(result, "--code-sets",
                        "icd10cm_order_2027.txt is a directory, not an ICD-10-CM order file")
+
+
+@pytest.mark.parametrize("claims", ["10000001", str(10**11)])
+def test_generate_writes_at_most_ten_million_claims(tmp_path: Path, claims: str) -> None:
+    """Found by an audit: nothing bounded --claims, and 10**11 wrote until the disk
+    was full."""
+    result = runner.invoke(app, ["generate", str(tmp_path / "big.837"), "--claims", claims])
+    assert_usage_error(result, "--claims", "10000000")
+    assert not (tmp_path / "big.837").exists()

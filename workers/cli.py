@@ -379,10 +379,17 @@ def _tracker(bar: Progress) -> Callable[[Path], Callable[[int], None]]:
     return for_file
 
 
+MAX_GENERATED_CLAIMS = 10_000_000
+"""The most claims ``claims generate`` writes in one file (some 10 GB, hours of work);
+before 2026-12-02 nothing bounded --claims, and 10**11 ran until the disk was full."""
+
+
 @app.command()
 def generate(
     out_file: Annotated[Path, typer.Argument(help="where to write the 837P")],
-    claims: Annotated[int, typer.Option("--claims", min=1)] = 100,
+    claims: Annotated[int, typer.Option(
+        "--claims", min=1, max=MAX_GENERATED_CLAIMS,
+        help=f"how many claims (at most {MAX_GENERATED_CLAIMS:,})")] = 100,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     per_transaction: Annotated[int, typer.Option("--per-transaction", min=1)] = 5000,
     dated: Annotated[str | None, typer.Option(
