@@ -135,3 +135,20 @@ def test_generate_writes_at_most_ten_million_claims(tmp_path: Path, claims: str)
     result = runner.invoke(app, ["generate", str(tmp_path / "big.837"), "--claims", claims])
     assert_usage_error(result, "--claims", "10000000")
     assert not (tmp_path / "big.837").exists()
+
+
+def test_review_on_a_port_in_use_is_a_usage_error_before_it_says_where_it_serves(
+        tmp_path: Path) -> None:
+    """Found by an audit: uvicorn bound the port, printed its error after "Review
+    screens at ..." and exited 3; review binds its socket itself now."""
+    import socket
+
+    assert runner.invoke(app, ["migrate", "--out", str(tmp_path)]).exit_code == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["review", "--out", str(tmp_path), "--port", str(port)])
+    assert_usage_error(result, "--host/--port",
+                       f"cannot listen on 127.0.0.1 port {port}: Address already in use")
+    assert "Review screens at" not in result.output

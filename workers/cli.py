@@ -22,6 +22,7 @@ from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, UnknownTimeZone, business
 from workers.report import RunTally, print_run
 
 if TYPE_CHECKING:
+    import socket
     from zoneinfo import ZoneInfo
 
     from edi.validators.codesets import CodeSetRegistry
@@ -927,17 +928,40 @@ def review(
     store = _store(out, db)
     deliver = _review_delivery(store, settings.archive_dir, out, outbound, mailboxes)
     scheme = "https" if tls else "http"
-    console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
     try:
         # no access log: a URL's query holds filters, and one kept from before
         # 2026-12-01 may still hold a searched member id (a search is a POST now)
         app = create_app(store, settings, deliver=deliver,
                          code_sets=_code_sets(settings.code_sets_dir))
-        uvicorn.run(app, host=host, port=port,
-                    access_log=False, log_level="warning",
-                    ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None)
+        listening = _listening(host, port)
+        try:
+            console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
+            uvicorn.Server(uvicorn.Config(
+                app, host=host, port=port, access_log=False, log_level="warning",
+                ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None,
+            )).run(sockets=[listening])
+        finally:
+            listening.close()
     finally:
         store.dispose()
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` as uvicorn binds one, for uvicorn to serve
+    on: a port in use (or one this account may not take) is a usage error saying so.
+    Before 2026-12-02 uvicorn bound it, printed an error after the screens' address and
+    exited 3."""
+    import socket
+
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        raise typer.BadParameter(f"cannot listen on {host} port {port}: {exc.strerror}",
+                                 param_hint="--host/--port") from None
+    return listening
 
 
 def _servable(host: str, port: int) -> None:
