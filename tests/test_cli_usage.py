@@ -152,3 +152,17 @@ def test_review_on_a_port_in_use_is_a_usage_error_before_it_says_where_it_serves
     assert_usage_error(result, "--host/--port",
                        f"cannot listen on 127.0.0.1 port {port}: Address already in use")
     assert "Review screens at" not in result.output
+
+
+@pytest.mark.parametrize(("db", "says"), [
+    ("postgresql://engine@127.0.0.1:1/claims", "the database does not answer"),
+    ("mysql://engine@127.0.0.1/claims", "not a database URL"),
+])
+def test_process_checks_its_database_answers_before_anything_else(
+        tmp_path: Path, db: str, says: str) -> None:
+    """Found by an audit: claims process --db took the URL as it was and failed with an
+    OperationalError (or ModuleNotFoundError) traceback once --out was made."""
+    result = runner.invoke(app, ["process", TWO_CLAIMS, "--out", str(tmp_path / "run"),
+                                 "--db", db])
+    assert_usage_error(result, "--db", says)
+    assert not (tmp_path / "run").exists()

@@ -169,6 +169,9 @@ def process(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="FILES")
+    database_url = _database_url(db)
+    if database_url is not None:  # before --out is made or a file read
+        _reachable(database_url)
     _writable_directory(out, "--out")
     tally = RunTally()  # the report's counts, taken as summary.json is written
     options = RunOptions(
@@ -179,7 +182,7 @@ def process(
         reference=None if front_end_only else _reference(reference) if reference is not None
         else LazyReference(SHIPPED_REFERENCE_DIRECTORY),  # read only if the store has none
         stored_reference_first=not front_end_only and reference is None,
-        database_url=_database_url(db), keep_claims=False, remit=not no_remit,
+        database_url=database_url, keep_claims=False, remit=not no_remit,
         code_sets=_code_sets(code_sets), on_claim=None if quiet else tally.add,
     )
     try:
