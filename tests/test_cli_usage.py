@@ -166,3 +166,27 @@ def test_process_checks_its_database_answers_before_anything_else(
                                  "--db", db])
     assert_usage_error(result, "--db", says)
     assert not (tmp_path / "run").exists()
+
+
+NOT_SQLITE = b"SQLite format 2\x00 this is no database at all" * 100
+"""A file where a store's SQLite database is looked for: no SQLite database's header."""
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["status", "--out", "{tmp}"], "--out"),
+    (["process", TWO_CLAIMS, "--out", "{tmp}"], "--out"),
+    (["migrate", "--out", "{tmp}"], "--out"),
+    (["status", "--db", "sqlite:///{tmp}/claims.db"], "--db"),
+    (["partner", "list"], "EDI_ARCHIVE_DIR"),
+])
+def test_a_claims_db_that_is_no_sqlite_database_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+        option: str) -> None:
+    """Found by an audit: a damaged claims.db, or another file in its place, was a
+    DatabaseError traceback ("file is not a database"); the file is left as it is."""
+    monkeypatch.delenv("EDI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "archive"))  # the service's
+    (tmp_path / "claims.db").write_bytes(NOT_SQLITE)
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert_usage_error(result, option, "the SQLite file is not a database, or is damaged")
+    assert (tmp_path / "claims.db").read_bytes() == NOT_SQLITE

@@ -161,6 +161,7 @@ def process(
 ) -> None:
     """Answer each file with a TA1 or 999 in OUT, decide its claims, release their 835s
     in a payment cycle, and write OUT/summary.json."""
+    from store.engine import sqlite_url
     from store.migrate import StoreNotMigrated
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
     from workers.reference_store import LazyReference
@@ -173,6 +174,8 @@ def process(
     if database_url is not None:  # before --out is made or a file read
         _reachable(database_url)
     _writable_directory(out, "--out")
+    if database_url is None:  # SQLite in --out
+        _reachable(sqlite_url(out), "--out")
     tally = RunTally()  # the report's counts, taken as summary.json is written
     options = RunOptions(
         out_dir=out, as_of=_as_of(as_of), now=datetime.now(tz=UTC),
@@ -226,13 +229,15 @@ def _store_url(out: Path | None, db: str | None, *, create: bool) -> str:
         _writable_directory(out, "--out")
     elif not (out / SQLITE_FILE).is_file():
         raise typer.BadParameter(f"no {SQLITE_FILE} in {out}", param_hint="--out")
-    return sqlite_url(out)
+    return _reachable(sqlite_url(out), "--out")
 
 
-def _reachable(url: str) -> str:
-    """``url`` when the database it names answers; else a usage error that says why by
-    kind, never quoting the URL (it may hold a password)."""
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+def _reachable(url: str, hint: str = "--db / EDI_DATABASE_URL") -> str:
+    """``url`` when the database it names answers (an SQLite file: when it is one, its
+    header read by ``PRAGMA schema_version``); else a usage error that says why by kind,
+    never quoting the URL (it may hold a password). A file that is no SQLite database,
+    or a damaged one, was a DatabaseError traceback before 2026-12-02."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
     from store.engine import make_engine
     from workers.files import is_utf8
@@ -247,12 +252,15 @@ def _reachable(url: str) -> str:
         raise typer.BadParameter("not a database URL (postgresql://HOST/NAME or "
                                  "sqlite:///PATH)", param_hint="--db") from None
     try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        raise typer.BadParameter(
-            f"the database does not answer ({type(exc.orig).__name__})",
-            param_hint="--db / EDI_DATABASE_URL") from None
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA schema_version")
+    except DatabaseError as exc:
+        if engine.dialect.name == "sqlite" and not isinstance(exc, OperationalError):
+            raise typer.BadParameter("the SQLite file is not a database, or is damaged "
+                                     "(restore it from a backup)", param_hint=hint) from None
+        raise typer.BadParameter(f"the database does not answer ({type(exc.orig).__name__})",
+                                 param_hint=hint) from None
     finally:
         engine.dispose()
     return url
@@ -691,7 +699,10 @@ def _service_settings(db: str | None, mailboxes: Path | None) -> Any:
     if settings.database_url is not None:
         _reachable(settings.database_url)
     else:  # the embedded SQLite store lives beside the archive (`open_service`)
+        from store.engine import sqlite_url
+
         _writable_directory(settings.archive_dir.parent, "EDI_ARCHIVE_DIR")
+        _reachable(sqlite_url(settings.archive_dir.parent), "EDI_ARCHIVE_DIR")
     return settings
 
 
