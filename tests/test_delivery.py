@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 import workers.delivery
 from store.engine import Store
 from store.migrate import upgrade
-from store.models import Event
+from store.models import Event, RemittanceRecord
 from tests.test_service import TWO_CLAIMS, _run, _upload
+from workers.archive import NotInArchive, archive_path
 from workers.delivery import (
     deliver_file,
     deliver_remittance,
@@ -43,11 +44,13 @@ def _events(service: Service, kind: str) -> list[str]:
 
 
 def _released_not_delivered(service: Service, tmp_path: Path,
-                            monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """TWO_CLAIMS processed and paid, its 835s released while their mailbox was gone."""
+                            monkeypatch: pytest.MonkeyPatch, upload: Path = TWO_CLAIMS
+                            ) -> list[str]:
+    """TWO_CLAIMS (or ``upload``) processed and decided, its 835s released while their
+    mailbox was gone; every 835 released and not delivered."""
     broker = make_broker(None)
     actors = declare_actors(broker, lambda: service)
-    file_id, _ = receive_into_service(service, _upload(tmp_path, TWO_CLAIMS))
+    file_id, _ = receive_into_service(service, _upload(tmp_path, upload))
     actors.process_file.send(file_id)
     _run(broker)
     real_copy = workers.delivery.copy_atomically
@@ -154,3 +157,26 @@ def test_two_deliveries_of_a_file_s_answers_at_the_same_time_write_the_999_once(
     assert deliveries == 1
     assert sorted(p.suffix for p in any_service.outbound.rglob("*") if p.is_file()) == \
         [".277ca", ".999"]
+
+
+def test_an_835_missing_from_the_archive_holds_back_none_released_after_it(
+    any_service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first waiting 835's archived copy is gone: the others are delivered, then the
+    round fails naming how many are missing (the actor retries, claims redeliver names
+    them). Before 2026-12-02 the first one ended the round and the others waited."""
+    _released_not_delivered(any_service, tmp_path, monkeypatch)
+    again = tmp_path / "again.837"  # the same claims in another interchange: a 2nd cycle
+    again.write_bytes(TWO_CLAIMS.read_bytes().replace(b"000000101", b"000000102"))
+    waiting = _released_not_delivered(any_service, tmp_path, monkeypatch, again)
+    assert len(waiting) == 2
+    with any_service.store.transaction() as s:
+        sha = s.scalar(select(RemittanceRecord.sha256)
+                       .where(RemittanceRecord.trace_number == waiting[0]))
+    assert sha is not None
+    archive_path(any_service.archive, sha).unlink()
+    with pytest.raises(NotInArchive, match=f"1 released 835s are not in the archive "
+                                           f"\\({len(waiting) - 1} delivered\\)"):
+        deliver_remittances(any_service)
+    assert sorted(_events(any_service, "remittance.delivered")) == sorted(waiting[1:])
+    assert len(_835s(any_service)) == len(waiting) - 1

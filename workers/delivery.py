@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import structlog
 from prometheus_client import Histogram
 from sqlalchemy import ColumnElement, Exists, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from workers.kept_answers import KeptAnswer
 if TYPE_CHECKING:
     from workers.service import Service
 
+log = structlog.get_logger("claims.delivery")
 ANSWER_SECONDS = Histogram(
     "edi_seconds_from_upload_to_answer", "Seconds from an upload to its answer in the "
     "partner's outbound folder", ["answer"],
@@ -137,8 +139,23 @@ def deliver_remittances(svc: Service) -> int:
     claims came from several senders, for a payee with no enrollment, is held
     (`remittance.held`, counted as not delivered): each would read the other's
     patients. Returns how many 835s were delivered (`deliver_remittance`: each once,
-    though two deliveries run at the same time)."""
-    return sum(deliver_remittance(svc, trace) for trace in waiting_remittances(svc.store))
+    though two deliveries run at the same time).
+
+    An 835 the archive lacks is logged by its trace number and passed over; once the
+    others are delivered, `NotInArchive` names how many were (the remit actor's retry,
+    then its dead letter, and ``claims redeliver`` report them). Before 2026-12-02 the
+    first one ended the round, and every 835 released after it waited with it."""
+    delivered, lacking = 0, []
+    for trace in waiting_remittances(svc.store):
+        try:
+            delivered += deliver_remittance(svc, trace)
+        except NotInArchive:
+            log.error("delivery.remittance_not_in_archive", trace=trace)
+            lacking.append(trace)
+    if lacking:
+        raise NotInArchive(f"{len(lacking)} released 835s are not in the archive "
+                           f"({delivered} delivered)")
+    return delivered
 
 
 def waiting_remittances(store: Store) -> list[str]:
