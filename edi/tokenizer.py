@@ -236,7 +236,11 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
         isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
         delimiters = delimiters_from_isa(isa)
         terminator = delimiters.segment
-        strip = _BETWEEN_SEGMENTS if terminator not in _BETWEEN_SEGMENTS else ""
+        # the line breaks a segment may follow its terminator with, as pyx12 strips them
+        # (`RawX12File.__iter__`): a CR terminator is often followed by LF (CRLF lines,
+        # ISA16 then CR), whose LF began every segment after the ISA (TA1 022)
+        strip = _BETWEEN_SEGMENTS.replace(terminator, "")
+        trail = "\r" if terminator == "\n" else ""
         yield RawSegment(isa[:-1], delimiters)
         buf.pos += ISA_LENGTH
         element = delimiters.element
@@ -258,10 +262,9 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
                         break  # cut one at a time below
                     start += len(text) + 1
                     buf.pos = start
-                    if strip:
-                        text = text.lstrip(strip)
-                    elif terminator == "\n":
-                        text = text.rstrip("\r")
+                    text = text.lstrip(strip)
+                    if trail:
+                        text = text.rstrip(trail)
                     cut = ""
                     if text.count(element) > MAX_ELEMENTS:
                         text = element.join(text.split(element, MAX_ELEMENTS + 1)
@@ -291,10 +294,9 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
             else:
                 text = buf.text[buf.pos:end]
                 buf.pos = end + 1
-            if strip:
-                text = text.lstrip(strip)
-            elif terminator == "\n":
-                text = text.rstrip("\r")
+            text = text.lstrip(strip)
+            if trail:
+                text = text.rstrip(trail)
             if text.count(delimiters.element) > MAX_ELEMENTS:
                 text = delimiters.element.join(text.split(delimiters.element, MAX_ELEMENTS + 1)
                                                [:MAX_ELEMENTS + 1])

@@ -44,3 +44,24 @@ def pyx12_accepts(text: str) -> bool:
     a TA1, 999, 277CA, 835 or 837P) valid."""
     return bool(pyx12.x12n_document.x12n_document(
         pyx12.params.params(), io.StringIO(text), io.StringIO(), None))
+
+
+def pyx12_reading(data: bytes) -> tuple[bool, list[str], list[tuple[str, str]]]:
+    """pyx12's own ``x12n_document`` on ``data`` as one ASCII text: whether it finds it
+    valid, the TA1 segments it writes (``TA1*...``, in its order), and [(ST02, IK501),
+    ...] of its 999 in file order."""
+    out = io.StringIO()
+    valid = bool(pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(data.decode("ascii")), out, None))
+    ta1s: list[str] = []
+    verdicts: list[tuple[str, str]] = []
+    current = None
+    for segment in re.split(r"~\s*", out.getvalue()):
+        elements = segment.split("*")
+        if elements[0] == "TA1":
+            ta1s.append(segment)
+        elif elements[0] == "AK2":
+            current = elements[2]
+        elif elements[0] == "IK5" and current is not None:
+            verdicts.append((current, elements[1]))
+    return valid, ta1s, verdicts

@@ -15,7 +15,7 @@ from edi.tokenizer import Delimiters, iter_segments, segments_from_bytes
 from edi.writer import X12Writer, format_segment, isa_elements
 
 # Delimiters are printable, non-alphanumeric, and not a space.
-_DELIMITER_CHARS = [c for c in string.punctuation] + ["\x1c", "\x1d", "\x1e", "\x1f", "\n"]
+_DELIMITER_CHARS = [c for c in string.punctuation] + ["\x1c", "\x1d", "\x1e", "\x1f", "\n", "\r"]
 
 
 @st.composite
@@ -44,7 +44,9 @@ def interchange(draw: st.DrawFn) -> tuple[Delimiters, list[list[str]], str]:
         while elements and elements[-1] == "":
             elements.pop()
         segments.append([seg_id, *elements])
-    line_break = draw(st.sampled_from(["", "\n", "\r\n"])) if d.segment != "\n" else ""
+    # a line break after each terminator, of the characters it is not (a CR terminator
+    # followed by LF is a file with CRLF lines)
+    line_break = draw(st.sampled_from([b for b in ("", "\n", "\r\n") if d.segment not in b]))
     return d, segments, line_break
 
 
