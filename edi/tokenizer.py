@@ -8,6 +8,12 @@ the start of the file are tolerated. Bytes are decoded as Latin-1, which maps ev
 byte to one character: no input can make the tokenizer raise a decoding error, and
 characters outside the X12 character set are left for the validators to report.
 
+After an interchange's IEA, padding (`PADDING`: blanks, line breaks, NUL and SUB
+bytes) is no data. Anything else there that does not start an interchange (stray data,
+or an ISA that cannot be read) is yielded as one empty segment whose ``stray`` says
+why, and the next interchange is looked for after it, so that the check rejects it
+with a TA1 of its own while the interchanges before and after it stand.
+
 Memory stays flat: the stream is read in chunks and only the unread tail of the
 current chunk is kept. A segment is bounded too: past `MAX_SEGMENT_LENGTH` characters
 the rest of it is skipped unread up to its terminator, and past `MAX_ELEMENTS` data
@@ -18,7 +24,9 @@ set, TA1 024 outside one) at its true position instead of holding it in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, NamedTuple
 
@@ -31,6 +39,14 @@ _FIRST_WINDOW = 1 << 10
 """The text an interchange's first split covers; each next one twice as much, up to
 a chunk (`iter_raw_segments`)."""
 _BETWEEN_SEGMENTS = "\r\n"
+PADDING = " \t\r\n\x00\x1a"
+"""What may follow an interchange's IEA and is no data: blanks, line breaks, and the NUL
+and SUB (0x1A, the old end-of-file mark) bytes that some mailbox transfers pad a file
+to a block with."""
+MAX_STRAYS = 1_000
+"""Stretches of data between interchanges that start none (`Stray`) a file is answered
+for one by one; past them, the data up to each readable ISA is one stretch, so that a
+file of "ISA*" on every line is not a TA1 for every 106 characters of it."""
 _ISA_ELEMENT_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 MAX_SEGMENT_LENGTH = 65_536
 """Characters a segment may hold, its terminator excluded. The longest 837P segment
@@ -135,6 +151,17 @@ def isa_element_note_code(position: int) -> str:
     }[position]
 
 
+class Stray(NamedTuple):
+    """Data between two interchanges that starts none."""
+
+    error: X12SyntaxError
+    """Why, with the TA105 note code that answers it: ``022`` for data that does not
+    start with an ISA segment, the ISA's own code for an ISA that cannot be read."""
+    isa: str = ""
+    """The first 106 characters of an ISA that cannot be read (what its TA1 can echo);
+    empty for data that does not start with an ISA segment."""
+
+
 class RawSegment(NamedTuple):
     """A segment's text without its terminator, and the delimiters in force for it."""
 
@@ -143,6 +170,9 @@ class RawSegment(NamedTuple):
     cut: Cut = ""
     """Why ``text`` is not the whole segment (``""``: it is): see `MAX_SEGMENT_LENGTH`
     and `MAX_ELEMENTS`."""
+    stray: Stray | None = None
+    """Set on the empty segment that stands for data between two interchanges that
+    starts none (the delimiters are the interchange's before it)."""
 
 
 class _Buffer:
@@ -180,14 +210,60 @@ class _Buffer:
                 return False
         return True
 
-    def skip_whitespace(self) -> None:
+    def skip(self, chars: str = " \t\r\n") -> bool:
+        """Move past any of ``chars``; False at the end of the stream."""
         while True:
             text, pos = self.text, self.pos
-            while pos < len(text) and text[pos] in " \t\r\n":
+            while pos < len(text) and text[pos] in chars:
                 pos += 1
             self.pos = pos
-            if pos < len(text) or not self.fill():
-                return
+            if pos < len(text):
+                return True
+            if not self.fill():
+                return False
+
+    def next_isa(self, boundaries: str, header: int = 1) -> bool:
+        """Drop everything up to the next ISA after pos, keeping none of it in memory:
+        an ``ISA`` followed by a character that may be an element separator, that
+        either follows one of ``boundaries`` (if any) at least ``header`` characters
+        after pos (it starts a segment: an ISA, readable or not) or starts a readable
+        ISA (an interchange glued to what is before it); False when the stream ends
+        first. "ISA" inside a value is neither. After an ISA that cannot be read,
+        ``header`` is its width: what its header spans is its own, so that data of ISAs
+        is answered with one TA1 per 106 characters at most, not one per "ISA"."""
+        if header > 1:
+            self.ensure(header + ISA_LENGTH)
+            start = self.pos
+            for glued in _GLUED_ISA.finditer(self.text, start + 1,
+                                             start + header + ISA_LENGTH - 3):
+                if _readable_isa(self.text[glued.start():glued.start() + ISA_LENGTH]):
+                    self.pos = glued.start()
+                    return True
+        pattern = _isa_start(boundaries)
+        searched = self.pos + header
+        while True:
+            text = self.text
+            match = pattern.search(text, searched)
+            while match is not None:
+                index = match.start()
+                if match.group(1) is None:  # after a boundary
+                    if _may_separate(text[index + 3]):
+                        self.pos = index
+                        return True
+                else:
+                    self.pos = index
+                    self.ensure(ISA_LENGTH)  # may drop what is before pos, moving it
+                    if _readable_isa(self.text[self.pos:self.pos + ISA_LENGTH]):
+                        return True
+                    text, index = self.text, self.pos
+                match = pattern.search(text, index + 1)
+            # kept: a boundary and an ISA header the end of what was read may cut
+            keep = max(self.pos, len(text) - ISA_LENGTH)
+            self.pos = keep
+            if not self.fill():
+                self.pos = len(self.text)
+                return False
+            searched = max(1, searched - keep)
 
     def find(self, char: str, limit: int | None = None) -> int:
         """Index of the next ``char`` at or after pos, reading more as needed; -1 at EOF,
@@ -217,24 +293,61 @@ class _Buffer:
                 return False
 
 
+_BLANKS = " \t\r\n\x0b\x0c"
+_SEPARATOR = r"[^0-9A-Za-z \t\r\n\x0b\x0c]"
+"""A character that may be an element separator after "ISA" (`_may_separate` has the
+last word: a Latin-1 letter is none)."""
+_GLUED_ISA = re.compile(
+    rf"ISA({_SEPARATOR})" + "".join(rf".{{{width}}}\1" for width in _ISA_ELEMENT_WIDTHS[:-1]),
+    re.DOTALL)
+"""An ISA whose separator stands where each of ISA01-ISA15 ends, as in any readable one
+(an "ISA" in data fails this, in the regular expression, before its header is parsed)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _isa_start(boundaries: str) -> re.Pattern[str]:
+    """An ISA start between interchanges: after one of ``boundaries`` (group 1 None),
+    or anywhere if it may be readable (`_GLUED_ISA`, all there is without boundaries)."""
+    if not boundaries:
+        return _GLUED_ISA
+    return re.compile(rf"(?<=[{re.escape(boundaries)}])ISA{_SEPARATOR}|{_GLUED_ISA.pattern}")
+
+
+def _may_separate(char: str) -> bool:
+    """Whether ``char`` after "ISA" may be an element separator, so that the "ISA" is
+    taken for an ISA segment's start between interchanges (readable or not): no letter,
+    digit or blank ("ISA " is a word; control characters such as 0x1D may separate)."""
+    return not char.isalnum() and char not in _BLANKS
+
+
+def _readable_isa(isa: str) -> bool:
+    try:
+        delimiters_from_isa(isa)
+    except X12SyntaxError:
+        return False
+    return True
+
+
 def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[RawSegment]:
     """Yield each segment's raw text, interchange after interchange.
 
     Line breaks before a segment are dropped; other leading blanks are kept so the
-    implementation-guide check can report them. Raises `X12SyntaxError` when the data
-    is not an interchange, or ends inside one; every segment before that point has
-    been yielded.
+    implementation-guide check can report them. Data after an IEA that starts no
+    interchange is one segment with ``stray`` set (`Stray`), and reading goes on at the
+    next ISA after it. Raises `X12SyntaxError` when the data does not start with an
+    interchange, or ends inside one; every segment before that point has been yielded.
     """
     buf = _Buffer(stream, chunk_size)
-    buf.skip_whitespace()
-    if buf.pos >= len(buf.text):
+    if not buf.skip():
         raise X12SyntaxError("the file is empty", code="023")
-    while True:
-        buf.ensure(ISA_LENGTH)
-        if not buf.text.startswith("ISA", buf.pos):
-            raise X12SyntaxError("the data does not start with an ISA segment", code="022")
+    buf.ensure(ISA_LENGTH)
+    if not buf.text.startswith("ISA", buf.pos):
+        raise X12SyntaxError("the data does not start with an ISA segment", code="022")
+    found: Delimiters | None = delimiters_from_isa(buf.text[buf.pos:buf.pos + ISA_LENGTH])
+    strays = 0
+    while found is not None:
+        delimiters = found
         isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
-        delimiters = delimiters_from_isa(isa)
         terminator = delimiters.segment
         # the line breaks a segment may follow its terminator with, as pyx12 strips them
         # (`RawX12File.__iter__`): a CR terminator is often followed by LF (CRLF lines,
@@ -304,16 +417,45 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
             yield RawSegment(text, delimiters, cut)
             if text.lstrip().startswith("IEA"):
                 break
-        buf.skip_whitespace()
-        if buf.pos >= len(buf.text):
-            return
+        found, strays = yield from _between(buf, delimiters, strays)
+
+
+def _between(buf: _Buffer, before: Delimiters, strays: int
+             ) -> Generator[RawSegment, None, tuple[Delimiters | None, int]]:
+    """After an interchange (read as ``before``): padding is skipped, then each stretch
+    of data that starts no interchange is yielded as one stray segment, up to the next
+    ISA that can be read; its delimiters (None when the stream ends first), and the
+    file's ``strays`` counted on."""
+    boundaries = PADDING + before.segment
+    while buf.skip(PADDING):
+        buf.ensure(ISA_LENGTH)
+        isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
+        if isa.startswith("ISA") and len(isa) > 3 and _may_separate(isa[3]):
+            try:
+                return delimiters_from_isa(isa), strays
+            except X12SyntaxError as exc:
+                stray = Stray(exc, isa)
+        else:
+            stray = Stray(X12SyntaxError(
+                "the data after an interchange's IEA does not start with an ISA segment",
+                code="022"))
+        yield RawSegment("", before, "", stray)
+        strays += 1
+        if not buf.next_isa(boundaries if strays < MAX_STRAYS else "",
+                            ISA_LENGTH if stray.isa else 1):
+            return None, strays
+    return None, strays
 
 
 def iter_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Segment]:
-    """Yield parsed segments (leading blanks removed) from a binary stream."""
-    for index, raw in enumerate(iter_raw_segments(stream, chunk_size), start=1):
-        yield Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters, index,
-                      raw.cut)
+    """Yield parsed segments (leading blanks removed) from a binary stream; stray data
+    between interchanges is no segment (`Stray`)."""
+    index = 0
+    for raw in iter_raw_segments(stream, chunk_size):
+        if raw.stray is None:
+            index += 1
+            yield Segment(raw.text.lstrip().split(raw.delimiters.element), raw.delimiters,
+                          index, raw.cut)
 
 
 def segments_from_bytes(data: bytes) -> list[Segment]:

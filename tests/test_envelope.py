@@ -1,12 +1,17 @@
 """How the envelope of an inbound file is read: line breaks around the segment
-terminator, each answered the way pyx12 (the oracle) reads the same bytes."""
+terminator, padding and stray data between and after interchanges; answered the way
+pyx12 (the oracle) reads the same bytes where pyx12 has a verdict on them."""
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.findings import FileCheck
@@ -15,11 +20,21 @@ from edi.validators import compiled
 from edi.validators import implementation_guide as ig
 from tests.paths import ACK_FIXTURES
 from tests.pyx12_oracle import pyx12_reading
+from tests.test_one_pass import both
+from workers.fuzz import front_end_in_memory
 
 BASE = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
 """One interchange (ISA13 000000101, ISA14 1) of one set (ST02 0001) of two claims,
 each segment ended by ``~\\n``."""
+SECOND = BASE.replace(b"000000101", b"000000102")
+THIRD = BASE.replace(b"000000101", b"000000103")
+BAD_ISA = SECOND.replace(b"*00501*", b"*0501*")
+"""The second interchange with an ISA12 four characters wide (TA1 017)."""
 WHEN = datetime(2026, 11, 23, 12, 0)
+STRAY_TA1 = "TA1*000000000*261123*1200*R*022"
+"""The TA1 answering data between interchanges that is no ISA: no ISA13, ISA09 or
+ISA10 to echo (zeros, and the answer's own date and time), rejected, 022 invalid
+control structure."""
 CHECKS = {"compiled": compiled.check_stream, "pyx12": ig.check_stream}
 
 
@@ -61,3 +76,213 @@ def test_the_line_feed_after_a_cr_terminator_is_no_part_of_the_next_segment() ->
     # Then every segment reads as in the original file
     assert texts == [raw.text for raw in iter_raw_segments(io.BytesIO(BASE))]
     assert texts[1] == "GS*HC*CLEARHOUSE01*87726*20261120*0930*101*X*005010X222A1"
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("padding", [b"\x00" * 512, b"\x1a", b"  \t\r\n\n", b"\r\n\x00\x00\x1a"],
+                         ids=["nul", "sub", "blanks", "mixed"])
+def test_padding_after_the_last_iea_is_no_data(path: str, padding: bytes) -> None:
+    # Given the file padded after its IEA, as some mailbox transfers pad a file
+    data = BASE + padding
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the interchange and its set are accepted, as pyx12 accepts them
+    valid, pyx12_ta1s, pyx12_verdicts = pyx12_reading(data)
+    assert valid and _verdicts(check) == pyx12_verdicts == [("0001", "A")]
+    assert _ta1s(check) == pyx12_ta1s == ["TA1*000000101*261120*0930*A*000"]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_padding_between_two_interchanges_is_no_data(path: str) -> None:
+    # Given two interchanges with NUL, SUB and line breaks between them (pyx12 raises
+    # reading the second: it has no verdict)
+    check = _check(BASE + b"\x00\x1a\r\n" + SECOND, path)
+    # Then both are accepted
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_stray_data_after_an_iea_is_rejected_on_its_own_and_the_next_interchange_is_read(
+        path: str) -> None:
+    # Given stray data that is no interchange between two interchanges
+    data = BASE + b"HELLO WORLD~\n" + SECOND
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the stray data gets a TA1 of its own (000000000, R, 022), between the TA1s
+    # of the interchanges around it, which stand with their sets
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", STRAY_TA1,
+                            "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+    # pyx12 takes both sets too (it files the stray segment under the first set's
+    # trailer, and so finds the file in error)
+    valid, _ta1s_of_pyx12, pyx12_verdicts = pyx12_reading(data)
+    assert not valid and pyx12_verdicts == [("0001", "A"), ("0001", "A")]
+
+
+def test_the_claims_of_the_interchange_after_stray_data_are_taken(tmp_path: Path) -> None:
+    # Given stray data between two interchanges of two claims each
+    data = BASE + b"HELLO WORLD~\n" + SECOND
+    # When the front end takes the file in one pass
+    check, result = front_end_in_memory(data)
+    # Then the claims of both interchanges are read, as two passes read them
+    assert [ts.ordinal for ts in check.each_transaction_set()] == [1, 2]
+    assert len(result.claims) == 4
+    path = tmp_path / "stray.837"
+    path.write_bytes(data)
+    one, two = both(path)
+    assert one == two and one[0] == frozenset({1, 2})
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("stray", [b"HELLO WORLD~\n", b"\x00\x00GARBAGE\x1a\x1a",
+                                   b"GS*HC*X*Y~\nIEA*1*000000101~\n"],
+                         ids=["text", "padded", "segments"])
+def test_stray_data_after_the_last_iea_is_rejected_and_the_interchange_stands(
+        path: str, stray: bytes) -> None:
+    check = _check(BASE + stray, path)
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", STRAY_TA1]
+    assert _verdicts(check) == [("0001", "A")]
+    stray_result = check.interchanges[1]
+    assert stray_result.sender_id == "CLEARHOUSE01"  # answered to the file's sender
+    assert "HELLO" not in " ".join(stray_result.sentences)
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_a_malformed_isa_after_a_good_interchange_rejects_only_its_own(path: str) -> None:
+    # Given a good interchange, one whose ISA cannot be read, and a good one
+    check = _check(BASE + BAD_ISA + THIRD, path)
+    # Then the unreadable one gets a TA1 naming its fault (ISA12: 017), echoing its
+    # ISA13, and the ones around it stand
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000",
+                            "TA1*000000102*261120*0930*R*017",
+                            "TA1*000000103*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_a_bad_isa_found_while_skipping_stray_data_is_answered_and_reading_goes_on(
+        path: str) -> None:
+    # Given stray data, then an interchange whose ISA cannot be read, then a good one
+    check = _check(BASE + b"HELLO WORLD~\n" + BAD_ISA + THIRD, path)
+    # Then each is answered in file order and the good ones stand
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", STRAY_TA1,
+                            "TA1*000000102*261120*0930*R*017",
+                            "TA1*000000103*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_an_isa_cut_short_at_the_end_of_the_file_is_answered(path: str) -> None:
+    check = _check(BASE + SECOND[:60], path)
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", STRAY_TA1]
+    assert _verdicts(check) == [("0001", "A")]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_an_interchange_glued_to_stray_data_is_still_read(path: str) -> None:
+    # Given stray data with no line break or terminator before the next ISA, and an
+    # "ISA" inside a value of it that starts no readable ISA
+    check = _check(BASE + b"NM1*IL*1*LISA*X~GARBAGE" + SECOND, path)
+    # Then the stray data is one rejection and the glued interchange stands
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000", STRAY_TA1,
+                            "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+_PIECES = [b"ISA", b"ISA*00*", b"*", b"~", b"\n", b"\r", b" ", b"\x00", b"\x1a", b"A", b"GS*",
+           b"ST*837*0001~", b"IEA*1*000000101~", BAD_ISA[:106]]
+"""Pieces of stray data that look like an envelope (none a readable ISA)."""
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=300),
+                 st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join)))
+def test_no_data_between_two_interchanges_changes_their_verdicts(between: bytes) -> None:
+    # Given two good interchanges with any bytes between them that are no readable ISA
+    data = BASE + between + SECOND
+    for path in CHECKS:
+        # When the engine checks it
+        check = _check(data, path)
+        # Then both stand, whatever else is answered between them
+        ta1s = _ta1s(check)
+        assert ta1s[0] == "TA1*000000101*261120*0930*A*000"
+        assert ta1s[-1] == "TA1*000000102*261120*0930*A*000"
+        assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+def _raw(data: bytes, chunk_size: int) -> list[tuple[object, ...]]:
+    """Each segment read, a stray one as its code, sentence and ISA."""
+    return [(raw.text, raw.delimiters, raw.cut,
+             raw.stray and (raw.stray.error.code, str(raw.stray.error), raw.stray.isa))
+            for raw in iter_raw_segments(io.BytesIO(data), chunk_size=chunk_size)]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 4, 5, 7, 64, 1 << 20])
+def test_stray_data_reads_the_same_whatever_the_chunks(chunk_size: int) -> None:
+    # Given padding, stray data, an unreadable ISA and interchanges glued and padded
+    data = (BASE + b"\x00\x1a\n" + SECOND + b"HELLO ISA WORLD~\n" + BAD_ISA + b"JUNK"
+            + THIRD + b"\x00" * 9)
+    # When it is read in chunks of any size
+    raw = _raw(data, chunk_size)
+    # Then the same segments and stray stretches come out
+    assert raw == _raw(data, 1 << 20)
+    strays = [r[3] for r in raw if r[3]]
+    assert [stray[0] for stray in strays] == ["022", "017"]  # type: ignore[index]
+    assert [str(r[0])[:3] for r in raw].count("ISA") == 3
+
+
+def test_a_run_answers_stray_data_and_processes_the_claims_around_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+    from workers.summary import RunSummary
+
+    # Given a file of two interchanges with stray data between them, padded at its end
+    second = SECOND.replace(b"PCN-000", b"PCN-100")
+    path = tmp_path / "stray.837"
+    path.write_bytes(BASE + b"HELLO WORLD~\n" + second + b"\x00" * 100 + b"\x1a")
+    # When a run processes it
+    result = CliRunner().invoke(app, ["process", str(path), "--out", str(tmp_path / "out"),
+                                      "--quiet", "--as-of", "2026-11-23",
+                                      "--received", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    (entry,) = RunSummary.model_validate_json(
+        (tmp_path / "out" / "summary.json").read_text()).files
+    # Then the stray data is rejected on its own (the 999 answers partly) and every claim
+    # of both interchanges is accepted
+    assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "P")
+    assert re.search(r"^TA1\*000000000\*\d{6}\*\d{4}\*R\*022~$",
+                     Path(entry.ack_path).read_text(), re.MULTILINE)
+    assert [(c.patient_control_number, c.front_end) for c in entry.claims] == [
+        ("PCN-0001", "accepted"), ("PCN-0002", "accepted"),
+        ("PCN-1001", "accepted"), ("PCN-1002", "accepted")]
+
+
+def test_past_the_strays_a_file_is_answered_for_the_rest_is_one_up_to_each_readable_isa(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import edi.tokenizer
+
+    # Given a file answered for at most three stray stretches, and six unreadable
+    # interchanges between two good ones
+    monkeypatch.setattr(edi.tokenizer, "MAX_STRAYS", 3)
+    data = BASE + BAD_ISA * 6 + THIRD
+    # When it is read
+    strays = [r[3] for r in _raw(data, 64) if r[3]]
+    # Then the first two unreadable ones are answered one by one, the rest as one, and
+    # the good interchange after them is read
+    assert [stray[0] for stray in strays] == ["017", "017", "017"]  # type: ignore[index]
+    check = _check(data)
+    assert _ta1s(check)[-1] == "TA1*000000103*261120*0930*A*000"
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+def test_data_of_isas_is_answered_once_per_isa_width_at_most() -> None:
+    # Given stray lines that each start like an ISA (bad ones, 5 characters apart)
+    data = BASE + b"\nISA*" * 1_000 + SECOND
+    # When it is read
+    strays = [r[3] for r in _raw(data, 1 << 20) if r[3]]
+    # Then each unreadable ISA takes its header's width with it: the next is the first
+    # line at least 106 characters on, 110
+    assert len(strays) == 46 == -(-5_000 // 110)
+    assert _ta1s(_check(data))[-1] == "TA1*000000102*261120*0930*A*000"

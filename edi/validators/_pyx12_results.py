@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from edi.acks import UNKNOWN_SENDER, receiver_key
 from edi.codes import (
     ELEMENT_SYNTAX,
     INTERCHANGE_NOTE,
@@ -18,6 +19,7 @@ from edi.codes import (
     VALID_IK403,
     VALID_IK502,
 )
+from edi.errors import X12SyntaxError
 from edi.findings import (
     ElementFinding,
     GroupResult,
@@ -27,7 +29,7 @@ from edi.findings import (
     segment_findings_kept,
 )
 from edi.segment_ids import element_name, segment_name
-from edi.tokenizer import isa_element_note_code
+from edi.tokenizer import Stray, isa_element_note_code
 
 _COUNTER_ELEMENT = {
     # pyx12 codes for counting errors -> (element position, element reference, name)
@@ -64,6 +66,53 @@ def interchange_from_isa(
     if receiver_ids is not None and e[8].strip() not in receiver_ids:
         return _reject(result, "008",
                        "the interchange is addressed to another receiver (ISA08), not payer 87726")
+    return result
+
+
+def salvaged_interchange(exc: X12SyntaxError, text: str, what: str) -> InterchangeResult:
+    """A TA1 subject for data that starts no usable ISA (``text``, from where an ISA
+    would start), echoing what can be salvaged of one; ``what`` says what cannot be read."""
+    text = text.lstrip()
+    parts = text[:200].split(text[3]) if text.startswith("ISA") and len(text) > 3 else []
+    parts += [""] * (17 - len(parts))
+    result = InterchangeResult(
+        control_number=parts[13], date=parts[9], time=parts[10],
+        sender_qualifier=parts[5].strip()[:2], sender_id=parts[6].strip()[:15],
+        receiver_qualifier=parts[7].strip()[:2], receiver_id=parts[8].strip()[:15],
+        usage=parts[15][:1] or "P", ack_requested="0",
+    )
+    result.note_code = exc.code
+    result.sentences.append(f"{what}: {exc}.")
+    return result
+
+
+STRAY_CONTROL_NUMBER = "000000000"
+"""The ISA13 a TA1 answering data between interchanges that is no ISA echoes."""
+
+
+def stray_interchange(stray: Stray, before: InterchangeResult | None) -> InterchangeResult:
+    """The TA1 subject for data between two interchanges that starts none
+    (`edi.tokenizer.Stray`): an ISA that cannot be read, echoed as far as it can be;
+    other data as `STRAY_CONTROL_NUMBER`. Each is answered to the sender of the
+    interchange ``before`` it (the same file came from it) unless a bad ISA names a
+    valid sender of its own."""
+    if stray.isa:
+        result = salvaged_interchange(stray.error, stray.isa,
+                                      "An interchange after the first cannot be read")
+        if before is not None and receiver_key(
+                result.sender_qualifier, result.sender_id) == UNKNOWN_SENDER:
+            result.sender_qualifier, result.sender_id = before.sender_qualifier, before.sender_id
+        return result
+    result = InterchangeResult(
+        control_number=STRAY_CONTROL_NUMBER, date="", time="",
+        sender_qualifier=before.sender_qualifier if before else "",
+        sender_id=before.sender_id if before else "",
+        receiver_qualifier=before.receiver_qualifier if before else "",
+        receiver_id=before.receiver_id if before else "",
+        usage=before.usage if before else "P", ack_requested="0",
+    )
+    result.note_code = stray.error.code
+    result.sentences.append(f"Data between interchanges cannot be read: {stray.error}.")
     return result
 
 

@@ -18,7 +18,7 @@ import pyx12.x12file
 
 from edi.errors import X12SyntaxError
 from edi.segment_ids import segment_name
-from edi.tokenizer import Cut, RawSegment
+from edi.tokenizer import Cut, RawSegment, Stray
 
 
 class SeenIds(set[str | None]):
@@ -82,10 +82,16 @@ class Pyx12Source(ControlNumbersSeen, pyx12.x12file.X12Reader):  # type: ignore[
         except X12SyntaxError as exc:
             self.failure = exc
 
-    def __iter__(self) -> Iterator[pyx12.segment.Segment]:
+    def __iter__(self) -> Iterator[pyx12.segment.Segment | Stray]:
+        """pyx12's segments, and each stretch of data between interchanges that starts
+        none as its `Stray` (the walk answers it as an interchange of its own)."""
         self.err_list: list[Any] = []
         structure = Structure()
         for raw in self._segments():
+            if raw.stray is not None:
+                structure.stray()
+                yield raw.stray
+                continue
             line = raw.text
             if line.startswith("ISA"):
                 self._use(raw)
@@ -125,6 +131,12 @@ class Structure:
         self.level = 0  # 0 outside, 1 in ISA, 2 in GS, 3 in ST
         self.interchanges = 0
         self.broken = False
+
+    def stray(self) -> None:
+        """Data between interchanges that starts none counts as an interchange (the
+        check answers it with a TA1 of its own), so that a fault's ordinal is its
+        interchange's place among the check's."""
+        self.interchanges += 1
 
     def fault(self, seg_id: str) -> str | None:
         if seg_id == "ISA":

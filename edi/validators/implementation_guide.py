@@ -54,9 +54,14 @@ from edi.findings import (
 )
 from edi.payer import PAYER_ID
 from edi.segment_ids import segment_name
-from edi.tokenizer import iter_raw_segments
+from edi.tokenizer import Stray, iter_raw_segments
 from edi.validators._counter import FastNodeCounter
-from edi.validators._pyx12_results import fill_results, interchange_from_isa
+from edi.validators._pyx12_results import (
+    fill_results,
+    interchange_from_isa,
+    salvaged_interchange,
+    stray_interchange,
+)
 from edi.validators._pyx12_segment import segment_errors
 from edi.validators._pyx12_source import Pyx12Source
 from edi.validators._reader_errors import check_ta1, cut_segment, handle_reader_errors
@@ -174,6 +179,9 @@ def check_stream(stream: BinaryIO, policy: EnvelopePolicy | None = None) -> File
     src = Pyx12Source(raw, first)
     walk.node = load_map(CONTROL_MAP).getnodebypath("/ISA_LOOP/ISA")
     for seg in src:
+        if isinstance(seg, Stray):
+            take_stray(walk, seg)
+            continue
         try:
             _step(walk, src, seg)
         except Exception as exc:
@@ -246,18 +254,16 @@ class _Prefixed:
 
 def _unreadable(exc: X12SyntaxError, head: bytes) -> InterchangeResult:
     """A TA1 subject for data with no usable ISA, echoing what can be salvaged of one."""
-    text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1").lstrip()
-    parts = text[:200].split(text[3]) if text.startswith("ISA") and len(text) > 3 else []
-    parts += [""] * (17 - len(parts))
-    result = InterchangeResult(
-        control_number=parts[13], date=parts[9], time=parts[10],
-        sender_qualifier=parts[5].strip()[:2], sender_id=parts[6].strip()[:15],
-        receiver_qualifier=parts[7].strip()[:2], receiver_id=parts[8].strip()[:15],
-        usage=parts[15][:1] or "P", ack_requested="0",
-    )
-    result.note_code = exc.code
-    result.sentences.append(f"The file cannot be read as an X12 interchange: {exc}.")
-    return result
+    return salvaged_interchange(exc, head.removeprefix(b"\xef\xbb\xbf").decode("latin-1"),
+                                "The file cannot be read as an X12 interchange")
+
+
+def take_stray(walk: CheckCursor, stray: Stray) -> None:
+    """Data between two interchanges that starts none (`edi.tokenizer.Stray`, either
+    path's walk): rejected with a TA1 of its own, after the interchange before it, whose
+    verdict stands."""
+    before = walk.interchange if walk.check.interchanges else None
+    walk.check.interchanges.append(stray_interchange(stray, before))
 
 
 def _step(walk: _Walk, src: Pyx12Source, seg: Any) -> None:

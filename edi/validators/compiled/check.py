@@ -91,7 +91,8 @@ def check_stream(stream: BinaryIO, policy: ig.EnvelopePolicy | None = None,
 def _tapped(raw: Iterator[RawSegment], tap: Callable[[RawSegment], object]
             ) -> Iterator[RawSegment]:
     for segment in raw:
-        tap(segment)
+        if segment.stray is None:  # no segment of any set (`iter_segments` skips it too)
+            tap(segment)
         yield segment
 
 

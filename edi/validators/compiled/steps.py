@@ -113,7 +113,12 @@ class Walk(CheckCursor):
 
 def general(walk: Walk, src: CompiledSource, raw: RawSegment) -> None:
     """One segment the long way: the reader's bookkeeping, then `step`; a segment the
-    tokenizer cut short is then reported as `implementation_guide` reports it."""
+    tokenizer cut short is then reported as `implementation_guide` reports it; data
+    between interchanges that starts none, as an interchange of its own."""
+    if raw.stray is not None:
+        src.structure.stray()
+        ig.take_stray(walk, raw.stray)
+        return
     seg = src.general(raw)
     if seg is None:
         return
