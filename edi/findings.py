@@ -310,6 +310,13 @@ class InterchangeResult:
         return self.note_code != "000"
 
 
+def interchange_key(sender_qualifier: str, sender_id: str, control_number: str) -> str:
+    """What makes an interchange the same as another, so that the second is a duplicate
+    (TA1 025) in the same file or a later one: its sender (ISA05, ISA06, without the
+    blanks that pad them) and its ISA13, as ``qualifier:id:ISA13``."""
+    return f"{sender_qualifier.strip()}:{sender_id.strip()}:{control_number}"
+
+
 class InterchangeIdentity(NamedTuple):
     """Who sent an interchange, its ISA13 and its TA1 note: what is read of each of a
     file's interchanges without its groups (`Interchanges.identities`)."""
@@ -322,6 +329,11 @@ class InterchangeIdentity(NamedTuple):
     @property
     def rejected(self) -> bool:
         return self.note_code != "000"
+
+    @property
+    def key(self) -> str:
+        """`interchange_key`."""
+        return interchange_key(self.sender_qualifier, self.sender_id, self.control_number)
 
     @classmethod
     def of(cls, ic: InterchangeResult) -> InterchangeIdentity:

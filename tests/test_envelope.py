@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from edi.acks import CountingControlNumbers, Responder, acknowledge
 from edi.findings import FileCheck
@@ -21,7 +22,9 @@ from edi.validators import implementation_guide as ig
 from tests.paths import ACK_FIXTURES
 from tests.pyx12_oracle import pyx12_reading
 from tests.test_one_pass import both
+from workers.cli import app
 from workers.fuzz import front_end_in_memory
+from workers.summary import FileSummary, RunSummary
 
 BASE = (ACK_FIXTURES / "valid-two-claims.837").read_bytes()
 """One interchange (ISA13 000000101, ISA14 1) of one set (ST02 0001) of two claims,
@@ -232,23 +235,24 @@ def test_stray_data_reads_the_same_whatever_the_chunks(chunk_size: int) -> None:
     assert [str(r[0])[:3] for r in raw].count("ISA") == 3
 
 
-def test_a_run_answers_stray_data_and_processes_the_claims_around_it(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from workers.cli import app
-    from workers.summary import RunSummary
-
-    # Given a file of two interchanges with stray data between them, padded at its end
-    second = SECOND.replace(b"PCN-000", b"PCN-100")
-    path = tmp_path / "stray.837"
-    path.write_bytes(BASE + b"HELLO WORLD~\n" + second + b"\x00" * 100 + b"\x1a")
-    # When a run processes it
+def _process(tmp_path: Path, path: Path) -> FileSummary:
+    """``claims process`` of one file into ``tmp_path/out`` (one store for every call)."""
     result = CliRunner().invoke(app, ["process", str(path), "--out", str(tmp_path / "out"),
                                       "--quiet", "--as-of", "2026-11-23",
                                       "--received", "2026-11-23"])
     assert result.exit_code == 0, result.output
     (entry,) = RunSummary.model_validate_json(
         (tmp_path / "out" / "summary.json").read_text()).files
+    return entry
+
+
+def test_a_run_answers_stray_data_and_processes_the_claims_around_it(tmp_path: Path) -> None:
+    # Given a file of two interchanges with stray data between them, padded at its end
+    second = SECOND.replace(b"PCN-000", b"PCN-100")
+    path = tmp_path / "stray.837"
+    path.write_bytes(BASE + b"HELLO WORLD~\n" + second + b"\x00" * 100 + b"\x1a")
+    # When a run processes it
+    entry = _process(tmp_path, path)
     # Then the stray data is rejected on its own (the 999 answers partly) and every claim
     # of both interchanges is accepted
     assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "P")
@@ -286,3 +290,50 @@ def test_data_of_isas_is_answered_once_per_isa_width_at_most() -> None:
     # line at least 106 characters on, 110
     assert len(strays) == 46 == -(-5_000 // 110)
     assert _ta1s(_check(data))[-1] == "TA1*000000102*261120*0930*A*000"
+
+
+OTHER_SENDER = BASE.replace(b"ZZ*CLEARHOUSE01   ", b"ZZ*OTHERHOUSE02   ").replace(
+    b"PCN-000", b"PCN-200")
+"""The file's interchange (ISA13 000000101) as another sender's (ISA06), its claims
+numbered apart."""
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_an_isa13_two_senders_use_in_one_file_is_no_duplicate(path: str) -> None:
+    # Given two senders' interchanges of the same ISA13 in one file
+    data = BASE + OTHER_SENDER
+    # When the engine checks it
+    check = _check(data, path)
+    # Then neither is a duplicate: a duplicate is the same sender's ISA13 again
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000"] * 2
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+    # (pyx12 keys ISA13 alone, and rejects the second with 025: the README says so)
+    assert pyx12_reading(data)[1] == ["TA1*000000101*261120*0930*R*025"]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_an_isa13_one_sender_uses_twice_in_one_file_is_a_duplicate(path: str) -> None:
+    data = BASE + BASE.replace(b"PCN-000", b"PCN-300")
+    check = _check(data, path)
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000",
+                            "TA1*000000101*261120*0930*R*025"]
+    assert _verdicts(check) == [("0001", "A")]
+    assert pyx12_reading(data)[1] == ["TA1*000000101*261120*0930*R*025"]
+
+
+def test_a_run_keys_duplicates_by_sender_and_isa13_within_a_file_and_across_files(
+        tmp_path: Path) -> None:
+    # Given a file holding two senders' interchanges of one ISA13
+    both_senders = tmp_path / "both.837"
+    both_senders.write_bytes(BASE + OTHER_SENDER)
+    # When a run processes it
+    first = _process(tmp_path, both_senders)
+    # Then every claim of both is accepted
+    assert (first.status, first.ack, first.ack_code) == ("processed", "999", "A")
+    assert [c.front_end for c in first.claims] == ["accepted"] * 4
+    # and the second sender's ISA13 is taken: a later file of it is a duplicate (025)
+    again = tmp_path / "again.837"
+    again.write_bytes(OTHER_SENDER.replace(b"PCN-200", b"PCN-400"))
+    second = _process(tmp_path, again)
+    assert (second.status, second.ack, second.ack_code) == ("rejected", "TA1", "R")
+    assert "TA1*000000101*261120*0930*R*025~" in Path(second.ack_path).read_text()

@@ -197,7 +197,7 @@ def receive(ctx: StepContext, run_id: int, name: str, sha: str, size: int,
 
 # acknowledge ----------------------------------------------------------------------------
 def _dedup_key(ic: InterchangeIdentity) -> str:
-    return f"{ic.sender_qualifier.strip()}:{ic.sender_id.strip()}:{ic.control_number}"[:40]
+    return ic.key[:40]
 
 
 def acknowledge_file(ctx: StepContext, file_id: int) -> None:

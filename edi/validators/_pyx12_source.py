@@ -17,6 +17,7 @@ import pyx12.segment
 import pyx12.x12file
 
 from edi.errors import X12SyntaxError
+from edi.findings import interchange_key
 from edi.segment_ids import segment_name
 from edi.tokenizer import Cut, RawSegment, Stray
 
@@ -32,9 +33,26 @@ class SeenIds(set[str | None]):
         self.add(number)
 
 
-def _seen_ids(name: str) -> Any:
+class SeenInterchanges(SeenIds):
+    """The interchanges pyx12's reader has seen in a file, by `interchange_key` (sender
+    and ISA13) where pyx12 keeps and asks for ISA13s alone: an interchange whose ISA13
+    another sender had used earlier in the file was a duplicate (TA1 025), though the
+    store takes it from a later file. ``sender`` is the ISA05 and ISA06 of the ISA
+    being read, which pyx12's questions are about."""
+
+    sender: tuple[str, str] = ("", "")
+
+    def __contains__(self, number: object) -> bool:
+        return isinstance(number, str) and super().__contains__(
+            interchange_key(*self.sender, number))
+
+    def append(self, number: str | None) -> None:
+        self.add(interchange_key(*self.sender, number or ""))
+
+
+def _seen_ids(name: str, kind: type[SeenIds] = SeenIds) -> Any:
     """An attribute that turns whatever pyx12 assigns to it (``[]`` at each ISA or GS)
-    into `SeenIds`."""
+    into a ``kind`` of `SeenIds`."""
     kept = f"_seen_{name}"
 
     def get(reader: object) -> SeenIds:
@@ -42,17 +60,24 @@ def _seen_ids(name: str) -> Any:
         return seen
 
     def put(reader: object, numbers: Iterable[str | None]) -> None:
-        setattr(reader, kept, SeenIds(numbers))
+        setattr(reader, kept, kind(numbers))
 
     return property(get, put)
 
 
 class ControlNumbersSeen:
-    """Mixed in before pyx12's `X12Reader`: its control-number lists kept as sets."""
+    """Mixed in before pyx12's `X12Reader`: its control-number lists kept as sets, the
+    interchanges' by sender and ISA13."""
 
-    isa_ids = _seen_ids("isa_ids")
+    isa_ids = _seen_ids("isa_ids", SeenInterchanges)
     gs_ids = _seen_ids("gs_ids")
     st_ids = _seen_ids("st_ids")
+
+    def _parse_segment(self, seg_data: pyx12.segment.Segment) -> None:
+        if seg_data.get_seg_id() == "ISA":
+            self.isa_ids.sender = (seg_data.get_value("ISA05") or "",
+                                   seg_data.get_value("ISA06") or "")
+        super()._parse_segment(seg_data)  # type: ignore[misc]
 
 
 class Pyx12Source(ControlNumbersSeen, pyx12.x12file.X12Reader):  # type: ignore[misc]
