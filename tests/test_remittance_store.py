@@ -165,6 +165,46 @@ def test_a_run_killed_after_its_cycle_was_released_copies_that_cycle_s_835s_when
         assert Path(r["html_path"]).is_file()
 
 
+def test_claims_remit_killed_after_its_cycle_was_released_copies_its_835s_when_run_again(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """claims remit stops once its cycle is released, before any 835 is in --out; the
+    same command again copies that cycle's 835s, and only the run after that pays what
+    was decided since. Before 2026-12-02 the second ran an empty cycle ("nothing to
+    remit") and the released 835s never reached --out."""
+    import workers.pipeline
+
+    migrate.upgrade(database_url)
+    _process(tmp_path, database_url, "--no-remit")
+    out = tmp_path / "out"
+    remit = ["remit", "--as-of", AS_OF, "--out", str(out), "--db", database_url]
+    real_copy = workers.pipeline.copy_atomically
+
+    def killed_at_the_first_835(source: Path, target: Path) -> None:
+        if target.suffix == ".835":
+            raise _Killed
+        real_copy(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workers.pipeline, "copy_atomically", killed_at_the_first_835)
+        with pytest.raises(_Killed):
+            runner.invoke(app, remit, catch_exceptions=False)
+    assert not list(out.glob("*.835")) and not (out / "remittances.json").exists()
+    assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "released") == 1
+    again = runner.invoke(app, remit)
+    assert again.exit_code == 0, again.output
+    assert _count(database_url, PaymentCycle) == 1  # no second cycle ran
+    listing = json.loads((out / "remittances.json").read_text())
+    assert listing["remittances"] and listing["remittance_problems"] == []
+    for r in listing["remittances"]:
+        assert Path(r["path"]).parent == out and Path(r["path"]).is_file()
+    # Then the next claims remit runs a new cycle (nothing left to pay: empty)
+    third = runner.invoke(app, remit)
+    assert third.exit_code == 0 and "nothing to remit" in third.output, third.output
+    assert _count(database_url, PaymentCycle) == 2
+    assert json.loads((out / "remittances.json").read_text())["remittances"] == []
+
+
 def test_a_cycle_date_that_is_not_a_plain_day_of_this_century_is_a_usage_error(
     database_url: str, tmp_path: Path,
 ) -> None:

@@ -599,18 +599,23 @@ def remit(
                             "current version, else the shipped CSV)")] = None,
 ) -> None:
     """Run a payment cycle over the decided, not yet remitted claims: one 835 per payee,
-    each proven to balance before anything is released."""
+    each proven to balance before anything is released. Killed after its cycle was
+    released, the same command (the same --out) copies that cycle's 835s when started
+    again, and pays nothing more until they are listed in remittances.json."""
     import json
 
-    from workers.pipeline import remit_into
+    from workers.files import atomic_text
+    from workers.pipeline import CycleRecord, remit_into
 
     day = _date(as_of, "--as-of")
     store = _store(out, db)
     try:
         archive = out / "archive"
-        listed, problems = remit_into(store, archive, out, as_of=day,
-                                      now=datetime.now(tz=UTC),
-                                      reference=_release_reference(store, reference))
+        record = CycleRecord(f"remit into {out.resolve()}", "claims remit",
+                             copied=_copied_cycle(out / "remittances.json"))
+        listed, problems, cycle_id = remit_into(
+            store, archive, out, as_of=day, now=datetime.now(tz=UTC),
+            reference=_release_reference(store, reference), record=record)
     finally:
         store.dispose()
     for r in listed:
@@ -620,9 +625,21 @@ def remit(
         console.print(f"refused: {problem}")
     if not listed:
         console.print("nothing to remit")
-    (out / "remittances.json").write_text(json.dumps(
-        {"remittances": [r.model_dump(mode="json") for r in listed],
-         "remittance_problems": problems}, indent=2) + "\n")
+    with atomic_text(out / "remittances.json") as listing:
+        listing.write(json.dumps(
+            {"cycle": cycle_id, "remittances": [r.model_dump(mode="json") for r in listed],
+             "remittance_problems": problems}, indent=2) + "\n")
+
+
+def _copied_cycle(listing: Path) -> int | None:
+    """The payment cycle remittances.json lists (its 835s reached --out), if any."""
+    import json
+
+    try:
+        cycle = json.loads(listing.read_bytes()).get("cycle")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return cycle if isinstance(cycle, int) else None
 
 
 def _release_reference(store: Store, directory: Path | None) -> ReferenceSource:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -147,9 +147,12 @@ def process_files(
             seen.add(sha)
         summary = RunSummary(as_of=options.as_of.isoformat(), files=[e for e, _ in entries])
         if options.remit and reference is not None:
-            summary.remittances, summary.remittance_problems = remit_into(
+            remitted = remit_into(
                 store, archive, options.out_dir, as_of=options.as_of, now=options.now,
-                reference=reference, run_id=run_id)
+                reference=reference,
+                record=CycleRecord(f"run {run_id}", "claims process"))
+            summary.remittances = remitted.remittances
+            summary.remittance_problems = remitted.problems
         _write_summary(ctx.store, options.out_dir / "summary.json", summary,
                        [file_id for _, file_id in entries], options.on_claim)
         if options.keep_claims:
@@ -191,36 +194,59 @@ def _write_summary(store: Store, path: Path, summary: RunSummary,
         out.write(_json(tail)[1:-1].strip("\n") + "\n}\n")
 
 
+@dataclass(frozen=True)
+class CycleRecord:
+    """Where a command records the payment cycle it released (a ``run.remitted`` event
+    under ``subject``, in the cycle's transaction), so that the same command started
+    again after a crash copies that cycle's 835s instead of running another.
+    ``copied``: the cycle whose 835s the command's output already holds (that one is
+    not copied again: the next cycle runs)."""
+
+    subject: str
+    actor: str
+    copied: int | None = None
+
+
+class Remitted(NamedTuple):
+    """What `remit_into` did: its 835s as summary.json lists them, the cycle's problems,
+    and the cycle (None: nothing released)."""
+
+    remittances: list[RemittanceSummary]
+    problems: list[str]
+    cycle_id: int | None
+
+
 def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: datetime,
-               reference: ReferenceSource | None, run_id: int | None = None
-               ) -> tuple[list[RemittanceSummary], list[str]]:
+               reference: ReferenceSource | None, record: CycleRecord | None = None
+               ) -> Remitted:
     """Run a payment cycle and copy its 835s (and their HTML advices) into ``out_dir``
     as ``<payee NPI>-<trace>.835``; what summary.json says about it.
 
-    ``run_id``: the ``claims process`` run it pays for. The cycle it releases is
-    recorded with the release (a ``run.remitted`` event, in the cycle's transaction),
-    and the same run started again after a crash copies that cycle's 835s instead of
-    running another: before 2026-12-02 a run killed after its cycle was released and
-    before its 835s were copied ran an empty cycle when resumed, and its 835s never
-    reached ``out_dir`` or summary.json."""
+    ``record``: the command (a ``claims process`` run, ``claims remit`` into
+    ``out_dir``) whose release is recorded; the same command started again after a
+    crash copies that cycle's 835s instead of running another: before 2026-12-02 a
+    command killed after its cycle was released and before its 835s were copied ran
+    an empty cycle when started again, and its 835s never reached ``out_dir``."""
     from remittance.era import render_era
     from workers.remit import released_cycle, run_cycle
 
-    subject = None if run_id is None else f"run {run_id}"
     with store.transaction() as s:
-        recorded = None if subject is None else s.scalar(
-            select(Event.detail).where(Event.kind == RUN_REMITTED, Event.subject == subject)
+        recorded = None if record is None else s.scalar(
+            select(Event.detail).where(Event.kind == RUN_REMITTED,
+                                       Event.subject == record.subject)
             .order_by(Event.id.desc()).limit(1))
-        cycle = None if recorded is None else released_cycle(s, recorded["cycle"])
+        cycle = None
+        if recorded is not None and record is not None and recorded["cycle"] != record.copied:
+            cycle = released_cycle(s, recorded["cycle"])
 
-    def record(s: Session, outcome: CycleOutcome) -> None:
-        if subject is not None and outcome.outcome == "released":
-            s.add(Event(at=now, kind=RUN_REMITTED, actor="claims process", subject=subject,
-                        detail={"cycle": outcome.cycle_id}))
+    def audit(s: Session, outcome: CycleOutcome) -> None:
+        if record is not None and outcome.outcome == "released":
+            s.add(Event(at=now, kind=RUN_REMITTED, actor=record.actor,
+                        subject=record.subject, detail={"cycle": outcome.cycle_id}))
 
     if cycle is None:
         cycle = run_cycle(store, archive, as_of=as_of, now=now, reference=reference,
-                          render_html=render_era, audit=record)
+                          render_html=render_era, audit=audit)
     listed = []
     for r in cycle.remittances:
         path = html = None
@@ -237,7 +263,8 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
             trace=r.trace, claims=r.claims, balanced=r.balanced))
     log.info("cycle.done", cycle=cycle.cycle_id, outcome=cycle.outcome,
              remittances=len(listed), held=len(cycle.held))
-    return listed, cycle.problems
+    return Remitted(listed, cycle.problems,
+                    cycle.cycle_id if cycle.outcome == "released" else None)
 
 
 RUN_REMITTED = "run.remitted"
