@@ -69,6 +69,26 @@ def _released_not_delivered(service: Service, tmp_path: Path,
     return waiting
 
 
+def _started_at_the_first_copy(other: threading.Thread, monkeypatch: pytest.MonkeyPatch,
+                               suffix: str | None = None) -> list[bool]:
+    """Starts ``other`` (a second delivery) as this delivery copies its first file (of
+    ``suffix``) into a mailbox, and gives it 1.5 s; the list returned then holds whether
+    ``other`` was still waiting after them."""
+    real_copy = workers.delivery.copy_atomically
+    blocked: list[bool] = []
+
+    def copy_while_another_delivers(source: Path, target: Path) -> None:
+        if (suffix is None or target.suffix == suffix) and not blocked:
+            blocked.append(False)  # the other's own copies go straight through
+            other.start()
+            other.join(timeout=1.5)
+            blocked[0] = other.is_alive()
+        real_copy(source, target)
+
+    monkeypatch.setattr(workers.delivery, "copy_atomically", copy_while_another_delivers)
+    return blocked
+
+
 def _835s(service: Service) -> list[Path]:
     return sorted(service.outbound.rglob("*.835"))
 
@@ -98,18 +118,7 @@ def test_two_deliveries_of_the_same_835s_at_the_same_time_write_each_once(
     waiting = _released_not_delivered(any_service, tmp_path, monkeypatch)
     second: list[int] = []
     other = threading.Thread(target=lambda: second.append(deliver_remittances(any_service)))
-    real_copy = workers.delivery.copy_atomically
-    blocked: list[bool] = []  # whether the other was still waiting after 1.5 s
-
-    def copy_while_another_delivers(source: Path, target: Path) -> None:
-        if target.suffix == ".835" and not blocked:
-            blocked.append(False)  # the other's own copies go straight through
-            other.start()
-            other.join(timeout=1.5)
-            blocked[0] = other.is_alive()
-        real_copy(source, target)
-
-    monkeypatch.setattr(workers.delivery, "copy_atomically", copy_while_another_delivers)
+    blocked = _started_at_the_first_copy(other, monkeypatch, suffix=".835")
     assert deliver_remittances(any_service) == len(waiting)
     other.join(timeout=60)
     assert blocked == [True], "the second delivery did not wait for the first"
@@ -136,18 +145,7 @@ def test_two_deliveries_of_a_file_s_answers_at_the_same_time_write_the_999_once(
         if answer.is_file():
             answer.unlink()
     other = threading.Thread(target=deliver_file, args=(any_service, file_id))
-    real_copy = workers.delivery.copy_atomically
-    blocked: list[bool] = []  # whether the other was still waiting after 1.5 s
-
-    def copy_while_another_delivers(source: Path, target: Path) -> None:
-        if not blocked:
-            blocked.append(False)  # the other's own copies go straight through
-            other.start()
-            other.join(timeout=1.5)
-            blocked[0] = other.is_alive()
-        real_copy(source, target)
-
-    monkeypatch.setattr(workers.delivery, "copy_atomically", copy_while_another_delivers)
+    blocked = _started_at_the_first_copy(other, monkeypatch)
     deliver_file(any_service, file_id)
     other.join(timeout=60)
     assert blocked == [True], "the second delivery did not wait for the first"

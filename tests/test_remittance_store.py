@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -121,31 +123,39 @@ class _Killed(BaseException):
     """The run stopped as by SIGKILL: nothing after it runs, no handler catches it."""
 
 
+@contextlib.contextmanager
+def _killed_at_the_first_835(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command run within stops (`_Killed`) as it copies its first 835 into --out,
+    once its cycle is released."""
+    import workers.pipeline
+
+    real_copy = workers.pipeline.copy_atomically
+
+    def killed(source: Path, target: Path) -> None:
+        if target.suffix == ".835":
+            raise _Killed
+        real_copy(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workers.pipeline, "copy_atomically", killed)
+        with pytest.raises(_Killed):
+            yield
+
+
 def test_a_run_killed_after_its_cycle_was_released_copies_that_cycle_s_835s_when_resumed(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The run stops once its cycle is released, before any 835 is in --out; the same
     command again resumes the run. Before 2026-12-02 it ran a second, empty cycle:
     summary.json listed no 835 and --out had none, though the store had paid them."""
-    import workers.pipeline
-
     migrate.upgrade(database_url)
     (tmp_path / "whole").mkdir()
     uninterrupted = "sqlite:///" + str(tmp_path / "whole.db")
     migrate.upgrade(uninterrupted)
     whole = _process(tmp_path / "whole", uninterrupted)
     assert whole["remittances"]
-    real_copy = workers.pipeline.copy_atomically
-
-    def killed_at_the_first_835(source: Path, target: Path) -> None:
-        if target.suffix == ".835":
-            raise _Killed
-        real_copy(source, target)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(workers.pipeline, "copy_atomically", killed_at_the_first_835)
-        with pytest.raises(_Killed):
-            _process(tmp_path, database_url)
+    with _killed_at_the_first_835(monkeypatch):
+        _process(tmp_path, database_url)
     out = tmp_path / "out"
     assert not list(out.glob("*.835")) and not (out / "summary.json").exists()
     assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "released") == 1
@@ -172,23 +182,12 @@ def test_claims_remit_killed_after_its_cycle_was_released_copies_its_835s_when_r
     same command again copies that cycle's 835s, and only the run after that pays what
     was decided since. Before 2026-12-02 the second ran an empty cycle ("nothing to
     remit") and the released 835s never reached --out."""
-    import workers.pipeline
-
     migrate.upgrade(database_url)
     _process(tmp_path, database_url, "--no-remit")
     out = tmp_path / "out"
     remit = ["remit", "--as-of", AS_OF, "--out", str(out), "--db", database_url]
-    real_copy = workers.pipeline.copy_atomically
-
-    def killed_at_the_first_835(source: Path, target: Path) -> None:
-        if target.suffix == ".835":
-            raise _Killed
-        real_copy(source, target)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(workers.pipeline, "copy_atomically", killed_at_the_first_835)
-        with pytest.raises(_Killed):
-            runner.invoke(app, remit, catch_exceptions=False)
+    with _killed_at_the_first_835(monkeypatch):
+        runner.invoke(app, remit, catch_exceptions=False)
     assert not list(out.glob("*.835")) and not (out / "remittances.json").exists()
     assert _count(database_url, PaymentCycle, PaymentCycle.outcome == "released") == 1
     again = runner.invoke(app, remit)
