@@ -547,10 +547,11 @@ class ReferenceData:
         rows = _in_force(self._categories_by_code.get(procedure_code, ()), day)
         return rows[0].service_category if rows else None
 
-    def needs_prior_auth(self, plan_id: str, category: str | None, day: date) -> bool:
-        return category is not None and any(
-            r.service_category == category and r.plan_id in (plan_id, "*") and r.in_force(day)
-            for r in self.prior_auth)
+    def prior_auth_categories(self, plan_id: str, day: date) -> frozenset[str]:
+        """The service categories the plan requires prior authorization for on ``day``
+        (its own rows and the ``*`` rows in force)."""
+        return frozenset(r.service_category for r in self.prior_auth
+                         if r.plan_id in (plan_id, "*") and r.in_force(day))
 
     # providers and prices -----------------------------------------------------------------
     def provider(self, npi: str, day: date) -> Provider | None:

@@ -172,6 +172,26 @@ def test_a_service_needing_authorization_without_one_is_denied_co197() -> None:
     assert codes(decision) == ["CO-197"]
 
 
+def test_a_procedure_without_a_service_category_pends_where_the_plan_requires_any_auth(
+) -> None:
+    # Given a plan that requires authorization for testing, and 96130 billed while
+    # service_categories.csv has no row for it: nothing tells whether it is testing
+    world = World(extra={"prior_auth": (requires_auth("testing"),)})
+    # When the line is decided
+    decision = decide(_testing(), world.reference())
+    # Then it pends for a person, naming the missing row (version 4 took "no category" for
+    # "no authorization required" and paid the line: allowed 2 x 150.00 = 300.00)
+    assert decision.status == "pended" and decision.paid == 0
+    assert decision.lines[0].pend_reason == (
+        "no service category on file for 96130 on 2026-03-02 (service_categories.csv): "
+        "whether plan PLAN-C requires prior authorization for it cannot be told")
+    step = next(s for s in decision.trace if s.rule_id == "PRIOR-AUTHORIZATION")
+    assert step.version == 5
+    assert step.conclusion == "pended: no service category on file for the procedure"
+    # And a plan that requires authorization for nothing needs no category to pay it
+    assert decide(_testing(), World().reference()).status == "paid"
+
+
 def test_an_authorization_for_other_dates_does_not_count() -> None:
     reference = _testing_world().reference(authorizations=(
         authorization(start=date(2026, 4, 1), end=date(2026, 6, 30)),))
@@ -185,7 +205,7 @@ def test_an_authorization_for_another_service_or_provider_says_which() -> None:
     decision = decide(_testing(), _testing_world().reference(authorizations=(other_code,)))
     assert codes(decision) == ["CO-284"]
     step = next(t for t in decision.trace if t.rule_id == "PRIOR-AUTHORIZATION")
-    assert step.version == 4 and "not for this procedure" in step.conclusion
+    assert step.version == 5 and "not for this procedure" in step.conclusion
     assert codes(decide(_testing(), _testing_world().reference(authorizations=(
         other_npi,)))) == ["CO-296"]
     # both on file: the one the claim cites (REF*G1) says why
@@ -286,7 +306,7 @@ def test_a_replacement_is_not_charged_the_units_its_original_used() -> None:
     assert [(a.code, a.amount) for a in priced.adjustments] == [("CO-45", money("300.00"))]
     assert priced.paid == money("600.00") and priced.authorization == "PA1"
     step = next(s for s in decision.trace if s.rule_id == "PRIOR-AUTHORIZATION")
-    assert step.version == 4 and dict(step.inputs)["units_left"] == "PA1=4.00"
+    assert step.version == 5 and dict(step.inputs)["units_left"] == "PA1=4.00"
     # And afterwards the authorization counts the replacement's 4 units, once
     assert state.apply(decision).authorization_units_used("PA1") == 4
 

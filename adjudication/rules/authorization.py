@@ -1,7 +1,10 @@
 """Prior authorization: plans that require it for a service category need one on file.
 
 Whether a line needs one: the service category of its procedure and the plan's
-PriorAuthRequirement rows, on the date of service. An authorization fits when it is
+PriorAuthRequirement rows, on the date of service. A procedure with no category in
+force pends for a person when the plan requires authorization for any category then
+(it may be one of them); version 4 took it as needing none and paid it unchecked. A
+plan that requires authorization for nothing needs no category. An authorization fits when it is
 the member's, names the rendering or the billing NPI, lists the procedure code, and
 its span holds the line's dates. Authorizations the claim cites (REF*G1) are tried
 first, then by start date and number. Units used so far: paid history lines that
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import ZERO, Group
 from adjudication.reference import Authorization
 from edi.amounts import quantity_text
@@ -94,7 +97,15 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
     category = reference.service_category(work.facts.procedure_code, work.day)
     inputs: dict[str, object] = {"plan_id": work.plan.plan_id, "service_category": category,
                                  "units": work.facts.units}
-    if not reference.needs_prior_auth(work.plan.plan_id, category, work.day):
+    required = reference.prior_auth_categories(work.plan.plan_id, work.day)
+    if category is None and required:  # it may be one of them: fail closed
+        work.note(rule, "pended: no service category on file for the procedure",
+                  procedure_code=work.facts.procedure_code, date_of_service=work.day,
+                  categories_requiring_authorization=" ".join(sorted(required)), **inputs)
+        return Pend(f"no service category on file for {work.facts.procedure_code} on "
+                    f"{work.day} (service_categories.csv): whether plan {work.plan.plan_id} "
+                    "requires prior authorization for it cannot be told")
+    if category not in required:
         work.note(rule, "no authorization required", **inputs)
         return None
     spanning = _spanning(work)
@@ -137,6 +148,7 @@ _MISFIT_SAID = {
 }
 
 PRIOR_AUTHORIZATION = LineRule(
-    "PRIOR-AUTHORIZATION", 4, "Services the plan requires authorization for have one with "
-    "units left (units beyond it denied, the units within paid)",
-    ("CO-197", "CO-284", "CO-296", "CO-198"), _prior_authorization)
+    "PRIOR-AUTHORIZATION", 5, "Services the plan requires authorization for have one with "
+    "units left (units beyond it denied, the units within paid; a procedure without a "
+    "service category pends where the plan requires any)",
+    ("CO-197", "CO-284", "CO-296", "CO-198", "pend"), _prior_authorization)
