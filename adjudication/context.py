@@ -107,8 +107,10 @@ class Original:
     lines: tuple[LineDecision, ...]
     give_back: tuple[AccumulatorChange, ...]
     """What the original added to accumulators, negated."""
-    received: date | None = None
-    """The day the original was received (history: its rows' ``effective``)."""
+    first_received: date | None = None
+    """The day the first claim of its chain (the original and the claims it replaced) was
+    received: the receipt of the initial claim, which a correction's receipt window
+    counts from (history: the rows' earliest ``effective``; history keeps no chain)."""
     refused_correction: bool = False
     """A replacement or void of this run that reversed nothing: it never stood for a
     claim, so it is no original a later correction can stand on."""

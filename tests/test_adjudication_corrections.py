@@ -97,8 +97,9 @@ def test_a_window_from_the_originals_receipt_applies_only_where_a_row_says_so() 
     late = decide(_replacement(), reference, received=days_after(DOS, 91))
     assert codes(late) == ["CO-29"] and late.reversal is None
     step = next(s for s in late.trace if s.rule_id == "CORRECTION-RECEIPT-WINDOW")
-    assert step.conclusion == "late: 91 days after the original was received, limit 90"
-    assert dict(step.inputs)["original_received"] == DOS.isoformat()
+    assert step.conclusion == ("late: 91 days after the first claim of its chain was "
+                               "received, limit 90")
+    assert dict(step.inputs)["first_received"] == DOS.isoformat()
 
 
 def test_the_receipt_window_also_holds_an_original_decided_earlier_in_the_run() -> None:
@@ -110,6 +111,35 @@ def test_the_receipt_window_also_holds_an_original_decided_earlier_in_the_run() 
                   received=days_after(DOS, 101))
     assert codes(late) == ["CO-29"]
     assert decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                  received=days_after(DOS, 100)).reversal is not None
+
+
+def test_the_receipt_window_counts_from_the_first_claim_of_a_chain_of_replacements(
+) -> None:
+    # Given a 90-day receipt window; OBH-A received on day 10 and paid, OBH-B replacing
+    # it on day 60 (50 days after OBH-A: in time), both decided in this run
+    reference = World(filing_limits=(filing_limit(COMMERCIAL, "correction_receipt", 90),
+                                     filing_limit(COMMERCIAL, "initial", 90))).reference()
+    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 10))
+    state = AdjudicationState().apply(first)
+    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                    received=days_after(DOS, 60))
+    assert second.status == "paid" and second.reversal is not None
+    state = state.apply(second)
+    # When OBH-C replaces OBH-B on day 110: 50 days after OBH-B, 100 after OBH-A
+    third = decide(_replacement(original="OBH-B"), reference, icn="OBH-C", state=state,
+                   received=days_after(DOS, 110))
+    # Then it is late, CO-29, nothing reversed: the 90 days run from the receipt of the
+    # initial claim, OBH-A (version 1 counted from OBH-B's, so each replacement in a
+    # chain restarted them)
+    assert codes(third) == ["CO-29"] and third.reversal is None
+    step = next(s for s in third.trace if s.rule_id == "CORRECTION-RECEIPT-WINDOW")
+    assert step.version == 2
+    assert dict(step.inputs)["first_received"] == days_after(DOS, 10).isoformat()
+    assert step.conclusion == ("late: 100 days after the first claim of its chain was "
+                               "received, limit 90")
+    # And on day 100 (90 days after OBH-A) it is in time
+    assert decide(_replacement(original="OBH-B"), reference, icn="OBH-C", state=state,
                   received=days_after(DOS, 100)).reversal is not None
 
 

@@ -19,10 +19,12 @@ original this engine had decided was taken as not remitted, so its window was ne
 counted. A history original was remitted before it was history: one without a
 remittance date pends the correction for a person (version 1 took it as in time).
 
-A second window, from the original's receipt date, applies only where a FilingLimit
-``correction_receipt`` row is in force (DOMAIN.md 1 row 4: corrections "should be
-made within 90 days of receipt of the initial claim"; open question 3 keeps that
-wording as guidance, so no such row ships): past it, CO-29 as well.
+A second window, from the receipt of the initial claim (the first claim of the
+original's chain: a replacement of a replacement counts from the claim the chain
+began with), applies only where a FilingLimit ``correction_receipt`` row is in force
+(DOMAIN.md 1 row 4: corrections "should be made within 90 days of receipt of the
+initial claim"; open question 3 keeps that wording as guidance, so no such row
+ships): past it, CO-29 as well.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from edi.claims import ParsedClaim
 
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 2)
 WINDOW_RULE = ("CORRECTION-WINDOW", 2)
-RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 1)
+RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 2)
 FILING_RULE = ("CORRECTION-FILING", 2)
 PAYEE_RULE = ("CORRECTION-PAYEE", 1)
 CLOSED = ("reversed", "voided")
@@ -86,8 +88,9 @@ def find_original(icn: str, reference: ReferenceData, state: AdjudicationState,
         before = dict(earlier.filed) if earlier is not None else {}
         filed = {line.service_date: before.get(line.service_date, record.received)
                  for line in record.lines}
+        first = earlier.first_received if earlier is not None else None
         return _from_run(record, state.closed(icn), state.remitted_on(icn),
-                         tuple(sorted(filed.items())))
+                         tuple(sorted(filed.items())), first or record.received)
     rows = sorted(reference.by_icn(icn), key=lambda r: r.line_number)
     if not rows:
         return None
@@ -104,12 +107,12 @@ def find_original(icn: str, reference: ReferenceData, state: AdjudicationState,
         first_service_date=min(r.service_date for r in rows),
         lines=tuple(_line_from_history(r) for r in rows),
         give_back=_history_give_back(rows, reference),
-        received=min(r.effective for r in rows), filed=tuple(sorted(filed.items())),
+        first_received=min(r.effective for r in rows), filed=tuple(sorted(filed.items())),
     )
 
 
 def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None,
-              filed: tuple[tuple[date, date], ...]) -> Original:
+              filed: tuple[tuple[date, date], ...], first_received: date) -> Original:
     return Original(
         icn=record.icn, member_id=record.member_id, billing_npi=record.billing_npi or "",
         line_of_business=record.line_of_business, status=closed or record.status,
@@ -120,7 +123,7 @@ def _from_run(record: DecidedClaim, closed: str | None, remitted: date | None,
         give_back=tuple(AccumulatorChange(c.member_id, c.plan_id, c.benefit_year,
                                           -c.deductible, -c.out_of_pocket)
                         for c in record.own_accumulator_changes),
-        received=record.received, refused_correction=record.refused_correction,
+        first_received=first_received, refused_correction=record.refused_correction,
         filed=filed,
     )
 
@@ -225,22 +228,26 @@ def _line_and_state(original: Original, member: Member, reference: ReferenceData
 def _receipt_window(original: Original, lob: LineOfBusiness | None, state: str,
                     reference: ReferenceData, received: date) -> tuple[bool, TraceStep] | None:
     """Whether the correction came after the ``correction_receipt`` limit (counted from
-    the original's receipt), with its step; None where no such row is in force for
-    the original's line of business and the member's state (the default)."""
+    the receipt of the initial claim: the first of the original's chain, found by the
+    walk `find_original` makes for TIMELY-FILING), with its step; None where no such row
+    is in force for the original's line of business and the member's state (the
+    default). Version 1 counted from the original's own receipt, so each replacement
+    in a chain restarted the window."""
     limit = (reference.filing_limit(lob, state, "correction_receipt", received)
              if lob is not None else None)
     if limit is None:
         return None
-    if original.received is None:  # a limit in force and nothing to count from: fail closed
+    first = original.first_received
+    if first is None:  # a limit in force and nothing to count from: fail closed
         raise ValueError(f"original {original.icn} has no receipt date")
-    days = (received - original.received).days
+    days = (received - first).days
     late = days > limit
     return late, TraceStep(*RECEIPT_WINDOW_RULE, None, (
         ("line_of_business", str(lob)), ("state", state),
-        ("original_received", text(original.received)), ("received", text(received)),
+        ("first_received", text(first)), ("received", text(received)),
         ("days", str(days)), ("limit_days", str(limit))),
-        f"late: {days} days after the original was received, limit {limit}" if late
-        else "in time")
+        f"late: {days} days after the first claim of its chain was received, limit {limit}"
+        if late else "in time")
 
 
 def late_service_dates(original: Original) -> tuple[date, ...]:
