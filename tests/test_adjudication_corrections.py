@@ -575,12 +575,37 @@ def test_a_correction_of_a_history_original_without_a_remittance_date_pends(
     assert decision.paid == 0 and decision.accumulator_changes == ()
     assert [x.status for x in decision.lines] == ["pended"]
     assert decision.lines[0].pend_reason == (
-        "the original claim has no remittance date on file: its correction window "
-        "cannot be counted")
+        "a line of the original claim has no remittance date on file: its correction "
+        "window cannot be counted")
     step = next(s for s in decision.trace if s.rule_id == "CORRECTION-WINDOW")
-    assert step.version == 2
-    assert step.conclusion == "pended: the original in history has no remittance date"
+    assert step.version == 3
+    assert step.conclusion == "pended: a line of the original in history has no remittance date"
     assert AdjudicationState().apply(decision).closed(ORIGINAL) is None
+
+
+def test_a_correction_of_a_history_original_with_a_line_not_remitted_pends() -> None:
+    # Given OBH-ORIG in history with a line on 03-02 remitted 2026-03-20 and a line on
+    # 03-09 with no remittance date: whether and when it was remitted is not on file
+    later = date(2026, 3, 9)
+    history = (past_claim(ORIGINAL, charge="200.00", paid="100.00", remitted=REMITTED,
+                          adjustments="CO-45:100.00"),
+               past_claim(ORIGINAL, line_number=2, service_date=later, charge="200.00",
+                          paid="100.00", remitted=None, adjustments="CO-45:100.00"))
+    reference = World(extra={"past_claims": history}).reference()
+    # When its replacement arrives 30 days after the one remittance on file
+    claim = build_claim([line(1), line(2, dos=later)], frequency="7",
+                        original_icn=ORIGINAL, pcn="PCN-2")
+    decision = decide(claim, reference, received=days_after(REMITTED, 30))
+    # Then it pends for a person, nothing reversed (version 2 counted the window from
+    # 2026-03-20 without asking about the other line, took it as in time and reversed
+    # the original)
+    assert decision.status == "pended" and decision.reversal is None
+    assert [x.pend_reason for x in decision.lines] == [
+        "a line of the original claim has no remittance date on file: its correction "
+        "window cannot be counted"] * 2
+    step = next(s for s in decision.trace if s.rule_id == "CORRECTION-WINDOW")
+    assert step.version == 3
+    assert step.conclusion == "pended: a line of the original in history has no remittance date"
 
 
 def test_a_replacement_keeps_the_co29_of_its_originals_late_dates_only() -> None:

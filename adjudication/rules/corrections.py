@@ -16,8 +16,11 @@ the member's state, in force on the receipt date, else 180 days (commercial, MA)
 this engine is remitted on the day the state says (`AdjudicationState.remitted_on`:
 the store's 835s); one no 835 has carried yet is in time. Before 2026-12-01 every
 original this engine had decided was taken as not remitted, so its window was never
-counted. A history original was remitted before it was history: one without a
-remittance date pends the correction for a person (version 1 took it as in time).
+counted. A history original was remitted before it was history: one with a line
+without a remittance date pends the correction for a person (version 1 took one with
+none as in time; version 2 counted from the latest date its other lines had, never
+asking whether the line without one was remitted, or when). With every line's date on
+file, the window counts from the latest.
 
 A second window, from the receipt of the initial claim (the first claim of the
 original's chain: a replacement of a replacement counts from the claim the chain
@@ -56,13 +59,13 @@ from adjudication.state import AdjudicationState, DecidedClaim
 from edi.claims import ParsedClaim
 
 ORIGINAL_RULE = ("CORRECTION-ORIGINAL", 2)
-WINDOW_RULE = ("CORRECTION-WINDOW", 2)
+WINDOW_RULE = ("CORRECTION-WINDOW", 3)
 RECEIPT_WINDOW_RULE = ("CORRECTION-RECEIPT-WINDOW", 2)
 FILING_RULE = ("CORRECTION-FILING", 2)
 PAYEE_RULE = ("CORRECTION-PAYEE", 1)
 CLOSED = ("reversed", "voided")
-NO_REMITTANCE_REASON = ("the original claim has no remittance date on file: its "
-                        "correction window cannot be counted")
+NO_REMITTANCE_REASON = ("a line of the original claim has no remittance date on file: "
+                        "its correction window cannot be counted")
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,14 @@ def find_original(icn: str, reference: ReferenceData, state: AdjudicationState,
     for row in rows:
         filed[row.service_date] = min(row.effective, filed.get(row.service_date, row.effective))
     closed = state.closed(icn) or next((r.status for r in rows if r.status in CLOSED), None)
-    remitted = [r.remittance_date for r in rows if r.remittance_date is not None]
+    # every line's remittance date, or None when a line has none (fail closed: pend)
+    dates = [r.remittance_date for r in rows if r.remittance_date is not None]
+    remitted = max(dates) if len(dates) == len(rows) else None
     return Original(
         icn=icn, member_id=rows[0].member_id, billing_npi=rows[0].billing_npi,
         line_of_business=rows[0].line_of_business,
         status=closed or ("paid" if any(r.status == "paid" for r in rows) else "denied"),
-        remittance_date=max(remitted) if remitted else None,
+        remittance_date=remitted,
         first_service_date=min(r.service_date for r in rows),
         lines=tuple(_line_from_history(r) for r in rows),
         give_back=_history_give_back(rows, reference),
@@ -328,7 +333,7 @@ def _window(original: Original, lob: LineOfBusiness | None, state: str,
             received: date) -> tuple[bool | None, TraceStep]:
     """Whether the correction came after its window (counted from the original's
     remittance), with the step that says so; None when it cannot be told (a history
-    original without a remittance date: the claim pends). An original of this engine
+    original with a line without a remittance date: the claim pends). An original of this engine
     not remitted yet is in time whatever its line of business; a remitted one always
     has one (history rows carry it), and one without would be an engine fault (the
     claim pends for a person: `engine.pend_after_engine_fault`), never a window left
@@ -338,7 +343,7 @@ def _window(original: Original, lob: LineOfBusiness | None, state: str,
         return None, TraceStep(*WINDOW_RULE, None, (
             ("line_of_business", str(lob) if lob else "unknown"), ("state", state),
             ("remittance_date", ""), ("received", text(received))),
-            "pended: the original in history has no remittance date")
+            "pended: a line of the original in history has no remittance date")
     if remitted is None:
         return False, TraceStep(*WINDOW_RULE, None, (
             ("line_of_business", str(lob) if lob else "unknown"), ("state", state),
