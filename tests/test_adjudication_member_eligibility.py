@@ -113,7 +113,7 @@ def test_a_line_whose_span_runs_past_the_end_of_coverage_is_denied_co27_with_n30
     assert decision.status == "denied" and codes(decision) == ["CO-27"]
     assert decision.lines[0].rarcs == ("N30",)
     step = next(s for s in decision.trace if s.rule_id == "ELIGIBILITY")
-    assert step.version == 2 and step.conclusion == (
+    assert step.version == 3 and step.conclusion == (
         "not eligible: coverage ended 2026-03-05, before the last date of service 2026-03-09")
     # while a span ending on the last day of coverage is paid, and so is one running on
     # into a coverage row that follows without a gap
@@ -123,6 +123,33 @@ def test_a_line_whose_span_runs_past_the_end_of_coverage_is_denied_co27_with_n30
                               coverage(effective=date(2026, 3, 6))))
     assert decide(build_claim([line(dos=DOS, through=date(2026, 3, 9))]),
                   renewed.reference()).status == "paid"
+
+
+def test_a_line_whose_span_runs_into_another_plan_is_denied_co16_n63() -> None:
+    # Given PLAN-C coverage ending on 2026-03-05 and PLAN-D from 2026-03-06, no gap, each
+    # with its own benefits
+    world = World(coverage=(coverage(termination=date(2026, 3, 5)),
+                            coverage(plan_id="PLAN-D", effective=date(2026, 3, 6))),
+                  plans=(plan(), plan("PLAN-D", deductible="500")))
+    # When a line spans 03-02 to 03-09 (four days under each plan)
+    decision = decide(build_claim([line(dos=DOS, through=date(2026, 3, 9))]),
+                      world.reference())
+    # Then it is denied CO-16 N63 (rebill the services on separate lines, one per plan)
+    # and nothing is paid: ELIGIBILITY v2 priced all of it under PLAN-C, the plan of its
+    # first day, and paid 100.00
+    assert decision.status == "denied" and codes(decision) == ["CO-16"]
+    assert decision.lines[0].rarcs == ("N63",) and decision.paid == 0
+    step = next(s for s in decision.trace if s.rule_id == "ELIGIBILITY")
+    assert step.version == 3 and step.conclusion == (
+        "denied: the line's dates run from plan PLAN-C into plan PLAN-D on 2026-03-06; "
+        "each plan's days must be billed on lines of their own")
+    # while each plan's days billed on a line of their own are paid under their plan
+    split = decide(build_claim([line(1, dos=DOS, through=date(2026, 3, 5)),
+                                line(2, dos=date(2026, 3, 6), through=date(2026, 3, 9))]),
+                   world.reference())
+    assert split.status == "paid"
+    assert [s.conclusion for s in split.trace if s.rule_id == "ELIGIBILITY"] == [
+        "covered by plan PLAN-C (commercial, TX)", "covered by plan PLAN-D (commercial, TX)"]
 
 
 def test_line_of_business_plan_and_state_come_from_coverage_not_sbr09() -> None:

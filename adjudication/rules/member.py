@@ -4,7 +4,12 @@ Member identification (claim level) uses the member rows in force on the claim's
 first date of service, else on ``as_of``. Eligibility and the benefit plan (line
 level) are decided on the line's first date of service; the member must also be
 covered on every later day of the line's span (a span running past the end of
-coverage is CO-27 N30: version 1 looked at the first day only, and paid it).
+coverage is CO-27 N30: version 1 looked at the first day only, and paid it), under
+the first day's plan: a span running on into coverage under another plan (rows with
+no gap between them) is CO-16 N63, "rebill services on separate claim lines", as
+each plan's days are priced, cost-shared and accumulated under that plan (version 2
+priced every day of it under the first day's plan). A later coverage row of the same
+plan (a new state, say) continues the span.
 """
 
 from __future__ import annotations
@@ -96,17 +101,30 @@ def identify_member(claim: ParsedClaim, reference: ReferenceData, first_service:
     return member, step
 
 
-def _uncovered(reference: ReferenceData, member_id: str, coverage: Coverage,
-               through: date) -> date | None:
-    """The first day after ``coverage`` up to ``through`` that no coverage row holds;
-    None when rows follow each other without a gap to ``through``."""
+class _SpanBreak(NamedTuple):
+    """Where the coverage rows holding a line's span stop continuing its first day's."""
+
+    gap: date | None
+    """The first day up to the last date of service that no coverage row holds."""
+    other_plan: Coverage | None
+    """The first row holding a later day of the span under another plan than the first
+    day's (its ``effective`` the day the plan changes)."""
+
+
+def _span_break(reference: ReferenceData, member_id: str, coverage: Coverage,
+                through: date) -> _SpanBreak:
+    """Walk the coverage rows that follow ``coverage`` up to ``through``: the first day no
+    row holds, and the first row of another plan (each None when there is none)."""
     span: Coverage | None = coverage
+    other: Coverage | None = None
     while span is not None and span.termination is not None and span.termination < through:
         after = span.termination + timedelta(days=1)
         span = reference.coverage_for(member_id, after)
         if span is None:
-            return after
-    return None
+            return _SpanBreak(after, other)
+        if other is None and span.plan_id != coverage.plan_id:
+            other = span
+    return _SpanBreak(None, other)
 
 
 def _eligibility(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
@@ -114,13 +132,23 @@ def _eligibility(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | N
     member_id = ctx.member.member_id
     coverage = ctx.reference.coverage_for(member_id, work.day)
     through = work.facts.through or work.day
-    gap = _uncovered(ctx.reference, member_id, coverage, through) if coverage else None
-    if gap is not None:
-        why = (f"coverage ended {text(gap - timedelta(days=1))}, before the last date of "
-               f"service {text(through)}")
+    walk = (_span_break(ctx.reference, member_id, coverage, through) if coverage
+            else _SpanBreak(None, None))
+    if walk.gap is not None:
+        why = (f"coverage ended {text(walk.gap - timedelta(days=1))}, before the last date "
+               f"of service {text(through)}")
         work.note(rule, f"not eligible: {why}", member_id=member_id,
                   date_of_service=work.day, last_date_of_service=through)
         return Deny(Group.CO, "27", ("N30",))
+    if coverage is not None and walk.other_plan is not None:
+        # each plan prices, shares the cost of and accumulates its own days: never one
+        # plan's benefits for another plan's days
+        other = walk.other_plan
+        work.note(rule, f"denied: the line's dates run from plan {coverage.plan_id} into "
+                        f"plan {other.plan_id} on {text(other.effective)}; each plan's days "
+                        "must be billed on lines of their own", member_id=member_id,
+                  date_of_service=work.day, last_date_of_service=through)
+        return Deny(Group.CO, "16", ("N63",))
     if coverage is not None:
         work.coverage = coverage
         work.note(rule, f"covered by plan {coverage.plan_id} ({coverage.line_of_business}, "
@@ -140,8 +168,9 @@ def _eligibility(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | N
 
 
 ELIGIBILITY = LineRule(
-    "ELIGIBILITY", 2, "The member has coverage on every date of service of the line",
-    ("CO-27 N30", "CO-26 N30", "CO-177 N30"), _eligibility)
+    "ELIGIBILITY", 3, "The member has coverage on every date of service of the line, "
+    "under one plan",
+    ("CO-27 N30", "CO-26 N30", "CO-177 N30", "CO-16 N63"), _eligibility)
 
 
 def _benefit_plan(rule: LineRule, work: LineWork, _ledger: Ledger) -> Outcome | None:
