@@ -530,6 +530,11 @@ class ReferenceData:
                 and c.in_force(day)]
         return rows[0].copay if rows else Decimal(0)
 
+    def has_copays(self, plan_id: str, benefit_year: int, day: date) -> bool:
+        """Whether the plan charges a copay for any service category that year."""
+        return any(c.benefit_year == benefit_year and c.in_force(day)
+                   for c in self._copays_by_plan.get(plan_id, ()))
+
     def unit_limit(self, procedure_code: str, day: date) -> UnitLimit | None:
         rows = _in_force(self._unit_limits.get(procedure_code, ()), day)
         return rows[0] if rows else None

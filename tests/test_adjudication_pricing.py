@@ -11,6 +11,7 @@ import pytest
 from adjudication.decision import Group, InvalidOverride
 from adjudication.state import AdjudicationState
 from tests.adjudication_builders import (
+    DOS,
     MEDICAID,
     MEMBER_ID,
     PLAN_ID,
@@ -158,6 +159,25 @@ def test_the_copay_of_the_service_category_comes_after_the_deductible() -> None:
     assert decision.paid == 63
 
 
+def test_a_procedure_with_no_category_under_a_plan_with_copays_pends() -> None:
+    # Given a plan with a 30.00 psychotherapy copay and no category row for 90837
+    world = World(plans=(plan(coinsurance="10"),),
+                  extra={"copays": (copay("psychotherapy", "30"),)})
+    # When 90837 is billed
+    decision = decide(build_claim(), world.reference())
+    # Then its copay cannot be told, and the line pends rather than paying it
+    assert decision.status == "pended" and decision.paid == 0
+    assert decision.lines[0].pend_reason == (
+        f"no service category on file for 90837 on {DOS} (service_categories.csv): plan "
+        f"{PLAN_ID}'s copay for it cannot be told")
+
+
+def test_a_procedure_with_no_category_under_a_plan_with_no_copays_is_cost_shared() -> None:
+    world = World(plans=(plan(coinsurance="10"),))
+    decision = decide(build_claim(), world.reference())
+    assert _share(decision.lines[0]) == [("PR-2", money("10.00"))]
+
+
 def test_reaching_the_out_of_pocket_maximum_mid_claim_moves_the_rest_to_the_payer() -> None:
     # Given 950.00 of a 1,000.00 out-of-pocket maximum met and 50 % coinsurance
     world = World(plans=(plan(coinsurance="50", oop_max="1000"),),
@@ -206,7 +226,7 @@ def test_a_family_deductible_met_together_stops_each_members_deductible() -> Non
     change = decision.accumulator_changes[0]
     assert (change.member_id, change.deductible, change.out_of_pocket) == ("M100", 50, 60)
     step = next(s for s in decision.trace if s.rule_id == "COST-SHARE")
-    assert step.version == 3
+    assert step.version == 4
     assert dict(step.inputs)["family_deductible_met"] == money("950")
     # Without a family deductible the subscriber's own 500.00 applies: all 100.00
     alone = _family(plan(deductible="500", coinsurance="20"), ("M101", "500", "500"),

@@ -3,7 +3,10 @@
 In order: what is left of the deductible (PR-1), the plan's copay for the service
 category (PR-3), coinsurance on the rest (PR-2, rounded half-up to cents). The
 total is capped at what is left of the out-of-pocket maximum, taken in the same
-order; the excess is the payer's. Accumulators are per member, plan and benefit
+order; the excess is the payer's. A procedure with no service category on file, under
+a plan that charges copays by category that year, pends: its copay cannot be told
+(before 2026-12-02 it was taken as no copay, the member's PR-3 paid by the plan).
+Accumulators are per member, plan and benefit
 year (the calendar year of the date of service), starting from the reference row in
 force on ``as_of`` plus the run's changes, moving line by line. A plan with a family
 deductible or out-of-pocket maximum (in network) also stops each at what the family
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adjudication.context import Ledger, LineRule, LineWork, Outcome
+from adjudication.context import Ledger, LineRule, LineWork, Outcome, Pend
 from adjudication.decision import ZERO, AccumulatorChange, cents
 from adjudication.reference import oon_accumulator_plan
 
@@ -29,6 +32,15 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
     category = work.ctx.reference.service_category(work.facts.procedure_code, work.day)
     oon = work.out_of_network
     family: tuple[Decimal | None, Decimal | None] = (None, None)
+    if oon is None and category is None and work.ctx.reference.has_copays(plan.plan_id, year,
+                                                                          work.day):
+        # the copay is the category's: not knowing it, the member's share is unknown
+        work.note(rule, "pended: no service category on file for the procedure",
+                  procedure_code=work.facts.procedure_code, date_of_service=work.day,
+                  plan_id=plan.plan_id, benefit_year=year)
+        return Pend(f"no service category on file for {work.facts.procedure_code} on "
+                    f"{work.day} (service_categories.csv): plan {plan.plan_id}'s copay for "
+                    "it cannot be told")
     if oon is None:
         accumulator, network = plan.plan_id, "in network"
         deductible_amount, coinsurance_percent = plan.deductible, plan.coinsurance_percent
@@ -79,7 +91,7 @@ def _conclusion(share: Decimal, allowed: Decimal, deductible: Decimal, copay: De
 
 
 COST_SHARE = LineRule(
-    "COST-SHARE", 3, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum "
+    "COST-SHARE", 4, "Deductible, copay and coinsurance, capped at the out-of-pocket maximum "
     "(individual and family; the out-of-network ones, accumulated apart, for an "
     "out-of-network line)",
     ("PR-1", "PR-3", "PR-2"), _cost_share)
