@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import TextIO
 
 from edi.errors import WriterError
-from edi.tokenizer import DEFAULT_DELIMITERS, Delimiters
+from edi.isa import DEFAULT_DELIMITERS, Delimiters
 
 Element = str | Sequence[str]
 

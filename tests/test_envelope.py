@@ -265,11 +265,11 @@ def test_a_run_answers_stray_data_and_processes_the_claims_around_it(tmp_path: P
 
 def test_past_the_strays_a_file_is_answered_for_the_rest_is_one_up_to_each_readable_isa(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import edi.tokenizer
+    import edi.between_interchanges
 
     # Given a file answered for at most three stray stretches, and six unreadable
     # interchanges between two good ones
-    monkeypatch.setattr(edi.tokenizer, "MAX_STRAYS", 3)
+    monkeypatch.setattr(edi.between_interchanges, "MAX_STRAYS", 3)
     data = BASE + BAD_ISA * 6 + THIRD
     # When it is read
     strays = [r[3] for r in _raw(data, 64) if r[3]]

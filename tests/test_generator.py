@@ -21,8 +21,9 @@ import pytest
 import simple_icd_10_cm as cm
 
 from edi.claims import ClaimAdjustment
+from edi.isa import DEFAULT_DELIMITERS
 from edi.parsers.claim837 import iter_claims
-from edi.tokenizer import DEFAULT_DELIMITERS, Segment, segments_from_bytes
+from edi.tokenizer import Segment, segments_from_bytes
 from edi.validators.npi import is_valid_npi
 from fixtures.authorizations import authorization_for
 from fixtures.catalog import (

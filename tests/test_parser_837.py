@@ -20,11 +20,12 @@ from pydantic import BaseModel
 from edi import bounds
 from edi.claims import ParsedClaim, Transaction837
 from edi.errors import ParseError, X12SyntaxError
+from edi.isa import Delimiters
 from edi.parsers import _fields
 from edi.parsers._transaction import LevelCodes
 from edi.parsers.claim837 import iter_claims, read_transactions
 from edi.parsers.serialize837 import transaction_elements, transaction_segments
-from edi.tokenizer import Delimiters, Segment, segments_from_bytes
+from edi.tokenizer import Segment, segments_from_bytes
 from edi.writer import format_isa, format_segment, isa_elements
 from tests.conftest import SHARED
 

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edi.errors import WriterError, X12SyntaxError
-from edi.tokenizer import Delimiters, iter_segments, segments_from_bytes
+from edi.isa import Delimiters
+from edi.tokenizer import iter_segments, segments_from_bytes
 from edi.writer import X12Writer, format_segment, isa_elements
 
 # Delimiters are printable, non-alphanumeric, and not a space.

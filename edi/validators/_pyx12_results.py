@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from edi.acks import UNKNOWN_SENDER, receiver_key
+from edi.between_interchanges import Stray
 from edi.codes import (
     ELEMENT_SYNTAX,
     INTERCHANGE_NOTE,
@@ -28,8 +29,8 @@ from edi.findings import (
     TransactionSetResult,
     segment_findings_kept,
 )
+from edi.isa import isa_element_note_code
 from edi.segment_ids import element_name, segment_name
-from edi.tokenizer import Stray, isa_element_note_code
 
 _COUNTER_ELEMENT = {
     # pyx12 codes for counting errors -> (element position, element reference, name)
@@ -92,7 +93,7 @@ STRAY_CONTROL_NUMBER = "000000000"
 
 def stray_interchange(stray: Stray, before: InterchangeResult | None) -> InterchangeResult:
     """The TA1 subject for data between two interchanges that starts none
-    (`edi.tokenizer.Stray`): an ISA that cannot be read, echoed as far as it can be;
+    (`edi.between_interchanges.Stray`): an ISA that cannot be read, echoed as far as it can be;
     other data as `STRAY_CONTROL_NUMBER`. Each is answered to the sender of the
     interchange ``before`` it (the same file came from it) unless a bad ISA names a
     valid sender of its own."""

@@ -16,10 +16,11 @@ import pyx12.errors
 import pyx12.segment
 import pyx12.x12file
 
+from edi.between_interchanges import Stray
 from edi.errors import X12SyntaxError
 from edi.findings import interchange_key
 from edi.segment_ids import segment_name
-from edi.tokenizer import Cut, RawSegment, Stray
+from edi.tokenizer import Cut, RawSegment
 
 
 class SeenIds(set[str | None]):

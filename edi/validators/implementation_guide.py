@@ -42,6 +42,7 @@ from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
 from edi import bounds
+from edi.between_interchanges import Stray
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import (
@@ -54,7 +55,7 @@ from edi.findings import (
 )
 from edi.payer import PAYER_ID
 from edi.segment_ids import segment_name
-from edi.tokenizer import Stray, iter_raw_segments
+from edi.tokenizer import iter_raw_segments
 from edi.validators._counter import FastNodeCounter
 from edi.validators._pyx12_results import (
     fill_results,
@@ -259,7 +260,7 @@ def _unreadable(exc: X12SyntaxError, head: bytes) -> InterchangeResult:
 
 
 def take_stray(walk: CheckCursor, stray: Stray) -> None:
-    """Data between two interchanges that starts none (`edi.tokenizer.Stray`, either
+    """Data between two interchanges that starts none (`edi.between_interchanges.Stray`, either
     path's walk): rejected with a TA1 of its own, after the interchange before it, whose
     verdict stands."""
     before = walk.interchange if walk.check.interchanges else None

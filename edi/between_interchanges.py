@@ -1,0 +1,150 @@
+"""What stands between a file's interchanges: padding, stray data, ISAs that cannot be read.
+
+After an interchange's IEA, padding (`PADDING`: blanks, line breaks, NUL and SUB
+bytes) is no data. Anything else there that does not start an interchange (stray data,
+or an ISA that cannot be read) is a `Stray`, and the next interchange is looked for
+after it (`Gaps.after`), so that the check rejects it with a TA1 of its own while the
+interchanges before and after it stand. The tokenizer (`edi.tokenizer`) yields each
+stray as one empty segment whose ``stray`` says why.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from edi._buffer import Buffer
+from edi.errors import X12SyntaxError
+from edi.isa import ISA_ELEMENT_WIDTHS, ISA_LENGTH, Delimiters, delimiters_from_isa, readable_isa
+
+PADDING = " \t\r\n\x00\x1a"
+"""What may follow an interchange's IEA and is no data: blanks, line breaks, and the NUL
+and SUB (0x1A, the old end-of-file mark) bytes that some mailbox transfers pad a file
+to a block with."""
+MAX_STRAYS = 1_000
+"""Stretches of data between interchanges that start none (`Stray`) a file is answered
+for one by one; past them, the data up to each readable ISA is one stretch, so that a
+file of "ISA*" on every line is not a TA1 for every 106 characters of it."""
+
+
+class Stray(NamedTuple):
+    """Data between two interchanges that starts none."""
+
+    error: X12SyntaxError
+    """Why, with the TA105 note code that answers it: ``022`` for data that does not
+    start with an ISA segment, the ISA's own code for an ISA that cannot be read."""
+    isa: str = ""
+    """The first 106 characters of an ISA that cannot be read (what its TA1 can echo);
+    empty for data that does not start with an ISA segment."""
+
+
+class Gaps:
+    """The data between the interchanges of the file ``buf`` reads, and the strays
+    counted in it."""
+
+    def __init__(self, buf: Buffer) -> None:
+        self._buf = buf
+        self.strays = 0
+        """Strays found so far in the file (`MAX_STRAYS`)."""
+        self.found: Delimiters | None = None
+        """The delimiters of the ISA the last gap ended at (``buf`` is at it); None when
+        the stream ended first."""
+
+    def after(self, before: Delimiters) -> Iterator[Stray]:
+        """After an interchange (read as ``before``): padding is skipped, then each
+        stretch of data that starts no interchange is yielded as a `Stray`, up to the
+        next ISA that can be read (`found`)."""
+        buf = self._buf
+        boundaries = PADDING + before.segment
+        self.found = None
+        while buf.skip(PADDING):
+            buf.ensure(ISA_LENGTH)
+            isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
+            if isa.startswith("ISA") and len(isa) > 3 and _may_separate(isa[3]):
+                try:
+                    self.found = delimiters_from_isa(isa)
+                    return
+                except X12SyntaxError as exc:
+                    stray = Stray(exc, isa)
+            else:
+                stray = Stray(X12SyntaxError(
+                    "the data after an interchange's IEA does not start with an ISA segment",
+                    code="022"))
+            yield stray
+            self.strays += 1
+            if not next_isa(buf, boundaries if self.strays < MAX_STRAYS else "",
+                            ISA_LENGTH if stray.isa else 1):
+                return
+
+
+_BLANKS = " \t\r\n\x0b\x0c"
+_SEPARATOR = r"[^0-9A-Za-z \t\r\n\x0b\x0c]"
+"""A character that may be an element separator after "ISA" (`_may_separate` has the
+last word: a Latin-1 letter is none)."""
+_GLUED_ISA = re.compile(
+    rf"ISA({_SEPARATOR})" + "".join(rf".{{{width}}}\1" for width in ISA_ELEMENT_WIDTHS[:-1]),
+    re.DOTALL)
+"""An ISA whose separator stands where each of ISA01-ISA15 ends, as in any readable one
+(an "ISA" in data fails this, in the regular expression, before its header is parsed)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _isa_start(boundaries: str) -> re.Pattern[str]:
+    """An ISA start between interchanges: after one of ``boundaries`` (group 1 None),
+    or anywhere if it may be readable (`_GLUED_ISA`, all there is without boundaries)."""
+    if not boundaries:
+        return _GLUED_ISA
+    return re.compile(rf"(?<=[{re.escape(boundaries)}])ISA{_SEPARATOR}|{_GLUED_ISA.pattern}")
+
+
+def _may_separate(char: str) -> bool:
+    """Whether ``char`` after "ISA" may be an element separator, so that the "ISA" is
+    taken for an ISA segment's start between interchanges (readable or not): no letter,
+    digit or blank ("ISA " is a word; control characters such as 0x1D may separate)."""
+    return not char.isalnum() and char not in _BLANKS
+
+
+def next_isa(buf: Buffer, boundaries: str, header: int = 1) -> bool:
+    """Drop everything up to the next ISA after ``buf``'s position, keeping none of it
+    in memory: an ``ISA`` followed by a character that may be an element separator,
+    that either follows one of ``boundaries`` (if any) at least ``header`` characters
+    after the position (it starts a segment: an ISA, readable or not) or starts a
+    readable ISA (an interchange glued to what is before it); False when the stream
+    ends first. "ISA" inside a value is neither. After an ISA that cannot be read,
+    ``header`` is its width: what its header spans is its own, so that data of ISAs is
+    answered with one TA1 per 106 characters at most, not one per "ISA"."""
+    if header > 1:
+        buf.ensure(header + ISA_LENGTH)
+        start = buf.pos
+        for glued in _GLUED_ISA.finditer(buf.text, start + 1,
+                                         start + header + ISA_LENGTH - 3):
+            if readable_isa(buf.text[glued.start():glued.start() + ISA_LENGTH]):
+                buf.pos = glued.start()
+                return True
+    pattern = _isa_start(boundaries)
+    searched = buf.pos + header
+    while True:
+        text = buf.text
+        match = pattern.search(text, searched)
+        while match is not None:
+            index = match.start()
+            if match.group(1) is None:  # after a boundary
+                if _may_separate(text[index + 3]):
+                    buf.pos = index
+                    return True
+            else:
+                buf.pos = index
+                buf.ensure(ISA_LENGTH)  # may drop what is before pos, moving it
+                if readable_isa(buf.text[buf.pos:buf.pos + ISA_LENGTH]):
+                    return True
+                text, index = buf.text, buf.pos
+            match = pattern.search(text, index + 1)
+        # kept: a boundary and an ISA header the end of what was read may cut
+        keep = max(buf.pos, len(text) - ISA_LENGTH)
+        buf.pos = keep
+        if not buf.fill():
+            buf.pos = len(buf.text)
+            return False
+        searched = max(1, searched - keep)
