@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-UTF8_BOM = b"\xef\xbb\xbf"
-
 
 class Buffer:
     """A decoded chunked view of a binary stream, with a read position."""
@@ -23,10 +21,7 @@ class Buffer:
         self.text = ""
         self.pos = 0
         self.eof = False
-        first = stream.read(chunk_size)
-        if first.startswith(UTF8_BOM):
-            first = first[len(UTF8_BOM):]
-        self._extend(first)
+        self._extend(stream.read(chunk_size))
 
     def _extend(self, data: bytes) -> None:
         if not data:

@@ -1,11 +1,13 @@
-"""What stands between a file's interchanges: padding, stray data, ISAs that cannot be read.
+"""What stands before and between a file's interchanges: padding, stray data, ISAs that
+cannot be read.
 
-After an interchange's IEA, padding (`PADDING`: blanks, line breaks, NUL and SUB
-bytes) is no data. Anything else there that does not start an interchange (stray data,
+Padding (`PADDING`: blanks, line breaks, NUL and SUB bytes) before the first ISA or
+after an interchange's IEA is no data, and neither is a UTF-8 byte-order mark at the
+start of the file. Anything else there that does not start an interchange (stray data,
 or an ISA that cannot be read) is a `Stray`, and the next interchange is looked for
-after it (`Gaps.after`), so that the check rejects it with a TA1 of its own while the
-interchanges before and after it stand. The tokenizer (`edi.tokenizer`) yields each
-stray as one empty segment whose ``stray`` says why.
+after it (`Gaps.first`, `Gaps.after`), so that the check rejects it with a TA1 of its
+own while the interchanges before and after it stand. The tokenizer (`edi.tokenizer`)
+yields each stray as one empty segment whose ``stray`` says why.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from edi.errors import X12SyntaxError
 from edi.isa import ISA_ELEMENT_WIDTHS, ISA_LENGTH, Delimiters, delimiters_from_isa, readable_isa
 
 PADDING = " \t\r\n\x00\x1a"
-"""What may follow an interchange's IEA and is no data: blanks, line breaks, and the NUL
-and SUB (0x1A, the old end-of-file mark) bytes that some mailbox transfers pad a file
-to a block with."""
+"""What may stand before the first ISA or after an interchange's IEA and is no data:
+blanks, line breaks, and the NUL and SUB (0x1A, the old end-of-file mark) bytes that
+some mailbox transfers pad a file to a block with."""
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The byte-order mark Windows tools write at the start of a UTF-8 file: no data there."""
+_BOM = UTF8_BOM.decode("latin-1")
 MAX_STRAYS = 1_000
-"""Stretches of data between interchanges that start none (`Stray`) a file is answered
-for one by one; past them, the data up to each readable ISA is one stretch, so that a
-file of "ISA*" on every line is not a TA1 for every 106 characters of it."""
+"""Stretches of data before or between interchanges that start none (`Stray`) a file is
+answered for one by one; past them, the data up to each readable ISA is one stretch, so
+that a file of "ISA*" on every line is not a TA1 for every 106 characters of it."""
 
 
 class Stray(NamedTuple):
-    """Data between two interchanges that starts none."""
+    """Data before or between interchanges that starts none."""
 
     error: X12SyntaxError
     """Why, with the TA105 note code that answers it: ``022`` for data that does not
@@ -38,11 +43,14 @@ class Stray(NamedTuple):
     isa: str = ""
     """The first 106 characters of an ISA that cannot be read (what its TA1 can echo);
     empty for data that does not start with an ISA segment."""
+    following: str = ""
+    """For data before the file's first interchange, that interchange's ISA (its sender
+    is answered); empty after an interchange."""
 
 
 class Gaps:
-    """The data between the interchanges of the file ``buf`` reads, and the strays
-    counted in it."""
+    """The data before and between the interchanges of the file ``buf`` reads, and the
+    strays counted in it."""
 
     def __init__(self, buf: Buffer) -> None:
         self._buf = buf
@@ -52,12 +60,46 @@ class Gaps:
         """The delimiters of the ISA the last gap ended at (``buf`` is at it); None when
         the stream ended first."""
 
+    def first(self) -> tuple[list[Stray], Delimiters]:
+        """Before the file's first interchange: a byte-order mark and padding are
+        skipped, then each stretch of data that starts no interchange is a `Stray`
+        naming the ISA after it (``following``), up to the first ISA that can be read
+        (`found`): the strays, held until that ISA is found (`MAX_STRAYS` at most),
+        and its delimiters.
+
+        Raises `X12SyntaxError` when the file holds no interchange that can be read:
+        ``023`` when it holds nothing but padding, else the first stray's error (the
+        file cannot be read at all); and, as an interchange's own, when the file starts
+        with an ISA that cannot be read."""
+        buf = self._buf
+        buf.ensure(len(_BOM))
+        if buf.text.startswith(_BOM, buf.pos):
+            buf.pos += len(_BOM)
+        if not buf.skip(PADDING):
+            raise X12SyntaxError("the file is empty", code="023")
+        buf.ensure(ISA_LENGTH)
+        if buf.text.startswith("ISA", buf.pos):
+            self.found = delimiters_from_isa(buf.text[buf.pos:buf.pos + ISA_LENGTH])
+            return [], self.found
+        # no interchange yet, so no segment terminator: only padding (line breaks)
+        # bounds what starts an ISA segment, readable or not
+        strays = list(self._strays(PADDING, "the data"))
+        if self.found is None:
+            raise strays[0].error
+        following = buf.text[buf.pos:buf.pos + ISA_LENGTH]
+        return [stray._replace(following=following) for stray in strays], self.found
+
     def after(self, before: Delimiters) -> Iterator[Stray]:
         """After an interchange (read as ``before``): padding is skipped, then each
         stretch of data that starts no interchange is yielded as a `Stray`, up to the
         next ISA that can be read (`found`)."""
+        return self._strays(PADDING + before.segment, "the data after an interchange's IEA")
+
+    def _strays(self, boundaries: str, what: str) -> Iterator[Stray]:
+        """From after padding: each stretch of data that starts no interchange (``what``
+        names it), up to the next ISA that can be read (`found`); an ISA starts after
+        one of ``boundaries`` or wherever it can be read (`next_isa`)."""
         buf = self._buf
-        boundaries = PADDING + before.segment
         self.found = None
         while buf.skip(PADDING):
             buf.ensure(ISA_LENGTH)
@@ -69,9 +111,8 @@ class Gaps:
                 except X12SyntaxError as exc:
                     stray = Stray(exc, isa)
             else:
-                stray = Stray(X12SyntaxError(
-                    "the data after an interchange's IEA does not start with an ISA segment",
-                    code="022"))
+                stray = Stray(X12SyntaxError(f"{what} does not start with an ISA segment",
+                                             code="022"))
             yield stray
             self.strays += 1
             if not next_isa(buf, boundaries if self.strays < MAX_STRAYS else "",

@@ -1,16 +1,16 @@
 """Streaming X12 tokenizer: bytes in, one segment at a time out.
 
 Delimiters come from each ISA header at its fixed offsets (`edi.isa`), so every
-interchange of a file may use its own. Line breaks (CR, LF) between segments and a
-UTF-8 byte-order mark at the start of the file are tolerated. Bytes are decoded as
-Latin-1, which maps every byte to one character: no input can make the tokenizer
-raise a decoding error, and characters outside the X12 character set are left for the
-validators to report.
+interchange of a file may use its own. Line breaks (CR, LF) between segments are
+tolerated. Bytes are decoded as Latin-1, which maps every byte to one character: no
+input can make the tokenizer raise a decoding error, and characters outside the X12
+character set are left for the validators to report.
 
-After an interchange's IEA, padding is no data, and anything else there that does not
-start an interchange (`edi.between_interchanges`) is yielded as one empty segment
-whose ``stray`` says why, so that the check rejects it with a TA1 of its own while the
-interchanges before and after it stand.
+Before the first ISA (a UTF-8 byte-order mark too) and after an interchange's IEA,
+padding is no data, and anything else there that does not start an interchange
+(`edi.between_interchanges`) is yielded as one empty segment whose ``stray`` says why,
+so that the check rejects it with a TA1 of its own while the interchanges before and
+after it stand.
 
 Memory stays flat: the stream is read in chunks and only the unread tail of the
 current chunk is kept. A segment is bounded too: past `MAX_SEGMENT_LENGTH` characters
@@ -29,7 +29,7 @@ from typing import BinaryIO, Literal, NamedTuple
 from edi._buffer import Buffer
 from edi.between_interchanges import Gaps, Stray
 from edi.errors import X12SyntaxError
-from edi.isa import ISA_LENGTH, Delimiters, delimiters_from_isa
+from edi.isa import ISA_LENGTH, Delimiters
 
 _CHUNK = 1 << 20
 _FIRST_WINDOW = 1 << 10
@@ -88,27 +88,27 @@ class RawSegment(NamedTuple):
     """Why ``text`` is not the whole segment (``""``: it is): see `MAX_SEGMENT_LENGTH`
     and `MAX_ELEMENTS`."""
     stray: Stray | None = None
-    """Set on the empty segment that stands for data between two interchanges that
-    starts none (the delimiters are the interchange's before it)."""
+    """Set on the empty segment that stands for data before or between interchanges
+    that starts none (the delimiters are the interchange's before it, or before the
+    first interchange the first's)."""
 
 
 def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[RawSegment]:
     """Yield each segment's raw text, interchange after interchange.
 
     Line breaks before a segment are dropped; other leading blanks are kept so the
-    implementation-guide check can report them. Data after an IEA that starts no
-    interchange is one segment with ``stray`` set (`Stray`), and reading goes on at the
-    next ISA after it. Raises `X12SyntaxError` when the data does not start with an
-    interchange, or ends inside one; every segment before that point has been yielded.
+    implementation-guide check can report them. Data before the first ISA or after an
+    IEA that starts no interchange is one segment with ``stray`` set (`Stray`), and
+    reading goes on at the next ISA after it (`edi.between_interchanges`). Raises
+    `X12SyntaxError` when the file holds no interchange that can be read, or ends
+    inside one; every segment before that point has been yielded.
     """
     buf = Buffer(stream, chunk_size)
     gaps = Gaps(buf)
-    if not buf.skip():
-        raise X12SyntaxError("the file is empty", code="023")
-    buf.ensure(ISA_LENGTH)
-    if not buf.text.startswith("ISA", buf.pos):
-        raise X12SyntaxError("the data does not start with an ISA segment", code="022")
-    found: Delimiters | None = delimiters_from_isa(buf.text[buf.pos:buf.pos + ISA_LENGTH])
+    leading, first = gaps.first()
+    for stray in leading:
+        yield RawSegment("", first, "", stray)
+    found: Delimiters | None = first
     while found is not None:
         delimiters = found
         isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]

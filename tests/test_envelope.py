@@ -337,3 +337,104 @@ def test_a_run_keys_duplicates_by_sender_and_isa13_within_a_file_and_across_file
     second = _process(tmp_path, again)
     assert (second.status, second.ack, second.ack_code) == ("rejected", "TA1", "R")
     assert "TA1*000000101*261120*0930*R*025~" in Path(second.ack_path).read_text()
+
+
+LEADING_PADDING = {
+    "nul": b"\x00" * 512, "sub": b"\x1a", "blank-lines": b"\r\n\r\n  \t\n",
+    "bom": b"\xef\xbb\xbf", "bom-nul-crlf": b"\xef\xbb\xbf\x00\x00\r\n",
+    "mixed": b"\n\x00\x1a \r\n",
+}
+"""What transfers and editors put before a file's first ISA: NUL or SUB padding, blank
+lines, and the UTF-8 byte-order mark a Windows tool writes (only at the very start)."""
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("padding", LEADING_PADDING.values(), ids=LEADING_PADDING.keys())
+def test_padding_before_the_first_isa_is_no_data(path: str, padding: bytes) -> None:
+    # Given the file with padding before its ISA
+    data = padding + BASE
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the interchange and its set are accepted as without the padding
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A")]
+    # (pyx12 reads the first 106 characters as the ISA, so any byte before it makes
+    # the file unreadable, answered with no TA1 or 999: the README says so)
+    if not padding.startswith(b"\xef"):  # pyx12 decodes ASCII: a BOM raises
+        assert pyx12_reading(data) == (False, [], [])
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_stray_data_before_the_first_isa_is_rejected_on_its_own_and_the_interchanges_are_read(
+        path: str) -> None:
+    # Given stray data before the first of two interchanges, after a byte-order mark
+    data = b"\xef\xbb\xbf\x00HELLO WORLD~\n" + BASE + SECOND
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the stray data gets a TA1 of its own (000000000, R, 022) before the TA1s of
+    # the interchanges, which stand with their sets
+    assert _ta1s(check) == [STRAY_TA1, "TA1*000000101*261120*0930*A*000",
+                            "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+    # answered to the sender of the interchange after it, in the one answer to it
+    stray = check.interchanges[0]
+    assert (stray.sender_qualifier, stray.sender_id) == ("ZZ", "CLEARHOUSE01")
+    assert (stray.receiver_qualifier, stray.receiver_id) == ("ZZ", "87726")
+    answer = acknowledge(check, Responder(when=WHEN, control=CountingControlNumbers())).text
+    assert answer.count("ISA*") == 1
+    assert stray.sentences == ["Data before the file's first interchange cannot be read: "
+                               "the data does not start with an ISA segment."]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("data", [b"\x00\x1a", b"\x00 HELLO WORLD~\n", b"\n\x1a%PDF-1.4"],
+                         ids=["padding", "stray", "pdf"])
+def test_a_file_with_no_interchange_after_its_padding_is_unreadable(
+        path: str, data: bytes) -> None:
+    # Given a file of padding, or of padding and data that starts no interchange
+    check = _check(data, path)
+    # Then the file cannot be read: one TA1, empty (023) or no interchange (022)
+    assert not check.interchanges and check.unreadable is not None
+    assert check.unreadable.note_code == ("023" if data == b"\x00\x1a" else "022")
+    assert _ta1s(check) == ["TA1*000000000*261123*1200*R*" + check.unreadable.note_code]
+
+
+def test_the_claims_after_stray_data_before_the_first_isa_are_taken(tmp_path: Path) -> None:
+    # Given stray data before two interchanges of two claims each
+    data = b"\x00\x00HELLO WORLD~\n" + BASE + SECOND
+    # When the front end takes the file in one pass
+    check, result = front_end_in_memory(data)
+    # Then the claims of both interchanges are read, as two passes read them
+    assert [ts.ordinal for ts in check.each_transaction_set()] == [1, 2]
+    assert len(result.claims) == 4
+    path = tmp_path / "leading.837"
+    path.write_bytes(data)
+    one, two = both(path)
+    assert one == two and one[0] == frozenset({1, 2})
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 4, 5, 7, 64, 1 << 20])
+def test_what_is_before_the_first_isa_reads_the_same_whatever_the_chunks(
+        chunk_size: int) -> None:
+    # Given a byte-order mark, padding and stray data before the first interchange
+    data = b"\xef\xbb\xbf\x1a\r\nHELLO ISA WORLD~\n\x00" + BASE + SECOND
+    # When it is read in chunks of any size
+    raw = _raw(data, chunk_size)
+    # Then the stray data is one stretch before the same segments
+    assert raw == _raw(data, 1 << 20)
+    assert raw[0] == ("", raw[1][1], "", (
+        "022", "the data does not start with an ISA segment", ""))
+    assert [r[0] for r in raw[1:]] == [r[0] for r in _raw(BASE + SECOND, 1 << 20)]
+
+
+def test_a_run_takes_a_file_a_windows_tool_wrote_with_a_byte_order_mark_and_blank_lines(
+        tmp_path: Path) -> None:
+    # Given a file that starts with a byte-order mark, a blank line and NUL padding
+    path = tmp_path / "windows.837"
+    path.write_bytes(b"\xef\xbb\xbf\r\n\x00\x00" + BASE + b"\x1a")
+    # When a run processes it
+    entry = _process(tmp_path, path)
+    # Then its claims are accepted, as without them
+    assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "A")
+    assert [(c.patient_control_number, c.front_end) for c in entry.claims] == [
+        ("PCN-0001", "accepted"), ("PCN-0002", "accepted")]

@@ -73,18 +73,24 @@ def interchange_from_isa(
 def salvaged_interchange(exc: X12SyntaxError, text: str, what: str) -> InterchangeResult:
     """A TA1 subject for data that starts no usable ISA (``text``, from where an ISA
     would start), echoing what can be salvaged of one; ``what`` says what cannot be read."""
+    result = _salvaged_header(text)
+    result.note_code = exc.code
+    result.sentences.append(f"{what}: {exc}.")
+    return result
+
+
+def _salvaged_header(text: str) -> InterchangeResult:
+    """What can be read of an ISA at the start of ``text`` (blanks before it skipped):
+    its ISA13, ISA09, ISA10, sender, receiver and ISA15, no more."""
     text = text.lstrip()
     parts = text[:200].split(text[3]) if text.startswith("ISA") and len(text) > 3 else []
     parts += [""] * (17 - len(parts))
-    result = InterchangeResult(
+    return InterchangeResult(
         control_number=parts[13], date=parts[9], time=parts[10],
         sender_qualifier=parts[5].strip()[:2], sender_id=parts[6].strip()[:15],
         receiver_qualifier=parts[7].strip()[:2], receiver_id=parts[8].strip()[:15],
         usage=parts[15][:1] or "P", ack_requested="0",
     )
-    result.note_code = exc.code
-    result.sentences.append(f"{what}: {exc}.")
-    return result
 
 
 STRAY_CONTROL_NUMBER = "000000000"
@@ -92,14 +98,19 @@ STRAY_CONTROL_NUMBER = "000000000"
 
 
 def stray_interchange(stray: Stray, before: InterchangeResult | None) -> InterchangeResult:
-    """The TA1 subject for data between two interchanges that starts none
-    (`edi.between_interchanges.Stray`): an ISA that cannot be read, echoed as far as it can be;
-    other data as `STRAY_CONTROL_NUMBER`. Each is answered to the sender of the
-    interchange ``before`` it (the same file came from it) unless a bad ISA names a
-    valid sender of its own."""
+    """The TA1 subject for data before or between interchanges that starts none
+    (`edi.between_interchanges.Stray`): an ISA that cannot be read, echoed as far as it
+    can be; other data as `STRAY_CONTROL_NUMBER`. Each is answered to the sender of the
+    interchange ``before`` it, or before the file's first interchange to that one's
+    (``stray.following``): the same file came from it; unless a bad ISA names a valid
+    sender of its own."""
+    leading = bool(stray.following)
+    if leading:
+        before = _salvaged_header(stray.following)
     if stray.isa:
-        result = salvaged_interchange(stray.error, stray.isa,
-                                      "An interchange after the first cannot be read")
+        result = salvaged_interchange(stray.error, stray.isa, (
+            "An interchange before the file's first readable one cannot be read" if leading
+            else "An interchange after the first cannot be read"))
         if before is not None and receiver_key(
                 result.sender_qualifier, result.sender_id) == UNKNOWN_SENDER:
             result.sender_qualifier, result.sender_id = before.sender_qualifier, before.sender_id
@@ -113,7 +124,8 @@ def stray_interchange(stray: Stray, before: InterchangeResult | None) -> Interch
         usage=before.usage if before else "P", ack_requested="0",
     )
     result.note_code = stray.error.code
-    result.sentences.append(f"Data between interchanges cannot be read: {stray.error}.")
+    where = "before the file's first interchange" if leading else "between interchanges"
+    result.sentences.append(f"Data {where} cannot be read: {stray.error}.")
     return result
 
 

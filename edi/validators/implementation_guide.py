@@ -42,7 +42,7 @@ from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
 from edi import bounds
-from edi.between_interchanges import Stray
+from edi.between_interchanges import PADDING, UTF8_BOM, Stray
 from edi.errors import X12SyntaxError
 from edi.faults import record_fault
 from edi.findings import (
@@ -255,8 +255,8 @@ class _Prefixed:
 
 def _unreadable(exc: X12SyntaxError, head: bytes) -> InterchangeResult:
     """A TA1 subject for data with no usable ISA, echoing what can be salvaged of one."""
-    return salvaged_interchange(exc, head.removeprefix(b"\xef\xbb\xbf").decode("latin-1"),
-                                "The file cannot be read as an X12 interchange")
+    text = head.removeprefix(UTF8_BOM).decode("latin-1").lstrip(PADDING)
+    return salvaged_interchange(exc, text, "The file cannot be read as an X12 interchange")
 
 
 def take_stray(walk: CheckCursor, stray: Stray) -> None:
