@@ -67,23 +67,21 @@ class Gaps:
         (`found`): the strays, held until that ISA is found (`MAX_STRAYS` at most),
         and its delimiters.
 
+        The file's first "ISA" is taken for its header whatever follows it (X12 reads
+        a file's first 106 characters as its ISA); one that cannot be read is a stray
+        like any other, and since no delimiters can be trusted from it, only padding
+        (line breaks) bounds where the next ISA starts unless that one can be read.
+
         Raises `X12SyntaxError` when the file holds no interchange that can be read:
         ``023`` when it holds nothing but padding, else the first stray's error (the
-        file cannot be read at all); and, as an interchange's own, when the file starts
-        with an ISA that cannot be read."""
+        file cannot be read at all)."""
         buf = self._buf
         buf.ensure(len(_BOM))
         if buf.text.startswith(_BOM, buf.pos):
             buf.pos += len(_BOM)
         if not buf.skip(PADDING):
             raise X12SyntaxError("the file is empty", code="023")
-        buf.ensure(ISA_LENGTH)
-        if buf.text.startswith("ISA", buf.pos):
-            self.found = delimiters_from_isa(buf.text[buf.pos:buf.pos + ISA_LENGTH])
-            return [], self.found
-        # no interchange yet, so no segment terminator: only padding (line breaks)
-        # bounds what starts an ISA segment, readable or not
-        strays = list(self._strays(PADDING, "the data"))
+        strays = list(self._strays(PADDING, "the data", opening=True))
         if self.found is None:
             raise strays[0].error
         following = buf.text[buf.pos:buf.pos + ISA_LENGTH]
@@ -95,16 +93,18 @@ class Gaps:
         next ISA that can be read (`found`)."""
         return self._strays(PADDING + before.segment, "the data after an interchange's IEA")
 
-    def _strays(self, boundaries: str, what: str) -> Iterator[Stray]:
+    def _strays(self, boundaries: str, what: str, opening: bool = False
+                ) -> Iterator[Stray]:
         """From after padding: each stretch of data that starts no interchange (``what``
         names it), up to the next ISA that can be read (`found`); an ISA starts after
-        one of ``boundaries`` or wherever it can be read (`next_isa`)."""
+        one of ``boundaries`` or wherever it can be read (`next_isa`), and with
+        ``opening`` the data first looked at is an ISA if it starts with "ISA"."""
         buf = self._buf
         self.found = None
         while buf.skip(PADDING):
             buf.ensure(ISA_LENGTH)
             isa = buf.text[buf.pos:buf.pos + ISA_LENGTH]
-            if isa.startswith("ISA") and len(isa) > 3 and _may_separate(isa[3]):
+            if isa.startswith("ISA") and (opening or (len(isa) > 3 and _may_separate(isa[3]))):
                 try:
                     self.found = delimiters_from_isa(isa)
                     return
@@ -114,6 +114,7 @@ class Gaps:
                 stray = Stray(X12SyntaxError(f"{what} does not start with an ISA segment",
                                              code="022"))
             yield stray
+            opening = False
             self.strays += 1
             if not next_isa(buf, boundaries if self.strays < MAX_STRAYS else "",
                             ISA_LENGTH if stray.isa else 1):

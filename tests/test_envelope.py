@@ -438,3 +438,83 @@ def test_a_run_takes_a_file_a_windows_tool_wrote_with_a_byte_order_mark_and_blan
     assert (entry.status, entry.ack, entry.ack_code) == ("processed", "999", "A")
     assert [(c.patient_control_number, c.front_end) for c in entry.claims] == [
         ("PCN-0001", "accepted"), ("PCN-0002", "accepted")]
+
+
+BAD_FIRST = BASE.replace(b"*00501*", b"*0501*")
+"""The file's interchange with an ISA12 four characters wide (TA1 017)."""
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("before", [b"", b"\xef\xbb\xbf\r\n\x00"], ids=["at-start", "padded"])
+def test_a_first_isa_that_cannot_be_read_rejects_only_its_own_interchange(
+        path: str, before: bytes) -> None:
+    # Given a file whose first ISA cannot be read (ISA12), then a good interchange
+    data = before + BAD_FIRST + SECOND
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the unreadable one gets a TA1 naming its fault (017), echoing its ISA13, and
+    # the one after it stands with its set
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*R*017",
+                            "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A")]
+    first = check.interchanges[0]
+    assert first.sender_id == "CLEARHOUSE01"
+    assert first.sentences == ["An interchange before the file's first readable one cannot "
+                               "be read: ISA12 is 4 characters long, the standard fixes 5."]
+    # (pyx12 cannot read the file's first ISA, and so answers nothing)
+    if not before:
+        assert pyx12_reading(data) == (False, [], [])
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_stray_data_and_unreadable_isas_before_the_first_readable_one_are_each_answered(
+        path: str) -> None:
+    # Given stray data, two unreadable ISAs (each its interchange up to the next ISA),
+    # then two good interchanges
+    data = b"HELLO WORLD~\n" + BAD_FIRST + BAD_ISA + THIRD + SECOND
+    # When the engine checks it
+    check = _check(data, path)
+    # Then each is answered in file order and the good ones stand
+    assert _ta1s(check) == [STRAY_TA1, "TA1*000000101*261120*0930*R*017",
+                            "TA1*000000102*261120*0930*R*017",
+                            "TA1*000000103*261120*0930*A*000",
+                            "TA1*000000102*261120*0930*A*000"]
+    assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+def test_a_file_whose_only_isa_cannot_be_read_is_one_unreadable_ta1(path: str) -> None:
+    check = _check(b"\x00\n" + BAD_FIRST, path)
+    assert not check.interchanges and check.unreadable is not None
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*R*017"]
+
+
+def test_the_claims_after_an_unreadable_first_isa_are_taken(tmp_path: Path) -> None:
+    # Given an unreadable first interchange, then a good one of two claims
+    data = BAD_FIRST + SECOND
+    # When the front end takes the file in one pass
+    check, result = front_end_in_memory(data)
+    # Then the good one's claims are read, as two passes read them
+    assert [ts.ordinal for ts in check.each_transaction_set()] == [1]
+    assert len(result.claims) == 2
+    path = tmp_path / "bad-first.837"
+    path.write_bytes(data)
+    one, two = both(path)
+    assert one == two and one[0] == frozenset({1})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=300),
+                 st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join)))
+def test_no_data_before_the_first_interchange_changes_the_verdicts(before: bytes) -> None:
+    # Given two good interchanges after any bytes that are no readable ISA
+    data = before + BASE + SECOND
+    for path in CHECKS:
+        # When the engine checks it
+        check = _check(data, path)
+        # Then both stand, after whatever else is answered before them
+        ta1s = _ta1s(check)
+        assert ta1s[-2:] == ["TA1*000000101*261120*0930*A*000",
+                             "TA1*000000102*261120*0930*A*000"]
+        assert all("*R*" in ta1 for ta1 in ta1s[:-2])
+        assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
