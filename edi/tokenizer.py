@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Literal, NamedTuple
 
 from edi._buffer import Buffer
-from edi.between_interchanges import Gaps, Stray
+from edi.between_interchanges import PADDING, Gaps, Stray
 from edi.errors import X12SyntaxError
 from edi.isa import ISA_LENGTH, Delimiters
 
@@ -160,10 +160,16 @@ def iter_raw_segments(stream: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[Ra
             cut = ""
             if end == -2:
                 text, cut = buf.text[buf.pos:buf.pos + MAX_SEGMENT_LENGTH], "length"
+                if not text.strip(PADDING):  # padding, perhaps up to the end of the file
+                    buf.pos += len(text)
+                    if not buf.skip(PADDING):
+                        raise X12SyntaxError("the file ends before the IEA trailer", code="023")
                 if not buf.skip_past(terminator):
                     raise X12SyntaxError("the file ends inside a segment", code="023")
             elif end < 0:
-                rest = buf.text[buf.pos:].strip()
+                # padding at the end of a file is no segment (`PADDING`), but a
+                # separator such as 0x1D, which str.strip() took for a blank, is data
+                rest = buf.text[buf.pos:].strip(PADDING)
                 buf.pos = len(buf.text)
                 if rest:
                     raise X12SyntaxError("the file ends inside a segment", code="023")

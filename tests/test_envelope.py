@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from edi.acks import CountingControlNumbers, Responder, acknowledge
+from edi.errors import X12SyntaxError
 from edi.findings import FileCheck
 from edi.tokenizer import iter_raw_segments
 from edi.validators import compiled
@@ -518,3 +519,47 @@ def test_no_data_before_the_first_interchange_changes_the_verdicts(before: bytes
                              "TA1*000000102*261120*0930*A*000"]
         assert all("*R*" in ta1 for ta1 in ta1s[:-2])
         assert _verdicts(check) == [("0001", "A"), ("0001", "A")]
+
+
+NO_IEA = BASE[:BASE.index(b"IEA*")]
+"""The file cut before its IEA, after the GE's terminator and line break."""
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("padding", [b"", b"\x00" * 512, b"\x1a", b"\r\n \t\x00\x1a",
+                                     b"\x00" * 70_000],
+                         ids=["none", "nul", "sub", "mixed", "past-a-segment's-length"])
+def test_a_file_that_ends_in_padding_before_its_iea_ends_before_the_iea_trailer(
+        path: str, padding: bytes) -> None:
+    # Given the file cut before its IEA, padded after that
+    data = NO_IEA + padding
+    # When the engine checks it
+    check = _check(data, path)
+    # Then the interchange is rejected as premature end of file (023), as pyx12 rejects
+    # it, saying the trailer is missing: no segment is cut short
+    assert _ta1s(check) == pyx12_reading(data)[1] == ["TA1*000000101*261120*0930*R*023"]
+    assert check.interchanges[0].sentences == [
+        "The interchange is incomplete: the file ends before the IEA trailer."]
+
+
+@pytest.mark.parametrize("path", CHECKS)
+@pytest.mark.parametrize("tail", [b"IEA*1", b"\x00\x00IE", b"\x00" * 70_000 + b"IEA*1",
+                                  b"\n\x1d"], ids=["iea", "padded", "long", "separator"])
+def test_a_file_that_ends_in_a_segment_s_data_ends_inside_a_segment(
+        path: str, tail: bytes) -> None:
+    check = _check(NO_IEA + tail, path)
+    assert _ta1s(check) == ["TA1*000000101*261120*0930*R*023"]
+    assert check.interchanges[0].sentences == [
+        "The interchange is incomplete: the file ends inside a segment."]
+
+
+@pytest.mark.parametrize(("padding", "chunk_size"), [
+    (b"\r\n\x00\x1a", 1), (b"\r\n\x00\x1a", 3), (b"\r\n\x00\x1a", 64),
+    (b"\x00" * 70_000, 4_096), (b"\x00" * 70_000, 1 << 20)],
+    ids=["short-1", "short-3", "short-64", "long-4096", "long-1048576"])
+def test_padding_before_the_missing_iea_reads_the_same_whatever_the_chunks(
+        padding: bytes, chunk_size: int) -> None:
+    # Given the file cut before its IEA and padded, read in chunks of any size
+    # Then it ends before the IEA trailer whatever the chunks
+    with pytest.raises(X12SyntaxError, match=r"^the file ends before the IEA trailer$"):
+        _raw(NO_IEA + padding, chunk_size)
