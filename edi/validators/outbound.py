@@ -12,10 +12,9 @@ import io
 import re
 from itertools import pairwise
 
+from edi.isa import ISA_LENGTH
 from edi.validators.compiled import check_stream
 from edi.validators.implementation_guide import OUTBOUND_GROUPS, EnvelopePolicy
-
-_ISA_LENGTH = 106
 
 
 def outbound_problems(text: str) -> list[str]:
@@ -35,7 +34,7 @@ def _interchanges(text: str) -> list[str]:
     cut just after a segment terminator and the line breaks that follow it."""
     if not _opens_with_isa(text):
         return [text]
-    opening = re.compile(re.escape(text[_ISA_LENGTH - 1]) + r"[\r\n]*(?=ISA)")
+    opening = re.compile(re.escape(text[ISA_LENGTH - 1]) + r"[\r\n]*(?=ISA)")
     bounds = [0, *(found.end() for found in opening.finditer(text)), len(text)]
     return [text[start:end] for start, end in pairwise(bounds)]
 
@@ -48,7 +47,7 @@ def policy_for(text: str) -> EnvelopePolicy:
     group read wrongly here is refused, never let through."""
     if not _opens_with_isa(text):
         return EnvelopePolicy(receiver_ids=None, groups=OUTBOUND_GROUPS)
-    element, terminator = re.escape(text[3]), re.escape(text[_ISA_LENGTH - 1])
+    element, terminator = re.escape(text[3]), re.escape(text[ISA_LENGTH - 1])
     kinds = set(re.findall(rf"{terminator}\s*GS{element}([^{element}{terminator}]*)", text))
     groups = {key: found for key, found in OUTBOUND_GROUPS.items() if key[0] in kinds}
     return EnvelopePolicy(receiver_ids=None,
@@ -57,7 +56,7 @@ def policy_for(text: str) -> EnvelopePolicy:
 
 def _opens_with_isa(text: str) -> bool:
     """Whether the text opens with a whole ISA, whose delimiters can be read."""
-    return text.startswith("ISA") and len(text) >= _ISA_LENGTH
+    return text.startswith("ISA") and len(text) >= ISA_LENGTH
 
 
 def _problems(text: str) -> list[str]:
