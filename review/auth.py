@@ -29,6 +29,7 @@ from review.roles import GRANTS, Permission, Role
 from review.settings import ReviewSettings
 from store.engine import Store
 from store.models import AuditEntry, ReviewSession, ReviewUser
+from workers.files import is_utf8
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
 MIN_PASSWORD = 12
@@ -90,6 +91,8 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime, 
                         "starting with a letter or digit")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"a password has at least {MIN_PASSWORD} characters")
+    if not is_utf8(password):  # argon2 hashes its UTF-8 bytes: a lone surrogate has none
+        raise UserError("a password is UTF-8 text (it holds a byte no encoding decoded)")
     if release_limit is not None:
         _check_release_limit(release_limit)
     with store.transaction() as s:

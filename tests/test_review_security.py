@@ -672,3 +672,16 @@ def test_a_client_that_hangs_up_mid_upload_is_not_logged_as_a_fault(
     # Then nothing is logged as the engine's fault, and no 500 is answered
     assert [e for e in logs if e.get("event") == "review.fault"] == []
     assert [m.get("status") for m in sent if m["type"] == "http.response.start"] != [500]
+
+
+def test_a_password_holding_a_byte_no_encoding_decoded_is_refused_by_add_user(
+    seeded: tuple[Store, Path],
+) -> None:
+    """The command line checks it (workers.cli); add_user itself hashed it, and
+    argon2 raised UnicodeEncodeError from inside the store's transaction."""
+    from review.auth import UserError, add_user
+    from review.roles import Role
+
+    store, _archive = seeded
+    with pytest.raises(UserError, match="a password is UTF-8 text"):
+        add_user(store, "surrogate", Role.VIEWER, PASSWORD + "\udcff", datetime.now(tz=UTC))
