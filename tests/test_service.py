@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import dramatiq
 import pytest
@@ -914,14 +915,14 @@ def test_an_upload_that_cannot_be_read_holds_up_no_other(
     locked.write_bytes(TWO_CLAIMS.read_bytes().replace(b"CLM*", b"CLM*A"))  # not a duplicate
     os.utime(locked, (1, 1))  # the oldest: taken first
     shutil.copy(TWO_CLAIMS, mailboxes / "beta" / "inbound" / "claims.837")
-    receive = workers.intake.receive_into_service
+    opened = workers.intake.open_upload
 
-    def unreadable(svc: Service, path: Path, **kwargs: object) -> tuple[int, bool]:
+    def unreadable(path: Path) -> BinaryIO:  # intake opens it before taking it
         if path == locked:
             raise PermissionError(13, "Permission denied", str(path))
-        return receive(svc, path, **kwargs)  # type: ignore[arg-type]
+        return opened(path)
 
-    monkeypatch.setattr(workers.intake, "receive_into_service", unreadable)
+    monkeypatch.setattr(workers.intake, "open_upload", unreadable)
     completeness = Completeness(stable_seconds=0)
     sent = [scan_once(service, actors, mailboxes, completeness) for _ in range(3)]
     # Then beta's upload is taken at the first scan, acme's is left where it is, and it

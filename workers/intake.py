@@ -11,16 +11,20 @@ An upload is complete when both rules hold (the default; see `Completeness`):
 - its size and modification time have not changed for ``stable_seconds`` (5 by
   default) across scans: a client that writes in place is taken once it stops.
 
-A complete upload is recorded with its sha256 and copied into the immutable archive
-(`workers.service.receive_into_service`) before anything else, then removed from
-``inbound/`` and its first step is sent to the workers; a crash in between takes the
-same upload again as the same receipt, never as a duplicate of itself.
+A complete upload is taken out of ``inbound/`` by one rename into a holding name under
+``<mailboxes>/.intake/held/`` (`HOLD`, outside every partner's chroot, on the same
+filesystem), then recorded with its sha256 and copied into the immutable archive
+(`workers.service.receive_into_service`) under the name and arrival it had in
+``inbound/``, then removed from the holding folder and its first step is sent to the
+workers. A held upload not yet removed (a crash, the database away) is taken at a
+later scan as the same receipt, never as a duplicate of itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +32,7 @@ from pathlib import Path
 
 import structlog
 
-from workers.service import Actors, Service, receive_into_service
+from workers.service import Actors, Service, open_upload, receive_into_service
 
 log = structlog.get_logger("claims.intake")
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".filepart", ".partial")
@@ -88,31 +92,110 @@ def _age(path: Path) -> tuple[int, str]:
         return 0, str(path)
 
 
+HOLD = Path(".intake", "held")
+"""Under ``<mailboxes>``, outside every partner's chroot: ``<partner>/<arrival>.<n>/<name>``
+holds an upload intake has taken out of ``inbound/`` and not yet recorded. ``<arrival>``
+is the upload's inode change time there in nanoseconds (its receipt instant; the rename
+changes it), ``<name>`` the name the partner gave it."""
+
+
 def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,
               now: float | None = None) -> list[int]:
-    """Take every complete upload; returns the file row ids sent to the workers."""
+    """Take every complete upload; returns the file row ids sent to the workers. The
+    uploads held by an earlier scan (a crash, or a failure to record them) come first,
+    once their size and modification time have stayed still as an upload's must."""
     moment = time.monotonic() if now is None else now
-    sent = []
+    sent: list[int] = []
+    for kept in held_files(mailboxes):
+        try:
+            if completeness.complete(kept, moment):
+                _take(svc, actors, kept, completeness, sent)
+        except Exception as exc:
+            _failed(completeness, kept, exc)  # still held: tried again at the next scan
     for path in inbound_files(mailboxes, completeness.passed_over):
         try:
             if not completeness.complete(path, moment):
                 continue
-            file_id, duplicate = receive_into_service(svc, path, taken=_remover(path),
-                                                      partner=path.parent.parent.name)
+            held = _hold(mailboxes, path)
         except Exception as exc:
-            # one upload that cannot be taken (unreadable, removed by its sender midway,
-            # the database away) is left for the next scan; the others are taken now.
-            # Before 2026-12-01 it ended the scan, and being the oldest, every scan:
-            # no partner's file was taken again. It is logged once while it keeps failing
+            # one upload that cannot be taken (unreadable, removed by its sender midway)
+            # is left for the next scan; the others are taken now. Before 2026-12-01
+            # it ended the scan, and being the oldest, every scan: no partner's file
+            # was taken again. It is logged once while it keeps failing
             _failed(completeness, path, exc)
             continue
         completeness.failing.pop(path, None)
         completeness.forget(path)
-        log.info("intake.received", file=file_id, duplicate=duplicate)
-        if not duplicate:
-            actors.process_file.send(file_id)
-            sent.append(file_id)
+        if held is None:
+            continue
+        try:
+            _take(svc, actors, held, completeness, sent)
+        except Exception as exc:  # the database away: held, and taken at a later scan
+            _failed(completeness, held, exc)
     return sent
+
+
+def held_files(mailboxes: Path) -> Iterator[Path]:
+    """The uploads held by an earlier scan, oldest first; the empty folders a crash
+    left beside them are removed."""
+    found: list[Path] = []
+    for folder in mailboxes.joinpath(HOLD).glob("*/*"):
+        try:
+            found.extend(folder.iterdir())
+            folder.rmdir()  # empty: a crash between its mkdir and the rename
+        except OSError:
+            pass
+    yield from sorted(found, key=_age)
+
+
+def _hold(mailboxes: Path, path: Path) -> Path | None:
+    """Takes the upload at ``path`` out of ``inbound/`` by one rename into a private
+    holding name (`HOLD`): a sender that uploads its next batch under the same name puts
+    a new directory entry there, which no later step can remove. The upload is opened
+    first, so one intake cannot read (unreadable, a link swapped in) stays where its
+    sender can see it; None when the rename took something else than the file opened
+    (replaced in the instant between): that is held, and taken once it stays still."""
+    with open_upload(path) as probe:
+        opened = os.fstat(probe.fileno())
+    partner = path.parent.parent.name
+    holding = mailboxes / HOLD / partner
+    holding.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{opened.st_ctime_ns}.", dir=holding))
+    held = folder / path.name
+    try:
+        os.rename(path, held)
+    except BaseException:
+        folder.rmdir()
+        raise
+    if _identity(held.lstat()) != _identity(opened):
+        log.info("intake.replaced_while_taken", partner=partner,
+                 name_sha256=_name_hash(path))
+        return None
+    return held
+
+
+def _take(svc: Service, actors: Actors, held: Path, completeness: Completeness,
+          sent: list[int]) -> None:
+    """Records a held upload under the name and arrival it had in ``inbound/``, removes
+    it from the holding folder, and sends a new file to the workers. A crash before the
+    removal takes it again as the same receipt (same upload path, modification time and
+    bytes), never as a duplicate of itself."""
+    partner = held.parent.parent.name
+    upload = held.parents[4] / partner / "inbound" / held.name
+    arrived = int(held.parent.name.split(".", 1)[0]) / 1e9
+
+    def remove(_read: os.stat_result) -> None:
+        held.unlink(missing_ok=True)  # the holding name is intake's alone
+        held.parent.rmdir()
+
+    file_id, duplicate = receive_into_service(svc, held, taken=remove, partner=partner,
+                                              upload=upload, arrived=arrived)
+    completeness.failing.pop(held, None)
+    completeness.forget(held)
+    log.info("intake.received", file=file_id, duplicate=duplicate)
+    if not duplicate:
+        actors.process_file.send(file_id)
+        sent.append(file_id)
 
 
 def _failed(completeness: Completeness, path: Path, exc: Exception) -> None:
@@ -121,27 +204,6 @@ def _failed(completeness: Completeness, path: Path, exc: Exception) -> None:
         completeness.failing[path] = error
         log.warning("intake.not_taken", partner=path.parent.parent.name,
                     name_sha256=_name_hash(path), error=error)
-
-
-def _remover(path: Path) -> Callable[[os.stat_result], None]:
-    """Removes the upload that was read (``held``), and only it: a sender that uploads
-    its next batch under the same name (to ``.part``, then renamed) while this one is
-    recorded has put another file there, which the next scan takes. Before 2026-12-01
-    that upload was deleted unread. (A replacement in the instant between the check and
-    the unlink, two system calls, is not told apart.)"""
-
-    def remove(held: os.stat_result) -> None:
-        try:
-            now = path.stat()
-        except FileNotFoundError:
-            return
-        if _identity(now) == _identity(held):
-            path.unlink(missing_ok=True)
-        else:
-            log.info("intake.replaced_while_read", partner=path.parent.parent.name,
-                     name_sha256=_name_hash(path))
-
-    return remove
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:

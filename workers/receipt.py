@@ -73,7 +73,8 @@ ReceiptClock = Literal["arrival", "file"]
 RECEIPT_CLOCKS: tuple[str, ...] = get_args(ReceiptClock)
 
 
-def upload_instant(stat: os.stat_result, clock: str = "arrival") -> datetime:
+def upload_instant(stat: os.stat_result, clock: str = "arrival",
+                   changed: float | None = None) -> datetime:
     """When an upload in a mailbox arrived, in UTC.
 
     ``arrival``: the last change of the file on this machine (its inode change time,
@@ -82,10 +83,13 @@ def upload_instant(stat: os.stat_result, clock: str = "arrival") -> datetime:
     "preserve timestamp" or a SETSTAT backdates it, and with it the receipt date that
     timely filing counts to. ``file``: the modification time, for an operator who
     replays files whose drop times are known (the demo drops the shipped fixtures on
-    the days they were sent)."""
+    the days they were sent). ``changed``: the inode change time the upload had in the
+    mailbox, where intake has moved it since (the move changed ``st_ctime``)."""
     if clock not in RECEIPT_CLOCKS:
         raise ValueError(f"the receipt clock is one of {', '.join(RECEIPT_CLOCKS)}")
-    return arrival_instant(stat.st_mtime if clock == "file" else stat.st_ctime)
+    if clock == "file":
+        return arrival_instant(stat.st_mtime)
+    return arrival_instant(stat.st_ctime if changed is None else changed)
 
 
 def arrival_instant(mtime: float) -> datetime:

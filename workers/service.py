@@ -374,16 +374,21 @@ def revive(store: Store, person: str, now: datetime,
 
 def receive_into_service(svc: Service, path: Path, received: date | None = None,
                          taken: Callable[[os.stat_result], object] | None = None,
-                         partner: str | None = None) -> tuple[int, bool]:
+                         partner: str | None = None, upload: Path | None = None,
+                         arrived: float | None = None) -> tuple[int, bool]:
     """Record a complete upload (sha256 first, bytes to the archive); (file row id, is a
     duplicate). The caller sends ``process_file`` for a new file; a byte-identical file
     received before is answered at once with its TA1 (note 025) in the outbound folder
     and nothing from it is decided. The same upload taken again after a crash (same
     path, same modification time) resumes rather than counting as a duplicate.
     ``partner`` names the mailbox the upload came from: its answers go back there,
-    whatever the file's own header says (a garbled ISA06 is no address)."""
+    whatever the file's own header says (a garbled ISA06 is no address). ``upload`` is
+    the path the partner uploaded to when intake has moved the file to a holding name,
+    ``path``, to read it: the receipt's key and the file's name are the upload's, and
+    ``arrived`` its inode change time there (the move changed it)."""
 
     ctx = svc.context()
+    where = path if upload is None else upload
     with open_upload(path) as raw:
         sha, size, _kept = archive_copy(raw, svc.archive)
         # the file read, not whatever the path names by now: a sender may already have
@@ -392,18 +397,18 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         stat = os.fstat(raw.fileno())
     # one upload (path, modification time, bytes) is one receipt; the key is a hash of
     # it (run keys are 64 characters and a mailbox path has no bound)
-    upload = hashlib.sha256(b"\0".join((  # the path's own bytes (any, UTF-8 or not)
-        os.fsencode(path), str(stat.st_mtime_ns).encode(), sha.encode()))).hexdigest()[:56]
-    run = steps.begin_run(ctx, f"upload:{upload}")
-    received_at = upload_instant(stat, svc.receipt_clock)
-    file_id, role = steps.receive(ctx, run, path.name, sha, size, received_at,
+    key = hashlib.sha256(b"\0".join((  # the path's own bytes (any, UTF-8 or not)
+        os.fsencode(where), str(stat.st_mtime_ns).encode(), sha.encode()))).hexdigest()[:56]
+    run = steps.begin_run(ctx, f"upload:{key}")
+    received_at = upload_instant(stat, svc.receipt_clock, arrived)
+    file_id, role = steps.receive(ctx, run, where.name, sha, size, received_at,
                                   received or receipt_date(received_at, svc.business_zone),
                                   delivered=True)
     partner_id = _record_partner(svc, file_id, partner)
     if role != "duplicate":
         _taken(ctx, run, taken, stat)
         return file_id, False
-    steps.answer_duplicate(ctx, run, file_id, path.name, received_at)
+    steps.answer_duplicate(ctx, run, file_id, where.name, received_at)
     with svc.store.transaction() as s:
         receipt = s.execute(select(
             DuplicateReceipt.id, DuplicateReceipt.ack_sha256, DuplicateReceipt.ack_text).where(
@@ -418,7 +423,7 @@ def receive_into_service(svc: Service, path: Path, received: date | None = None,
         # bytes (the same name again, or another with the same stem) never replaces an
         # earlier one's answer still waiting in the mailbox; the same upload taken again
         # after a crash writes the same name
-        name = f"{answer_stem(path.name, sha)}-{receipt.id}-duplicate.ta1"
+        name = f"{answer_stem(where.name, sha)}-{receipt.id}-duplicate.ta1"
         ta1.copy_to(svc.archive, folder / name)
     _taken(ctx, run, taken, stat)
     return file_id, True
