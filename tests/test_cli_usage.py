@@ -193,3 +193,28 @@ def test_a_claims_db_that_is_no_sqlite_database_is_a_usage_error(
     result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
     assert_usage_error(result, option, "the SQLite file is not a database, or is damaged")
     assert (tmp_path / "claims.db").read_bytes() == NOT_SQLITE
+
+
+@pytest.mark.parametrize(("args", "variable"), [
+    (["intake", "--once"], "EDI_MAILBOXES"),
+    (["partner", "list"], "EDI_ARCHIVE_DIR"),
+    (["redeliver"], "EDI_OUTBOUND_DIR"),
+    (["partner", "list"], "EDI_CODE_SETS_DIR"),
+    (["partner", "list"], "EDI_REDIS_URL"),
+])
+def test_a_path_in_the_environment_that_is_not_utf8_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+        variable: str) -> None:
+    """Found by an audit: the command line's paths were checked as they were read, the
+    service's settings from the environment were not."""
+    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "service" / "archive"))
+    (tmp_path / "boxes").mkdir()
+    monkeypatch.setenv("EDI_MAILBOXES", str(tmp_path / "boxes"))
+    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
+    monkeypatch.delenv("EDI_DATABASE_URL", raising=False)
+    odd = tmp_path / ("sets" + UNDECODED)
+    odd.mkdir()  # there, and a directory: refused for its bytes alone
+    monkeypatch.setenv(variable, str(odd))
+    result = runner.invoke(app, args)
+    assert_usage_error(result, variable, "not a valid value")
+    assert "sets" not in result.output

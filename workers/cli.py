@@ -53,11 +53,12 @@ def _utf8(value: T) -> T:
     the value. A byte of the command line no encoding decoded was a UnicodeEncodeError
     traceback before 2026-12-02, where the value reached a database driver, a socket or
     summary.json."""
-    from workers.files import is_utf8
+    from workers.files import utf8_setting
 
-    if value is not None and not is_utf8(str(value)):
-        raise typer.BadParameter("holds a byte that is not UTF-8")
-    return value
+    try:
+        return utf8_setting(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _as_of(value: str | None) -> date:

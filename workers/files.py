@@ -7,7 +7,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO, TypeVar
+
+from pydantic import AfterValidator
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -62,6 +66,21 @@ def is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def utf8_setting(value: T) -> T:
+    """A setting's value read from the environment (a path, a URL) when it is UTF-8 text
+    (`is_utf8`); a ValueError otherwise, which never quotes it: the command line says
+    which variable holds it, a usage error (exit 2). The service's EDI_ARCHIVE_DIR,
+    EDI_OUTBOUND_DIR, EDI_MAILBOXES, EDI_CODE_SETS_DIR and EDI_REDIS_URL were taken as
+    they came before 2026-12-02, where the command line's options were checked."""
+    if value is not None and not is_utf8(str(value)):
+        raise ValueError("holds a byte that is not UTF-8")
+    return value
+
+
+Utf8Path = Annotated[Path, AfterValidator(utf8_setting)]
+"""A path setting that is UTF-8 text (`utf8_setting`)."""
 
 
 def shown(text: str) -> str:

@@ -38,11 +38,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any, BinaryIO, NamedTuple
+from typing import Annotated, Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
+from pydantic import AfterValidator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_copy
 from workers.delivery import answered_to, deliver_file, deliver_remittances
-from workers.files import answer_stem
+from workers.files import Utf8Path, answer_stem, utf8_setting
 from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
@@ -80,15 +81,16 @@ DELIVERY_OWED = ("pending", *UNFINISHED)
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EDI_", extra="ignore")
 
-    redis_url: str | None = None
+    redis_url: Annotated[str | None, AfterValidator(utf8_setting)] = None
     """``redis://host:6379/0``; None: dramatiq's in-process broker (demo, tests)."""
     database_url: str | None = None
-    archive_dir: Path = Path("data/archive")
-    outbound_dir: Path = Path("data/outbound")
+    """Checked as the command line reaches it (``workers.cli._reachable``)."""
+    archive_dir: Utf8Path = Path("data/archive")
+    outbound_dir: Utf8Path = Path("data/outbound")
     """Answers for senders with no mailbox, one folder per sender (``<qualifier>-<id>``)."""
-    mailboxes: Path = Path("data/mailboxes")
+    mailboxes: Utf8Path = Path("data/mailboxes")
     """The partners' SFTP mailboxes (``<name>/inbound``, ``<name>/outbound``)."""
-    code_sets_dir: CodeSetsDirectory = None
+    code_sets_dir: Annotated[CodeSetsDirectory, AfterValidator(utf8_setting)] = None
     """CMS ICD-10-CM order files to load besides the shipped FY2025 and FY2026
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
     business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE
