@@ -8,8 +8,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from workers.service import Service
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 """The shared directory beside the clone: public corpus, architecture and domain notes."""
@@ -52,6 +56,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     with database(request.param, tmp_path / "db") as url:
         yield url
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """The running service's parts on SQLite in ``tmp_path`` with the shipped reference
+    data loaded (tests/test_service.py and the tests of what it runs)."""
+    from datetime import UTC, datetime
+
+    from store.engine import Store, sqlite_url
+    from store.migrate import upgrade
+    from workers.reference import SHIPPED_REFERENCE_DIRECTORY
+    from workers.reference_store import StoredReference, load_reference
+    from workers.service import Service
+
+    url = sqlite_url(tmp_path / "db")
+    (tmp_path / "db").mkdir()
+    upgrade(url)
+    store = Store(url)
+    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+    yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
+    store.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -8,36 +8,29 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 import workers.intake
-from store.engine import Store, sqlite_url
-from store.migrate import upgrade
 from store.models import DuplicateReceipt, ReceivedFile
 from tests.paths import ACK_FIXTURES
 from workers import steps
 from workers.intake import Completeness, scan_once
-from workers.reference import SHIPPED_REFERENCE_DIRECTORY
-from workers.reference_store import StoredReference, load_reference
 from workers.service import Service, declare_actors, make_broker
 
 TWO_CLAIMS = ACK_FIXTURES / "valid-two-claims.837"
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    url = sqlite_url(tmp_path / "db")
-    (tmp_path / "db").mkdir()
-    upgrade(url)
-    store = Store(url)
-    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
-    yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
-    store.dispose()
+def _uploaded(tmp_path: Path) -> tuple[Path, Path]:
+    """TWO_CLAIMS uploaded by partner acme as claims.837: the mailboxes, its inbound/."""
+    mailboxes = tmp_path / "mailboxes"
+    inbound = mailboxes / "acme" / "inbound"
+    inbound.mkdir(parents=True)
+    shutil.copy(TWO_CLAIMS, inbound / "claims.837")
+    return mailboxes, inbound
 
 
 def _scan(service: Service, mailboxes: Path) -> list[int]:
@@ -93,10 +86,7 @@ def test_a_next_upload_renamed_over_the_name_as_the_first_is_removed_is_kept(
 def test_a_crash_after_the_upload_is_held_takes_it_at_the_next_scan_as_it_arrived(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mailboxes = tmp_path / "mailboxes"
-    inbound = mailboxes / "acme" / "inbound"
-    inbound.mkdir(parents=True)
-    shutil.copy(TWO_CLAIMS, inbound / "claims.837")
+    mailboxes, inbound = _uploaded(tmp_path)
     arrival = (inbound / "claims.837").stat().st_ctime
     time.sleep(0.2)  # the holding rename changes the inode change time: 0.2 s later
 
@@ -124,10 +114,7 @@ def test_a_crash_after_the_upload_is_held_takes_it_at_the_next_scan_as_it_arrive
 def test_a_crash_after_the_record_takes_the_held_upload_again_as_the_same_receipt(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mailboxes = tmp_path / "mailboxes"
-    inbound = mailboxes / "acme" / "inbound"
-    inbound.mkdir(parents=True)
-    shutil.copy(TWO_CLAIMS, inbound / "claims.837")
+    mailboxes, inbound = _uploaded(tmp_path)
     unlink = Path.unlink
 
     def killed_before_the_removal(self: Path, missing_ok: bool = False) -> None:
@@ -152,10 +139,7 @@ def test_a_crash_after_the_record_takes_the_held_upload_again_as_the_same_receip
 def test_an_upload_held_while_the_database_is_away_is_taken_when_it_is_back(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mailboxes = tmp_path / "mailboxes"
-    inbound = mailboxes / "acme" / "inbound"
-    inbound.mkdir(parents=True)
-    shutil.copy(TWO_CLAIMS, inbound / "claims.837")
+    mailboxes, _inbound = _uploaded(tmp_path)
     recorded = steps.receive
 
     def away(*args: object, **kwargs: object) -> object:

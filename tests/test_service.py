@@ -9,7 +9,6 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -25,8 +24,6 @@ from tests.databases import require_redis
 from tests.paths import ACK_FIXTURES
 from workers import steps
 from workers.archive import archive_path
-from workers.reference import SHIPPED_REFERENCE_DIRECTORY
-from workers.reference_store import StoredReference, load_reference
 from workers.service import (
     WAITING_FOR_EARLIER_FILES_MS,
     Actors,
@@ -39,17 +36,6 @@ from workers.service import (
 
 TWO_CLAIMS = ACK_FIXTURES / "valid-two-claims.837"
 REDIS = os.environ.get("EDI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    url = sqlite_url(tmp_path / "db")
-    (tmp_path / "db").mkdir()
-    upgrade(url)
-    store = Store(url)
-    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
-    yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
-    store.dispose()
 
 
 def _upload(tmp_path: Path, source: Path, name: str | None = None) -> Path:
