@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -612,7 +613,8 @@ def remit(
     store = _store(out, db)
     try:
         archive = out / "archive"
-        record = CycleRecord(f"remit into {out.resolve()}", "claims remit",
+        where = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()  # fits the subject
+        record = CycleRecord(f"remit {where}", "claims remit",
                              copied=_copied_cycle(out / "remittances.json"))
         listed, problems, cycle_id = remit_into(
             store, archive, out, as_of=day, now=datetime.now(tz=UTC),
