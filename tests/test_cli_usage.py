@@ -3,6 +3,7 @@ message naming what is wrong, no traceback, the value never quoted back."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,33 @@ def test_a_mailboxes_or_archive_directory_that_is_not_there_is_a_usage_error(
     result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
     assert_usage_error(result, option, f"no directory {tmp_path / 'nowhere'}")
     assert "Review screens at" not in result.output
+
+
+def test_intake_that_cannot_hold_uploads_there_refuses_to_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intake takes an upload by renaming it into <mailboxes>/.intake/held/: a holding
+    folder it cannot make, or a partner's inbound/ on another filesystem, left every
+    upload in inbound/ scan after scan, exit 0."""
+    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "service" / "archive"))
+    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
+    mailboxes = tmp_path / "mailboxes"
+    (mailboxes / "acme" / "inbound").mkdir(parents=True)
+    (mailboxes / ".intake").write_text("")  # no folder can be made there
+    intake = ["intake", "--once", "--mailboxes", str(mailboxes)]
+    assert_usage_error(runner.invoke(app, intake), "--mailboxes",
+                       "intake cannot make or write its holding folder .intake/held")
+    (mailboxes / ".intake").unlink()
+    assert runner.invoke(app, intake).exit_code == 0
+    shm = Path("/dev/shm")
+    if shm.is_dir() and shm.stat().st_dev != tmp_path.stat().st_dev:
+        elsewhere = Path(tempfile.mkdtemp(dir=shm))
+        try:
+            (mailboxes / "beta").mkdir()
+            (mailboxes / "beta" / "inbound").symlink_to(elsewhere)
+            assert_usage_error(runner.invoke(app, intake), "--mailboxes",
+                               "partner beta's inbound/ is on another filesystem")
+        finally:
+            elsewhere.rmdir()
 
 
 def test_a_code_set_order_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:

@@ -823,13 +823,16 @@ def intake(
     db: DbOption = None,
 ) -> None:
     """Watch the partners' inbound folders and send complete uploads to the workers."""
-    from workers.intake import Completeness, scan_once, watch
+    from workers.intake import Completeness, holding_problem, scan_once, watch
     from workers.service import declare_actors, make_broker
 
     logs.configure("INFO")
     settings = _service_settings(db, mailboxes)
     _existing_directory(settings.mailboxes, "--mailboxes / EDI_MAILBOXES",
                         "claims partner add makes it, with a partner's mailbox")
+    problem = holding_problem(settings.mailboxes)
+    if problem is not None:
+        raise typer.BadParameter(problem, param_hint="--mailboxes / EDI_MAILBOXES")
     svc = _open_service(settings)
     actors = declare_actors(make_broker(settings.redis_url), lambda: svc)
     completeness = Completeness(stable_seconds)

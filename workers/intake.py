@@ -99,6 +99,26 @@ is the upload's inode change time there in nanoseconds (its receipt instant; the
 changes it), ``<name>`` the name the partner gave it."""
 
 
+def holding_problem(mailboxes: Path) -> str | None:
+    """Why intake could not take uploads from ``mailboxes`` (None: it can): its holding
+    folder (`HOLD`) cannot be made or written, or a partner's ``inbound/`` is on another
+    filesystem, where one rename cannot move an upload into it. Checked when intake
+    starts, so that neither leaves every upload in ``inbound/`` scan after scan, logged
+    as not taken (a partner added later is not checked: its uploads wait so)."""
+    hold = mailboxes / HOLD
+    try:
+        hold.mkdir(mode=0o700, parents=True, exist_ok=True)
+        Path(tempfile.mkdtemp(dir=hold)).rmdir()
+        device = hold.stat().st_dev
+    except OSError as exc:
+        return f"intake cannot make or write its holding folder {HOLD} there ({exc.strerror})"
+    for inbound in sorted(mailboxes.glob("*/inbound")):
+        if inbound.is_dir() and inbound.stat().st_dev != device:
+            return (f"partner {inbound.parent.name}'s inbound/ is on another filesystem "
+                    f"than the holding folder {HOLD}: one rename cannot take its uploads")
+    return None
+
+
 def scan_once(svc: Service, actors: Actors, mailboxes: Path, completeness: Completeness,
               now: float | None = None) -> list[int]:
     """Take every complete upload; returns the file row ids sent to the workers. The
