@@ -267,6 +267,17 @@ class LineWork:
             inputs=tuple(inputs.items()),
             conclusion=conclusion))
 
+    def pend_without_category(self, rule: LineRule, unknown: str,
+                              **inputs: object) -> Pend:
+        """The line pends: its procedure has no service category in force on the date
+        of service, so what the rule reads by category (``unknown``: a sentence's end,
+        what cannot be told) cannot be told; noted in the trace with ``inputs``."""
+        code = self.facts.procedure_code
+        self.note(rule, "pended: no service category on file for the procedure",
+                  procedure_code=code, date_of_service=self.day, **inputs)
+        return Pend(f"no service category on file for {code} on {self.day} "
+                    f"(service_categories.csv): {unknown}")
+
 
 class Ledger:
     """Accumulators and authorization units as they move line by line within a claim."""

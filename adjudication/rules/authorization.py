@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome, Pend
+from adjudication.context import Deny, Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import ZERO, Group
 from adjudication.reference import Authorization
 from edi.amounts import quantity_text
@@ -99,12 +99,10 @@ def _prior_authorization(rule: LineRule, work: LineWork, ledger: Ledger) -> Outc
                                  "units": work.facts.units}
     required = reference.prior_auth_categories(work.plan.plan_id, work.day)
     if category is None and required:  # it may be one of them: fail closed
-        work.note(rule, "pended: no service category on file for the procedure",
-                  procedure_code=work.facts.procedure_code, date_of_service=work.day,
-                  categories_requiring_authorization=" ".join(sorted(required)), **inputs)
-        return Pend(f"no service category on file for {work.facts.procedure_code} on "
-                    f"{work.day} (service_categories.csv): whether plan {work.plan.plan_id} "
-                    "requires prior authorization for it cannot be told")
+        return work.pend_without_category(
+            rule, f"whether plan {work.plan.plan_id} requires prior authorization for it "
+                  "cannot be told",
+            categories_requiring_authorization=" ".join(sorted(required)), **inputs)
     if category not in required:
         work.note(rule, "no authorization required", **inputs)
         return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adjudication.context import Ledger, LineRule, LineWork, Outcome, Pend
+from adjudication.context import Ledger, LineRule, LineWork, Outcome
 from adjudication.decision import ZERO, AccumulatorChange, cents
 from adjudication.reference import oon_accumulator_plan
 
@@ -35,12 +35,9 @@ def _cost_share(rule: LineRule, work: LineWork, ledger: Ledger) -> Outcome | Non
     if oon is None and category is None and work.ctx.reference.has_copays(plan.plan_id, year,
                                                                           work.day):
         # the copay is the category's: not knowing it, the member's share is unknown
-        work.note(rule, "pended: no service category on file for the procedure",
-                  procedure_code=work.facts.procedure_code, date_of_service=work.day,
-                  plan_id=plan.plan_id, benefit_year=year)
-        return Pend(f"no service category on file for {work.facts.procedure_code} on "
-                    f"{work.day} (service_categories.csv): plan {plan.plan_id}'s copay for "
-                    "it cannot be told")
+        return work.pend_without_category(
+            rule, f"plan {plan.plan_id}'s copay for it cannot be told",
+            plan_id=plan.plan_id, benefit_year=year)
     if oon is None:
         accumulator, network = plan.plan_id, "in network"
         deductible_amount, coinsurance_percent = plan.deductible, plan.coinsurance_percent
