@@ -59,6 +59,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The running service's settings in the environment, as its commands read them:
+    SQLite in ``tmp_path``/db (migrated), the archive, mailboxes and outbound folders
+    beside it, no Redis; ``tmp_path``."""
+    from store.engine import sqlite_url
+    from store.migrate import upgrade
+
+    (tmp_path / "db").mkdir()
+    url = sqlite_url(tmp_path / "db")
+    upgrade(url)
+    monkeypatch.setenv("EDI_DATABASE_URL", url)
+    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.setenv("EDI_MAILBOXES", str(tmp_path / "mailboxes"))
+    monkeypatch.setenv("EDI_OUTBOUND_DIR", str(tmp_path / "outbound"))
+    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
     """The running service's parts on SQLite in ``tmp_path`` with the shipped reference
     data loaded (tests/test_service.py and the tests of what it runs)."""

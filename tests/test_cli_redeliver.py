@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
-from store.engine import Store, sqlite_url
-from store.migrate import upgrade
+from store.engine import Store
 from store.models import Event, ReceivedFile, RemittanceRecord
 from tests.test_delivery import _released_not_delivered
 from workers.archive import archive_path
@@ -26,19 +25,12 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+def service(service_env: Path) -> Iterator[Service]:
     """The service the command opens from its settings (SQLite beside the archive)."""
-    (tmp_path / "db").mkdir()
-    url = sqlite_url(tmp_path / "db")
-    upgrade(url)
-    monkeypatch.setenv("EDI_DATABASE_URL", url)
-    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "archive"))
-    monkeypatch.setenv("EDI_OUTBOUND_DIR", str(tmp_path / "outbound"))
-    monkeypatch.setenv("EDI_MAILBOXES", str(tmp_path / "mailboxes"))
-    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
-    store = Store(url)
+    store = Store(os.environ["EDI_DATABASE_URL"])
     load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
-    yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
+    yield Service(store, service_env / "archive", service_env / "outbound",
+                  StoredReference(store))
     store.dispose()
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from store.engine import Store, sqlite_url
-from store.migrate import upgrade
 from store.models import ReceivedFile
 from tests.paths import ACK_FIXTURES
 from workers.cli import app
@@ -18,25 +17,12 @@ from workers.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "db").mkdir()
-    url = sqlite_url(tmp_path / "db")
-    upgrade(url)
-    monkeypatch.setenv("EDI_DATABASE_URL", url)
-    monkeypatch.setenv("EDI_ARCHIVE_DIR", str(tmp_path / "archive"))
-    monkeypatch.setenv("EDI_MAILBOXES", str(tmp_path / "mailboxes"))
-    monkeypatch.setenv("EDI_OUTBOUND_DIR", str(tmp_path / "outbound"))
-    monkeypatch.delenv("EDI_REDIS_URL", raising=False)
-    return tmp_path
-
-
-def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path) -> None:
+def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(service_env: Path) -> None:
     added = runner.invoke(app, ["partner", "add", "acme-clearing", "--sender-id",
                                 "CLEARHOUSE01"])
     assert added.exit_code == 0, added.output
-    inbound = env / "mailboxes" / "acme-clearing" / "inbound"
-    assert inbound.is_dir() and (env / "mailboxes" / "acme-clearing" / "outbound").is_dir()
+    inbound = service_env / "mailboxes" / "acme-clearing" / "inbound"
+    assert inbound.is_dir() and (service_env / "mailboxes" / "acme-clearing" / "outbound").is_dir()
     listed = runner.invoke(app, ["partner", "list"])
     assert listed.output.split() == ["acme-clearing", "ZZ:CLEARHOUSE01"]
     shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "a.837")
@@ -44,7 +30,7 @@ def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path
     taken = runner.invoke(app, ["intake", "--once", "--stable-seconds", "0"])
     assert taken.exit_code == 0, taken.output
     assert sorted(p.name for p in inbound.iterdir()) == ["b.837.part"]
-    store = Store(sqlite_url(env / "db"))
+    store = Store(sqlite_url(service_env / "db"))
     try:
         with store.transaction() as s:
             assert list(s.scalars(select(ReceivedFile.status))) == ["received"]
@@ -67,7 +53,7 @@ def test_a_partner_is_added_listed_and_its_complete_upload_is_taken_in(env: Path
     (["intake", "--once", "--stable-seconds", "inf"], "--stable-seconds"),
     (["worker", "--reconcile-after", "inf"], "--reconcile-after"),
 ])
-def test_a_bad_value_is_a_usage_error(env: Path, args: list[str], hint: str) -> None:
+def test_a_bad_value_is_a_usage_error(service_env: Path, args: list[str], hint: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert hint in " ".join(result.output.split())
@@ -76,16 +62,16 @@ def test_a_bad_value_is_a_usage_error(env: Path, args: list[str], hint: str) -> 
 @pytest.mark.parametrize("args", [["partner", "list"], ["redeliver"], ["intake", "--once"],
                                   ["demo", "--out", "{tmp}/demo"]])
 def test_a_code_sets_directory_that_does_not_load_is_a_usage_error(
-        env: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+        service_env: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
     # found by an audit: a NotADirectoryError traceback from each of these
-    monkeypatch.setenv("EDI_CODE_SETS_DIR", str(env / "nowhere"))
-    result = runner.invoke(app, [a.format(tmp=env) for a in args])
+    monkeypatch.setenv("EDI_CODE_SETS_DIR", str(service_env / "nowhere"))
+    result = runner.invoke(app, [a.format(tmp=service_env) for a in args])
     assert result.exit_code == 2, result.output
     assert "EDI_CODE_SETS_DIR" in result.output and "Traceback" not in result.output
 
 
 def test_a_sender_another_partner_sends_as_is_refused_before_any_mailbox_is_made(
-        env: Path) -> None:
+        service_env: Path) -> None:
     # found by an audit: an IntegrityError traceback, and the second mailbox made anyway
     assert runner.invoke(app, ["partner", "add", "alpha", "--sender-id", "SENDER1"]
                          ).exit_code == 0
@@ -93,18 +79,18 @@ def test_a_sender_another_partner_sends_as_is_refused_before_any_mailbox_is_made
         again = runner.invoke(app, ["partner", "add", "beta", "--sender-id", sent_as])
         assert again.exit_code == 2, again.output
         assert "partner alpha sends as ZZ SENDER1 already" in " ".join(again.output.split())
-        assert not (env / "mailboxes" / "beta").exists()
+        assert not (service_env / "mailboxes" / "beta").exists()
     listed = runner.invoke(app, ["partner", "list"])
     assert listed.output.split() == ["alpha", "ZZ:SENDER1"]
 
 
-def test_redeliver_sends_what_did_not_arrive_and_says_how_much(env: Path) -> None:
+def test_redeliver_sends_what_did_not_arrive_and_says_how_much(service_env: Path) -> None:
     from store.models import Event, ReceivedFile
     from workers.service import open_service, receive_into_service
 
     svc = open_service()
     try:
-        upload = env / "a.837"
+        upload = service_env / "a.837"
         shutil.copy(ACK_FIXTURES / "valid-two-claims.837", upload)
         file_id, _ = receive_into_service(svc, upload)
         from workers import steps
@@ -119,13 +105,13 @@ def test_redeliver_sends_what_did_not_arrive_and_says_how_much(env: Path) -> Non
     result = runner.invoke(app, ["redeliver"])
     assert result.exit_code == 0, result.output
     assert "the answers of 1 file(s), 0 835(s)" in " ".join(result.output.split())
-    assert len(list((env / "outbound").glob("ZZ-CLEARHOUSE01/*.999"))) == 1
+    assert len(list((service_env / "outbound").glob("ZZ-CLEARHOUSE01/*.999"))) == 1
     again = runner.invoke(app, ["redeliver"])
     assert "the answers of 0 file(s), 0 835(s)" in " ".join(again.output.split())
 
 
 def test_a_bad_business_time_zone_for_the_worker_is_a_usage_error(
-    env: Path, monkeypatch: pytest.MonkeyPatch,
+    service_env: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("EDI_BUSINESS_TIMEZONE", "Mars/Olympus_Mons")
     monkeypatch.setenv("EDI_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -134,15 +120,15 @@ def test_a_bad_business_time_zone_for_the_worker_is_a_usage_error(
     assert "EDI_BUSINESS_TIMEZONE" in " ".join(result.output.split())
 
 
-def test_a_partner_with_files_is_removed_and_its_files_kept(env: Path) -> None:
+def test_a_partner_with_files_is_removed_and_its_files_kept(service_env: Path) -> None:
     added = runner.invoke(app, ["partner", "add", "acme", "--sender-id", "CLEARHOUSE01"])
     assert added.exit_code == 0, added.output
-    inbound = env / "mailboxes" / "acme" / "inbound"
+    inbound = service_env / "mailboxes" / "acme" / "inbound"
     shutil.copy(ACK_FIXTURES / "valid-two-claims.837", inbound / "a.837")
     assert runner.invoke(app, ["intake", "--once", "--stable-seconds", "0"]).exit_code == 0
     removed = runner.invoke(app, ["partner", "remove", "acme"])
     assert removed.exit_code == 0, removed.output
-    store = Store(sqlite_url(env / "db"))
+    store = Store(sqlite_url(service_env / "db"))
     try:
         with store.transaction() as s:
             assert list(s.scalars(select(ReceivedFile.partner_id))) == [None]
