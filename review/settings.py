@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from edi.amounts import MAX_AMOUNT
-from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE, CodeSetsDirectory
+from edi.validators.codesets.icd10_files import CODE_SETS_DIR_VARIABLE
+from workers.files import Utf8CodeSetsDirectory, Utf8Path
 from workers.receipt import DEFAULT_BUSINESS_TIMEZONE, BusinessTimezone, business_zone
 
 
 class ReviewSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EDI_REVIEW_", extra="ignore")
 
-    archive_dir: Path | None = None
+    archive_dir: Utf8Path | None = None
     """Where received files, 277CAs and 835s are kept (downloads, payment cycles);
     ``claims review`` sets it from --archive, EDI_ARCHIVE_DIR or --out DIR/archive."""
     idle_minutes: int = Field(default=30, ge=1)
@@ -36,7 +36,7 @@ class ReviewSettings(BaseSettings):
     """...for this long."""
     page_size: int = Field(default=50, ge=1, le=1000)
     """Claims a queue page shows (1 to 1,000)."""
-    code_sets_dir: CodeSetsDirectory = Field(
+    code_sets_dir: Utf8CodeSetsDirectory = Field(
         default=None, validation_alias=AliasChoices(CODE_SETS_DIR_VARIABLE, "code_sets_dir"))
     """CMS ICD-10-CM order files loaded besides the shipped releases (``EDI_CODE_SETS_DIR``,
     as the service's): a pend released on the screens is decided against them

@@ -246,3 +246,24 @@ def test_a_path_in_the_environment_that_is_not_utf8_is_a_usage_error(
     result = runner.invoke(app, args)
     assert_usage_error(result, variable, "not a valid value")
     assert "sets" not in result.output
+
+
+@pytest.mark.parametrize("variable", ["EDI_REVIEW_ARCHIVE_DIR", "EDI_CODE_SETS_DIR"])
+def test_a_review_setting_in_the_environment_that_is_not_utf8_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    """Found by an audit: the service's settings were checked (above) while the review
+    screens' own took the same bytes as they came, and served."""
+    import uvicorn
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: served.append(server))
+    for name in ("EDI_ARCHIVE_DIR", "EDI_DATABASE_URL", "EDI_REVIEW_ARCHIVE_DIR",
+                 "EDI_CODE_SETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert runner.invoke(app, ["migrate", "--out", str(tmp_path)]).exit_code == 0
+    odd = tmp_path / ("sets" + UNDECODED)
+    odd.mkdir()  # there, and a directory: refused for its bytes alone
+    monkeypatch.setenv(variable, str(odd))
+    result = runner.invoke(app, ["review", "--out", str(tmp_path), "--port", "1"])
+    assert_usage_error(result, variable, "not a valid value")
+    assert "sets" not in result.output and not served

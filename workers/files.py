@@ -11,6 +11,8 @@ from typing import Annotated, TextIO, TypeVar
 
 from pydantic import AfterValidator
 
+from edi.validators.codesets.icd10_files import CodeSetsDirectory
+
 T = TypeVar("T")
 
 
@@ -81,6 +83,10 @@ def utf8_setting(value: T) -> T:
 
 Utf8Path = Annotated[Path, AfterValidator(utf8_setting)]
 """A path setting that is UTF-8 text (`utf8_setting`)."""
+
+Utf8CodeSetsDirectory = Annotated[CodeSetsDirectory, AfterValidator(utf8_setting)]
+"""EDI_CODE_SETS_DIR as the service and the review screens read it: a directory of
+order files (`loadable_code_sets_dir`) whose name is UTF-8 text (`utf8_setting`)."""
 
 
 def shown(text: str) -> str:

@@ -49,14 +49,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from edi.validators.codesets import CodeSetRegistry, code_set_registry, default_registry
-from edi.validators.codesets.icd10_files import CodeSetsDirectory
 from edi.validators.implementation_guide import EnvelopePolicy
 from store.engine import Store
 from store.models import DuplicateReceipt, Event, ReceivedFile, TradingPartner
 from workers import adjudication_step, finish_step, steps
 from workers.archive import archive_copy
 from workers.delivery import answered_to, deliver_file, deliver_remittances
-from workers.files import Utf8Path, answer_stem, utf8_setting
+from workers.files import Utf8CodeSetsDirectory, Utf8Path, answer_stem, utf8_setting
 from workers.kept_answers import KeptAnswer
 from workers.receipt import (
     DEFAULT_BUSINESS_TIMEZONE,
@@ -90,7 +89,7 @@ class ServiceSettings(BaseSettings):
     """Answers for senders with no mailbox, one folder per sender (``<qualifier>-<id>``)."""
     mailboxes: Utf8Path = Path("data/mailboxes")
     """The partners' SFTP mailboxes (``<name>/inbound``, ``<name>/outbound``)."""
-    code_sets_dir: Annotated[CodeSetsDirectory, AfterValidator(utf8_setting)] = None
+    code_sets_dir: Utf8CodeSetsDirectory = None
     """CMS ICD-10-CM order files to load besides the shipped FY2025 and FY2026
     (``icd10cm_order_<FY>.txt``); None: the shipped releases only."""
     business_timezone: BusinessTimezone = DEFAULT_BUSINESS_TIMEZONE
