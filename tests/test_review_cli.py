@@ -174,3 +174,23 @@ def test_review_serves_https_with_a_real_self_signed_certificate(tmp_path: Path)
         server.terminate()
         output = server.communicate(timeout=30)[0].decode(errors="replace")
     assert f"Review screens at https://127.0.0.1:{port}/" in output
+
+
+@pytest.mark.parametrize(("host", "address"), [("::1", "[::1]"), ("127.0.0.1", "127.0.0.1")])
+def test_review_prints_the_address_it_serves_as_a_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str, address: str) -> None:
+    """An IPv6 address was printed bare (``http://::1:8000/``), no URL a browser opens."""
+    import socket
+
+    import uvicorn
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: served.append(server))
+    assert runner.invoke(app, ["migrate", "--out", str(tmp_path)]).exit_code == 0
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["review", "--out", str(tmp_path), "--host", host,
+                                 "--port", str(port)])
+    assert result.exit_code == 0 and len(served) == 1, result.output
+    assert f"Review screens at http://{address}:{port}/" in result.output

@@ -972,7 +972,8 @@ def review(
                          code_sets=_code_sets(settings.code_sets_dir))
         listening = _listening(host, port)
         try:
-            console.print(f"Review screens at {scheme}://{host}:{port}/ (Ctrl-C stops)")
+            console.print(f"Review screens at {scheme}://{_url_host(host)}:{port}/ "
+                          "(Ctrl-C stops)")
             uvicorn.Server(uvicorn.Config(
                 app, host=host, port=port, access_log=False, log_level="warning",
                 ssl_keyfile=tls[0] if tls else None, ssl_certfile=tls[1] if tls else None,
@@ -981,6 +982,13 @@ def review(
             listening.close()
     finally:
         store.dispose()
+
+
+def _url_host(host: str) -> str:
+    """``host`` as a URL names it: an IPv6 address in brackets (RFC 3986 3.2.2), which
+    the printed address of the screens lacked before 2026-12-02 (``http://::1:8000/``
+    is no URL a browser opens)."""
+    return f"[{host}]" if ":" in host else host
 
 
 def _listening(host: str, port: int) -> socket.socket:
