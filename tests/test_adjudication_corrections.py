@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from adjudication.decision import AccumulatorChange, Group
-from adjudication.reference import LineOfBusiness
+from adjudication.reference import LineOfBusiness, ReferenceData
 from adjudication.state import AdjudicationState
 from tests.adjudication_builders import (
     COMMERCIAL,
@@ -114,18 +114,26 @@ def test_the_receipt_window_also_holds_an_original_decided_earlier_in_the_run() 
                   received=days_after(DOS, 100)).reversal is not None
 
 
+def _replaced_once(reference: ReferenceData, first_day: int, second_day: int
+                   ) -> AdjudicationState:
+    """The state after OBH-A, received ``first_day`` days after the service and paid, and
+    OBH-B, replacing it ``second_day`` days after the service (paid, reversing OBH-A),
+    both decided in this run: the first two claims of a chain of replacements."""
+    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, first_day))
+    state = AdjudicationState().apply(first)
+    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
+                    received=days_after(DOS, second_day))
+    assert second.status == "paid" and second.reversal is not None
+    return state.apply(second)
+
+
 def test_the_receipt_window_counts_from_the_first_claim_of_a_chain_of_replacements(
 ) -> None:
     # Given a 90-day receipt window; OBH-A received on day 10 and paid, OBH-B replacing
     # it on day 60 (50 days after OBH-A: in time), both decided in this run
     reference = World(filing_limits=(filing_limit(COMMERCIAL, "correction_receipt", 90),
                                      filing_limit(COMMERCIAL, "initial", 90))).reference()
-    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 10))
-    state = AdjudicationState().apply(first)
-    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
-                    received=days_after(DOS, 60))
-    assert second.status == "paid" and second.reversal is not None
-    state = state.apply(second)
+    state = _replaced_once(reference, 10, 60)
     # When OBH-C replaces OBH-B on day 110: 50 days after OBH-B, 100 after OBH-A
     third = decide(_replacement(original="OBH-B"), reference, icn="OBH-C", state=state,
                    received=days_after(DOS, 110))
@@ -543,12 +551,7 @@ def test_a_chain_of_replacements_keeps_the_first_claims_receipt() -> None:
     # Given OBH-A received on day 80 (in time) and paid, then OBH-B replacing it on day
     # 100, both decided in this run
     reference = World().reference()
-    first = decide(build_claim(), reference, icn="OBH-A", received=days_after(DOS, 80))
-    state = AdjudicationState().apply(first)
-    second = decide(_replacement(original="OBH-A"), reference, icn="OBH-B", state=state,
-                    received=days_after(DOS, 100))
-    assert second.status == "paid" and second.reversal is not None
-    state = state.apply(second)
+    state = _replaced_once(reference, 80, 100)
     # When OBH-C replaces OBH-B on day 120
     third = decide(_replacement(original="OBH-B"), reference, icn="OBH-C", state=state,
                    received=days_after(DOS, 120))
