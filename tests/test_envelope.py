@@ -197,11 +197,13 @@ def test_an_interchange_glued_to_stray_data_is_still_read(path: str) -> None:
 _PIECES = [b"ISA", b"ISA*00*", b"*", b"~", b"\n", b"\r", b" ", b"\x00", b"\x1a", b"A", b"GS*",
            b"ST*837*0001~", b"IEA*1*000000101~", BAD_ISA[:106]]
 """Pieces of stray data that look like an envelope (none a readable ISA)."""
+_STRAY = st.one_of(st.binary(max_size=300),
+                   st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join))
+"""Any bytes, or pieces of an envelope run together: data that is no readable ISA."""
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(st.binary(max_size=300),
-                 st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join)))
+@given(_STRAY)
 def test_no_data_between_two_interchanges_changes_their_verdicts(between: bytes) -> None:
     # Given two good interchanges with any bytes between them that are no readable ISA
     data = BASE + between + SECOND
@@ -505,8 +507,7 @@ def test_the_claims_after_an_unreadable_first_isa_are_taken(tmp_path: Path) -> N
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(st.binary(max_size=300),
-                 st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join)))
+@given(_STRAY)
 def test_no_data_before_the_first_interchange_changes_the_verdicts(before: bytes) -> None:
     # Given two good interchanges after any bytes that are no readable ISA
     data = before + BASE + SECOND
