@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 import workers.delivery
+import workers.kept_answers
 from store.engine import Store
 from store.migrate import upgrade
 from store.models import Event, RemittanceRecord
@@ -72,8 +73,8 @@ def _released_not_delivered(service: Service, tmp_path: Path,
 def _started_at_the_first_copy(other: threading.Thread, monkeypatch: pytest.MonkeyPatch,
                                suffix: str | None = None) -> list[bool]:
     """Starts ``other`` (a second delivery) as this delivery copies its first file (of
-    ``suffix``) into a mailbox, and gives it 1.5 s; the list returned then holds whether
-    ``other`` was still waiting after them."""
+    ``suffix``: an 835, a 999 or a 277CA) into a mailbox, and gives it 1.5 s; the list
+    returned then holds whether ``other`` was still waiting after them."""
     real_copy = workers.delivery.copy_atomically
     blocked: list[bool] = []
 
@@ -85,7 +86,8 @@ def _started_at_the_first_copy(other: threading.Thread, monkeypatch: pytest.Monk
             blocked[0] = other.is_alive()
         real_copy(source, target)
 
-    monkeypatch.setattr(workers.delivery, "copy_atomically", copy_while_another_delivers)
+    for module in (workers.delivery, workers.kept_answers):  # 835s; a file's answers
+        monkeypatch.setattr(module, "copy_atomically", copy_while_another_delivers)
     return blocked
 
 

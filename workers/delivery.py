@@ -73,22 +73,20 @@ def deliver_file(svc: Service, file_id: int) -> tuple[str, ...]:
             return ()
         earlier = _delivered_answers(s, row.sha256)
         lost = missing_answers(svc.archive, row, earlier)
-        sending = [answer for answer, named in ((ACK, True), (CLAIM_ACK, row.claim_ack_sha256))
-                   if named and answer not in earlier and answer not in lost]
+        owed = {ACK: (ack, row.ack_kind or "999")}  # each answer the file has: its kind
+        if row.claim_ack_sha256:
+            owed[CLAIM_ACK] = (KeptAnswer(row.claim_ack_sha256, None), "277CA")
+        sending = [answer for answer in owed if answer not in earlier and answer not in lost]
         if sending:
-            first = ack if sending[0] == ACK else KeptAnswer(row.claim_ack_sha256, None)
-            qualifier, sender = answered_to(first.head(svc.archive))
+            qualifier, sender = answered_to(owed[sending[0]][0].head(svc.archive))
             folder = (svc.partner_folder(s, row.partner_id)
                       or svc.outbound_folder(s, qualifier, sender))
             folder.mkdir(parents=True, exist_ok=True)
             stem = answer_stem(row.name, row.sha256)
-            if ACK in sending:
-                ack.copy_to(svc.archive, folder / f"{stem}.{(row.ack_kind or '999').lower()}")
-                ANSWER_SECONDS.labels(row.ack_kind or "999").observe(_since(row.received_at))
-            if row.claim_ack_sha256 and CLAIM_ACK in sending:
-                ANSWER_SECONDS.labels("277CA").observe(_since(row.received_at))
-                copy_atomically(archive_path(svc.archive, row.claim_ack_sha256),
-                                folder / f"{stem}.277ca")
+            for answer in sending:
+                kept, kind = owed[answer]
+                kept.copy_to(svc.archive, folder / f"{stem}.{kind.lower()}")
+                ANSWER_SECONDS.labels(kind).observe(_since(row.received_at))
             s.add(Event(at=datetime.now(tz=UTC), kind="file.delivered", actor="worker",
                         subject=row.sha256,
                         detail={"to": f"{qualifier}:{sender}", "answers": sending}))
