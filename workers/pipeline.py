@@ -230,14 +230,15 @@ def remit_into(store: Store, archive: Path, out_dir: Path, *, as_of: date, now: 
     from remittance.era import render_era
     from workers.remit import released_cycle, run_cycle
 
-    with store.transaction() as s:
-        recorded = None if record is None else s.scalar(
-            select(Event.detail).where(Event.kind == RUN_REMITTED,
-                                       Event.subject == record.subject)
-            .order_by(Event.id.desc()).limit(1))
-        cycle = None
-        if recorded is not None and record is not None and recorded["cycle"] != record.copied:
-            cycle = released_cycle(s, recorded["cycle"])
+    cycle = None
+    if record is not None:
+        with store.transaction() as s:
+            recorded = s.scalar(
+                select(Event.detail).where(Event.kind == RUN_REMITTED,
+                                           Event.subject == record.subject)
+                .order_by(Event.id.desc()).limit(1))
+            if recorded is not None and recorded["cycle"] != record.copied:
+                cycle = released_cycle(s, recorded["cycle"])
 
     def audit(s: Session, outcome: CycleOutcome) -> None:
         if record is not None and outcome.outcome == "released":
