@@ -77,23 +77,47 @@ def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    """The running service's parts on SQLite in ``tmp_path`` with the shipped reference
-    data loaded (tests/test_service.py and the tests of what it runs)."""
+@pytest.fixture(scope="session")
+def loaded_sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding an SQLite store at the current revision with the shipped
+    reference data loaded, made once per test process: a test copies it
+    (`copy_loaded_store`) in milliseconds, where migrating and loading the 42,000 rows
+    took 3-7 s of every such test's set-up (a fifth of the suite's time)."""
     from datetime import UTC, datetime
 
     from store.engine import Store, sqlite_url
     from store.migrate import upgrade
     from workers.reference import SHIPPED_REFERENCE_DIRECTORY
-    from workers.reference_store import StoredReference, load_reference
+    from workers.reference_store import load_reference
+
+    directory = tmp_path_factory.mktemp("loaded-store") / "db"
+    directory.mkdir()
+    upgrade(sqlite_url(directory))
+    store = Store(sqlite_url(directory))
+    try:
+        load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+    finally:
+        store.dispose()  # every connection closed: the file is whole, no journal beside it
+    return directory
+
+
+def copy_loaded_store(template: Path, directory: Path) -> str:
+    """``template`` (`loaded_sqlite_store`) copied to ``directory``; its SQLite URL."""
+    from store.engine import sqlite_url
+
+    shutil.copytree(template, directory)
+    return sqlite_url(directory)
+
+
+@pytest.fixture
+def service(tmp_path: Path, loaded_sqlite_store: Path) -> Iterator[Service]:
+    """The running service's parts on SQLite in ``tmp_path`` with the shipped reference
+    data loaded (tests/test_service.py and the tests of what it runs)."""
+    from store.engine import Store
+    from workers.reference_store import StoredReference
     from workers.service import Service
 
-    url = sqlite_url(tmp_path / "db")
-    (tmp_path / "db").mkdir()
-    upgrade(url)
-    store = Store(url)
-    load_reference(store, SHIPPED_REFERENCE_DIRECTORY, datetime.now(tz=UTC))
+    store = Store(copy_loaded_store(loaded_sqlite_store, tmp_path / "db"))
     yield Service(store, tmp_path / "archive", tmp_path / "outbound", StoredReference(store))
     store.dispose()
 
